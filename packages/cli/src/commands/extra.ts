@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { registerMaterializeCommands } from './materialize.js';
+import { registerStreamCommand } from './stream.js';
+import { registerServeCommand } from './serve.js';
+import { registerModelsCommands } from './models.js';
+
+/** Verbs owned by the other packages' features: materialization, streaming, serving, models. */
+export function registerExtraCommands(program: Command): void {
+  registerMaterializeCommands(program);
+  registerStreamCommand(program);
+  registerServeCommand(program);
+  registerModelsCommands(program);
+}

@@ -1,0 +1,18 @@
+import path from 'node:path';
+import { FeatureStore } from '@frec/core';
+import type { GlobalOptions } from './output.js';
+
+/** Opens the feature store of the repo named by --chdir (default: the current directory). */
+export async function openStore(opts: GlobalOptions): Promise<FeatureStore> {
+  return FeatureStore.open({ repoPath: path.resolve(opts.chdir ?? process.cwd()) });
+}
+
+/** Runs `fn` with a store and always closes it, so the process can exit. */
+export async function withStore<T>(opts: GlobalOptions, fn: (store: FeatureStore) => Promise<T>): Promise<T> {
+  const store = await openStore(opts);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,2 @@
+/** @frec/cli: the `frec` command. */
+export { main, buildProgram } from './main.js';

@@ -1,0 +1,26 @@
+import type { ValueType } from '../value-types.js';
+import type { FieldSpec } from './specs.js';
+
+/** A named, typed column of a feature view, request source or on-demand view. */
+export interface Field<N extends string = string, T extends ValueType = ValueType> {
+  readonly name: N;
+  readonly dtype: T;
+  readonly description?: string;
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * Declares a field.
+ * @example field('mean_rating', Float64)
+ */
+export function field<const N extends string, const T extends ValueType>(
+  name: N,
+  dtype: T,
+  options: { description?: string; tags?: Record<string, string> } = {},
+): Field<N, T> {
+  return { name, dtype, ...options };
+}
+
+export function fieldToSpec(f: Field): FieldSpec {
+  return { name: f.name, dtype: f.dtype, description: f.description ?? '', tags: f.tags ?? {} };
+}

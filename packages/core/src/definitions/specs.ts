@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { VALUE_TYPES, type ValueType } from '../value-types.js';
+import { isValidName } from '../names.js';
+
+/**
+ * Specs are the plain-JSON form of every definition: what the registry stores and what
+ * stores and servers work from. The builder functions (`entity`, `featureView`, ...) produce them.
+ */
+export const nameSchema = z
+  .string()
+  .refine(isValidName, { message: 'must start with a letter or underscore and hold only letters, digits and underscores (at most 128)' });
+
+const tagsSchema = z.record(z.string(), z.string()).default({});
+const valueTypeSchema = z.custom<ValueType>((v) => typeof v === 'string' && (VALUE_TYPES as readonly string[]).includes(v), {
+  message: `must be one of ${VALUE_TYPES.join(', ')}`,
+});
+
+export const fieldSpecSchema = z
+  .object({ name: nameSchema, dtype: valueTypeSchema, description: z.string().default(''), tags: tagsSchema })
+  .strict();
+export type FieldSpec = z.infer<typeof fieldSpecSchema>;
+
+export const entitySpecSchema = z
+  .object({
+    name: nameSchema,
+    joinKey: nameSchema,
+    valueType: valueTypeSchema,
+    description: z.string().default(''),
+    tags: tagsSchema,
+    owner: z.string().default(''),
+  })
+  .strict();
+export type EntitySpec = z.infer<typeof entitySpecSchema>;
+
+export const fileSourceSpecSchema = z
+  .object({
+    type: z.literal('file'),
+    name: nameSchema,
+    path: z.string().min(1, 'path must not be empty'),
+    timestampField: z.string().min(1),
+    createdTimestampColumn: z.string().optional(),
+    fieldMapping: z.record(z.string(), z.string()).default({}),
+    description: z.string().default(''),
+    tags: tagsSchema,
+    owner: z.string().default(''),
+  })
+  .strict();
+export type FileSourceSpec = z.infer<typeof fileSourceSpecSchema>;
+
+export const pushSourceSpecSchema = z
+  .object({
+    type: z.literal('push'),
+    name: nameSchema,
+    batchSource: fileSourceSpecSchema,
+    description: z.string().default(''),
+    tags: tagsSchema,
+    owner: z.string().default(''),
+  })
+  .strict();
+export type PushSourceSpec = z.infer<typeof pushSourceSpecSchema>;
+
+export const requestSourceSpecSchema = z
+  .object({
+    type: z.literal('request'),
+    name: nameSchema,
+    schema: z.array(fieldSpecSchema).min(1),
+    description: z.string().default(''),
+    tags: tagsSchema,
+    owner: z.string().default(''),
+  })
+  .strict();
+export type RequestSourceSpec = z.infer<typeof requestSourceSpecSchema>;
+
+/** A stream of events (Redis Streams today) with an offline batch source holding the same events. */
+export const streamSourceSpecSchema = z
+  .object({
+    type: z.literal('stream'),
+    name: nameSchema,
+    /** Which broker implementation consumes it, e.g. 'redis'. */
+    broker: z.string().default('redis'),
+    /** Stream key (Redis) or topic. */
+    topic: z.string().min(1),
+    timestampField: z.string().min(1),
+    batchSource: fileSourceSpecSchema,
+    description: z.string().default(''),
+    tags: tagsSchema,
+    owner: z.string().default(''),
+  })
+  .strict();
+export type StreamSourceSpec = z.infer<typeof streamSourceSpecSchema>;
+
+export const dataSourceSpecSchema = z.discriminatedUnion('type', [
+  fileSourceSpecSchema,
+  pushSourceSpecSchema,
+  requestSourceSpecSchema,
+  streamSourceSpecSchema,
+]);
+export type DataSourceSpec = z.infer<typeof dataSourceSpecSchema>;
+/** Sources a feature view can read rows from (a request source cannot). */
+export type BatchCapableSourceSpec = FileSourceSpec | PushSourceSpec | StreamSourceSpec;
+
+/** One aggregation of a stream feature view, computed the same way online and in the backfill. */
+export const aggregationSpecSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('last_n'), name: nameSchema, column: z.string(), n: z.number().int().positive() }).strict(),
+  z
+    .object({
+      kind: z.enum(['count', 'sum', 'mean']),
+      name: nameSchema,
+      column: z.string().optional(),
+      windowSeconds: z.number().positive(),
+    })
+    .strict(),
+  z
+    .object({ kind: z.enum(['session_length', 'session_duration']), name: nameSchema, gapSeconds: z.number().positive() })
+    .strict(),
+]);
+export type AggregationSpec = z.infer<typeof aggregationSpecSchema>;
+
+export const featureViewSpecSchema = z
+  .object({
+    kind: z.enum(['batch', 'stream']).default('batch'),
+    name: nameSchema,
+    entities: z.array(nameSchema),
+    /** Join key columns with their types, in entity order. */
+    entityColumns: z.array(fieldSpecSchema),
+    features: z.array(fieldSpecSchema).min(1, 'a feature view needs at least one feature'),
+    source: z.union([fileSourceSpecSchema, pushSourceSpecSchema, streamSourceSpecSchema]),
+    /** Seconds a value stays valid after its event time; 0 means forever. */
+    ttlSeconds: z.number().nonnegative(),
+    online: z.boolean().default(true),
+    offline: z.boolean().default(true),
+    /** Stream views: the aggregations that produce `features`. */
+    aggregations: z.array(aggregationSpecSchema).default([]),
+    description: z.string().default(''),
+    tags: tagsSchema,
+    owner: z.string().default(''),
+  })
+  .strict();
+export type FeatureViewSpec = z.infer<typeof featureViewSpecSchema>;
+
+export const odfvSourceRefSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('featureView'), name: nameSchema, features: z.array(z.string()) }).strict(),
+  z.object({ kind: z.literal('request'), name: nameSchema }).strict(),
+]);
+export type OdfvSourceRef = z.infer<typeof odfvSourceRefSchema>;
+
+export const onDemandFeatureViewSpecSchema = z
+  .object({
+    name: nameSchema,
+    sources: z.array(odfvSourceRefSchema).min(1),
+    /** Request sources embedded in full so a server can validate request data without the definitions. */
+    requestSources: z.array(requestSourceSpecSchema).default([]),
+    features: z.array(fieldSpecSchema).min(1),
+    /** The transform's source text, so a server without the definition files can rebuild it. */
+    transformSource: z.string(),
+    description: z.string().default(''),
+    tags: tagsSchema,
+    owner: z.string().default(''),
+  })
+  .strict();
+export type OnDemandFeatureViewSpec = z.infer<typeof onDemandFeatureViewSpecSchema>;
+
+export const projectionSpecSchema = z
+  .object({ view: nameSchema, features: z.array(z.string()).min(1), alias: z.string().optional() })
+  .strict();
+export type ProjectionSpec = z.infer<typeof projectionSpecSchema>;
+
+export const featureServiceSpecSchema = z
+  .object({
+    name: nameSchema,
+    projections: z.array(projectionSpecSchema).min(1),
+    description: z.string().default(''),
+    tags: tagsSchema,
+    owner: z.string().default(''),
+  })
+  .strict();
+export type FeatureServiceSpec = z.infer<typeof featureServiceSpecSchema>;
+
+/** Formats a zod error as "path: message; path: message". */
+export function formatZodError(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+}

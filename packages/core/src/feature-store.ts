@@ -1,0 +1,193 @@
+import path from 'node:path';
+import { ErrorCode, FrecError, StoreError } from './errors.js';
+import { loadRepoConfig, type RepoConfig } from './config/repo-config.js';
+import type { Transform } from './definitions/on-demand-feature-view.js';
+import type { FeatureViewSpec } from './definitions/specs.js';
+import { resolveFeatures, type FeatureSelector } from './feature-refs.js';
+import { getOnlineFeatures, type OnlineFeaturesRequest, type OnlineFeaturesResponse } from './online/get-online-features.js';
+import { createRegistryStore } from './registry/create-registry-store.js';
+import { emptyRegistry } from './registry/registry-data.js';
+import { Registry } from './registry/registry.js';
+import { importDefinitions } from './repo/load-repo.js';
+import { applyPlanToRegistry, computePlan, type Plan } from './repo/plan.js';
+import { buildRepoContents, type RepoContents } from './repo/repo-contents.js';
+import { createOfflineStore, createOnlineStore } from './stores/factories.js';
+import type { EntityInput, OfflineStore, RetrievalJob } from './stores/offline-store.js';
+import type { OnlineStore, OnlineWriteResult } from './stores/online-store.js';
+import { compileTransform } from './transforms.js';
+
+export interface OpenOptions {
+  /** Folder holding feature_store.yaml (default: the current directory). */
+  repoPath?: string;
+  /** An already parsed config, instead of reading feature_store.yaml. */
+  config?: RepoConfig;
+  /** Definitions loaded in this process; their transforms are used instead of the registry's source text. */
+  definitions?: RepoContents;
+}
+
+export interface ApplyResult {
+  plan: Plan;
+  generation: number;
+}
+
+export interface HistoricalFeaturesRequest {
+  entities: EntityInput;
+  fullFeatureNames?: boolean;
+  /** Name of the entity rows' event timestamp column (default 'event_timestamp'). */
+  timestampColumn?: string;
+}
+
+/**
+ * The FeatureStore is the SDK's entry point: it reads the repo config and registry, and
+ * serves features from the online and offline stores that the config names.
+ * @example
+ * const store = await FeatureStore.open({ repoPath: 'feature_repo' });
+ * const res = await store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: [{ user_id: 1 }] });
+ */
+export class FeatureStore {
+  readonly config: RepoConfig;
+  readonly registry: Registry;
+  private definitions: RepoContents | undefined;
+  private online: Promise<OnlineStore> | undefined;
+  private offline: Promise<OfflineStore> | undefined;
+
+  private constructor(config: RepoConfig, registry: Registry, definitions?: RepoContents) {
+    this.config = config;
+    this.registry = registry;
+    this.definitions = definitions;
+  }
+
+  static async open(options: OpenOptions = {}): Promise<FeatureStore> {
+    const config = options.config ?? loadRepoConfig(options.repoPath ?? process.cwd());
+    const store = await createRegistryStore(config);
+    return new FeatureStore(config, new Registry(store, config.project, config.registry.cache_ttl_seconds), options.definitions);
+  }
+
+  get project(): string {
+    return this.config.project;
+  }
+
+  /** Imports the repo's definition files (TypeScript) and validates them as a whole. */
+  async loadDefinitions(): Promise<RepoContents> {
+    const found = await importDefinitions(this.config.repoPath);
+    this.definitions = buildRepoContents(found);
+    return this.definitions;
+  }
+
+  /** The online store named in the config, created on first use. */
+  onlineStore(): Promise<OnlineStore> {
+    this.online ??= createOnlineStore(this.config).catch((err) => {
+      this.online = undefined;
+      throw err;
+    });
+    return this.online;
+  }
+
+  /** The offline store named in the config, created on first use. */
+  offlineStore(): Promise<OfflineStore> {
+    this.offline ??= createOfflineStore(this.config).catch((err) => {
+      this.offline = undefined;
+      throw err;
+    });
+    return this.offline;
+  }
+
+  /** What `apply` would change. */
+  async plan(contents?: RepoContents): Promise<Plan> {
+    const repo = contents ?? this.definitions ?? (await this.loadDefinitions());
+    return computePlan(repo, await this.registry.data({ fresh: true }));
+  }
+
+  /**
+   * Validates the definitions (file sources against their Parquet schemas too), writes them
+   * to the registry with an optimistic-concurrency check, and updates online-store infrastructure.
+   */
+  async apply(contents?: RepoContents, options: { validateSources?: boolean } = {}): Promise<ApplyResult> {
+    const repo = contents ?? this.definitions ?? (await this.loadDefinitions());
+    this.definitions = repo;
+    const snap = await this.registry.snapshot({ fresh: true });
+    const current = snap?.data ?? emptyRegistry(this.project);
+    const plan = computePlan(repo, current);
+    if (options.validateSources !== false) {
+      const offline = await this.offlineStore();
+      for (const fv of repo.featureViews.values()) await offline.validateSource(fv);
+    }
+    const next = applyPlanToRegistry(repo, current);
+    if (plan.changes.length > 0 || !snap) await this.registry.commit(next, snap);
+    const removed = plan.changes
+      .filter((c) => c.kind === 'featureViews' && c.type === 'remove')
+      .map((c) => current.featureViews[c.name]!.spec);
+    const online = await this.onlineStore();
+    await online.update({ project: this.project, keep: [...repo.featureViews.values()].filter((v) => v.online), remove: removed });
+    return { plan, generation: plan.changes.length > 0 || !snap ? next.generation : current.generation };
+  }
+
+  /** Removes the online data of every applied view and the registry itself. */
+  async teardown(): Promise<void> {
+    const data = await this.registry.data({ fresh: true });
+    const online = await this.onlineStore();
+    await online.teardown({ project: this.project, views: Object.values(data.featureViews).map((v) => v.spec) });
+    await this.registry.store.delete();
+  }
+
+  /** The transform of an on-demand view: the in-process function when loaded, else rebuilt from the registry. */
+  transformOf(name: string, spec: Parameters<typeof compileTransform>[0]): Transform {
+    return this.definitions?.transforms.get(name) ?? compileTransform(spec);
+  }
+
+  /** Reads the latest feature values for entity rows; see OnlineFeaturesRequest. */
+  getOnlineFeatures(request: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
+    return getOnlineFeatures(this, request);
+  }
+
+  /** Builds a point-in-time-correct training set: for each entity row, the feature values as of its timestamp. */
+  async getHistoricalFeatures(request: HistoricalFeaturesRequest & FeatureSelector): Promise<RetrievalJob> {
+    const data = await this.registry.data();
+    const resolved = resolveFeatures(data, request);
+    const transforms = new Map<string, Transform>();
+    const odfvSpecs = new Map(resolved.odfvs.map((o) => [o.view.name, o.view]));
+    for (const o of resolved.odfvs) transforms.set(o.view.name, this.transformOf(o.view.name, o.view));
+    const offline = await this.offlineStore();
+    return offline.getHistoricalFeatures({
+      entities: request.entities,
+      resolved,
+      fullFeatureNames: request.fullFeatureNames ?? false,
+      timestampColumn: request.timestampColumn ?? 'event_timestamp',
+      transforms,
+      odfvSpecs,
+    });
+  }
+
+  /** Writes rows for a view straight to the online store (values by feature name, join keys, and its timestamp field). */
+  async writeToOnlineStore(viewName: string, rows: ReadonlyArray<Record<string, unknown>>): Promise<OnlineWriteResult> {
+    const { writeRowsToOnline } = await import('./online/write-to-online.js');
+    const view = await this.registry.getFeatureView(viewName);
+    return writeRowsToOnline(this, view, rows);
+  }
+
+  /** Looks up an applied feature view. */
+  getFeatureView(name: string): Promise<FeatureViewSpec> {
+    return this.registry.getFeatureView(name);
+  }
+
+  /** A path relative to the repo folder. */
+  resolvePath(p: string): string {
+    return path.isAbsolute(p) ? p : path.join(this.config.repoPath, p);
+  }
+
+  async close(): Promise<void> {
+    const closing: Array<Promise<void>> = [];
+    if (this.online) closing.push(this.online.then((s) => s.close()).catch(() => undefined));
+    if (this.offline) closing.push(this.offline.then((s) => s.close()).catch(() => undefined));
+    this.online = undefined;
+    this.offline = undefined;
+    await Promise.all(closing);
+  }
+}
+
+/** Raised by code paths that a later part of the SDK fills in. */
+export function notImplemented(what: string): never {
+  throw new FrecError(ErrorCode.NOT_IMPLEMENTED, `${what} is not implemented.`);
+}
+
+export { StoreError };

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import {
+  dataSourceSpecSchema,
+  entitySpecSchema,
+  featureServiceSpecSchema,
+  featureViewSpecSchema,
+  onDemandFeatureViewSpecSchema,
+  type DataSourceSpec,
+  type EntitySpec,
+  type FeatureServiceSpec,
+  type FeatureViewSpec,
+  type OnDemandFeatureViewSpec,
+} from '../definitions/specs.js';
+
+/** The registry format version this build reads and writes; a newer file is refused, never overwritten. */
+export const REGISTRY_SCHEMA_VERSION = 1;
+
+const stored = <T extends z.ZodTypeAny>(spec: T) =>
+  z.object({ spec, createdAt: z.string(), updatedAt: z.string(), version: z.number().int().positive() });
+
+/** A stored object: its spec plus when it was first applied, last changed, and how many times it changed. */
+export interface Stored<T> {
+  spec: T;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export const materializationStateSchema = z.object({
+  /** End of the latest materialized interval (ISO time); the next incremental run starts here. */
+  watermark: z.string().nullable(),
+  intervals: z.array(z.tuple([z.string(), z.string()])),
+});
+export type MaterializationState = z.infer<typeof materializationStateSchema>;
+
+export const registryDataSchema = z.object({
+  schemaVersion: z.literal(REGISTRY_SCHEMA_VERSION),
+  project: z.string(),
+  generation: z.number().int().nonnegative(),
+  lastUpdated: z.string(),
+  entities: z.record(stored(entitySpecSchema)),
+  dataSources: z.record(stored(dataSourceSpecSchema)),
+  featureViews: z.record(stored(featureViewSpecSchema)),
+  onDemandFeatureViews: z.record(stored(onDemandFeatureViewSpecSchema)),
+  featureServices: z.record(stored(featureServiceSpecSchema)),
+  materialization: z.record(materializationStateSchema).default({}),
+});
+
+/** Everything the registry holds for one project. */
+export interface RegistryData {
+  schemaVersion: typeof REGISTRY_SCHEMA_VERSION;
+  project: string;
+  /** Incremented by every successful write; the optimistic-concurrency check compares it. */
+  generation: number;
+  lastUpdated: string;
+  entities: Record<string, Stored<EntitySpec>>;
+  dataSources: Record<string, Stored<DataSourceSpec>>;
+  featureViews: Record<string, Stored<FeatureViewSpec>>;
+  onDemandFeatureViews: Record<string, Stored<OnDemandFeatureViewSpec>>;
+  featureServices: Record<string, Stored<FeatureServiceSpec>>;
+  materialization: Record<string, MaterializationState>;
+}
+
+export function emptyRegistry(project: string): RegistryData {
+  return {
+    schemaVersion: REGISTRY_SCHEMA_VERSION,
+    project,
+    generation: 0,
+    lastUpdated: new Date(0).toISOString(),
+    entities: {},
+    dataSources: {},
+    featureViews: {},
+    onDemandFeatureViews: {},
+    featureServices: {},
+    materialization: {},
+  };
+}
+
+/** The object collections of a registry, by kind. */
+export const OBJECT_KINDS = ['entities', 'dataSources', 'featureViews', 'onDemandFeatureViews', 'featureServices'] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];

@@ -1,0 +1,165 @@
+import type { FeatureViewSpec, FieldSpec } from '../definitions/specs.js';
+import { OBJECT_KINDS, type ObjectKind, type RegistryData } from '../registry/registry-data.js';
+import type { RepoContents } from './repo-contents.js';
+
+export type ChangeType = 'add' | 'change' | 'remove';
+
+/** One line of a plan. */
+export interface PlannedChange {
+  type: ChangeType;
+  kind: ObjectKind;
+  name: string;
+  /** What changed, field by field, for 'change'. */
+  details: string[];
+  /** Why this change can break a model or a reader already in production; empty when safe. */
+  breaking: string[];
+}
+
+/** The difference between a repo's definitions and the registry. */
+export interface Plan {
+  changes: PlannedChange[];
+  unchanged: number;
+  hasBreakingChanges: boolean;
+}
+
+/** JSON with object keys sorted, so equal specs give equal text. */
+export function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v as object)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+const KIND_OF: Record<ObjectKind, keyof RepoContents> = {
+  entities: 'entities',
+  dataSources: 'dataSources',
+  featureViews: 'featureViews',
+  onDemandFeatureViews: 'onDemandFeatureViews',
+  featureServices: 'featureServices',
+};
+
+function fieldDiff(kind: string, before: FieldSpec[], after: FieldSpec[], served: boolean, breaking: string[], details: string[]): void {
+  const b = new Map(before.map((f) => [f.name, f]));
+  const a = new Map(after.map((f) => [f.name, f]));
+  for (const [name, f] of a) {
+    const old = b.get(name);
+    if (!old) details.push(`${kind} '${name}' added (${f.dtype})`);
+    else if (old.dtype !== f.dtype) {
+      details.push(`${kind} '${name}' type ${old.dtype} -> ${f.dtype}`);
+      if (served) breaking.push(`type of served ${kind} '${name}' changes from ${old.dtype} to ${f.dtype}`);
+    }
+  }
+  for (const name of b.keys()) {
+    if (!a.has(name)) {
+      details.push(`${kind} '${name}' removed`);
+      if (served) breaking.push(`served ${kind} '${name}' is removed`);
+    }
+  }
+}
+
+function describeTopLevel(before: Record<string, unknown>, after: Record<string, unknown>, skip: string[]): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const out: string[] = [];
+  for (const k of keys) {
+    if (skip.includes(k)) continue;
+    if (stableStringify(before[k]) !== stableStringify(after[k])) out.push(`${k}: ${stableStringify(before[k])} -> ${stableStringify(after[k])}`);
+  }
+  return out;
+}
+
+function viewChange(before: FeatureViewSpec, after: FeatureViewSpec, servedFeatures: Set<string>): { details: string[]; breaking: string[] } {
+  const details: string[] = [];
+  const breaking: string[] = [];
+  const served = after.online || servedFeatures.size > 0;
+  if (stableStringify(before.entities) !== stableStringify(after.entities) || stableStringify(before.entityColumns) !== stableStringify(after.entityColumns)) {
+    details.push(`entities ${stableStringify(before.entityColumns.map((c) => `${c.name}:${c.dtype}`))} -> ${stableStringify(after.entityColumns.map((c) => `${c.name}:${c.dtype}`))}`);
+    breaking.push('entity (join keys or their types) changes: stored online rows are keyed differently');
+  }
+  fieldDiff('feature', before.features, after.features, served, breaking, details);
+  details.push(...describeTopLevel(before, after, ['features', 'entities', 'entityColumns']));
+  return { details, breaking };
+}
+
+/** Computes what `apply` would change, flagging breaking changes (type change of a served feature, entity change). */
+export function computePlan(repo: RepoContents, registry: RegistryData): Plan {
+  const changes: PlannedChange[] = [];
+  let unchanged = 0;
+  const servedByService = new Map<string, Set<string>>();
+  for (const s of Object.values(registry.featureServices)) {
+    for (const p of s.spec.projections) {
+      const set = servedByService.get(p.view) ?? new Set<string>();
+      p.features.forEach((f) => set.add(f));
+      servedByService.set(p.view, set);
+    }
+  }
+  for (const kind of OBJECT_KINDS) {
+    const desired = repo[KIND_OF[kind]] as Map<string, Record<string, unknown>>;
+    const current = registry[kind] as Record<string, { spec: Record<string, unknown> }>;
+    for (const [name, spec] of desired) {
+      const cur = current[name];
+      if (!cur) {
+        changes.push({ type: 'add', kind, name, details: [], breaking: [] });
+      } else if (stableStringify(cur.spec) !== stableStringify(spec)) {
+        let d: { details: string[]; breaking: string[] };
+        if (kind === 'featureViews') {
+          d = viewChange(cur.spec as FeatureViewSpec, spec as FeatureViewSpec, servedByService.get(name) ?? new Set());
+        } else if (kind === 'onDemandFeatureViews') {
+          const details: string[] = [];
+          const breaking: string[] = [];
+          fieldDiff('feature', (cur.spec as { features: FieldSpec[] }).features, (spec as { features: FieldSpec[] }).features, true, breaking, details);
+          details.push(...describeTopLevel(cur.spec, spec, ['features']));
+          d = { details, breaking };
+        } else if (kind === 'entities') {
+          const details = describeTopLevel(cur.spec, spec, []);
+          const breaking = cur.spec.valueType !== spec.valueType || cur.spec.joinKey !== spec.joinKey ? ['entity join key or type changes'] : [];
+          d = { details, breaking };
+        } else {
+          d = { details: describeTopLevel(cur.spec, spec, []), breaking: [] };
+        }
+        changes.push({ type: 'change', kind, name, ...d });
+      } else {
+        unchanged++;
+      }
+    }
+    for (const name of Object.keys(current)) {
+      if (!desired.has(name)) {
+        const breaking = kind === 'featureViews' && servedByService.has(name) && !repo.featureServices.size ? ['a feature service reads this view'] : [];
+        changes.push({ type: 'remove', kind, name, details: [], breaking });
+      }
+    }
+  }
+  return { changes, unchanged, hasBreakingChanges: changes.some((c) => c.breaking.length > 0) };
+}
+
+/** The registry data after applying the repo: created times kept, versions bumped for changed objects. */
+export function applyPlanToRegistry(repo: RepoContents, registry: RegistryData, now = new Date()): RegistryData {
+  const ts = now.toISOString();
+  const next: RegistryData = {
+    ...registry,
+    generation: registry.generation + 1,
+    lastUpdated: ts,
+    entities: {},
+    dataSources: {},
+    featureViews: {},
+    onDemandFeatureViews: {},
+    featureServices: {},
+    materialization: { ...registry.materialization },
+  };
+  for (const kind of OBJECT_KINDS) {
+    const desired = repo[KIND_OF[kind]] as Map<string, unknown>;
+    const current = registry[kind] as Record<string, { spec: unknown; createdAt: string; updatedAt: string; version: number }>;
+    const target = next[kind] as Record<string, unknown>;
+    for (const [name, spec] of desired) {
+      const cur = current[name];
+      if (cur && stableStringify(cur.spec) === stableStringify(spec)) target[name] = cur;
+      else target[name] = { spec, createdAt: cur?.createdAt ?? ts, updatedAt: ts, version: (cur?.version ?? 0) + 1 };
+    }
+  }
+  for (const v of Object.keys(next.materialization)) if (!repo.featureViews.has(v)) delete next.materialization[v];
+  return next;
+}

@@ -1,0 +1,71 @@
+import type { FeatureViewSpec, FileSourceSpec } from '../definitions/specs.js';
+import type { RepoConfig } from '../config/repo-config.js';
+import type { ResolvedFeatures } from '../feature-refs.js';
+import type { OnDemandFeatureViewSpec } from '../definitions/specs.js';
+import type { Transform } from '../definitions/on-demand-feature-view.js';
+
+/**
+ * Entity rows for historical retrieval: plain objects, a Parquet path or glob, a SQL query
+ * over registered sources, or an Arrow table (apache-arrow `Table`).
+ */
+export type EntityInput =
+  | ReadonlyArray<Record<string, unknown>>
+  | { parquet: string }
+  | { sql: string }
+  | { arrow: unknown };
+
+export interface HistoricalRequest {
+  entities: EntityInput;
+  resolved: ResolvedFeatures;
+  fullFeatureNames: boolean;
+  /** Name of the entity rows' timestamp column (default 'event_timestamp'). */
+  timestampColumn: string;
+  /** Transforms for the requested on-demand views, the same functions the online path runs. */
+  transforms: ReadonlyMap<string, Transform>;
+  odfvSpecs: ReadonlyMap<string, OnDemandFeatureViewSpec>;
+}
+
+/** A retrieval job: the result of a historical request, readable in several forms. */
+export interface RetrievalJob {
+  /** The whole result as an apache-arrow Table. */
+  toArrow(): Promise<unknown>;
+  /** The result in Arrow record batches, holding a bounded number of rows in memory at once. */
+  toArrowBatches(): AsyncIterable<unknown>;
+  /** Writes the result to a Parquet file. */
+  toParquet(path: string): Promise<void>;
+  /** The result as plain objects. */
+  toRows(): Promise<Array<Record<string, unknown>>>;
+  readonly metadata: RetrievalMetadata;
+}
+
+export interface RetrievalMetadata {
+  features: string[];
+  minEventTimestamp: Date | null;
+  maxEventTimestamp: Date | null;
+}
+
+/** A batch of latest rows pulled for materialization. Times are epoch milliseconds. */
+export interface PulledBatch {
+  keys: Array<Array<string | number>>;
+  /** Column-major feature values: one array per feature, aligned with `keys`. */
+  columns: Record<string, unknown[]>;
+  eventTimeMs: number[];
+  createdTimeMs: number[];
+}
+
+/**
+ * An OfflineStore builds point-in-time-correct training sets and pulls the latest values for materialization.
+ */
+export interface OfflineStore {
+  readonly type: string;
+  getHistoricalFeatures(request: HistoricalRequest): Promise<RetrievalJob>;
+  /** The latest row per entity key with event time in [start, end), in batches. */
+  pullLatest(view: FeatureViewSpec, start: Date, end: Date, options?: { batchSize?: number }): AsyncIterable<PulledBatch>;
+  /** Checks that a file source holds the columns a view declares, with compatible types. */
+  validateSource(view: FeatureViewSpec): Promise<void>;
+  /** Appends rows to a source's offline storage (push to offline); they are readable at once. */
+  appendRows(source: FileSourceSpec, view: FeatureViewSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type OfflineStoreFactory = (config: RepoConfig) => OfflineStore | Promise<OfflineStore>;

@@ -1,0 +1,53 @@
+import type { FeatureViewSpec } from '../definitions/specs.js';
+import type { RepoConfig } from '../config/repo-config.js';
+import type { FeatureValue } from '../value-types.js';
+
+/** An entity key: the join-key values of a view's entities, in the view's entity order. */
+export type EntityKeyValues = ReadonlyArray<string | number>;
+
+/** One row to write to the online store. Times are epoch milliseconds. */
+export interface OnlineWriteRow {
+  key: EntityKeyValues;
+  values: Record<string, FeatureValue>;
+  eventTimeMs: number;
+  createdTimeMs?: number;
+}
+
+/** One row read back: values by feature name, plus its times. */
+export interface OnlineReadRow {
+  values: Record<string, FeatureValue>;
+  eventTimeMs: number;
+  createdTimeMs: number;
+}
+
+/** What a read returns per key: a row, null when absent, or an Error for that key alone (a corrupt row). */
+export type OnlineReadResult = OnlineReadRow | null | Error;
+
+export interface OnlineWriteResult {
+  /** Rows stored. */
+  written: number;
+  /** Rows skipped because the store already held a newer event time. */
+  skippedOlder: number;
+}
+
+/**
+ * An OnlineStore holds the latest feature values per entity key, for low-latency reads.
+ * Writes are conditional on event time: an older row never overwrites a newer one.
+ */
+export interface OnlineStore {
+  readonly type: string;
+  /** Creates or updates infrastructure for the views being applied, and drops deleted views' data. */
+  update(args: { project: string; keep: readonly FeatureViewSpec[]; remove: readonly FeatureViewSpec[] }): Promise<void>;
+  /** Writes rows for one view. */
+  write(project: string, view: FeatureViewSpec, rows: readonly OnlineWriteRow[]): Promise<OnlineWriteResult>;
+  /** Reads rows for entity keys of one view, in key order. `features` limits what is decoded. */
+  read(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features?: readonly string[]): Promise<OnlineReadResult[]>;
+  /** Removes every stored value of the given views. */
+  teardown(args: { project: string; views: readonly FeatureViewSpec[] }): Promise<void>;
+  /** Throws a StoreError if the store cannot be reached (readiness checks). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds an online store from its config section. */
+export type OnlineStoreFactory = (config: RepoConfig) => OnlineStore | Promise<OnlineStore>;
