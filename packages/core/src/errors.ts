@@ -18,6 +18,7 @@ export const ErrorCode = {
   REGISTRY_CORRUPT: 'REGISTRY_CORRUPT',
   REGISTRY_VERSION_UNSUPPORTED: 'REGISTRY_VERSION_UNSUPPORTED',
   REGISTRY_NOT_FOUND: 'REGISTRY_NOT_FOUND',
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
   SOURCE_SCHEMA_MISMATCH: 'SOURCE_SCHEMA_MISMATCH',
   SOURCE_NOT_FOUND: 'SOURCE_NOT_FOUND',
   INVALID_ENTITY_ROWS: 'INVALID_ENTITY_ROWS',
@@ -33,12 +34,16 @@ export const ErrorCode = {
   STREAM_ERROR: 'STREAM_ERROR',
   UNAUTHORIZED: 'UNAUTHORIZED',
   MODEL_REGISTRY_ERROR: 'MODEL_REGISTRY_ERROR',
+  ANN_INDEX_CORRUPT: 'ANN_INDEX_CORRUPT',
+  ANN_INDEX_NOT_FOUND: 'ANN_INDEX_NOT_FOUND',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   INTERNAL: 'INTERNAL',
 } as const;
 
+/** One of the stable error codes. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Optional parts of a FrecError: the fix, where it happened, and the cause. */
 export interface FrecErrorOptions {
   /** How to fix it, in one sentence. */
   hint?: string;
@@ -126,7 +131,10 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   ONLINE_STORE_UNAVAILABLE: 503,
   ONLINE_STORE_TIMEOUT: 503,
   REGISTRY_CONFLICT: 409,
+  REGISTRY_UNAVAILABLE: 503,
   NOT_IMPLEMENTED: 501,
+  ANN_INDEX_CORRUPT: 503,
+  ANN_INDEX_NOT_FOUND: 503,
   INTERNAL: 500,
   OFFLINE_STORE_ERROR: 500,
 };

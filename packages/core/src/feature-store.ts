@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ErrorCode, FrecError, StoreError } from './errors.js';
+import { ErrorCode, FrecError, RegistryError, StoreError } from './errors.js';
 import { loadRepoConfig, type RepoConfig } from './config/repo-config.js';
 import type { Transform } from './definitions/on-demand-feature-view.js';
 import type { FeatureViewSpec } from './definitions/specs.js';
@@ -15,6 +15,10 @@ import { createOfflineStore, createOnlineStore } from './stores/factories.js';
 import type { EntityInput, OfflineStore, RetrievalJob } from './stores/offline-store.js';
 import type { OnlineStore, OnlineWriteResult } from './stores/online-store.js';
 import { compileTransform } from './transforms.js';
+import type { DataSource } from './definitions/sources.js';
+import type { MaterializeOptions, MaterializeResult } from './materialize/materialize.js';
+import type { PushOptions, PushResult } from './push/push.js';
+import type { ViewFreshness } from './streaming/freshness.js';
 
 export interface OpenOptions {
   /** Folder holding feature_store.yaml (default: the current directory). */
@@ -102,11 +106,19 @@ export class FeatureStore {
    * Validates the definitions (file sources against their Parquet schemas too), writes them
    * to the registry with an optimistic-concurrency check, and updates online-store infrastructure.
    */
-  async apply(contents?: RepoContents, options: { validateSources?: boolean } = {}): Promise<ApplyResult> {
+  async apply(contents?: RepoContents, options: { validateSources?: boolean; baseGeneration?: number } = {}): Promise<ApplyResult> {
     const repo = contents ?? this.definitions ?? (await this.loadDefinitions());
     this.definitions = repo;
     const snap = await this.registry.snapshot({ fresh: true });
     const current = snap?.data ?? emptyRegistry(this.project);
+    // A plan reviewed at one generation must not be applied over another's later changes.
+    if (options.baseGeneration !== undefined && options.baseGeneration !== current.generation) {
+      throw new RegistryError(
+        ErrorCode.REGISTRY_CONFLICT,
+        `Registry at ${this.registry.store.location} moved from generation ${options.baseGeneration} (the plan's base) to ${current.generation}: someone else applied meanwhile.`,
+        { where: { file: this.registry.store.location }, hint: 'Run `frec plan` again, merge their changes into your definitions, and re-apply.' },
+      );
+    }
     const plan = computePlan(repo, current);
     if (options.validateSources !== false) {
       const offline = await this.offlineStore();
@@ -155,6 +167,7 @@ export class FeatureStore {
       timestampColumn: request.timestampColumn ?? 'event_timestamp',
       transforms,
       odfvSpecs,
+      sources: Object.values(data.dataSources).map((s) => s.spec),
     });
   }
 
@@ -163,6 +176,33 @@ export class FeatureStore {
     const { writeRowsToOnline } = await import('./online/write-to-online.js');
     const view = await this.registry.getFeatureView(viewName);
     return writeRowsToOnline(this, view, rows);
+  }
+
+  /**
+   * Copies the latest offline values with event time in [start, end) into the online store.
+   * @example await store.materialize(new Date('2024-01-01'), new Date(), { views: ['user_stats'] });
+   */
+  async materialize(start: Date, end: Date, options?: MaterializeOptions): Promise<MaterializeResult> {
+    const m = await import('./materialize/materialize.js');
+    return m.materialize(this, start, end, options);
+  }
+
+  /** Materializes each view from its registry watermark up to `end`. */
+  async materializeIncremental(end: Date, options?: MaterializeOptions): Promise<MaterializeResult> {
+    const m = await import('./materialize/materialize.js');
+    return m.materializeIncremental(this, end, options);
+  }
+
+  /** Validates rows and writes them through a push source to the online store, the offline store, or both. */
+  async push(source: string | DataSource, rows: ReadonlyArray<Record<string, unknown>>, options?: PushOptions): Promise<PushResult> {
+    const m = await import('./push/push.js');
+    return m.push(this, source, rows, options);
+  }
+
+  /** Newest-value age and consumer lag per view, for metrics and stale-feature fallbacks. */
+  async freshness(views?: readonly string[]): Promise<ViewFreshness[]> {
+    const m = await import('./streaming/freshness.js');
+    return m.viewFreshness(this, views);
   }
 
   /** Looks up an applied feature view. */

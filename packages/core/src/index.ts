@@ -38,4 +38,27 @@ export type * from './stores/online-store.js';
 export type * from './stores/offline-store.js';
 export { registerOnlineStore, registerOfflineStore, createOnlineStore, createOfflineStore } from './stores/factories.js';
 export { FeatureStore, notImplemented, type OpenOptions, type ApplyResult, type HistoricalFeaturesRequest } from './feature-store.js';
-export type { OnlineFeaturesRequest, OnlineFeaturesResponse } from './online/get-online-features.js';
+export { OnlineFeaturesResponse, type OnlineFeaturesRequest, type FeatureStatus, type OnlineRowError } from './online/get-online-features.js';
+export { toOnlineRows, timestampColumnsOf } from './online/write-to-online.js';
+export {
+  streamFeatureView,
+  lastN,
+  count,
+  sum,
+  mean,
+  sessionLength,
+  sessionDuration,
+  type Aggregation,
+  type AggregationFields,
+  type StreamFeatureViewOptions,
+} from './definitions/stream-feature-view.js';
+export { materialize, materializeIncremental, batchToRows, type MaterializeOptions, type MaterializeResult, type ViewMaterializeResult } from './materialize/materialize.js';
+export type { MaterializeProgress } from './materialize/progress.js';
+export { push, type PushOptions, type PushResult, type PushTarget } from './push/push.js';
+export { validatePushRows, type ValidPushRow } from './push/validate-push-rows.js';
+export * from './streaming/aggregate-state.js';
+export * from './streaming/stream-source.js';
+export { parseEvent, parseEventTime, keyString, timestampFieldOf, type ParsedEvent } from './streaming/parse-event.js';
+export { registerStreamBroker, createStreamBroker } from './streaming/brokers.js';
+export { StreamWorker, type StreamWorkerOptions, type BatchStats, type WorkerTotals } from './streaming/stream-worker.js';
+export { viewFreshness, type ViewFreshness } from './streaming/freshness.js';

@@ -1,18 +1,28 @@
 /** The scalar types a feature or entity key can have. */
 export const SCALAR_TYPES = ['int32', 'int64', 'float32', 'float64', 'bool', 'string', 'bytes', 'unix_timestamp'] as const;
+/** A scalar value type. */
 export type ScalarType = (typeof SCALAR_TYPES)[number];
 /** A feature's type: a scalar, or an array of one ('float32[]' for an embedding, 'int64[]' for "last 10 items"). */
 export type ValueType = ScalarType | `${ScalarType}[]`;
 
+/** Every value type: the scalars and an array of each. */
 export const VALUE_TYPES: readonly ValueType[] = [...SCALAR_TYPES, ...SCALAR_TYPES.map((t) => `${t}[]` as const)];
 
+/** 32-bit integer feature type. */
 export const Int32 = 'int32' as const;
+/** 64-bit integer feature type. */
 export const Int64 = 'int64' as const;
+/** 32-bit float feature type. */
 export const Float32 = 'float32' as const;
+/** 64-bit float feature type. */
 export const Float64 = 'float64' as const;
+/** Boolean feature type. */
 export const Bool = 'bool' as const;
+/** UTF-8 string feature type. */
 export const String = 'string' as const;
+/** Binary feature type. */
 export const Bytes = 'bytes' as const;
+/** Timestamp feature type (a Date). */
 export const UnixTimestamp = 'unix_timestamp' as const;
 
 /** The array type of a scalar: `Array(Float32)` is 'float32[]'. */
@@ -42,14 +52,17 @@ type ScalarTsType<S extends ScalarType> = S extends 'int32' | 'int64' | 'float32
 /** A feature value as it travels through the SDK. */
 export type FeatureValue = number | boolean | string | Uint8Array | Date | null | Array<number | boolean | string | Uint8Array | Date | null>;
 
+/** True when `t` names a value type. */
 export function isValueType(t: unknown): t is ValueType {
   return typeof t === 'string' && (VALUE_TYPES as readonly string[]).includes(t);
 }
 
+/** True for an array type such as 'float32[]'. */
 export function isArrayType(t: ValueType): t is `${ScalarType}[]` {
   return t.endsWith('[]');
 }
 
+/** The scalar type of an array type, or the type itself for a scalar. */
 export function elementType(t: ValueType): ScalarType {
   return (isArrayType(t) ? t.slice(0, -2) : t) as ScalarType;
 }

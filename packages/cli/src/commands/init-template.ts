@@ -18,7 +18,7 @@ offline_store:
 `,
     'features.ts': `import {
   entity, field, fileSource, featureView, onDemandFeatureView, featureService, requestSource,
-  Int64, Float32, Float64, Int32,
+  Int64, Float32, Float64,
 } from '@frec/core';
 
 export const driver = entity({ name: 'driver', joinKey: 'driver_id', valueType: Int64, description: 'A driver' });
@@ -56,9 +56,6 @@ export const driverActivity = featureService({
   name: 'driver_activity_v1',
   features: [driverHourlyStats.select(['conv_rate', 'acc_rate']), transformedConvRate],
 });
-
-// Keeps Int32 and the other helpers visible in the example for readers.
-export const _types = [Int32];
 `,
   };
 }

@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError, isValidName } from '@frec/core';
 import { globalsOf } from '../main.js';
 import { emit } from '../output.js';
 import { templateDataSql, templateFiles } from './init-template.js';
 
+/** Registers `frec init NAME`. */
 export function registerInit(program: Command): void {
   program
     .command('init')
@@ -23,6 +23,8 @@ export function registerInit(program: Command): void {
       }
       mkdirSync(path.join(dir, 'data'), { recursive: true });
       for (const [file, text] of Object.entries(templateFiles(name))) writeFileSync(path.join(dir, file), text);
+      // Loaded here so every other verb starts without DuckDB's native module.
+      const { DuckDBInstance } = await import('@duckdb/node-api');
       const db = await DuckDBInstance.create(':memory:');
       const conn = await db.connect();
       try {

@@ -4,6 +4,7 @@ import { globalsOf } from '../main.js';
 import { emit, table } from '../output.js';
 import { withStore } from '../context.js';
 
+/** Registers the read-only inspection verbs: entities, feature-views and feature-services. */
 export function registerListCommands(program: Command): void {
   const entities = program.command('entities').description('inspect entities');
   entities

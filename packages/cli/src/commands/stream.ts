@@ -1,4 +1,122 @@
 import type { Command } from 'commander';
+import { createStreamBroker, ErrorCode, RequestError, StreamWorker, type FeatureViewSpec } from '@frec/core';
+import { globalsOf } from '../main.js';
+import { emit, table } from '../output.js';
+import { withStore } from '../context.js';
+import { parseCliTime } from './materialize.js';
 
-/** Registers the `stream` verbs (filled in by its own change). */
-export function registerStreamCommand(_program: Command): void {}
+function splitList(v: string | undefined): string[] | undefined {
+  const parts = v?.split(',').map((s) => s.trim()).filter(Boolean);
+  return parts && parts.length > 0 ? parts : undefined;
+}
+
+interface StreamOpts {
+  views?: string;
+  consumer?: string;
+  batchSize?: string;
+  blockMs?: string;
+  claimIdleMs?: string;
+  offline?: boolean;
+  url?: string;
+  logEvery?: string;
+}
+
+/** Registers `frec stream` (the worker), `frec stream-status` (lag and freshness) and `frec stream-backfill`. */
+export function registerStreamCommand(program: Command): void {
+  program
+    .command('stream')
+    .description('consume the stream sources of stream feature views and keep their aggregates online and offline (until Ctrl-C)')
+    .option('--views <names>', 'comma-separated stream views (default: every stream view)')
+    .option('--consumer <name>', 'consumer name in each view group; reuse it after a restart to resume its pending events')
+    .option('--batch-size <n>', 'most messages per read (default 2000)')
+    .option('--block-ms <ms>', 'how long a read waits for new messages (default 1000)')
+    .option('--claim-idle-ms <ms>', "claim another consumer's messages pending this long (default 30000)")
+    .option('--no-offline', 'do not append feature rows to the offline store')
+    .option('--url <redis-url>', 'broker URL (default: FREC_STREAM_REDIS_URL, else the online store Redis)')
+    .option('--log-every <s>', 'seconds between progress lines (default 10)')
+    .action(async (opts: StreamOpts, cmd: Command) => {
+      const g = globalsOf(cmd);
+      await withStore(g, async (store) => {
+        const data = await store.registry.data({ fresh: true });
+        const names = splitList(opts.views);
+        const views: FeatureViewSpec[] = names
+          ? await Promise.all(names.map((n) => store.registry.getFeatureView(n)))
+          : Object.values(data.featureViews).map((v) => v.spec).filter((v) => v.source.type === 'stream');
+        const notStream = views.find((v) => v.source.type !== 'stream');
+        if (notStream) throw new RequestError(ErrorCode.INVALID_REQUEST, `Feature view '${notStream.name}' has no stream source.`, { where: { featureView: notStream.name } });
+        if (views.length === 0) throw new RequestError(ErrorCode.INVALID_REQUEST, 'No stream feature view is applied.', { hint: 'Declare one with streamFeatureView(...) and run `frec apply`.' });
+        const brokerType = views[0]!.source.type === 'stream' ? views[0]!.source.broker : 'redis';
+        const broker = await createStreamBroker(store.config, brokerType, opts.url ? { url: opts.url } : {});
+        const worker = new StreamWorker(store, broker, views, {
+          ...(opts.consumer ? { consumer: opts.consumer } : {}),
+          ...(opts.batchSize ? { batchSize: Number(opts.batchSize) } : {}),
+          ...(opts.blockMs ? { blockMs: Number(opts.blockMs) } : {}),
+          ...(opts.claimIdleMs ? { claimIdleMs: Number(opts.claimIdleMs) } : {}),
+          ...(opts.offline === false ? { writeOffline: false } : {}),
+          onError: (err, view) => process.stderr.write(`stream view=${view} error=${JSON.stringify(String((err as Error).message ?? err))} (retrying)\n`),
+        });
+        const t0 = Date.now();
+        let last = { at: t0, messages: 0 };
+        const every = Number(opts.logEvery ?? 10) * 1000;
+        const timer = setInterval(() => {
+          const now = Date.now();
+          const rate = ((worker.totals.messages - last.messages) * 1000) / Math.max(1, now - last.at);
+          last = { at: now, messages: worker.totals.messages };
+          if (!g.json) process.stderr.write(`stream messages=${worker.totals.messages} applied=${worker.totals.applied} replayed=${worker.totals.replayed} invalid=${worker.totals.invalid} events_per_s=${Math.round(rate)}\n`);
+        }, every);
+        const stop = (): void => worker.stop();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        if (!g.json) process.stderr.write(`stream consuming ${views.map((v) => v.name).join(', ')}\n`);
+        try {
+          await worker.run();
+        } finally {
+          clearInterval(timer);
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          await worker.close();
+          await broker.close();
+        }
+        emit(g, { ...worker.totals, seconds: (Date.now() - t0) / 1000 }, () => `Stopped after ${worker.totals.messages} messages (${worker.totals.applied} applied, ${worker.totals.replayed} replays skipped).`);
+      });
+    });
+
+  program
+    .command('stream-status')
+    .description('consumer lag and newest-value age per view')
+    .option('--views <names>', 'comma-separated views (default: all)')
+    .action(async (opts: { views?: string }, cmd: Command) => {
+      const g = globalsOf(cmd);
+      await withStore(g, async (store) => {
+        const rows = await store.freshness(splitList(opts.views));
+        const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(1));
+        emit(g, rows, () =>
+          table([
+            ['VIEW', 'KIND', 'NEWEST VALUE AGE S', 'LAST WRITE AGE S', 'PENDING', 'UNDELIVERED'],
+            ...rows.map((r) => [r.view, r.kind, fmt(r.newestValueAgeSeconds), fmt(r.lastWriteAgeSeconds), r.consumerLag ? String(r.consumerLag.pending) : '-', r.consumerLag?.undelivered == null ? '-' : String(r.consumerLag.undelivered)]),
+          ]),
+        );
+      });
+    });
+
+  program
+    .command('stream-backfill')
+    .description("compute a stream view's offline rows from historical events with DuckDB (the same aggregation code as the worker)")
+    .argument('<view>', 'stream feature view')
+    .requiredOption('--events <path>', 'Parquet path or glob of historical events')
+    .option('--end <time>', 'only events before this time')
+    .action(async (viewName: string, opts: { events: string; end?: string }, cmd: Command) => {
+      const g = globalsOf(cmd);
+      await withStore(g, async (store) => {
+        const view = await store.registry.getFeatureView(viewName);
+        const { backfillStreamView } = (await import('@frec/offline/stream-backfill')) as typeof import('@frec/offline/stream-backfill');
+        const res = await backfillStreamView(view, {
+          events: store.resolvePath(opts.events),
+          offline: await store.offlineStore(),
+          ...(opts.end ? { end: parseCliTime(opts.end, '--end') } : {}),
+          onProgress: (p) => !g.json && process.stderr.write(`backfill view=${view.name} events=${p.events} rows=${p.rows}\n`),
+        });
+        emit(g, { view: view.name, events: res.events, rows: res.rows, entities: res.entities, invalid: res.invalid }, () => `Backfilled ${res.rows} rows of '${view.name}' from ${res.events} events (${res.entities} entities).`);
+      });
+    });
+}

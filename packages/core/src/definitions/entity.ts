@@ -20,6 +20,7 @@ export class Entity {
   }
 }
 
+/** Options of `entity()`. */
 export interface EntityOptions {
   name: string;
   /** Defaults to the entity's name. */

@@ -65,6 +65,7 @@ export class FeatureView<S extends readonly Field[] = readonly Field[]> {
   }
 }
 
+/** Options of `featureView()` (and, with aggregations, of stream views). */
 export interface FeatureViewOptions<S extends readonly Field[]> {
   name: string;
   entities: readonly Entity[];

@@ -21,6 +21,7 @@ export function field<const N extends string, const T extends ValueType>(
   return { name, dtype, ...options };
 }
 
+/** The stored form of a field, with empty description and tags filled in. */
 export function fieldToSpec(f: Field): FieldSpec {
   return { name: f.name, dtype: f.dtype, description: f.description ?? '', tags: f.tags ?? {} };
 }

@@ -34,6 +34,7 @@ export class OnDemandFeatureView<S extends readonly Field[] = readonly Field[]> 
   }
 }
 
+/** Options of `onDemandFeatureView()`. */
 export interface OnDemandFeatureViewOptions<S extends readonly Field[]> {
   name: string;
   /** Feature views (or projections of them) and request sources whose values the transform reads. */

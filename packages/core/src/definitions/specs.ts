@@ -15,11 +15,14 @@ const valueTypeSchema = z.custom<ValueType>((v) => typeof v === 'string' && (VAL
   message: `must be one of ${VALUE_TYPES.join(', ')}`,
 });
 
+/** A typed column: a feature, a join key or a request field. */
 export const fieldSpecSchema = z
   .object({ name: nameSchema, dtype: valueTypeSchema, description: z.string().default(''), tags: tagsSchema })
   .strict();
+/** The stored form of a field. */
 export type FieldSpec = z.infer<typeof fieldSpecSchema>;
 
+/** An entity: the name features describe and the join key rows are matched on. */
 export const entitySpecSchema = z
   .object({
     name: nameSchema,
@@ -30,8 +33,10 @@ export const entitySpecSchema = z
     owner: z.string().default(''),
   })
   .strict();
+/** The stored form of an entity. */
 export type EntitySpec = z.infer<typeof entitySpecSchema>;
 
+/** A Parquet file or glob with an event-time column. */
 export const fileSourceSpecSchema = z
   .object({
     type: z.literal('file'),
@@ -45,8 +50,10 @@ export const fileSourceSpecSchema = z
     owner: z.string().default(''),
   })
   .strict();
+/** The stored form of a file source. */
 export type FileSourceSpec = z.infer<typeof fileSourceSpecSchema>;
 
+/** A source rows are pushed to through the SDK, kept offline in a file source. */
 export const pushSourceSpecSchema = z
   .object({
     type: z.literal('push'),
@@ -57,8 +64,10 @@ export const pushSourceSpecSchema = z
     owner: z.string().default(''),
   })
   .strict();
+/** The stored form of a push source. */
 export type PushSourceSpec = z.infer<typeof pushSourceSpecSchema>;
 
+/** Fields the caller sends with each request, for on-demand views. */
 export const requestSourceSpecSchema = z
   .object({
     type: z.literal('request'),
@@ -69,6 +78,7 @@ export const requestSourceSpecSchema = z
     owner: z.string().default(''),
   })
   .strict();
+/** The stored form of a request source. */
 export type RequestSourceSpec = z.infer<typeof requestSourceSpecSchema>;
 
 /** A stream of events (Redis Streams today) with an offline batch source holding the same events. */
@@ -87,14 +97,17 @@ export const streamSourceSpecSchema = z
     owner: z.string().default(''),
   })
   .strict();
+/** The stored form of a stream source. */
 export type StreamSourceSpec = z.infer<typeof streamSourceSpecSchema>;
 
+/** Any data source, discriminated by `type`. */
 export const dataSourceSpecSchema = z.discriminatedUnion('type', [
   fileSourceSpecSchema,
   pushSourceSpecSchema,
   requestSourceSpecSchema,
   streamSourceSpecSchema,
 ]);
+/** The stored form of any data source. */
 export type DataSourceSpec = z.infer<typeof dataSourceSpecSchema>;
 /** Sources a feature view can read rows from (a request source cannot). */
 export type BatchCapableSourceSpec = FileSourceSpec | PushSourceSpec | StreamSourceSpec;
@@ -114,8 +127,10 @@ export const aggregationSpecSchema = z.discriminatedUnion('kind', [
     .object({ kind: z.enum(['session_length', 'session_duration']), name: nameSchema, gapSeconds: z.number().positive() })
     .strict(),
 ]);
+/** The stored form of one stream aggregation. */
 export type AggregationSpec = z.infer<typeof aggregationSpecSchema>;
 
+/** A feature view: features of some entities, read from one source, valid for a TTL. */
 export const featureViewSpecSchema = z
   .object({
     kind: z.enum(['batch', 'stream']).default('batch'),
@@ -136,14 +151,18 @@ export const featureViewSpecSchema = z
     owner: z.string().default(''),
   })
   .strict();
+/** The stored form of a feature view (batch or stream). */
 export type FeatureViewSpec = z.infer<typeof featureViewSpecSchema>;
 
+/** What an on-demand view reads: a view's features or a request source. */
 export const odfvSourceRefSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('featureView'), name: nameSchema, features: z.array(z.string()) }).strict(),
   z.object({ kind: z.literal('request'), name: nameSchema }).strict(),
 ]);
+/** The stored form of an on-demand view's input. */
 export type OdfvSourceRef = z.infer<typeof odfvSourceRefSchema>;
 
+/** An on-demand view: outputs computed by a transform, with its source text. */
 export const onDemandFeatureViewSpecSchema = z
   .object({
     name: nameSchema,
@@ -158,13 +177,17 @@ export const onDemandFeatureViewSpecSchema = z
     owner: z.string().default(''),
   })
   .strict();
+/** The stored form of an on-demand view. */
 export type OnDemandFeatureViewSpec = z.infer<typeof onDemandFeatureViewSpecSchema>;
 
+/** A named subset of one view's features, as a feature service lists it. */
 export const projectionSpecSchema = z
   .object({ view: nameSchema, features: z.array(z.string()).min(1), alias: z.string().optional() })
   .strict();
+/** The stored form of a projection. */
 export type ProjectionSpec = z.infer<typeof projectionSpecSchema>;
 
+/** A feature service: the features one model reads. */
 export const featureServiceSpecSchema = z
   .object({
     name: nameSchema,
@@ -174,6 +197,7 @@ export const featureServiceSpecSchema = z
     owner: z.string().default(''),
   })
   .strict();
+/** The stored form of a feature service. */
 export type FeatureServiceSpec = z.infer<typeof featureServiceSpecSchema>;
 
 /** Formats a zod error as "path: message; path: message". */

@@ -1,18 +1,312 @@
-import { ErrorCode, FrecError } from '../errors.js';
+import { ErrorCode, FrecError, RequestError, toFrecError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { FeatureSelector } from '../feature-refs.js';
+import type { EntityKeyValues, OnlineColumnarRead, OnlineStore } from '../stores/online-store.js';
+import { runTransform } from '../transforms.js';
+import { coerceScalar, coerceValue, isArrayType, type FeatureValue, type ScalarType } from '../value-types.js';
+import { cachedRequestPlan, type JoinKeyPlan, type RequestPlan, type ViewPlan } from './online-plan.js';
+import { OnlineFeaturesResponse, type FeatureStatus, type OnlineRowError } from './online-response.js';
 
-/** A getOnlineFeatures request. */
+export { OnlineFeaturesResponse, type FeatureStatus, type OnlineRowError } from './online-response.js';
+
+/**
+ * A getOnlineFeatures request: features (`view:feature`) or a feature service, and one entity row
+ * per entity (join keys, plus any request-data fields that on-demand views need, as in Feast).
+ * `requestData` gives request fields for all rows at once: a value shared by every row, or an
+ * array with one value per row.
+ */
 export type OnlineFeaturesRequest = FeatureSelector & {
   entityRows: ReadonlyArray<Record<string, unknown>>;
   requestData?: Record<string, unknown>;
   fullFeatureNames?: boolean;
 };
 
-export interface OnlineFeaturesResponse {
-  featureNames: string[];
+// Row states of a view read, decided once per distinct key.
+const PRESENT = 0;
+const NOT_FOUND = 1;
+const EXPIRED = 2;
+
+interface ViewResult {
+  read: OnlineColumnarRead;
+  rowToKey: Int32Array;
+  state: Uint8Array;
+  eventTimes: Float64Array;
+  /** Every row has its own key, so row r is key r. */
+  identity: boolean;
+  /** Store columns handed out as response columns as they are (at most once each). */
+  shared: Set<number>;
+  /** Status of each entity row for this view (PRESENT, NOT_FOUND or OUTSIDE_MAX_AGE). */
+  rowStatus: FeatureStatus[];
+  anyExpired: boolean;
 }
 
-export async function getOnlineFeatures(_store: FeatureStore, _req: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
-  throw new FrecError(ErrorCode.NOT_IMPLEMENTED, 'getOnlineFeatures is not implemented yet.');
+function coerceKey(k: JoinKeyPlan, raw: unknown, row: number): string | number {
+  if (raw === undefined || raw === null) {
+    throw new RequestError(ErrorCode.MISSING_JOIN_KEY, `Entity row ${row} has no value for join key '${k.name}' of entity '${k.entity}'.`, {
+      where: { row, joinKey: k.name, entity: k.entity },
+      hint: `Give every entity row a '${k.name}' field.`,
+    });
+  }
+  const t = k.dtype as ScalarType;
+  if (typeof raw === 'number' && (t === 'int64' || t === 'int32') && Number.isSafeInteger(raw) && (t === 'int64' || (raw | 0) === raw)) return raw;
+  if (typeof raw === 'string' && t === 'string') return raw;
+  const v = isArrayType(k.dtype) ? undefined : coerceScalar(t, raw);
+  if (v === undefined || v === null) {
+    throw new RequestError(ErrorCode.WRONG_TYPE, `Join key '${k.name}' of entity '${k.entity}' in entity row ${row} is ${JSON.stringify(raw)} (${typeof raw}), declared ${k.dtype}.`, {
+      where: { row, joinKey: k.name, entity: k.entity },
+      hint: `Pass a ${k.dtype} value for '${k.name}'.`,
+    });
+  }
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  if (v instanceof Date) return v.getTime();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  return String(v);
+}
+
+function columnsFromResults(results: Awaited<ReturnType<OnlineStore['read']>>, features: readonly string[]): OnlineColumnarRead {
+  const n = results.length;
+  const values = features.map(() => new Array<FeatureValue>(n).fill(null));
+  const eventTimeMs = new Float64Array(n).fill(Number.NaN);
+  const createdTimeMs = new Float64Array(n).fill(Number.NaN);
+  let errors: Array<Error | undefined> | undefined;
+  results.forEach((r, k) => {
+    if (r instanceof Error) (errors ??= new Array(n))[k] = r;
+    else if (r) {
+      features.forEach((f, i) => {
+        values[i]![k] = r.values[f] ?? null;
+      });
+      eventTimeMs[k] = r.eventTimeMs;
+      createdTimeMs[k] = r.createdTimeMs;
+    }
+  });
+  return { values, eventTimeMs, createdTimeMs, errors };
+}
+
+interface ViewKeys {
+  keys: EntityKeyValues[];
+  rowToKey: Int32Array;
+}
+
+// Duplicate keys are read once: rows map to distinct keys.
+function distinctKeys(vp: ViewPlan, keyCols: Array<Array<string | number>>, n: number): ViewKeys {
+  const rowToKey = new Int32Array(n);
+  const keys: EntityKeyValues[] = [];
+  if (vp.keyCols.length === 1) {
+    const col = keyCols[vp.keyCols[0]!]!;
+    const seen = new Map<string | number, number>();
+    for (let r = 0; r < n; r++) {
+      const v = col[r]!;
+      let u = seen.get(v);
+      if (u === undefined) {
+        u = keys.length;
+        seen.set(v, u);
+        keys.push([v]);
+      }
+      rowToKey[r] = u;
+    }
+  } else {
+    const seen = new Map<string, number>();
+    for (let r = 0; r < n; r++) {
+      const key = vp.keyCols.map((j) => keyCols[j]![r]!);
+      const id = JSON.stringify(key);
+      let u = seen.get(id);
+      if (u === undefined) {
+        u = keys.length;
+        seen.set(id, u);
+        keys.push(key);
+      }
+      rowToKey[r] = u;
+    }
+  }
+  return { keys, rowToKey };
+}
+
+async function readAll(online: OnlineStore, project: string, plan: RequestPlan, vks: ViewKeys[]): Promise<OnlineColumnarRead[]> {
+  if (online.readColumnsMany) {
+    return online.readColumnsMany(project, plan.views.map((vp, i) => ({ view: vp.view, keys: vks[i]!.keys, features: vp.read })));
+  }
+  return Promise.all(
+    plan.views.map(async (vp, i) =>
+      online.readColumns
+        ? online.readColumns(project, vp.view, vks[i]!.keys, vp.read)
+        : columnsFromResults(await online.read(project, vp.view, vks[i]!.keys, vp.read), vp.read),
+    ),
+  );
+}
+
+function viewResult(vp: ViewPlan, vk: ViewKeys, read: OnlineColumnarRead, n: number, now: number, allPresent: FeatureStatus[]): ViewResult {
+  const nk = vk.keys.length;
+  const state = new Uint8Array(nk);
+  let missing = 0;
+  let anyExpired = false;
+  for (let u = 0; u < nk; u++) {
+    const t = read.eventTimeMs[u]!;
+    const s = t !== t ? NOT_FOUND : vp.ttlMs > 0 && t + vp.ttlMs < now ? EXPIRED : PRESENT;
+    state[u] = s;
+    if (s !== PRESENT) missing++;
+    if (s === EXPIRED) anyExpired = true;
+  }
+  const eventTimes = new Float64Array(n);
+  const { rowToKey } = vk;
+  for (let r = 0; r < n; r++) {
+    const t = read.eventTimeMs[rowToKey[r]!]!;
+    eventTimes[r] = t !== t ? 0 : t;
+  }
+  let rowStatus = allPresent;
+  if (missing > 0) {
+    rowStatus = new Array<FeatureStatus>(n);
+    for (let r = 0; r < n; r++) {
+      const s = state[rowToKey[r]!];
+      rowStatus[r] = s === PRESENT ? 'PRESENT' : s === NOT_FOUND ? 'NOT_FOUND' : 'OUTSIDE_MAX_AGE';
+    }
+  }
+  return { read, rowToKey, state, eventTimes, identity: nk === n, shared: new Set(), rowStatus, anyExpired };
+}
+
+function requestValue(req: OnlineFeaturesRequest, row: number, name: string, n: number, scalar: boolean): unknown {
+  const own = req.entityRows[row]![name];
+  if (own !== undefined) return own;
+  const shared = req.requestData?.[name];
+  if (Array.isArray(shared) && shared.length === n && (scalar || Array.isArray(shared[0]))) return shared[row];
+  return shared;
+}
+
+function computeOdfvs(plan: RequestPlan, req: OnlineFeaturesRequest, results: ViewResult[], n: number, values: FeatureValue[][], statuses: FeatureStatus[][], offset: number): void {
+  plan.odfvs.forEach((op, oi) => {
+    const cols = plan.outputs.map((o, c) => (o.kind === 'odfv' && o.odfv === oi ? c : -1)).filter((c) => c >= 0);
+    for (let r = 0; r < n; r++) {
+      const input: Record<string, unknown> = {};
+      for (const inp of op.inputs) {
+        const vr = results[inp.view]!;
+        const u = vr.rowToKey[r]!;
+        input[inp.name] = vr.state[u] === PRESENT ? vr.read.values[inp.feature]![u] : null;
+      }
+      for (const f of op.requestFields) {
+        const raw = requestValue(req, r, f.name, n, !isArrayType(f.dtype));
+        if (raw === undefined) {
+          throw new RequestError(ErrorCode.INVALID_REQUEST, `On-demand view '${op.spec.name}' needs request field '${f.name}', missing from entity row ${r} and requestData.`, {
+            where: { featureView: op.spec.name, field: f.name, row: r },
+            hint: `Add '${f.name}' to each entity row or to requestData.`,
+          });
+        }
+        const v = coerceValue(f.dtype, raw);
+        if (v === undefined) {
+          throw new RequestError(ErrorCode.WRONG_TYPE, `Request field '${f.name}' of on-demand view '${op.spec.name}' in entity row ${r} is ${JSON.stringify(raw)}, declared ${f.dtype}.`, {
+            where: { featureView: op.spec.name, field: f.name, row: r },
+          });
+        }
+        input[f.name] = v;
+      }
+      const out = runTransform(op.spec, op.transform, input);
+      for (const c of cols) {
+        const o = plan.outputs[c]!;
+        const v = (out[(o as { feature: string }).feature] ?? null) as FeatureValue;
+        values[offset + c]![r] = v;
+        statuses[offset + c]![r] = v === null ? 'NULL_VALUE' : 'PRESENT';
+      }
+    }
+  });
+}
+
+/**
+ * Reads the latest feature values for entity rows: one read per view (duplicate keys read once),
+ * statuses per value, on-demand views computed with request data. See OnlineFeaturesRequest.
+ */
+export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
+  const rows = req.entityRows as unknown;
+  if (!Array.isArray(rows) || rows.some((r) => r === null || typeof r !== 'object')) {
+    throw new RequestError(ErrorCode.INVALID_ENTITY_ROWS, 'entityRows must be an array of objects holding join keys.', {
+      hint: "Pass entityRows: [{ driver_id: 1001 }, ...].",
+    });
+  }
+  const n = req.entityRows.length;
+  const limit = store.config.max_online_entities;
+  if (n > limit) {
+    throw new RequestError(ErrorCode.REQUEST_TOO_LARGE, `The request has ${n} entity rows; the limit is ${limit}.`, {
+      where: { entityRows: n },
+      hint: 'Split the request, or raise max_online_entities in feature_store.yaml.',
+    });
+  }
+  const data = await store.registry.data();
+  const plan = cachedRequestPlan(store, data, req, req.fullFeatureNames ?? false, (name, spec) => store.transformOf(name, spec));
+
+  const keyCols = plan.joinKeys.map((k) => {
+    const col = new Array<string | number>(n);
+    for (let r = 0; r < n; r++) col[r] = coerceKey(k, req.entityRows[r]![k.name], r);
+    return col;
+  });
+
+  const online = await store.onlineStore();
+  const vks = plan.views.map((vp) => distinctKeys(vp, keyCols, n));
+  let reads: OnlineColumnarRead[];
+  try {
+    reads = vks.length === 0 ? [] : await readAll(online, store.project, plan, vks);
+  } catch (err) {
+    throw toFrecError(err);
+  }
+  const now = Date.now();
+  const allPresent = new Array<FeatureStatus>(n).fill('PRESENT');
+  const results = plan.views.map((vp, i) => viewResult(vp, vks[i]!, reads[i]!, n, now, allPresent));
+
+  const nk = plan.joinKeys.length;
+  const ncol = nk + plan.outputs.length;
+  const values = new Array<FeatureValue[]>(ncol);
+  const statuses = new Array<FeatureStatus[]>(ncol);
+  const times = new Array<ArrayLike<number>>(ncol);
+  const zeros = new Float64Array(n);
+  for (let j = 0; j < nk; j++) {
+    values[j] = keyCols[j]!;
+    statuses[j] = allPresent;
+    times[j] = zeros;
+  }
+  plan.outputs.forEach((o, i) => {
+    const c = nk + i;
+    if (o.kind === 'odfv') {
+      values[c] = new Array<FeatureValue>(n);
+      statuses[c] = new Array<FeatureStatus>(n);
+      times[c] = zeros;
+      return;
+    }
+    const vr = results[o.view]!;
+    times[c] = vr.eventTimes;
+    const src = vr.read.values[o.feature]!;
+    const { rowToKey, state } = vr;
+    let vals: FeatureValue[];
+    if (vr.identity && !vr.shared.has(o.feature)) {
+      // The store's column is already in row order: keep it, no copy. Transforms read stale
+      // values through `state`, never through this column, so nulling them here is safe.
+      vr.shared.add(o.feature);
+      vals = src;
+      if (vr.anyExpired) for (let r = 0; r < n; r++) if (state[r] === EXPIRED) vals[r] = null;
+    } else {
+      vals = new Array<FeatureValue>(n);
+      for (let r = 0; r < n; r++) {
+        const u = rowToKey[r]!;
+        vals[r] = state[u] === PRESENT ? src[u]! : null;
+      }
+    }
+    values[c] = vals;
+    // Columns share their view's row statuses unless a present value is null.
+    const rowStatus = vr.rowStatus;
+    let st = rowStatus;
+    for (let r = 0; r < n; r++) {
+      if (vals[r] === null && rowStatus[r] === 'PRESENT') {
+        if (st === rowStatus) st = rowStatus.slice();
+        st[r] = 'NULL_VALUE';
+      }
+    }
+    statuses[c] = st;
+  });
+  if (plan.odfvs.length > 0) computeOdfvs(plan, req, results, n, values, statuses, nk);
+
+  const errors: OnlineRowError[] = [];
+  results.forEach((vr, vi) => {
+    const errs = vr.read.errors;
+    if (!errs) return;
+    for (let r = 0; r < n; r++) {
+      const e = errs[vr.rowToKey[r]!];
+      if (e) errors.push({ row: r, featureView: plan.views[vi]!.view.name, error: e instanceof FrecError ? e : toFrecError(e) });
+    }
+  });
+  return new OnlineFeaturesResponse(plan.featureNames, values, statuses, times, errors);
 }

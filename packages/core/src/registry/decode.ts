@@ -31,6 +31,7 @@ export function decodeRegistry(text: string, location: string): RegistryData {
   return parsed.data as RegistryData;
 }
 
+/** Serializes registry data as the stored, human-diffable JSON text. */
 export function encodeRegistry(data: RegistryData): string {
   return `${JSON.stringify(data, null, 2)}\n`;
 }

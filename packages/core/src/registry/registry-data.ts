@@ -26,13 +26,16 @@ export interface Stored<T> {
   version: number;
 }
 
+/** Per-view materialization progress, kept in the registry. */
 export const materializationStateSchema = z.object({
   /** End of the latest materialized interval (ISO time); the next incremental run starts here. */
   watermark: z.string().nullable(),
   intervals: z.array(z.tuple([z.string(), z.string()])),
 });
+/** Per-view materialization progress: the watermark and the latest intervals. */
 export type MaterializationState = z.infer<typeof materializationStateSchema>;
 
+/** The stored registry document, validated on every read. */
 export const registryDataSchema = z.object({
   schemaVersion: z.literal(REGISTRY_SCHEMA_VERSION),
   project: z.string(),
@@ -61,6 +64,7 @@ export interface RegistryData {
   materialization: Record<string, MaterializationState>;
 }
 
+/** The registry of a project before its first apply (generation 0). */
 export function emptyRegistry(project: string): RegistryData {
   return {
     schemaVersion: REGISTRY_SCHEMA_VERSION,
@@ -78,4 +82,5 @@ export function emptyRegistry(project: string): RegistryData {
 
 /** The object collections of a registry, by kind. */
 export const OBJECT_KINDS = ['entities', 'dataSources', 'featureViews', 'onDemandFeatureViews', 'featureServices'] as const;
+/** One of the object collections of a registry. */
 export type ObjectKind = (typeof OBJECT_KINDS)[number];

@@ -1,9 +1,9 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
-import { DefinitionError, ErrorCode } from '../errors.js';
+import { register as registerTsx } from 'tsx/esm/api';
+import { DefinitionError, ErrorCode, FrecError } from '../errors.js';
 import type { Entity } from '../definitions/entity.js';
 import type { FeatureService } from '../definitions/feature-service.js';
 import type { FeatureView } from '../definitions/feature-view.js';
@@ -42,13 +42,30 @@ export function definitionFiles(repoPath: string): string[] {
   return out;
 }
 
-let hookRegistered = false;
+let hooksRegistered = false;
+let loadCount = 0;
 
-/** Lets definition files anywhere on disk import '@frec/*' from this install. */
-function registerFrecResolution(): void {
-  if (hookRegistered) return;
-  hookRegistered = true;
+/**
+ * Lets definition files anywhere on disk be TypeScript and import '@frec/*' from this install.
+ * One global tsx loader (not tsx's per-call namespaces) keeps a single module graph, so the
+ * definitions share this process's @frec/core and an entity imported by two files is one object.
+ */
+function registerHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  registerTsx();
   register(new URL('./resolve-frec-hook.mjs', import.meta.url), { data: { fallbackParent: import.meta.url } });
+}
+
+/** True when the nearest package.json above `dir` says "type": "module". */
+function isEsmScope(dir: string): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      return (JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
+    } catch {
+      if (path.dirname(d) === d) return false;
+    }
+  }
 }
 
 function isDefinition(v: unknown): v is Definition {
@@ -60,17 +77,24 @@ function isDefinition(v: unknown): v is Definition {
  * definitions. A file that throws on import is reported with its path and the original error.
  */
 export async function importDefinitions(repoPath: string, files = definitionFiles(repoPath)): Promise<FoundDefinition[]> {
-  registerFrecResolution();
+  registerHooks();
+  // A fresh URL per load, so a long-lived process that re-plans sees edited files.
+  const query = `?frec_load=${++loadCount}`;
   const found: FoundDefinition[] = [];
   for (const file of files) {
     let mod: Record<string, unknown>;
     try {
-      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+      mod = (await import(/* @vite-ignore */ `${pathToFileURL(file).href}${query}`)) as Record<string, unknown>;
     } catch (err) {
-      const e = err as Error;
-      throw new DefinitionError(`Importing ${file} failed: ${e.message}`, {
+      // A definition the file declares is invalid: that error already names the file and line.
+      if (err instanceof FrecError) throw err;
+      const e = err as Error & { code?: string };
+      const cjs = e.code === 'MODULE_NOT_FOUND' && !isEsmScope(path.dirname(file));
+      throw new DefinitionError(`Importing ${file} failed: ${e.message?.split('\n')[0] ?? String(err)}`, {
         where: { file },
-        hint: 'Fix the error in that file (its stack trace is in the cause).',
+        hint: cjs
+          ? 'The repo is not an ES module package: add a package.json with {"type": "module"} next to feature_store.yaml (frec init does).'
+          : 'Fix the error in that file (its stack trace is in the cause; set FREC_DEBUG=1 to print it).',
         cause: err,
       }, ErrorCode.DEFINITION_IMPORT_FAILED);
     }

@@ -2,6 +2,7 @@ import type { FeatureViewSpec, FieldSpec } from '../definitions/specs.js';
 import { OBJECT_KINDS, type ObjectKind, type RegistryData } from '../registry/registry-data.js';
 import type { RepoContents } from './repo-contents.js';
 
+/** What a plan does to one object. */
 export type ChangeType = 'add' | 'change' | 'remove';
 
 /** One line of a plan. */
@@ -20,6 +21,8 @@ export interface Plan {
   changes: PlannedChange[];
   unchanged: number;
   hasBreakingChanges: boolean;
+  /** Registry generation the plan was computed against; `apply` with this base refuses if the registry moved. */
+  baseGeneration: number;
 }
 
 /** JSON with object keys sorted, so equal specs give equal text. */
@@ -133,7 +136,7 @@ export function computePlan(repo: RepoContents, registry: RegistryData): Plan {
       }
     }
   }
-  return { changes, unchanged, hasBreakingChanges: changes.some((c) => c.breaking.length > 0) };
+  return { changes, unchanged, hasBreakingChanges: changes.some((c) => c.breaking.length > 0), baseGeneration: registry.generation };
 }
 
 /** The registry data after applying the repo: created times kept, versions bumped for changed objects. */

@@ -9,6 +9,7 @@ import type {
   OnDemandFeatureViewSpec,
 } from '../definitions/specs.js';
 import type { Definition, FoundDefinition } from './load-repo.js';
+import { stableStringify } from './plan.js';
 
 /** The validated specs a repo declares, ready to diff against the registry and apply. */
 export interface RepoContents {
@@ -25,6 +26,10 @@ function placeOf(d: FoundDefinition | { object: Definition; file?: string; expor
   const site = (d.object as { site?: string }).site;
   if (site) return site;
   return 'file' in d && d.file ? `${d.file} (export ${d.exportName})` : '(unknown place)';
+}
+
+function sameSpec(a: Definition, b: Definition): boolean {
+  return a.kind === b.kind && stableStringify(a.spec) === stableStringify(b.spec);
 }
 
 /**
@@ -47,7 +52,8 @@ export function buildRepoContents(found: ReadonlyArray<FoundDefinition | { objec
     const key = `${namespaceOf(d.object)}:${d.object.name}`;
     const prev = seen.get(key);
     if (prev) {
-      if (prev.object === d.object) continue;
+      // The same declaration reached twice (re-exported, or loaded under two URLs) is not a duplicate.
+      if (prev.object === d.object || (placeOf(d) === prev.place && sameSpec(prev.object, d.object))) continue;
       throw new DefinitionError(
         `Two ${d.object.kind === 'entity' ? 'entities' : 'objects'} are named '${d.object.name}': one at ${prev.place} and one at ${placeOf(d)}.`,
         { where: { object: d.object.name, file: placeOf(d) }, hint: 'Rename one of them; names are unique per kind in a project.' },

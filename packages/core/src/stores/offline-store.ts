@@ -1,7 +1,7 @@
 import type { FeatureViewSpec, FileSourceSpec } from '../definitions/specs.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import type { ResolvedFeatures } from '../feature-refs.js';
-import type { OnDemandFeatureViewSpec } from '../definitions/specs.js';
+import type { DataSourceSpec, OnDemandFeatureViewSpec } from '../definitions/specs.js';
 import type { Transform } from '../definitions/on-demand-feature-view.js';
 
 /**
@@ -23,6 +23,8 @@ export interface HistoricalRequest {
   /** Transforms for the requested on-demand views, the same functions the online path runs. */
   transforms: ReadonlyMap<string, Transform>;
   odfvSpecs: ReadonlyMap<string, OnDemandFeatureViewSpec>;
+  /** Every registered data source, so an entity SQL query can name them as tables (default: the requested views' sources). */
+  sources?: ReadonlyArray<DataSourceSpec>;
 }
 
 /** A retrieval job: the result of a historical request, readable in several forms. */
@@ -36,6 +38,8 @@ export interface RetrievalJob {
   /** The result as plain objects. */
   toRows(): Promise<Array<Record<string, unknown>>>;
   readonly metadata: RetrievalMetadata;
+  /** Frees what the job holds (its connection, the loaded entity rows); reading afterwards fails. */
+  close?(): Promise<void>;
 }
 
 export interface RetrievalMetadata {

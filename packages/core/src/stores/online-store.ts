@@ -23,6 +23,26 @@ export interface OnlineReadRow {
 /** What a read returns per key: a row, null when absent, or an Error for that key alone (a corrupt row). */
 export type OnlineReadResult = OnlineReadRow | null | Error;
 
+/** Feature values of many keys laid out by column: what `OnlineStore.readColumns` returns. */
+export interface OnlineColumnarRead {
+  /** `values[f][k]`: feature `features[f]` of key `k`; null when absent or stored as null. */
+  values: FeatureValue[][];
+  /** Event time (epoch ms) per key; NaN when the key has no row. */
+  eventTimeMs: Float64Array;
+  /** Created time (epoch ms) per key; NaN when the key has no row. */
+  createdTimeMs: Float64Array;
+  /** Per key, an Error when that key's stored row could not be decoded (its event time is NaN); undefined when none failed. */
+  errors: Array<Error | undefined> | undefined;
+}
+
+/** One view's part of a multi-view read. */
+export interface OnlineColumnarRequest {
+  view: FeatureViewSpec;
+  keys: readonly EntityKeyValues[];
+  features: readonly string[];
+}
+
+/** Counts of a conditional write. */
 export interface OnlineWriteResult {
   /** Rows stored. */
   written: number;
@@ -40,6 +60,16 @@ export interface OnlineStore {
   update(args: { project: string; keep: readonly FeatureViewSpec[]; remove: readonly FeatureViewSpec[] }): Promise<void>;
   /** Writes rows for one view. */
   write(project: string, view: FeatureViewSpec, rows: readonly OnlineWriteRow[]): Promise<OnlineWriteResult>;
+  /**
+   * Reads the given features of many keys straight into columns, with no per-row objects;
+   * getOnlineFeatures uses it when a store has it (both built-in stores do).
+   */
+  readColumns?(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features: readonly string[]): Promise<OnlineColumnarRead>;
+  /**
+   * Reads several views at once (one MGET for a whole request on Redis); one result per read,
+   * in order. getOnlineFeatures prefers it when a request spans several views.
+   */
+  readColumnsMany?(project: string, reads: readonly OnlineColumnarRequest[]): Promise<OnlineColumnarRead[]>;
   /** Reads rows for entity keys of one view, in key order. `features` limits what is decoded. */
   read(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features?: readonly string[]): Promise<OnlineReadResult[]>;
   /** Removes every stored value of the given views. */

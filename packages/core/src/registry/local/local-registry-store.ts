@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode, RegistryError } from '../../errors.js';
@@ -7,9 +8,15 @@ import type { RegistrySnapshot, RegistryStore } from '../registry-store.js';
 
 const LOCK_STALE_MS = 30_000;
 
+/** The token of a stored registry: a digest of its bytes, like S3's ETag, so checking it needs no parsing. */
+function tokenOf(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /**
- * Keeps the registry in one JSON file. A write takes an exclusive lock file, checks the
- * generation, writes a temp file and renames it over the old one, so readers never see half a file.
+ * Keeps the registry in one JSON file. A write takes an exclusive lock file, checks that the
+ * file's bytes are still the ones the writer read (a digest, like S3's ETag), writes a temp file
+ * and renames it over the old one, so readers never see half a file.
  */
 export class LocalRegistryStore implements RegistryStore {
   readonly location: string;
@@ -18,36 +25,40 @@ export class LocalRegistryStore implements RegistryStore {
   }
 
   async read(): Promise<RegistrySnapshot | null> {
-    let text: string;
-    try {
-      text = await readFile(this.location, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    const data = decodeRegistry(text, this.location);
-    return { data, token: String(data.generation) };
+    const bytes = await this.readBytes();
+    if (bytes === null) return null;
+    return { data: decodeRegistry(bytes.toString('utf8'), this.location), token: tokenOf(bytes) };
   }
 
   async write(data: RegistryData, expectedToken: string | null): Promise<RegistrySnapshot> {
     await mkdir(path.dirname(this.location), { recursive: true });
     const release = await this.lock();
     try {
-      const current = await this.read();
-      const currentToken = current ? current.token : null;
-      if (currentToken !== expectedToken) {
-        throw new RegistryError(
-          ErrorCode.REGISTRY_CONFLICT,
-          `Registry at ${this.location} changed since it was read (generation ${expectedToken ?? 'none'} expected, found ${currentToken ?? 'none'}).`,
-          { where: { file: this.location }, hint: 'Someone else applied meanwhile: run `frec plan` again and re-apply.' },
-        );
+      const bytes = await this.readBytes();
+      if ((bytes === null ? null : tokenOf(bytes)) !== expectedToken) {
+        // Only on a mismatch is the file parsed: a damaged or newer file gets its own error.
+        const found = bytes === null ? 'it was removed' : `it is now at generation ${decodeRegistry(bytes.toString('utf8'), this.location).generation}`;
+        throw new RegistryError(ErrorCode.REGISTRY_CONFLICT, `Registry at ${this.location} changed since it was read (${expectedToken === null ? 'it was created meanwhile' : found}).`, {
+          where: { file: this.location },
+          hint: 'Someone else applied meanwhile: run `frec plan` again and re-apply.',
+        });
       }
+      const text = encodeRegistry(data);
       const tmp = `${this.location}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(tmp, encodeRegistry(data));
+      await writeFile(tmp, text);
       await rename(tmp, this.location);
-      return { data, token: String(data.generation) };
+      return { data, token: tokenOf(text) };
     } finally {
       await release();
+    }
+  }
+
+  private async readBytes(): Promise<Buffer | null> {
+    try {
+      return await readFile(this.location);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
     }
   }
 

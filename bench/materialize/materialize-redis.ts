@@ -1,0 +1,144 @@
+/**
+ * Materialization into Redis: N rows x 20 float features from Parquet (DuckDB) to the Redis
+ * online store, against raw pipelined SET of the same number of keys and value bytes from one
+ * Node process, measured in the same run. Also: pull-only and write-only rates (where the time
+ * goes), peak RSS (bounded memory), and 1 vs 2 views in parallel.
+ *
+ *   npx tsx bench/materialize/materialize-redis.ts [rows=5000000] [parallelRowsPerView=500000]
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Redis } from 'ioredis';
+import { batchToRows, buildRepoContents, entity, featureView, FeatureStore, field, fileSource, loadRepoConfig, type MaterializeResult } from '@frec/core';
+
+const ROWS = Number(process.argv[2] ?? 5_000_000);
+const PAR_ROWS = Number(process.argv[3] ?? Math.min(500_000, ROWS / 2));
+const URL = process.env.FREC_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `frec-bench-${randomUUID().slice(0, 8)}:`;
+const dir = mkdtempSync(path.join(tmpdir(), 'frec-bench-mat-'));
+const redis = new Redis(URL);
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+const mb = (b: number) => (b / 1048576).toFixed(0);
+
+async function cleanup(): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+try {
+  // Data: deterministic values (a hash of row and column), one row per entity.
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  const feats = Array.from({ length: 20 }, (_, j) => `(hash(u * 20 + ${j}) % 1000000) / 1000.0 AS f${j}`).join(', ');
+  const now = Date.now();
+  const gen = async (name: string, first: number, n: number): Promise<void> => {
+    mkdirSync(path.join(dir, 'data', name), { recursive: true });
+    await conn.run(`COPY (SELECT u AS user_id, ${feats}, make_timestamp((${now - 3_600_000} + u % 3600000) * 1000) AS event_timestamp FROM range(${first}, ${first + n}) t(u)) TO '${dir}/data/${name}/part.parquet' (FORMAT parquet, ROW_GROUP_SIZE 100000)`);
+  };
+  let t = performance.now();
+  await gen('big', 0, ROWS);
+  await gen('pa', 10_000_000, PAR_ROWS);
+  await gen('pb', 20_000_000, PAR_ROWS);
+  conn.closeSync();
+  db.closeSync();
+  console.log(`data: ${ROWS} + 2 x ${PAR_ROWS} rows x 20 float64 written in ${((performance.now() - t) / 1000).toFixed(1)}s`);
+
+  writeFileSync(path.join(dir, 'feature_store.yaml'), `project: bench\nregistry: data/registry.json\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\n  command_timeout_ms: 30000\noffline_store:\n  type: duckdb\n`);
+  const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
+  const schema = Array.from({ length: 20 }, (_, j) => field(`f${j}`, 'float64'));
+  const views = ['big', 'pa', 'pb'].map((n) => featureView({ name: `v_${n}`, entities: [user], schema, source: fileSource({ name: `s_${n}`, path: `data/${n}/*.parquet`, timestampField: 'event_timestamp' }) }));
+  const contents = buildRepoContents([user, ...views].map((object) => ({ object })));
+  const store = await FeatureStore.open({ config: loadRepoConfig(dir), definitions: contents });
+  await store.apply(contents);
+  const start = new Date(0);
+  const end = new Date(now + 3_600_000);
+
+  // 1. frec materialize, end to end.
+  peakRss = process.memoryUsage().rss;
+  const rssBefore = peakRss;
+  let lastLine = 0;
+  const res: MaterializeResult = await store.materialize(start, end, {
+    views: ['v_big'],
+    onProgress: (p) => {
+      if (p.phase !== 'batch' || Date.now() - lastLine < 10_000) return;
+      lastLine = Date.now();
+      console.log(`  materialize rows=${p.rows} rows_per_s=${Math.round(p.rowsPerSecond)}`);
+    },
+  });
+  const mat = res.views[0]!;
+  const matPeak = peakRss;
+  console.log(`frec materialize: ${mat.rows} rows in ${mat.seconds.toFixed(1)}s = ${Math.round(mat.rowsPerSecond)} rows/s (peak RSS ${mb(matPeak)} MB, ${mb(rssBefore)} MB before)`);
+
+  // 2. The same bytes, raw: SET of keys and values as long as the stored ones, pipelined, 2 batches in flight.
+  const sampleKeys = (await redis.scan('0', 'MATCH', `${prefix}bench:v_big:*`, 'COUNT', 1000))[1].slice(0, 50);
+  const lens = await Promise.all(sampleKeys.map((k) => redis.strlen(k)));
+  const valueLen = Math.round(lens.reduce((a, b) => a + b, 0) / Math.max(1, lens.length));
+  const keyLen = Math.round(sampleKeys.reduce((a, k) => a + k.length, 0) / Math.max(1, sampleKeys.length));
+  await cleanup();
+  const value = Buffer.alloc(valueLen, 7);
+  const keyBase = `${prefix}raw:`.padEnd(keyLen - 8, 'x');
+  const BATCH = 2000;
+  t = performance.now();
+  const inflight: Array<Promise<unknown>> = [];
+  for (let s = 0; s < ROWS; s += BATCH) {
+    const p = redis.pipeline();
+    for (let i = s; i < Math.min(ROWS, s + BATCH); i++) p.set(keyBase + String(i).padStart(8, '0'), value);
+    inflight.push(p.exec());
+    if (inflight.length >= 2) await inflight.shift();
+  }
+  await Promise.all(inflight);
+  const rawSec = (performance.now() - t) / 1000;
+  const rawRate = ROWS / rawSec;
+  console.log(`raw pipelined SET: ${ROWS} keys (${keyLen} B key, ${valueLen} B value) in ${rawSec.toFixed(1)}s = ${Math.round(rawRate)} rows/s`);
+  await cleanup();
+
+  // 3. Where the time goes: pull only (DuckDB -> batches) and write only (pre-pulled batches -> Redis), on the parallel data.
+  const offline = await store.offlineStore();
+  const online = await store.onlineStore();
+  const va = await store.getFeatureView('v_pa');
+  t = performance.now();
+  const pulled = [];
+  for await (const b of offline.pullLatest(va, start, end, { batchSize: 20_000 })) pulled.push(batchToRows(va, b));
+  const pullRate = PAR_ROWS / ((performance.now() - t) / 1000);
+  t = performance.now();
+  for (const rows of pulled) await online.write('bench', va, rows);
+  const writeRate = PAR_ROWS / ((performance.now() - t) / 1000);
+  pulled.length = 0;
+  await cleanup();
+  console.log(`components at ${PAR_ROWS} rows: pullLatest+convert ${Math.round(pullRate)} rows/s; online.write (conditional Lua) ${Math.round(writeRate)} rows/s`);
+
+  // 4. Two views, one at a time vs both at once.
+  const par: Record<string, number> = {};
+  for (const parallelism of [1, 2]) {
+    await cleanup();
+    const r = await store.materialize(start, end, { views: ['v_pa', 'v_pb'], parallelism });
+    par[parallelism] = r.rows / r.seconds;
+    console.log(`2 views x ${PAR_ROWS} rows, parallelism ${parallelism}: ${r.seconds.toFixed(1)}s = ${Math.round(par[parallelism]!)} rows/s`);
+  }
+  await cleanup();
+  await store.close();
+
+  console.log('\nRESULT');
+  console.log(`| machine | 2 cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)} |`);
+  console.log(`| frec materialize ${ROWS} x 20 float64 -> Redis | ${Math.round(mat.rowsPerSecond)} rows/s |`);
+  console.log(`| raw pipelined SET, same key/value bytes | ${Math.round(rawRate)} rows/s |`);
+  console.log(`| ratio frec / raw | ${(mat.rowsPerSecond / rawRate).toFixed(2)}x |`);
+  console.log(`| peak RSS during materialize | ${mb(matPeak)} MB |`);
+  console.log(`| pullLatest+convert alone | ${Math.round(pullRate)} rows/s |`);
+  console.log(`| online.write alone | ${Math.round(writeRate)} rows/s |`);
+  console.log(`| 2 views parallelism 1 -> 2 | ${Math.round(par[1]!)} -> ${Math.round(par[2]!)} rows/s (${(par[2]! / par[1]!).toFixed(2)}x) |`);
+} finally {
+  clearInterval(sampler);
+  await cleanup().catch(() => undefined);
+  redis.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,20 @@
+import { ColumnReader } from '../../packages/online/src/codec/column-reader.js';
+import { encodeRow, rowSchemaOf } from '../../packages/online/src/codec/row-codec.js';
+import { benchDefinitions, seeded } from './bench-repo.js';
+const defs = benchDefinitions();
+const view = defs.itemView.spec;
+const schema = rowSchemaOf(view.features);
+const rand = seeded(3);
+const rows = Array.from({ length: 500 }, () => encodeRow(schema, view.features.map(() => rand()), Date.now(), Date.now()));
+const features = view.features.map((f) => f.name);
+const reader = new ColumnReader();
+const keyOf = (k: number) => String(k);
+const load = () => undefined;
+let res: any;
+for (let i = 0; i < 2000; i++) res = await reader.decode(view, rows, features, keyOf, load);
+const c0 = process.cpuUsage();
+for (let i = 0; i < 5000; i++) res = await reader.decode(view, rows, features, keyOf, load);
+const c = process.cpuUsage(c0);
+console.log('decode 500x20 cpu/call us', ((c.user + c.system) / 5000).toFixed(1));
+// @ts-ignore
+console.log("double elements?", eval("%HasDoubleElements(res.values[0])"), eval("%HasHoleyElements(res.values[0])"));

@@ -1,0 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { benchDefinitions, openBenchStore, seeded } from './bench-repo.js';
+const defs = benchDefinitions();
+const rand = seeded(1);
+const featureNames = defs.itemView.spec.features.map((f) => f.name);
+const { store, close } = await openBenchStore({ type: 'redis', connection_string: 'redis://127.0.0.1:6379', cluster: false, key_prefix: `frec-bench-${randomUUID()}:`, connect_timeout_ms: 1000, command_timeout_ms: 1000 });
+const itemRows = Array.from({ length: 500 }, (_, i) => { const r: Record<string, unknown> = { item_id: `item-${i}`, event_timestamp: Date.now() }; for (const f of featureNames) r[f] = rand(); return r; });
+await store.writeToOnlineStore('item_v', itemRows);
+const reqB = { features: featureNames.map((f) => `item_v:${f}`), entityRows: itemRows.map((r) => ({ item_id: r.item_id })) };
+for (let i = 0; i < 3000; i++) await store.getOnlineFeatures(reqB);
+await close(); process.exit(0);

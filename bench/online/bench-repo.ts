@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  Float32, Float64, Int64, String as Str, buildRepoContents, entity, featureView, field, fileSource, parseRepoConfig,
+  FeatureStore, type OnlineStoreConfig,
+} from '@frec/core';
+import '@frec/online';
+
+/** 20 numeric features: half float32, half float64, the shape of a ranking feature vector. */
+export function twentyFeatures() {
+  return Array.from({ length: 20 }, (_, i) => field(`f${i}`, i % 2 === 0 ? Float32 : Float64));
+}
+
+/** Definitions of both benchmark shapes: 3 user views (shape a) and 1 item view (shape b), 20 features each. */
+export function benchDefinitions() {
+  const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
+  const item = entity({ name: 'item', joinKey: 'item_id', valueType: Str });
+  const src = fileSource({ name: 'events', path: 'data/events.parquet', timestampField: 'event_timestamp' });
+  const userViews = [0, 1, 2].map((v) => featureView({ name: `user_v${v}`, entities: [user], source: src, schema: twentyFeatures() }));
+  const itemView = featureView({ name: 'item_v', entities: [item], source: src, schema: twentyFeatures() });
+  return { objects: [user, item, src, ...userViews, itemView], userViews, itemView };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so every run writes the same values. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A FeatureStore on a temp repo with the bench definitions applied to `online`. */
+export async function openBenchStore(online: OnlineStoreConfig): Promise<{ store: FeatureStore; close(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'frec-bench-'));
+  const yaml = 'project: bench\nregistry: { path: data/registry.json, cache_ttl_seconds: 3600 }\n';
+  const config = { ...parseRepoConfig(yaml, { file: path.join(dir, 'feature_store.yaml'), repoPath: dir }), online_store: online };
+  const definitions = buildRepoContents(benchDefinitions().objects.map((object) => ({ object })));
+  const store = await FeatureStore.open({ config, definitions });
+  await store.apply(definitions, { validateSources: false });
+  return {
+    store,
+    close: async () => {
+      await store.teardown().catch(() => undefined);
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Percentile of a sorted sample. */
+export function pct(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * Times several contenders in interleaved blocks (so drift on a shared machine hits all alike)
+ * and returns each one's sorted latencies in ms.
+ */
+export async function timeInterleaved(contenders: Record<string, () => Promise<unknown>>, iterations: number, block = 50): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (const name of Object.keys(contenders)) out[name] = [];
+  for (const fn of Object.values(contenders)) for (let i = 0; i < 50; i++) await fn();
+  for (let done = 0; done < iterations; done += block) {
+    for (const [name, fn] of Object.entries(contenders)) {
+      for (let i = 0; i < block; i++) {
+        const t0 = performance.now();
+        await fn();
+        out[name]!.push(performance.now() - t0);
+      }
+    }
+  }
+  for (const v of Object.values(out)) v.sort((a, b) => a - b);
+  return out;
+}

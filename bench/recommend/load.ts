@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+
+/**
+ * Load benchmark of StreamRec serving (`npx tsx bench/recommend/load.ts [--quick]`): autocannon on
+ * loopback against `POST /recommendations` (trained models from the registry, user features from
+ * Redis), p50/p95/p99 per stage and end to end, requests/s, a rate sweep for the highest rate
+ * with p95 under 200 ms, and the same load on a raw fastify baseline answering a fixed list.
+ */
+const quick = process.argv.includes('--quick');
+const duration = quick ? 4 : 10;
+
+const child = spawn(process.execPath, ['--import', 'tsx', new URL('./recommend-server-child.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+const info = await new Promise<{ url: string; baseUrl: string; ranker: string; twoTower: string; notes: string[] }>((resolve, reject) => {
+  const rl = createInterface({ input: child.stdout! });
+  rl.on('line', (line) => {
+    if (line.startsWith('{')) resolve(JSON.parse(line));
+  });
+  child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+});
+for (const n of info.notes) console.log(`note: ${n}`);
+console.log(`models: ranker ${info.ranker}, retrieval ${info.twoTower}; node ${process.version}`);
+
+let seed = 12345;
+const nextUser = (): number => {
+  seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+  return 1 + (seed % 610);
+};
+
+async function run(url: string, opts: { connections: number; rate?: number; seconds: number }) {
+  const result = await autocannon({
+    url: `${url}/recommendations`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: opts.connections,
+    duration: opts.seconds,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ userId: nextUser(), count: 20, context: { device: 'tv' } }) }) }],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p95: pct(result, 95), p99: result.latency.p99, errors: result.errors + result.non2xx, total: result.requests.total };
+}
+
+function pct(result: autocannon.Result, p: number): number {
+  // autocannon reports p90 and p97.5 but not p95: interpolate between them.
+  const l = result.latency as unknown as Record<string, number>;
+  return l[`p${p}`] ?? l.p90! + ((l.p97_5! - l.p90!) * (p - 90)) / 7.5;
+}
+
+const quantile = (a: number[], q: number): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
+
+try {
+  // Warm-up (JIT, connections).
+  await run(info.url, { connections: 8, seconds: 2 });
+  await fetch(`${info.url}/bench/reset`, { method: 'POST' });
+
+  const conns = 16;
+  const max = await run(info.url, { connections: conns, seconds: duration });
+  const stages = (await (await fetch(`${info.url}/bench/stages`)).json()) as Record<string, number[]>;
+  const baseline = await run(info.baseUrl, { connections: conns, seconds: duration });
+  console.log(`\nclosed loop, ${conns} connections, ${duration} s:`);
+  console.log(`  StreamRec  ${max.rps.toFixed(0)} req/s  p50 ${max.p50} ms  p95 ${max.p95.toFixed(1)} ms  p99 ${max.p99} ms  errors ${max.errors}`);
+  console.log(`  baseline   ${baseline.rps.toFixed(0)} req/s  p50 ${baseline.p50} ms  p95 ${baseline.p95.toFixed(1)} ms  p99 ${baseline.p99} ms  (raw fastify, fixed list)`);
+  console.log(`  ratio      throughput ${(max.rps / baseline.rps).toFixed(3)}x of the raw HTTP floor`);
+  console.log('\nper stage inside the server (ms):');
+  for (const [k, v] of Object.entries(stages)) {
+    if (k.startsWith('level_')) continue;
+    console.log(`  ${k.padEnd(26)} p50 ${quantile(v, 0.5).toFixed(2).padStart(7)}  p95 ${quantile(v, 0.95).toFixed(2).padStart(7)}  p99 ${quantile(v, 0.99).toFixed(2).padStart(7)}`);
+  }
+  const levels = Object.entries(stages).filter(([k]) => k.startsWith('level_')).map(([k, v]) => `${k.slice(6)} ${v.length}`);
+  console.log(`  levels: ${levels.join(', ')}`);
+
+  // Open-loop sweep: fixed offered rates, up from a fraction of the closed-loop maximum.
+  console.log('\nopen-loop rate sweep (fixed offered rate):');
+  const cap = Math.max(20, Math.round(max.rps));
+  const rates = [0.25, 0.5, 0.75, 0.9, 1.0, 1.2].map((f) => Math.max(10, Math.round((cap * f) / 10) * 10));
+  let best: { rate: number; p95: number; rps: number } | undefined;
+  let atBest: { rate: number; p95: number } | undefined;
+  for (const rate of rates) {
+    const r = await run(info.url, { connections: 64, rate, seconds: quick ? 3 : 8 });
+    console.log(`  offered ${String(rate).padStart(5)}/s  achieved ${r.rps.toFixed(0).padStart(5)}/s  p50 ${r.p50} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99} ms  errors ${r.errors}`);
+    if (r.p95 < 200 && r.errors === 0 && r.rps >= rate * 0.95) best = { rate, p95: r.p95, rps: r.rps };
+    if (r.p95 < 50) atBest = { rate, p95: r.p95 };
+    if (r.p95 > 400) break;
+  }
+  if (best) {
+    console.log(`\nhighest offered rate with p95 < 200 ms: ${best.rate}/s (p95 ${best.p95.toFixed(1)} ms)`);
+    console.log(`highest offered rate with p95 < 50 ms: ${atBest ? `${atBest.rate}/s (p95 ${atBest.p95.toFixed(1)} ms)` : 'none'}`);
+    console.log(`10,000 req/s at p95 < 200 ms needs about ${Math.ceil(10_000 / best.rate)} such processes (one core each, plus load balancing)`);
+  }
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}

@@ -1,0 +1,53 @@
+import Fastify from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { createRecommendServer, type RecommendResponse } from '@frec/serving';
+import { buildStreamRec } from '../../examples/streamrec/src/serve/streamrec-recommender.js';
+import { onlineUserFeatures } from '../../examples/streamrec/src/serve/online-user-features.js';
+
+/**
+ * The server side of the load benchmark, in its own process so the load generator does not
+ * share its event loop: StreamRec with the registered models and user features from Redis, plus
+ * a raw fastify baseline answering a fixed list. Prints one JSON line with both URLs.
+ */
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const online = await onlineUserFeatures({ type: 'redis', connection_string: redisUrl, key_prefix: `frec-bench-${randomUUID()}:`, connect_timeout_ms: 1000, command_timeout_ms: 500 } as never);
+const sr = await buildStreamRec({ features: online.source, shadowSampleRate: 0.1 });
+await online.seed(sr.snapshot);
+
+const stages = new Map<string, number[]>();
+const inner = sr.recommender.recommend.bind(sr.recommender);
+sr.recommender.recommend = async (req) => {
+  const res: RecommendResponse = await inner(req);
+  for (const [k, v] of Object.entries(res.timingsMs)) {
+    let a = stages.get(k);
+    if (!a) stages.set(k, (a = []));
+    a.push(v);
+  }
+  const lvl = `level_${res.degradationLevel}`;
+  stages.set(lvl, [...(stages.get(lvl) ?? []), 1]);
+  return res;
+};
+const app = createRecommendServer({ recommender: sr.recommender });
+app.get('/bench/stages', async () => Object.fromEntries(stages));
+app.post('/bench/reset', async () => {
+  stages.clear();
+  return { ok: true };
+});
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+
+const fixed = JSON.stringify({ userId: 1, items: sr.recommender ? (await inner({ userId: 1 })).items : [], degradationLevel: 'FULL' });
+const base = Fastify();
+base.post('/recommendations', async (_req, reply) => reply.header('content-type', 'application/json').send(fixed));
+const baseUrl = await base.listen({ host: '127.0.0.1', port: 0 });
+
+console.log(JSON.stringify({ url, baseUrl, ranker: sr.models.ranker?.version ?? 'retrieval-score', twoTower: sr.models.twoTower?.version ?? 'svd', notes: sr.models.notes }));
+const stop = async () => {
+  await app.close();
+  await base.close();
+  await online.store.teardown().catch(() => undefined);
+  await online.close();
+  await sr.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

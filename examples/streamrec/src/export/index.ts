@@ -1,0 +1,7 @@
+/**
+ * StreamRec model export: ONNX graphs written from trained weights, and a Triton repository for the ranker.
+ */
+export { exportTwoTowerOnnx, TOWER_IO, type TwoTowerOnnx } from './two-tower-onnx.js';
+export { exportRankerOnnx, RANKER_IO } from './dcn-onnx.js';
+export { OnnxGraphBuilder, OPSET, decodeModel } from './onnx-graph.js';
+export { writeTritonRanker, renderTritonConfig, type TritonModelConfig, type TritonRankerOptions, type TritonModelFiles, type TritonTensor } from './triton-repository.js';

@@ -1,0 +1,9 @@
+/**
+ * StreamRec models: two-tower retrieval and the DCN-V2 ranker, trained in typed arrays (ADR 0060).
+ */
+export type * from './types.js';
+export { trainTwoTower, userTowerForward, itemTowerForward, itemLogQFromCounts, validateTwoTowerData, twoTowerConfig, initTwoTower, TwoTowerTrainer, DEFAULT_TWO_TOWER_CONFIG } from './two-tower.js';
+export { trainRanker, rankerPredict, validateRankerData, dcnConfig, initDcn, DcnTrainer, DEFAULT_DCN_CONFIG } from './dcn.js';
+export { ModelInputError } from './model-input-error.js';
+export { Rng } from './rng.js';
+export { serializeParams, deserializeParams } from './params-io.js';

@@ -1,0 +1,150 @@
+import path from 'node:path';
+import { FeatureStore } from '@frec/core';
+import { openModelRegistry, type ModelManifest } from '@frec/serving/model-registry';
+import { loadMovieLens, type LoadResult } from '../data/movielens-loader.js';
+import { readInteractions, type Interactions } from '../data/interactions.js';
+import { computeFeatures } from '../features/compute-features.js';
+import { globalTimeSplit, perUserTemporalSplit, seenItems, type Split } from '../eval/protocols.js';
+import { evaluate, formatTable, rankByScores, type EvalResult } from '../eval/evaluate.js';
+import { allTimePopularity, recentPopularity } from '../baselines/popularity.js';
+import { bprScores, trainBpr, type BprConfig } from '../baselines/bpr-mf.js';
+import { trainRanker, trainTwoTower } from '../models/index.js';
+import type { DcnConfig, DcnParams, TwoTowerConfig, TwoTowerParams } from '../models/types.js';
+import { catalogSnapshot, D_USER, rankerTrainingSet, twoTowerTrainingSet, userVectorsAt, type CatalogSnapshot } from '../training-sets/build-training-sets.js';
+import { LOOKUP_OFFSET_MS } from '../training-sets/historical-rows.js';
+import { contextVectorFn } from './context-features.js';
+import { registerModels } from './register-models.js';
+import { StepTimer } from './step-timer.js';
+import { embedCatalog, sampleRankerExamples, twoStageRank, twoTowerRank } from './two-stage.js';
+
+/** Options of the one-command training pipeline. */
+export interface PipelineOptions {
+  /** The StreamRec feature repo (feature_store.yaml + features.ts); Parquet goes to its data/ folder. */
+  repoPath: string;
+  /** A MovieLens folder (ratings.csv or u.data style). */
+  inputDir: string;
+  /** Keep only this many users (seeded), for tests. */
+  maxUsers?: number;
+  seed?: number;
+  /** Model registry location (folder or s3://...); default <repoPath>/data/models. */
+  modelRegistry?: string;
+  /** Share of events (by time) in the global split's test period. */
+  globalTestFraction?: number;
+  bpr?: Partial<BprConfig>;
+  twoTower?: Partial<TwoTowerConfig>;
+  ranker?: Partial<DcnConfig>;
+  /** Positive examples sampled for the ranker (each with `rankerNegatives` retrieved negatives). */
+  rankerPositives?: number;
+  rankerNegatives?: number;
+  /** Items the two-tower hands to the ranker. */
+  candidates?: number;
+  /** Register the global-split models in the model registry. Default true. */
+  register?: boolean;
+  /** Promote the registered models to production. Default false. */
+  promote?: boolean;
+  quiet?: boolean;
+}
+
+/** Trained models of one protocol. */
+export interface ProtocolModels {
+  split: Split;
+  tower: TwoTowerParams;
+  ranker: DcnParams;
+  catalog: CatalogSnapshot;
+  itemEmbeddings: Float32Array;
+  trainRows: number;
+}
+
+/** What the pipeline produced. */
+export interface PipelineResult {
+  load: LoadResult;
+  results: EvalResult[];
+  table: string;
+  timings: StepTimer['timings'];
+  totalSeconds: number;
+  models: ModelManifest[];
+  global: ProtocolModels;
+  data: Interactions;
+}
+
+/**
+ * Loads MovieLens, computes the point-in-time feature tables, applies the feature repo, then for both
+ * evaluation protocols trains popularity, BPR-MF, the two-tower and the DCN-V2 ranker on training sets
+ * read through getHistoricalFeatures, evaluates them, and registers the global-split models.
+ * @example await runPipeline({ repoPath: 'feature_repo', inputDir: 'examples/streamrec/data/ml-latest-small' })
+ */
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  const seed = options.seed ?? 42;
+  const timer = new StepTimer(options.quiet);
+  const dataDir = path.join(options.repoPath, 'data');
+  const load = await timer.step('load', () =>
+    loadMovieLens({ inputDir: options.inputDir, outDir: dataDir, seed, ...(options.maxUsers ? { maxUsers: options.maxUsers } : {}) }),
+  );
+  timer.log(`  ${load.interactions} interactions, ${load.users} users, ${load.items} items, ${load.tags} tags (${load.format})`);
+  await timer.step('features', () => computeFeatures(dataDir, (t, n) => timer.progress('features', `${t}: ${n} rows`)));
+  const store = await FeatureStore.open({ repoPath: options.repoPath });
+  try {
+    await timer.step('apply', () => store.apply());
+    const data = await timer.step('read-interactions', () => readInteractions(dataDir));
+    const contextOf = await contextVectorFn(store);
+    const results: EvalResult[] = [];
+    let global: ProtocolModels | undefined;
+    for (const split of [globalTimeSplit(data, options.globalTestFraction ?? 0.2), perUserTemporalSplit(data)]) {
+      const p = split.protocol;
+      const seen = seenItems(data, split);
+      await timer.step(`${p}:baselines`, () => {
+        const pop = allTimePopularity(data, split.train);
+        results.push(evaluate('popularity_all_time', split, seen, rankByScores(() => pop)));
+        const recentCache = new Map<number, Float32Array>();
+        const recent = (at: number): Float32Array => {
+          let r = recentCache.get(at);
+          if (!r) recentCache.set(at, (r = recentPopularity(data, split.train, at)));
+          return r;
+        };
+        results.push(evaluate('popularity_recent_30d', split, seen, rankByScores((_u, at) => recent(at))));
+        const mf = trainBpr(data, split.train, { seed, ...options.bpr, onEpoch: (e, l) => timer.progress(`${p}:baselines`, `bpr epoch ${e} loss ${l.toFixed(4)}`) });
+        results.push(evaluate('bpr_mf', split, seen, rankByScores((u) => bprScores(mf, u)), { recall500: true }));
+      });
+      const catalogAt = split.protocol === 'global_time' ? split.evalTimeMs.values().next().value ?? split.trainEndMs : split.trainEndMs;
+      const catalog = await timer.step(`${p}:catalog-features`, () => catalogSnapshot(store, data, catalogAt));
+      const ttData = await timer.step(`${p}:two-tower-training-set`, () => twoTowerTrainingSet(store, data, split, catalog));
+      const tower = await timer.step(`${p}:train-two-tower`, () =>
+        trainTwoTower(ttData, { seed, ...options.twoTower }, {
+          onEpoch: (s) => timer.progress(`${p}:train-two-tower`, `epoch ${s.epoch} loss ${s.loss.toFixed(4)} (${Math.round(s.examplesPerSecond)} ex/s)`),
+        }).params,
+      );
+      const itemEmbeddings = embedCatalog(tower, catalog);
+      const rankerData = await timer.step(`${p}:ranker-training-set`, () => {
+        const examples = sampleRankerExamples({
+          data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings,
+          positives: options.rankerPositives ?? 6000, negatives: options.rankerNegatives ?? 4, pool: 100, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
+        });
+        return rankerTrainingSet(store, data, examples, catalog.genresOf);
+      });
+      const ranker = await timer.step(`${p}:train-ranker`, () =>
+        trainRanker(rankerData, { seed, ...options.ranker }, {
+          onEpoch: (s) => timer.progress(`${p}:train-ranker`, `epoch ${s.epoch} loss ${s.loss.toFixed(4)} (${Math.round(s.examplesPerSecond)} ex/s)`),
+        }).params,
+      );
+      await timer.step(`${p}:evaluate`, async () => {
+        const users = [...split.test.keys()];
+        const vecs = await userVectorsAt(store, data, users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)! })), catalog.genresOf);
+        const userVecs = new Map(users.map((u, i) => [u, vecs.slice(i * D_USER, (i + 1) * D_USER)]));
+        results.push(evaluate('two_tower', split, seen, twoTowerRank(tower, itemEmbeddings, userVecs), { recall500: true }));
+        results.push(evaluate('two_tower+dcn_v2', split, seen, twoStageRank({ tower, ranker, itemEmbeddings, catalog, userVecs, candidates: options.candidates ?? 100, contextOf })));
+      });
+      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: ttData.userIndex.length };
+    }
+    const table = formatTable(results);
+    timer.log(`\n${table}\n`);
+    let models: ModelManifest[] = [];
+    if (options.register !== false) {
+      const registry = openModelRegistry(options.modelRegistry ?? path.join(options.repoPath, 'data', 'models'));
+      models = await timer.step('register', () => registerModels({ registry, store, data, models: global!, results, promote: options.promote ?? false }));
+      for (const m of models) timer.log(`  registered ${m.name} v${m.version} (${m.stage}) in ${registry.store.location}`);
+    }
+    return { load, results, table, timings: timer.timings, totalSeconds: timer.totalSeconds, models, global: global!, data };
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { OnnxRanker, type RankBatch, type Ranker } from '@frec/serving';
+import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/serving/model-registry';
+import { deserializeParams, rankerPredict } from '../models/index.js';
+import type { DcnParams, TwoTowerParams } from '../models/types.js';
+
+/** The production models serving uses, as found in the model registry. */
+export interface LoadedModels {
+  twoTower?: {
+    params: TwoTowerParams;
+    version: string;
+    /** Catalog embeddings computed at training time (numItems x outputDim), when registered. */
+    itemEmbeddings?: Float32Array;
+    /** Raw ids by dense index, as the model was trained. */
+    userIds?: number[];
+    itemIds?: number[];
+  };
+  ranker?: Ranker;
+  /** Candidate ranker for shadow mode (the newest candidate-stage version), if any. */
+  shadowRanker?: Ranker;
+  /** Why a model is missing, for the startup log. */
+  notes: string[];
+}
+
+/** DCN-V2 scored in process from its trained parameters: used when no ONNX export exists. */
+export class ParamsRanker implements Ranker {
+  readonly kind = 'dcn-params';
+  constructor(
+    private readonly params: DcnParams,
+    readonly version: string,
+  ) {}
+  async score(batch: RankBatch): Promise<Float32Array> {
+    const x = batch.inputs.x!;
+    return rankerPredict(this.params, x.data, batch.size);
+  }
+  async close(): Promise<void> {}
+}
+
+async function artifactText(reg: ModelRegistry, m: ModelManifest, suffix: string): Promise<string | undefined> {
+  const a = m.artifacts.find((x) => x.path.endsWith(suffix));
+  return a ? Buffer.from(await reg.readArtifact(m, a.path)).toString('utf8') : undefined;
+}
+
+async function describe(reg: ModelRegistry, name: string, stage: 'production' | 'candidate' | 'latest'): Promise<ModelManifest | undefined> {
+  try {
+    return await reg.describe(name, stage);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The production version, or the latest one when none was promoted (noted). */
+async function servingVersion(reg: ModelRegistry, name: string, notes: string[]): Promise<ModelManifest | undefined> {
+  const prod = await describe(reg, name, 'production');
+  if (prod) return prod;
+  const latest = await describe(reg, name, 'latest');
+  if (latest) notes.push(`no production '${name}': serving the latest version ${latest.version} (promote it with frec models promote)`);
+  return latest;
+}
+
+async function loadRanker(reg: ModelRegistry, m: ModelManifest): Promise<Ranker | undefined> {
+  const version = `${m.name}@${m.version}`;
+  const onnx = m.artifacts.find((a) => a.path.endsWith('.onnx'));
+  if (onnx) return OnnxRanker.load({ model: await reg.readArtifact(m, onnx.path), version });
+  const json = await artifactText(reg, m, 'params.json');
+  if (!json) return undefined;
+  const params = deserializeParams<DcnParams>(json);
+  return params.kind === 'dcn-v2' ? new ParamsRanker(params, version) : undefined;
+}
+
+/**
+ * Loads the production two-tower and ranker from the model registry of a feature repo
+ * (`<repo>/data/models` by default), verifying artifact checksums; returns what it found.
+ */
+export async function loadProductionModels(options: { registry: string; twoTowerName?: string; rankerName?: string }): Promise<LoadedModels> {
+  const notes: string[] = [];
+  if (!options.registry.startsWith('s3://') && !existsSync(path.resolve(options.registry))) {
+    return { notes: [`no model registry at ${options.registry}: run the training pipeline (npm run -w examples/streamrec train)`] };
+  }
+  const reg = openModelRegistry(options.registry);
+  const out: LoadedModels = { notes };
+  const tt = await servingVersion(reg, options.twoTowerName ?? 'two_tower', notes);
+  if (tt) {
+    await reg.verify(tt);
+    const json = await artifactText(reg, tt, 'params.json');
+    const params = json ? deserializeParams<TwoTowerParams>(json) : undefined;
+    if (params?.kind === 'two-tower') {
+      const emb = tt.artifacts.find((a) => a.path === 'item_embeddings.f32');
+      const bytes = emb ? await reg.readArtifact(tt, emb.path) : undefined;
+      const ids = await artifactText(reg, tt, 'ids.json');
+      const parsed = ids ? (JSON.parse(ids) as { userIds?: number[]; itemIds?: number[] }) : {};
+      out.twoTower = {
+        params,
+        version: `${tt.name}@${tt.version}`,
+        itemEmbeddings: bytes ? new Float32Array(new Uint8Array(bytes).buffer) : undefined,
+        userIds: parsed.userIds,
+        itemIds: parsed.itemIds,
+      };
+    } else notes.push(`two-tower ${tt.name}@${tt.version} has no params artifact`);
+  } else notes.push(`no '${options.twoTowerName ?? 'two_tower'}' model in ${options.registry}`);
+  const rk = await servingVersion(reg, options.rankerName ?? 'ranker', notes);
+  if (rk) {
+    await reg.verify(rk);
+    out.ranker = await loadRanker(reg, rk);
+    if (!out.ranker) notes.push(`ranker ${rk.name}@${rk.version} has no .onnx or params artifact`);
+    const cand = await describe(reg, options.rankerName ?? 'ranker', 'candidate');
+    if (cand && cand.version !== rk.version) out.shadowRanker = await loadRanker(reg, cand);
+  } else notes.push(`no '${options.rankerName ?? 'ranker'}' model in ${options.registry}`);
+  return out;
+}

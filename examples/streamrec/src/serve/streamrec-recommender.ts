@@ -1,0 +1,243 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  AnnSource,
+  ColdStartModel,
+  ContentSimilaritySource,
+  CoOccurrenceSource,
+  DegradationLevel,
+  ExactVectorIndex,
+  ExposureTracker,
+  InMemoryCatalog,
+  Recommender,
+  RecommendMetrics,
+  RetrievalScoreRanker,
+  ShadowScorer,
+  TrendingSource,
+  fitPopulationPrior,
+  svdItemEmbeddings,
+  type FeatureLookup,
+  type Ranker,
+  type StageBudgets,
+  type UserFeatures,
+  type VectorIndex,
+} from '@frec/serving';
+import { GENRES } from '../data/genres.js';
+import { userTowerForward } from '../models/index.js';
+import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
+import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
+import { contextFeatures } from '../../../../feature_repo/features.js';
+import { loadProductionModels, type LoadedModels } from './load-models.js';
+import { DEFAULT_DATA_DIR, genreVector, itemFeatureRows, readMovieLens, userFeatureRow, type MovieLensSnapshot } from './movielens-snapshot.js';
+
+/** The StreamRec feature repo folder (feature_store.yaml, features.ts, data/models). */
+export const FEATURE_REPO = fileURLToPath(new URL('../../../../feature_repo', import.meta.url));
+
+/** Where user features come from at request time. */
+export type UserFeatureSource =
+  /** Computed from the data snapshot in memory: the embedded default, no online store needed. */
+  | { kind: 'memory' }
+  /** A lookup over the online store (FeatureStore.getOnlineFeatures), returning raw feature rows. */
+  | { kind: 'lookup'; lookup: (userId: number, signal: AbortSignal) => Promise<{ row: Record<string, unknown>; stale: boolean }> };
+
+/** Options of the StreamRec recommender. */
+export interface StreamRecOptions {
+  /** MovieLens folder (default: the vendored latest-small). */
+  dataDir?: string;
+  /** Model registry location (default: <feature_repo>/data/models). */
+  modelRegistry?: string;
+  /** Use these models instead of reading the registry. */
+  models?: LoadedModels;
+  /** Replace the production ranker (e.g. a TritonRanker). */
+  ranker?: Ranker;
+  features?: UserFeatureSource;
+  budgets?: Partial<StageBudgets>;
+  /** Fraction of requests a candidate ranker (if registered) scores in shadow mode (default 0.1). */
+  shadowSampleRate?: number;
+  /** The item index: default exact search over the two-tower item embeddings. */
+  index?: (ids: readonly number[], vectors: Float32Array, dim: number) => VectorIndex;
+  log?: (line: string) => void;
+}
+
+/** What buildStreamRec returns: the request path and the pieces tests and demos inspect. */
+export interface StreamRec {
+  recommender: Recommender;
+  metrics: RecommendMetrics;
+  snapshot: MovieLensSnapshot;
+  catalog: InMemoryCatalog;
+  models: LoadedModels;
+  titles: Map<number, string>;
+  coldStart: ColdStartModel;
+  shadow?: ShadowScorer;
+  close(): Promise<void>;
+}
+
+const dot = (a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number => {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += a[ao + j]! * b[bo + j]!;
+  return s;
+};
+
+/**
+ * Wires StreamRec's request path: catalog and histories from MovieLens, the registered two-tower
+ * (ANN source) and DCN-V2 ranker, co-occurrence, content and trending sources, the Bayesian
+ * cold-start model, re-ranking rules, and shadow mode for a candidate ranker.
+ */
+export async function buildStreamRec(options: StreamRecOptions = {}): Promise<StreamRec> {
+  const log = options.log ?? (() => {});
+  const snap = readMovieLens(options.dataDir ?? DEFAULT_DATA_DIR);
+  const models = options.models ?? (await loadProductionModels({ registry: options.modelRegistry ?? path.join(FEATURE_REPO, 'data/models') }));
+  for (const n of models.notes) log(`note: ${n}`);
+  const titles = new Map(snap.movies.map((m) => [m.id, m.title]));
+  const genresOf = new Map(snap.movies.map((m) => [m.id, genreVector(m.genres)]));
+
+  // Item vectors in the ranker's layout, one per catalog item.
+  const itemRows = itemFeatureRows(snap);
+  const itemVec = new Map<number, Float32Array>();
+  for (const m of snap.movies) {
+    const v = new Float32Array(D_ITEM);
+    writeItemVector(itemRows.get(m.id)!, v, 0);
+    itemVec.set(m.id, v);
+  }
+  const catalog = new InMemoryCatalog(snap.movies.map((m) => ({ id: m.id, genres: m.genres, features: itemVec.get(m.id) })));
+
+  // Retrieval embeddings: the trained two-tower when registered, else a truncated SVD of the histories.
+  const histories = [...snap.histories.values()].map((h) => h.items);
+  const svd = svdItemEmbeddings(histories, { dim: 24, seed: 1 });
+  const tt = models.twoTower;
+  let ids: number[];
+  let vectors: Float32Array;
+  let dim: number;
+  let userVector: (f: UserFeatures, userId: string | number) => Float32Array;
+  const userIndex = new Map((tt?.userIds ?? []).map((u, i) => [u, i]));
+  if (tt && tt.itemEmbeddings && tt.itemIds && tt.itemEmbeddings.length === tt.itemIds.length * tt.params.config.outputDim) {
+    ids = tt.itemIds;
+    vectors = tt.itemEmbeddings;
+    dim = tt.params.config.outputDim;
+    userVector = (f, userId) => userTowerForward(tt.params, Int32Array.of(userIndex.get(Number(userId)) ?? -1), f.vector);
+  } else {
+    ids = svd.ids as number[];
+    vectors = svd.embeddings;
+    dim = svd.dim;
+    const row = new Map(ids.map((id, r) => [id, r]));
+    userVector = (f) => {
+      const q = new Float32Array(dim);
+      for (const id of f.recentItems) {
+        const r = row.get(Number(id));
+        if (r !== undefined) for (let j = 0; j < dim; j++) q[j]! += vectors[r * dim + j]!;
+      }
+      return q;
+    };
+  }
+  const embRow = new Map(ids.map((id, r) => [id, r]));
+  const index = options.index ? options.index(ids, vectors, dim) : new ExactVectorIndex(ids, vectors, `exact:${tt?.version ?? 'svd'}`);
+  const ann = new AnnSource({ index, userVector: (f) => (f.values?.userEmbedding as Float32Array | undefined) ?? new Float32Array(dim), version: tt?.version ?? 'svd-item-embeddings' });
+
+  const events = [...snap.histories.values()].flatMap((h) => h.items.map((itemId, i) => ({ itemId, timeMs: h.timesMs[i]! })));
+  const trending = TrendingSource.fromEvents(events, { nowMs: snap.maxTimeMs, halfLifeMs: 30 * 86_400_000, version: 'trending-30d' });
+  const coOccurrence = CoOccurrenceSource.fromHistories(histories, { window: 5, neighbours: 50, version: 'co-occurrence-w5' });
+  const content = new ContentSimilaritySource(
+    snap.movies.map((m) => ({ id: m.id, vector: [...genreVector(m.genres), ((m.year ?? 1995) - 1990) / 30] })),
+    { version: 'content-genres' },
+  );
+
+  const svdRow = new Map(svd.ids.map((id, r) => [id as number, r]));
+  const prior = fitPopulationPrior({ embeddings: svd.embeddings, dim: svd.dim, users: histories.map((h) => h.map((m) => svdRow.get(m)!)) });
+  const coldStart = new ColdStartModel({ prior, embeddings: svd.embeddings, ids: svd.ids, threshold: 5, version: 'cold-start-blr' });
+
+  // Features: raw rows (memory or online store) -> the model's user vector, recent items and the user embedding.
+  const source = options.features ?? { kind: 'memory' };
+  const toUserFeatures = (userId: number, row: Record<string, unknown>, stale: boolean): UserFeatures => {
+    const vector = new Float32Array(D_USER);
+    writeUserVector(row, genresOf, vector, 0);
+    const last = (row.last_10_items as number[] | null | undefined) ?? [];
+    const recentItems = [...last].map(Number).reverse();
+    const h = snap.histories.get(userId);
+    const f: UserFeatures = {
+      vector,
+      recentItems,
+      seenItems: new Set([...(h?.items ?? []), ...recentItems]),
+      interactionCount: Number(row.n_ratings ?? recentItems.length),
+      stale,
+      values: row,
+    };
+    f.values = { ...row, userEmbedding: userVector(f, userId) };
+    return f;
+  };
+  const features: FeatureLookup =
+    source.kind === 'memory'
+      ? async (userId) => toUserFeatures(Number(userId), userFeatureRow(snap.histories.get(Number(userId)), genresOf), false)
+      : async (userId, _ctx, signal) => {
+          const { row, stale } = await source.lookup(Number(userId), signal);
+          return toUserFeatures(Number(userId), row, stale);
+        };
+
+  const ctxVector = (ms: number): Float32Array => {
+    const out = new Float32Array(D_CONTEXT);
+    writeContextVector(contextFeatures.transform(requestContextAt(ms)) as Record<string, unknown>, out, 0);
+    return out;
+  };
+  const d = RANKER_FEATURE_NAMES.length;
+  const zeros = new Float32Array(D_ITEM);
+
+  const metrics = new RecommendMetrics();
+  const ranker = options.ranker ?? models.ranker ?? new RetrievalScoreRanker();
+  if (!options.ranker && !models.ranker) log('note: no trained ranker found; ranking by the fused retrieval score');
+  const shadow = models.shadowRanker ? new ShadowScorer({ ranker: models.shadowRanker, sampleRate: options.shadowSampleRate ?? 0.1 }, metrics) : undefined;
+  const recommender = new Recommender({
+    catalog,
+    sources: [
+      { source: ann, k: 250 },
+      { source: coOccurrence, k: 150 },
+      { source: content, k: 150 },
+      { source: trending, k: 100 },
+    ],
+    features,
+    defaultFeatures: (userId) => toUserFeatures(Number(userId), {}, true),
+    ranker,
+    fallbackRanker: new RetrievalScoreRanker(),
+    buildBatch: (f, candidates, context) => {
+      const n = candidates.length;
+      const x = new Float32Array(n * d);
+      const ctx = ctxVector(context.timeMs ?? Date.now());
+      const u = f.values?.userEmbedding as Float32Array | undefined;
+      for (let i = 0; i < n; i++) {
+        const id = candidates[i]!.itemId as number;
+        const o = i * d;
+        x.set(f.vector, o);
+        x.set(catalog.features(id) ?? zeros, o + D_USER);
+        x.set(ctx, o + D_USER + D_ITEM);
+        const r = embRow.get(id);
+        x[o + d - 1] = u && r !== undefined ? dot(u, 0, vectors, r * dim, dim) : 0;
+      }
+      return { size: n, inputs: { x: { data: x, dims: [n, d] }, retrieval_score: { data: Float32Array.from(candidates, (c) => c.retrievalScore), dims: [n, 1] } } };
+    },
+    popular: () => trending.list(),
+    coldStart,
+    shadow,
+    metrics,
+    budgets: options.budgets,
+    rerank: {
+      diversity: { kind: 'genre-cap', maxPerGenre: 8 },
+      exposure: { tracker: new ExposureTracker(), catalogSize: catalog.size, target: 0.95, slots: 2 },
+    },
+  });
+  log(
+    `StreamRec ready: ${catalog.size} items, ${snap.histories.size} users; ranker ${ranker.version}; retrieval ${ann.version}; ` +
+      `features ${source.kind}; genres ${GENRES.length}; level when healthy ${DegradationLevel.FULL}`,
+  );
+  return {
+    recommender,
+    metrics,
+    snapshot: snap,
+    catalog,
+    models,
+    titles,
+    coldStart,
+    shadow,
+    close: async () => {
+      await ranker.close();
+      await models.shadowRanker?.close();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { itemTowerForward, rankerPredict, trainRanker, trainTwoTower, userTowerForward } from '../src/models/index.js';
+import { syntheticInteractions, syntheticRanking } from '../src/models/synthetic.js';
+import { decodeModel, exportRankerOnnx, exportTwoTowerOnnx, RANKER_IO, TOWER_IO, writeTritonRanker } from '../src/export/index.js';
+import { Rng } from '../src/models/rng.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe('two-tower ONNX export', () => {
+  const s = syntheticInteractions({ numUsers: 40, numItems: 60, n: 600, dUser: 5, dItem: 7, seed: 9 });
+  const { params } = trainTwoTower(s.train, { epochs: 2, batchSize: 64, embeddingDim: 8, hidden: [16, 12], outputDim: 8 });
+  const { user, item } = exportTwoTowerOnnx(params);
+
+  it('user tower in onnxruntime matches the training code within 1e-4, unknown users included', async () => {
+    const session = await ort.InferenceSession.create(user);
+    expect(session.inputNames).toEqual([TOWER_IO.user.index, TOWER_IO.user.features]);
+    // 3, 37: dynamic batch; -1 and 40 are unknown users served by the OOV row.
+    for (const ids of [[0, 5, 39], [...Array.from({ length: 35 }, (_, i) => i), -1, 40]]) {
+      const idx = Int32Array.from(ids);
+      const feats = new Rng(ids.length).normalArray(ids.length * 5, 1);
+      const expected = userTowerForward(params, idx, feats);
+      const out = await session.run({
+        [TOWER_IO.user.index]: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [ids.length]),
+        [TOWER_IO.user.features]: new ort.Tensor('float32', feats, [ids.length, 5]),
+      });
+      const got = out[TOWER_IO.user.output]!;
+      expect(got.dims).toEqual([ids.length, 8]);
+      expect(maxAbsDiff(got.data as Float32Array, expected)).toBeLessThan(1e-4);
+    }
+    await session.release();
+  });
+
+  it('item tower in onnxruntime matches the training code within 1e-4 over the whole catalog', async () => {
+    const session = await ort.InferenceSession.create(item);
+    const ids = BigInt64Array.from(Array.from({ length: 60 }, (_, i) => BigInt(i)));
+    const out = await session.run({
+      [TOWER_IO.item.index]: new ort.Tensor('int64', ids, [60]),
+      [TOWER_IO.item.features]: new ort.Tensor('float32', s.train.itemFeatures, [60, 7]),
+    });
+    expect(maxAbsDiff(out[TOWER_IO.item.output]!.data as Float32Array, itemTowerForward(params, s.train.itemFeatures))).toBeLessThan(1e-4);
+    await session.release();
+  });
+
+  it('is deterministic and carries metadata', () => {
+    expect(Buffer.from(exportTwoTowerOnnx(params).user).equals(Buffer.from(user))).toBe(true);
+    const meta = Object.fromEntries(decodeModel(user).metadataProps.map((p) => [p.key, p.value]));
+    expect(meta).toMatchObject({ model: 'streamrec-two-tower', tower: 'user', output_dim: '8', feature_dim: '5' });
+  });
+});
+
+describe('DCN-V2 ONNX export and Triton repository', () => {
+  const data = syntheticRanking(800, 9, 21);
+  const { params } = trainRanker(data, { epochs: 2, batchSize: 64, crossLayers: 3, hidden: [16, 8] });
+
+  it('ranker in onnxruntime matches the training code within 1e-4 for several batch sizes', async () => {
+    const session = await ort.InferenceSession.create(exportRankerOnnx(params));
+    for (const n of [1, 17, 256]) {
+      const x = data.x.subarray(0, n * 9);
+      const out = await session.run({ [RANKER_IO.input]: new ort.Tensor('float32', Float32Array.from(x), [n, 9]) });
+      const got = out[RANKER_IO.output]!;
+      expect(got.dims).toEqual([n, 1]);
+      expect(maxAbsDiff(got.data as Float32Array, rankerPredict(params, x, n))).toBeLessThan(1e-4);
+    }
+    await session.release();
+  });
+
+  it('writes a Triton model repository whose config matches the ONNX graph', async () => {
+    const repoDir = await mkdtemp(path.join(tmpdir(), 'frec-triton-'));
+    dirs.push(repoDir);
+    const files = await writeTritonRanker(params, { repoDir, maxBatchSize: 512, preferredBatchSizes: [32, 128] });
+    expect(files.modelPath).toBe(path.join(repoDir, 'streamrec_ranker', '1', 'model.onnx'));
+    const bytes = await readFile(files.modelPath);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(files.sha256);
+    const config = await readFile(path.join(repoDir, 'streamrec_ranker', 'config.pbtxt'), 'utf8');
+    expect(config).toContain('name: "streamrec_ranker"');
+    expect(config).toContain('platform: "onnxruntime_onnx"');
+    expect(config).toMatch(/max_batch_size: 512\n/);
+    expect(config).toMatch(/input \[\n  \{\n    name: "features"\n    data_type: TYPE_FP32\n    dims: \[ 9 \]/);
+    expect(config).toMatch(/output \[\n  \{\n    name: "probability"\n    data_type: TYPE_FP32\n    dims: \[ 1 \]/);
+    expect(config).toMatch(/dynamic_batching \{\n  preferred_batch_size: \[ 32, 128 \]\n  max_queue_delay_microseconds: 200\n\}/);
+    // The config's names and dims agree with the graph Triton will load: first dim dynamic, the rest as declared.
+    const graph = decodeModel(bytes).graph!;
+    const input = graph.input![0]!;
+    expect(input.name).toBe('features');
+    const dims = input.type!.tensorType!.shape!.dim!;
+    expect(dims[0]!.dimParam).toBe('batch');
+    expect(Number(dims[1]!.dimValue)).toBe(9);
+    expect(graph.output![0]!.name).toBe('probability');
+    const session = await ort.InferenceSession.create(files.modelPath);
+    const out = await session.run({ features: new ort.Tensor('float32', Float32Array.from(data.x.subarray(0, 18)), [2, 9]) });
+    expect(maxAbsDiff(out.probability!.data as Float32Array, rankerPredict(params, data.x.subarray(0, 18)))).toBeLessThan(1e-4);
+    await session.release();
+  });
+
+  it('refuses an invalid Triton entry with a clear error', async () => {
+    await expect(writeTritonRanker(params, { repoDir: tmpdir(), modelName: 'bad name/..' })).rejects.toThrow(/not a valid repository entry/);
+    await expect(writeTritonRanker(params, { repoDir: tmpdir(), maxBatchSize: 8, preferredBatchSizes: [16] })).rejects.toThrow(/must lie in \[1, max_batch_size=8\]/);
+  });
+});

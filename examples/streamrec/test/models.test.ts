@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DcnTrainer,
+  deserializeParams,
+  initDcn,
+  initTwoTower,
+  itemTowerForward,
+  rankerPredict,
+  serializeParams,
+  trainRanker,
+  trainTwoTower,
+  TwoTowerTrainer,
+  userTowerForward,
+  dcnConfig,
+  twoTowerConfig,
+  type TwoTowerData,
+  type DcnParams,
+  type TwoTowerParams,
+} from '../src/models/index.js';
+import type { Slot } from '../src/models/adam.js';
+import { Rng } from '../src/models/rng.js';
+import { syntheticInteractions, syntheticRanking } from '../src/models/synthetic.js';
+
+/** Compares every analytic gradient entry with a central finite difference of the loss (in float64). */
+function gradCheck(slots: Slot[], loss: () => number, analytic: Float64Array[]): number {
+  let worst = 0;
+  slots.forEach((s, si) => {
+    for (let i = 0; i < s.p.length; i++) {
+      const orig = s.p[i]!;
+      s.p[i] = orig + 1e-3;
+      const hi = s.p[i]!;
+      const lp = loss();
+      s.p[i] = orig - 1e-3;
+      const lo = s.p[i]!;
+      const lm = loss();
+      s.p[i] = orig;
+      const numeric = (lp - lm) / (hi - lo);
+      const a = analytic[si]![i]!;
+      const err = Math.abs(a - numeric) / Math.max(1e-2, Math.abs(a) + Math.abs(numeric));
+      worst = Math.max(worst, err);
+    }
+  });
+  return worst;
+}
+
+function tinyTwoTowerData(): TwoTowerData {
+  const rng = new Rng(5);
+  const n = 6;
+  return {
+    numUsers: 4,
+    numItems: 6,
+    userIndex: Int32Array.from([0, 1, 2, 3, 1, 0]),
+    // Items 2 appears twice: the in-batch duplicate must be masked, not treated as a negative.
+    itemIndex: Int32Array.from([2, 0, 2, 5, 4, 1]),
+    dUser: 3,
+    userFeatures: rng.normalArray(n * 3, 1),
+    dItem: 2,
+    itemFeatures: rng.normalArray(6 * 2, 1),
+    weight: Float32Array.from([1, 2, 0.5, 1, 1, 3]),
+  };
+}
+
+describe('two-tower', () => {
+  it('analytic gradients match finite differences (sampled softmax, log-Q, duplicates masked, weights)', () => {
+    const data = tinyTwoTowerData();
+    const params = initTwoTower(data, twoTowerConfig({ embeddingDim: 3, hidden: [5], outputDim: 4, temperature: 0.5, seed: 1 }));
+    const trainer = new TwoTowerTrainer(params, data, 6);
+    const examples = Int32Array.from([0, 1, 2, 3, 4, 5]);
+    const ids = Int32Array.from(data.userIndex);
+    ids[3] = data.numUsers; // the out-of-vocabulary row gets gradients too
+    trainer.loss(examples, ids, true);
+    const slots = trainer.slots();
+    const analytic = slots.map((s) => Float64Array.from(s.g));
+    for (const s of slots) s.g.fill(0);
+    const worst = gradCheck(slots, () => trainer.loss(examples, ids, false), analytic);
+    expect(worst).toBeLessThan(1e-3);
+    expect(analytic.some((g) => g.some((v) => v !== 0))).toBe(true);
+  });
+
+  it('learns the planted structure: recall@20 on held-out pairs well above popularity', () => {
+    const s = syntheticInteractions({ numUsers: 80, numItems: 200, n: 3000, dUser: 6, dItem: 8, seed: 3 });
+    const { params, history } = trainTwoTower(s.train, { epochs: 4, batchSize: 128, embeddingDim: 16, hidden: [32], outputDim: 16 });
+    expect(history).toHaveLength(4);
+    expect(history[3]!.loss).toBeLessThan(history[0]!.loss);
+    const items = itemTowerForward(params, s.train.itemFeatures);
+    const feats = new Float32Array(s.testUser.length * 6);
+    s.testUser.forEach((u, i) => feats.set(s.userFeaturesByUser.subarray(u * 6, u * 6 + 6), i * 6));
+    const users = userTowerForward(params, s.testUser, feats);
+    const o = params.config.outputDim;
+    // Embeddings are unit vectors.
+    let norm = 0;
+    for (let k = 0; k < o; k++) norm += items[k]! * items[k]!;
+    expect(norm).toBeCloseTo(1, 5);
+    const pop = new Float64Array(200);
+    s.train.itemIndex.forEach((it) => (pop[it] = pop[it]! + 1));
+    const popTop = new Set([...pop.keys()].sort((a, b) => pop[b]! - pop[a]!).slice(0, 20));
+    let hits = 0;
+    let popHits = 0;
+    s.testUser.forEach((_, i) => {
+      const scores = Array.from({ length: 200 }, (_, j) => {
+        let d = 0;
+        for (let k = 0; k < o; k++) d += users[i * o + k]! * items[j * o + k]!;
+        return d;
+      });
+      const top = new Set([...scores.keys()].sort((a, b) => scores[b]! - scores[a]!).slice(0, 20));
+      if (top.has(s.testItem[i]!)) hits++;
+      if (popTop.has(s.testItem[i]!)) popHits++;
+    });
+    expect(hits / s.testUser.length).toBeGreaterThan(1.3 * (popHits / s.testUser.length));
+  });
+
+  it('is reproducible: same seed gives identical weights, another seed does not', () => {
+    const data = tinyTwoTowerData();
+    const cfg = { embeddingDim: 4, hidden: [4], outputDim: 4, epochs: 2, batchSize: 3 };
+    const a = trainTwoTower(data, cfg).params;
+    const b = trainTwoTower(data, cfg).params;
+    const c = trainTwoTower(data, { ...cfg, seed: 43 }).params;
+    expect(Buffer.from(a.userMlp[0]!.w.buffer).equals(Buffer.from(b.userMlp[0]!.w.buffer))).toBe(true);
+    expect(Buffer.from(a.itemEmbedding.buffer).equals(Buffer.from(b.itemEmbedding.buffer))).toBe(true);
+    expect(Buffer.from(a.itemEmbedding.buffer).equals(Buffer.from(c.itemEmbedding.buffer))).toBe(false);
+  });
+
+  it('serves unknown users from the out-of-vocabulary row and round-trips through serialization', () => {
+    const data = tinyTwoTowerData();
+    const { params } = trainTwoTower(data, { embeddingDim: 4, hidden: [4], outputDim: 4, epochs: 1, batchSize: 3 });
+    const f = Float32Array.from([0.1, 0.2, 0.3, 0.1, 0.2, 0.3]);
+    const v = userTowerForward(params, Int32Array.from([-1, data.numUsers]), f);
+    expect(Array.from(v.subarray(0, 4))).toEqual(Array.from(v.subarray(4, 8)));
+    const back = deserializeParams<TwoTowerParams>(serializeParams(params));
+    expect(back.userEmbedding).toBeInstanceOf(Float32Array);
+    expect(Array.from(userTowerForward(back, Int32Array.from([1]), f.subarray(0, 3)))).toEqual(
+      Array.from(userTowerForward(params, Int32Array.from([1]), f.subarray(0, 3))),
+    );
+  });
+
+  it('rejects malformed data with a ModelInputError naming the field', () => {
+    const bad = (patch: Partial<TwoTowerData>): (() => unknown) => () => trainTwoTower({ ...tinyTwoTowerData(), ...patch }, { epochs: 1 });
+    expect(bad({ itemIndex: Int32Array.from([0, 1]) })).toThrow(/itemIndex has 2 values but 6 were expected/);
+    expect(bad({ userIndex: Int32Array.from([0, 1, 2, 9, 1, 0]) })).toThrow(/userIndex\[3\] = 9 is outside \[0, 4\)/);
+    const nan = tinyTwoTowerData().userFeatures;
+    nan[4] = Number.NaN;
+    expect(bad({ userFeatures: nan })).toThrow(/userFeatures holds NaN at row 1, column 1/);
+    expect(bad({ itemFeatures: new Float32Array(5) })).toThrow(/numItems x dItem/);
+    try {
+      bad({ itemIndex: Int32Array.from([0]) })();
+    } catch (e) {
+      expect((e as { code: string }).code).toBe('INVALID_REQUEST');
+      expect((e as { name: string }).name).toBe('ModelInputError');
+    }
+  });
+});
+
+describe('DCN-V2 ranker', () => {
+  it('analytic gradients match finite differences (cross layers, deep tower, weighted BCE)', () => {
+    const data = syntheticRanking(7, 4, 2);
+    data.weight = Float32Array.from([1, 2, 1, 0.5, 1, 1, 2]);
+    const params = initDcn(data, dcnConfig({ crossLayers: 2, hidden: [5, 3], seed: 4 }));
+    // Non-zero biases so their gradients are exercised away from the init point.
+    params.cross[0]!.b.fill(0.1);
+    const trainer = new DcnTrainer(params, 7);
+    trainer.loss(data, 0, 7, true);
+    const slots = trainer.slots();
+    const analytic = slots.map((s) => Float64Array.from(s.g));
+    for (const s of slots) s.g.fill(0);
+    const worst = gradCheck(slots, () => trainer.loss(data, 0, 7, false), analytic);
+    expect(worst).toBeLessThan(1e-3);
+  });
+
+  it('learns feature crosses: held-out log loss well below the base rate', () => {
+    const train = syntheticRanking(6000, 8, 11);
+    const test = syntheticRanking(2000, 8, 12);
+    const { params } = trainRanker(train, { epochs: 4 });
+    const p = rankerPredict(params, test.x);
+    const base = test.y.reduce((a, b) => a + b, 0) / test.n;
+    let ll = 0;
+    let llBase = 0;
+    for (let i = 0; i < test.n; i++) {
+      ll -= test.y[i] ? Math.log(p[i]!) : Math.log(1 - p[i]!);
+      llBase -= test.y[i] ? Math.log(base) : Math.log(1 - base);
+    }
+    expect(ll / test.n).toBeLessThan(0.85 * (llBase / test.n));
+  });
+
+  it('is reproducible and round-trips through serialization', () => {
+    const data = syntheticRanking(300, 5, 3);
+    const a = trainRanker(data, { epochs: 1, batchSize: 64 }).params;
+    const b = trainRanker(data, { epochs: 1, batchSize: 64 }).params;
+    expect(Array.from(rankerPredict(a, data.x))).toEqual(Array.from(rankerPredict(b, data.x)));
+    const back = deserializeParams<DcnParams>(serializeParams(a));
+    expect(Array.from(rankerPredict(back, data.x))).toEqual(Array.from(rankerPredict(a, data.x)));
+  });
+
+  it('rejects malformed data with a ModelInputError naming the field', () => {
+    const data = syntheticRanking(10, 3, 3);
+    expect(() => trainRanker({ ...data, y: new Float32Array(10).fill(2) })).toThrow(/y\[0\] = 2; labels must be 0 or 1/);
+    expect(() => trainRanker({ ...data, x: new Float32Array(7) })).toThrow(/x has 7 values but 30 were expected/);
+    expect(() => trainRanker({ ...data, featureNames: ['a'] })).toThrow(/featureNames has 1 names for d=3/);
+    const inf = Float32Array.from(data.x);
+    inf[5] = Infinity;
+    expect(() => trainRanker({ ...data, x: inf })).toThrow(/x holds Infinity at row 1, column 2/);
+  });
+});

@@ -1,0 +1,153 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelRegistry, LocalModelStore } from '@frec/serving/model-registry';
+import { serializeParams, trainRanker, trainTwoTower, itemTowerForward } from '../src/models/index.js';
+import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../src/training-sets/build-training-sets.js';
+import { writeItemVector, writeUserVector } from '../src/training-sets/vectorize.js';
+import { genreVector, itemFeatureRows, readMovieLens, userFeatureRow } from '../src/serve/movielens-snapshot.js';
+import { loadProductionModels } from '../src/serve/load-models.js';
+import { onlineUserFeatures, type OnlineUserFeatures } from '../src/serve/online-user-features.js';
+import { recommend, startRecommender, type RunningRecommender } from '../src/serve/start-recommender.js';
+
+// Small, seeded, quickly trained models registered in the pipeline's artifact format, so the
+// test covers registry loading, checksum verification and the real model code paths.
+const snap = readMovieLens();
+const dir = mkdtempSync(path.join(tmpdir(), 'streamrec-serve-'));
+let rec: RunningRecommender;
+let online: OnlineUserFeatures | undefined;
+
+async function registerTinyModels(registryDir: string): Promise<void> {
+  const itemIds = snap.movies.map((m) => m.id);
+  const userIds = [...snap.histories.keys()].sort((a, b) => a - b);
+  const itemIx = new Map(itemIds.map((id, i) => [id, i]));
+  const genresOf = new Map(snap.movies.map((m) => [m.id, genreVector(m.genres)]));
+  const rows = itemFeatureRows(snap);
+  const itemFeatures = new Float32Array(itemIds.length * D_ITEM);
+  itemIds.forEach((id, i) => writeItemVector(rows.get(id)!, itemFeatures, i * D_ITEM));
+  const pairs: Array<[number, number]> = [];
+  userIds.forEach((u, ui) => snap.histories.get(u)!.items.slice(-8).forEach((m) => pairs.push([ui, itemIx.get(m)!])));
+  const userVec = new Map(userIds.map((u) => {
+    const v = new Float32Array(D_USER);
+    writeUserVector(userFeatureRow(snap.histories.get(u), genresOf), genresOf, v, 0);
+    return [u, v] as const;
+  }));
+  const userFeatures = new Float32Array(pairs.length * D_USER);
+  pairs.forEach(([ui], i) => userFeatures.set(userVec.get(userIds[ui]!)!, i * D_USER));
+  const tower = trainTwoTower(
+    { numUsers: userIds.length, numItems: itemIds.length, userIndex: Int32Array.from(pairs, (p) => p[0]), itemIndex: Int32Array.from(pairs, (p) => p[1]), dUser: D_USER, userFeatures, dItem: D_ITEM, itemFeatures },
+    { epochs: 1, seed: 3, embeddingDim: 8, hidden: [16], outputDim: 8 },
+  ).params;
+  const itemEmbeddings = itemTowerForward(tower, itemFeatures);
+  const d = RANKER_FEATURE_NAMES.length;
+  const n = pairs.length * 2;
+  const x = new Float32Array(n * d);
+  const y = new Float32Array(n);
+  pairs.forEach(([ui, it], i) => {
+    for (const [r, item, label] of [[2 * i, it, 1], [2 * i + 1, (it * 7919 + 13) % itemIds.length, 0]] as const) {
+      x.set(userVec.get(userIds[ui]!)!, r * d);
+      x.set(itemFeatures.subarray(item * D_ITEM, (item + 1) * D_ITEM), r * d + D_USER);
+      x[r * d + D_USER + D_ITEM + D_CONTEXT] = label ? 0.5 : 0;
+      y[r] = label;
+    }
+  });
+  const ranker = (seed: number) => trainRanker({ n, d, x, y, featureNames: [...RANKER_FEATURE_NAMES] }, { epochs: 1, seed, hidden: [16] }).params;
+  const reg = new ModelRegistry(new LocalModelStore(registryDir));
+  const enc = new TextEncoder();
+  const ids = enc.encode(JSON.stringify({ userIds, itemIds }));
+  const trainingData = { start: '2000-01-01T00:00:00Z', end: '2018-01-01T00:00:00Z' };
+  const exists = async () => true;
+  const t = await reg.register({ name: 'two_tower', featureService: 'two_tower_v1', trainingData, artifacts: [
+    { path: 'params.json', data: enc.encode(serializeParams(tower)) },
+    { path: 'item_embeddings.f32', data: new Uint8Array(itemEmbeddings.buffer.slice(0)) },
+    { path: 'ids.json', data: ids },
+  ] });
+  await reg.promote('two_tower', t.version, { featureServiceExists: exists });
+  const r1 = await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(1))) }] });
+  await reg.promote('ranker', r1.version, { featureServiceExists: exists });
+  // A second version stays a candidate: shadow mode scores it beside production.
+  await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(2))) }] });
+}
+
+beforeAll(async () => {
+  await registerTinyModels(path.join(dir, 'models'));
+  rec = await startRecommender({ modelRegistry: path.join(dir, 'models'), shadowSampleRate: 1 });
+}, 120_000);
+
+afterAll(async () => {
+  await rec?.close();
+  if (online) {
+    await online.store.teardown();
+    await online.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('StreamRec serving', () => {
+  it('loads the registered production models and answers POST /recommendations', async () => {
+    expect(rec.models.twoTower?.version).toBe('two_tower@1');
+    expect(rec.models.ranker?.version).toBe('ranker@1');
+    const res = await recommend(rec.url, { userId: 42, count: 20, context: { device: 'tv', timeMs: Date.UTC(2018, 8, 1, 20) } });
+    expect(res).toMatchObject({ userId: 42, degradationLevel: 'FULL', modelVersions: { ranker: 'ranker@1', two_tower: 'two_tower@1' } });
+    expect(res.items).toHaveLength(20);
+    const seen = new Set(snap.histories.get(42)!.items);
+    for (const i of res.items) {
+      expect(rec.catalog.has(i.itemId)).toBe(true);
+      expect(seen.has(i.itemId as number)).toBe(false);
+      expect(Number.isFinite(i.score)).toBe(true);
+    }
+    const sources = new Set(res.items.flatMap((i) => i.sources));
+    expect(sources.size).toBeGreaterThanOrEqual(2);
+    // The SDK call in process gives the same answer as HTTP, except the last 2 slots, which the
+    // long-tail exposure rule gives to items not yet shown this week (the first answer's are now shown).
+    const local = await recommend(rec, { userId: 42, count: 20, context: { device: 'tv', timeMs: Date.UTC(2018, 8, 1, 20) } });
+    expect(local.items.slice(0, 18).map((i) => i.itemId)).toEqual(res.items.slice(0, 18).map((i) => i.itemId));
+  });
+
+  it('refuses a corrupted model artifact by its checksum', async () => {
+    const copy = path.join(dir, 'models-corrupt');
+    cpSync(path.join(dir, 'models'), copy, { recursive: true });
+    const artifactsDir = path.join(copy, 'ranker', '1', 'artifacts');
+    expect(readdirSync(artifactsDir)).toContain('params.json');
+    writeFileSync(path.join(artifactsDir, 'params.json'), '{"kind":"dcn-v2"}');
+    await expect(loadProductionModels({ registry: copy })).rejects.toThrow(/checksum|sha256|corrupt/i);
+  });
+
+  it('cold users get the Bayesian cold-start model; metrics show stages, levels, sources and shadow comparisons', async () => {
+    const cold = await recommend(rec.url, { userId: 999_999, count: 10 });
+    expect(cold.modelVersions.ranker).toBe('cold-start-blr');
+    expect(cold.items).toHaveLength(10);
+    await rec.shadow!.drain();
+    const stats = rec.shadow!.snapshot();
+    expect(stats.version).toBe('ranker@2');
+    expect(stats.requests).toBeGreaterThan(0);
+    const text = await (await fetch(`${rec.url}/metrics`)).text();
+    for (const stage of ['features', 'retrieval', 'ranking', 'rerank', 'total']) expect(text).toContain(`stage="${stage}"`);
+    expect(text).toMatch(/frec_recommend_responses_total\{level="FULL"\} \d+/);
+    expect(text).toContain('frec_recommend_candidates_total{source="two_tower"}');
+    expect(text).toContain('frec_recommend_shadow_requests_total{version="ranker@2"}');
+  });
+
+  it('serves the same answer with user features read from Redis through getOnlineFeatures', async () => {
+    online = await onlineUserFeatures({
+      type: 'redis',
+      connection_string: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      key_prefix: `frec-test-${randomUUID()}:`,
+      connect_timeout_ms: 1000,
+      command_timeout_ms: 500,
+    } as never);
+    expect(await online.seed(snap)).toBe(snap.histories.size * 2);
+    const viaRedis = await startRecommender({ models: rec.models, features: online.source });
+    try {
+      const ctx = { timeMs: Date.UTC(2018, 8, 1, 20) };
+      const a = await recommend(viaRedis, { userId: 7, count: 20, context: ctx });
+      const b = await recommend(rec, { userId: 7, count: 20, context: ctx });
+      expect(a.degradationLevel).toBe('FULL');
+      expect(a.items.slice(0, 18).map((i) => i.itemId)).toEqual(b.items.slice(0, 18).map((i) => i.itemId));
+    } finally {
+      await viaRedis.close();
+    }
+  });
+});

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { entity } from '../definitions/entity.js';
+import { fileSource, streamSource } from '../definitions/sources.js';
+import { count, lastN, mean, sessionDuration, sessionLength, streamFeatureView, sum } from '../definitions/stream-feature-view.js';
+import { applyEvent, emptyState, featuresOf, planAggregations, wasApplied, type AggEvent } from './aggregate-state.js';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
+const events = streamSource({
+  name: 'interactions',
+  topic: 'interactions',
+  timestampField: 'ts',
+  batchSource: fileSource({ name: 'interactions_features', path: 'data/activity', timestampField: 'ts' }),
+});
+const view = streamFeatureView({
+  name: 'user_activity',
+  entities: [user],
+  source: events,
+  aggregations: [
+    lastN('item_id', 10, { type: 'int64', name: 'last_10_items' }),
+    count({ window: '1h' }),
+    sum('dwell', { window: '24h' }),
+    mean('dwell', { window: '7d' }),
+    sessionLength({ gap: '30m' }),
+    sessionDuration({ gap: '30m' }),
+  ],
+});
+const plan = planAggregations(view.spec);
+const H = 3600_000;
+
+/** The definition of every feature, computed from scratch over all events: the reference the fold must match. */
+function reference(all: Array<AggEvent & { arrival: number }>): Record<string, unknown> {
+  const sorted = [...all].sort((a, b) => a.timeMs - b.timeMs || a.arrival - b.arrival);
+  const T = sorted[sorted.length - 1]!.timeMs;
+  const inWin = (w: number) => sorted.filter((e) => e.timeMs > T - w && e.timeMs <= T);
+  const dwell = (w: number) => inWin(w).filter((e) => e.values.dwell !== '').map((e) => Number(e.values.dwell));
+  let start = T;
+  let n = 1;
+  for (let i = sorted.length - 2; i >= 0; i--) {
+    if (start - sorted[i]!.timeMs > 30 * 60_000) break;
+    start = sorted[i]!.timeMs;
+    n++;
+  }
+  const d7 = dwell(168 * H);
+  return {
+    last_10_items: sorted.slice(-10).reverse().map((e) => Number(e.values.item_id)),
+    count_1h: inWin(H).length,
+    sum_dwell_24h: dwell(24 * H).reduce((a, b) => a + b, 0),
+    mean_dwell_7d: d7.length ? d7.reduce((a, b) => a + b, 0) / d7.length : null,
+    session_length: n,
+    session_duration: (T - start) / 1000,
+  };
+}
+
+describe('streamFeatureView', () => {
+  it('derives each aggregation feature type', () => {
+    expect(view.spec.kind).toBe('stream');
+    expect(view.spec.features.map((f) => `${f.name}:${f.dtype}`)).toEqual([
+      'last_10_items:int64[]',
+      'count_1h:int64',
+      'sum_dwell_24h:float64',
+      'mean_dwell_7d:float64',
+      'session_length:int64',
+      'session_duration:float64',
+    ]);
+    expect(view.spec.aggregations[1]).toEqual({ kind: 'count', name: 'count_1h', windowSeconds: 3600 });
+  });
+
+  it('rejects a view without aggregations, a bad window and two session gaps', () => {
+    expect(() => streamFeatureView({ name: 'x', entities: [user], source: events, aggregations: [] })).toThrow(/declares no aggregations/);
+    expect(() => count({ window: 'soon' })).toThrow(/invalid duration 'soon'/);
+    expect(() =>
+      streamFeatureView({ name: 'x', entities: [user], source: events, aggregations: [sessionLength({ gap: '30m' }), sessionDuration({ gap: '1h' })] }),
+    ).toThrow(/different gaps/);
+    const batch = fileSource({ name: 'b', path: 'x.parquet', timestampField: 'ts' });
+    expect(() => streamFeatureView({ name: 'x', entities: [user], source: batch as never, aggregations: [count({ window: '1h' })] })).toThrow(/needs a stream source/);
+  });
+});
+
+describe('aggregate fold', () => {
+  it('matches the from-scratch definition whatever the arrival order (seeded late events)', () => {
+    const r = rng(7);
+    for (let trial = 0; trial < 30; trial++) {
+      const n = 5 + Math.floor(r() * 80);
+      let t = Date.UTC(2024, 0, 1);
+      const evs: Array<AggEvent & { arrival: number }> = [];
+      for (let i = 0; i < n; i++) {
+        t += Math.floor(r() * (r() < 0.2 ? 3 * H : 20 * 60_000));
+        evs.push({ timeMs: t, values: { item_id: String(Math.floor(r() * 1000)), dwell: r() < 0.1 ? '' : (r() * 100).toFixed(3) }, arrival: 0 });
+      }
+      // Deliver out of order: each event may be delayed past a few later ones.
+      const arrival = evs.map((e, i) => ({ e, at: i + r() * 6 })).sort((a, b) => a.at - b.at).map((x) => x.e);
+      arrival.forEach((e, i) => (e.arrival = i));
+      const state = emptyState();
+      arrival.forEach((e, i) => applyEvent(plan, state, e, `${i}-0`));
+      const got = featuresOf(plan, state);
+      const want = reference(arrival);
+      expect(got.last_10_items).toEqual(want.last_10_items);
+      expect(got.count_1h).toBe(want.count_1h);
+      expect(got.session_length).toBe(want.session_length);
+      expect(got.session_duration).toBe(want.session_duration);
+      expect(got.sum_dwell_24h as number).toBeCloseTo(want.sum_dwell_24h as number, 6);
+      if (want.mean_dwell_7d === null) expect(got.mean_dwell_7d).toBeNull();
+      else expect(got.mean_dwell_7d as number).toBeCloseTo(want.mean_dwell_7d as number, 6);
+      expect(state.applied).toBe(n);
+    }
+  });
+
+  it('merges two sessions when a late event bridges the gap', () => {
+    const s = emptyState();
+    const t0 = Date.UTC(2024, 0, 1);
+    applyEvent(plan, s, { timeMs: t0, values: {} });
+    applyEvent(plan, s, { timeMs: t0 + 50 * 60_000, values: {} });
+    expect(featuresOf(plan, s).session_length).toBe(1);
+    applyEvent(plan, s, { timeMs: t0 + 25 * 60_000, values: {} });
+    expect(featuresOf(plan, s)).toMatchObject({ session_length: 3, session_duration: 3000 });
+  });
+
+  it('breaks time ties by arrival and remembers applied IDs', () => {
+    const s = emptyState();
+    const t = Date.UTC(2024, 0, 1);
+    applyEvent(plan, s, { timeMs: t, values: { item_id: 1 } }, '1-0');
+    applyEvent(plan, s, { timeMs: t, values: { item_id: 2 } }, '2-0');
+    expect(featuresOf(plan, s).last_10_items).toEqual([2, 1]);
+    expect(wasApplied(s, '1-0')).toBe(true);
+    expect(wasApplied(s, '3-0')).toBe(false);
+    // An empty window reads 0 / null, not NaN.
+    const e = emptyState();
+    applyEvent(plan, e, { timeMs: t, values: { dwell: '' } });
+    expect(featuresOf(plan, e)).toMatchObject({ count_1h: 1, sum_dwell_24h: 0, mean_dwell_7d: null });
+  });
+});

@@ -1,0 +1,48 @@
+import type { FeatureViewSpec } from '../definitions/specs.js';
+import { coerceScalar } from '../value-types.js';
+import type { AggEvent } from './aggregate-state.js';
+
+/** A stream event parsed for one view: its entity key and its time and values. */
+export interface ParsedEvent {
+  key: Array<string | number>;
+  event: AggEvent;
+}
+
+/** Parses an event time: epoch milliseconds (number or digits) or an ISO string; NaN when invalid. */
+export function parseEventTime(v: unknown): number {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string') {
+    if (/^\d+$/.test(v)) return Number(v);
+    return Date.parse(v);
+  }
+  return Number.NaN;
+}
+
+/** The name of the event-time field of a stream view's source. */
+export function timestampFieldOf(view: FeatureViewSpec): string {
+  return view.source.type === 'push' ? view.source.batchSource.timestampField : view.source.timestampField;
+}
+
+/**
+ * Parses one raw event (string fields from a broker, or typed values from Parquet) for a view.
+ * Returns an error message naming the bad field instead of throwing, so one bad event cannot stop a stream.
+ */
+export function parseEvent(view: FeatureViewSpec, fields: Record<string, unknown>): ParsedEvent | { error: string; field: string } {
+  const key: Array<string | number> = [];
+  for (const c of view.entityColumns) {
+    const v = coerceScalar(c.dtype === 'int32' || c.dtype === 'int64' || c.dtype === 'string' ? c.dtype : 'string', fields[c.name]);
+    if (v === undefined || v === null) return { error: `join key '${c.name}' is missing or not ${c.dtype}`, field: c.name };
+    key.push(v as string | number);
+  }
+  const tsField = timestampFieldOf(view);
+  const timeMs = parseEventTime(fields[tsField]);
+  if (!Number.isFinite(timeMs)) return { error: `event time '${tsField}' is missing or not a time`, field: tsField };
+  return { key, event: { timeMs, values: fields } };
+}
+
+/** A stable string form of an entity key, for maps and state-store keys. */
+export function keyString(key: ReadonlyArray<string | number>): string {
+  return key.length === 1 ? String(key[0]) : JSON.stringify(key);
+}

@@ -1,0 +1,87 @@
+import type { RepoConfig } from '../config/repo-config.js';
+import type { FeatureViewSpec } from '../definitions/specs.js';
+import type { AggregateState } from './aggregate-state.js';
+
+/**
+ * The broker contract of the stream worker. Redis Streams fills it today
+ * (`@frec/online/redis-streams`); a Kafka implementation would map `group` to a consumer group,
+ * `ack` to offset commits and `claimStale` to partition rebalancing.
+ */
+
+/** One message of a stream: its broker ID (ordered) and its fields. */
+export interface StreamMessage {
+  id: string;
+  fields: Record<string, string>;
+}
+
+/** Consumer lag of a group on one stream. */
+export interface StreamLag {
+  /** Messages delivered to a consumer but not yet acknowledged. */
+  pending: number;
+  /** Messages in the stream not yet delivered to the group (null when the broker cannot tell). */
+  undelivered: number | null;
+  /** Newest message ID of the stream, or null when empty. */
+  lastId: string | null;
+}
+
+/** A consumer's subscription to one topic in one consumer group. */
+export interface StreamSubscription {
+  /** This consumer's own pending messages first (after a restart), then new ones, waiting up to `blockMs`. */
+  read(options: { count: number; blockMs: number }): Promise<StreamMessage[]>;
+  /** Takes over messages another consumer has held unacknowledged for `minIdleMs` (a dead worker's). */
+  claimStale(options: { minIdleMs: number; count: number }): Promise<StreamMessage[]>;
+  /** Acknowledges processed messages; only call after their effects are durable. */
+  ack(ids: readonly string[]): Promise<void>;
+  /** Parks a message that cannot be processed (a malformed event) where an operator can inspect it. */
+  deadLetter(message: StreamMessage, reason: string): Promise<void>;
+  lag(): Promise<StreamLag>;
+  close(): Promise<void>;
+}
+
+/** A loaded per-entity state and the version a conditional save must match. */
+export interface VersionedState {
+  state: AggregateState;
+  version: number;
+}
+
+/** Per-view freshness bookkeeping that the worker keeps beside the state. */
+export interface ViewProgress {
+  /** Newest event time written online (epoch ms). */
+  newestEventMs: number | null;
+  /** When the worker last wrote (epoch ms). */
+  updatedAtMs: number | null;
+}
+
+/**
+ * Keeps per-entity aggregate states durably. `save` is a compare-and-set per key, so two workers
+ * racing on one entity cannot lose an update and a replay cannot apply an event twice.
+ */
+export interface AggregateStateStore {
+  load(view: string, keys: readonly string[]): Promise<Array<VersionedState | null>>;
+  /** Saves each state if its stored version still equals `expected` (0: absent); returns which were saved. */
+  save(view: string, entries: ReadonlyArray<{ key: string; state: AggregateState; expected: number }>): Promise<boolean[]>;
+  recordProgress(view: string, newestEventMs: number): Promise<void>;
+  progress(view: string): Promise<ViewProgress>;
+  /** Removes every state of a view (tests, teardown). */
+  clear(view: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A broker implementation: subscriptions, publishing (tests, benchmarks, producers) and the state store it pairs with. */
+export interface StreamBroker {
+  readonly type: string;
+  subscribe(options: { topic: string; group: string; consumer: string }): Promise<StreamSubscription>;
+  publish(topic: string, events: ReadonlyArray<Record<string, unknown>>): Promise<string[]>;
+  stateStore(project: string): AggregateStateStore;
+  /** The group's lag on a topic, without joining it. */
+  lag(topic: string, group: string): Promise<StreamLag>;
+  close(): Promise<void>;
+}
+
+/** Builds a broker from the repo config (its online store connection, unless overridden). */
+export type StreamBrokerFactory = (config: RepoConfig, options?: { url?: string }) => StreamBroker | Promise<StreamBroker>;
+
+/** The consumer group a view's worker uses (one group per view, so views progress independently). */
+export function groupOf(project: string, view: FeatureViewSpec): string {
+  return `frec:${project}:${view.name}`;
+}

@@ -1,0 +1,143 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { FeatureViewSpec, FileSourceSpec, HistoricalRequest, OfflineStore, PulledBatch, RetrievalMetadata, ValueType } from '@frec/core';
+import { ErrorCode, RequestError } from '@frec/core';
+import { offlineStoreError } from '../errors.js';
+import { batchSourceOf, mayBeEmpty } from '../file-source.js';
+import { planHistorical } from '../historical-plan.js';
+import { compilePointInTimeJoin, type TieBreakStrategy } from '../point-in-time-join.js';
+import { ident } from '../sql.js';
+import { appendRows } from './duckdb-append-rows.js';
+import { queryRows } from './duckdb-connection.js';
+import { loadEntities } from './duckdb-entity-input.js';
+import type { DuckDBOfflineStoreConfig } from './duckdb-offline-store-config.js';
+import { instanceOptions } from './duckdb-offline-store-config.js';
+import { compilePullLatest, streamPulled } from './duckdb-pull-latest.js';
+import { DEFAULT_BATCH_ROWS, DuckDBRetrievalJob } from './duckdb-retrieval-job.js';
+import { checkSourceSchema, inspectSource } from './duckdb-source-schema.js';
+
+/** A historical request, with the registered sources an entity SQL query may name. */
+export type DuckDBHistoricalRequest = HistoricalRequest;
+
+/**
+ * The DuckDB offline store: point-in-time joins over Parquet compiled to one DuckDB statement,
+ * in an in-memory database that spills to `temp_directory`.
+ * @example
+ * const store = await DuckDBOfflineStore.create({ repoPath: '/repo', tempDirectory: '/tmp/spill' });
+ * const job = await store.getHistoricalFeatures(request);
+ * const table = await job.toArrow();
+ */
+export class DuckDBOfflineStore implements OfflineStore {
+  readonly type = 'duckdb';
+  private readonly jobs = new Set<DuckDBRetrievalJob>();
+  private seq = 0;
+  /** How equal event times are broken in the join; see ADR 0010. */
+  tieBreak: TieBreakStrategy = 'asof-struct';
+  /** Rows per batch that retrieval jobs read and yield. */
+  batchRows = DEFAULT_BATCH_ROWS;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly config: DuckDBOfflineStoreConfig,
+  ) {}
+
+  /** Opens an in-memory DuckDB with the configured spill folder, memory limit and threads. */
+  static async create(config: DuckDBOfflineStoreConfig): Promise<DuckDBOfflineStore> {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(config.tempDirectory, { recursive: true });
+    const instance = await DuckDBInstance.create(':memory:', instanceOptions(config));
+    return new DuckDBOfflineStore(instance, config);
+  }
+
+  /** A new connection, in UTC so that timezone-naive values and strings are read as UTC. */
+  async connect(): Promise<DuckDBConnection> {
+    const conn = await this.instance.connect();
+    await conn.run(`SET TimeZone = 'UTC'`);
+    return conn;
+  }
+
+  /** Runs `fn` on a fresh connection that is closed afterwards. */
+  private async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.connect();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  async getHistoricalFeatures(request: DuckDBHistoricalRequest): Promise<DuckDBRetrievalJob> {
+    const conn = await this.connect();
+    try {
+      const keyTypes = new Map<string, ValueType>();
+      for (const rv of request.resolved.views) for (const k of rv.view.entityColumns) if (!keyTypes.has(k.name)) keyTypes.set(k.name, k.dtype);
+      const sources = (request.sources ?? request.resolved.views.map((rv) => rv.view.source)).flatMap((s) =>
+        s.type === 'file' ? [s] : s.type === 'push' || s.type === 'stream' ? [s.batchSource] : [],
+      );
+      const entity = await loadEntities(conn, request.entities, {
+        timestampColumn: request.timestampColumn,
+        keyTypes,
+        repoPath: this.config.repoPath,
+        sources,
+        table: `__frec_entities_${++this.seq}`,
+      });
+      const shapes = [];
+      for (const rv of request.resolved.views) {
+        const shape = await inspectSource(conn, rv.view, this.config.repoPath);
+        await checkSourceSchema(conn, rv.view, shape);
+        shapes.push(shape);
+      }
+      const plan = planHistorical(request, entity, shapes);
+      const sql = compilePointInTimeJoin({ ...plan.join, tieBreak: this.tieBreak });
+      const metadata = await this.metadataOf(conn, entity.from, request.timestampColumn, entity.columns.get(request.timestampColumn)!, plan.featureNames);
+      const job = new DuckDBRetrievalJob(conn, sql, plan, request, metadata, (j) => this.jobs.delete(j), () => this.connect(), this.batchRows);
+      this.jobs.add(job);
+      return job;
+    } catch (err) {
+      conn.closeSync();
+      throw offlineStoreError('build the historical retrieval', err);
+    }
+  }
+
+  /** Min and max entity time; a null entity time is an error, since no point in time can be joined to it. */
+  private async metadataOf(conn: DuckDBConnection, from: string, tsColumn: string, tsType: string, features: string[]): Promise<RetrievalMetadata> {
+    const { asUtcTimestamp } = await import('../duckdb-types.js');
+    const ts = asUtcTimestamp(ident(tsColumn), tsType);
+    const [row] = await queryRows(conn, `SELECT min(${ts}) AS lo, max(${ts}) AS hi, count(*) FILTER (WHERE ${ts} IS NULL) AS nulls FROM ${from}`);
+    if (Number(row?.nulls ?? 0) > 0) {
+      throw new RequestError(ErrorCode.INVALID_ENTITY_ROWS, `${Number(row!.nulls)} entity rows have no value in timestamp column '${tsColumn}'.`, {
+        where: { column: tsColumn },
+        hint: 'Give every entity row an event time.',
+      });
+    }
+    return { features, minEventTimestamp: (row?.lo as Date | null) ?? null, maxEventTimestamp: (row?.hi as Date | null) ?? null };
+  }
+
+  async *pullLatest(view: FeatureViewSpec, start: Date, end: Date, options: { batchSize?: number } = {}): AsyncGenerator<PulledBatch> {
+    const conn = await this.connect();
+    try {
+      const shape = await inspectSource(conn, view, this.config.repoPath);
+      await checkSourceSchema(conn, view, shape);
+      yield* streamPulled(conn, view, compilePullLatest(view, shape, start, end), options.batchSize ?? 10_000);
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  async validateSource(view: FeatureViewSpec): Promise<void> {
+    await this.withConnection(async (conn) => {
+      const shape = await inspectSource(conn, view, this.config.repoPath);
+      // A push or stream source with no file yet has nothing to check.
+      if (mayBeEmpty(view) && shape.from.startsWith('(SELECT NULL')) return;
+      await checkSourceSchema(conn, view, shape);
+    });
+  }
+
+  async appendRows(source: FileSourceSpec, view: FeatureViewSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+    await this.withConnection((conn) => appendRows(conn, this.config.repoPath, source ?? batchSourceOf(view), view, rows));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.jobs].map((j) => j.close()));
+    this.instance.closeSync();
+  }
+}

@@ -1,0 +1,65 @@
+import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
+import { coerceValue, type FeatureViewSpec, type PulledBatch } from '@frec/core';
+import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
+import { offlineStoreError } from '../errors.js';
+import { batchSourceOf, sourceColumn } from '../file-source.js';
+import { ident, timestampLiteral } from '../sql.js';
+import type { SourceShape } from './duckdb-source-schema.js';
+
+/**
+ * The latest row per entity key with event time in [start, end): the later event time wins,
+ * then the later created time (a missing created time loses).
+ */
+export function compilePullLatest(view: FeatureViewSpec, shape: SourceShape, start: Date, end: Date): string {
+  const src = batchSourceOf(view);
+  const typeOf = (c: string): string => shape.columns.get(c) ?? 'VARCHAR';
+  const keys = view.entityColumns.map((k, i) => `${asDeclared(ident(sourceColumn(src, k.name)), k.dtype, typeOf(sourceColumn(src, k.name)))} AS __frec_k${i}`);
+  const feats = view.features.map((f, i) => `${asDeclared(ident(sourceColumn(src, f.name)), f.dtype, typeOf(sourceColumn(src, f.name)))} AS __frec_f${i}`);
+  const ts = asUtcTimestamp(ident(src.timestampField), typeOf(src.timestampField));
+  const created = src.createdTimestampColumn ? asUtcTimestamp(ident(src.createdTimestampColumn), typeOf(src.createdTimestampColumn)) : 'NULL::TIMESTAMP';
+  const part = view.entityColumns.map((_, i) => `__frec_k${i}`).join(', ');
+  return [
+    `SELECT * FROM (SELECT ${[...keys, ...feats, `${ts} AS __frec_ts`, `${created} AS __frec_created`].join(', ')}`,
+    `  FROM ${shape.from} WHERE ${ts} >= ${timestampLiteral(start)} AND ${ts} < ${timestampLiteral(end)})`,
+    `QUALIFY row_number() OVER (PARTITION BY ${part} ORDER BY __frec_ts DESC, __frec_created DESC NULLS LAST) = 1`,
+  ].join('\n');
+}
+
+/** Streams a pull-latest query as PulledBatches of at most `batchSize` rows. */
+export async function* streamPulled(conn: DuckDBConnection, view: FeatureViewSpec, sql: string, batchSize: number): AsyncGenerator<PulledBatch> {
+  const result = await conn.stream(sql).catch((err: unknown) => {
+    throw offlineStoreError(`pull the latest rows of feature view '${view.name}'`, err, { featureView: view.name });
+  });
+  const nk = view.entityColumns.length;
+  const nf = view.features.length;
+  let batch = emptyPulled(view);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const cols = chunk.convertColumns(JSDuckDBValueConverter);
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const key: Array<string | number> = [];
+      for (let k = 0; k < nk; k++) {
+        const v = cols[k]![r];
+        key.push(typeof v === 'bigint' ? Number(v) : (v as string | number));
+      }
+      batch.keys.push(key);
+      for (let f = 0; f < nf; f++) {
+        const spec = view.features[f]!;
+        batch.columns[spec.name]!.push(coerceValue(spec.dtype, cols[nk + f]![r]) ?? null);
+      }
+      batch.eventTimeMs.push((cols[nk + nf]![r] as Date).getTime());
+      const created = cols[nk + nf + 1]![r] as Date | null;
+      batch.createdTimeMs.push(created ? created.getTime() : 0);
+      if (batch.keys.length >= batchSize) {
+        yield batch;
+        batch = emptyPulled(view);
+      }
+    }
+  }
+  if (batch.keys.length > 0) yield batch;
+}
+
+function emptyPulled(view: FeatureViewSpec): PulledBatch {
+  return { keys: [], columns: Object.fromEntries(view.features.map((f) => [f.name, []])), eventTimeMs: [], createdTimeMs: [] };
+}

@@ -1,0 +1,222 @@
+import { Cluster, Redis } from 'ioredis';
+import type {
+  EntityKeyValues,
+  FeatureViewSpec,
+  OnlineColumnarRead,
+  OnlineColumnarRequest,
+  OnlineReadResult,
+  OnlineStore,
+  OnlineWriteResult,
+  OnlineWriteRow,
+  RepoConfig,
+} from '@frec/core';
+import { ColumnReader, columnsToResults, schemaFromJson, schemaToJson } from '../codec/column-reader.js';
+import { entityKeyString } from '../codec/entity-key.js';
+import { encodeRow, type RowSchema } from '../codec/row-codec.js';
+import type { RedisBackend } from './redis-backend.js';
+import { RedisClusterBackend } from './redis-cluster.js';
+import { withDeadline, type DeadlineOptions, type Watchable } from './redis-deadline.js';
+import { RedisStandalone } from './redis-standalone.js';
+
+/** The `online_store` section of feature_store.yaml when `type: redis`. */
+export type RedisOnlineStoreConfig = Extract<RepoConfig['online_store'], { type: 'redis' }>;
+
+/** Entity keys per view whose Redis key strings are kept between reads. */
+const KEY_CACHE_SIZE = 100_000;
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+function seedNodes(connection: string): Array<{ host: string; port: number }> {
+  return connection.split(',').map((part) => {
+    const u = new URL(part.includes('://') ? part.trim() : `redis://${part.trim()}`);
+    return { host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) };
+  });
+}
+
+/**
+ * The Redis online store (ADR 0020): one key per (project, view, entity key) holding a binary
+ * row, read with MGET (per node in a Cluster, ADR 0021) and written with a conditional Lua batch.
+ * @example
+ * const store = new RedisOnlineStore({ type: 'redis', connection_string: 'redis://127.0.0.1:6379', cluster: false,
+ *   key_prefix: 'demo:', connect_timeout_ms: 1000, command_timeout_ms: 500 });
+ */
+export class RedisOnlineStore implements OnlineStore {
+  readonly type = 'redis';
+  private readonly client: Redis | Cluster;
+  private readonly backend: RedisBackend;
+  private readonly reader: ColumnReader;
+  private readonly deadline: DeadlineOptions;
+  private readonly savedSchemas = new Set<string>();
+  private lastError: { error: Error; at: number } | undefined;
+  private readonly prefix: string;
+
+  constructor(readonly config: RedisOnlineStoreConfig) {
+    this.prefix = config.key_prefix;
+    // No auto-pipelining: a read is already one MGET, and batching per tick only adds work to it.
+    const common = {
+      connectTimeout: config.connect_timeout_ms,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times: number) => Math.min(50 * times, 1000),
+    };
+    if (config.cluster) {
+      this.client = new Cluster(seedNodes(config.connection_string), {
+        redisOptions: { connectTimeout: config.connect_timeout_ms, maxRetriesPerRequest: 1 },
+        clusterRetryStrategy: (times: number) => Math.min(100 * times, 1000),
+        slotsRefreshTimeout: config.connect_timeout_ms,
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+      });
+      this.backend = new RedisClusterBackend(this.client);
+    } else {
+      this.client = new Redis(config.connection_string, common);
+      this.backend = new RedisStandalone(this.client);
+    }
+    // Without a listener ioredis prints every reconnect failure; we keep the latest for error messages.
+    this.client.on('error', (error: Error) => {
+      this.lastError = { error, at: Date.now() };
+    });
+    this.deadline = {
+      where: config.connection_string,
+      connectTimeoutMs: config.connect_timeout_ms,
+      commandTimeoutMs: config.command_timeout_ms,
+      lastError: () => this.lastError,
+    };
+    this.reader = new ColumnReader();
+  }
+
+  private async run<T>(op: () => Promise<T>, weight = 1): Promise<T> {
+    try {
+      return await withDeadline(this.client as unknown as Watchable, this.deadline, op, weight);
+    } catch (err) {
+      this.backend.onFailure?.();
+      throw err;
+    }
+  }
+
+  // Hot keys (ranking candidates come back request after request) keep one flat key string each,
+  // instead of a fresh concatenation that ioredis must flatten and measure on every read.
+  private readonly keyCaches = new Map<string, Map<string | number, string>>();
+
+  private keyCacheOf(base: string): Map<string | number, string> {
+    let c = this.keyCaches.get(base);
+    if (!c) this.keyCaches.set(base, (c = new Map()));
+    return c;
+  }
+
+  private base(project: string, view: string): string {
+    return `${this.prefix}${project}:${view}:`;
+  }
+
+  private schemaKey(project: string, view: string, id: number): string {
+    return `${this.prefix}${project}:${view}#schema:${id}`;
+  }
+
+  private async loadSchema(project: string, view: string, id: number): Promise<RowSchema | undefined> {
+    const [buf] = await this.run(() => this.backend.getMany([this.schemaKey(project, view, id)]));
+    return buf ? schemaFromJson(buf.toString('utf8')) : undefined;
+  }
+
+  private async saveSchema(project: string, view: FeatureViewSpec): Promise<RowSchema> {
+    const schema = this.reader.schemaOf(view);
+    const key = this.schemaKey(project, view.name, schema.id);
+    if (!this.savedSchemas.has(key)) {
+      await this.run(() => this.backend.setIfAbsent(key, schemaToJson(schema)));
+      this.savedSchemas.add(key);
+    }
+    return schema;
+  }
+
+  /** Records each kept view's feature set (so its rows stay readable after a later change) and deletes removed views' keys. */
+  async update(args: { project: string; keep: readonly FeatureViewSpec[]; remove: readonly FeatureViewSpec[] }): Promise<void> {
+    for (const v of args.keep) await this.saveSchema(args.project, v);
+    await this.teardown({ project: args.project, views: args.remove });
+  }
+
+  /** Writes rows conditionally on event time; views with a TTL get an expiry of max(event time, now) + TTL. */
+  async write(project: string, view: FeatureViewSpec, rows: readonly OnlineWriteRow[]): Promise<OnlineWriteResult> {
+    if (rows.length === 0) return { written: 0, skippedOlder: 0 };
+    const schema = await this.saveSchema(project, view);
+    const base = this.base(project, view.name);
+    const ttlMs = view.ttlSeconds * 1000;
+    const now = Date.now();
+    const keys = new Array<string>(rows.length);
+    const bufs = new Array<Buffer>(rows.length);
+    const expire = new Array<number>(rows.length);
+    const values = new Array(schema.fields.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      for (let f = 0; f < schema.fields.length; f++) values[f] = r.values[schema.fields[f]!.name] ?? null;
+      keys[i] = base + entityKeyString(r.key);
+      bufs[i] = encodeRow(schema, values, r.eventTimeMs, r.createdTimeMs ?? now);
+      expire[i] = ttlMs > 0 ? Math.max(r.eventTimeMs, now) + ttlMs : 0;
+    }
+    const skipped = await this.run(() => this.backend.conditionalSet(keys, bufs, expire), 1 + rows.length / 5000);
+    return { written: rows.length - skipped, skippedOlder: skipped };
+  }
+
+  /** Reads the requested features of many keys into columns with one MGET (one per node in a Cluster). */
+  async readColumns(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features: readonly string[]): Promise<OnlineColumnarRead> {
+    const [read] = await this.readColumnsMany(project, [{ view, keys, features }]);
+    return read!;
+  }
+
+  /** Reads several views' keys with a single MGET (one per node in a Cluster), then decodes each view's rows. */
+  async readColumnsMany(project: string, reads: readonly OnlineColumnarRequest[]): Promise<OnlineColumnarRead[]> {
+    let total = 0;
+    for (const r of reads) total += r.keys.length;
+    const redisKeys = new Array<string>(total);
+    let at = 0;
+    for (const r of reads) {
+      const base = this.base(project, r.view.name);
+      const cache = this.keyCacheOf(base);
+      for (let i = 0; i < r.keys.length; i++) {
+        const key = r.keys[i]!;
+        if (key.length !== 1) {
+          redisKeys[at++] = base + entityKeyString(key);
+          continue;
+        }
+        let s = cache.get(key[0]!);
+        if (s === undefined) {
+          s = base + entityKeyString(key);
+          if (cache.size >= KEY_CACHE_SIZE) cache.clear();
+          cache.set(key[0]!, s);
+        }
+        redisKeys[at++] = s;
+      }
+    }
+    const rows = await this.run(() => this.backend.getMany(redisKeys), 1 + total / 5000);
+    const out = new Array<OnlineColumnarRead>(reads.length);
+    at = 0;
+    for (let v = 0; v < reads.length; v++) {
+      const r = reads[v]!;
+      const part = reads.length === 1 ? rows : rows.slice(at, at + r.keys.length);
+      at += r.keys.length;
+      out[v] = await this.reader.decode(r.view, part, r.features, (k) => entityKeyString(r.keys[k]!), (name, id) => this.loadSchema(project, name, id));
+    }
+    return out;
+  }
+
+  async read(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features?: readonly string[]): Promise<OnlineReadResult[]> {
+    const names = features ?? view.features.map((f) => f.name);
+    return columnsToResults(await this.readColumns(project, view, keys, names), names);
+  }
+
+  /** Deletes every key (rows and schema records) of the given views. */
+  async teardown(args: { project: string; views: readonly FeatureViewSpec[] }): Promise<void> {
+    for (const v of args.views) {
+      const pattern = `${escapeGlob(`${this.prefix}${args.project}:${v.name}`)}[:#]*`;
+      await this.run(() => this.backend.deleteMatching(pattern), 20);
+      for (const k of [...this.savedSchemas]) if (k.startsWith(`${this.prefix}${args.project}:${v.name}#`)) this.savedSchemas.delete(k);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.run(() => this.backend.ping());
+  }
+
+  async close(): Promise<void> {
+    await this.backend.close();
+  }
+}

@@ -1,0 +1,75 @@
+import { Redis } from 'ioredis';
+import type { RedisBackend } from './redis-backend.js';
+import { CONDITIONAL_SET_LUA, WRITE_BATCH } from './redis-write-script.js';
+
+type ScriptedRedis = Redis & {
+  frecConditionalSet(numKeys: number, ...args: Array<string | Buffer | number>): Promise<number>;
+};
+
+/** A standalone Redis: one MGET per read, pipelined EVALSHA batches per write. */
+export class RedisStandalone implements RedisBackend {
+  constructor(readonly client: Redis) {
+    client.defineCommand('frecConditionalSet', { lua: CONDITIONAL_SET_LUA });
+  }
+
+  getMany(keys: readonly string[]): Promise<Array<Buffer | null>> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.client.mgetBuffer(keys as string[]);
+  }
+
+  async conditionalSet(keys: readonly string[], rows: readonly Buffer[], expireAtMs: readonly number[]): Promise<number> {
+    const c = this.client as ScriptedRedis;
+    const pipe = c.pipeline() as unknown as { frecConditionalSet: ScriptedRedis['frecConditionalSet']; exec(): Promise<Array<[Error | null, unknown]> | null> };
+    for (let s = 0; s < keys.length; s += WRITE_BATCH) {
+      const e = Math.min(keys.length, s + WRITE_BATCH);
+      const args: Array<string | Buffer | number> = keys.slice(s, e) as string[];
+      for (let i = s; i < e; i++) args.push(rows[i]!, expireAtMs[i]!);
+      pipe.frecConditionalSet(e - s, ...args);
+    }
+    const res = (await pipe.exec()) ?? [];
+    let skipped = 0;
+    for (const [err, n] of res) {
+      if (err) throw err;
+      skipped += Number(n);
+    }
+    return skipped;
+  }
+
+  async setIfAbsent(key: string, value: string): Promise<void> {
+    await this.client.set(key, value, 'NX');
+  }
+
+  async deleteMatching(pattern: string): Promise<number> {
+    return deleteMatchingOn(this.client, pattern, false);
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}
+
+/**
+ * SCAN + UNLINK on one server, in pages, so a large view never blocks Redis. A cluster node
+ * refuses multi-key UNLINK across slots, so there each key gets its own (pipelined) UNLINK.
+ */
+export async function deleteMatchingOn(client: Redis, pattern: string, perKey: boolean): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length === 0) continue;
+    if (!perKey) {
+      n += await client.unlink(...keys);
+      continue;
+    }
+    const pipe = client.pipeline();
+    for (const k of keys) pipe.unlink(k);
+    for (const [err, c] of (await pipe.exec()) ?? []) if (!err) n += Number(c);
+  } while (cursor !== '0');
+  return n;
+}

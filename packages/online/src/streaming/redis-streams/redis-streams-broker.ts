@@ -1,0 +1,91 @@
+import { Redis } from 'ioredis';
+import type { AggregateStateStore, RepoConfig, StreamBroker, StreamLag, StreamSubscription } from '@frec/core';
+import { RedisAggregateStateStore } from './redis-aggregate-state-store.js';
+import { parseGroupInfo, RedisStreamSubscription } from './redis-stream-subscription.js';
+
+/** Options of the Redis Streams broker. */
+export interface RedisStreamsBrokerOptions {
+  /** redis:// URL of the broker (a single node: streams are not spread over a cluster here). */
+  url: string;
+  /** Prefix of the state keys (the online store's key_prefix). */
+  keyPrefix?: string;
+}
+
+/** A field value as Redis Streams carries it: text, times as epoch milliseconds, arrays as JSON. */
+function encodeField(v: unknown): string {
+  if (v instanceof Date) return String(v.getTime());
+  if (Array.isArray(v)) return JSON.stringify(v);
+  if (v === null || v === undefined) return '';
+  return String(v);
+}
+
+/**
+ * Redis Streams as the stream broker (ADR 0030): a consumer group per view, XREADGROUP/XACK,
+ * XAUTOCLAIM for a dead consumer's entries, and aggregate state in the same Redis.
+ * @example
+ * const broker = new RedisStreamsBroker({ url: 'redis://127.0.0.1:6379' });
+ * await broker.publish('interactions', [{ user_id: 1, item_id: 42, ts: Date.now() }]);
+ */
+export class RedisStreamsBroker implements StreamBroker {
+  readonly type = 'redis';
+  private readonly client: Redis;
+  private readonly subscriptions = new Set<RedisStreamSubscription>();
+
+  constructor(readonly options: RedisStreamsBrokerOptions) {
+    this.client = this.connect();
+  }
+
+  private connect(): Redis {
+    const c = new Redis(this.options.url, { maxRetriesPerRequest: 3, enableAutoPipelining: true, lazyConnect: false });
+    // Reconnects are retried by ioredis; without a listener it would print each failure.
+    c.on('error', () => undefined);
+    return c;
+  }
+
+  async subscribe(o: { topic: string; group: string; consumer: string }): Promise<StreamSubscription> {
+    const sub = await new RedisStreamSubscription(this.connect(), o.topic, o.group, o.consumer).init();
+    this.subscriptions.add(sub);
+    return sub;
+  }
+
+  async publish(topic: string, events: ReadonlyArray<Record<string, unknown>>): Promise<string[]> {
+    if (events.length === 0) return [];
+    const pipe = this.client.pipeline();
+    for (const e of events) pipe.xadd(topic, '*', ...Object.entries(e).flatMap(([k, v]) => [k, encodeField(v)]));
+    return ((await pipe.exec()) ?? []).map(([err, id]) => {
+      if (err) throw err;
+      return String(id);
+    });
+  }
+
+  stateStore(project: string): AggregateStateStore {
+    return new RedisAggregateStateStore(this.client, this.options.keyPrefix ?? '', project);
+  }
+
+  async lag(topic: string, group: string): Promise<StreamLag> {
+    const exists = await this.client.exists(topic);
+    if (!exists) return { pending: 0, undelivered: 0, lastId: null };
+    const info = parseGroupInfo(await this.client.xinfo('GROUPS', topic), group);
+    const last = (await this.client.xrevrange(topic, '+', '-', 'COUNT', 1))[0]?.[0] ?? null;
+    // No group yet: nothing was consumed, so the whole stream is behind.
+    return { ...(info ?? { pending: 0, undelivered: await this.client.xlen(topic) }), lastId: last };
+  }
+
+  /** Deletes a stream, its dead-letter stream and its groups (tests, teardown). */
+  async deleteTopic(topic: string): Promise<void> {
+    await this.client.unlink(topic, `${topic}:dead`);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.client.disconnect();
+  }
+}
+
+/** The broker URL: FREC_STREAM_REDIS_URL, else the online store's Redis, else the local default. */
+export function brokerUrlOf(config: RepoConfig, url?: string): string {
+  if (url) return url;
+  if (process.env.FREC_STREAM_REDIS_URL) return process.env.FREC_STREAM_REDIS_URL;
+  if (config.online_store.type === 'redis' && !config.online_store.cluster) return config.online_store.connection_string.split(',')[0]!;
+  return 'redis://127.0.0.1:6379';
+}

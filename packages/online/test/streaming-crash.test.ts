@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { applyEvent, emptyState, featuresOf, planAggregations, type AggregateState } from '@frec/core';
+import { eventLog, rng, streamRepo, waitFor, type StreamRepo } from './streaming-fixture.js';
+
+const FREC = path.resolve(__dirname, '../../../node_modules/.bin/frec');
+
+function startWorker(dir: string): ChildProcess {
+  return spawn(FREC, ['-c', dir, 'stream', '--consumer', 'w1', '--block-ms', '50', '--batch-size', '10', '--log-every', '3600'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
+}
+
+describe('stream worker killed at random points', () => {
+  let repo: StreamRepo;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    repo = await streamRepo();
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await repo?.dispose();
+  });
+
+  it('loses no event and counts none twice (seeded kills while events flow)', async () => {
+    const r = rng(42);
+    const events = eventLog(3, 2400, 25);
+    let published = 0;
+    // The producer trickles events in while workers are killed and restarted.
+    const producing = (async () => {
+      // Bursts keep a backlog, so the worker is mid-batch most of the time a kill lands.
+      for (let i = 0; i < events.length; i += 400) {
+        await repo.broker.publish(repo.topic, events.slice(i, i + 400));
+        published = Math.min(events.length, i + 400);
+        await new Promise((res) => setTimeout(res, 900));
+      }
+    })();
+    const group = 'frec:streamtest:user_activity';
+    const states = repo.broker.stateStore('streamtest');
+    let kills = 0;
+    for (let round = 0; round < 4; round++) {
+      const child = startWorker(repo.dir);
+      children.push(child);
+      // Wait until this worker is really consuming, then kill it at a random moment.
+      const base = await states.progress('user_activity');
+      await waitFor(async () => (await states.progress('user_activity')).updatedAtMs !== base.updatedAtMs || published === events.length, 'the worker to start consuming', 30_000);
+      await new Promise((res) => setTimeout(res, 20 + Math.floor(r() * 300)));
+      child.kill('SIGKILL');
+      await exited(child);
+      kills++;
+    }
+    await producing;
+    const last = startWorker(repo.dir);
+    children.push(last);
+    let stderr = '';
+    last.stderr!.on('data', (d) => (stderr += String(d)));
+    await waitFor(async () => {
+      const lag = await repo.broker.lag(repo.topic, group);
+      return lag.pending === 0 && lag.undelivered === 0;
+    }, 'the last worker to drain the stream', 40_000);
+    last.kill('SIGTERM');
+    expect(await exited(last)).toBe(0);
+    expect(kills).toBe(4);
+
+    const plan = planAggregations(repo.view);
+    const want = new Map<number, AggregateState>();
+    for (const e of events) {
+      const s = want.get(e.user_id) ?? emptyState();
+      want.set(e.user_id, s);
+      applyEvent(plan, s, { timeMs: e.ts, values: { item_id: String(e.item_id), dwell: String(e.dwell) } });
+    }
+    const users = [...want.keys()].sort((a, b) => a - b);
+    const saved = await states.load('user_activity', users.map(String));
+    users.forEach((u, i) => expect(saved[i]?.state.applied, `events applied for user ${u}`).toBe(want.get(u)!.applied));
+    const online = await repo.store.onlineStore();
+    const rows = await online.read('streamtest', repo.view, users.map((u) => [u]));
+    users.forEach((u, i) => {
+      const row = rows[i];
+      if (!row || row instanceof Error) throw new Error(`no online row for user ${u}`);
+      expect(row.values).toEqual(featuresOf(plan, want.get(u)!));
+      expect(row.eventTimeMs).toBe(want.get(u)!.maxTimeMs);
+    });
+    expect(stderr).not.toContain('error=');
+
+    // Offline: one row per event once duplicates from replays (identical by construction) are collapsed.
+    const perEvent: string[] = [];
+    const replay = new Map<number, AggregateState>();
+    for (const e of events) {
+      const s = replay.get(e.user_id) ?? emptyState();
+      replay.set(e.user_id, s);
+      applyEvent(plan, s, { timeMs: e.ts, values: { item_id: String(e.item_id), dwell: String(e.dwell) } });
+      perEvent.push(JSON.stringify([e.user_id, e.ts, featuresOf(plan, s).last_10_items, featuresOf(plan, s).count_1h]));
+    }
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const reader = await conn.runAndReadAll(
+      `SELECT DISTINCT user_id, epoch_ms(ts) AS t, last_10_items, count_1h FROM read_parquet('${repo.dir}/data/user_activity/**/*.parquet') ORDER BY t`,
+    );
+    const offline = reader.getRowObjectsJS().map((r) => JSON.stringify([Number(r.user_id), Number(r.t), (r.last_10_items as bigint[]).map(Number), Number(r.count_1h)]));
+    conn.closeSync();
+    db.closeSync();
+    expect(offline).toEqual(perEvent);
+  }, 110_000);
+});

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import {
+  buildRepoContents,
+  count,
+  createStreamBroker,
+  entity,
+  FeatureStore,
+  fileSource,
+  lastN,
+  loadRepoConfig,
+  mean,
+  sessionDuration,
+  sessionLength,
+  streamFeatureView,
+  streamSource,
+  sum,
+  type FeatureViewSpec,
+  type StreamBroker,
+} from '@frec/core';
+import type { RedisStreamsBroker } from '../src/streaming/redis-streams/index.js';
+
+export const REDIS_URL = process.env.FREC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A seeded PRNG (mulberry32): every generated event log is reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One interaction event as producers send it. */
+export type Interaction = {
+  user_id: number;
+  item_id: number;
+  dwell: number;
+  ts: number;
+};
+
+/** A whole hour about five days ago: recent enough for the views' 30-day ttl, whatever day the tests run. */
+export function recentStart(): number {
+  return Math.floor((Date.now() - 5 * 86_400_000) / 3_600_000) * 3_600_000;
+}
+
+/** A seeded event log with strictly increasing times (so chunk boundaries are unambiguous). */
+export function eventLog(seed: number, n: number, users: number, startMs = recentStart()): Interaction[] {
+  const r = rng(seed);
+  let t = startMs;
+  const out: Interaction[] = [];
+  for (let i = 0; i < n; i++) {
+    t += 1 + Math.floor(r() * (r() < 0.05 ? 7_200_000 : 240_000));
+    out.push({ user_id: 1 + Math.floor(r() * users), item_id: Math.floor(r() * 5000), dwell: Math.round(r() * 100_000) / 1000, ts: t });
+  }
+  return out;
+}
+
+/** The stream repo a test works on: a temp folder, a unique Redis prefix and topic, applied definitions. */
+export interface StreamRepo {
+  dir: string;
+  topic: string;
+  prefix: string;
+  store: FeatureStore;
+  broker: StreamBroker;
+  view: FeatureViewSpec;
+  reopen(): Promise<FeatureStore>;
+  [Symbol.asyncDispose](): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** Writes feature_store.yaml and a definitions file, applies them, and returns handles; dispose deletes every key and file. */
+export async function streamRepo(): Promise<StreamRepo> {
+  const id = randomUUID().slice(0, 8);
+  const prefix = `frec-test-${id}:`;
+  const topic = `frec-test-${id}:interactions`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'frec-stream-'));
+  mkdirSync(path.join(dir, 'data'), { recursive: true });
+  writeFileSync(
+    path.join(dir, 'feature_store.yaml'),
+    `project: streamtest\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
+  );
+  const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
+  const source = streamSource({
+    name: 'interactions',
+    topic,
+    timestampField: 'ts',
+    batchSource: fileSource({ name: 'user_activity_rows', path: 'data/user_activity/**/*.parquet', timestampField: 'ts' }),
+  });
+  const activity = streamFeatureView({
+    name: 'user_activity',
+    entities: [user],
+    source,
+    ttl: '30d',
+    aggregations: [
+      lastN('item_id', 10, { type: 'int64', name: 'last_10_items' }),
+      count({ window: '1h' }),
+      sum('dwell', { window: '24h' }),
+      mean('dwell', { window: '7d' }),
+      sessionLength({ gap: '30m' }),
+      sessionDuration({ gap: '30m' }),
+    ],
+  });
+  const contents = buildRepoContents([{ object: user }, { object: source }, { object: activity }]);
+  const config = loadRepoConfig(dir);
+  const store = await FeatureStore.open({ config, definitions: contents });
+  await store.apply(contents, { validateSources: false });
+  const broker = await createStreamBroker(store.config);
+  const opened: FeatureStore[] = [store];
+  const dispose = async (): Promise<void> => {
+    await Promise.all(opened.map((s) => s.close()));
+    await (broker as RedisStreamsBroker).deleteTopic(topic);
+    await broker.close();
+    const r = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.unlink(...keys);
+    } while (cursor !== '0');
+    r.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return {
+    dir,
+    topic,
+    prefix,
+    store,
+    broker,
+    view: activity.spec,
+    reopen: async () => {
+      const s = await FeatureStore.open({ config: loadRepoConfig(dir) });
+      opened.push(s);
+      return s;
+    },
+    dispose,
+    [Symbol.asyncDispose]: dispose,
+  };
+}
+
+/** Waits until `check` is true, polling; throws with `what` after `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

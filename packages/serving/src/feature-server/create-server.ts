@@ -1,0 +1,158 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { FeatureStore } from '@frec/core';
+import { ApiKeyAuth } from './auth.js';
+import { toHttpError } from './http-errors.js';
+import { instrumentOnlineStore } from './instrument-store.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerMetricsRoute } from './routes/metrics-route.js';
+import { registerOnlineFeaturesRoute } from './routes/online-features-route.js';
+import { registerPushRoute } from './routes/push-route.js';
+import { resolveServerOptions, type FeatureServerOptions, type ResolvedServerOptions } from './server-options.js';
+import { ServerMetrics } from './server-metrics.js';
+import { StoreGuard } from './store-guard.js';
+
+/** Routes any client may call without a key: orchestrators probe them. */
+const OPEN_ROUTES = new Set(['/health', '/ready']);
+
+/** A feature server bound to one FeatureStore. */
+export interface FeatureServer {
+  /** The fastify app (for `inject` in tests, or extra routes). */
+  readonly app: FastifyInstance;
+  readonly metrics: ServerMetrics;
+  readonly options: ResolvedServerOptions;
+  /** Starts listening; resolves to the bound address. */
+  listen(): Promise<{ url: string; host: string; port: number }>;
+  /** Stops accepting requests, waits for in-flight ones (up to shutdownTimeoutMs), then closes. */
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The frec error code of a failed request, for metrics and the access log. */
+    frecErrorCode: string | null;
+  }
+}
+
+/**
+ * Builds the HTTP feature server: Feast's /get-online-features and /push shapes, /health,
+ * /ready and /metrics, with API-key auth, body and entity limits and structured JSON logs.
+ * @example
+ * const store = await FeatureStore.open({ repoPath: 'feature_repo' });
+ * const server = await createFeatureServer(store, { port: 6566 });
+ * await server.listen();
+ */
+export async function createFeatureServer(store: FeatureStore, options: FeatureServerOptions = {}): Promise<FeatureServer> {
+  const opts = resolveServerOptions(store.config.feature_server, options);
+  const auth = new ApiKeyAuth(opts.apiKeys);
+  const metrics = new ServerMetrics({ registryAgeSeconds: () => store.registry.ageSeconds() });
+  const guard = new StoreGuard({ timeoutMs: opts.storeTimeoutMs, threshold: opts.breakerThreshold, resetMs: opts.breakerResetMs });
+  let draining = false;
+
+  const app = Fastify({
+    logger: { level: opts.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    // One access line per request comes from the onResponse hook below, with route and error code.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.maxBodyBytes,
+    requestIdHeader: 'x-request-id',
+    // Slow-loris protection: a request must arrive whole within this time.
+    requestTimeout: 30_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  app.decorateRequest('frecErrorCode', null);
+
+  // Feast's own curl examples send JSON without a JSON content type, so every body is read as JSON,
+  // with fastify's prototype-poisoning protection on.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  app.addHook('onRequest', async (request) => {
+    if (!OPEN_ROUTES.has(request.routeOptions.url ?? '')) auth.check(request.headers);
+  });
+
+  // While draining, tell keep-alive clients to go and close each connection once its response is out,
+  // so close() ends when the last in-flight request does instead of at the shutdown timeout.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (draining) setImmediate(() => app.server.closeIdleConnections());
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = String(reply.statusCode);
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requestDuration.observe({ route, method: request.method, status }, seconds);
+    metrics.requests.inc({ route, status });
+    const line = { route, method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, code: request.frecErrorCode ?? undefined };
+    if (reply.statusCode >= 500) request.log.error(line, 'request failed');
+    else if (reply.statusCode >= 400) request.log.info(line, 'request rejected');
+    else request.log.debug(line, 'request');
+  });
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const { status, error } = toHttpError(err);
+    request.frecErrorCode = error.code;
+    metrics.errors.inc({ route: request.routeOptions.url ?? 'unmatched', code: error.code });
+    if (status >= 500 && status !== 503) request.log.error({ err: (error.cause as Error | undefined) ?? error }, 'internal error');
+    reply.code(status);
+    return { error: error.toJSON() };
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    request.frecErrorCode = 'INVALID_REQUEST';
+    metrics.errors.inc({ route: 'unmatched', code: 'INVALID_REQUEST' });
+    reply.code(404);
+    return {
+      error: {
+        code: 'INVALID_REQUEST',
+        message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+        hint: 'Routes: POST /get-online-features, POST /push, GET /health, GET /ready, GET /metrics.',
+        where: {},
+      },
+    };
+  });
+
+  registerOnlineFeaturesRoute(app, { store, guard, metrics, maxEntities: opts.maxEntities });
+  registerPushRoute(app, { store, maxEntities: opts.maxEntities });
+  registerHealthRoutes(app, { store, timeoutMs: opts.storeTimeoutMs, draining: () => draining });
+  registerMetricsRoute(app, metrics);
+
+  // Instrument the store once it exists; one that cannot be created yet is instrumented by the
+  // first read that gets it (under the store guard, so a dead store cannot hang a request).
+  await store
+    .onlineStore()
+    .then((s) => instrumentOnlineStore(s, metrics))
+    .catch((err: Error) => app.log.warn({ err: err.message }, 'online store not available at start'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    metrics,
+    options: opts,
+    async listen() {
+      await app.listen({ host: opts.host, port: opts.port });
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+      const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+      const url = `http://${host}:${port}`;
+      app.log.info({ url, pid: process.pid, project: store.project, auth: !auth.disabled }, 'feature server listening');
+      return { url, host: opts.host, port };
+    },
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        app.log.info('draining: no new requests, waiting for in-flight ones');
+        const force = setTimeout(() => app.server.closeAllConnections(), opts.shutdownTimeoutMs);
+        force.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(force);
+          if (opts.closeStore) await store.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { OnlineFeaturesResponse } from '@frec/core';
+
+/** One column of Feast's GetOnlineFeaturesResponse: a value, status and event time per entity row. */
+export interface FeastFeatureVector {
+  values: unknown[];
+  statuses: string[];
+  event_timestamps: string[];
+}
+
+/** Feast's JSON response of /get-online-features: columns in `metadata.feature_names` order. */
+export interface FeastOnlineResponse {
+  metadata: { feature_names: string[] };
+  results: FeastFeatureVector[];
+}
+
+/** Feast writes the epoch for join keys and absent values. */
+const EPOCH = '1970-01-01T00:00:00Z';
+
+/** A timestamp as Feast prints it: RFC 3339 in UTC, without fractional zeros. */
+export function feastTimestamp(t: unknown): string {
+  let ms: number;
+  if (t instanceof Date) ms = t.getTime();
+  else if (typeof t === 'number') ms = t;
+  else if (typeof t === 'string') return t;
+  else return EPOCH;
+  if (!Number.isFinite(ms) || ms <= 0) return EPOCH;
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+/** JSON has no NaN, Infinity, bigint or bytes: map them the way Feast's JSON printer does. */
+export function jsonValue(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  if (v instanceof Date) return feastTimestamp(v);
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>, jsonValue);
+  if (Array.isArray(v)) return v.map(jsonValue);
+  return v;
+}
+
+/**
+ * Converts the SDK's getOnlineFeatures response into Feast's JSON shape. The SDK keeps columns
+ * (join keys first, then features in request order) with a status and event time per value,
+ * which is Feast's layout, so this is a rename plus JSON-safe values and Feast's timestamp format.
+ */
+export function toFeastResponse(res: OnlineFeaturesResponse): FeastOnlineResponse {
+  const names = res.featureNames;
+  const results: FeastFeatureVector[] = new Array(names.length);
+  for (let c = 0; c < names.length; c++) {
+    const vals = res.values[c] ?? [];
+    const sts = res.statuses[c];
+    const ts = res.eventTimestamps[c];
+    const n = vals.length;
+    const values = new Array<unknown>(n);
+    const stamps = new Array<string>(n);
+    for (let k = 0; k < n; k++) {
+      values[k] = jsonValue(vals[k]);
+      stamps[k] = feastTimestamp(ts?.[k]);
+    }
+    results[c] = { values, statuses: sts ? Array.from(sts) : new Array<string>(n).fill('PRESENT'), event_timestamps: stamps };
+  }
+  return { metadata: { feature_names: names }, results };
+}

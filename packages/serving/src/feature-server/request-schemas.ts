@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { ErrorCode, RequestError, didYouMean } from '@frec/core';
+
+/** Column names must be plain identifiers; `__proto__` and friends would poison row objects. */
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+const columnName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a join key or request field name (letters, digits, underscores)')
+  .max(128)
+  .refine((n) => !FORBIDDEN.has(n), 'is a reserved name');
+
+const scalar = z.union([z.string().max(65_536), z.number(), z.boolean(), z.null()]);
+/** One cell: a scalar, or an array of scalars (embeddings, "last N items" request data). */
+const cell = z.union([scalar, z.array(scalar).max(65_536)]);
+/** A table sent as columns, the way Feast sends entities and push data frames. */
+const columns = z.record(columnName, z.array(cell, { invalid_type_error: 'must be an array of values, one per row' }));
+
+/** Body of POST /get-online-features, as Feast's feature server takes it. */
+export const getOnlineFeaturesBody = z
+  .object({
+    features: z.array(z.string().min(1).max(512)).min(1, 'must name at least one feature').max(10_000).optional(),
+    feature_service: z.string().min(1).max(512).optional(),
+    entities: columns.refine((c) => Object.keys(c).length > 0, 'must hold at least one join key column'),
+    full_feature_names: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if ((b.features === undefined) === (b.feature_service === undefined)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['features'], message: "give exactly one of 'features' or 'feature_service'" });
+    }
+  });
+export type GetOnlineFeaturesBody = z.output<typeof getOnlineFeaturesBody>;
+
+/** Body of POST /push, as Feast's feature server takes it ('both' is accepted as in Feast's docs). */
+export const pushBody = z
+  .object({
+    push_source_name: z.string().min(1).max(512),
+    df: columns.refine((c) => Object.keys(c).length > 0, 'must hold at least one column'),
+    to: z
+      .enum(['online', 'offline', 'online_and_offline', 'both'])
+      .default('online')
+      .transform((t) => (t === 'both' ? 'online_and_offline' : t)),
+    allow_registry_cache: z.boolean().optional(),
+    transform_on_write: z.boolean().optional(),
+  })
+  .strict();
+export type PushBody = z.output<typeof pushBody>;
+
+/** Parses a body with a zod schema; the 400 error names each bad field (and suggests a known one for typos). */
+export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown, route: string): z.output<S> {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new RequestError(ErrorCode.INVALID_REQUEST, `${route}: the body must be a JSON object.`, {
+      where: { route },
+      hint: `Send a JSON object such as {"features": ["view:feature"], "entities": {"driver_id": [1001]}}.`,
+    });
+  }
+  const res = schema.safeParse(body);
+  if (res.success) return res.data as z.output<S>;
+  const known = knownKeys(schema);
+  const parts = res.error.issues.slice(0, 3).map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `unknown field '${k}'.${didYouMean(k, known)}`).join(' ');
+    }
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(body)';
+    return `${field}: ${issue.message}.`;
+  });
+  const first = res.error.issues[0]!;
+  const field = first.code === 'unrecognized_keys' ? first.keys[0] : first.path.join('.');
+  throw new RequestError(ErrorCode.INVALID_REQUEST, `${route}: ${parts.join(' ')}`, {
+    where: { route, field: field || '(body)' },
+    hint: `Allowed fields: ${known.join(', ')}.`,
+  });
+}
+
+function knownKeys(schema: z.ZodTypeAny): string[] {
+  let s: z.ZodTypeAny = schema;
+  while (s instanceof z.ZodEffects) s = s.innerType();
+  return s instanceof z.ZodObject ? Object.keys(s.shape as object) : [];
+}
+
+/**
+ * Turns columns into row objects, checking that every column has one value per row and that
+ * the row count stays within `maxRows` (413 beyond it).
+ */
+export function columnsToRows(cols: Record<string, unknown[]>, opts: { route: string; field: string; maxRows: number }): Array<Record<string, unknown>> {
+  const names = Object.keys(cols);
+  let n = -1;
+  let first = '';
+  for (const name of names) {
+    const len = cols[name]!.length;
+    if (len > opts.maxRows) {
+      throw new RequestError(ErrorCode.REQUEST_TOO_LARGE, `${opts.route}: ${opts.field}.${name} has ${len} values; this server takes at most ${opts.maxRows} rows per request.`, {
+        where: { route: opts.route, field: `${opts.field}.${name}` },
+        hint: 'Split the request into smaller batches, or raise feature_server.max_entities in feature_store.yaml.',
+      });
+    }
+    if (n === -1) {
+      n = len;
+      first = name;
+    } else if (len !== n) {
+      throw new RequestError(ErrorCode.INVALID_REQUEST, `${opts.route}: ${opts.field}.${name} has ${len} values but ${opts.field}.${first} has ${n}; every column needs one value per row.`, {
+        where: { route: opts.route, field: `${opts.field}.${name}` },
+      });
+    }
+  }
+  const rows: Array<Record<string, unknown>> = new Array(Math.max(n, 0));
+  for (let i = 0; i < n; i++) {
+    const row: Record<string, unknown> = {};
+    for (const name of names) row[name] = cols[name]![i];
+    rows[i] = row;
+  }
+  return rows;
+}

@@ -1,0 +1,87 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Latency buckets in seconds: sub-millisecond reads up to multi-second timeouts. */
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** What the metrics read at scrape time, so gauges are computed when asked and not per request. */
+export interface MetricSources {
+  /** Seconds since the registry was last read from storage. */
+  registryAgeSeconds(): number;
+}
+
+/**
+ * The feature server's Prometheus metrics, in a registry of its own so several servers in one
+ * process (tests, embedding) never collide on metric names.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly requestDuration: Histogram<'route' | 'method' | 'status'>;
+  readonly requests: Counter<'route' | 'status'>;
+  readonly errors: Counter<'route' | 'code'>;
+  readonly storeReadDuration: Histogram<'view'>;
+  readonly rowsRead: Counter<'view'>;
+  readonly entitiesRequested: Counter;
+  /** Newest event time (epoch ms) seen per view in reads and writes through this process. */
+  private readonly newestEventMs = new Map<string, number>();
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'frec_' });
+    this.requestDuration = new Histogram({
+      name: 'frec_http_request_duration_seconds',
+      help: 'HTTP request latency by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.requests = new Counter({ name: 'frec_http_requests_total', help: 'HTTP requests by route and status.', labelNames: ['route', 'status'], registers });
+    this.errors = new Counter({ name: 'frec_http_errors_total', help: 'Failed HTTP requests by route and frec error code.', labelNames: ['route', 'code'], registers });
+    this.storeReadDuration = new Histogram({
+      name: 'frec_online_store_read_duration_seconds',
+      help: 'Latency of one online-store read of one feature view.',
+      labelNames: ['view'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.rowsRead = new Counter({ name: 'frec_online_rows_read_total', help: 'Entity keys read from the online store, by feature view.', labelNames: ['view'], registers });
+    this.entitiesRequested = new Counter({ name: 'frec_entities_requested_total', help: 'Entity rows asked for in /get-online-features requests.', registers });
+    new Gauge({
+      name: 'frec_registry_age_seconds',
+      help: 'Seconds since the registry was last read from storage.',
+      registers,
+      collect() {
+        const age = sources.registryAgeSeconds();
+        this.set(Number.isFinite(age) ? age : -1);
+      },
+    });
+    const newest = this.newestEventMs;
+    new Gauge({
+      name: 'frec_feature_view_freshness_seconds',
+      help: 'Age of the newest feature value this server has read or written, by feature view.',
+      labelNames: ['view'],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const [view, ms] of newest) this.set({ view }, Math.max(0, (now - ms) / 1000));
+      },
+    });
+  }
+
+  /** Records that a view holds a value with this event time. */
+  observeEventTime(view: string, eventTimeMs: number): void {
+    if (!Number.isFinite(eventTimeMs)) return;
+    const prev = this.newestEventMs.get(view);
+    if (prev === undefined || eventTimeMs > prev) this.newestEventMs.set(view, eventTimeMs);
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The content type Prometheus expects for `render()`. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,72 @@
+import type { ServerConfig } from '@frec/core';
+
+/** Options of one feature server; unset fields come from the repo's `feature_server` config section. */
+export interface FeatureServerOptions {
+  /** Interface to bind (default from config: 127.0.0.1, so the server is never exposed by accident). */
+  host?: string;
+  /** TCP port; 0 picks a free one (default from config: 6566, as Feast). */
+  port?: number;
+  /** Accepted API keys, added to the config's and to env FREC_API_KEYS; none means no auth. */
+  apiKeys?: readonly string[];
+  /** Largest request body in bytes; larger bodies get 413. */
+  maxBodyBytes?: number;
+  /** Largest number of entity rows in one request; more get 413. */
+  maxEntities?: number;
+  /** Longest an online read may take before the request answers 503 (default 2000 ms). */
+  storeTimeoutMs?: number;
+  /** Consecutive store failures after which reads fail fast with 503 for `breakerResetMs` (default 5). */
+  breakerThreshold?: number;
+  /** How long the breaker stays open before one trial read (default 1000 ms). */
+  breakerResetMs?: number;
+  /** How long `close()` waits for in-flight requests before cutting connections (default 10000 ms). */
+  shutdownTimeoutMs?: number;
+  /** pino log level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' (default 'info'). */
+  logLevel?: string;
+  /** Where JSON log lines go (default stdout); tests pass a stream to read them. */
+  logStream?: NodeJS.WritableStream;
+  /** Close the FeatureStore when the server closes (the CLI owns its store; embedders usually do not). */
+  closeStore?: boolean;
+  /** Environment to read FREC_API_KEYS from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedServerOptions {
+  host: string;
+  port: number;
+  apiKeys: string[];
+  maxBodyBytes: number;
+  maxEntities: number;
+  storeTimeoutMs: number;
+  breakerThreshold: number;
+  breakerResetMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: string;
+  logStream: NodeJS.WritableStream | undefined;
+  closeStore: boolean;
+}
+
+/** Keys from FREC_API_KEYS: comma- or whitespace-separated, blanks dropped. */
+export function apiKeysFromEnv(env: NodeJS.ProcessEnv): string[] {
+  return (env.FREC_API_KEYS ?? '').split(/[\s,]+/).filter((k) => k.length > 0);
+}
+
+/** Merges explicit options over the config section and the environment. */
+export function resolveServerOptions(config: ServerConfig, options: FeatureServerOptions = {}): ResolvedServerOptions {
+  const env = options.env ?? process.env;
+  const keys = new Set([...config.api_keys, ...apiKeysFromEnv(env), ...(options.apiKeys ?? [])]);
+  return {
+    host: options.host ?? config.host,
+    port: options.port ?? config.port,
+    apiKeys: [...keys].filter((k) => k.length > 0),
+    maxBodyBytes: options.maxBodyBytes ?? config.max_body_bytes,
+    maxEntities: options.maxEntities ?? config.max_entities,
+    storeTimeoutMs: options.storeTimeoutMs ?? 2000,
+    breakerThreshold: options.breakerThreshold ?? 5,
+    breakerResetMs: options.breakerResetMs ?? 1000,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
+    logLevel: options.logLevel ?? 'info',
+    logStream: options.logStream,
+    closeStore: options.closeStore ?? false,
+  };
+}
