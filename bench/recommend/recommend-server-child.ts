@@ -1,7 +1,8 @@
 import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createRecommendServer, type RecommendResponse } from '@frec/serving';
-import { buildStreamRec } from '../../examples/streamrec/src/serve/streamrec-recommender.js';
+import path from 'node:path';
+import { FEATURE_REPO, buildStreamRec } from '../../examples/streamrec/src/serve/streamrec-recommender.js';
 import { onlineUserFeatures } from '../../examples/streamrec/src/serve/online-user-features.js';
 
 /**
@@ -11,7 +12,16 @@ import { onlineUserFeatures } from '../../examples/streamrec/src/serve/online-us
  */
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const online = await onlineUserFeatures({ type: 'redis', connection_string: redisUrl, key_prefix: `frec-bench-${randomUUID()}:`, connect_timeout_ms: 1000, command_timeout_ms: 500 } as never);
-const sr = await buildStreamRec({ features: online.source, shadowSampleRate: 0.1 });
+// STREAMREC_REPO: a feature repo with trained models (default: feature_repo, filled by `npm run train`).
+const repo = process.env.STREAMREC_REPO ?? FEATURE_REPO;
+const sr = await buildStreamRec({
+  features: online.source,
+  repoPath: repo,
+  modelRegistry: path.join(repo, 'data/models'),
+  indexDir: path.join(repo, 'data/ann'),
+  shadowSampleRate: 0.1,
+  log: (l) => console.error(l),
+});
 await online.seed(sr.snapshot);
 
 const stages = new Map<string, number[]>();
@@ -40,7 +50,7 @@ const base = Fastify();
 base.post('/recommendations', async (_req, reply) => reply.header('content-type', 'application/json').send(fixed));
 const baseUrl = await base.listen({ host: '127.0.0.1', port: 0 });
 
-console.log(JSON.stringify({ url, baseUrl, ranker: sr.models.ranker?.version ?? 'retrieval-score', twoTower: sr.models.twoTower?.version ?? 'svd', notes: sr.models.notes }));
+console.log(JSON.stringify({ url, baseUrl, ranker: `${sr.models.ranker?.kind ?? 'retrieval'} ${sr.models.ranker?.version ?? 'retrieval-score'}`, twoTower: sr.models.twoTower?.version ?? 'svd', shadow: sr.shadow?.version ?? 'none', notes: sr.models.notes }));
 const stop = async () => {
   await app.close();
   await base.close();

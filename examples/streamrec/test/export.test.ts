@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { itemTowerForward, rankerPredict, trainRanker, trainTwoTower, userTowerForward } from '../src/models/index.js';
 import { syntheticInteractions, syntheticRanking } from '../src/models/synthetic.js';
-import { decodeModel, exportRankerOnnx, exportTwoTowerOnnx, RANKER_IO, TOWER_IO, writeTritonRanker } from '../src/export/index.js';
+import { decodeModel, exportRankerOnnx, exportTwoTowerOnnx, rankerOnnxArtifacts, RANKER_IO, TOWER_IO, twoTowerOnnxArtifacts, writeTritonRanker } from '../src/export/index.js';
 import { Rng } from '../src/models/rng.js';
 
 const dirs: string[] = [];
@@ -105,6 +105,15 @@ describe('DCN-V2 ONNX export and Triton repository', () => {
     const out = await session.run({ features: new ort.Tensor('float32', Float32Array.from(data.x.subarray(0, 18)), [2, 9]) });
     expect(maxAbsDiff(out.probability!.data as Float32Array, rankerPredict(params, data.x.subarray(0, 18)))).toBeLessThan(1e-4);
     await session.release();
+  });
+
+  it('returns the same files as registry artifacts', async () => {
+    const files = rankerOnnxArtifacts(params, { modelName: 'rk', version: 3 });
+    expect(files.map((f) => f.path)).toEqual(['model.onnx', 'triton/rk/3/model.onnx', 'triton/rk/config.pbtxt']);
+    expect(Buffer.from(files[0]!.data).equals(Buffer.from(exportRankerOnnx(params)))).toBe(true);
+    expect(new TextDecoder().decode(files[2]!.data)).toContain('name: "rk"');
+    const tower = trainTwoTower(syntheticInteractions({ numUsers: 5, numItems: 8, n: 40, dUser: 2, dItem: 2 }).train, { epochs: 1, batchSize: 8 }).params;
+    expect(twoTowerOnnxArtifacts(tower).map((f) => f.path)).toEqual(['user_tower.onnx', 'item_tower.onnx']);
   });
 
   it('refuses an invalid Triton entry with a clear error', async () => {

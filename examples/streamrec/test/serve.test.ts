@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -73,7 +73,7 @@ async function registerTinyModels(registryDir: string): Promise<void> {
 
 beforeAll(async () => {
   await registerTinyModels(path.join(dir, 'models'));
-  rec = await startRecommender({ modelRegistry: path.join(dir, 'models'), shadowSampleRate: 1 });
+  rec = await startRecommender({ modelRegistry: path.join(dir, 'models'), indexDir: path.join(dir, 'ann'), shadowSampleRate: 1, itemFeatures: 'snapshot' });
 }, 120_000);
 
 afterAll(async () => {
@@ -89,6 +89,9 @@ describe('StreamRec serving', () => {
   it('loads the registered production models and answers POST /recommendations', async () => {
     expect(rec.models.twoTower?.version).toBe('two_tower@1');
     expect(rec.models.ranker?.version).toBe('ranker@1');
+    // The two-tower's HNSW index was built once and saved as a checksummed version for this model.
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'ann', 'v0001', 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ kind: 'hnsw', count: snap.movies.length, metadata: { model: 'two_tower@1' } });
     const res = await recommend(rec.url, { userId: 42, count: 20, context: { device: 'tv', timeMs: Date.UTC(2018, 8, 1, 20) } });
     expect(res).toMatchObject({ userId: 42, degradationLevel: 'FULL', modelVersions: { ranker: 'ranker@1', two_tower: 'two_tower@1' } });
     expect(res.items).toHaveLength(20);
@@ -139,13 +142,15 @@ describe('StreamRec serving', () => {
       command_timeout_ms: 500,
     } as never);
     expect(await online.seed(snap)).toBe(snap.histories.size * 2);
-    const viaRedis = await startRecommender({ models: rec.models, features: online.source });
+    const viaRedis = await startRecommender({ models: rec.models, features: online.source, itemFeatures: 'snapshot', indexDir: path.join(dir, 'ann') });
     try {
       const ctx = { timeMs: Date.UTC(2018, 8, 1, 20) };
       const a = await recommend(viaRedis, { userId: 7, count: 20, context: ctx });
       const b = await recommend(rec, { userId: 7, count: 20, context: ctx });
       expect(a.degradationLevel).toBe('FULL');
       expect(a.items.slice(0, 18).map((i) => i.itemId)).toEqual(b.items.slice(0, 18).map((i) => i.itemId));
+      // The second start reused the saved index instead of building another.
+      expect(readdirSync(path.join(dir, 'ann')).filter((f) => !f.startsWith('.'))).toEqual(['v0001']);
     } finally {
       await viaRedis.close();
     }

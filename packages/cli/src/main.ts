@@ -3,10 +3,26 @@ import { reportError, type GlobalOptions } from './output.js';
 import { registerRepoCommands } from './commands/repo.js';
 import { registerListCommands } from './commands/list.js';
 import { registerInit } from './commands/init.js';
-import { registerExtraCommands } from './commands/extra.js';
 
-/** Builds the `frec` program. Each verb lives in ./commands. */
-export function buildProgram(): Command {
+/** Verbs that need only @frec/core; for these the serving, streaming and model verbs are not loaded. */
+const CORE_VERBS = new Set(['init', 'plan', 'apply', 'teardown', 'registry-dump', 'entities', 'feature-views', 'feature-services']);
+
+/** The verb of a command line (`frec -c repo plan` -> 'plan'), or undefined for `frec --help`. */
+function verbOf(argv: readonly string[]): string | undefined {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-c' || a === '--chdir') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the `frec` program. Each verb lives in ./commands. Given the verb about to run, it
+ * skips loading the other packages' verbs (fastify, onnxruntime...) when the verb does not need them.
+ */
+export async function buildProgram(options: { verb?: string } = {}): Promise<Command> {
   const program = new Command('frec')
     .description('frec: a feature store for TypeScript. Declare features once; serve them online and offline.')
     .option('-c, --chdir <path>', 'feature repo folder (default: current directory)')
@@ -16,13 +32,16 @@ export function buildProgram(): Command {
   registerInit(program);
   registerRepoCommands(program);
   registerListCommands(program);
-  registerExtraCommands(program);
+  if (options.verb === undefined || !CORE_VERBS.has(options.verb)) {
+    const { registerExtraCommands } = await import('./commands/extra.js');
+    registerExtraCommands(program);
+  }
   return program;
 }
 
 /** Runs the CLI and returns the process exit code (0 ok, 1 user error, 2 internal error). */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram({ verb: verbOf(argv) });
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -7,7 +7,7 @@ import { duckdbConfigOf } from './duckdb/duckdb-offline-store-config.js';
 
 registerOfflineStore('duckdb', (config) => DuckDBOfflineStore.create(duckdbConfigOf(config)));
 
-export { DuckDBOfflineStore, type DuckDBHistoricalRequest } from './duckdb/duckdb-offline-store.js';
+export { DuckDBOfflineStore } from './duckdb/duckdb-offline-store.js';
 export { DuckDBRetrievalJob, DEFAULT_BATCH_ROWS } from './duckdb/duckdb-retrieval-job.js';
 export { duckdbConfigOf, type DuckDBOfflineStoreConfig } from './duckdb/duckdb-offline-store-config.js';
 export { compilePointInTimeJoin, ENTITY_ROW_COLUMN, type PointInTimeJoin, type ViewRead, type EntityRelation, type TieBreakStrategy } from './point-in-time-join.js';

@@ -176,6 +176,16 @@ for (const kind of STORES) {
       expect((good as { values: Record<string, unknown> }).values.mean_rating).toBe(61.25);
     });
 
+    test('read() answers in key order, repeated keys included', async () => {
+      const now = Date.now();
+      await repo.store.writeToOnlineStore('item_stats', ['k1', 'k2', 'k3'].map((item_id, i) => ({ item_id, popularity: i, title: item_id, event_timestamp: now })));
+      const online = await repo.store.onlineStore();
+      const view = await repo.store.getFeatureView('item_stats');
+      const keys = [['k3'], ['k1'], ['nope'], ['k3'], ['k2'], ['k1']];
+      const res = await online.read(project, view, keys, ['title']);
+      expect(res.map((r) => (r && !(r instanceof Error) ? r.values.title : r))).toEqual(['k3', 'k1', null, 'k3', 'k2', 'k1']);
+    });
+
     test('teardown removes the stored rows', async () => {
       const now = Date.now();
       await repo.store.writeToOnlineStore('item_stats', [{ item_id: 'gone', popularity: 1, title: 'g', event_timestamp: now }]);

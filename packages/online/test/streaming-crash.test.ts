@@ -7,14 +7,16 @@ import { eventLog, rng, streamRepo, waitFor, type StreamRepo } from './streaming
 
 const FREC = path.resolve(__dirname, '../../../node_modules/.bin/frec');
 
-function startWorker(dir: string): ChildProcess {
+/** A `frec stream` child; with `crashSeed`, it also kills itself after 1 in 8 state saves, before acknowledging. */
+function startWorker(dir: string, crashSeed?: number): ChildProcess {
   return spawn(FREC, ['-c', dir, 'stream', '--consumer', 'w1', '--block-ms', '50', '--batch-size', '10', '--log-every', '3600'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...(crashSeed !== undefined ? { FREC_STREAM_CRASH_AFTER_SAVE: '0.125', FREC_STREAM_CRASH_SEED: String(crashSeed) } : {}) },
   });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
 describe('stream worker killed at random points', () => {
@@ -44,14 +46,20 @@ describe('stream worker killed at random points', () => {
     const group = 'frec:streamtest:user_activity';
     const states = repo.broker.stateStore('streamtest');
     let kills = 0;
-    for (let round = 0; round < 4; round++) {
-      const child = startWorker(repo.dir);
+    let selfKills = 0;
+    for (let round = 0; round < 6; round++) {
+      // Even rounds: killed from outside at a random moment; odd rounds: the worker kills itself between save and ack.
+      const child = startWorker(repo.dir, round % 2 === 1 ? round : undefined);
       children.push(child);
       // Wait until this worker is really consuming, then kill it at a random moment.
       const base = await states.progress('user_activity');
       await waitFor(async () => (await states.progress('user_activity')).updatedAtMs !== base.updatedAtMs || published === events.length, 'the worker to start consuming', 30_000);
-      await new Promise((res) => setTimeout(res, 20 + Math.floor(r() * 300)));
-      child.kill('SIGKILL');
+      if (round % 2 === 1) {
+        await Promise.race([exited(child), new Promise((res) => setTimeout(res, 3000))]);
+        if (child.signalCode === 'SIGKILL') selfKills++;
+        console.log('round', round, child.signalCode, child.exitCode, published);
+      } else await new Promise((res) => setTimeout(res, 20 + Math.floor(r() * 300)));
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited(child);
       kills++;
     }
@@ -63,10 +71,13 @@ describe('stream worker killed at random points', () => {
     await waitFor(async () => {
       const lag = await repo.broker.lag(repo.topic, group);
       return lag.pending === 0 && lag.undelivered === 0;
-    }, 'the last worker to drain the stream', 40_000);
+    }, `the last worker to drain the stream (its stderr: ${stderr.slice(-500)})`, 40_000).catch(async (e: Error) => {
+      throw new Error(`${e.message}; lag ${JSON.stringify(await repo.broker.lag(repo.topic, group))}; stderr: ${stderr}`);
+    });
     last.kill('SIGTERM');
     expect(await exited(last)).toBe(0);
-    expect(kills).toBe(4);
+    expect(kills).toBe(6);
+    expect(selfKills, 'crashes between state save and acknowledgement').toBeGreaterThan(0);
 
     const plan = planAggregations(repo.view);
     const want = new Map<number, AggregateState>();

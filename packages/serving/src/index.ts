@@ -40,3 +40,4 @@ export { ShadowScorer, topKOverlap, type ShadowOptions, type ShadowStats } from 
 export { featureStoreLookup, type FeatureStoreLookupOptions, type LookupStatus } from './recommend/feature-store-lookup.js';
 export { svdItemEmbeddings, type ItemEmbeddings } from './cold-start/item-embeddings.js';
 export { ReloadableItemIndex, type IndexLoadReport } from './recommend/reloadable-index.js';
+export * from './ann/index.js';

@@ -90,7 +90,7 @@ describe('Recommender request path', () => {
       name,
       async retrieve() {
         log.push([`${name}:start`, performance.now() - t0]);
-        await new Promise((r) => setTimeout(r, 40));
+        await new Promise((r) => setTimeout(r, 100));
         return world.trending.list().slice(0, 50);
       },
     });
@@ -99,7 +99,7 @@ describe('Recommender request path', () => {
         sources: [{ source: slow('s1'), k: 50 }, { source: slow('s2'), k: 50 }, { source: slow('s3'), k: 50 }, { source: slow('s4'), k: 50 }],
         features: async (u) => {
           log.push(['features:start', performance.now() - t0]);
-          await new Promise((r) => setTimeout(r, 40));
+          await new Promise((r) => setTimeout(r, 100));
           return userFeatures(world, u);
         },
         budgets: { features: 500, retrieval: 500, ranking: 500, total: 1000 },
@@ -108,10 +108,10 @@ describe('Recommender request path', () => {
     const res = await rec.recommend({ userId: 5 });
     const elapsed = performance.now() - t0;
     expect(res.degradationLevel).toBe('FULL');
-    // Five 40 ms waits in sequence would take 200 ms; in parallel they take about 40.
-    expect(elapsed).toBeLessThan(150);
+    // Five 100 ms waits in sequence would take 500 ms; in parallel they take about 100.
+    expect(elapsed).toBeLessThan(350);
     const starts = log.map(([, t]) => t);
-    expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(20);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(50);
     expect(log[0]![0]).toBe('features:start');
   });
 

@@ -29,7 +29,7 @@ function corrupt(version: string): string {
     .map((f) => path.join(vdir, f))
     .sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0]!;
   const buf = readFileSync(file);
-  for (let i = 0; i < 16; i++) buf[Math.floor(buf.length / 2) + i] ^= 0xff;
+  for (let i = 0; i < 16; i++) buf[Math.floor(buf.length / 2) + i] = buf[Math.floor(buf.length / 2) + i]! ^ 0xff;
   writeFileSync(file, buf);
   return path.basename(file);
 }

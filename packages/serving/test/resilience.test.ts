@@ -42,12 +42,12 @@ describe('GuardedStage', () => {
     const t0 = performance.now();
     const slow = await stage.run(() => new Promise<number>(() => {}));
     expect(slow).toMatchObject({ ok: false, reason: 'timeout' });
-    expect(performance.now() - t0).toBeLessThan(100);
+    expect(performance.now() - t0).toBeLessThan(250);
     expect((await stage.run(() => Promise.reject(new Error('down')))) as unknown).toMatchObject({ ok: false, reason: 'error' });
     expect(stage.state).toBe('open');
     const t1 = performance.now();
     expect(await stage.run(async () => 1)).toMatchObject({ ok: false, reason: 'circuit_open' });
-    expect(performance.now() - t1).toBeLessThan(10);
+    expect(performance.now() - t1).toBeLessThan(50);
     await sleep(120);
     expect(await stage.run(async () => 2)).toEqual({ ok: true, value: 2 });
     expect(stage.state).toBe('closed');
@@ -58,7 +58,7 @@ describe('degradation chain', () => {
   it('ranker throws: SIMPLE_RANKING (logistic regression), breaker opens, then recovers to FULL', async () => {
     const { ranker, state } = switchable(onnx);
     const fallback = new LogisticRanker(Float32Array.from([0, 0, 0, 1, 0.5, -0.5, 0.2]), 0, 'logistic@1');
-    const rec = new Recommender(recommenderOptions(world, ranker, { fallbackRanker: fallback, failuresToOpen: 3, halfOpenAfterMs: 150 }));
+    const rec = new Recommender(recommenderOptions(world, ranker, { fallbackRanker: fallback, failuresToOpen: 3, halfOpenAfterMs: 500 }));
     expect((await rec.recommend({ userId: 1 })).degradationLevel).toBe('FULL');
     state.mode = 'throw';
     const levels: string[] = [];
@@ -74,7 +74,7 @@ describe('degradation chain', () => {
     expect(reasons).toEqual(['error', 'error', 'error', 'circuit_open', 'circuit_open']);
     state.mode = 'ok';
     expect((await rec.recommend({ userId: 1 })).degradationLevel).toBe('SIMPLE_RANKING');
-    await sleep(170);
+    await sleep(550);
     const back = await rec.recommend({ userId: 1 });
     expect(back.degradationLevel).toBe('FULL');
     expect(back.modelVersions.ranker).toBe('dcn-v2@1');
@@ -90,7 +90,7 @@ describe('degradation chain', () => {
     const t0 = performance.now();
     const res = await rec.recommend({ userId: 2 });
     const ms = performance.now() - t0;
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(400);
     expect(res).toMatchObject({ degradationLevel: 'SIMPLE_RANKING', degraded: { ranking: 'timeout' }, modelVersions: { ranker: 'retrieval-score' } });
     expect(res.items).toHaveLength(20);
     state.mode = 'ok';

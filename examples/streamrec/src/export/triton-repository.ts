@@ -70,37 +70,33 @@ export interface TritonModelFiles {
   sha256: string;
 }
 
+/** One file of an exported artifact set, relative to its root. */
+export interface ArtifactFile {
+  path: string;
+  data: Uint8Array;
+}
+
 /**
- * Writes the ranker as a Triton model repository entry: `<repo>/<model>/<version>/model.onnx` and
- * `<repo>/<model>/config.pbtxt` (onnxruntime_onnx, dynamic batching).
- *
- * @example
- * await writeTritonRanker(params, { repoDir: 'artifacts/triton' });
+ * The files of a Triton repository entry for the ranker, in memory: `<model>/<version>/model.onnx` and
+ * `<model>/config.pbtxt` (onnxruntime_onnx, dynamic batching). Use it to store them as registry artifacts.
  */
-export async function writeTritonRanker(params: DcnParams, opts: TritonRankerOptions): Promise<TritonModelFiles> {
+export function tritonRankerFiles(params: DcnParams, opts: Omit<TritonRankerOptions, 'repoDir'> = {}): { name: string; version: number; files: ArtifactFile[] } {
   const name = opts.modelName ?? 'streamrec_ranker';
   const version = opts.version ?? 1;
   const maxBatchSize = opts.maxBatchSize ?? 1024;
   const preferred = opts.preferredBatchSizes ?? [64, 256];
-  if (!/^[A-Za-z0-9_.-]+$/.test(name) || !Number.isInteger(version) || version < 1) {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.') || !Number.isInteger(version) || version < 1) {
     throw new FrecError(ErrorCode.INVALID_REQUEST, `Triton model '${name}' version ${version} is not a valid repository entry.`, {
       where: { model: name },
       hint: 'Use a name of letters, digits, _ . - and a positive integer version.',
     });
   }
-  if (preferred.some((b) => b > maxBatchSize || b < 1)) {
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || preferred.some((b) => b > maxBatchSize || b < 1)) {
     throw new FrecError(ErrorCode.INVALID_REQUEST, `Triton preferred batch sizes [${preferred.join(', ')}] must lie in [1, max_batch_size=${maxBatchSize}].`, {
       where: { model: name },
       hint: 'Lower preferredBatchSizes or raise maxBatchSize.',
     });
   }
-  const onnxBytes = exportRankerOnnx(params);
-  const modelDir = path.join(opts.repoDir, name);
-  const versionDir = path.join(modelDir, String(version));
-  await mkdir(versionDir, { recursive: true });
-  const modelPath = path.join(versionDir, 'model.onnx');
-  const configPath = path.join(modelDir, 'config.pbtxt');
-  await writeFile(modelPath, onnxBytes);
   const config = renderTritonConfig({
     name,
     maxBatchSize,
@@ -110,6 +106,35 @@ export async function writeTritonRanker(params: DcnParams, opts: TritonRankerOpt
     maxQueueDelayMicroseconds: opts.maxQueueDelayMicroseconds ?? 200,
     instanceCount: opts.instanceCount ?? 1,
   });
-  await writeFile(configPath, config);
-  return { modelDir, modelPath, configPath, sha256: createHash('sha256').update(onnxBytes).digest('hex') };
+  return {
+    name,
+    version,
+    files: [
+      { path: `${name}/${version}/model.onnx`, data: exportRankerOnnx(params) },
+      { path: `${name}/config.pbtxt`, data: new TextEncoder().encode(config) },
+    ],
+  };
+}
+
+/**
+ * Writes the ranker as a Triton model repository entry: `<repo>/<model>/<version>/model.onnx` and
+ * `<repo>/<model>/config.pbtxt` (onnxruntime_onnx, dynamic batching).
+ *
+ * @example
+ * await writeTritonRanker(params, { repoDir: 'artifacts/triton' });
+ */
+export async function writeTritonRanker(params: DcnParams, opts: TritonRankerOptions): Promise<TritonModelFiles> {
+  const { name, version, files } = tritonRankerFiles(params, opts);
+  for (const f of files) {
+    const file = path.join(opts.repoDir, f.path);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, f.data);
+  }
+  const modelDir = path.join(opts.repoDir, name);
+  return {
+    modelDir,
+    modelPath: path.join(modelDir, String(version), 'model.onnx'),
+    configPath: path.join(modelDir, 'config.pbtxt'),
+    sha256: createHash('sha256').update(files[0]!.data).digest('hex'),
+  };
 }

@@ -43,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
     console.log('\nServing; Ctrl-C to stop.');
     const stop = async () => {
       await rec.close();
+      await models.ranker?.close();
       await online?.close();
       process.exit(0);
     };
@@ -51,6 +52,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   await rec.close();
+  await models.ranker?.close();
+  await models.shadowRanker?.close();
   await online?.close();
 }
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { OnnxRanker, type RankBatch, type Ranker } from '@frec/serving';
 import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/serving/model-registry';
+import { exportRankerOnnx } from '../export/index.js';
 import { deserializeParams, rankerPredict } from '../models/index.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
 
@@ -66,7 +67,14 @@ async function loadRanker(reg: ModelRegistry, m: ModelManifest): Promise<Ranker 
   const json = await artifactText(reg, m, 'params.json');
   if (!json) return undefined;
   const params = deserializeParams<DcnParams>(json);
-  return params.kind === 'dcn-v2' ? new ParamsRanker(params, version) : undefined;
+  if (params.kind !== 'dcn-v2') return undefined;
+  // No exported graph registered: export it now from the trained parameters (the same exporter the
+  // pipeline uses), so ranking still runs in onnxruntime; plain JS is the last resort.
+  try {
+    return await OnnxRanker.load({ model: exportRankerOnnx(params), version });
+  } catch {
+    return new ParamsRanker(params, version);
+  }
 }
 
 /**

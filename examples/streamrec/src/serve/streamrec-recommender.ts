@@ -8,7 +8,10 @@ import {
   DegradationLevel,
   ExactVectorIndex,
   ExposureTracker,
+  HnswItemIndex,
   InMemoryCatalog,
+  ReloadableItemIndex,
+  saveItemIndex,
   Recommender,
   RecommendMetrics,
   RetrievalScoreRanker,
@@ -28,6 +31,7 @@ import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../training-set
 import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
 import { contextFeatures } from '../../../../feature_repo/features.js';
 import { loadProductionModels, type LoadedModels } from './load-models.js';
+import { repoItemVectors } from './repo-item-vectors.js';
 import { DEFAULT_DATA_DIR, genreVector, itemFeatureRows, readMovieLens, userFeatureRow, type MovieLensSnapshot } from './movielens-snapshot.js';
 
 /** The StreamRec feature repo folder (feature_store.yaml, features.ts, data/models). */
@@ -54,7 +58,20 @@ export interface StreamRecOptions {
   budgets?: Partial<StageBudgets>;
   /** Fraction of requests a candidate ranker (if registered) scores in shadow mode (default 0.1). */
   shadowSampleRate?: number;
-  /** The item index: default exact search over the two-tower item embeddings. */
+  /**
+   * Item features: 'repo' reads them from the feature repo's offline store as training did
+   * (falls back to 'snapshot' when the repo has no data); 'snapshot' computes them from the data set.
+   */
+  itemFeatures?: 'repo' | 'snapshot';
+  /** Feature repo for 'repo' item features (default: feature_repo). */
+  repoPath?: string;
+  /**
+   * Folder of saved item-index versions (default: <feature_repo>/data/ann). With trained two-tower
+   * embeddings, serving loads the newest verified version (the previous one if the newest is corrupt)
+   * and builds and saves an HNSW index when none matches the model (ADR 0061).
+   */
+  indexDir?: string;
+  /** The item index: overrides the above. */
   index?: (ids: readonly number[], vectors: Float32Array, dim: number) => VectorIndex;
   log?: (line: string) => void;
 }
@@ -70,6 +87,23 @@ export interface StreamRec {
   coldStart: ColdStartModel;
   shadow?: ShadowScorer;
   close(): Promise<void>;
+}
+
+/** The saved index for `model`, built and saved as a new HNSW version when none matches it. */
+async function servedIndex(dir: string, model: string, ids: number[], vectors: Float32Array, dim: number, log: (l: string) => void): Promise<ReloadableItemIndex> {
+  const holder = new ReloadableItemIndex(dir, (r) => {
+    for (const s of r.skipped) log(`warning: item index ${s.version} skipped (${s.code}); serving ${r.version}`);
+  });
+  const loaded = await holder.reload().catch(() => undefined);
+  if (loaded?.metadata.model === model) return holder;
+  try {
+    await saveItemIndex(dir, HnswItemIndex.build(ids, vectors, dim), { metadata: { model } });
+  } catch (err) {
+    // Another process saved the same version first: load what it wrote.
+    log(`note: saving the item index failed (${(err as Error).message}); reloading`);
+  }
+  await holder.reload();
+  return holder;
 }
 
 const dot = (a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number => {
@@ -92,14 +126,24 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
   const genresOf = new Map(snap.movies.map((m) => [m.id, genreVector(m.genres)]));
 
   // Item vectors in the ranker's layout, one per catalog item.
-  const itemRows = itemFeatureRows(snap);
-  const itemVec = new Map<number, Float32Array>();
-  for (const m of snap.movies) {
-    const v = new Float32Array(D_ITEM);
-    writeItemVector(itemRows.get(m.id)!, v, 0);
-    itemVec.set(m.id, v);
+  let itemVec: Map<number, Float32Array> | undefined;
+  if ((options.itemFeatures ?? 'repo') === 'repo') {
+    itemVec = await repoItemVectors(options.repoPath ?? FEATURE_REPO, snap.maxTimeMs).catch((err: Error) => {
+      log(`note: item features from the feature repo failed (${err.message}); computing them from the data set`);
+      return undefined;
+    });
   }
-  const catalog = new InMemoryCatalog(snap.movies.map((m) => ({ id: m.id, genres: m.genres, features: itemVec.get(m.id) })));
+  if (!itemVec) {
+    const itemRows = itemFeatureRows(snap);
+    itemVec = new Map();
+    for (const m of snap.movies) {
+      const v = new Float32Array(D_ITEM);
+      writeItemVector(itemRows.get(m.id)!, v, 0);
+      itemVec.set(m.id, v);
+    }
+  }
+  const vecs = itemVec;
+  const catalog = new InMemoryCatalog(snap.movies.map((m) => ({ id: m.id, genres: m.genres, features: vecs.get(m.id) })));
 
   // Retrieval embeddings: the trained two-tower when registered, else a truncated SVD of the histories.
   const histories = [...snap.histories.values()].map((h) => h.items);
@@ -130,7 +174,10 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
     };
   }
   const embRow = new Map(ids.map((id, r) => [id, r]));
-  const index = options.index ? options.index(ids, vectors, dim) : new ExactVectorIndex(ids, vectors, `exact:${tt?.version ?? 'svd'}`);
+  let index: VectorIndex;
+  if (options.index) index = options.index(ids, vectors, dim);
+  else if (tt && ids === tt.itemIds) index = await servedIndex(options.indexDir ?? path.join(FEATURE_REPO, 'data/ann'), tt.version, ids, vectors, dim, log);
+  else index = new ExactVectorIndex(ids, vectors, 'exact:svd');
   const ann = new AnnSource({ index, userVector: (f) => (f.values?.userEmbedding as Float32Array | undefined) ?? new Float32Array(dim), version: tt?.version ?? 'svd-item-embeddings' });
 
   const events = [...snap.histories.values()].flatMap((h) => h.items.map((itemId, i) => ({ itemId, timeMs: h.timesMs[i]! })));
@@ -210,7 +257,9 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
         const r = embRow.get(id);
         x[o + d - 1] = u && r !== undefined ? dot(u, 0, vectors, r * dim, dim) : 0;
       }
-      return { size: n, inputs: { x: { data: x, dims: [n, d] }, retrieval_score: { data: Float32Array.from(candidates, (c) => c.retrievalScore), dims: [n, 1] } } };
+      const features = { data: x, dims: [n, d] };
+      // 'features' is the exported DCN-V2 graph's input name; 'x' the simple rankers'.
+      return { size: n, inputs: { x: features, features, retrieval_score: { data: Float32Array.from(candidates, (c) => c.retrievalScore), dims: [n, 1] } } };
     },
     popular: () => trending.list(),
     coldStart,
@@ -236,6 +285,9 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
     coldStart,
     shadow,
     close: async () => {
+      await shadow?.drain();
+      // Models passed in by the caller are the caller's to close.
+      if (options.models || options.ranker) return;
       await ranker.close();
       await models.shadowRanker?.close();
     },

@@ -10,6 +10,24 @@ function splitList(v: string | undefined): string[] | undefined {
   return parts && parts.length > 0 ? parts : undefined;
 }
 
+/**
+ * Fault injection for the exactly-once tests: with FREC_STREAM_CRASH_AFTER_SAVE=p the worker
+ * SIGKILLs itself with probability p right after a state save, before the acknowledgement
+ * (seeded by FREC_STREAM_CRASH_SEED).
+ */
+function crashHook(): { afterSave?: () => void } {
+  const p = Number(process.env.FREC_STREAM_CRASH_AFTER_SAVE ?? 0);
+  if (!(p > 0)) return {};
+  let a = Number(process.env.FREC_STREAM_CRASH_SEED ?? 1) >>> 0;
+  const rand = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { afterSave: () => void (rand() < p && process.kill(process.pid, 'SIGKILL')) };
+}
+
 interface StreamOpts {
   views?: string;
   consumer?: string;
@@ -53,6 +71,10 @@ export function registerStreamCommand(program: Command): void {
           ...(opts.blockMs ? { blockMs: Number(opts.blockMs) } : {}),
           ...(opts.claimIdleMs ? { claimIdleMs: Number(opts.claimIdleMs) } : {}),
           ...(opts.offline === false ? { writeOffline: false } : {}),
+          ...crashHook(),
+          onBatch: (b) => {
+            if (b.conflicts > 0 && !g.json) process.stderr.write(`stream view=${b.view} conflicts=${b.conflicts} (their events stay pending and are claimed again)\n`);
+          },
           onError: (err, view) => process.stderr.write(`stream view=${view} error=${JSON.stringify(String((err as Error).message ?? err))} (retrying)\n`),
         });
         const t0 = Date.now();

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -57,17 +57,6 @@ function registerHooks(): void {
   register(new URL('./resolve-frec-hook.mjs', import.meta.url), { data: { fallbackParent: import.meta.url } });
 }
 
-/** True when the nearest package.json above `dir` says "type": "module". */
-function isEsmScope(dir: string): boolean {
-  for (let d = dir; ; d = path.dirname(d)) {
-    try {
-      return (JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
-    } catch {
-      if (path.dirname(d) === d) return false;
-    }
-  }
-}
-
 function isDefinition(v: unknown): v is Definition {
   return typeof v === 'object' && v !== null && DEFINITION_KINDS.has((v as { kind?: string }).kind ?? '');
 }
@@ -78,7 +67,8 @@ function isDefinition(v: unknown): v is Definition {
  */
 export async function importDefinitions(repoPath: string, files = definitionFiles(repoPath)): Promise<FoundDefinition[]> {
   registerHooks();
-  // A fresh URL per load, so a long-lived process that re-plans sees edited files.
+  // A fresh URL per load, so a long-lived process that re-plans sees edits to the definition
+  // files themselves (modules they import stay cached, as with any ES module).
   const query = `?frec_load=${++loadCount}`;
   const found: FoundDefinition[] = [];
   for (const file of files) {
@@ -89,12 +79,12 @@ export async function importDefinitions(repoPath: string, files = definitionFile
       // A definition the file declares is invalid: that error already names the file and line.
       if (err instanceof FrecError) throw err;
       const e = err as Error & { code?: string };
-      const cjs = e.code === 'MODULE_NOT_FOUND' && !isEsmScope(path.dirname(file));
+      const missing = e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND';
       throw new DefinitionError(`Importing ${file} failed: ${e.message?.split('\n')[0] ?? String(err)}`, {
         where: { file },
-        hint: cjs
-          ? 'The repo is not an ES module package: add a package.json with {"type": "module"} next to feature_store.yaml (frec init does).'
-          : 'Fix the error in that file (its stack trace is in the cause; set FREC_DEBUG=1 to print it).',
+        hint: missing
+          ? 'Fix the import path, or install the missing package where the repo can resolve it.'
+          : 'Fix the error in that file (set FREC_DEBUG=1 to print its stack trace).',
         cause: err,
       }, ErrorCode.DEFINITION_IMPORT_FAILED);
     }

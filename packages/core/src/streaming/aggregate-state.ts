@@ -37,8 +37,8 @@ export interface AggregateState {
 
 /** Sessions kept per entity: a late event can reopen or bridge any of them. */
 export const MAX_SESSIONS = 4;
-/** Applied event IDs remembered per entity to recognise a replay. */
-export const RECENT_IDS = 256;
+/** Applied event IDs remembered per entity to recognise a replay; an ID older than all of them counts as applied. */
+export const RECENT_IDS = 64;
 
 /** A compiled plan of a view's aggregations, shared by every entity. */
 export interface AggregationPlan {
@@ -84,9 +84,24 @@ export function emptyState(): AggregateState {
   return { maxTimeMs: null, seq: 0, applied: 0, lastN: {}, window: [], sessions: [], recentIds: [] };
 }
 
-/** Whether a stream ID was already applied to this state. */
+/** Compares two stream IDs ('<ms>-<seq>') numerically. */
+export function compareIds(a: string, b: string): number {
+  const [am, as = '0'] = a.split('-');
+  const [bm, bs = '0'] = b.split('-');
+  return Number(am) - Number(bm) || Number(as) - Number(bs);
+}
+
+/**
+ * Whether a stream ID was already applied to this state: it is one of the remembered IDs, or
+ * older than all of them once the memory is full (a replay that old is assumed applied, ADR 0030).
+ */
 export function wasApplied(state: AggregateState, id: string): boolean {
-  return state.recentIds.includes(id);
+  const ids = state.recentIds;
+  if (ids.includes(id)) return true;
+  if (ids.length < RECENT_IDS) return false;
+  let min = ids[0]!;
+  for (const x of ids) if (compareIds(x, min) < 0) min = x;
+  return compareIds(id, min) < 0;
 }
 
 function toNumber(v: unknown): number | null {

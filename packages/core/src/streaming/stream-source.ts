@@ -58,8 +58,8 @@ export interface ViewProgress {
  */
 export interface AggregateStateStore {
   load(view: string, keys: readonly string[]): Promise<Array<VersionedState | null>>;
-  /** Saves each state if its stored version still equals `expected` (0: absent); returns which were saved. */
-  save(view: string, entries: ReadonlyArray<{ key: string; state: AggregateState; expected: number }>): Promise<boolean[]>;
+  /** Saves each state (serialized with JSON.stringify) if its stored version still equals `expected` (0: absent); returns which were saved. */
+  save(view: string, entries: ReadonlyArray<{ key: string; json: string; expected: number }>): Promise<boolean[]>;
   recordProgress(view: string, newestEventMs: number): Promise<void>;
   progress(view: string): Promise<ViewProgress>;
   /** Removes every state of a view (tests, teardown). */

@@ -23,6 +23,8 @@ export interface StreamWorkerOptions {
   writeOffline?: boolean;
   /** Batches whose offline append and state save may still be running while the next one is read (default 4). */
   maxInFlight?: number;
+  /** Called after a batch's states are saved and before it is acknowledged: the riskiest crash point, which tests inject faults at. */
+  afterSave?: (view: string) => void;
   /** Called after each batch is acknowledged. */
   onBatch?: (stats: BatchStats) => void;
   /** Called for an error that does not stop the worker (a store hiccup; the batch is replayed). */
@@ -175,11 +177,13 @@ export class StreamWorker {
     let cache = this.caches.get(view.name);
     if (!cache) this.caches.set(view.name, (cache = new Map()));
     const keys = [...byKey.keys()];
-    const missing = keys.filter((k) => !cache.has(k));
+    // Taken before the load: an earlier batch's save may finish meanwhile and drop its entry, which stays valid.
+    const cached = new Map(keys.flatMap((k) => (cache.has(k) ? [[k, cache.get(k)!] as const] : [])));
+    const missing = keys.filter((k) => !cached.has(k));
     const loaded = await this.states.load(view.name, missing);
     const fromStore = new Map(missing.map((k, i) => [k, loaded[i]]));
     const writeOffline = (this.options.writeOffline ?? view.offline) && view.source.type === 'stream';
-    const saves: Array<{ key: string; state: AggregateState; expected: number }> = [];
+    const saves: Array<{ key: string; json: string; expected: number }> = [];
     const offlineRows: Array<Record<string, unknown>> = [];
     const onlineRows: OnlineWriteRow[] = [];
     const touched: CachedState[] = [];
@@ -188,7 +192,7 @@ export class StreamWorker {
     let replayed = 0;
     for (const k of keys) {
       const g = byKey.get(k)!;
-      let c = cache.get(k);
+      let c = cached.get(k);
       if (!c) {
         const s = fromStore.get(k);
         c = { state: s?.state ?? emptyState(), version: s?.version ?? 0, inflight: 0 };
@@ -206,7 +210,7 @@ export class StreamWorker {
       }
       if (changed) {
         // A snapshot: later batches keep folding into c.state while this save waits its turn.
-        saves.push({ key: k, state: structuredClone(c.state), expected: c.version });
+        saves.push({ key: k, json: JSON.stringify(c.state), expected: c.version });
         c.version++;
         c.inflight++;
         cache.set(k, c);
@@ -232,6 +236,7 @@ export class StreamWorker {
         this.release(cache, saves, touched, true);
         throw err;
       }
+      this.options.afterSave?.(view.name);
       const lost = new Set(saves.filter((_, i) => !ok[i]).map((s) => s.key));
       this.release(cache, saves, touched, lost.size > 0);
       for (const d of dead) await sub.deadLetter(d.m, d.reason);

@@ -15,9 +15,6 @@ import { compilePullLatest, streamPulled } from './duckdb-pull-latest.js';
 import { DEFAULT_BATCH_ROWS, DuckDBRetrievalJob } from './duckdb-retrieval-job.js';
 import { checkSourceSchema, inspectSource } from './duckdb-source-schema.js';
 
-/** A historical request, with the registered sources an entity SQL query may name. */
-export type DuckDBHistoricalRequest = HistoricalRequest;
-
 /**
  * The DuckDB offline store: point-in-time joins over Parquet compiled to one DuckDB statement,
  * in an in-memory database that spills to `temp_directory`.
@@ -65,7 +62,8 @@ export class DuckDBOfflineStore implements OfflineStore {
     }
   }
 
-  async getHistoricalFeatures(request: DuckDBHistoricalRequest): Promise<DuckDBRetrievalJob> {
+  /** Plans a point-in-time join (entity rows loaded, sources checked) and returns a job that runs it when read. */
+  async getHistoricalFeatures(request: HistoricalRequest): Promise<DuckDBRetrievalJob> {
     const conn = await this.connect();
     try {
       const keyTypes = new Map<string, ValueType>();
@@ -112,6 +110,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     return { features, minEventTimestamp: (row?.lo as Date | null) ?? null, maxEventTimestamp: (row?.hi as Date | null) ?? null };
   }
 
+  /** Streams the latest row per entity key with event time in [start, end), for materialization. */
   async *pullLatest(view: FeatureViewSpec, start: Date, end: Date, options: { batchSize?: number } = {}): AsyncGenerator<PulledBatch> {
     const conn = await this.connect();
     try {
@@ -123,6 +122,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     }
   }
 
+  /** Checks a view's Parquet schema against its declaration; a push or stream source without files yet passes. */
   async validateSource(view: FeatureViewSpec): Promise<void> {
     await this.withConnection(async (conn) => {
       const shape = await inspectSource(conn, view, this.config.repoPath);
@@ -132,10 +132,12 @@ export class DuckDBOfflineStore implements OfflineStore {
     });
   }
 
+  /** Appends rows to a source's Parquet folder as date-partitioned files, atomically; see docs/offline-store.md. */
   async appendRows(source: FileSourceSpec, view: FeatureViewSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     await this.withConnection((conn) => appendRows(conn, this.config.repoPath, source ?? batchSourceOf(view), view, rows));
   }
 
+  /** Closes every open retrieval job and the database. */
   async close(): Promise<void> {
     await Promise.all([...this.jobs].map((j) => j.close()));
     this.instance.closeSync();

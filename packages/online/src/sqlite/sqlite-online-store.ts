@@ -51,6 +51,7 @@ export class SqliteOnlineStore implements OnlineStore {
   private readonly stmts: {
     upsert: Database.Statement;
     get: Database.Statement;
+    getMany: Database.Statement;
     saveSchema: Database.Statement;
     loadSchema: Database.Statement;
     deleteView: Database.Statement;
@@ -76,6 +77,9 @@ export class SqliteOnlineStore implements OnlineStore {
     this.stmts = {
       upsert: this.db.prepare(UPSERT),
       get: this.db.prepare('SELECT row FROM frec_online_rows WHERE project = ? AND view = ? AND entity_key = ?').pluck(),
+      getMany: this.db
+        .prepare('SELECT entity_key, row FROM frec_online_rows WHERE project = ? AND view = ? AND entity_key IN (SELECT value FROM json_each(?))')
+        .raw(),
       saveSchema: this.db.prepare('INSERT OR IGNORE INTO frec_online_schemas (project, view, schema_id, fields) VALUES (?, ?, ?, ?)'),
       loadSchema: this.db.prepare('SELECT fields FROM frec_online_schemas WHERE project = ? AND view = ? AND schema_id = ?').pluck(),
       deleteView: this.db.prepare('DELETE FROM frec_online_rows WHERE project = ? AND view = ?'),
@@ -115,11 +119,21 @@ export class SqliteOnlineStore implements OnlineStore {
 
   /** Reads the requested features of many keys into columns (one indexed lookup per key). */
   async readColumns(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features: readonly string[]): Promise<OnlineColumnarRead> {
-    const rows = new Array<Buffer | null>(keys.length);
+    const rows = new Array<Buffer | null>(keys.length).fill(null);
     const strKeys = new Array<string>(keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      strKeys[i] = entityKeyString(keys[i]!);
-      rows[i] = (this.stmts.get.get(project, view.name, strKeys[i]) as Buffer | undefined) ?? null;
+    for (let i = 0; i < keys.length; i++) strKeys[i] = entityKeyString(keys[i]!);
+    if (keys.length <= 4) {
+      for (let i = 0; i < keys.length; i++) rows[i] = (this.stmts.get.get(project, view.name, strKeys[i]) as Buffer | undefined) ?? null;
+    } else {
+      // One statement for many keys: a single pass over the index instead of a call per key.
+      const slot = new Map<string, number>();
+      strKeys.forEach((k, i) => slot.set(k, i));
+      for (const [k, row] of this.stmts.getMany.all(project, view.name, JSON.stringify(strKeys)) as Array<[string, Buffer]>) {
+        const i = slot.get(k);
+        if (i !== undefined) rows[i] = row;
+      }
+      // A key asked for twice got its row at its last position only.
+      if (slot.size !== keys.length) for (let i = 0; i < keys.length; i++) rows[i] ??= rows[slot.get(strKeys[i]!)!] ?? null;
     }
     return this.reader.decode(view, rows, features, (k) => strKeys[k]!, (v, id) => {
       const text = this.stmts.loadSchema.get(project, v, id) as string | undefined;

@@ -40,26 +40,53 @@ export function jsonValue(v: unknown): unknown {
   return v;
 }
 
+/** Formats a column of event times, reusing the previous string while times repeat (they do: one write, many rows). */
+function formatTimes(ts: ArrayLike<number> | undefined, n: number): string[] {
+  const out = new Array<string>(n);
+  let lastMs = Number.NaN;
+  let last = EPOCH;
+  for (let k = 0; k < n; k++) {
+    const ms = ts ? ts[k]! : 0;
+    if (ms !== lastMs) {
+      lastMs = ms;
+      last = feastTimestamp(ms);
+    }
+    out[k] = last;
+  }
+  return out;
+}
+
+/** True when every value is already JSON-safe as is (finite numbers, strings, booleans, null). */
+function plainColumn(vals: readonly unknown[]): boolean {
+  for (let k = 0; k < vals.length; k++) {
+    const v = vals[k];
+    const t = typeof v;
+    if (v === null || t === 'string' || t === 'boolean') continue;
+    if (t === 'number' && Number.isFinite(v)) continue;
+    return false;
+  }
+  return true;
+}
+
 /**
  * Converts the SDK's getOnlineFeatures response into Feast's JSON shape. The SDK keeps columns
  * (join keys first, then features in request order) with a status and event time per value,
  * which is Feast's layout, so this is a rename plus JSON-safe values and Feast's timestamp format.
+ * Columns of one view share one event-time array, so each is formatted once per response.
  */
 export function toFeastResponse(res: OnlineFeaturesResponse): FeastOnlineResponse {
   const names = res.featureNames;
   const results: FeastFeatureVector[] = new Array(names.length);
+  const formatted = new Map<ArrayLike<number> | undefined, string[]>();
   for (let c = 0; c < names.length; c++) {
-    const vals = res.values[c] ?? [];
-    const sts = res.statuses[c];
-    const ts = res.eventTimestamps[c];
+    const vals = (res.values[c] ?? []) as unknown[];
     const n = vals.length;
-    const values = new Array<unknown>(n);
-    const stamps = new Array<string>(n);
-    for (let k = 0; k < n; k++) {
-      values[k] = jsonValue(vals[k]);
-      stamps[k] = feastTimestamp(ts?.[k]);
-    }
-    results[c] = { values, statuses: sts ? Array.from(sts) : new Array<string>(n).fill('PRESENT'), event_timestamps: stamps };
+    const ts = res.eventTimestamps[c];
+    let stamps = formatted.get(ts);
+    if (!stamps) formatted.set(ts, (stamps = formatTimes(ts, n)));
+    const values = plainColumn(vals) ? vals : vals.map(jsonValue);
+    const sts = res.statuses[c];
+    results[c] = { values, statuses: sts ?? new Array<string>(n).fill('PRESENT'), event_timestamps: stamps };
   }
   return { metadata: { feature_names: names }, results };
 }

@@ -36,7 +36,8 @@ export class StoreGuard {
   /** Runs `fn` under the guard; outages come back as 503 StoreErrors. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.policy.execute(() => fn());
+      // A signal per call: cockatiel adds an abort listener to the caller's signal for each call in flight.
+      return await this.policy.execute(() => fn(), new AbortController().signal);
     } catch (err) {
       if (isTaskCancelledError(err)) {
         throw new StoreError(ErrorCode.ONLINE_STORE_TIMEOUT, `The online store did not answer within ${this.timeoutMs} ms.`, {

@@ -7,6 +7,8 @@ import type { ScoredItem } from './types.js';
 /** What the last (re)load did: the version served and the corrupt versions skipped to get there. */
 export interface IndexLoadReport {
   version: string;
+  /** Provenance saved with the version (e.g. the two-tower model it was built from). */
+  metadata: Record<string, string>;
   skipped: Array<{ version: string; code: string; message: string }>;
 }
 
@@ -40,6 +42,7 @@ export class ReloadableItemIndex implements VectorIndex {
     this.current = loaded.index;
     this.report = {
       version: loaded.manifest.version,
+      metadata: loaded.manifest.metadata,
       skipped: loaded.skipped.map((s) => ({ version: s.version, code: s.error.code, message: s.error.message })),
     };
     this.onLoad?.(this.report);

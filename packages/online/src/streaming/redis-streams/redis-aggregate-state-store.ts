@@ -55,13 +55,13 @@ export class RedisAggregateStateStore implements AggregateStateStore {
     });
   }
 
-  async save(view: string, entries: ReadonlyArray<{ key: string; state: AggregateState; expected: number }>): Promise<boolean[]> {
+  async save(view: string, entries: ReadonlyArray<{ key: string; json: string; expected: number }>): Promise<boolean[]> {
     const c = this.client as CasRedis;
     const pipe = c.pipeline() as unknown as { frecStateCas: CasRedis['frecStateCas']; exec(): Promise<Array<[Error | null, unknown]> | null> };
     for (let s = 0; s < entries.length; s += CAS_BATCH) {
       const part = entries.slice(s, s + CAS_BATCH);
       const args: Array<string | number> = part.map((e) => this.key(view, e.key));
-      for (const e of part) args.push(e.expected, JSON.stringify(e.state));
+      for (const e of part) args.push(e.expected, e.json);
       pipe.frecStateCas(part.length, ...args);
     }
     const out: boolean[] = [];

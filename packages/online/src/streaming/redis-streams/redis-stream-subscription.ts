@@ -37,6 +37,8 @@ export function parseGroupInfo(reply: unknown, group: string): StreamLag | null 
  */
 export class RedisStreamSubscription implements StreamSubscription {
   private readingOwnPending = true;
+  /** Where the next read of our own pending entries starts: they stay pending until acknowledged, so re-reading from 0 would return them again. */
+  private pendingCursor = '0';
   private claimCursor = '0-0';
 
   constructor(
@@ -66,11 +68,12 @@ export class RedisStreamSubscription implements StreamSubscription {
       const own = this.readingOwnPending;
       const args: Array<string | number> = ['GROUP', this.group, this.consumer, 'COUNT', options.count];
       if (!own) args.push('BLOCK', options.blockMs);
-      args.push('STREAMS', this.topic, own ? '0' : '>');
+      args.push('STREAMS', this.topic, own ? this.pendingCursor : '>');
       const reply = (await (this.client as unknown as { xreadgroup(...a: Array<string | number>): Promise<unknown> }).xreadgroup(...args)) as
         | Array<[string, RawEntry[]]>
         | null;
       const entries = reply?.[0]?.[1] ?? [];
+      if (own && entries.length > 0) this.pendingCursor = entries[entries.length - 1]![0];
       const { messages, gone } = toMessages(entries);
       if (gone.length > 0) await this.ack(gone);
       if (own && entries.length === 0) {

@@ -1,0 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { benchDefinitions, openBenchStore, seeded, timeInterleaved, pct } from './bench-repo.js';
+const defs = benchDefinitions();
+const rand = seeded(1);
+const featureNames = defs.itemView.spec.features.map((f) => f.name);
+const prefix = `frec-bench-${randomUUID()}:`;
+const { store, close } = await openBenchStore({ type: 'redis', connection_string: 'redis://127.0.0.1:6379', cluster: false, key_prefix: prefix, connect_timeout_ms: 1000, command_timeout_ms: 1000 });
+const itemRows = Array.from({ length: 500 }, (_, i) => { const r: Record<string, unknown> = { item_id: `item-${i}`, event_timestamp: Date.now() }; for (const f of featureNames) r[f] = rand(); return r; });
+await store.writeToOnlineStore('item_v', itemRows);
+const reqB = { features: featureNames.map((f) => `item_v:${f}`), entityRows: itemRows.map((r) => ({ item_id: r.item_id })) };
+const online = await store.onlineStore();
+const keysE = itemRows.map((r) => [r.item_id as string]);
+const raw = new Redis('redis://127.0.0.1:6379');
+const keysB = itemRows.map((r) => `${prefix}bench:item_v:${r.item_id}`);
+const t = await timeInterleaved({ gof: () => store.getOnlineFeatures(reqB), readCols: () => online.readColumns!('bench', defs.itemView.spec, keysE, featureNames), raw: () => raw.mgetBuffer(keysB) }, 600);
+for (const [k, v] of Object.entries(t)) console.log(k, pct(v, 50).toFixed(3));
+raw.disconnect(); await close(); process.exit(0);

@@ -1,0 +1,16 @@
+import http from 'node:http';
+import { PassThrough } from 'node:stream';
+import { setupBenchRepo, shapes, timeLoop } from './bench-repo.js';
+import { createFeatureServer } from '@frec/serving';
+import { postOnce } from './http-client.js';
+const repo = await setupBenchRepo();
+const logStream = new PassThrough();
+const ms: number[] = [];
+logStream.on('data', (d: Buffer) => { for (const l of d.toString().split('\n')) { if (l.includes('"ms"')) ms.push(JSON.parse(l).ms); } });
+const server = await createFeatureServer(repo.store, { port: 0, logLevel: 'debug', logStream });
+const { port } = await server.listen();
+const s = shapes()[1]!;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+console.log(' http      ', (await timeLoop(() => postOnce(agent, port, '/get-online-features', s.body), 2)).p50.toFixed(3));
+const t = (globalThis as any).__t; for (let i = 0; i < 3; i++) { const c = t.map((x: number[]) => x[i]).sort((a: number, b: number) => a - b); console.log('phase', i, c[Math.floor(c.length / 2)].toFixed(3)); } ms.sort((a, b) => a - b); console.log(' server-side p50', ms[Math.floor(ms.length / 2)]);
+agent.destroy(); await server.close(); await repo.cleanup();

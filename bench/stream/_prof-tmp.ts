@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildRepoContents, count, createStreamBroker, entity, FeatureStore, fileSource, lastN, loadRepoConfig, sessionDuration, sessionLength, streamFeatureView, streamSource, sum, StreamWorker } from '@frec/core';
+const prefix = `frec-bench-${randomUUID().slice(0, 8)}:`;
+const topic = `${prefix}events`;
+const dir = mkdtempSync(path.join(tmpdir(), 'frec-prof-'));
+mkdirSync(path.join(dir, 'data'));
+writeFileSync(path.join(dir, 'feature_store.yaml'), `project: sbench\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  key_prefix: "${prefix}"\n`);
+const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
+const src = streamSource({ name: 'events', topic, timestampField: 'ts', batchSource: fileSource({ name: 'activity_rows', path: 'data/activity/**/*.parquet', timestampField: 'ts' }) });
+const view = streamFeatureView({ name: 'activity', entities: [user], source: src, ttl: '30d', aggregations: [lastN('item_id', 10, { type: 'int64', name: 'last_10_items' }), lastN('seq', 1, { type: 'int64', name: 'last_seq' }), count({ window: '1h' }), sum('dwell', { window: '24h' }), sessionLength({ gap: '30m' }), sessionDuration({ gap: '30m' })] });
+const contents = buildRepoContents([user, src, view].map((object) => ({ object })));
+const store = await FeatureStore.open({ config: loadRepoConfig(dir), definitions: contents });
+await store.apply(contents, { validateSources: false });
+const broker = await createStreamBroker(store.config);
+const N = 40000;
+let s = 0;
+for (let i = 0; i < N; i += 2000) await broker.publish(topic, Array.from({ length: 2000 }, () => ({ user_id: 1 + Math.floor(Math.random() * 10000), item_id: 5, dwell: 1.5, seq: ++s, ts: Date.now() })));
+for (const off of [process.argv[2] === 'off' ? false : true]) {
+  const w = new StreamWorker(store, broker, [view.spec], { writeOffline: off, blockMs: 100, consumer: 'p' });
+  const t = performance.now();
+  const run = w.run();
+  while (w.totals.messages < N) await new Promise((r) => setTimeout(r, 10));
+  console.log('offline', off, 'rate', Math.round(N / ((performance.now() - t) / 1000)), 'batches', w.totals.batches);
+  w.stop(); await run; await w.close();
+}
+await broker.close(); await store.close(); rmSync(dir, { recursive: true });
+const { Redis } = await import('ioredis'); const r = new Redis(); let c = '0'; do { const [n, k] = await r.scan(c, 'MATCH', `${prefix}*`, 'COUNT', 10000); c = n; if (k.length) await r.unlink(...k); } while (c !== '0'); await r.unlink(topic); r.disconnect();

@@ -1,0 +1,109 @@
+import { describe, expect, test } from 'vitest';
+import type { FeatureValue, FeatureViewSpec, ValueType } from '@frec/core';
+import { ColumnReader } from './column-reader.js';
+import { entityKeyString } from './entity-key.js';
+import { decodePlanOf, decodeRowInto, encodeRow, featureSetId, rowSchemaOf } from './row-codec.js';
+
+const FIELDS: Array<{ name: string; dtype: ValueType }> = [
+  { name: 'i32', dtype: 'int32' },
+  { name: 'i64', dtype: 'int64' },
+  { name: 'f32', dtype: 'float32' },
+  { name: 'f64', dtype: 'float64' },
+  { name: 'b', dtype: 'bool' },
+  { name: 's', dtype: 'string' },
+  { name: 'by', dtype: 'bytes' },
+  { name: 'ts', dtype: 'unix_timestamp' },
+  { name: 'emb', dtype: 'float32[]' },
+  { name: 'tags', dtype: 'string[]' },
+  { name: 'ids', dtype: 'int64[]' },
+];
+const schema = rowSchemaOf(FIELDS);
+const names = FIELDS.map((f) => f.name);
+
+function view(fields = FIELDS): FeatureViewSpec {
+  return { name: 'v', features: fields.map((f) => ({ ...f, description: '', tags: {} })) } as unknown as FeatureViewSpec;
+}
+
+function decodeOne(b: Buffer, s = schema, features = names): { values: FeatureValue[]; event: number; created: number } {
+  const cols = features.map(() => new Array<FeatureValue>(1).fill(null));
+  const ev = new Float64Array(1);
+  const cr = new Float64Array(1);
+  decodeRowInto(b, s, decodePlanOf(s, features), cols, 0, ev, cr);
+  return { values: cols.map((c) => c[0]!), event: ev[0]!, created: cr[0]! };
+}
+
+describe('row codec', () => {
+  test('round-trips every type, nulls inside arrays, empty arrays and unicode', () => {
+    const values: FeatureValue[] = [
+      -2147483648, 2 ** 53 - 1, 0.5, Math.PI, true, 'héllo ✓ 日本', new Uint8Array([0, 255, 7]), new Date(1_700_000_000_123),
+      [1.5, null, -2], ['a', null, ''], [],
+    ];
+    const b = encodeRow(schema, values, 1000, 2000);
+    const out = decodeOne(b);
+    expect(out.values).toEqual(values);
+    expect(out.event).toBe(1000);
+    expect(out.created).toBe(2000);
+    const nulls = decodeOne(encodeRow(schema, FIELDS.map(() => null), 1, 1));
+    expect(nulls.values).toEqual(FIELDS.map(() => null));
+  });
+
+  test('decodes only what is asked, by column or by row, with the same result', async () => {
+    const rows = [0, 1, 2].map((i) => encodeRow(schema, [i, i, i + 0.5, i * 2, i % 2 === 0, `s${i}`, null, new Date(i), [i], [`t${i}`], [i, i]], 10 + i, 20 + i));
+    const reader = new ColumnReader();
+    const read = await reader.decode(view(), [rows[0]!, null, rows[2]!], ['tags', 'f64', 's'], String, () => undefined);
+    expect(read.values).toEqual([[['t0'], null, ['t2']], [0, null, 4], ['s0', null, 's2']]);
+    expect(Array.from(read.eventTimeMs)).toEqual([10, Number.NaN, 12]);
+    expect(decodeOne(rows[1]!, schema, ['f64', 's']).values).toEqual([2, 's1']);
+  });
+
+  test('every kind of damage is an error for that row only', async () => {
+    const good = encodeRow(schema, [1, 2, 3, 4, true, 'x', new Uint8Array([1]), new Date(5), [1], ['y'], [2]], 1, 1);
+    const damaged = [
+      good.subarray(0, good.length - 1),
+      Buffer.concat([good, Buffer.from([0])]),
+      Buffer.from([9, ...good.subarray(1)]),
+      Buffer.from([1, 2, 3]),
+      (() => {
+        const b = Buffer.from(good);
+        b.writeUInt32LE(0xffff, b.length - 20);
+        return b;
+      })(),
+    ];
+    for (const b of damaged) expect(() => decodeOne(b)).toThrow();
+    const reader = new ColumnReader();
+    const read = await reader.decode(view(), [good, ...damaged], ['i64'], (k) => `key${k}`, () => undefined);
+    expect(read.values[0]![0]).toBe(2);
+    expect(read.errors?.filter(Boolean)).toHaveLength(damaged.length);
+    expect(read.errors?.[1]?.message).toContain("'key1'");
+    const fixedOnly = rowSchemaOf([{ name: 'a', dtype: 'float64' }]);
+    const fb = encodeRow(fixedOnly, [1], 1, 1);
+    const r2 = await reader.decode(view([{ name: 'a', dtype: 'float64' }]), [fb, fb.subarray(0, fb.length - 1)], ['a'], String, () => undefined);
+    expect(r2.values[0]).toEqual([1, null]);
+    expect(r2.errors?.[1]).toBeDefined();
+  });
+
+  test('rows of an older feature set stay readable after a feature is added', async () => {
+    const before = [{ name: 'a', dtype: 'float64' as const }, { name: 's', dtype: 'string' as const }];
+    const after = [...before, { name: 'c', dtype: 'int64' as const }];
+    const old = rowSchemaOf(before);
+    expect(featureSetId(after)).not.toBe(old.id);
+    const reader = new ColumnReader();
+    const row = encodeRow(old, [1.5, 'x'], 3, 3);
+    const read = await reader.decode(view(after), [row], ['c', 'a', 's'], String, (_v, id) => (id === old.id ? old : undefined));
+    expect(read.values).toEqual([[null], [1.5], ['x']]);
+    const unknown = await new ColumnReader().decode(view(after), [row], ['a'], String, () => undefined);
+    expect(unknown.errors?.[0]?.message).toContain('feature set');
+  });
+
+  test('feature-set ids are stable and change with a name or a type', () => {
+    expect(featureSetId([{ name: 'a', dtype: 'int64' }])).toBe(featureSetId([{ name: 'a', dtype: 'int64' }]));
+    expect(featureSetId([{ name: 'a', dtype: 'int64' }])).not.toBe(featureSetId([{ name: 'a', dtype: 'int32' }]));
+    expect(featureSetId([{ name: 'a', dtype: 'int64' }])).not.toBe(featureSetId([{ name: 'b', dtype: 'int64' }]));
+  });
+
+  test('entity key strings keep distinct composite keys distinct', () => {
+    expect(entityKeyString([1001])).toBe('1001');
+    expect(entityKeyString(['a\u001fb'])).not.toBe(entityKeyString(['a', 'b']));
+    expect(entityKeyString(['a\\', 'b'])).not.toBe(entityKeyString(['a', '\\b']));
+  });
+});
