@@ -57,23 +57,40 @@ export function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** Latencies (sorted, ms) and process CPU time per call (µs) of one contender. */
+export interface Timing {
+  lat: number[];
+  cpuUs: number;
+}
+
 /**
- * Times several contenders in interleaved blocks (so drift on a shared machine hits all alike)
- * and returns each one's sorted latencies in ms.
+ * Times several contenders in interleaved blocks (so drift on a shared machine hits all alike).
+ * CPU time per call is measured too: on a loaded machine it shows a contender's own cost better
+ * than wall time, which also counts waiting for a core.
  */
-export async function timeInterleaved(contenders: Record<string, () => Promise<unknown>>, iterations: number, block = 50): Promise<Record<string, number[]>> {
-  const out: Record<string, number[]> = {};
-  for (const name of Object.keys(contenders)) out[name] = [];
+export async function timeInterleaved(contenders: Record<string, () => Promise<unknown>>, iterations: number, block = 50): Promise<Record<string, Timing>> {
+  const out: Record<string, Timing> = {};
+  const cpu: Record<string, number> = {};
+  for (const name of Object.keys(contenders)) {
+    out[name] = { lat: [], cpuUs: 0 };
+    cpu[name] = 0;
+  }
   for (const fn of Object.values(contenders)) for (let i = 0; i < 50; i++) await fn();
   for (let done = 0; done < iterations; done += block) {
     for (const [name, fn] of Object.entries(contenders)) {
+      const c0 = process.cpuUsage();
       for (let i = 0; i < block; i++) {
         const t0 = performance.now();
         await fn();
-        out[name]!.push(performance.now() - t0);
+        out[name]!.lat.push(performance.now() - t0);
       }
+      const c = process.cpuUsage(c0);
+      cpu[name]! += c.user + c.system;
     }
   }
-  for (const v of Object.values(out)) v.sort((a, b) => a - b);
+  for (const [name, t] of Object.entries(out)) {
+    t.lat.sort((a, b) => a - b);
+    t.cpuUs = cpu[name]! / t.lat.length;
+  }
   return out;
 }

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { benchDefinitions, openBenchStore, pct, seeded, timeInterleaved } from './bench-repo.js';
+import { benchDefinitions, openBenchStore, pct, seeded, timeInterleaved, type Timing } from './bench-repo.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ITER = Number(process.argv[2] ?? 2000);
@@ -69,15 +69,14 @@ try {
   const userHashKeys = [`${hashPrefix}user:1`];
   const itemHashKeys = itemRows.map((r) => `${hashPrefix}item:${r.item_id}`);
 
-  const report = (shape: string, t: Record<string, number[]>, base: string) => {
-    const b50 = pct(t[base]!, 50);
-    const b99 = pct(t[base]!, 99);
+  const report = (shape: string, t: Record<string, Timing>, base: string) => {
+    const b = t[base]!;
     for (const [name, v] of Object.entries(t)) {
-      const p50 = pct(v, 50);
-      const p99 = pct(v, 99);
+      const p50 = pct(v.lat, 50);
+      const p99 = pct(v.lat, 99);
       console.log(
-        `${shape.padEnd(26)} ${name.padEnd(28)} p50 ${p50.toFixed(3).padStart(7)} ms  p99 ${p99.toFixed(3).padStart(7)} ms  ` +
-          `p50 ${(p50 / b50).toFixed(2)}x  p99 ${(p99 / b99).toFixed(2)}x of ${base}`,
+        `${shape.padEnd(28)} ${name.padEnd(24)} p50 ${p50.toFixed(3).padStart(7)} ms  p99 ${p99.toFixed(3).padStart(7)} ms  cpu ${v.cpuUs.toFixed(0).padStart(5)} us/call | ` +
+          `x ${base}: p50 ${(p50 / pct(b.lat, 50)).toFixed(2)}  p99 ${(p99 / pct(b.lat, 99)).toFixed(2)}  cpu ${(v.cpuUs / b.cpuUs).toFixed(2)}`,
       );
     }
   };
@@ -101,7 +100,7 @@ try {
     Math.max(200, Math.floor(ITER / 4)),
   );
   report('(b) 500 items x 1 view x 20', b, 'raw MGET');
-  const hashOverFrec = pct(b['hash + pipelined HMGET']!, 50) / pct(b['frec getOnlineFeatures']!, 50);
+  const hashOverFrec = pct(b['hash + pipelined HMGET']!.lat, 50) / pct(b['frec getOnlineFeatures']!.lat, 50);
   console.log(`(b) frec is ${hashOverFrec.toFixed(1)}x faster than the hash layout at p50 (target >= 4x)`);
 
   // SQLite, the embedded default, shape (b).

@@ -70,6 +70,9 @@ try {
   await run(info.url, { connections: 4, seconds: 2 });
   await resetStages();
 
+  const svc = (await (await fetch(`${info.url}/bench/inprocess?n=${quick ? 100 : 300}`)).json()) as { mean: number; p50: number; p95: number; p99: number };
+  console.log(`\nin-process service time (sequential, no HTTP, Redis features): mean ${svc.mean.toFixed(2)} ms  p50 ${svc.p50.toFixed(2)}  p95 ${svc.p95.toFixed(2)}  p99 ${svc.p99.toFixed(2)}  => at most ~${Math.floor(1000 / svc.mean)} req/s per core`);
+  await resetStages();
   const conns = 8;
   const max = await run(info.url, { connections: conns, seconds: duration });
   const closedStages = await stagesNow();

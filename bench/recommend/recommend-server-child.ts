@@ -43,6 +43,19 @@ app.post('/bench/reset', async () => {
   stages.clear();
   return { ok: true };
 });
+// Service time without HTTP or queueing: sequential calls in this process.
+app.get('/bench/inprocess', async (req) => {
+  const n = Number((req.query as { n?: string }).n ?? 200);
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await inner({ userId: 1 + ((i * 7919) % 610), count: 20 });
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const q = (x: number) => times[Math.min(n - 1, Math.floor(x * n))]!;
+  return { n, mean: times.reduce((a, b) => a + b, 0) / n, p50: q(0.5), p95: q(0.95), p99: q(0.99) };
+});
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 
 const fixed = JSON.stringify({ userId: 1, items: sr.recommender ? (await inner({ userId: 1 })).items : [], degradationLevel: 'FULL' });

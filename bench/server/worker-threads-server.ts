@@ -44,7 +44,8 @@ if (isMainThread) {
   });
 } else {
   const { FeatureStore } = await import('@frec/core');
-  const { toFeastResponse } = await import('@frec/serving');
+  // The modules themselves, not @frec/serving's index: importing fastify's graph inside a tsx-loaded thread hangs on Node 20.
+  const { toFeastResponse } = await import('../../packages/serving/src/feature-server/feast-response.js');
   const { getOnlineFeaturesBody, parseBody, columnsToRows } = await import('../../packages/serving/src/feature-server/request-schemas.js');
   const store = await FeatureStore.open({ repoPath: (workerData as { dir: string }).dir });
   await store.onlineStore();

@@ -103,6 +103,7 @@ async function stopChild(c: ChildProcess): Promise<void> {
 async function steadyRun(t: string, visible: (user: number, s: number) => Promise<boolean>): Promise<{ sent: number; seconds: number; lat: number[] }> {
   const lat: number[] = [];
   const probes: Array<Promise<void>> = [];
+  let probing = 0;
   const t0 = performance.now();
   let sent = 0;
   const tickMs = 10;
@@ -112,12 +113,14 @@ async function steadyRun(t: string, visible: (user: number, s: number) => Promis
     const due = Math.floor(((performance.now() - t0) / 1000) * RATE) - sent;
     if (due > 0) {
       const evs = events(due);
-      const probe = performance.now() - lastProbe >= 100 && probes.length < 2000 ? evs[evs.length - 1]! : undefined;
+      // A few probes at a time, polling every 10 ms: the measurement must not load the 2 cores it measures.
+      const probe = performance.now() - lastProbe >= 200 && probing < 4 ? evs[evs.length - 1]! : undefined;
       const start = performance.now();
       await xadd(t, evs);
       sent += due;
       if (probe) {
         lastProbe = start;
+        probing++;
         probes.push(
           (async () => {
             const deadline = start + 10_000;
@@ -126,10 +129,11 @@ async function steadyRun(t: string, visible: (user: number, s: number) => Promis
                 lat.push(10_000);
                 return;
               }
-              await new Promise((r) => setTimeout(r, 5));
+              // (a probe that never sees its event counts as 10 s)
+              await new Promise((r) => setTimeout(r, 10));
             }
             lat.push(performance.now() - start);
-          })(),
+          })().finally(() => probing--),
         );
       }
     }
@@ -177,7 +181,9 @@ try {
 
   // 2. Freshness at RATE events/s: frec worker + getOnlineFeatures vs raw consumer + GET.
   const worker = spawnWorker();
-  await new Promise((r) => setTimeout(r, 3000));
+  // Warm up: the worker is consuming once a first event has gone through.
+  await xadd(topic, events(1));
+  await waitUntil(() => lagZero(topic, group), 60_000);
   const frec = await steadyRun(topic, async (u, s) => {
     const res = await store.getOnlineFeatures({ features: ['activity:last_seq'], entityRows: [{ user_id: u }] });
     const v = res.toRows()[0]!.last_seq as number[] | null;
@@ -188,7 +194,8 @@ try {
   console.log(`frec: sent ${frec.sent} in ${frec.seconds.toFixed(1)}s (${Math.round(frec.sent / frec.seconds)}/s); freshness p50 ${pct(frec.lat, 0.5).toFixed(0)} ms, p99 ${pct(frec.lat, 0.99).toFixed(0)} ms, max ${frec.lat.at(-1)!.toFixed(0)} ms over ${frec.lat.length} probes`);
   const rawFreshTopic = `${prefix}raw-fresh`;
   const rawWorker = spawnTsx([path.join(root, 'bench/stream/raw-consumer.ts'), URL, rawFreshTopic, 'raw', `${prefix}rawf:`]);
-  await new Promise((r) => setTimeout(r, 2000));
+  await xadd(rawFreshTopic, events(1));
+  await waitUntil(async () => (await redis.exists(rawFreshTopic)) === 1 && lagZero(rawFreshTopic, 'raw'), 60_000);
   const raw = await steadyRun(rawFreshTopic, async (u, s) => Number((await redis.get(`${prefix}rawf:${u}`)) ?? -1) >= s);
   await stopChild(rawWorker);
   console.log(`raw: sent ${raw.sent} in ${raw.seconds.toFixed(1)}s; freshness p50 ${pct(raw.lat, 0.5).toFixed(0)} ms, p99 ${pct(raw.lat, 0.99).toFixed(0)} ms`);

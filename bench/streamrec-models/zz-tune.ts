@@ -43,7 +43,9 @@ console.log('popularity', evalScores(() => pop), 'train', trainU.length);
 const configs = JSON.parse(process.argv[2] ?? '[{}]');
 for (const cfg of configs) {
   const c0 = process.cpuUsage();
-  const { params, history } = trainTwoTower(data, cfg);
+  const { alpha, ...rest } = cfg;
+  const lq = new Float32Array(numItems); for (let j = 0; j < numItems; j++) lq[j] = (alpha ?? 1) * Math.log(Math.max(pop[j]!, 1) / trainU.length);
+  const { params, history } = trainTwoTower({ ...data, itemLogQ: lq }, rest);
   const cpu = process.cpuUsage(c0).user / 1e6;
   const iv = itemTowerForward(params, itemFeatures);
   const uv = userTowerForward(params, Int32Array.from({ length: numUsers }, (_, i) => i), new Float32Array(0));

@@ -16,7 +16,7 @@ function synth(seed: number, users: number, items: number): Fixture['ratings'] {
   const out: Fixture['ratings'] = [];
   const t0 = 1_500_000_000;
   for (let u = 1; u <= users; u++) {
-    const n = 8 + Math.floor(rand() * 12);
+    const n = Math.min(items, 8 + Math.floor(rand() * 12));
     const picked = new Set<number>();
     let t = t0 + Math.floor(rand() * 30 * 86400);
     while (picked.size < n) {

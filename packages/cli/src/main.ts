@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { ErrorCode, FrecError } from '@frec/core';
 import { reportError, type GlobalOptions } from './output.js';
 import { registerRepoCommands } from './commands/repo.js';
 import { registerListCommands } from './commands/list.js';
@@ -22,8 +23,12 @@ function verbOf(argv: readonly string[]): string | undefined {
  * Builds the `frec` program. Each verb lives in ./commands. Given the verb about to run, it
  * skips loading the other packages' verbs (fastify, onnxruntime...) when the verb does not need them.
  */
-export async function buildProgram(options: { verb?: string } = {}): Promise<Command> {
-  const program = new Command('frec')
+export async function buildProgram(options: { verb?: string; json?: boolean } = {}): Promise<Command> {
+  const program = new Command('frec');
+  // With --json, usage errors (unknown verb, bad option) become JSON on stderr, not commander's text;
+  // set before the verbs are added, so they inherit it.
+  if (options.json) program.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  program
     .description('frec: a feature store for TypeScript. Declare features once; serve them online and offline.')
     .option('-c, --chdir <path>', 'feature repo folder (default: current directory)')
     .option('--json', 'print machine-readable JSON')
@@ -41,13 +46,16 @@ export async function buildProgram(options: { verb?: string } = {}): Promise<Com
 
 /** Runs the CLI and returns the process exit code (0 ok, 1 user error, 2 internal error). */
 export async function main(argv: string[]): Promise<number> {
-  const program = await buildProgram({ verb: verbOf(argv) });
+  const json = argv.slice(2).includes('--json');
+  const program = await buildProgram({ verb: verbOf(argv), json });
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : err.exitCode || 1;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (json) reportError(new FrecError(ErrorCode.INVALID_USAGE, err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '), { hint: 'Run `frec --help` or `frec <verb> --help`.' }), true);
+      return err.exitCode || 1;
     }
     return reportError(err, Boolean((program.opts() as GlobalOptions).json));
   }

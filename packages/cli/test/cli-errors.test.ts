@@ -36,7 +36,7 @@ describe('frec CLI habits', () => {
     const [unknown, missing, badGen, badName] = await Promise.all([
       frec(['aply'], { cwd: root }),
       frec(['--json', 'plan'], { cwd: root }),
-      frec(['apply', '--base-generation', 'x'], { cwd: root }),
+      frec(['--json', 'apply', '--base-generation', 'x'], { cwd: root }),
       frec(['init', 'my-demo'], { cwd: root }),
     ]);
     expect(unknown.code).toBe(1);
@@ -44,7 +44,8 @@ describe('frec CLI habits', () => {
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stderr).error).toMatchObject({ code: 'CONFIG_NOT_FOUND', message: expect.stringContaining(`No feature_store.yaml in ${root}`) });
     expect(badGen.code).toBe(1);
-    expect(badGen.stderr).toMatch(/--base-generation <n>' argument 'x' is invalid/);
+    // With --json even a usage error is JSON.
+    expect(JSON.parse(badGen.stderr).error).toMatchObject({ code: 'INVALID_USAGE', message: expect.stringMatching(/--base-generation <n>' argument 'x' is invalid/) });
     expect(badName.code).toBe(1);
     expect(badName.stderr).toMatch(/error \[INVALID_CONFIG\]: Project name 'my-demo' is invalid\. Use letters, digits and underscores/);
   });

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { REDIS_URL, testRepo, type TestRepo } from './materialize-fixture.js';
 
 const FREC = path.resolve(__dirname, '../../../node_modules/.bin/frec');
-const USERS = 40_000;
+const USERS = 20_000;
 
 /** Runs `frec materialize`; with `killOn`, SIGKILLs it `delayMs` after that text appears on stderr. */
 function runCli(dir: string, killOn?: { text: string; delayMs: number }): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
@@ -62,7 +62,7 @@ describe('frec materialize killed half way', () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     const summary = JSON.parse(rerun.stdout) as { rows: number; views: Array<{ view: string; rows: number; skippedOlder: number }> };
     expect(summary.views[0]).toMatchObject({ view: 'user_stats', rows: USERS });
-    expect(rerun.stderr).toMatch(/materialize view=user_stats phase=done rows=40000/);
+    expect(rerun.stderr).toMatch(/materialize view=user_stats phase=done rows=20000/);
     // Rows only: schema keys of other views, written by apply, are not materialization's business.
     const rowsOf = (m: Map<string, string>) => new Map([...m].filter(([k]) => k.startsWith(`${repo.prefix}mattest:user_stats:`)));
     const afterCrash = rowsOf(await repo.dumpOnline());

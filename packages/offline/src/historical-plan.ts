@@ -90,6 +90,15 @@ export function planHistorical(
 
   const odfvInputs = new Map<string, Array<{ feature: string; column: string }>>();
   for (const ro of resolved.odfvs) {
+    // Request data comes from the entity columns, as the online path takes it from entity rows.
+    for (const f of ro.view.requestSources.flatMap((s) => s.schema)) {
+      if (!entity.columns.has(f.name)) {
+        throw new RequestError(ErrorCode.INVALID_REQUEST, `On-demand view '${ro.view.name}' needs request field '${f.name}', missing from the entity rows.`, {
+          where: { featureView: ro.view.name, field: f.name },
+          hint: `Add a '${f.name}' column (${f.dtype}) to the entity rows.`,
+        });
+      }
+    }
     const inputs: Array<{ feature: string; column: string }> = [];
     for (const s of ro.view.sources) {
       if (s.kind !== 'featureView') continue;

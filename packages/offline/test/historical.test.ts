@@ -171,6 +171,8 @@ describe('getHistoricalFeatures', () => {
     expect(Object.keys(rows[0]!)).toEqual(['user_id', 'event_timestamp', 'label', 'threshold', 'scaled', 'mean_rating', 'above']);
     const out = path.join(repo.dir, 'out', 'train.parquet');
     await job.toParquet(out);
+    const missing = requestOf(registryOf([stats.spec], [odfv]), { features: ['rating_flags:scaled'] }, ENTITIES, { odfvs: [odfv] });
+    await expect(repo.store.getHistoricalFeatures(missing)).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining("needs request field 'threshold'") });
     const back = await (await repo.store.getHistoricalFeatures(requestOf(registryOf([stats.spec]), { features: ['user_stats:mean_rating'] }, { parquet: out }, { fullFeatureNames: true }))).toRows();
     expect(back.map((r) => [r.scaled, r.above, r.user_stats__mean_rating])).toEqual(rows.map((r) => [r.scaled, r.above, r.mean_rating]));
   });

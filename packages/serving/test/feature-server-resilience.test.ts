@@ -133,6 +133,12 @@ describe('frec serve (CLI)', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { results: Array<{ values: number[] }> }).results[1]!.values).toEqual([0.125, 0.375]);
     expect((await fetch(`${url}/get-online-features`, { method: 'POST', body: BODY })).status).toBe(401);
+    for (let i = 0; i < 3; i++) {
+      expect((await fetch(`${url}/get-online-features`, { method: 'POST', headers: { 'x-api-key': 'cli-key' }, body: BODY })).status).toBe(200);
+    }
+    // Round-robin spreads the 4 reads over both workers; /metrics on either sums them.
+    const metrics = await (await fetch(`${url}/metrics`, { headers: { 'x-api-key': 'cli-key' } })).text();
+    expect(metrics).toContain('frec_http_requests_total{route="/get-online-features",status="200"} 4');
 
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');

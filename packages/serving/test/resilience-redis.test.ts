@@ -86,6 +86,11 @@ describe('online store (real Redis) killed and restarted', () => {
     // The user's own history (read from Redis) is filtered out of the answer.
     for (const i of up.items) expect(userFeatures(world, 3).recentItems).not.toContain(i.itemId);
 
+    // Stream features missing for this user (never written): batch/defaults, flagged stale.
+    const noStream = await rec.recommend({ userId: 999 });
+    expect(noStream).toMatchObject({ degradationLevel: 'STALE_FEATURES', degraded: { features: 'stale' } });
+    expect(noStream.items).toHaveLength(20);
+
     await redis.kill();
     const reasons: string[] = [];
     for (let i = 0; i < 5; i++) {

@@ -12,10 +12,9 @@ import { trainRanker, trainTwoTower } from '../models/index.js';
 import type { DcnConfig, DcnParams, TwoTowerConfig, TwoTowerParams } from '../models/types.js';
 import { catalogSnapshot, D_USER, rankerTrainingSet, twoTowerTrainingSet, userVectorsAt, type CatalogSnapshot } from '../training-sets/build-training-sets.js';
 import { LOOKUP_OFFSET_MS } from '../training-sets/historical-rows.js';
-import { contextVectorFn } from './context-features.js';
 import { registerModels } from './register-models.js';
 import { StepTimer } from './step-timer.js';
-import { embedCatalog, sampleRankerExamples, twoStageRank, twoTowerRank } from './two-stage.js';
+import { embedCatalog, sampleRankerExamples, twoStageRankings, twoTowerRank } from './two-stage.js';
 
 /** Options of the one-command training pipeline. */
 export interface PipelineOptions {
@@ -86,7 +85,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   try {
     await timer.step('apply', () => store.apply());
     const data = await timer.step('read-interactions', () => readInteractions(dataDir));
-    const contextOf = await contextVectorFn(store);
     const results: EvalResult[] = [];
     let global: ProtocolModels | undefined;
     for (const split of [globalTimeSplit(data, options.globalTestFraction ?? 0.2), perUserTemporalSplit(data)]) {
@@ -131,7 +129,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         const vecs = await userVectorsAt(store, data, users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)! })), catalog.genresOf);
         const userVecs = new Map(users.map((u, i) => [u, vecs.slice(i * D_USER, (i + 1) * D_USER)]));
         results.push(evaluate('two_tower', split, seen, twoTowerRank(tower, itemEmbeddings, userVecs), { recall500: true }));
-        results.push(evaluate('two_tower+dcn_v2', split, seen, twoStageRank({ tower, ranker, itemEmbeddings, catalog, userVecs, candidates: options.candidates ?? 100, contextOf })));
+        const empty = new Set<number>();
+        const twoStage = await twoStageRankings({
+          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, candidates: options.candidates ?? 100,
+          requests: users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)!, exclude: seen.get(u) ?? empty })),
+        });
+        results.push(evaluate('two_tower+dcn_v2', split, seen, twoStage));
       });
       if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: ttData.userIndex.length };
     }

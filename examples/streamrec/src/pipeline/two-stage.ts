@@ -4,7 +4,9 @@ import type { RankFn } from '../eval/evaluate.js';
 import { mulberry32 } from '../baselines/rng.js';
 import { itemTowerForward, rankerPredict, userTowerForward } from '../models/index.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
-import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
+import type { FeatureStore } from '@frec/core';
+import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
+import type { ItemGenreLookup } from '../training-sets/vectorize.js';
 
 /** Dot products of one embedding with every row of a row-major matrix. */
 export function scoreAll(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out = new Float32Array(matrix.length / dim)): Float32Array {
@@ -77,45 +79,45 @@ export function twoTowerRank(params: TwoTowerParams, itemEmbeddings: Float32Arra
 }
 
 /**
- * Two stages: the two-tower retrieves `candidates` items, the DCN-V2 ranker re-orders them using
- * the user's vector, the catalog snapshot's item vectors and the request context.
+ * Two stages: the two-tower retrieves `candidates` items per user, then the DCN-V2 ranker re-orders
+ * them. The ranker's inputs are read through the `ranker_v1` feature service as of each user's
+ * request time (the offline twin of the online lookup serving does), so item popularity and the
+ * request context are those of that moment. Returns a RankFn over the precomputed orderings.
  */
-export function twoStageRank(options: {
+export async function twoStageRankings(options: {
+  store: FeatureStore;
+  data: Interactions;
   tower: TwoTowerParams;
   ranker: DcnParams;
   itemEmbeddings: Float32Array;
-  catalog: CatalogSnapshot;
+  genresOf: ItemGenreLookup;
   userVecs: ReadonlyMap<number, Float32Array>;
+  requests: ReadonlyArray<{ user: number; atMs: number; exclude: ReadonlySet<number> }>;
   candidates: number;
-  /** The context_features on-demand view's output for a request time (the same transform serving runs). */
-  contextOf: (atMs: number) => Float32Array;
-}): RankFn {
-  const { tower, ranker, itemEmbeddings, catalog } = options;
+}): Promise<RankFn> {
+  const { tower, itemEmbeddings, data } = options;
   const dim = tower.config.outputDim;
-  const d = RANKER_FEATURE_NAMES.length;
   const scores = new Float32Array(itemEmbeddings.length / dim);
-  return (u, at, k, exclude) => {
-    const uv = options.userVecs.get(u)!;
-    const emb = userTowerForward(tower, Int32Array.of(u), uv);
+  const examples: RankerExample[] = [];
+  const cands = new Map<number, Int32Array>();
+  for (const q of options.requests) {
+    const emb = userTowerForward(tower, Int32Array.of(q.user), options.userVecs.get(q.user)!);
     scoreAll(itemEmbeddings, dim, emb, 0, scores);
-    const cands = topK(scores, Math.max(k, options.candidates), exclude);
-    const m = Math.min(options.candidates, cands.length);
-    const x = new Float32Array(m * d);
-    const ctxVec = options.contextOf(at);
-    for (let i = 0; i < m; i++) {
-      const it = cands[i]!, o = i * d;
-      x.set(uv, o);
-      x.set(catalog.itemFeatures.subarray(it * D_ITEM, (it + 1) * D_ITEM), o + D_USER);
-      for (let c = 0; c < D_CONTEXT; c++) x[o + D_USER + D_ITEM + c] = ctxVec[c]!;
-      x[o + d - 1] = scores[it]!;
-    }
-    const p = rankerPredict(ranker, x, m);
-    const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => p[b]! - p[a]! || a - b);
-    const out = new Int32Array(cands.length);
-    order.forEach((i, r) => (out[r] = cands[i]!));
-    out.set(cands.subarray(m), m);
-    return out;
-  };
+    const top = topK(scores, options.candidates, q.exclude);
+    cands.set(q.user, top);
+    for (const it of top) examples.push({ user: q.user, item: it, atMs: q.atMs, label: 0, retrievalScore: scores[it]! });
+  }
+  const x = await rankerTrainingSet(options.store, data, examples, options.genresOf);
+  const p = rankerPredict(options.ranker, x.x, x.n);
+  const ordered = new Map<number, Int32Array>();
+  let o = 0;
+  for (const q of options.requests) {
+    const top = cands.get(q.user)!;
+    const order = Array.from({ length: top.length }, (_, i) => i).sort((a, b) => p[o + b]! - p[o + a]! || a - b);
+    ordered.set(q.user, Int32Array.from(order, (i) => top[i]!));
+    o += top.length;
+  }
+  return (u, _at, k) => ordered.get(u)!.subarray(0, k);
 }
 
 /** Item embeddings of the whole catalog snapshot. */

@@ -86,7 +86,7 @@ export function registerMaterializeCommands(program: Command): void {
     .argument('<start>', "start time (ISO 8601, epoch ms or 'now')")
     .argument('<end>', "end time (ISO 8601, epoch ms or 'now')")
     .option('--views <names>', 'comma-separated views (default: every online view)')
-    .option('--parallelism <n>', 'views materialized at once (default 2)')
+    .option('--parallelism <n>', 'views materialized at once (default 1)')
     .option('--batch-size <n>', 'rows per pulled batch (default 20000)')
     .option('--progress-every <s>', 'seconds between plain progress lines when not on a terminal (default 2)')
     .action(async (start: string, end: string, opts: MaterializeCliOptions, cmd: Command) => {
@@ -101,7 +101,7 @@ export function registerMaterializeCommands(program: Command): void {
     .description("materialize each view from its watermark (the end of its last run) up to END")
     .argument('<end>', "end time (ISO 8601, epoch ms or 'now')")
     .option('--views <names>', 'comma-separated views (default: every online view)')
-    .option('--parallelism <n>', 'views materialized at once (default 2)')
+    .option('--parallelism <n>', 'views materialized at once (default 1)')
     .option('--batch-size <n>', 'rows per pulled batch (default 20000)')
     .option('--progress-every <s>', 'seconds between plain progress lines when not on a terminal (default 2)')
     .action(async (end: string, opts: MaterializeCliOptions, cmd: Command) => {

@@ -9,7 +9,7 @@ import { emit, table, type GlobalOptions } from '../output.js';
 /** The registry named by --registry, $FREC_MODEL_REGISTRY, or the repo's data/models folder. */
 function registryOf(opts: GlobalOptions & { registry?: string }): ModelRegistry {
   const repo = path.resolve(opts.chdir ?? process.cwd());
-  return openModelRegistry(opts.registry ?? process.env.FREC_MODEL_REGISTRY ?? DEFAULT_MODEL_REGISTRY_DIR, { baseDir: repo });
+  return openModelRegistry(opts.registry || process.env.FREC_MODEL_REGISTRY || DEFAULT_MODEL_REGISTRY_DIR, { baseDir: repo });
 }
 
 function parseVersion(v: string | undefined): number | 'latest' | ModelStage {

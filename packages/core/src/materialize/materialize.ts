@@ -14,7 +14,7 @@ export interface MaterializeOptions {
   onProgress?: (p: MaterializeProgress) => void;
   /** Rows per pulled batch (default 20,000). */
   batchSize?: number;
-  /** Views materialized at once (default 2: one pulls while the other writes on two cores). */
+  /** Views materialized at once (default 1: on 2 cores a second view slowed the total, see docs/benchmarks.md). */
   parallelism?: number;
   /** Online writes in flight per view while the next batch is pulled (default 2). */
   writesInFlight?: number;
@@ -142,7 +142,7 @@ async function runAll(
       results[i] = await materializeView(store, offline, online, j.view, j.start, j.end, options);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallelism ?? 2, jobs.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallelism ?? 1, jobs.length)) }, worker));
   return { views: results.filter(Boolean), rows: results.reduce((s, r) => s + (r?.rows ?? 0), 0), seconds: (performance.now() - t0) / 1000 };
 }
 

@@ -2,7 +2,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { FeatureViewSpec, FileSourceSpec, HistoricalRequest, OfflineStore, PulledBatch, RetrievalMetadata, ValueType } from '@frec/core';
 import { ErrorCode, RequestError } from '@frec/core';
 import { offlineStoreError } from '../errors.js';
-import { batchSourceOf, mayBeEmpty } from '../file-source.js';
+import { batchSourceOf } from '../file-source.js';
+import { asUtcTimestamp } from '../duckdb-types.js';
 import { planHistorical } from '../historical-plan.js';
 import { compilePointInTimeJoin, type TieBreakStrategy } from '../point-in-time-join.js';
 import { ident } from '../sql.js';
@@ -98,7 +99,6 @@ export class DuckDBOfflineStore implements OfflineStore {
 
   /** Min and max entity time; a null entity time is an error, since no point in time can be joined to it. */
   private async metadataOf(conn: DuckDBConnection, from: string, tsColumn: string, tsType: string, features: string[]): Promise<RetrievalMetadata> {
-    const { asUtcTimestamp } = await import('../duckdb-types.js');
     const ts = asUtcTimestamp(ident(tsColumn), tsType);
     const [row] = await queryRows(conn, `SELECT min(${ts}) AS lo, max(${ts}) AS hi, count(*) FILTER (WHERE ${ts} IS NULL) AS nulls FROM ${from}`);
     if (Number(row?.nulls ?? 0) > 0) {
@@ -127,7 +127,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     await this.withConnection(async (conn) => {
       const shape = await inspectSource(conn, view, this.config.repoPath);
       // A push or stream source with no file yet has nothing to check.
-      if (mayBeEmpty(view) && shape.from.startsWith('(SELECT NULL')) return;
+      if (shape.empty) return;
       await checkSourceSchema(conn, view, shape);
     });
   }

@@ -12,6 +12,8 @@ export interface SourceShape {
   /** A FROM item reading the source, or a typed empty relation when a push source has no file yet. */
   from: string;
   columns: Map<string, string>;
+  /** True when no file exists yet (a push or stream source before its first batch). */
+  empty: boolean;
 }
 
 /** The columns a view needs from its source: view name, source column, declared type and role. */
@@ -47,10 +49,10 @@ export async function inspectSource(conn: DuckDBConnection, view: FeatureViewSpe
     // A push or stream source whose first batch has not arrived: an empty relation with the declared columns.
     const cols = requiredColumns(view).map((c) => `NULL::${c.dtype === 'timestamp' ? 'TIMESTAMP' : duckdbTypeOf(c.dtype)} AS ${ident(c.column)}`);
     const columns = new Map(requiredColumns(view).map((c) => [c.column, c.dtype === 'timestamp' ? 'TIMESTAMP' : duckdbTypeOf(c.dtype)]));
-    return { glob, from: `(SELECT ${cols.join(', ')} WHERE false)`, columns };
+    return { glob, from: `(SELECT ${cols.join(', ')} WHERE false)`, columns, empty: true };
   }
   const from = readParquet([glob]);
-  return { glob, from, columns: await describe(conn, from) };
+  return { glob, from, columns: await describe(conn, from), empty: false };
 }
 
 /** Checks a source's columns against the view; the error names the file, column, declared and actual type. */

@@ -73,13 +73,14 @@ export class ColumnReader {
     const n = rows.length;
     const nf = features.length;
     const values: FeatureValue[][] = new Array(nf);
-    // Not pre-filled: a column that only ever receives numbers stays an unboxed double array in V8.
-    for (let f = 0; f < nf; f++) values[f] = new Array<FeatureValue>(n);
+    const current = this.schemaOf(view);
+    const currentPlan = this.planOf(view.name, current, features);
+    // Numeric columns start as unboxed double arrays (one allocation, no SMI-to-double transition
+    // on the first write); the others start empty. Neither is pre-filled with null, which would box.
+    for (let f = 0; f < nf; f++) values[f] = currentPlan.numeric[f] ? doubleArray(n) : new Array<FeatureValue>(n);
     const eventTimeMs = new Float64Array(n).fill(Number.NaN);
     const createdTimeMs = new Float64Array(n).fill(Number.NaN);
     let errors: Array<Error | undefined> | undefined;
-    const current = this.schemaOf(view);
-    const currentPlan = this.planOf(view.name, current, features);
     const exact = fixedRowLength(current);
     const fail = (k: number, err: unknown): void => {
       for (let f = 0; f < nf; f++) values[f]![k] = null;
@@ -91,18 +92,15 @@ export class ColumnReader {
     // Rows of the current feature set are decoded column by column; older or odd rows one by one.
     const fast = new Int32Array(n);
     let count = 0;
-    const others: number[] = [];
     for (let k = 0; k < n; k++) {
       const b = rows[k];
-      if (!b) {
-        others.push(k);
-        continue;
-      }
-      if (fitsSchema(b, current, exact)) {
+      if (b && fitsSchema(b, current, exact)) {
         fast[count++] = k;
         continue;
       }
-      others.push(k);
+      // Absent keys, and features an older row does not hold, read as null; a decode overwrites the rest.
+      for (let f = 0; f < nf; f++) values[f]![k] = null;
+      if (!b) continue;
       try {
         const id = b.length >= 5 ? rowSchemaId(b) : -1;
         if (id === current.id) {
@@ -133,12 +131,16 @@ export class ColumnReader {
       eventTimeMs[k] = b.readDoubleLE(EVENT_TIME_OFFSET);
       createdTimeMs[k] = b.readDoubleLE(EVENT_TIME_OFFSET + 8);
     }
-    // Absent keys, and features an older row does not hold, read as null (fast rows set every column).
-    for (const k of others) {
-      for (let f = 0; f < nf; f++) if (values[f]![k] === undefined) values[f]![k] = null;
-    }
     return { values, eventTimeMs, createdTimeMs, errors };
   }
+}
+
+// Template for numeric columns: slice() copies it into a new double array in one allocation.
+let template: number[] = [];
+
+function doubleArray(n: number): FeatureValue[] {
+  if (template.length < n) template = new Array<number>(Math.max(n, 2 * template.length, 64)).fill(Number.NaN);
+  return template.slice(0, n);
 }
 
 /** Turns a columnar read into one result per key, for `OnlineStore.read`. */

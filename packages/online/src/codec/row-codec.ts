@@ -192,6 +192,8 @@ export interface DecodePlan {
   fixed: Int32Array;
   /** Target column per field (-1: not requested). */
   targets: Int32Array;
+  /** Per requested feature: true when it is int32/int64/float32/float64 in this schema (decoded as plain numbers). */
+  numeric: boolean[];
 }
 
 /** Builds the decode plan of a schema for the requested feature names. */
@@ -204,7 +206,11 @@ export function decodePlanOf(schema: RowSchema, features: readonly string[]): De
     targets[i] = t;
     if (t >= 0 && schema.fixedOffsets[i]! >= 0) fixed.push(i, t, fixedStart + schema.fixedOffsets[i]!, schema.codes[i]!);
   });
-  return { fixed: Int32Array.from(fixed), targets };
+  const numeric = features.map((name) => {
+    const i = schema.fields.findIndex((f) => f.name === name);
+    return i >= 0 && schema.codes[i]! <= 3;
+  });
+  return { fixed: Int32Array.from(fixed), targets, numeric };
 }
 
 // Reads (or skips, when `keep` is false) one variable-length value; returns the value and moves cursor.at.
@@ -347,7 +353,9 @@ export function decodeFixedColumns(
         for (let i = 0; i < count; i++) {
           const dv = dvs[i]!;
           const base = bases[i]!;
-          col[idx[i]!] = dv.getUint8(base + nb) & mask ? null : dv.getFloat32(base + off, true);
+          // Two stores, not one conditional expression: a (null | number) value would be boxed.
+          if (dv.getUint8(base + nb) & mask) col[idx[i]!] = null;
+          else col[idx[i]!] = dv.getFloat32(base + off, true);
         }
         break;
       case 1:
@@ -355,14 +363,18 @@ export function decodeFixedColumns(
         for (let i = 0; i < count; i++) {
           const dv = dvs[i]!;
           const base = bases[i]!;
-          col[idx[i]!] = dv.getUint8(base + nb) & mask ? null : dv.getFloat64(base + off, true);
+          // Two stores, not one conditional expression: a (null | number) value would be boxed.
+          if (dv.getUint8(base + nb) & mask) col[idx[i]!] = null;
+          else col[idx[i]!] = dv.getFloat64(base + off, true);
         }
         break;
       case 0:
         for (let i = 0; i < count; i++) {
           const dv = dvs[i]!;
           const base = bases[i]!;
-          col[idx[i]!] = dv.getUint8(base + nb) & mask ? null : dv.getInt32(base + off, true);
+          // Two stores, not one conditional expression: a (null | number) value would be boxed.
+          if (dv.getUint8(base + nb) & mask) col[idx[i]!] = null;
+          else col[idx[i]!] = dv.getInt32(base + off, true);
         }
         break;
       default:

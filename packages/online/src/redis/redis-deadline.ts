@@ -81,19 +81,20 @@ export function mapRedisError(err: unknown, o: DeadlineOptions): FrecError {
  * command_timeout_ms (scaled by `weight` for large batches) for the answer. Never hangs.
  */
 export async function withDeadline<T>(client: Watchable, o: DeadlineOptions, op: () => Promise<T>, weight = 1): Promise<T> {
-  await whenReady(client, o);
+  if (client.status !== 'ready') await whenReady(client, o);
   const limit = o.commandTimeoutMs * Math.max(1, weight);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      op(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`command timed out after ${limit} ms`)), limit);
-      }),
-    ]);
-  } catch (err) {
-    throw mapRedisError(err, o);
-  } finally {
-    clearTimeout(timer);
-  }
+  // One promise and one timer per call: this wraps every read on the serving path.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(mapRedisError(new Error(`command timed out after ${limit} ms`), o)), limit);
+    op().then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(mapRedisError(err, o));
+      },
+    );
+  });
 }

@@ -58,7 +58,6 @@ export class RedisOnlineStore implements OnlineStore {
     const common = {
       connectTimeout: config.connect_timeout_ms,
       maxRetriesPerRequest: 1,
-      enableAutoPipelining: true,
       retryStrategy: (times: number) => Math.min(50 * times, 1000),
     };
     if (config.cluster) {

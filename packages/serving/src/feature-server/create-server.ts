@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { FeatureStore } from '@frec/core';
 import { ApiKeyAuth } from './auth.js';
+import { clusterMetricsSource } from './cluster-metrics.js';
 import { toHttpError } from './http-errors.js';
 import { instrumentOnlineStore } from './instrument-store.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
@@ -116,7 +117,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
   registerOnlineFeaturesRoute(app, { store, guard, metrics, maxEntities: opts.maxEntities });
   registerPushRoute(app, { store, maxEntities: opts.maxEntities });
   registerHealthRoutes(app, { store, timeoutMs: opts.storeTimeoutMs, draining: () => draining });
-  registerMetricsRoute(app, metrics);
+  registerMetricsRoute(app, metrics, opts.clusterMetrics ? clusterMetricsSource(metrics.registry) : undefined);
 
   // Instrument the store once it exists; one that cannot be created yet is instrumented by the
   // first read that gets it (under the store guard, so a dead store cannot hang a request).

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { FeatureStore } from '@frec/core';
+import { serveClusterMetrics } from './cluster-metrics.js';
 import { createFeatureServer, type FeatureServer } from './create-server.js';
 import type { FeatureServerOptions } from './server-options.js';
 
@@ -22,7 +23,7 @@ export async function serveFeatureRepo(options: ServeOptions): Promise<void> {
   const store = await FeatureStore.open({ repoPath: options.repoPath });
   let server: FeatureServer;
   try {
-    server = await createFeatureServer(store, { ...options, closeStore: true });
+    server = await createFeatureServer(store, { ...options, closeStore: true, clusterMetrics: cluster.isWorker });
     await server.listen();
   } catch (err) {
     await store.close();
@@ -58,6 +59,7 @@ async function runPrimary(count: number): Promise<void> {
   const fork = (): void => {
     cluster.fork();
   };
+  serveClusterMetrics();
   for (let i = 0; i < count; i++) fork();
   log('feature server primary started', { workers: count });
   cluster.on('exit', (worker, code, signal) => {

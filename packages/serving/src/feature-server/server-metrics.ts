@@ -49,6 +49,8 @@ export class ServerMetrics {
       name: 'frec_registry_age_seconds',
       help: 'Seconds since the registry was last read from storage.',
       registers,
+      // Summed across cluster workers would be meaningless; the oldest copy is what matters.
+      aggregator: 'max',
       collect() {
         const age = sources.registryAgeSeconds();
         this.set(Number.isFinite(age) ? age : -1);
@@ -60,6 +62,8 @@ export class ServerMetrics {
       help: 'Age of the newest feature value this server has read or written, by feature view.',
       labelNames: ['view'],
       registers,
+      // Across cluster workers, the freshest value any of them saw.
+      aggregator: 'min',
       collect() {
         this.reset();
         const now = Date.now();

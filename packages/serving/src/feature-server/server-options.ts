@@ -28,6 +28,8 @@ export interface FeatureServerOptions {
   closeStore?: boolean;
   /** Environment to read FREC_API_KEYS from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Serve /metrics of every cluster worker summed (set by `--workers N`). */
+  clusterMetrics?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -44,6 +46,7 @@ export interface ResolvedServerOptions {
   logLevel: string;
   logStream: NodeJS.WritableStream | undefined;
   closeStore: boolean;
+  clusterMetrics: boolean;
 }
 
 /** Keys from FREC_API_KEYS: comma- or whitespace-separated, blanks dropped. */
@@ -68,5 +71,6 @@ export function resolveServerOptions(config: ServerConfig, options: FeatureServe
     logLevel: options.logLevel ?? 'info',
     logStream: options.logStream,
     closeStore: options.closeStore ?? false,
+    clusterMetrics: options.clusterMetrics ?? false,
   };
 }

@@ -1,5 +1,10 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { ModelStore } from '../model-store.js';
+
+type S3Module = typeof import('@aws-sdk/client-s3');
+// The AWS SDK is large: load it only when an S3 registry is used, so local registries start fast.
+let sdk: Promise<S3Module> | undefined;
+const loadSdk = (): Promise<S3Module> => (sdk ??= import('@aws-sdk/client-s3'));
 
 /** Options of an S3 (or S3-compatible) model store. */
 export interface S3ModelStoreOptions {
@@ -11,11 +16,16 @@ export interface S3ModelStoreOptions {
 
 /** Model versions under an S3 prefix, for registries shared by training and serving machines. */
 export class S3ModelStore implements ModelStore {
-  private readonly client: S3Client;
-  constructor(private readonly options: S3ModelStoreOptions) {
-    const cfg: S3ClientConfig = { region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' };
-    if (options.endpoint) Object.assign(cfg, { endpoint: options.endpoint, forcePathStyle: true });
-    this.client = new S3Client(cfg);
+  private client: Promise<{ s3: S3Client; sdk: S3Module }> | undefined;
+  constructor(private readonly options: S3ModelStoreOptions) {}
+
+  private connect(): Promise<{ s3: S3Client; sdk: S3Module }> {
+    this.client ??= loadSdk().then((m) => {
+      const cfg: S3ClientConfig = { region: this.options.region ?? process.env.AWS_REGION ?? 'us-east-1' };
+      if (this.options.endpoint) Object.assign(cfg, { endpoint: this.options.endpoint, forcePathStyle: true });
+      return { s3: new m.S3Client(cfg), sdk: m };
+    });
+    return this.client;
   }
 
   get location(): string {
@@ -28,7 +38,8 @@ export class S3ModelStore implements ModelStore {
 
   async read(key: string): Promise<Uint8Array | null> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+      const { s3, sdk: m } = await this.connect();
+      const res = await s3.send(new m.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
       return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
     } catch (err) {
       const name = (err as { name?: string }).name;
@@ -38,12 +49,14 @@ export class S3ModelStore implements ModelStore {
   }
 
   async write(key: string, data: Uint8Array): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: this.key(key), Body: data }));
+    const { s3, sdk: m } = await this.connect();
+    await s3.send(new m.PutObjectCommand({ Bucket: this.options.bucket, Key: this.key(key), Body: data }));
   }
 
   async writeIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const { s3, sdk: m } = await this.connect();
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: this.key(key), Body: data, IfNoneMatch: '*' }));
+      await s3.send(new m.PutObjectCommand({ Bucket: this.options.bucket, Key: this.key(key), Body: data, IfNoneMatch: '*' }));
       return true;
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -55,9 +68,10 @@ export class S3ModelStore implements ModelStore {
   async list(prefix: string): Promise<string[]> {
     const out: string[] = [];
     const base = this.key('');
+    const { s3, sdk: m } = await this.connect();
     let token: string | undefined;
     do {
-      const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.key(prefix), ContinuationToken: token }));
+      const res = await s3.send(new m.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.key(prefix), ContinuationToken: token }));
       for (const o of res.Contents ?? []) if (o.Key) out.push(o.Key.slice(base.length));
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
