@@ -25,6 +25,20 @@ let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 const mb = (b: number) => (b / 1048576).toFixed(0);
 
+/** CPU seconds of this process (Node + DuckDB threads) and of the Redis server, for comparisons on a loaded machine. */
+async function cpuNow(): Promise<{ proc: number; redis: number }> {
+  const u = process.cpuUsage();
+  const info = await redis.info('cpu');
+  const num = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return { proc: (u.user + u.system) / 1e6, redis: num('used_cpu_user') + num('used_cpu_sys') };
+}
+async function cpuSince(a: { proc: number; redis: number }): Promise<{ proc: number; redis: number; total: number }> {
+  const b = await cpuNow();
+  return { proc: b.proc - a.proc, redis: b.redis - a.redis, total: b.proc - a.proc + b.redis - a.redis };
+}
+// An interrupted run still removes its keys and files.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().finally(() => { rmSync(dir, { recursive: true, force: true }); process.exit(130); }));
+
 async function cleanup(): Promise<void> {
   let cursor = '0';
   do {
@@ -65,6 +79,7 @@ try {
   // 1. frec materialize, end to end.
   peakRss = process.memoryUsage().rss;
   const rssBefore = peakRss;
+  const cpuMat0 = await cpuNow();
   let lastLine = 0;
   const res: MaterializeResult = await store.materialize(start, end, {
     views: ['v_big'],
@@ -76,6 +91,7 @@ try {
   });
   const mat = res.views[0]!;
   const matPeak = peakRss;
+  const matCpu = await cpuSince(cpuMat0);
   console.log(`frec materialize: ${mat.rows} rows in ${mat.seconds.toFixed(1)}s = ${Math.round(mat.rowsPerSecond)} rows/s (peak RSS ${mb(matPeak)} MB, ${mb(rssBefore)} MB before)`);
 
   // 2. The same bytes, raw: SET of keys and values as long as the stored ones, pipelined, 2 batches in flight.
@@ -87,6 +103,7 @@ try {
   const value = Buffer.alloc(valueLen, 7);
   const keyBase = `${prefix}raw:`.padEnd(keyLen - 8, 'x');
   const BATCH = 2000;
+  const cpuRaw0 = await cpuNow();
   t = performance.now();
   const inflight: Array<Promise<unknown>> = [];
   for (let s = 0; s < ROWS; s += BATCH) {
@@ -98,7 +115,9 @@ try {
   await Promise.all(inflight);
   const rawSec = (performance.now() - t) / 1000;
   const rawRate = ROWS / rawSec;
+  const rawCpu = await cpuSince(cpuRaw0);
   console.log(`raw pipelined SET: ${ROWS} keys (${keyLen} B key, ${valueLen} B value) in ${rawSec.toFixed(1)}s = ${Math.round(rawRate)} rows/s`);
+  console.log(`cpu s (process + redis): frec ${matCpu.proc.toFixed(1)} + ${matCpu.redis.toFixed(1)}; raw ${rawCpu.proc.toFixed(1)} + ${rawCpu.redis.toFixed(1)}`);
   await cleanup();
 
   // 3. Where the time goes: pull only (DuckDB -> batches) and write only (pre-pulled batches -> Redis), on the parallel data.
@@ -131,7 +150,10 @@ try {
   console.log(`| machine | 2 cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)} |`);
   console.log(`| frec materialize ${ROWS} x 20 float64 -> Redis | ${Math.round(mat.rowsPerSecond)} rows/s |`);
   console.log(`| raw pipelined SET, same key/value bytes | ${Math.round(rawRate)} rows/s |`);
-  console.log(`| ratio frec / raw | ${(mat.rowsPerSecond / rawRate).toFixed(2)}x |`);
+  console.log(`| ratio frec / raw (wall) | ${(mat.rowsPerSecond / rawRate).toFixed(2)}x |`);
+  console.log(`| CPU s, frec (process incl. DuckDB + Redis server) | ${matCpu.proc.toFixed(1)} + ${matCpu.redis.toFixed(1)} = ${matCpu.total.toFixed(1)} s -> ${Math.round(ROWS / matCpu.total)} rows per CPU s |`);
+  console.log(`| CPU s, raw SET (process + Redis server) | ${rawCpu.proc.toFixed(1)} + ${rawCpu.redis.toFixed(1)} = ${rawCpu.total.toFixed(1)} s -> ${Math.round(ROWS / rawCpu.total)} rows per CPU s |`);
+  console.log(`| ratio frec / raw (per CPU s) | ${(rawCpu.total / matCpu.total).toFixed(2)}x |`);
   console.log(`| peak RSS during materialize | ${mb(matPeak)} MB |`);
   console.log(`| pullLatest+convert alone | ${Math.round(pullRate)} rows/s |`);
   console.log(`| online.write alone | ${Math.round(writeRate)} rows/s |`);

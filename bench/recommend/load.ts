@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 
 /**
  * Load benchmark of StreamRec serving (`npx tsx bench/recommend/load.ts [--quick]`): autocannon on
@@ -11,8 +13,35 @@ import autocannon from 'autocannon';
 const quick = process.argv.includes('--quick');
 const duration = quick ? 4 : 10;
 
-const child = spawn(process.execPath, ['--import', 'tsx', new URL('./recommend-server-child.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
-const info = await new Promise<{ url: string; baseUrl: string; ranker: string; twoTower: string; notes: string[] }>((resolve, reject) => {
+// A private redis-server on a spare loopback port (the shared one carries other people's load);
+// BENCH_REDIS_URL=redis://127.0.0.1:6379 uses an existing one instead.
+let redisProc: ChildProcess | undefined;
+let redisUrl = process.env.BENCH_REDIS_URL;
+if (!redisUrl) {
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  redisProc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  redisUrl = `redis://127.0.0.1:${port}`;
+  // Never leave the server behind, whatever path this process exits by.
+  process.on('exit', () => redisProc?.kill('SIGKILL'));
+  for (let i = 0; i < 100; i++) {
+    const probe = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    const ok = await probe.connect().then(() => true, () => false);
+    probe.disconnect();
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const child = spawn(process.execPath, ['--import', 'tsx', new URL('./recommend-server-child.ts', import.meta.url).pathname], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, REDIS_URL: redisUrl },
+});
+const info = await new Promise<{ url: string; baseUrl: string; keyPrefix: string; ranker: string; twoTower: string; notes: string[] }>((resolve, reject) => {
   const rl = createInterface({ input: child.stdout! });
   rl.on('line', (line) => {
     if (line.startsWith('{')) resolve(JSON.parse(line));
@@ -20,7 +49,7 @@ const info = await new Promise<{ url: string; baseUrl: string; ranker: string; t
   child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
 });
 for (const n of info.notes) console.log(`note: ${n}`);
-console.log(`models: ranker ${info.ranker}, retrieval ${info.twoTower}; node ${process.version}`);
+console.log(`models: ranker ${info.ranker}, retrieval ${info.twoTower}; features ${process.env.STREAMREC_FEATURES === 'memory' ? 'memory' : `Redis ${redisUrl}`}; node ${process.version}`);
 
 let seed = 12345;
 const nextUser = (): number => {
@@ -71,7 +100,7 @@ try {
   await resetStages();
 
   const svc = (await (await fetch(`${info.url}/bench/inprocess?n=${quick ? 100 : 300}`)).json()) as { mean: number; p50: number; p95: number; p99: number };
-  console.log(`\nin-process service time (sequential, no HTTP, Redis features): mean ${svc.mean.toFixed(2)} ms  p50 ${svc.p50.toFixed(2)}  p95 ${svc.p95.toFixed(2)}  p99 ${svc.p99.toFixed(2)}  => at most ~${Math.floor(1000 / svc.mean)} req/s per core`);
+  console.log(`\nin-process service time (sequential, no HTTP, ${process.env.STREAMREC_FEATURES === 'memory' ? 'memory' : 'Redis'} features): mean ${svc.mean.toFixed(2)} ms  p50 ${svc.p50.toFixed(2)}  p95 ${svc.p95.toFixed(2)}  p99 ${svc.p99.toFixed(2)}  => at most ~${Math.floor(1000 / svc.mean)} req/s per core`);
   await resetStages();
   const conns = 8;
   const max = await run(info.url, { connections: conns, seconds: duration });
@@ -109,4 +138,16 @@ try {
 } finally {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  // The child tears its keys down; on a loaded Redis that can time out, so sweep our prefix too.
+  if (redisProc) {
+    redisProc.kill('SIGKILL');
+  } else {
+    const redis = new Redis(redisUrl);
+    let removed = 0;
+    for await (const keys of redis.scanStream({ match: `${info.keyPrefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) removed += await redis.del(...keys);
+    }
+    redis.disconnect();
+    if (removed > 0) console.log(`removed ${removed} leftover bench keys`);
+  }
 }

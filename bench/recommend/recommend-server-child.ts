@@ -11,11 +11,14 @@ import { onlineUserFeatures } from '../../examples/streamrec/src/serve/online-us
  * a raw fastify baseline answering a fixed list. Prints one JSON line with both URLs.
  */
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const online = await onlineUserFeatures({ type: 'redis', connection_string: redisUrl, key_prefix: `frec-bench-${randomUUID()}:`, connect_timeout_ms: 1000, command_timeout_ms: 500 } as never);
+const keyPrefix = `frec-bench-${randomUUID()}:`;
+const online = await onlineUserFeatures({ type: 'redis', connection_string: redisUrl, key_prefix: keyPrefix, connect_timeout_ms: 1000, command_timeout_ms: 500 } as never);
 // STREAMREC_REPO: a feature repo with trained models (default: feature_repo, filled by `npm run train`).
 const repo = process.env.STREAMREC_REPO ?? FEATURE_REPO;
+// STREAMREC_FEATURES=memory serves user features from memory, to separate our cost from Redis'.
+const memory = process.env.STREAMREC_FEATURES === 'memory';
 const sr = await buildStreamRec({
-  features: online.source,
+  features: memory ? { kind: 'memory' } : online.source,
   repoPath: repo,
   modelRegistry: path.join(repo, 'data/models'),
   indexDir: path.join(repo, 'data/ann'),
@@ -63,7 +66,7 @@ const base = Fastify();
 base.post('/recommendations', async (_req, reply) => reply.header('content-type', 'application/json').send(fixed));
 const baseUrl = await base.listen({ host: '127.0.0.1', port: 0 });
 
-console.log(JSON.stringify({ url, baseUrl, ranker: `${sr.models.ranker?.kind ?? 'retrieval'} ${sr.models.ranker?.version ?? 'retrieval-score'}`, twoTower: sr.models.twoTower?.version ?? 'svd', shadow: sr.shadow?.version ?? 'none', notes: sr.models.notes }));
+console.log(JSON.stringify({ url, baseUrl, keyPrefix, ranker: `${sr.models.ranker?.kind ?? 'retrieval'} ${sr.models.ranker?.version ?? 'retrieval-score'}`, twoTower: sr.models.twoTower?.version ?? 'svd', shadow: sr.shadow?.version ?? 'none', notes: sr.models.notes }));
 const stop = async () => {
   await app.close();
   await base.close();

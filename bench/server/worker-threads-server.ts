@@ -44,8 +44,8 @@ if (isMainThread) {
   });
 } else {
   const { FeatureStore } = await import('@frec/core');
-  // The modules themselves, not @frec/serving's index: importing fastify's graph inside a tsx-loaded thread hangs on Node 20.
-  const { toFeastResponse } = await import('../../packages/serving/src/feature-server/feast-response.js');
+  // Not @frec/serving's root index: it loads the recommender's native model runtimes, which hang in a thread here.
+  const { toFeastResponse } = await import('@frec/serving/feature-server');
   const { getOnlineFeaturesBody, parseBody, columnsToRows } = await import('../../packages/serving/src/feature-server/request-schemas.js');
   const store = await FeatureStore.open({ repoPath: (workerData as { dir: string }).dir });
   await store.onlineStore();

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { itemTowerForward, rankerPredict, trainRanker, trainTwoTower, userTowerForward } from '../src/models/index.js';
 import { syntheticInteractions, syntheticRanking } from '../src/models/synthetic.js';
-import { decodeModel, exportRankerOnnx, exportTwoTowerOnnx, rankerOnnxArtifacts, RANKER_IO, TOWER_IO, twoTowerOnnxArtifacts, writeTritonRanker } from '../src/export/index.js';
+import { decodeModel, exportRankerOnnx, exportTwoTowerOnnx, rankerOnnxArtifacts, RANKER_IO, saveRetrievalIndex, TOWER_IO, twoTowerOnnxArtifacts, writeTritonRanker } from '../src/export/index.js';
+import { loadItemIndex } from '@frec/serving/ann';
 import { Rng } from '../src/models/rng.js';
 
 const dirs: string[] = [];
@@ -54,6 +55,34 @@ describe('two-tower ONNX export', () => {
     });
     expect(maxAbsDiff(out[TOWER_IO.item.output]!.data as Float32Array, itemTowerForward(params, s.train.itemFeatures))).toBeLessThan(1e-4);
     await session.release();
+  });
+
+  it('exports an id-only tower without a features input', async () => {
+    const ids = syntheticInteractions({ numUsers: 6, numItems: 9, n: 50, dUser: 0, dItem: 3, seed: 4 }).train;
+    const p = trainTwoTower(ids, { epochs: 1, batchSize: 16, embeddingDim: 4, hidden: [4], outputDim: 4 }).params;
+    const session = await ort.InferenceSession.create(exportTwoTowerOnnx(p).user);
+    expect(session.inputNames).toEqual([TOWER_IO.user.index]);
+    const out = await session.run({ [TOWER_IO.user.index]: new ort.Tensor('int64', BigInt64Array.from([0n, 5n, 7n]), [3]) });
+    const expected = userTowerForward(p, Int32Array.from([0, 5, 7]), new Float32Array(0));
+    expect(maxAbsDiff(out[TOWER_IO.user.output]!.data as Float32Array, expected)).toBeLessThan(1e-4);
+    await session.release();
+  });
+
+  it('saves the item embeddings as a checksummed retrieval index that serves the same top items', async () => {
+    const rootDir = await mkdtemp(path.join(tmpdir(), 'frec-retrieval-'));
+    dirs.push(rootDir);
+    const itemEmbeddings = itemTowerForward(params, s.train.itemFeatures);
+    const itemIds = Array.from({ length: 60 }, (_, i) => i + 100);
+    const manifest = await saveRetrievalIndex({ rootDir, itemIds, itemEmbeddings, dim: 8, metadata: { model: 'two_tower' } });
+    expect(manifest).toMatchObject({ version: 'v0001', kind: 'hnsw', count: 60, dim: 8, metadata: { model: 'two_tower' } });
+    const { index } = await loadItemIndex(rootDir);
+    const q = userTowerForward(params, Int32Array.from([3]), s.userFeaturesByUser.subarray(15, 20));
+    const exact = Array.from({ length: 60 }, (_, j) => {
+      let d = 0;
+      for (let k = 0; k < 8; k++) d += q[k]! * itemEmbeddings[j * 8 + k]!;
+      return { itemId: itemIds[j]!, d };
+    }).sort((a, b) => b.d - a.d);
+    expect(index.search(q, 5).map((h) => h.itemId)).toEqual(exact.slice(0, 5).map((e) => e.itemId));
   });
 
   it('is deterministic and carries metadata', () => {

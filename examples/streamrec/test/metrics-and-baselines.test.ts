@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ndcgAtK, recallAtK, topK } from '../src/eval/metrics.js';
 import { evaluate, rankByScores } from '../src/eval/evaluate.js';
-import { globalTimeSplit, perUserTemporalSplit, seenItems } from '../src/eval/protocols.js';
+import { ASK_BEFORE_MS, globalTimeSplit, perUserTemporalSplit, seenItems } from '../src/eval/protocols.js';
 import { allTimePopularity, recentPopularity } from '../src/baselines/popularity.js';
 import { bprScores, trainBpr } from '../src/baselines/bpr-mf.js';
 import { mulberry32 } from '../src/baselines/rng.js';
@@ -53,8 +53,9 @@ describe('protocols', () => {
   const data = clustered();
   it('global split: all training before the cutoff, test after, cold users not evaluated', () => {
     const split = globalTimeSplit(data, 0.3);
-    const cutoff = [...split.evalTimeMs.values()][0]!;
-    for (const e of split.train) expect(data.timeMs[e]).toBeLessThan(cutoff);
+    const asked = [...split.evalTimeMs.values()][0]!;
+    for (const e of split.train) expect(data.timeMs[e]).toBeLessThan(asked + ASK_BEFORE_MS);
+    for (let i = 0; i < data.n; i++) if (split.test.get(data.user[i]!)?.has(data.item[i]!)) expect(data.timeMs[i]).toBeGreaterThan(asked);
     const seen = seenItems(data, split);
     for (const [u, items] of split.test) {
       expect(seen.has(u)).toBe(true);

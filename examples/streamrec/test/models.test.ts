@@ -79,8 +79,15 @@ describe('two-tower', () => {
 
   it('learns the planted structure: recall@20 on held-out pairs well above popularity', () => {
     const s = syntheticInteractions({ numUsers: 80, numItems: 200, n: 3000, dUser: 6, dItem: 8, seed: 3 });
-    const { params, history } = trainTwoTower(s.train, { epochs: 4, batchSize: 128, embeddingDim: 16, hidden: [32], outputDim: 16 });
+    const progress: number[] = [];
+    const { params, history } = trainTwoTower(
+      s.train,
+      { epochs: 4, batchSize: 128, embeddingDim: 16, hidden: [32], outputDim: 16 },
+      { onBatch: (p) => p.epoch === 1 && progress.push(p.done) },
+    );
     expect(history).toHaveLength(4);
+    expect(progress.at(-1)).toBe(3000);
+    expect(progress[0]).toBe(128);
     expect(history[3]!.loss).toBeLessThan(history[0]!.loss);
     const items = itemTowerForward(params, s.train.itemFeatures);
     const feats = new Float32Array(s.testUser.length * 6);

@@ -2,9 +2,14 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, LocalModelStore } from '@frec/serving/model-registry';
-import { serializeParams, trainRanker, trainTwoTower, itemTowerForward } from '../src/models/index.js';
+import { TritonRanker } from '@frec/serving';
+import { exportRankerOnnx } from '../src/export/index.js';
+import { deserializeParams, serializeParams, trainRanker, trainTwoTower, itemTowerForward } from '../src/models/index.js';
+import type { DcnParams } from '../src/models/types.js';
+import { startKServeServer } from '../../../packages/serving/test/helpers/kserve-test-server.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../src/training-sets/build-training-sets.js';
 import { writeItemVector, writeUserVector } from '../src/training-sets/vectorize.js';
 import { genreVector, itemFeatureRows, readMovieLens, userFeatureRow } from '../src/serve/movielens-snapshot.js';
@@ -15,9 +20,12 @@ import { recommend, startRecommender, type RunningRecommender } from '../src/ser
 // Small, seeded, quickly trained models registered in the pipeline's artifact format, so the
 // test covers registry loading, checksum verification and the real model code paths.
 const snap = readMovieLens();
+// Generous stage budgets: these tests check wiring, not timeouts, on 2 shared cores.
+const TEST_BUDGETS = { features: 1000, retrieval: 1000, ranking: 1000, total: 4000 };
 const dir = mkdtempSync(path.join(tmpdir(), 'streamrec-serve-'));
 let rec: RunningRecommender;
 let online: OnlineUserFeatures | undefined;
+const keyPrefix = `frec-test-${randomUUID()}:`;
 
 async function registerTinyModels(registryDir: string): Promise<void> {
   const itemIds = snap.movies.map((m) => m.id);
@@ -73,14 +81,18 @@ async function registerTinyModels(registryDir: string): Promise<void> {
 
 beforeAll(async () => {
   await registerTinyModels(path.join(dir, 'models'));
-  rec = await startRecommender({ modelRegistry: path.join(dir, 'models'), indexDir: path.join(dir, 'ann'), shadowSampleRate: 1, itemFeatures: 'snapshot' });
+  rec = await startRecommender({ modelRegistry: path.join(dir, 'models'), indexDir: path.join(dir, 'ann'), shadowSampleRate: 1, itemFeatures: 'snapshot', budgets: TEST_BUDGETS });
 }, 120_000);
 
 afterAll(async () => {
   await rec?.close();
   if (online) {
-    await online.store.teardown();
+    await online.store.teardown().catch(() => undefined);
     await online.close();
+    // Teardown can time out on a loaded shared Redis: sweep this run's prefix as well.
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    for await (const keys of redis.scanStream({ match: `${keyPrefix}*`, count: 1000 }) as AsyncIterable<string[]>) if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
   }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -137,12 +149,12 @@ describe('StreamRec serving', () => {
     online = await onlineUserFeatures({
       type: 'redis',
       connection_string: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      key_prefix: `frec-test-${randomUUID()}:`,
+      key_prefix: keyPrefix,
       connect_timeout_ms: 1000,
       command_timeout_ms: 500,
     } as never);
     expect(await online.seed(snap)).toBe(snap.histories.size * 2);
-    const viaRedis = await startRecommender({ models: rec.models, features: online.source, itemFeatures: 'snapshot', indexDir: path.join(dir, 'ann') });
+    const viaRedis = await startRecommender({ models: rec.models, features: online.source, itemFeatures: 'snapshot', indexDir: path.join(dir, 'ann'), budgets: TEST_BUDGETS });
     try {
       const ctx = { timeMs: Date.UTC(2018, 8, 1, 20) };
       const a = await recommend(viaRedis, { userId: 7, count: 20, context: ctx });
@@ -153,6 +165,32 @@ describe('StreamRec serving', () => {
       expect(readdirSync(path.join(dir, 'ann')).filter((f) => !f.startsWith('.'))).toEqual(['v0001']);
     } finally {
       await viaRedis.close();
+    }
+  });
+
+  it('ranks on a KServe v2 (Triton-protocol) server with the exported DCN-V2, same answer as in process', async () => {
+    const reg = new ModelRegistry(new LocalModelStore(path.join(dir, 'models')));
+    const m = await reg.describe('ranker', 'production');
+    const params = deserializeParams<DcnParams>(Buffer.from(await reg.readArtifact(m, 'params.json')).toString('utf8'));
+    const server = await startKServeServer({ model: 'streamrec_ranker', onnx: exportRankerOnnx(params), inputName: 'features', outputName: 'probability', dim: params.d });
+    const viaTriton = await startRecommender({
+      models: rec.models,
+      ranker: new TritonRanker({ url: server.url, model: 'streamrec_ranker', outputName: 'probability' }),
+      itemFeatures: 'snapshot',
+      indexDir: path.join(dir, 'ann'),
+      budgets: TEST_BUDGETS,
+    });
+    try {
+      const ctx = { timeMs: Date.UTC(2018, 8, 1, 20) };
+      const a = await recommend(viaTriton, { userId: 11, count: 20, context: ctx });
+      const b = await recommend(rec, { userId: 11, count: 20, context: ctx });
+      expect(a).toMatchObject({ degradationLevel: 'FULL', modelVersions: { ranker: 'streamrec_ranker@latest' } });
+      expect(server.seen.at(-1)).toMatchObject({ binary: true });
+      expect(a.items.slice(0, 18).map((i) => i.itemId)).toEqual(b.items.slice(0, 18).map((i) => i.itemId));
+      a.items.slice(0, 18).forEach((item, i) => expect(item.score).toBeCloseTo(b.items[i]!.score, 4));
+    } finally {
+      await viaTriton.close();
+      await server.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, ErrorCode, loadRepoConfig, parseRepoConfig } from '../src/index.js';
 
 const file = '/repo/feature_store.yaml';
@@ -68,9 +68,12 @@ describe('feature_store.yaml', () => {
 
   it('loadRepoConfig explains a missing file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'frec-config-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
-    expect(() => loadRepoConfig(dir)).toThrow(expect.objectContaining({ code: ErrorCode.CONFIG_NOT_FOUND, message: expect.stringContaining(dir) }));
-    writeFileSync(path.join(dir, 'feature_store.yaml'), 'project: demo\nregistry: data/registry.json\n');
-    expect(loadRepoConfig(dir).repoPath).toBe(dir);
+    try {
+      expect(() => loadRepoConfig(dir)).toThrow(expect.objectContaining({ code: ErrorCode.CONFIG_NOT_FOUND, message: expect.stringContaining(dir) }));
+      writeFileSync(path.join(dir, 'feature_store.yaml'), 'project: demo\nregistry: data/registry.json\n');
+      expect(loadRepoConfig(dir).repoPath).toBe(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -94,4 +94,13 @@ describe('definitions repo validation', () => {
     expect(ttl.hint).toMatch(/non-negative/);
     expect(String(ttl.where.file)).toMatch(/features\.ts:\d+$/);
   });
+
+  it('validates specs again at apply, catching a spec changed after its declaration', async () => {
+    const { entity: mkEntity, featureView: mkView, field: mkField, fileSource: mkSource, Float32: f32 } = await import('../src/index.js');
+    const user = mkEntity({ name: 'user' });
+    const src = mkSource({ name: 'src', path: 'data/x.parquet', timestampField: 'ts' });
+    const view = mkView({ name: 'stats', entities: [user], source: src, schema: [mkField('a', f32)] });
+    (view.spec as { ttlSeconds: number }).ttlSeconds = -5;
+    expect(() => buildRepoContents([user, src, view].map((object) => ({ object })))).toThrow(/Invalid feature view 'stats': ttlSeconds: Number must be greater than or equal to 0/);
+  });
 });

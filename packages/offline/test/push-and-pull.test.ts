@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createOfflineStore, entity, featureView, field, fileSource, Float64, Int64, parseRepoConfig, pushSource, String as Str, type PulledBatch } from '@frec/core';
+import { createOfflineStore, entity, featureView, field, fileSource, Float64, Int64, parseRepoConfig, pushSource, streamSource, String as Str, type PulledBatch } from '@frec/core';
+import { mkdirSync } from 'node:fs';
 import { DuckDBOfflineStore } from '../src/index.js';
 import { registryOf, requestOf, tempRepo } from './helpers.js';
 
@@ -54,6 +55,27 @@ describe('appendRows (push to offline)', () => {
     ]);
   });
 
+  it('compacts appended files per date folder without changing what a retrieval returns', async () => {
+    await using repo = await tempRepo();
+    const fv = pushedView();
+    const source = fv.spec.source.type === 'push' ? fv.spec.source.batchSource : (undefined as never);
+    for (let i = 0; i < 6; i++) {
+      await repo.store.appendRows(source, fv.spec, [{ user_id: i % 2, ts: new Date(Date.UTC(2024, 2, 1 + (i % 2), i)), created: new Date(Date.UTC(2024, 2, 1, 0, 0, i)), clicks: i, last_genre: `g${i}` }]);
+    }
+    const req = requestOf(registryOf([fv.spec]), { features: ['user_events:clicks', 'user_events:last_genre'] }, [
+      { user_id: 0, event_timestamp: new Date('2024-03-03T00:00:00Z') },
+      { user_id: 1, event_timestamp: new Date('2024-03-02T02:00:00Z') },
+    ]);
+    const before = await (await repo.store.getHistoricalFeatures(req)).toRows();
+    expect(await repo.store.compact(source)).toEqual({ partitions: 2, filesBefore: 6, filesAfter: 2 });
+    expect(filesUnder(path.join(repo.dir, 'data/pushed/user_events')).map((f) => f.replace(/part-[0-9a-f-]+/, 'part-X')).sort()).toEqual([
+      'date=2024-03-01/part-X.parquet',
+      'date=2024-03-02/part-X.parquet',
+    ]);
+    expect(await (await repo.store.getHistoricalFeatures(req)).toRows()).toEqual(before);
+    expect(before.map((r) => r.clicks)).toEqual([4, 1]);
+  });
+
   it('refuses a bad row with its index and column, and writes nothing', async () => {
     await using repo = await tempRepo();
     const fv = pushedView();
@@ -65,6 +87,7 @@ describe('appendRows (push to offline)', () => {
       ]),
     ).rejects.toMatchObject({ code: 'INVALID_PUSH_ROW', message: expect.stringContaining("Row 1 for feature view 'user_events': 'clicks' is \"many\", declared int64") });
     await expect(repo.store.appendRows(source, fv.spec, [{ user_id: 1, clicks: 1 }])).rejects.toMatchObject({ code: 'INVALID_PUSH_ROW' });
+    await expect(repo.store.appendRows(source, fv.spec, [{ ts: new Date(), clicks: 1 }])).rejects.toMatchObject({ code: 'INVALID_PUSH_ROW', message: expect.stringContaining("'user_id' is undefined") });
     expect(() => filesUnder(path.join(repo.dir, 'data/pushed'))).toThrow(); // the folder was never created
   });
 
@@ -75,6 +98,21 @@ describe('appendRows (push to offline)', () => {
     await expect(repo.store.appendRows(single.spec, fv.spec, [{ user_id: 1, ts: new Date(), clicks: 1 }])).rejects.toMatchObject({
       code: 'OFFLINE_STORE_ERROR',
       message: expect.stringContaining('**/*.parquet'),
+    });
+  });
+});
+
+describe('validateSource of a stream source', () => {
+  it('checks its batch source: passes with no file yet, names file and types on a mismatch', async () => {
+    await using repo = await tempRepo();
+    const batch = fileSource({ name: 'clicks_batch', path: 'data/clicks', timestampField: 'ts' });
+    const fv = featureView({ name: 'clicks', entities: [user], source: streamSource({ name: 'clicks_stream', topic: 'clicks', timestampField: 'ts', batchSource: batch }), schema: [field('n', Int64)] });
+    await repo.store.validateSource(fv.spec);
+    mkdirSync(path.join(repo.dir, 'data/clicks/date=2024-01-01'), { recursive: true });
+    await repo.sql(`COPY (SELECT 1 AS user_id, TIMESTAMP '2024-01-01' AS ts, 'many' AS n) TO '${repo.dir}/data/clicks/date=2024-01-01/part-0.parquet' (FORMAT parquet)`);
+    await expect(repo.store.validateSource(fv.spec)).rejects.toMatchObject({
+      code: 'SOURCE_SCHEMA_MISMATCH',
+      message: expect.stringContaining(`'n' is VARCHAR in '${repo.dir}/data/clicks/date=2024-01-01/part-0.parquet', but the feature is declared as int64`),
     });
   });
 });
@@ -99,6 +137,7 @@ describe('pullLatest', () => {
       [1, 3, '2024-01-02T00:00:00.000Z', Date.parse('2024-01-02T00:00:09Z')],
       [2, 5, '2024-01-01T12:00:00.000Z', 0],
     ]);
+    expect(await repo.store.countLatest(fv.spec, new Date('2024-01-01T00:00:00Z'), new Date('2024-01-03T00:00:00Z'))).toBe(2);
   });
 });
 

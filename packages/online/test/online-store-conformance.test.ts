@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FrecError, type FeatureViewSpec } from '@frec/core';
+import { FrecError, buildRepoContents, type FeatureViewSpec } from '@frec/core';
 import { STORES, startStore, type StoreFixture } from './helpers/store-kinds.js';
-import { openTestRepo, type TestRepo } from './helpers/test-repo.js';
+import { openTestRepo, testDefinitions, type TestRepo } from './helpers/test-repo.js';
 
 const HOUR = 3_600_000;
 
@@ -184,6 +184,17 @@ for (const kind of STORES) {
       const keys = [['k3'], ['k1'], ['nope'], ['k3'], ['k2'], ['k1']];
       const res = await online.read(project, view, keys, ['title']);
       expect(res.map((r) => (r && !(r instanceof Error) ? r.values.title : r))).toEqual(['k3', 'k1', null, 'k3', 'k2', 'k1']);
+    });
+
+    test('applying without a view deletes its online rows', async () => {
+      await repo.store.writeToOnlineStore('user_item', [{ user_id: 70, item_id: 'x', affinity: 1, event_timestamp: Date.now() }]);
+      const online = await repo.store.onlineStore();
+      const view = await repo.store.getFeatureView('user_item');
+      expect(await online.read(project, view, [[70, 'x']])).not.toEqual([null]);
+      const without = buildRepoContents(testDefinitions().filter((d) => d.name !== 'user_item').map((object) => ({ object })));
+      const res = await repo.store.apply(without, { validateSources: false });
+      expect(res.plan.changes.some((c) => c.name === 'user_item' && c.type === 'remove')).toBe(true);
+      expect(await online.read(project, view, [[70, 'x']])).toEqual([null]);
     });
 
     test('teardown removes the stored rows', async () => {

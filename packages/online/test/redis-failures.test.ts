@@ -85,5 +85,10 @@ describe('Redis failures surface as typed errors within the configured timeouts'
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    // The restarted server has no script cache and no schema records: writes and reads still work.
+    await repo.store.writeToOnlineStore('user_stats', [
+      { user_id: 1, mean_rating: 4, n_ratings: 1, genres: [], embedding: [], active: true, last_seen: null, blob: null, event_timestamp: Date.now() },
+    ]);
+    expect((await repo.store.getOnlineFeatures(READ)).values[1]).toEqual([4]);
   });
 });

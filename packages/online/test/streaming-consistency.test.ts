@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -88,6 +89,22 @@ describe('stream worker and DuckDB backfill agree', () => {
     users.forEach((u, i) => {
       for (const f of FEATURES) expect(plain(histRows[i]![f]), `historical ${f} of user ${u}`).toEqual(last.online[i]![f]);
     });
+
+    // The CLI backfill appends the same rows again: every row now twice, and still the same distinct rows.
+    const cli = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(path.resolve(__dirname, '../../../node_modules/.bin/frec'), ['-c', repo.dir, '--json', 'stream-backfill', 'user_activity', '--events', 'data/events.parquet'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += String(d)));
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toEqual({ view: 'user_activity', events: events.length, rows: events.length, entities: users.length, invalid: 0 });
+    const counts = (await conn.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT (user_id, ts, last_10_items, count_1h, sum_dwell_24h)) AS d FROM read_parquet('${path.join(repo.dir, 'data/user_activity/**/*.parquet')}')`)).getRowObjectsJS()[0]!;
+    expect([Number(counts.n), Number(counts.d)]).toEqual([2 * events.length, events.length]);
     conn.closeSync();
     db.closeSync();
   }, 60_000);

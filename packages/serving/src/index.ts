@@ -2,13 +2,8 @@
  * @frec/serving: serve features over HTTP (the Feast-compatible feature server) and, built on
  * the SDK, the recommender's serving path.
  */
-export { createFeatureServer, type FeatureServer } from './feature-server/create-server.js';
-export { serveFeatureRepo, type ServeOptions } from './feature-server/serve.js';
-export { resolveServerOptions, apiKeysFromEnv, type FeatureServerOptions, type ResolvedServerOptions } from './feature-server/server-options.js';
-export { ApiKeyAuth, presentedKey } from './feature-server/auth.js';
-export { ServerMetrics } from './feature-server/server-metrics.js';
-export { toFeastResponse, type FeastOnlineResponse, type FeastFeatureVector } from './feature-server/feast-response.js';
-export { checkReady, type ReadyReport } from './feature-server/routes/health-routes.js';
+// The HTTP feature server (`frec serve`); also `@frec/serving/feature-server` on its own.
+export * from './feature-server/index.js';
 
 // Recommender serving path: retrieval, ranking, re-ranking, cold start, resilience, shadow mode.
 export * from './recommend/types.js';

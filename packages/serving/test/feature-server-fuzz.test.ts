@@ -3,7 +3,7 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createFeatureServer, type FeatureServer } from '@frec/serving';
+import { createFeatureServer, type FeatureServer } from '@frec/serving/feature-server';
 import { driverRepo, type DriverRepo } from './feature-server-fixture.js';
 
 v8.setFlagsFromString('--expose-gc');
@@ -28,7 +28,9 @@ let port: number;
 
 beforeAll(async () => {
   repo = await driverRepo();
-  server = await createFeatureServer(repo.store, { port: 0, apiKeys: [KEY], logLevel: 'silent', maxBodyBytes: 32_768, maxEntities: 200, env: {} });
+  // A generous store deadline: this test is about input handling (the 503 path has its own test),
+  // and the default 2 s can trip when CI's two cores are busy with other test files.
+  server = await createFeatureServer(repo.store, { port: 0, apiKeys: [KEY], logLevel: 'silent', maxBodyBytes: 32_768, maxEntities: 200, env: {}, storeTimeoutMs: 20_000 });
   ({ port } = await server.listen());
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createFeatureServer } from '@frec/serving';
+import { createFeatureServer } from '@frec/serving/feature-server';
 import { driverRepo, freePort } from './feature-server-fixture.js';
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -19,7 +19,7 @@ describe.skipIf(!hasPrometheus)('feature server scraped by a real Prometheus', (
     const KEY = 'prom-key';
     const repo = await driverRepo();
     cleanups.push(() => repo.cleanup());
-    const server = await createFeatureServer(repo.store, { port: 0, apiKeys: [KEY], logLevel: 'silent', env: {} });
+    const server = await createFeatureServer(repo.store, { port: 0, apiKeys: [KEY], logLevel: 'silent', env: {}, storeTimeoutMs: 20_000 });
     cleanups.push(() => server.close());
     const { port } = await server.listen();
     for (let i = 0; i < 7; i++) {

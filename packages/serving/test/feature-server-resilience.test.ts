@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createFeatureServer } from '@frec/serving';
+import { createFeatureServer } from '@frec/serving/feature-server';
 import { deleteKeys, driverRepo, startPrivateRedis, type DriverRepo, type PrivateRedis } from './feature-server-fixture.js';
 
 const BODY = JSON.stringify({ features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: [1001, 1002] } });

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFeatureServer, type FeatureServer } from '@frec/serving';
+import { ApiKeyAuth, createFeatureServer, resolveServerOptions, type FeatureServer } from '@frec/serving/feature-server';
 import { driverRepo, type DriverRepo } from './feature-server-fixture.js';
 
 const KEY = 'test-key-0123456789';
@@ -13,7 +13,7 @@ beforeAll(async () => {
   repo = await driverRepo();
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  server = await createFeatureServer(repo.store, { port: 0, apiKeys: [KEY], maxEntities: 50, maxBodyBytes: 16_384, logStream, env: {} });
+  server = await createFeatureServer(repo.store, { port: 0, apiKeys: [KEY], maxEntities: 50, maxBodyBytes: 16_384, logStream, env: {}, storeTimeoutMs: 20_000 });
   ({ url } = await server.listen());
 });
 
@@ -251,5 +251,21 @@ describe('feature server: metrics and logs', () => {
     expect(rejected).toMatchObject({ route: '/get-online-features', method: 'POST', status: 404 });
     expect(typeof rejected!.ms).toBe('number');
     expect(parsed.some((l) => l.msg === 'feature server listening')).toBe(true);
+  });
+});
+
+describe('feature server: options', () => {
+  it('merges API keys from feature_store.yaml, FREC_API_KEYS and options, and keeps config defaults', () => {
+    const config = repo.store.config.feature_server;
+    const opts = resolveServerOptions({ ...config, api_keys: ['from-yaml'] }, { env: { FREC_API_KEYS: 'env-a, env-b,,' }, apiKeys: ['from-option'] });
+    expect(opts.apiKeys.sort()).toEqual(['env-a', 'env-b', 'from-option', 'from-yaml']);
+    expect(opts.host).toBe('127.0.0.1');
+    expect(opts.port).toBe(6566);
+    expect(opts.maxBodyBytes).toBe(1_048_576);
+    const auth = new ApiKeyAuth(opts.apiKeys);
+    expect(auth.accepts('env-b')).toBe(true);
+    expect(auth.accepts('env-c')).toBe(false);
+    expect(auth.accepts(undefined)).toBe(false);
+    expect(new ApiKeyAuth([]).accepts(undefined)).toBe(true);
   });
 });

@@ -121,7 +121,7 @@ describe('degradation chain', () => {
 
   it('feature lookup failing alone gives STALE_FEATURES with defaults, still ranked by the model', async () => {
     const base = recommenderOptions(world, onnx);
-    const rec = new Recommender({ ...base, features: () => new Promise(() => {}), budgets: { features: 20 } });
+    const rec = new Recommender({ ...base, features: () => new Promise(() => {}), budgets: { ...base.budgets, features: 20 } });
     const res = await rec.recommend({ userId: 4 });
     expect(res).toMatchObject({ degradationLevel: 'STALE_FEATURES', degraded: { features: 'timeout' }, modelVersions: { ranker: 'dcn-v2@1' } });
     expect(res.items).toHaveLength(20);

@@ -24,7 +24,7 @@ export interface BprModel {
   itemBias: Float32Array;
 }
 
-export const DEFAULT_BPR: BprConfig = { factors: 64, epochs: 40, learningRate: 0.05, reg: 0.005, seed: 42 };
+export const DEFAULT_BPR: BprConfig = { factors: 64, epochs: 25, learningRate: 0.05, reg: 0.005, seed: 42 };
 
 /**
  * Trains BPR (Rendle et al. 2009) with SGD on typed arrays: for each training event, one uniformly

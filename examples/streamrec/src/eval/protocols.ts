@@ -1,5 +1,11 @@
 import type { Interactions } from '../data/interactions.js';
 
+/**
+ * Recommendations are asked for this long before the first test event, so point-in-time lookups
+ * (which include rows stamped exactly at the lookup time) never see a test event.
+ */
+export const ASK_BEFORE_MS = 1000;
+
 /** The two offline evaluation protocols (ADR 0050). */
 export type ProtocolName = 'global_time' | 'per_user_temporal';
 
@@ -13,7 +19,7 @@ export interface Split {
   train: Int32Array;
   /** Held-out items per evaluated user index (items already seen in training removed). */
   test: Map<number, Set<number>>;
-  /** Per evaluated user: the time (ms) recommendations are asked for. */
+  /** Per evaluated user: the time (ms) recommendations are asked for, one second before the first test event. */
   evalTimeMs: Map<number, number>;
   /** The last training event's time (ms); item features for ranking are read as of this moment. */
   trainEndMs: number;
@@ -46,7 +52,7 @@ export function globalTimeSplit(data: Interactions, testFraction = 0.1): Split {
     if (!s) test.set(u, (s = new Set()));
     s.add(data.item[i]!);
   }
-  const evalTimeMs = new Map<number, number>([...test.keys()].map((u) => [u, cutoff]));
+  const evalTimeMs = new Map<number, number>([...test.keys()].map((u) => [u, cutoff - ASK_BEFORE_MS]));
   return { protocol: 'global_time', train: Int32Array.from(train), test, evalTimeMs, trainEndMs: data.timeMs[train[train.length - 1] ?? 0]!, trainStartMs: data.timeMs[0]! };
 }
 
@@ -77,7 +83,7 @@ export function perUserTemporalSplit(data: Interactions, testFraction = 0.2, min
     }
     if (items.size > 0) {
       test.set(u, items);
-      evalTimeMs.set(u, data.timeMs[testEvents[0]!]!);
+      evalTimeMs.set(u, data.timeMs[testEvents[0]!]! - ASK_BEFORE_MS);
     }
   }
   const train: number[] = [];
@@ -96,4 +102,24 @@ export function seenItems(data: Interactions, split: Split): Map<number, Set<num
     s.add(data.item[i]!);
   }
   return seen;
+}
+
+/**
+ * Positions (into `split.train`) of the events held out from retriever training so the ranker can
+ * learn from out-of-sample retrieval scores: the last `fraction` of each user's training events.
+ */
+export function rankerHoldout(data: Interactions, split: Split, fraction = 0.1): Int32Array {
+  const byUser = new Map<number, number[]>();
+  split.train.forEach((e, pos) => {
+    const u = data.user[e]!;
+    let a = byUser.get(u);
+    if (!a) byUser.set(u, (a = []));
+    a.push(pos);
+  });
+  const out: number[] = [];
+  for (const positions of byUser.values()) {
+    const n = Math.floor(positions.length * fraction);
+    if (positions.length - n >= 3) out.push(...positions.slice(positions.length - n));
+  }
+  return Int32Array.from(out.sort((a, b) => a - b));
 }

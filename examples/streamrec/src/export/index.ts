@@ -18,3 +18,4 @@ export {
   type TritonTensor,
 } from './triton-repository.js';
 export { twoTowerOnnxArtifacts, rankerOnnxArtifacts } from './artifacts.js';
+export { saveRetrievalIndex, type SaveRetrievalIndexOptions } from './retrieval-index.js';

@@ -27,7 +27,6 @@ function tower(
   const e = params.config.embeddingDim;
   const g = new OnnxGraphBuilder(`streamrec_${side}_tower`);
   const idx = g.input(io.index, ElemType.INT64, ['batch']);
-  const feats = g.input(io.features, ElemType.FLOAT, ['batch', dF]);
   // Indexes outside [0, rows) (unknown ids, -1) map to the out-of-vocabulary row, as in training code.
   const oov = g.int64s('oov_index', [rows], []);
   const valid = g.node('And', [g.node('GreaterOrEqual', [idx, g.int64s('zero', [0], [])]), g.node('Less', [idx, oov])]);
@@ -35,6 +34,8 @@ function tower(
   const embRows = g.node('Gather', [g.floats(`${side}_embedding_table`, emb, [rows + 1, e]), safe], { axis: 0 });
   let x = embRows;
   if (dF > 0) {
+    // Without features (dF = 0) the graph takes only the index: a [batch, 0] input would be a trap for callers.
+    const feats = g.input(io.features, ElemType.FLOAT, ['batch', dF]);
     const standardized = g.node('Div', [g.node('Sub', [feats, g.floats('feature_mean', mean, [dF])]), g.floats('feature_std', std, [dF])]);
     x = g.node('Concat', [embRows, standardized], { axis: 1 });
   }
@@ -56,7 +57,8 @@ function tower(
 
 /**
  * Writes the user and item towers of a trained two-tower model as two ONNX graphs. Inputs:
- * `<side>_index` int64 [batch] and `<side>_features` float [batch, d] (raw, standardized inside);
+ * `<side>_index` int64 [batch] and, when the tower has features, `<side>_features` float [batch, d]
+ * (raw, standardized inside);
  * output `<side>_embedding` float [batch, outputDim], L2-normalized.
  *
  * @example

@@ -236,6 +236,7 @@ export function trainRanker(data: RankerData, config: Partial<DcnConfig> = {}, o
       lossSum += trainer.loss(data, 0, m, true, order.subarray(start, start + m));
       adam.step();
       batches++;
+      opts.onBatch?.({ epoch, done: start + m, total: data.n });
     }
     const seconds = (performance.now() - t0) / 1000;
     const stats = { epoch, loss: lossSum / batches, seconds, examplesPerSecond: data.n / seconds };

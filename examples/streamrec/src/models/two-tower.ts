@@ -301,6 +301,7 @@ export function trainTwoTower(data: TwoTowerData, config: Partial<TwoTowerConfig
       lossSum += trainer.loss(batch, userIds, true);
       adam.step();
       batches++;
+      opts.onBatch?.({ epoch, done: start + batch.length, total: n });
     }
     const seconds = (performance.now() - t0) / 1000;
     const stats = { epoch, loss: lossSum / Math.max(batches, 1), seconds, examplesPerSecond: n / seconds };

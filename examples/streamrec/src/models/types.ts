@@ -176,6 +176,8 @@ export interface EpochStats {
 export interface TrainOptions {
   /** Called after every epoch (progress output). */
   onEpoch?: (stats: EpochStats) => void;
+  /** Called after every batch with the examples done so far in the epoch (progress bars throttle it). */
+  onBatch?: (progress: { epoch: number; done: number; total: number }) => void;
 }
 
 /** What a trainer returns. */

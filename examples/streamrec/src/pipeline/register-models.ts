@@ -3,6 +3,7 @@ import type { ModelManifest, ModelRegistry } from '@frec/serving/model-registry'
 import type { Interactions } from '../data/interactions.js';
 import type { EvalResult } from '../eval/evaluate.js';
 import { serializeParams } from '../models/index.js';
+import { rankerOnnxArtifacts, twoTowerOnnxArtifacts } from '../export/index.js';
 import { ITEM_VECTOR_NAMES, USER_VECTOR_NAMES } from '../training-sets/vectorize.js';
 import { RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
 import type { ProtocolModels } from './run-pipeline.js';
@@ -55,6 +56,7 @@ export async function registerModels(options: {
       { path: 'item_embeddings.f32', data: new Uint8Array(models.itemEmbeddings.buffer.slice(0)) },
       { path: 'ids.json', data: ids },
       { path: 'features.json', data: json({ user: USER_VECTOR_NAMES, item: ITEM_VECTOR_NAMES }) },
+      ...twoTowerOnnxArtifacts(models.tower),
     ],
   });
   const ranker = await registry.register({
@@ -69,6 +71,7 @@ export async function registerModels(options: {
       { path: 'params.json', data: enc.encode(serializeParams(models.ranker)) },
       { path: 'features.json', data: json({ ranker: RANKER_FEATURE_NAMES }) },
       { path: 'ids.json', data: ids },
+      ...rankerOnnxArtifacts(models.ranker),
     ],
   });
   if (!options.promote) return [tower, ranker];

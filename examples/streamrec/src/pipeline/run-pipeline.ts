@@ -1,15 +1,15 @@
 import path from 'node:path';
-import { FeatureStore } from '@frec/core';
+import { ErrorCode, FeatureStore, FrecError } from '@frec/core';
 import { openModelRegistry, type ModelManifest } from '@frec/serving/model-registry';
 import { loadMovieLens, type LoadResult } from '../data/movielens-loader.js';
 import { readInteractions, type Interactions } from '../data/interactions.js';
 import { computeFeatures } from '../features/compute-features.js';
-import { globalTimeSplit, perUserTemporalSplit, seenItems, type Split } from '../eval/protocols.js';
+import { globalTimeSplit, perUserTemporalSplit, rankerHoldout, seenItems, type Split } from '../eval/protocols.js';
 import { evaluate, formatTable, rankByScores, type EvalResult } from '../eval/evaluate.js';
 import { allTimePopularity, recentPopularity } from '../baselines/popularity.js';
 import { bprScores, trainBpr, type BprConfig } from '../baselines/bpr-mf.js';
 import { trainRanker, trainTwoTower } from '../models/index.js';
-import type { DcnConfig, DcnParams, TwoTowerConfig, TwoTowerParams } from '../models/types.js';
+import type { DcnConfig, DcnParams, TwoTowerConfig, TwoTowerData, TwoTowerParams } from '../models/types.js';
 import { catalogSnapshot, D_USER, rankerTrainingSet, twoTowerTrainingSet, userVectorsAt, type CatalogSnapshot } from '../training-sets/build-training-sets.js';
 import { LOOKUP_OFFSET_MS } from '../training-sets/historical-rows.js';
 import { registerModels } from './register-models.js';
@@ -32,7 +32,7 @@ export interface PipelineOptions {
   bpr?: Partial<BprConfig>;
   twoTower?: Partial<TwoTowerConfig>;
   ranker?: Partial<DcnConfig>;
-  /** Positive examples sampled for the ranker (each with `rankerNegatives` retrieved negatives). */
+  /** Held-out interactions sampled for the ranker; those the retriever finds become positives, each with `rankerNegatives` retrieved negatives. */
   rankerPositives?: number;
   rankerNegatives?: number;
   /** Items the two-tower hands to the ranker. */
@@ -106,17 +106,25 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const catalogAt = split.protocol === 'global_time' ? split.evalTimeMs.values().next().value ?? split.trainEndMs : split.trainEndMs;
       const catalog = await timer.step(`${p}:catalog-features`, () => catalogSnapshot(store, data, catalogAt));
       const ttData = await timer.step(`${p}:two-tower-training-set`, () => twoTowerTrainingSet(store, data, split, catalog));
+      const holdout = rankerHoldout(data, split);
+      const towerData = withoutRows(ttData, holdout);
       const tower = await timer.step(`${p}:train-two-tower`, () =>
-        trainTwoTower(ttData, { seed, ...options.twoTower }, {
+        trainTwoTower(towerData, { seed, ...options.twoTower }, {
           onEpoch: (s) => timer.progress(`${p}:train-two-tower`, `epoch ${s.epoch} loss ${s.loss.toFixed(4)} (${Math.round(s.examplesPerSecond)} ex/s)`),
         }).params,
       );
       const itemEmbeddings = embedCatalog(tower, catalog);
       const rankerData = await timer.step(`${p}:ranker-training-set`, () => {
         const examples = sampleRankerExamples({
-          data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings,
-          positives: options.rankerPositives ?? 6000, negatives: options.rankerNegatives ?? 4, pool: 100, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
+          data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings, from: holdout,
+          positives: options.rankerPositives ?? 12000, negatives: options.rankerNegatives ?? 4, pool: options.candidates ?? 100, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
         });
+        if (!examples.some((x) => x.label === 1)) {
+          throw new FrecError(ErrorCode.INVALID_REQUEST, `No held-out interaction of the ${p} split was retrieved by the two-tower, so the ranker has no positive example.`, {
+            where: { protocol: p },
+            hint: 'Use more users (drop --max-users), more rankerPositives, or more candidates.',
+          });
+        }
         return rankerTrainingSet(store, data, examples, catalog.genresOf);
       });
       const ranker = await timer.step(`${p}:train-ranker`, () =>
@@ -136,7 +144,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         });
         results.push(evaluate('two_tower+dcn_v2', split, seen, twoStage));
       });
-      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: ttData.userIndex.length };
+      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: towerData.userIndex.length };
     }
     const table = formatTable(results);
     timer.log(`\n${table}\n`);
@@ -150,4 +158,15 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   } finally {
     await store.close();
   }
+}
+
+/** The two-tower data without the given rows (the ranker's held-out events). */
+function withoutRows(d: TwoTowerData, drop: Int32Array): TwoTowerData {
+  const skip = new Uint8Array(d.userIndex.length);
+  for (const r of drop) skip[r] = 1;
+  const keep: number[] = [];
+  for (let i = 0; i < skip.length; i++) if (!skip[i]) keep.push(i);
+  const userFeatures = new Float32Array(keep.length * d.dUser);
+  keep.forEach((r, i) => userFeatures.set(d.userFeatures.subarray(r * d.dUser, (r + 1) * d.dUser), i * d.dUser));
+  return { ...d, userIndex: Int32Array.from(keep, (r) => d.userIndex[r]!), itemIndex: Int32Array.from(keep, (r) => d.itemIndex[r]!), userFeatures };
 }

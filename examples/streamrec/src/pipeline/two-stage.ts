@@ -8,6 +8,9 @@ import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
 import type { ItemGenreLookup } from '../training-sets/vectorize.js';
 
+/** Rank offset of reciprocal-rank fusion (the usual 60). */
+export const RRF_K = 60;
+
 /** Dot products of one embedding with every row of a row-major matrix. */
 export function scoreAll(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out = new Float32Array(matrix.length / dim)): Float32Array {
   for (let i = 0, o = 0; i < out.length; i++, o += dim) {
@@ -19,9 +22,10 @@ export function scoreAll(matrix: Float32Array, dim: number, vec: Float32Array, v
 }
 
 /**
- * Picks ranker examples: a seeded sample of training interactions (label 1) and, for each,
- * `negatives` items drawn from the two-tower's top `pool` for that user at that moment that the
- * user never interacted with (label 0): the hard negatives the ranker will face in serving.
+ * Picks ranker examples the way serving meets them: for a seeded sample of held-out training
+ * interactions, the two-tower retrieves its top `pool` items for that user at that moment; if the
+ * interacted item is among them it is a positive (label 1), and `negatives` retrieved items the
+ * user never interacted with are negatives (label 0).
  */
 export function sampleRankerExamples(options: {
   data: Interactions;
@@ -30,6 +34,8 @@ export function sampleRankerExamples(options: {
   userFeatures: Float32Array;
   params: TwoTowerParams;
   itemEmbeddings: Float32Array;
+  /** Positions in `train` the positives are drawn from: events the two-tower did not train on. */
+  from: Int32Array;
   positives: number;
   negatives: number;
   pool: number;
@@ -46,9 +52,10 @@ export function sampleRankerExamples(options: {
     if (!s) everSeen.set(u, (s = new Set()));
     s.add(data.item[e]!);
   }
-  // Favor the most recent half of training: it looks most like the moments we evaluate at.
-  const from = Math.floor(train.length / 2);
-  const picks = Array.from({ length: Math.min(options.positives, train.length - from) }, () => from + Math.floor(rand() * (train.length - from)));
+  // Positives come from events the retriever never saw, so their retrieval scores are out-of-sample
+  // like the ones the ranker meets at serving time; otherwise it learns to trust memorized scores.
+  const pool0 = options.from;
+  const picks = Array.from({ length: Math.min(options.positives, pool0.length) }, () => pool0[Math.floor(rand() * pool0.length)]!);
   const feats = new Float32Array(picks.length * D_USER);
   picks.forEach((j, i) => feats.set(options.userFeatures.subarray(j * D_USER, (j + 1) * D_USER), i * D_USER));
   const userEmb = userTowerForward(params, Int32Array.from(picks, (j) => data.user[train[j]!]!), feats);
@@ -58,9 +65,13 @@ export function sampleRankerExamples(options: {
     const e = train[j]!;
     const u = data.user[e]!, atMs = data.timeMs[e]! - options.lookupOffsetMs;
     scoreAll(itemEmbeddings, dim, userEmb, i * dim, scores);
-    out.push({ user: u, item: data.item[e]!, atMs, label: 1, retrievalScore: scores[data.item[e]!]! });
     const pool = topK(scores, options.pool, everSeen.get(u));
-    for (let k = 0; k < options.negatives && pool.length > 0; k++) {
+    const pos = data.item[e]!;
+    // The ranker only ever sees retrieved items, so it learns only from them: a positive the retriever
+    // would not have retrieved is dropped, else "lower retrieval score = positive" is what it learns.
+    if (pool.length === 0 || scores[pos]! < scores[pool[pool.length - 1]!]!) return;
+    out.push({ user: u, item: pos, atMs, label: 1, retrievalScore: scores[pos]! });
+    for (let k = 0; k < options.negatives; k++) {
       const it = pool[Math.floor(rand() * pool.length)]!;
       out.push({ user: u, item: it, atMs, label: 0, retrievalScore: scores[it]! });
     }
@@ -113,7 +124,12 @@ export async function twoStageRankings(options: {
   let o = 0;
   for (const q of options.requests) {
     const top = cands.get(q.user)!;
-    const order = Array.from({ length: top.length }, (_, i) => i).sort((a, b) => p[o + b]! - p[o + a]! || a - b);
+    // Reciprocal-rank fusion of retrieval order (i) and ranker order: the ranker re-orders within
+    // what retrieval already trusts, instead of overriding it (ADR 0050 has the measured effect).
+    const byRanker = Array.from({ length: top.length }, (_, i) => i).sort((a, b) => p[o + b]! - p[o + a]! || a - b);
+    const fused = new Float64Array(top.length);
+    byRanker.forEach((i, r) => (fused[i] = 1 / (RRF_K + r + 1) + 1 / (RRF_K + i + 1)));
+    const order = Array.from({ length: top.length }, (_, i) => i).sort((a, b) => fused[b]! - fused[a]! || a - b);
     ordered.set(q.user, Int32Array.from(order, (i) => top[i]!));
     o += top.length;
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TritonRanker } from '@frec/serving';
 import { FEATURE_REPO, VENDORED_DATA } from '../data/load-cli.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
 import { loadProductionModels } from './load-models.js';
@@ -7,24 +8,30 @@ import { onlineUserFeatures } from './online-user-features.js';
 import { recommend, startRecommender } from './start-recommender.js';
 
 /**
- * `npm run demo [-- --serve] [--port N] [--redis redis://...] [--no-train]`: trains the models when the
+ * `npm run demo [-- --serve] [--port N] [--redis redis://...] [--triton http://host:8000] [--repo feature_repo] [--no-train]`: trains the models when the
  * registry has none (or loads them), starts the recommender on embedded defaults, and prints sample
  * recommendations; with --serve it keeps answering `POST /recommendations`.
  */
 async function main(argv: string[]): Promise<void> {
   const flag = (f: string): boolean => argv.includes(f);
   const value = (f: string): string | undefined => (argv.includes(f) ? argv[argv.indexOf(f) + 1] : undefined);
-  const registry = path.join(FEATURE_REPO, 'data/models');
+  const repo = path.resolve(value('--repo') ?? FEATURE_REPO);
+  const registry = path.join(repo, 'data/models');
   let models = await loadProductionModels({ registry });
   if ((!models.twoTower || !models.ranker) && !flag('--no-train')) {
     console.log('No trained models in the registry: running the training pipeline first (npm run train).');
-    await runPipeline({ repoPath: FEATURE_REPO, inputDir: VENDORED_DATA, promote: true });
+    await runPipeline({ repoPath: repo, inputDir: VENDORED_DATA, promote: true });
     models = await loadProductionModels({ registry });
   }
   const redis = value('--redis');
   const online = redis ? await onlineUserFeatures({ type: 'redis', connection_string: redis, key_prefix: `streamrec-demo:`, connect_timeout_ms: 500, command_timeout_ms: 200 } as never) : undefined;
+  const triton = value('--triton');
   const rec = await startRecommender({
     models,
+    // --triton http://127.0.0.1:8000 ranks on a Triton server loaded with the exported repository (docs/triton.md).
+    ...(triton ? { ranker: new TritonRanker({ url: triton, model: value('--triton-model') ?? 'streamrec_ranker', outputName: 'probability', timeoutMs: 200 }) } : {}),
+    repoPath: repo,
+    indexDir: path.join(repo, 'data/ann'),
     port: Number(value('--port') ?? (flag('--serve') ? 8080 : 0)),
     ...(online ? { features: online.source } : {}),
     log: (l) => console.log(l),

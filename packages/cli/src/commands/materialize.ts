@@ -14,6 +14,15 @@ export function parseCliTime(text: string, what: string): Date {
   return d;
 }
 
+/** Parses a positive integer option, or fails naming the option. */
+export function positiveInt(text: string, option: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new RequestError(ErrorCode.INVALID_REQUEST, `${option} must be a positive integer, got '${text}'.`, { where: { option } });
+  }
+  return n;
+}
+
 function splitList(v: string | undefined): string[] | undefined {
   const parts = v?.split(',').map((s) => s.trim()).filter(Boolean);
   return parts && parts.length > 0 ? parts : undefined;
@@ -62,8 +71,8 @@ async function runMaterialize(g: GlobalOptions, opts: MaterializeCliOptions, run
     res = await run({
       views: splitList(opts.views),
       onProgress: reporter.onProgress,
-      ...(opts.parallelism ? { parallelism: Number(opts.parallelism) } : {}),
-      ...(opts.batchSize ? { batchSize: Number(opts.batchSize) } : {}),
+      ...(opts.parallelism ? { parallelism: positiveInt(opts.parallelism, '--parallelism') } : {}),
+      ...(opts.batchSize ? { batchSize: positiveInt(opts.batchSize, '--batch-size') } : {}),
     });
   } finally {
     reporter.stop();
@@ -86,7 +95,7 @@ export function registerMaterializeCommands(program: Command): void {
     .argument('<start>', "start time (ISO 8601, epoch ms or 'now')")
     .argument('<end>', "end time (ISO 8601, epoch ms or 'now')")
     .option('--views <names>', 'comma-separated views (default: every online view)')
-    .option('--parallelism <n>', 'views materialized at once (default 1)')
+    .option('--parallelism <n>', 'views materialized at once (default 2)')
     .option('--batch-size <n>', 'rows per pulled batch (default 20000)')
     .option('--progress-every <s>', 'seconds between plain progress lines when not on a terminal (default 2)')
     .action(async (start: string, end: string, opts: MaterializeCliOptions, cmd: Command) => {
@@ -101,7 +110,7 @@ export function registerMaterializeCommands(program: Command): void {
     .description("materialize each view from its watermark (the end of its last run) up to END")
     .argument('<end>', "end time (ISO 8601, epoch ms or 'now')")
     .option('--views <names>', 'comma-separated views (default: every online view)')
-    .option('--parallelism <n>', 'views materialized at once (default 1)')
+    .option('--parallelism <n>', 'views materialized at once (default 2)')
     .option('--batch-size <n>', 'rows per pulled batch (default 20000)')
     .option('--progress-every <s>', 'seconds between plain progress lines when not on a terminal (default 2)')
     .action(async (end: string, opts: MaterializeCliOptions, cmd: Command) => {

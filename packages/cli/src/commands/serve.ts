@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '@frec/core';
-import { serveFeatureRepo } from '@frec/serving';
+import { serveFeatureRepo } from '@frec/serving/feature-server';
 import { globalsOf } from '../main.js';
 
 function intOption(name: string, min: number) {

@@ -3,7 +3,7 @@ import { createStreamBroker, ErrorCode, RequestError, StreamWorker, type Feature
 import { globalsOf } from '../main.js';
 import { emit, table } from '../output.js';
 import { withStore } from '../context.js';
-import { parseCliTime } from './materialize.js';
+import { parseCliTime, positiveInt } from './materialize.js';
 
 function splitList(v: string | undefined): string[] | undefined {
   const parts = v?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -67,9 +67,9 @@ export function registerStreamCommand(program: Command): void {
         const broker = await createStreamBroker(store.config, brokerType, opts.url ? { url: opts.url } : {});
         const worker = new StreamWorker(store, broker, views, {
           ...(opts.consumer ? { consumer: opts.consumer } : {}),
-          ...(opts.batchSize ? { batchSize: Number(opts.batchSize) } : {}),
-          ...(opts.blockMs ? { blockMs: Number(opts.blockMs) } : {}),
-          ...(opts.claimIdleMs ? { claimIdleMs: Number(opts.claimIdleMs) } : {}),
+          ...(opts.batchSize ? { batchSize: positiveInt(opts.batchSize, '--batch-size') } : {}),
+          ...(opts.blockMs ? { blockMs: positiveInt(opts.blockMs, '--block-ms') } : {}),
+          ...(opts.claimIdleMs ? { claimIdleMs: positiveInt(opts.claimIdleMs, '--claim-idle-ms') } : {}),
           ...(opts.offline === false ? { writeOffline: false } : {}),
           ...crashHook(),
           onBatch: (b) => {
@@ -79,7 +79,7 @@ export function registerStreamCommand(program: Command): void {
         });
         const t0 = Date.now();
         let last = { at: t0, messages: 0 };
-        const every = Number(opts.logEvery ?? 10) * 1000;
+        const every = positiveInt(opts.logEvery ?? '10', '--log-every') * 1000;
         const timer = setInterval(() => {
           const now = Date.now();
           const rate = ((worker.totals.messages - last.messages) * 1000) / Math.max(1, now - last.at);

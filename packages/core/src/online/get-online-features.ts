@@ -214,7 +214,9 @@ function computeOdfvs(plan: RequestPlan, req: OnlineFeaturesRequest, results: Vi
  */
 export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
   const rows = req.entityRows as unknown;
-  if (!Array.isArray(rows) || rows.some((r) => r === null || typeof r !== 'object')) {
+  let badRow = !Array.isArray(rows);
+  if (!badRow) for (const r of rows as unknown[]) if (r === null || typeof r !== 'object') badRow = true;
+  if (badRow) {
     throw new RequestError(ErrorCode.INVALID_ENTITY_ROWS, 'entityRows must be an array of objects holding join keys.', {
       hint: "Pass entityRows: [{ driver_id: 1001 }, ...].",
     });
@@ -300,13 +302,14 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
   if (plan.odfvs.length > 0) computeOdfvs(plan, req, results, n, values, statuses, nk);
 
   const errors: OnlineRowError[] = [];
-  results.forEach((vr, vi) => {
+  for (let vi = 0; vi < results.length; vi++) {
+    const vr = results[vi]!;
     const errs = vr.read.errors;
-    if (!errs) return;
+    if (!errs) continue;
     for (let r = 0; r < n; r++) {
       const e = errs[vr.rowToKey[r]!];
       if (e) errors.push({ row: r, featureView: plan.views[vi]!.view.name, error: e instanceof FrecError ? e : toFrecError(e) });
     }
-  });
+  }
   return new OnlineFeaturesResponse(plan.featureNames, values, statuses, times, errors);
 }

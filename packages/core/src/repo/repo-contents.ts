@@ -1,13 +1,19 @@
 import { DefinitionError, ErrorCode } from '../errors.js';
 import { didYouMean } from '../names.js';
 import type { Transform } from '../definitions/on-demand-feature-view.js';
-import type {
-  DataSourceSpec,
-  EntitySpec,
-  FeatureServiceSpec,
-  FeatureViewSpec,
-  OnDemandFeatureViewSpec,
+import {
+  dataSourceSpecSchema,
+  entitySpecSchema,
+  featureServiceSpecSchema,
+  featureViewSpecSchema,
+  onDemandFeatureViewSpecSchema,
+  type DataSourceSpec,
+  type EntitySpec,
+  type FeatureServiceSpec,
+  type FeatureViewSpec,
+  type OnDemandFeatureViewSpec,
 } from '../definitions/specs.js';
+import { parseSpec } from '../definitions/validate.js';
 import type { Definition, FoundDefinition } from './load-repo.js';
 import { stableStringify } from './plan.js';
 
@@ -62,22 +68,24 @@ export function buildRepoContents(found: ReadonlyArray<FoundDefinition | { objec
     }
     seen.set(key, { object: d.object, place: placeOf(d) });
     const o = d.object;
+    // Validated again at apply: a spec can be changed after its declaration (it is a plain object).
+    const place = placeOf(d);
     switch (o.kind) {
       case 'entity':
-        c.entities.set(o.name, o.spec);
+        c.entities.set(o.name, parseSpec(entitySpecSchema, o.spec, 'entity', place));
         break;
       case 'dataSource':
-        c.dataSources.set(o.name, o.spec);
+        c.dataSources.set(o.name, parseSpec(dataSourceSpecSchema, o.spec, 'data source', place));
         break;
       case 'featureView':
-        c.featureViews.set(o.name, o.spec);
+        c.featureViews.set(o.name, parseSpec(featureViewSpecSchema, o.spec, 'feature view', place));
         break;
       case 'onDemandFeatureView':
-        c.onDemandFeatureViews.set(o.name, o.spec);
+        c.onDemandFeatureViews.set(o.name, parseSpec(onDemandFeatureViewSpecSchema, o.spec, 'on-demand feature view', place));
         c.transforms.set(o.name, o.transform);
         break;
       case 'featureService':
-        c.featureServices.set(o.name, o.spec);
+        c.featureServices.set(o.name, parseSpec(featureServiceSpecSchema, o.spec, 'feature service', place));
         break;
     }
   }

@@ -38,18 +38,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts moto's S3 server on a free loopback port and waits until it answers. */
-export async function startMotoServer(): Promise<MotoServer> {
-  Object.assign(process.env, MOTO_ENV);
-  const port = await freePort();
-  const child: ChildProcess = spawn('python3', ['-c', SINGLE_THREADED_MOTO, String(port)], { stdio: 'ignore' });
-  const endpoint = `http://127.0.0.1:${port}`;
+/** Spawns a server and waits until it answers on `endpoint`; null if it exits first. */
+async function launch(command: string, args: string[], endpoint: string): Promise<ChildProcess | null> {
+  const child = spawn(command, args, { stdio: 'ignore' });
+  let failed = false;
+  child.once('error', () => {
+    failed = true;
+  });
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto server exited with code ${child.exitCode} (is moto installed for python3?)`);
+    if (failed || child.exitCode !== null || child.signalCode !== null) return null;
     try {
       const res = await fetch(`${endpoint}/moto-api/`);
-      if (res.status < 500) break;
+      if (res.status < 500) return child;
     } catch {
       // not listening yet
     }
@@ -59,13 +60,28 @@ export async function startMotoServer(): Promise<MotoServer> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Starts moto's S3 server on a free loopback port and waits until it answers. */
+export async function startMotoServer(): Promise<MotoServer> {
+  Object.assign(process.env, MOTO_ENV);
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  let child = await launch('python3', ['-c', SINGLE_THREADED_MOTO, String(port)], endpoint);
+  if (!child) {
+    // python3 is not the interpreter moto is installed for: use moto_server itself (threaded).
+    console.warn('moto: single-threaded launch failed; falling back to threaded moto_server (see ADR 0002)');
+    child = await launch('moto_server', ['-H', '127.0.0.1', '-p', String(port)], endpoint);
+    if (!child) throw new Error('moto_server could not be started: install moto[server] (pip install "moto[server]")');
+  }
+  const server = child;
   const client = new S3Client({ endpoint, forcePathStyle: true, region: MOTO_ENV.AWS_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const stop = async (): Promise<void> => {
     client.destroy();
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    if (server.exitCode !== null) return;
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    const timer = setTimeout(() => server.kill('SIGKILL'), 3000);
     await exited;
     clearTimeout(timer);
   };

@@ -50,9 +50,9 @@ export async function appendRows(
   }
   if (rows.length === 0) return [];
 
-  const columns: Array<{ name: string; column: string; dtype: ValueType; type: DuckDBType; values: unknown[] }> = [
-    ...view.entityColumns.map((c) => ({ name: c.name, column: sourceColumn(source, c.name), dtype: c.dtype, type: duckTypeOfValueType(c.dtype), values: [] as unknown[] })),
-    ...view.features.map((f) => ({ name: f.name, column: sourceColumn(source, f.name), dtype: f.dtype, type: duckTypeOfValueType(f.dtype), values: [] as unknown[] })),
+  const columns: Array<{ name: string; column: string; dtype: ValueType; type: DuckDBType; key: boolean; values: unknown[] }> = [
+    ...view.entityColumns.map((c) => ({ name: c.name, column: sourceColumn(source, c.name), dtype: c.dtype, type: duckTypeOfValueType(c.dtype), key: true, values: [] as unknown[] })),
+    ...view.features.map((f) => ({ name: f.name, column: sourceColumn(source, f.name), dtype: f.dtype, type: duckTypeOfValueType(f.dtype), key: false, values: [] as unknown[] })),
   ];
   const eventTimes: Date[] = [];
   const createdTimes: Date[] = [];
@@ -70,7 +70,8 @@ export async function appendRows(
     for (const c of columns) {
       const raw = c.name in row ? row[c.name] : row[c.column];
       const v = coerceValue(c.dtype, raw);
-      if (v === undefined) {
+      // A row without its key could never be joined: refuse it rather than store it.
+      if (v === undefined || (c.key && v === null)) {
         throw new RequestError(ErrorCode.INVALID_PUSH_ROW, `Row ${i} for feature view '${view.name}': '${c.name}' is ${JSON.stringify(raw)}, declared ${c.dtype}.`, {
           where: { featureView: view.name, row: i, column: c.name },
           hint: `Give '${c.name}' a value of type ${c.dtype} (or null).`,

@@ -8,11 +8,12 @@ import { planHistorical } from '../historical-plan.js';
 import { compilePointInTimeJoin, type TieBreakStrategy } from '../point-in-time-join.js';
 import { ident } from '../sql.js';
 import { appendRows } from './duckdb-append-rows.js';
+import { compactAppended, type CompactResult } from './duckdb-compact.js';
 import { queryRows } from './duckdb-connection.js';
 import { loadEntities } from './duckdb-entity-input.js';
 import type { DuckDBOfflineStoreConfig } from './duckdb-offline-store-config.js';
 import { instanceOptions } from './duckdb-offline-store-config.js';
-import { compilePullLatest, streamPulled } from './duckdb-pull-latest.js';
+import { compileCountLatest, compilePullLatest, streamPulled } from './duckdb-pull-latest.js';
 import { DEFAULT_BATCH_ROWS, DuckDBRetrievalJob } from './duckdb-retrieval-job.js';
 import { checkSourceSchema, inspectSource } from './duckdb-source-schema.js';
 
@@ -122,6 +123,16 @@ export class DuckDBOfflineStore implements OfflineStore {
     }
   }
 
+  /** The number of rows pullLatest will return for the interval (materialization shows it as progress total). */
+  async countLatest(view: FeatureViewSpec, start: Date, end: Date): Promise<number> {
+    return this.withConnection(async (conn) => {
+      const shape = await inspectSource(conn, view, this.config.repoPath);
+      await checkSourceSchema(conn, view, shape);
+      const [row] = await queryRows(conn, compileCountLatest(view, shape, start, end));
+      return Number(row?.n ?? 0);
+    });
+  }
+
   /** Checks a view's Parquet schema against its declaration; a push or stream source without files yet passes. */
   async validateSource(view: FeatureViewSpec): Promise<void> {
     await this.withConnection(async (conn) => {
@@ -135,6 +146,11 @@ export class DuckDBOfflineStore implements OfflineStore {
   /** Appends rows to a source's Parquet folder as date-partitioned files, atomically; see docs/offline-store.md. */
   async appendRows(source: FileSourceSpec, view: FeatureViewSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
     await this.withConnection((conn) => appendRows(conn, this.config.repoPath, source ?? batchSourceOf(view), view, rows));
+  }
+
+  /** Merges the files `appendRows` wrote into one per date folder, so reads stop paying per file (ADR 0011). */
+  async compact(source: FileSourceSpec, options: { minFiles?: number } = {}): Promise<CompactResult> {
+    return this.withConnection((conn) => compactAppended(conn, this.config.repoPath, source, options));
   }
 
   /** Closes every open retrieval job and the database. */

@@ -25,6 +25,15 @@ export function compilePullLatest(view: FeatureViewSpec, shape: SourceShape, sta
   ].join('\n');
 }
 
+/** How many rows pullLatest will return: the distinct keys with a row in [start, end). */
+export function compileCountLatest(view: FeatureViewSpec, shape: SourceShape, start: Date, end: Date): string {
+  const src = batchSourceOf(view);
+  const typeOf = (c: string): string => shape.columns.get(c) ?? 'VARCHAR';
+  const keys = view.entityColumns.map((k) => ident(sourceColumn(src, k.name)));
+  const ts = asUtcTimestamp(ident(src.timestampField), typeOf(src.timestampField));
+  return `SELECT count(*) AS n FROM (SELECT DISTINCT ${keys.join(', ')} FROM ${shape.from} WHERE ${ts} >= ${timestampLiteral(start)} AND ${ts} < ${timestampLiteral(end)})`;
+}
+
 /** Streams a pull-latest query as PulledBatches of at most `batchSize` rows. */
 export async function* streamPulled(conn: DuckDBConnection, view: FeatureViewSpec, sql: string, batchSize: number): AsyncGenerator<PulledBatch> {
   const result = await conn.stream(sql).catch((err: unknown) => {

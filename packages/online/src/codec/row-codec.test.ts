@@ -43,6 +43,10 @@ describe('row codec', () => {
     expect(out.values).toEqual(values);
     expect(out.event).toBe(1000);
     expect(out.created).toBe(2000);
+    // DuckDB hands int64 columns over as bigint; the row stores them as numbers.
+    const big = encodeRow(schema, [1, 12345678901n as unknown as FeatureValue, 0, 0, false, '', null, null, null, null, [3n as unknown as number]], 1, 1);
+    expect(decodeOne(big).values[1]).toBe(12345678901);
+    expect(decodeOne(big).values[10]).toEqual([3]);
     const nulls = decodeOne(encodeRow(schema, FIELDS.map(() => null), 1, 1));
     expect(nulls.values).toEqual(FIELDS.map(() => null));
   });
@@ -54,6 +58,9 @@ describe('row codec', () => {
     expect(read.values).toEqual([[['t0'], null, ['t2']], [0, null, 4], ['s0', null, 's2']]);
     expect(Array.from(read.eventTimeMs)).toEqual([10, Number.NaN, 12]);
     expect(decodeOne(rows[1]!, schema, ['f64', 's']).values).toEqual([2, 's1']);
+    const withNull = encodeRow(schema, [7, null, null, null, null, null, null, null, null, null, null], 1, 1);
+    const mixed = await reader.decode(view(), [rows[0]!, withNull, rows[1]!], ['f32', 'i32', 'f64', 'b', 'ts'], String, () => undefined);
+    expect(mixed.values).toEqual([[0.5, null, 1.5], [0, 7, 1], [0, null, 2], [true, null, false], [new Date(0), null, new Date(1)]]);
   });
 
   test('every kind of damage is an error for that row only', async () => {

@@ -77,15 +77,16 @@ function ensure(at: number, more: number): void {
 function writeFixed(code: number, v: unknown, at: number): number {
   switch (code) {
     case 0:
-      return scratch.writeInt32LE(v as number, at);
+      return scratch.writeInt32LE(Number(v), at);
     case 2:
-      return scratch.writeFloatLE(v as number, at);
+      return scratch.writeFloatLE(Number(v), at);
     case 4:
       return scratch.writeUInt8(v ? 1 : 0, at);
     case 7:
-      return scratch.writeDoubleLE(v instanceof Date ? v.getTime() : (v as number), at);
+      return scratch.writeDoubleLE(v instanceof Date ? v.getTime() : Number(v), at);
     default:
-      return scratch.writeDoubleLE(v as number, at);
+      // Number() also takes the bigints DuckDB returns for BIGINT columns.
+      return scratch.writeDoubleLE(typeof v === 'number' ? v : Number(v), at);
   }
 }
 

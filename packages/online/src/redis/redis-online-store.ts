@@ -77,6 +77,8 @@ export class RedisOnlineStore implements OnlineStore {
     this.client.on('error', (error: Error) => {
       this.lastError = { error, at: Date.now() };
     });
+    // A server that restarted may have lost the schema records: write them again on the next write.
+    this.client.on('ready', () => this.savedSchemas.clear());
     this.deadline = {
       where: config.connection_string,
       connectTimeoutMs: config.connect_timeout_ms,

@@ -9,6 +9,7 @@ import { startRedisCluster, type RedisClusterFixture } from './redis-servers.js'
 
 /** The stores every conformance test runs against. */
 export const STORES = ['redis', 'redis-cluster', 'sqlite'] as const;
+/** One of STORES. */
 export type StoreKind = (typeof STORES)[number];
 
 /** A running store for one test file: its config, a way to damage a stored row, and cleanup. */
@@ -21,6 +22,7 @@ export interface StoreFixture {
   stop(): Promise<void>;
 }
 
+/** The shared Redis of this machine and CI; tests use a unique key prefix on it. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function deletePrefix(r: Redis, prefix: string): Promise<void> {

@@ -58,6 +58,7 @@ export interface TestRepo {
   close(): Promise<void>;
 }
 
+/** Opens a TestRepo on `online` (project `online_test` unless told). */
 export async function openTestRepo(online: OnlineStoreConfig, options: { project?: string; maxOnlineEntities?: number } = {}): Promise<TestRepo> {
   const dir = mkdtempSync(path.join(tmpdir(), 'frec-online-'));
   const project = options.project ?? 'online_test';

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { FeatureStore } from '@frec/core';
+import { ConfigError, FeatureStore } from '@frec/core';
 import { serveClusterMetrics } from './cluster-metrics.js';
 import { createFeatureServer, type FeatureServer } from './create-server.js';
 import type { FeatureServerOptions } from './server-options.js';
@@ -27,6 +27,15 @@ export async function serveFeatureRepo(options: ServeOptions): Promise<void> {
     await server.listen();
   } catch (err) {
     await store.close();
+    const e = err as { code?: string };
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
+      const host = options.host ?? store.config.feature_server.host;
+      const port = options.port ?? store.config.feature_server.port;
+      throw new ConfigError(`Cannot listen on ${host}:${port} (${e.code}).`, {
+        where: { host, port },
+        hint: e.code === 'EADDRINUSE' ? 'Another process uses that port: pass --port, or stop it.' : 'Pick another --host/--port (ports below 1024 need privileges).',
+      });
+    }
     throw err;
   }
   await new Promise<void>((resolve) => {

@@ -13,6 +13,7 @@ export const DegradationLevel = {
   POPULAR: 'POPULAR',
 } as const;
 
+/** One of the four degradation levels. */
 export type DegradationLevel = (typeof DegradationLevel)[keyof typeof DegradationLevel];
 
 /** Levels in order, best first. */

@@ -70,6 +70,9 @@ export function userFeatures(world: ReturnType<typeof syntheticWorld>, userId: s
   };
 }
 
+/** Stage budgets for tests that do not exercise timeouts. */
+export const TEST_BUDGETS = { features: 1000, retrieval: 1000, ranking: 1000, total: 4000 };
+
 /** Recommender options over the synthetic world, with a given ranker. */
 export function recommenderOptions(world: ReturnType<typeof syntheticWorld>, ranker: Ranker, overrides: Partial<RecommenderOptions> = {}): RecommenderOptions {
   return {
@@ -92,5 +95,7 @@ export function recommenderOptions(world: ReturnType<typeof syntheticWorld>, ran
       }),
     popular: (_u, n) => world.trending.list().slice(0, n),
     ...overrides,
+    // Tests share 2 loaded cores: generous budgets unless a test sets its own for the stage it exercises.
+    budgets: { ...TEST_BUDGETS, ...overrides.budgets },
   };
 }

@@ -1,0 +1,67 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openModelRegistry } from '@frec/serving/model-registry';
+import { runPipeline, type PipelineResult } from '../src/pipeline/run-pipeline.js';
+import { ASK_BEFORE_MS } from '../src/eval/protocols.js';
+import { tempFeatureRepo } from './fixtures.js';
+
+const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));
+
+describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
+  let repo: string;
+  let res: PipelineResult;
+
+  beforeAll(async () => {
+    repo = tempFeatureRepo();
+    res = await runPipeline({
+      repoPath: repo, inputDir: VENDORED, maxUsers: 40, seed: 42, quiet: true,
+      bpr: { epochs: 5 }, twoTower: { epochs: 2 }, ranker: { epochs: 1 }, rankerPositives: 1500, candidates: 50,
+    });
+  }, 140_000);
+  afterAll(() => {
+    if (repo) rmSync(repo, { recursive: true, force: true });
+  });
+
+  it('evaluates every model under both protocols with full-ranking metrics', () => {
+    const models = ['popularity_all_time', 'popularity_recent_30d', 'bpr_mf', 'two_tower', 'two_tower+dcn_v2'];
+    for (const protocol of ['global_time', 'per_user_temporal'] as const) {
+      const rows = res.results.filter((r) => r.protocol === protocol);
+      expect(rows.map((r) => r.model)).toEqual(models);
+      for (const r of rows) {
+        expect(r.users).toBeGreaterThan(0);
+        for (const v of [r.recall20, r.ndcg20, r.recall500 ?? 0]) expect(v).toBeGreaterThanOrEqual(0), expect(v).toBeLessThanOrEqual(1);
+      }
+      expect(rows.find((r) => r.model === 'two_tower')!.recall500).toBeDefined();
+    }
+    expect(res.results.find((r) => r.protocol === 'per_user_temporal')!.users).toBe(40);
+    // The learned retriever must beat "what is trending" by a wide margin, even on 40 users.
+    const pu = (m: string): number => res.results.find((r) => r.protocol === 'per_user_temporal' && r.model === m)!.ndcg20;
+    expect(pu('two_tower')).toBeGreaterThan(pu('popularity_recent_30d'));
+    expect(res.table).toContain('Recall@500');
+  });
+
+  it('records wall time and peak memory for every step', () => {
+    const steps = res.timings.map((t) => t.step);
+    for (const s of ['load', 'features', 'apply', 'global_time:train-two-tower', 'per_user_temporal:train-ranker', 'register']) expect(steps).toContain(s);
+    for (const t of res.timings) expect(t.peakRssMiB).toBeGreaterThan(0);
+  });
+
+  it('registers both models with feature service, training range, metrics and verified checksums', async () => {
+    const reg = openModelRegistry(path.join(repo, 'data', 'models'));
+    const tower = await reg.describe('two_tower');
+    const ranker = await reg.describe('ranker');
+    expect(tower.featureService).toBe('two_tower_v1');
+    expect(ranker.featureService).toBe('ranker_v1');
+    expect(tower.stage).toBe('candidate');
+    const cutoff = res.global.split.evalTimeMs.values().next().value! + ASK_BEFORE_MS;
+    expect(Date.parse(tower.trainingData.end)).toBeLessThan(cutoff);
+    expect(tower.metrics['per_user_temporal/recall500']).toBeGreaterThan(0);
+    expect(ranker.evaluation).toHaveLength(res.results.length);
+    expect(ranker.artifacts.map((a) => a.path)).toEqual(expect.arrayContaining(['params.json', 'model.onnx']));
+    expect(tower.artifacts.map((a) => a.path)).toEqual(expect.arrayContaining(['params.json', 'item_embeddings.f32', 'user_tower.onnx']));
+    await reg.verify(tower);
+    await reg.verify(ranker);
+  });
+});
