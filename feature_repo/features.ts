@@ -5,6 +5,7 @@
  */
 import {
   entity, field, fileSource, featureView, onDemandFeatureView, featureService, requestSource,
+  streamSource, streamFeatureView, lastN, sessionLength, sessionDuration,
   Int32, Int64, Float32, Float64, Array as ArrayOf,
 } from '@frec/core';
 
@@ -12,7 +13,6 @@ export const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64,
 export const item = entity({ name: 'item', joinKey: 'item_id', valueType: Int64, description: 'A MovieLens movie' });
 
 export const userStatsSource = fileSource({ name: 'user_stats_source', path: 'data/user_stats.parquet', timestampField: 'event_timestamp' });
-export const userRecentSource = fileSource({ name: 'user_recent_source', path: 'data/user_recent.parquet', timestampField: 'event_timestamp' });
 export const itemStatsSource = fileSource({ name: 'item_stats_source', path: 'data/item_stats.parquet', timestampField: 'event_timestamp' });
 export const itemContentSource = fileSource({ name: 'item_content_source', path: 'data/item_content.parquet', timestampField: 'event_timestamp' });
 export const itemTagsSource = fileSource({ name: 'item_tags_source', path: 'data/item_tags.parquet', timestampField: 'event_timestamp' });
@@ -30,15 +30,32 @@ export const userStats = featureView({
   ],
 });
 
-/** Short-term state, as of each interaction: what the stream worker keeps online. */
-export const userRecent = featureView({
+/**
+ * Interactions as the app publishes them to Redis Streams. The batch source is where this view's
+ * feature rows live offline: the DuckDB backfill of data/interactions.parquet writes them there
+ * (examples/streamrec/src/features/stream-view-backfill.ts) and `frec stream` appends to them.
+ */
+export const interactionStream = streamSource({
+  name: 'interaction_stream',
+  topic: 'streamrec:interactions',
+  timestampField: 'event_timestamp',
+  batchSource: fileSource({ name: 'user_recent_source', path: 'data/user_recent/**/*.parquet', timestampField: 'event_timestamp' }),
+  description: 'user_id, item_id, rating and event_timestamp of each rating',
+});
+
+/**
+ * Short-term state, as of each interaction: the 10 most recent items (newest first) and the current
+ * session's length and duration in seconds (a pause over 30 min starts a new session). Computed
+ * online by the stream worker and offline by the backfill, with the same code (ADR 0031).
+ */
+export const userRecent = streamFeatureView({
   name: 'user_recent',
   entities: [user],
-  source: userRecentSource,
-  schema: [
-    field('last_10_items', ArrayOf(Int64), { description: 'the 10 most recent items, newest first' }),
-    field('session_length', Int64, { description: 'events in the current session (30 min gap)' }),
-    field('session_duration', Float64, { description: 'seconds since the session started' }),
+  source: interactionStream,
+  aggregations: [
+    lastN('item_id', 10, { type: Int64, name: 'last_10_items' }),
+    sessionLength({ gap: '30m' }),
+    sessionDuration({ gap: '30m' }),
   ],
 });
 

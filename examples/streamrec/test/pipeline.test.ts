@@ -17,7 +17,7 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     repo = tempFeatureRepo();
     res = await runPipeline({
       repoPath: repo, inputDir: VENDORED, maxUsers: 40, seed: 42, quiet: true,
-      bpr: { epochs: 5 }, twoTower: { epochs: 2 }, ranker: { epochs: 1 }, rankerPositives: 1500, candidates: 50,
+      bpr: { epochs: 5 }, twoTower: { epochs: 2 }, ranker: { epochs: 1 }, rankerPositives: 1500, candidates: { twoTower: 50, trending: 20, popular: 20 },
     });
   }, 140_000);
   afterAll(() => {

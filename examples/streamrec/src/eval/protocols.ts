@@ -57,6 +57,29 @@ export function globalTimeSplit(data: Interactions, testFraction = 0.1): Split {
 }
 
 /**
+ * The test fraction (0.01 to 0.5, in steps of 0.005) whose global cutoff leaves the most users
+ * with events on both sides of it, i.e. the most evaluable users; ties go to the larger fraction.
+ * It looks only at who is active when, never at what they watched, so it tunes nothing on test labels.
+ */
+export function maxOverlapTestFraction(data: Interactions): number {
+  const first = new Map<number, number>(), last = new Map<number, number>();
+  for (let i = 0; i < data.n; i++) {
+    const u = data.user[i]!, t = data.timeMs[i]!;
+    if (!first.has(u)) first.set(u, t);
+    last.set(u, t);
+  }
+  let best = 0.2, bestUsers = -1;
+  for (let k = 100; k >= 2; k--) {
+    const f = k * 0.005;
+    const cutoff = data.timeMs[Math.floor(data.n * (1 - f))]!;
+    let users = 0;
+    for (const [u, t0] of first) if (t0 < cutoff && last.get(u)! >= cutoff) users++;
+    if (users > bestUsers) (best = f), (bestUsers = users);
+  }
+  return best;
+}
+
+/**
  * (b) Per-user temporal split: each user's last `testFraction` of events (by time) test, the rest
  * train. Every user with at least `minEvents` events is evaluated.
  */

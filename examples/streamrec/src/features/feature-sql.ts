@@ -6,18 +6,15 @@ import { sqlString } from '../data/duckdb-session.js';
  * Every row's event_timestamp is the moment its values became true, so an as-of join never
  * hands a training example a value computed from later events:
  * - daily aggregates are stamped at the END of their UTC day (a rating at 10:00 shows up at 24:00);
- * - windowed popularity also gets a row when a day leaves the 7- or 30-day window;
- * - per-event features (last items, session) are stamped at the event itself, and training
- *   examples look them up just before their own interaction.
+ * - windowed popularity also gets a row when a day leaves the 7- or 30-day window.
+ * Per-event features (last items, session) are not here: user_recent is a stream feature view,
+ * backfilled by stream-view-backfill.ts with the stream worker's code, stamped at each event.
  */
 export interface FeatureInputs {
   interactions: string;
   items: string;
   tags: string;
 }
-
-/** Session gap: a pause longer than this starts a new session. */
-export const SESSION_GAP_SECONDS = 30 * 60;
 
 /** Statements that stage the inputs as tables `r` (ratings with day_end and genres), `items`, `tags`. */
 export function stageSql(inputs: FeatureInputs): string[] {
@@ -93,24 +90,4 @@ export function itemTagsSql(): string {
     SELECT item_id, day_end AS event_timestamp,
       CAST(list_transform(cs, c -> c / sqrt(list_sum(list_transform(cs, z -> z * z)))) AS FLOAT[]) AS tag_vector
     FROM counts ORDER BY event_timestamp, item_id`;
-}
-
-/** Per-event user state: the last 10 items (newest first, like the stream view's lastN) and the current session's length and duration. */
-export function userRecentSql(): string {
-  return `WITH e AS (
-      SELECT user_id, item_id, event_timestamp, row_number() OVER (PARTITION BY user_id ORDER BY event_timestamp, item_id) AS rn FROM r),
-    s AS (
-      SELECT *, CASE WHEN lag(event_timestamp) OVER (PARTITION BY user_id ORDER BY rn) IS NULL
-        OR epoch(event_timestamp - lag(event_timestamp) OVER (PARTITION BY user_id ORDER BY rn)) > ${SESSION_GAP_SECONDS} THEN 1 ELSE 0 END AS new_session FROM e),
-    s2 AS (SELECT *, sum(new_session) OVER (PARTITION BY user_id ORDER BY rn ROWS UNBOUNDED PRECEDING) AS sid FROM s),
-    f AS (
-      SELECT user_id, event_timestamp,
-        list(item_id) OVER (PARTITION BY user_id ORDER BY rn ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS last_10_items,
-        count(*) OVER (PARTITION BY user_id, sid ORDER BY rn ROWS UNBOUNDED PRECEDING) AS session_length,
-        epoch(event_timestamp - min(event_timestamp) OVER (PARTITION BY user_id, sid)) AS session_duration,
-        row_number() OVER (PARTITION BY user_id, event_timestamp ORDER BY rn DESC) AS k
-      FROM s2)
-    SELECT user_id, event_timestamp, CAST(list_reverse(last_10_items) AS BIGINT[]) AS last_10_items, CAST(session_length AS BIGINT) AS session_length,
-      CAST(session_duration AS DOUBLE) AS session_duration
-    FROM f WHERE k = 1 ORDER BY event_timestamp, user_id`;
 }

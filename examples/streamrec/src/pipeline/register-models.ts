@@ -65,8 +65,8 @@ export async function registerModels(options: {
     trainingData,
     metrics: metricsOf(results, 'two_tower+dcn_v2'),
     evaluation,
-    description: 'DCN-V2 ranker over two-tower candidates with user, item and request-context features.',
-    params: { crossLayers: models.ranker.config.crossLayers, hidden: models.ranker.config.hidden, d: models.ranker.d },
+    description: 'DCN-V2 ranker over multi-source candidates (two-tower, trending, popular, random negatives) with user, item, request-context features and the two-tower score; blendWeight = its weight against the z-scored two-tower score (ADR 0052).',
+    params: { crossLayers: models.ranker.config.crossLayers, hidden: models.ranker.config.hidden, d: models.ranker.d, blendWeight: models.blendWeight },
     artifacts: [
       { path: 'params.json', data: enc.encode(serializeParams(models.ranker)) },
       { path: 'features.json', data: json({ ranker: RANKER_FEATURE_NAMES }) },

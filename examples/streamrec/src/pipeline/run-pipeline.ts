@@ -4,7 +4,7 @@ import { openModelRegistry, type ModelManifest } from '@frec/serving/model-regis
 import { loadMovieLens, type LoadResult } from '../data/movielens-loader.js';
 import { readInteractions, type Interactions } from '../data/interactions.js';
 import { computeFeatures } from '../features/compute-features.js';
-import { globalTimeSplit, perUserTemporalSplit, rankerHoldout, seenItems, type Split } from '../eval/protocols.js';
+import { globalTimeSplit, maxOverlapTestFraction, perUserTemporalSplit, rankerHoldout, seenItems, type Split } from '../eval/protocols.js';
 import { evaluate, formatTable, rankByScores, type EvalResult } from '../eval/evaluate.js';
 import { allTimePopularity, recentPopularity } from '../baselines/popularity.js';
 import { bprScores, trainBpr, type BprConfig } from '../baselines/bpr-mf.js';
@@ -14,7 +14,9 @@ import { catalogSnapshot, D_USER, rankerTrainingSet, twoTowerTrainingSet, userVe
 import { LOOKUP_OFFSET_MS } from '../training-sets/historical-rows.js';
 import { registerModels } from './register-models.js';
 import { StepTimer } from './step-timer.js';
-import { embedCatalog, sampleRankerExamples, twoStageRankings, twoTowerRank } from './two-stage.js';
+import { blendRank, embedCatalog, sampleRankerExamples, scoreTwoStage, tuneBlend, twoTowerRank } from './two-stage.js';
+import { DEFAULT_CANDIDATE_MIX, OfflineCandidates, type CandidateMix } from './candidates.js';
+import { validationSlice } from '../eval/validation.js';
 
 /** Options of the one-command training pipeline. */
 export interface PipelineOptions {
@@ -27,7 +29,7 @@ export interface PipelineOptions {
   seed?: number;
   /** Model registry location (folder or s3://...); default <repoPath>/data/models. */
   modelRegistry?: string;
-  /** Share of events (by time) in the global split's test period. */
+  /** Share of events (by time) in the global split's test period; default: the one leaving the most evaluable users (ADR 0050). */
   globalTestFraction?: number;
   bpr?: Partial<BprConfig>;
   twoTower?: Partial<TwoTowerConfig>;
@@ -35,8 +37,10 @@ export interface PipelineOptions {
   /** Held-out interactions sampled for the ranker; those the retriever finds become positives, each with `rankerNegatives` retrieved negatives. */
   rankerPositives?: number;
   rankerNegatives?: number;
-  /** Items the two-tower hands to the ranker. */
-  candidates?: number;
+  /** Items each offline candidate source hands to the ranker. */
+  candidates?: Partial<CandidateMix>;
+  /** Also report the ranker alone (w1) and the two-tower order of the same candidates (w0). */
+  reportBlends?: boolean;
   /** Register the global-split models in the model registry. Default true. */
   register?: boolean;
   /** Promote the registered models to production. Default false. */
@@ -52,6 +56,8 @@ export interface ProtocolModels {
   catalog: CatalogSnapshot;
   itemEmbeddings: Float32Array;
   trainRows: number;
+  /** Weight of the ranker in the final blend with the two-tower score, tuned on the validation slice. */
+  blendWeight: number;
 }
 
 /** What the pipeline produced. */
@@ -87,7 +93,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const data = await timer.step('read-interactions', () => readInteractions(dataDir));
     const results: EvalResult[] = [];
     let global: ProtocolModels | undefined;
-    for (const split of [globalTimeSplit(data, options.globalTestFraction ?? 0.2), perUserTemporalSplit(data)]) {
+    for (const split of [globalTimeSplit(data, options.globalTestFraction ?? maxOverlapTestFraction(data)), perUserTemporalSplit(data)]) {
       const p = split.protocol;
       const seen = seenItems(data, split);
       await timer.step(`${p}:baselines`, () => {
@@ -114,13 +120,15 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         }).params,
       );
       const itemEmbeddings = embedCatalog(tower, catalog);
+      const sources = new OfflineCandidates(data, split.train, { ...DEFAULT_CANDIDATE_MIX, ...options.candidates });
+      const validation = validationSlice(data, split, holdout, { seed });
       const rankerData = await timer.step(`${p}:ranker-training-set`, () => {
         const examples = sampleRankerExamples({
-          data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings, from: holdout,
-          positives: options.rankerPositives ?? 12000, negatives: options.rankerNegatives ?? 4, pool: options.candidates ?? 100, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
+          data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings, from: validation.rankerFrom,
+          positives: options.rankerPositives ?? 12000, negatives: options.rankerNegatives ?? 4, sources, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
         });
         if (!examples.some((x) => x.label === 1)) {
-          throw new FrecError(ErrorCode.INVALID_REQUEST, `No held-out interaction of the ${p} split was retrieved by the two-tower, so the ranker has no positive example.`, {
+          throw new FrecError(ErrorCode.INVALID_REQUEST, `No held-out interaction of the ${p} split was retrieved by any candidate source, so the ranker has no positive example.`, {
             where: { protocol: p },
             hint: 'Use more users (drop --max-users), more rankerPositives, or more candidates.',
           });
@@ -132,19 +140,34 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
           onEpoch: (s) => timer.progress(`${p}:train-ranker`, `epoch ${s.epoch} loss ${s.loss.toFixed(4)} (${Math.round(s.examplesPerSecond)} ex/s)`),
         }).params,
       );
+      const blend = await timer.step(`${p}:tune-blend`, async () => {
+        const vUsers = [...validation.firstPos.keys()];
+        const userVecs = new Map(vUsers.map((u) => {
+          const j = validation.firstPos.get(u)!;
+          return [u, ttData.userFeatures.slice(j * D_USER, (j + 1) * D_USER)] as const;
+        }));
+        const scored = await scoreTwoStage({
+          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources,
+          requests: vUsers.map((u) => ({ user: u, atMs: data.timeMs[split.train[validation.firstPos.get(u)!]!]! - LOOKUP_OFFSET_MS, exclude: validation.exclude.get(u) ?? new Set() })),
+        });
+        const tuned = tuneBlend(scored, validation.relevant);
+        timer.log(`  ${p}: blend weight ${tuned.weight} on ${vUsers.length} validation users (NDCG@20 ${[...tuned.ndcg].map(([w, v]) => `${w}:${v.toFixed(4)}`).join(' ')})`);
+        return tuned.weight;
+      });
       await timer.step(`${p}:evaluate`, async () => {
         const users = [...split.test.keys()];
         const vecs = await userVectorsAt(store, data, users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)! })), catalog.genresOf);
         const userVecs = new Map(users.map((u, i) => [u, vecs.slice(i * D_USER, (i + 1) * D_USER)]));
         results.push(evaluate('two_tower', split, seen, twoTowerRank(tower, itemEmbeddings, userVecs), { recall500: true }));
         const empty = new Set<number>();
-        const twoStage = await twoStageRankings({
-          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, candidates: options.candidates ?? 100,
+        const scored = await scoreTwoStage({
+          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources,
           requests: users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)!, exclude: seen.get(u) ?? empty })),
         });
-        results.push(evaluate('two_tower+dcn_v2', split, seen, twoStage));
+        results.push(evaluate('two_tower+dcn_v2', split, seen, blendRank(scored, blend)));
+        if (options.reportBlends) for (const w of [0, 1]) results.push(evaluate(`two_stage_w${w}`, split, seen, blendRank(scored, w)));
       });
-      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: towerData.userIndex.length };
+      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: towerData.userIndex.length, blendWeight: blend };
     }
     const table = formatTable(results);
     timer.log(`\n${table}\n`);

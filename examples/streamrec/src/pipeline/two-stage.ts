@@ -1,5 +1,5 @@
 import type { Interactions } from '../data/interactions.js';
-import { topK } from '../eval/metrics.js';
+import { ndcgAtK, topK } from '../eval/metrics.js';
 import type { RankFn } from '../eval/evaluate.js';
 import { mulberry32 } from '../baselines/rng.js';
 import { itemTowerForward, rankerPredict, userTowerForward } from '../models/index.js';
@@ -7,9 +7,7 @@ import type { DcnParams, TwoTowerParams } from '../models/types.js';
 import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
 import type { ItemGenreLookup } from '../training-sets/vectorize.js';
-
-/** Rank offset of reciprocal-rank fusion (the usual 60). */
-export const RRF_K = 60;
+import type { OfflineCandidates } from './candidates.js';
 
 /** Dot products of one embedding with every row of a row-major matrix. */
 export function scoreAll(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out = new Float32Array(matrix.length / dim)): Float32Array {
@@ -23,9 +21,10 @@ export function scoreAll(matrix: Float32Array, dim: number, vec: Float32Array, v
 
 /**
  * Picks ranker examples the way serving meets them: for a seeded sample of held-out training
- * interactions, the two-tower retrieves its top `pool` items for that user at that moment; if the
- * interacted item is among them it is a positive (label 1), and `negatives` retrieved items the
- * user never interacted with are negatives (label 0).
+ * interactions, the offline candidate sources (two-tower, trending, popular) retrieve candidates for
+ * that user at that moment; if the interacted item is among them it is a positive (label 1), and
+ * `negatives` other candidates (one in five a random catalog item instead) are negatives (label 0).
+ * Every example carries the two-tower score, whichever source found it, as serving computes it.
  */
 export function sampleRankerExamples(options: {
   data: Interactions;
@@ -38,13 +37,14 @@ export function sampleRankerExamples(options: {
   from: Int32Array;
   positives: number;
   negatives: number;
-  pool: number;
+  sources: OfflineCandidates;
   lookupOffsetMs: number;
   seed: number;
 }): RankerExample[] {
   const { data, train, params, itemEmbeddings } = options;
   const rand = mulberry32(options.seed);
   const dim = params.config.outputDim;
+  const numItems = data.itemIds.length;
   const everSeen = new Map<number, Set<number>>();
   for (const e of train) {
     const u = data.user[e]!;
@@ -55,24 +55,37 @@ export function sampleRankerExamples(options: {
   // Positives come from events the retriever never saw, so their retrieval scores are out-of-sample
   // like the ones the ranker meets at serving time; otherwise it learns to trust memorized scores.
   const pool0 = options.from;
-  const picks = Array.from({ length: Math.min(options.positives, pool0.length) }, () => pool0[Math.floor(rand() * pool0.length)]!);
+  // Without replacement: the holdout is small (~10% of training events) and duplicates add nothing.
+  const shuffled = Array.from(pool0);
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  const picks = shuffled.slice(0, Math.min(options.positives, shuffled.length));
   const feats = new Float32Array(picks.length * D_USER);
   picks.forEach((j, i) => feats.set(options.userFeatures.subarray(j * D_USER, (j + 1) * D_USER), i * D_USER));
   const userEmb = userTowerForward(params, Int32Array.from(picks, (j) => data.user[train[j]!]!), feats);
   const out: RankerExample[] = [];
-  const scores = new Float32Array(data.itemIds.length);
+  const scores = new Float32Array(numItems);
   picks.forEach((j, i) => {
     const e = train[j]!;
     const u = data.user[e]!, atMs = data.timeMs[e]! - options.lookupOffsetMs;
     scoreAll(itemEmbeddings, dim, userEmb, i * dim, scores);
-    const pool = topK(scores, options.pool, everSeen.get(u));
+    const seen = everSeen.get(u)!;
     const pos = data.item[e]!;
-    // The ranker only ever sees retrieved items, so it learns only from them: a positive the retriever
-    // would not have retrieved is dropped, else "lower retrieval score = positive" is what it learns.
-    if (pool.length === 0 || scores[pos]! < scores[pool[pool.length - 1]!]!) return;
+    // The positive is itself a training item: let the sources see it, like any item unseen at atMs.
+    seen.delete(pos);
+    const pool = options.sources.candidates(scores, atMs, seen);
+    seen.add(pos);
+    // The ranker only ever sees retrieved items, so it learns only from them: a positive no source
+    // would have retrieved is dropped, else "lower retrieval score = positive" is what it learns.
+    if (pool.length < 2 || !pool.includes(pos)) return;
     out.push({ user: u, item: pos, atMs, label: 1, retrievalScore: scores[pos]! });
     for (let k = 0; k < options.negatives; k++) {
-      const it = pool[Math.floor(rand() * pool.length)]!;
+      let it = pool[Math.floor(rand() * pool.length)]!;
+      // Random items keep the ranker sane on anything a source may hand it (serving has 4 sources).
+      if (rand() < 0.2) it = Math.floor(rand() * numItems);
+      if (it === pos || seen.has(it)) continue;
       out.push({ user: u, item: it, atMs, label: 0, retrievalScore: scores[it]! });
     }
   });
@@ -89,13 +102,21 @@ export function twoTowerRank(params: TwoTowerParams, itemEmbeddings: Float32Arra
   };
 }
 
+/** One request's candidates with the ranker's and the two-tower's scores, aligned. */
+export interface ScoredRequest {
+  user: number;
+  items: Int32Array;
+  ranker: Float32Array;
+  retrieval: Float32Array;
+}
+
 /**
- * Two stages: the two-tower retrieves `candidates` items per user, then the DCN-V2 ranker re-orders
- * them. The ranker's inputs are read through the `ranker_v1` feature service as of each user's
- * request time (the offline twin of the online lookup serving does), so item popularity and the
- * request context are those of that moment. Returns a RankFn over the precomputed orderings.
+ * Two stages: the offline candidate sources retrieve items per request, then the DCN-V2 ranker
+ * scores them. The ranker's inputs are read through the `ranker_v1` feature service as of each
+ * request's time (the offline twin of the online lookup serving does), so item popularity and the
+ * request context are those of that moment. `blendRank` turns the scores into orderings.
  */
-export async function twoStageRankings(options: {
+export async function scoreTwoStage(options: {
   store: FeatureStore;
   data: Interactions;
   tower: TwoTowerParams;
@@ -104,36 +125,79 @@ export async function twoStageRankings(options: {
   genresOf: ItemGenreLookup;
   userVecs: ReadonlyMap<number, Float32Array>;
   requests: ReadonlyArray<{ user: number; atMs: number; exclude: ReadonlySet<number> }>;
-  candidates: number;
-}): Promise<RankFn> {
+  sources: OfflineCandidates;
+}): Promise<ScoredRequest[]> {
   const { tower, itemEmbeddings, data } = options;
   const dim = tower.config.outputDim;
   const scores = new Float32Array(itemEmbeddings.length / dim);
   const examples: RankerExample[] = [];
-  const cands = new Map<number, Int32Array>();
+  const out: ScoredRequest[] = [];
   for (const q of options.requests) {
     const emb = userTowerForward(tower, Int32Array.of(q.user), options.userVecs.get(q.user)!);
     scoreAll(itemEmbeddings, dim, emb, 0, scores);
-    const top = topK(scores, options.candidates, q.exclude);
-    cands.set(q.user, top);
-    for (const it of top) examples.push({ user: q.user, item: it, atMs: q.atMs, label: 0, retrievalScore: scores[it]! });
+    const items = options.sources.candidates(scores, q.atMs, q.exclude);
+    const retrieval = Float32Array.from(items, (it) => scores[it]!);
+    for (let i = 0; i < items.length; i++) examples.push({ user: q.user, item: items[i]!, atMs: q.atMs, label: 0, retrievalScore: retrieval[i]! });
+    out.push({ user: q.user, items, ranker: new Float32Array(0), retrieval });
   }
   const x = await rankerTrainingSet(options.store, data, examples, options.genresOf);
   const p = rankerPredict(options.ranker, x.x, x.n);
-  const ordered = new Map<number, Int32Array>();
   let o = 0;
-  for (const q of options.requests) {
-    const top = cands.get(q.user)!;
-    // Reciprocal-rank fusion of retrieval order (i) and ranker order: the ranker re-orders within
-    // what retrieval already trusts, instead of overriding it (ADR 0050 has the measured effect).
-    const byRanker = Array.from({ length: top.length }, (_, i) => i).sort((a, b) => p[o + b]! - p[o + a]! || a - b);
-    const fused = new Float64Array(top.length);
-    byRanker.forEach((i, r) => (fused[i] = 1 / (RRF_K + r + 1) + 1 / (RRF_K + i + 1)));
-    const order = Array.from({ length: top.length }, (_, i) => i).sort((a, b) => fused[b]! - fused[a]! || a - b);
-    ordered.set(q.user, Int32Array.from(order, (i) => top[i]!));
-    o += top.length;
+  for (const r of out) {
+    r.ranker = p.slice(o, o + r.items.length);
+    o += r.items.length;
   }
-  return (u, _at, k) => ordered.get(u)!.subarray(0, k);
+  return out;
+}
+
+const zscore = (v: Float32Array, f: (x: number) => number = (x) => x): Float64Array => {
+  const t = Float64Array.from(v, f);
+  let m = 0, s = 0;
+  for (const x of t) m += x;
+  m /= Math.max(1, t.length);
+  for (const x of t) s += (x - m) * (x - m);
+  const sd = Math.sqrt(s / Math.max(1, t.length)) || 1;
+  return t.map((x) => (x - m) / sd);
+};
+const logit = (p: number): number => {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(q / (1 - q));
+};
+
+/**
+ * Orders each request's candidates by w * z(ranker logit) + (1 - w) * z(two-tower score), z-scored
+ * within the request: w = 1 is the ranker alone, w = 0 retrieval alone (ADR 0052 has the tuned w).
+ */
+export function blendRank(scored: readonly ScoredRequest[], weight: number): RankFn {
+  const ordered = new Map<number, Int32Array>();
+  for (const r of scored) {
+    const zr = zscore(r.ranker, logit), zt = zscore(r.retrieval);
+    const s = zr.map((z, i) => weight * z + (1 - weight) * zt[i]!);
+    const order = Array.from({ length: r.items.length }, (_, i) => i).sort((a, b) => s[b]! - s[a]! || a - b);
+    ordered.set(r.user, Int32Array.from(order, (i) => r.items[i]!));
+  }
+  return (u, _at, k) => (ordered.get(u) ?? new Int32Array(0)).subarray(0, k);
+}
+
+/** Blend weights tried on the validation slice. */
+export const BLEND_GRID = [0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] as const;
+
+/**
+ * Picks the blend weight with the best mean NDCG@20 on validation requests (held-out events of the
+ * training period, never the test set); ties go to the smaller weight.
+ */
+export function tuneBlend(scored: readonly ScoredRequest[], relevant: ReadonlyMap<number, ReadonlySet<number>>, grid: readonly number[] = BLEND_GRID): { weight: number; ndcg: Map<number, number> } {
+  const ndcg = new Map<number, number>();
+  let best = grid[0] ?? 0, bestV = -1;
+  for (const w of grid) {
+    const rank = blendRank(scored, w);
+    let sum = 0;
+    for (const r of scored) sum += ndcgAtK(rank(r.user, 0, 20, new Set()), relevant.get(r.user) ?? new Set(), 20);
+    const v = sum / Math.max(1, scored.length);
+    ndcg.set(w, v);
+    if (v > bestV + 1e-12) (best = w), (bestV = v);
+  }
+  return { weight: best, ndcg };
 }
 
 /** Item embeddings of the whole catalog snapshot. */

@@ -33,8 +33,8 @@ interface ViewResult {
   eventTimes: Float64Array;
   /** Every row has its own key, so row r is key r. */
   identity: boolean;
-  /** Store columns handed out as response columns as they are (at most once each). */
-  shared: Set<number>;
+  /** Store columns handed out as response columns as they are (at most once each); created on first use. */
+  shared: Set<number> | undefined;
   /** Status of each entity row for this view (PRESENT, NOT_FOUND or OUTSIDE_MAX_AGE). */
   rowStatus: FeatureStatus[];
   anyExpired: boolean;
@@ -137,20 +137,34 @@ async function readAll(online: OnlineStore, project: string, plan: RequestPlan, 
 function viewResult(vp: ViewPlan, vk: ViewKeys, read: OnlineColumnarRead, n: number, now: number, allPresent: FeatureStatus[]): ViewResult {
   const nk = vk.keys.length;
   const state = new Uint8Array(nk);
+  const times = read.eventTimeMs;
+  const ttlMs = vp.ttlMs;
   let missing = 0;
   let anyExpired = false;
   for (let u = 0; u < nk; u++) {
-    const t = read.eventTimeMs[u]!;
-    const s = t !== t ? NOT_FOUND : vp.ttlMs > 0 && t + vp.ttlMs < now ? EXPIRED : PRESENT;
-    state[u] = s;
-    if (s !== PRESENT) missing++;
-    if (s === EXPIRED) anyExpired = true;
+    const t = times[u]!;
+    if (t !== t) {
+      state[u] = NOT_FOUND;
+      missing++;
+    } else if (ttlMs > 0 && t + ttlMs < now) {
+      state[u] = EXPIRED;
+      missing++;
+      anyExpired = true;
+    }
   }
-  const eventTimes = new Float64Array(n);
   const { rowToKey } = vk;
-  for (let r = 0; r < n; r++) {
-    const t = read.eventTimeMs[rowToKey[r]!]!;
-    eventTimes[r] = t !== t ? 0 : t;
+  const identity = nk === n;
+  let eventTimes: Float64Array;
+  if (identity) {
+    // Row r is key r: the store's array becomes the response's, absent rows at 0 (no copy).
+    eventTimes = times;
+    if (missing > 0) for (let r = 0; r < n; r++) if (times[r] !== times[r]) times[r] = 0;
+  } else {
+    eventTimes = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      const t = times[rowToKey[r]!]!;
+      eventTimes[r] = t !== t ? 0 : t;
+    }
   }
   let rowStatus = allPresent;
   if (missing > 0) {
@@ -160,7 +174,7 @@ function viewResult(vp: ViewPlan, vk: ViewKeys, read: OnlineColumnarRead, n: num
       rowStatus[r] = s === PRESENT ? 'PRESENT' : s === NOT_FOUND ? 'NOT_FOUND' : 'OUTSIDE_MAX_AGE';
     }
   }
-  return { read, rowToKey, state, eventTimes, identity: nk === n, shared: new Set(), rowStatus, anyExpired };
+  return { read, rowToKey, state, eventTimes, identity, shared: undefined, rowStatus, anyExpired };
 }
 
 function requestValue(req: OnlineFeaturesRequest, row: number, name: string, n: number, scalar: boolean): unknown {
@@ -274,10 +288,10 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
     const src = vr.read.values[o.feature]!;
     const { rowToKey, state } = vr;
     let vals: FeatureValue[];
-    if (vr.identity && !vr.shared.has(o.feature)) {
+    if (vr.identity && !vr.shared?.has(o.feature)) {
       // The store's column is already in row order: keep it, no copy. Transforms read stale
       // values through `state`, never through this column, so nulling them here is safe.
-      vr.shared.add(o.feature);
+      (vr.shared ??= new Set()).add(o.feature);
       vals = src;
       if (vr.anyExpired) for (let r = 0; r < n; r++) if (state[r] === EXPIRED) vals[r] = null;
     } else {
@@ -288,9 +302,14 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
       }
     }
     values[c] = vals;
-    // Columns share their view's row statuses unless a present value is null.
+    // Columns share their view's row statuses unless a present value is null; a column the
+    // store reports null-free (and with no expired values nulled above) needs no scan.
     const rowStatus = vr.rowStatus;
     let st = rowStatus;
+    if (vr.read.nullable?.[o.feature] === 0 && !vr.anyExpired) {
+      statuses[c] = st;
+      return;
+    }
     for (let r = 0; r < n; r++) {
       if (vals[r] === null && rowStatus[r] === 'PRESENT') {
         if (st === rowStatus) st = rowStatus.slice();

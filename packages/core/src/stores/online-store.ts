@@ -33,6 +33,8 @@ export interface OnlineColumnarRead {
   createdTimeMs: Float64Array;
   /** Per key, an Error when that key's stored row could not be decoded (its event time is NaN); undefined when none failed. */
   errors: Array<Error | undefined> | undefined;
+  /** Per feature, 0 when the store knows `values[f]` holds no null (getOnlineFeatures then skips its null scan); absent means unknown. */
+  nullable?: Uint8Array;
 }
 
 /** One view's part of a multi-view read. */

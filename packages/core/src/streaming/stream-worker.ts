@@ -71,6 +71,7 @@ interface CachedState {
 export class StreamWorker {
   readonly totals: WorkerTotals = { messages: 0, applied: 0, replayed: 0, invalid: 0, batches: 0 };
   private stopping = false;
+  private lastCreatedMs = 0;
   private readonly subs: StreamSubscription[] = [];
   private readonly states: AggregateStateStore;
   private readonly consumer: string;
@@ -198,6 +199,7 @@ export class StreamWorker {
         c = { state: s?.state ?? emptyState(), version: s?.version ?? 0, inflight: 0 };
       }
       let changed = false;
+      let lastRow: { index: number; timeMs: number } | undefined;
       for (const e of g.events) {
         if (wasApplied(c.state, e.id)) {
           replayed++;
@@ -206,7 +208,13 @@ export class StreamWorker {
         applyEvent(plan, c.state, e, e.id);
         applied++;
         changed = true;
-        if (writeOffline) offlineRows.push(this.offlineRow(plan, g.key, e.timeMs, featuresOf(plan, c.state)));
+        if (writeOffline) {
+          // Events of one key at one time give one row, the state after the last of them: two rows
+          // with equal times would let a point-in-time join pick an in-between state.
+          const row = this.offlineRow(plan, g.key, e.timeMs, featuresOf(plan, c.state));
+          if (lastRow && lastRow.timeMs === e.timeMs) offlineRows[lastRow.index] = row;
+          else lastRow = { index: offlineRows.push(row) - 1, timeMs: e.timeMs };
+        }
       }
       if (changed) {
         // A snapshot: later batches keep folding into c.state while this save waits its turn.
@@ -278,6 +286,12 @@ export class StreamWorker {
     view.entityColumns.forEach((c, i) => (row[c.name] = key[i]));
     const ts = view.source.type === 'stream' ? view.source.batchSource.timestampField : 'event_timestamp';
     row[ts] = new Date(timeMs);
+    // Across batches, equal event times are told apart by the created time, which grows with apply order.
+    const created = view.source.type === 'stream' ? view.source.batchSource.createdTimestampColumn : undefined;
+    if (created) {
+      this.lastCreatedMs = Math.max(Date.now(), this.lastCreatedMs + 1);
+      row[created] = new Date(this.lastCreatedMs);
+    }
     return row;
   }
 }

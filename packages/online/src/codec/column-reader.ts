@@ -1,6 +1,5 @@
 import type { FeatureValue, FeatureViewSpec, OnlineColumnarRead, OnlineReadResult } from '@frec/core';
 import {
-  EVENT_TIME_OFFSET,
   corruptRowError,
   decodeFixedColumns,
   decodePlanOf,
@@ -41,57 +40,56 @@ export class ColumnReader {
     this.schemas.set(`${view}:${schema.id}`, schema);
   }
 
-  // Keyed by the features array itself: getOnlineFeatures passes the same array for a cached request plan.
-  private readonly plansByFeatures = new WeakMap<readonly string[], Map<string, DecodePlan>>();
+  // Keyed by the features array itself (getOnlineFeatures passes the same array for a cached
+  // request plan), then by schema object: no key string is built per read.
+  private readonly plansByFeatures = new WeakMap<readonly string[], WeakMap<RowSchema, DecodePlan>>();
 
-  private planOf(view: string, schema: RowSchema, features: readonly string[]): DecodePlan {
-    let byFeatures = this.plansByFeatures.get(features);
-    if (!byFeatures) {
-      byFeatures = new Map();
-      this.plansByFeatures.set(features, byFeatures);
+  private planOf(schema: RowSchema, features: readonly string[]): DecodePlan {
+    let bySchema = this.plansByFeatures.get(features);
+    if (!bySchema) {
+      bySchema = new WeakMap();
+      this.plansByFeatures.set(features, bySchema);
     }
-    const k = `${view}:${schema.id}`;
-    let p = byFeatures.get(k);
+    let p = bySchema.get(schema);
     if (!p) {
       p = decodePlanOf(schema, features);
-      byFeatures.set(k, p);
+      bySchema.set(schema, p);
     }
     return p;
   }
 
   /**
    * Decodes `rows[k]` (null when absent) for the requested features; `keyOf(k)` names a key in
-   * errors and `loadSchema` fetches a feature set this process has not seen.
+   * errors and `loadSchema` fetches a feature set this process has not seen. Returns synchronously
+   * unless a row needs a feature set that must be loaded (no promise hop on the hot path).
    */
-  async decode(
+  decode(
     view: FeatureViewSpec,
     rows: ReadonlyArray<Buffer | null | undefined>,
     features: readonly string[],
     keyOf: (k: number) => string,
     loadSchema: SchemaLoader,
-  ): Promise<OnlineColumnarRead> {
+  ): OnlineColumnarRead | Promise<OnlineColumnarRead> {
     const n = rows.length;
     const nf = features.length;
     const values: FeatureValue[][] = new Array(nf);
     const current = this.schemaOf(view);
-    const currentPlan = this.planOf(view.name, current, features);
+    const currentPlan = this.planOf(current, features);
     // Numeric columns start as unboxed double arrays (one allocation, no SMI-to-double transition
     // on the first write); the others start empty. Neither is pre-filled with null, which would box.
     for (let f = 0; f < nf; f++) values[f] = currentPlan.numeric[f] ? doubleArray(n) : new Array<FeatureValue>(n);
-    const eventTimeMs = new Float64Array(n).fill(Number.NaN);
-    const createdTimeMs = new Float64Array(n).fill(Number.NaN);
-    let errors: Array<Error | undefined> | undefined;
-    const exact = fixedRowLength(current);
-    const fail = (k: number, err: unknown): void => {
-      for (let f = 0; f < nf; f++) values[f]![k] = null;
-      eventTimeMs[k] = Number.NaN;
-      createdTimeMs[k] = Number.NaN;
-      errors ??= new Array<Error | undefined>(n);
-      errors[k] = corruptRowError(view.name, keyOf(k), err);
-    };
+    const eventTimeMs = new Float64Array(n);
+    const createdTimeMs = new Float64Array(n);
+    // Columns filled by the fixed-width decoder report their own nulls; the others may hold nulls.
+    const nullable = new Uint8Array(nf).fill(1);
+    const fixedPlan = currentPlan.fixed;
+    for (let j = 1; j < fixedPlan.length; j += 4) nullable[fixedPlan[j]!] = 0;
+    const out: OnlineColumnarRead = { values, eventTimeMs, createdTimeMs, errors: undefined, nullable };
     // Rows of the current feature set are decoded column by column; older or odd rows one by one.
+    const exact = fixedRowLength(current);
     const fast = new Int32Array(n);
     let count = 0;
+    let pending: number[] | undefined;
     for (let k = 0; k < n; k++) {
       const b = rows[k];
       if (b && fitsSchema(b, current, exact)) {
@@ -100,39 +98,71 @@ export class ColumnReader {
       }
       // Absent keys, and features an older row does not hold, read as null; a decode overwrites the rest.
       for (let f = 0; f < nf; f++) values[f]![k] = null;
+      nullable.fill(1);
+      eventTimeMs[k] = Number.NaN;
+      createdTimeMs[k] = Number.NaN;
       if (!b) continue;
       try {
         const id = b.length >= 5 ? rowSchemaId(b) : -1;
-        if (id === current.id) {
-          decodeRowInto(b, current, currentPlan, values, k, eventTimeMs, createdTimeMs);
-          continue;
-        }
-        const older = this.schemas.get(`${view.name}:${id}`) ?? (id >= 0 ? await loadSchema(view.name, id) : undefined);
-        if (!older) throw new TypeError(`feature set ${id} is not known to the store`);
-        this.remember(view.name, older);
-        decodeRowInto(b, older, this.planOf(view.name, older, features), values, k, eventTimeMs, createdTimeMs);
+        const schema = id === current.id ? current : this.schemas.get(`${view.name}:${id}`);
+        if (schema) decodeRowInto(b, schema, schema === current ? currentPlan : this.planOf(schema, features), values, k, eventTimeMs, createdTimeMs);
+        else if (id >= 0) (pending ??= []).push(k);
+        else throw new TypeError('row too short for a feature-set id');
       } catch (err) {
-        fail(k, err);
+        failRow(out, view.name, keyOf, k, err);
       }
     }
-    decodeFixedColumns(currentPlan, rows, fast, count, values);
-    const hasVar = current.varFields.length > 0;
-    for (let i = 0; i < count; i++) {
-      const k = fast[i]!;
-      const b = rows[k]!;
-      if (hasVar) {
+    decodeFixedColumns(currentPlan, rows, fast, count, values, eventTimeMs, createdTimeMs, nullable);
+    if (current.varFields.length > 0) {
+      for (let i = 0; i < count; i++) {
+        const k = fast[i]!;
         try {
-          decodeVarInto(b, current, currentPlan, values, k);
+          decodeVarInto(rows[k]!, current, currentPlan, values, k);
         } catch (err) {
-          fail(k, err);
-          continue;
+          failRow(out, view.name, keyOf, k, err);
         }
       }
-      eventTimeMs[k] = b.readDoubleLE(EVENT_TIME_OFFSET);
-      createdTimeMs[k] = b.readDoubleLE(EVENT_TIME_OFFSET + 8);
     }
-    return { values, eventTimeMs, createdTimeMs, errors };
+    if (!pending) return out;
+    return this.decodeOlder(view.name, rows, features, pending, out, keyOf, loadSchema);
   }
+
+  // Rows written under a feature set this process has not seen yet: fetch it once, then decode.
+  private async decodeOlder(
+    view: string,
+    rows: ReadonlyArray<Buffer | null | undefined>,
+    features: readonly string[],
+    pending: readonly number[],
+    out: OnlineColumnarRead,
+    keyOf: (k: number) => string,
+    loadSchema: SchemaLoader,
+  ): Promise<OnlineColumnarRead> {
+    for (const k of pending) {
+      const b = rows[k]!;
+      try {
+        const id = rowSchemaId(b);
+        const older = this.schemas.get(`${view}:${id}`) ?? (await loadSchema(view, id));
+        if (!older) throw new TypeError(`feature set ${id} is not known to the store`);
+        this.remember(view, older);
+        decodeRowInto(b, older, this.planOf(older, features), out.values, k, out.eventTimeMs, out.createdTimeMs);
+      } catch (err) {
+        failRow(out, view, keyOf, k, err);
+      }
+    }
+    return out;
+  }
+}
+
+// A row that cannot be decoded reads as absent, with a CORRUPT_ROW error for its key. A module
+// function, not a closure per decode: tsx's keepNames would name such a closure on every call.
+function failRow(out: OnlineColumnarRead, view: string, keyOf: (k: number) => string, k: number, err: unknown): void {
+  const { values } = out;
+  for (let f = 0; f < values.length; f++) values[f]![k] = null;
+  out.eventTimeMs[k] = Number.NaN;
+  out.createdTimeMs[k] = Number.NaN;
+  out.nullable?.fill(1);
+  out.errors ??= new Array<Error | undefined>(out.eventTimeMs.length);
+  out.errors[k] = corruptRowError(view, keyOf(k), err);
 }
 
 // Template for numeric columns: slice() copies it into a new double array in one allocation.

@@ -317,7 +317,8 @@ export function fitsSchema(b: Buffer, schema: RowSchema, exactLength: number): b
 
 /**
  * Decodes the requested fixed-width fields of many rows column by column (one tight loop per
- * field); `idx[0..count)` are the row slots, already checked with `fitsSchema`.
+ * field), plus each row's event and created times; `idx[0..count)` are the row slots, already
+ * checked with `fitsSchema`. Sets `nullable[col]` to 1 for a column that received a null.
  */
 export function decodeFixedColumns(
   plan: DecodePlan,
@@ -325,66 +326,107 @@ export function decodeFixedColumns(
   idx: Int32Array,
   count: number,
   columns: FeatureValue[][],
+  eventTimes: Float64Array,
+  createdTimes: Float64Array,
+  nullable: Uint8Array,
 ): void {
-  // DataView reads are compiler intrinsics, far cheaper than Buffer.readDoubleLE; rows parsed from
-  // one reply usually share an ArrayBuffer, so one view serves many rows.
-  const dvs = new Array<DataView>(count);
+  if (count === 0) return;
+  // DataView reads are compiler intrinsics, far cheaper than Buffer.readDoubleLE. Rows parsed from
+  // one reply share a few ArrayBuffers (the socket's chunks): one DataView per run of rows that
+  // share one, not one per row, keeps the inner loops monomorphic (2x faster than a DataView array).
   const bases = new Int32Array(count);
+  const dvs: DataView[] = [];
+  const ends: number[] = [];
   let lastBuf: ArrayBufferLike | undefined;
-  let lastDv: DataView | undefined;
   for (let i = 0; i < count; i++) {
     const b = rows[idx[i]!]!;
     if (b.buffer !== lastBuf) {
+      if (lastBuf !== undefined) ends.push(i);
       lastBuf = b.buffer;
-      lastDv = new DataView(b.buffer);
+      dvs.push(new DataView(b.buffer));
     }
-    dvs[i] = lastDv!;
     bases[i] = b.byteOffset;
+  }
+  ends.push(count);
+  const nruns = dvs.length;
+  for (let run = 0, s = 0; run < nruns; run++) {
+    const dv = dvs[run]!;
+    const e = ends[run]!;
+    for (let i = s; i < e; i++) {
+      const k = idx[i]!;
+      eventTimes[k] = dv.getFloat64(bases[i]! + EVENT_TIME_OFFSET, true);
+      createdTimes[k] = dv.getFloat64(bases[i]! + EVENT_TIME_OFFSET + 8, true);
+    }
+    s = e;
   }
   const fixed = plan.fixed;
   for (let j = 0; j < fixed.length; j += 4) {
     const f = fixed[j]!;
-    const col = columns[fixed[j + 1]!]!;
+    const t = fixed[j + 1]!;
+    const col = columns[t]!;
     const off = fixed[j + 2]!;
     const code = fixed[j + 3]!;
     const nb = HEADER_BYTES + (f >> 3);
     const mask = 1 << (f & 7);
-    switch (code) {
-      case 2:
-        for (let i = 0; i < count; i++) {
-          const dv = dvs[i]!;
-          const base = bases[i]!;
-          // Two stores, not one conditional expression: a (null | number) value would be boxed.
-          if (dv.getUint8(base + nb) & mask) col[idx[i]!] = null;
-          else col[idx[i]!] = dv.getFloat32(base + off, true);
-        }
-        break;
-      case 1:
-      case 3:
-        for (let i = 0; i < count; i++) {
-          const dv = dvs[i]!;
-          const base = bases[i]!;
-          // Two stores, not one conditional expression: a (null | number) value would be boxed.
-          if (dv.getUint8(base + nb) & mask) col[idx[i]!] = null;
-          else col[idx[i]!] = dv.getFloat64(base + off, true);
-        }
-        break;
-      case 0:
-        for (let i = 0; i < count; i++) {
-          const dv = dvs[i]!;
-          const base = bases[i]!;
-          // Two stores, not one conditional expression: a (null | number) value would be boxed.
-          if (dv.getUint8(base + nb) & mask) col[idx[i]!] = null;
-          else col[idx[i]!] = dv.getInt32(base + off, true);
-        }
-        break;
-      default:
-        for (let i = 0; i < count; i++) {
-          const k = idx[i]!;
-          const b = rows[k]!;
-          col[k] = b[nb]! & mask ? null : readFixed(code, b, off);
-        }
+    let nulls = 0;
+    if (code > 3) {
+      for (let i = 0; i < count; i++) {
+        const k = idx[i]!;
+        const b = rows[k]!;
+        if (b[nb]! & mask) {
+          col[k] = null;
+          nulls++;
+        } else col[k] = readFixed(code, b, off);
+      }
+      if (nulls > 0) nullable[t] = 1;
+      continue;
     }
+    for (let run = 0, s = 0; run < nruns; run++) {
+      const dv = dvs[run]!;
+      const e = ends[run]!;
+      // Two stores, not one conditional expression: a (null | number) value would be boxed.
+      switch (code) {
+        case 2:
+          for (let i = s; i < e; i++) {
+            const base = bases[i]!;
+            if (dv.getUint8(base + nb) & mask) {
+              col[idx[i]!] = null;
+              nulls++;
+            } else col[idx[i]!] = dv.getFloat32(base + off, true);
+          }
+          break;
+        case 1:
+        case 3:
+          for (let i = s; i < e; i++) {
+            const base = bases[i]!;
+            if (dv.getUint8(base + nb) & mask) {
+              col[idx[i]!] = null;
+              nulls++;
+            } else col[idx[i]!] = dv.getFloat64(base + off, true);
+          }
+          break;
+        case 0:
+          for (let i = s; i < e; i++) {
+            const base = bases[i]!;
+            if (dv.getUint8(base + nb) & mask) {
+              col[idx[i]!] = null;
+              nulls++;
+            } else col[idx[i]!] = dv.getInt32(base + off, true);
+          }
+          break;
+        default:
+          for (let i = s; i < e; i++) {
+            const k = idx[i]!;
+            const b = rows[k]!;
+            if (b[nb]! & mask) {
+              col[k] = null;
+              nulls++;
+            } else col[k] = readFixed(code, b, off);
+          }
+      }
+      s = e;
+    }
+    if (nulls > 0) nullable[t] = 1;
   }
 }
 

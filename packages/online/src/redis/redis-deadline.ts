@@ -80,10 +80,14 @@ export function mapRedisError(err: unknown, o: DeadlineOptions): FrecError {
  * Runs one store operation with a bounded wait: connect_timeout_ms for a connection, then
  * command_timeout_ms (scaled by `weight` for large batches) for the answer. Never hangs.
  */
-export async function withDeadline<T>(client: Watchable, o: DeadlineOptions, op: () => Promise<T>, weight = 1): Promise<T> {
-  if (client.status !== 'ready') await whenReady(client, o);
+export function withDeadline<T>(client: Watchable, o: DeadlineOptions, op: () => Promise<T>, weight = 1): Promise<T> {
+  if (client.status !== 'ready') return whenReady(client, o).then(() => bounded(o, op, weight));
+  return bounded(o, op, weight);
+}
+
+// One promise and one timer per call: this wraps every read on the serving path.
+function bounded<T>(o: DeadlineOptions, op: () => Promise<T>, weight: number): Promise<T> {
   const limit = o.commandTimeoutMs * Math.max(1, weight);
-  // One promise and one timer per call: this wraps every read on the serving path.
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(mapRedisError(new Error(`command timed out after ${limit} ms`), o)), limit);
     op().then(

@@ -88,22 +88,27 @@ export class RedisOnlineStore implements OnlineStore {
     this.reader = new ColumnReader();
   }
 
-  private async run<T>(op: () => Promise<T>, weight = 1): Promise<T> {
-    try {
-      return await withDeadline(this.client as unknown as Watchable, this.deadline, op, weight);
-    } catch (err) {
-      this.backend.onFailure?.();
+  // No async wrapper: each extra promise layer is a microtask hop on every read.
+  private run<T>(op: () => Promise<T>, weight = 1): Promise<T> {
+    const p = withDeadline(this.client as unknown as Watchable, this.deadline, op, weight);
+    const onFailure = this.backend.onFailure;
+    if (!onFailure) return p;
+    return p.catch((err: unknown) => {
+      onFailure.call(this.backend);
       throw err;
-    }
+    });
   }
 
   // Hot keys (ranking candidates come back request after request) keep one flat key string each,
-  // instead of a fresh concatenation that ioredis must flatten and measure on every read.
-  private readonly keyCaches = new Map<string, Map<string | number, string>>();
+  // instead of a fresh concatenation that ioredis must flatten and measure on every read. Looked
+  // up by project and view name (long-lived strings with cached hashes), not by a built string.
+  private readonly keyCaches = new Map<string, Map<string, { base: string; keys: Map<string | number, string> }>>();
 
-  private keyCacheOf(base: string): Map<string | number, string> {
-    let c = this.keyCaches.get(base);
-    if (!c) this.keyCaches.set(base, (c = new Map()));
+  private keyCacheOf(project: string, view: string): { base: string; keys: Map<string | number, string> } {
+    let byView = this.keyCaches.get(project);
+    if (!byView) this.keyCaches.set(project, (byView = new Map()));
+    let c = byView.get(view);
+    if (!c) byView.set(view, (c = { base: this.base(project, view), keys: new Map() }));
     return c;
   }
 
@@ -171,8 +176,7 @@ export class RedisOnlineStore implements OnlineStore {
     const redisKeys = new Array<string>(total);
     let at = 0;
     for (const r of reads) {
-      const base = this.base(project, r.view.name);
-      const cache = this.keyCacheOf(base);
+      const { base, keys: cache } = this.keyCacheOf(project, r.view.name);
       for (let i = 0; i < r.keys.length; i++) {
         const key = r.keys[i]!;
         if (key.length !== 1) {
@@ -190,13 +194,18 @@ export class RedisOnlineStore implements OnlineStore {
     }
     const rows = await this.run(() => this.backend.getMany(redisKeys), 1 + total / 5000);
     const out = new Array<OnlineColumnarRead>(reads.length);
+    let later: Array<Promise<void>> | undefined;
     at = 0;
     for (let v = 0; v < reads.length; v++) {
       const r = reads[v]!;
       const part = reads.length === 1 ? rows : rows.slice(at, at + r.keys.length);
       at += r.keys.length;
-      out[v] = await this.reader.decode(r.view, part, r.features, (k) => entityKeyString(r.keys[k]!), (name, id) => this.loadSchema(project, name, id));
+      const read = this.reader.decode(r.view, part, r.features, (k) => entityKeyString(r.keys[k]!), (name, id) => this.loadSchema(project, name, id));
+      // Only rows of a feature set not seen yet need an await (a schema fetch).
+      if (read instanceof Promise) (later ??= []).push(read.then((x) => void (out[v] = x)));
+      else out[v] = read;
     }
+    if (later) await Promise.all(later);
     return out;
   }
 

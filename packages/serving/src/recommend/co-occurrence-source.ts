@@ -21,13 +21,36 @@ export class CoOccurrenceSource implements RetrievalSource {
   readonly name = 'co_occurrence';
   readonly version: string;
   private readonly recent: number;
+  /** Dense row of every item that appears in the table (as an item or a neighbour). */
+  private readonly row = new Map<ItemId, number>();
+  private readonly ids: ItemId[] = [];
+  /** Per row, its neighbours' rows and scores (typed, so a request allocates no objects per neighbour). */
+  private readonly nbrRows: Int32Array[] = [];
+  private readonly nbrScores: Float64Array[] = [];
+  // Reused between calls: retrieve does its work synchronously after one await.
+  private readonly acc: Float64Array;
+  private readonly mark: Uint8Array;
 
-  constructor(
-    private readonly neighbours: ReadonlyMap<ItemId, readonly ScoredItem[]>,
-    options: { recent?: number; version?: string } = {},
-  ) {
+  constructor(neighbours: ReadonlyMap<ItemId, readonly ScoredItem[]>, options: { recent?: number; version?: string } = {}) {
     this.recent = options.recent ?? 10;
     this.version = options.version ?? 'co-occurrence';
+    const rowOf = (id: ItemId): number => {
+      let r = this.row.get(id);
+      if (r === undefined) {
+        this.row.set(id, (r = this.ids.length));
+        this.ids.push(id);
+        this.nbrRows.push(EMPTY_ROWS);
+        this.nbrScores.push(EMPTY_SCORES);
+      }
+      return r;
+    };
+    for (const [a, list] of neighbours) {
+      const r = rowOf(a);
+      this.nbrRows[r] = Int32Array.from(list, (n) => rowOf(n.itemId));
+      this.nbrScores[r] = Float64Array.from(list, (n) => n.score);
+    }
+    this.acc = new Float64Array(this.ids.length);
+    this.mark = new Uint8Array(this.ids.length);
   }
 
   /** Builds the neighbour table from time-ordered item histories, one per user. */
@@ -64,22 +87,44 @@ export class CoOccurrenceSource implements RetrievalSource {
     const features = await ctx.features;
     const recent = features.recentItems.slice(-this.recent);
     if (recent.length === 0) return [];
-    const own = new Set(recent);
-    const score = new Map<ItemId, number>();
+    const own = new Set<number>();
+    for (const id of recent) {
+      const r = this.row.get(id);
+      if (r !== undefined) own.add(r);
+    }
+    const { acc, mark } = this;
+    // Rows in the order they were first reached: the sort below is stable, so ties keep that order.
+    const touched: number[] = [];
     // Newer items weigh more: the last item says most about what the user wants next.
-    recent.forEach((item, i) => {
+    for (let i = 0; i < recent.length; i++) {
+      const r = this.row.get(recent[i]!);
+      if (r === undefined) continue;
       const w = (i + 1) / recent.length;
-      for (const n of this.neighbours.get(item) ?? []) {
-        if (own.has(n.itemId)) continue;
-        score.set(n.itemId, (score.get(n.itemId) ?? 0) + w * n.score);
+      const rows = this.nbrRows[r]!;
+      const scores = this.nbrScores[r]!;
+      for (let j = 0; j < rows.length; j++) {
+        const n = rows[j]!;
+        if (own.has(n)) continue;
+        if (mark[n] === 0) {
+          mark[n] = 1;
+          touched.push(n);
+        }
+        acc[n]! += w * scores[j]!;
       }
-    });
-    return [...score]
-      .map(([itemId, s]) => ({ itemId, score: s }))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, k);
+    }
+    touched.sort((a, b) => acc[b]! - acc[a]!);
+    const out: ScoredItem[] = [];
+    for (let i = 0; i < Math.min(k, touched.length); i++) out.push({ itemId: this.ids[touched[i]!]!, score: acc[touched[i]!]! });
+    for (const n of touched) {
+      acc[n] = 0;
+      mark[n] = 0;
+    }
+    return out;
   }
 }
+
+const EMPTY_ROWS = new Int32Array(0);
+const EMPTY_SCORES = new Float64Array(0);
 
 function bump(pair: Map<ItemId, Map<ItemId, number>>, a: ItemId, b: ItemId): void {
   let row = pair.get(a);

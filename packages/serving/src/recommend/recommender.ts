@@ -11,6 +11,10 @@ import { RecommendMetrics } from './recommend-metrics.js';
 import type { Catalog, RetrievalContext, SourceQuota } from './retrieval-source.js';
 import type { ItemId, RecommendRequest, RecommendResponse, RequestContext, ScoredItem, UserFeatures } from './types.js';
 
+// The reason retrieval's signal is aborted once every source answered; one shared value, because
+// abort() without a reason builds a DOMException with a stack trace on every request.
+const RETRIEVAL_DONE = new Error('retrieval finished');
+
 /** Looks up a user's features (online store); should honour `signal`. */
 export type FeatureLookup = (userId: string | number, context: RequestContext, signal: AbortSignal) => Promise<UserFeatures>;
 
@@ -139,7 +143,7 @@ export class Recommender {
         return { source: source.name, items: r.value };
       }),
     );
-    ctxAbort.abort();
+    ctxAbort.abort(RETRIEVAL_DONE);
     const merged = mergeCandidates(lists, this.options.catalog, this.options.candidateLimit ?? 500);
     stage('retrieval', retrievalStart);
     m.candidatesPerRequest.observe(merged.candidates.length);

@@ -1,44 +1,46 @@
 /**
- * Indices of the `k` largest values, best first, skipping indices in `exclude`. A bounded
- * min-heap keeps it O(n log k), which matters when scanning a whole catalog per request.
+ * Indices of the `k` largest values, best first (ties: lower index first), skipping non-finite
+ * values and indices in `exclude`. A bounded min-heap in typed arrays keeps it O(n log k) with no
+ * allocation per element, which matters when scanning a whole catalog per request.
  */
 export function topK(scores: ArrayLike<number>, k: number, exclude?: (index: number) => boolean): number[] {
-  const heapIdx: number[] = [];
-  const heapVal: number[] = [];
-  const swap = (a: number, b: number): void => {
-    [heapIdx[a], heapIdx[b]] = [heapIdx[b]!, heapIdx[a]!];
-    [heapVal[a], heapVal[b]] = [heapVal[b]!, heapVal[a]!];
-  };
+  if (k <= 0) return [];
+  const heapIdx = new Int32Array(k);
+  const heapVal = new Float64Array(k);
+  let size = 0;
   for (let i = 0; i < scores.length; i++) {
     const v = scores[i]!;
     if (!Number.isFinite(v) || (exclude && exclude(i))) continue;
-    if (heapIdx.length < k) {
-      heapIdx.push(i);
-      heapVal.push(v);
-      let c = heapIdx.length - 1;
+    if (size < k) {
+      // Sift up.
+      let c = size++;
       while (c > 0) {
         const p = (c - 1) >> 1;
-        if (heapVal[p]! <= heapVal[c]!) break;
-        swap(p, c);
+        if (heapVal[p]! <= v) break;
+        heapIdx[c] = heapIdx[p]!;
+        heapVal[c] = heapVal[p]!;
         c = p;
       }
-    } else if (k > 0 && v > heapVal[0]!) {
-      heapIdx[0] = i;
-      heapVal[0] = v;
+      heapIdx[c] = i;
+      heapVal[c] = v;
+    } else if (v > heapVal[0]!) {
+      // Replace the minimum and sift down.
       let p = 0;
       for (;;) {
         const l = 2 * p + 1;
+        if (l >= k) break;
         const r = l + 1;
-        let m = p;
-        if (l < k && heapVal[l]! < heapVal[m]!) m = l;
-        if (r < k && heapVal[r]! < heapVal[m]!) m = r;
-        if (m === p) break;
-        swap(p, m);
+        const m = r < k && heapVal[r]! < heapVal[l]! ? r : l;
+        if (heapVal[m]! >= v) break;
+        heapIdx[p] = heapIdx[m]!;
+        heapVal[p] = heapVal[m]!;
         p = m;
       }
+      heapIdx[p] = i;
+      heapVal[p] = v;
     }
   }
-  const order = heapIdx.map((idx, j) => [idx, heapVal[j]!] as const);
-  order.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  return order.map((o) => o[0]);
+  const order = Array.from(heapIdx.subarray(0, size));
+  order.sort((a, b) => Number(scores[b]!) - Number(scores[a]!) || a - b);
+  return order;
 }

@@ -36,13 +36,68 @@ export const RERANK_ORDER = ['promotions', 'diversity', 'filters', 'long_tail_ex
  * Applies business rules in a fixed order: promotional boosts, then diversity, then filters,
  * then the long-tail exposure rule, and cuts to `count`. Diversity only reorders (items over
  * a cap move down rather than out) so that the filters that follow can never leave the list
- * short while candidates remain.
+ * short while candidates remain. The genre cap and the filters run lazily, in one pass over
+ * the items sorted once, and stop as soon as the response and its exposure slots are filled:
+ * the result is the same as applying each rule to the whole list.
  */
 export function rerank(items: readonly RankedItem[], options: RerankOptions): RankedItem[] {
-  let list = items.map((i) => ({ ...i, score: i.score + (options.promotions?.get(i.itemId) ?? 0) }));
-  list.sort((a, b) => b.score - a.score);
-  if (options.diversity?.kind === 'genre-cap') list = genreCap(list, options.diversity.maxPerGenre, options.genresOf);
-  else if (options.diversity?.kind === 'mmr') list = mmr(list, options.diversity.lambda, options.genresOf, options.count);
+  const n = items.length;
+  const promotions = options.promotions;
+  const scores = new Float64Array(n);
+  for (let i = 0; i < n; i++) scores[i] = items[i]!.score + (promotions?.get(items[i]!.itemId) ?? 0);
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  // Stable, like sorting the items themselves: equal scores keep their input order.
+  order.sort((a, b) => scores[b]! - scores[a]!);
+  const copy = (i: number): RankedItem => ({ ...items[i]!, score: scores[i]! });
+  if (options.diversity?.kind === 'mmr') return cutAndExpose(mmr(order.map(copy), options.diversity.lambda, options.genresOf, options.count), options);
+
+  const count = options.count;
+  const filters = options.filters ?? [];
+  const ex = options.exposure;
+  const wantFresh = ex && ex.tracker.coverage(ex.catalogSize, ex.timeMs) < (ex.target ?? 0.95) ? Math.min(ex.slots ?? 2, count) : 0;
+  const top: RankedItem[] = [];
+  const fresh: RankedItem[] = [];
+  // Takes the next item of the (diversified) order; true once nothing more is needed.
+  const take = (i: number): boolean => {
+    const item = copy(i);
+    for (const f of filters) if (!f.keep(item)) return false;
+    if (top.length < count) {
+      top.push(item);
+      return top.length === count && wantFresh === 0;
+    }
+    // The best-scored unexposed items beyond the cut take the last slots (see cutAndExpose).
+    if (!ex!.tracker.exposed(item.itemId, ex!.timeMs)) fresh.push(item);
+    return fresh.length >= wantFresh;
+  };
+  let done = count === 0;
+  if (options.diversity?.kind === 'genre-cap') {
+    const max = options.diversity.maxPerGenre;
+    const used = new Map<string, number>();
+    const deferred: number[] = [];
+    for (let k = 0; k < n && !done; k++) {
+      const i = order[k]!;
+      const genres = options.genresOf(items[i]!.itemId);
+      let capped = false;
+      for (const g of genres) if ((used.get(g) ?? 0) >= max) capped = true;
+      if (capped) {
+        deferred.push(i);
+        continue;
+      }
+      for (const g of genres) used.set(g, (used.get(g) ?? 0) + 1);
+      done = take(i);
+    }
+    for (let k = 0; k < deferred.length && !done; k++) done = take(deferred[k]!);
+  } else {
+    for (let k = 0; k < n && !done; k++) done = take(order[k]!);
+  }
+  for (let s = 0; s < fresh.length; s++) top[top.length - fresh.length + s] = fresh[s]!;
+  return top;
+}
+
+/** Filters, cut and long-tail exposure over a fully materialised list (the MMR path). */
+function cutAndExpose(diversified: RankedItem[], options: RerankOptions): RankedItem[] {
+  let list = diversified;
   for (const f of options.filters ?? []) list = list.filter((i) => f.keep(i));
   const top = list.slice(0, options.count);
   const ex = options.exposure;
@@ -54,22 +109,6 @@ export function rerank(items: readonly RankedItem[], options: RerankOptions): Ra
     for (let s = 0; s < fresh.length; s++) top[top.length - fresh.length + s] = fresh[s]!;
   }
   return top;
-}
-
-function genreCap(list: RankedItem[], max: number, genresOf: (id: ItemId) => readonly string[]): RankedItem[] {
-  const used = new Map<string, number>();
-  const head: RankedItem[] = [];
-  const deferred: RankedItem[] = [];
-  for (const item of list) {
-    const genres = genresOf(item.itemId);
-    if (genres.some((g) => (used.get(g) ?? 0) >= max)) {
-      deferred.push(item);
-      continue;
-    }
-    for (const g of genres) used.set(g, (used.get(g) ?? 0) + 1);
-    head.push(item);
-  }
-  return head.concat(deferred);
 }
 
 function mmr(list: RankedItem[], lambda: number, genresOf: (id: ItemId) => readonly string[], count: number): RankedItem[] {

@@ -65,7 +65,9 @@ export class GuardedStage {
   async run<T>(fn: (signal: AbortSignal) => Promise<T>, budgetMs?: number): Promise<StageResult<T>> {
     const ms = Math.max(1, Math.min(budgetMs ?? this.timeoutMs, this.timeoutMs));
     // Aggressive: the caller is released at the deadline even if `fn` ignores the signal (a hung model).
-    const policy = wrap(this.breaker, timeout(ms, TimeoutStrategy.Aggressive));
+    // abortOnReturn off: aborting a finished call's signal only builds a DOMException (with a stack
+    // trace) per stage per request; a timed-out call is still aborted.
+    const policy = wrap(this.breaker, timeout(ms, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }));
     try {
       // A signal per call: without one, cockatiel hangs every concurrent call's listener on one shared signal.
       const value = await policy.execute(({ signal }) => fn(signal), new AbortController().signal);

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { OfflineCandidates } from '../src/pipeline/candidates.js';
+import { blendRank, tuneBlend, type ScoredRequest } from '../src/pipeline/two-stage.js';
+import { globalTimeSplit, maxOverlapTestFraction, perUserTemporalSplit, rankerHoldout } from '../src/eval/protocols.js';
+import { validationSlice } from '../src/eval/validation.js';
+import { mulberry32 } from '../src/baselines/rng.js';
+import type { Interactions } from '../src/data/interactions.js';
+
+const DAY = 86_400_000;
+
+/** Seeded events over 60 days: 30 users, 50 items, item 0 most popular early, item 1 late. */
+function events(seed = 7): Interactions {
+  const rand = mulberry32(seed);
+  const ev: Array<[number, number, number]> = [];
+  for (let u = 0; u < 30; u++) {
+    const picked = new Set<number>();
+    while (picked.size < 15) picked.add(2 + Math.floor(rand() * 48));
+    let t = 10 * DAY + u * 3_600_000;
+    for (const i of picked) ev.push([u, i, (t += 3 * 3_600_000)]);
+    ev.push([u, 0, 5 * DAY + u * 1000]);
+    ev.push([u, 1, 50 * DAY + u * 1000]);
+  }
+  ev.sort((a, b) => a[2] - b[2]);
+  return {
+    n: ev.length,
+    user: Int32Array.from(ev, (e) => e[0]),
+    item: Int32Array.from(ev, (e) => e[1]),
+    rating: new Float32Array(ev.length).fill(4),
+    timeMs: Float64Array.from(ev, (e) => e[2]),
+    userIds: Array.from({ length: 30 }, (_, i) => i + 1),
+    itemIds: Array.from({ length: 50 }, (_, i) => i + 1),
+    itemTitles: Array.from({ length: 50 }, (_, i) => `m${i}`),
+  };
+}
+
+describe('offline candidate sources', () => {
+  const data = events();
+  const train = Int32Array.from({ length: data.n }, (_, i) => i);
+
+  it('returns the two-tower top items first, then trending and popular ones, deduplicated and never excluded', () => {
+    const src = new OfflineCandidates(data, train, { twoTower: 3, trending: 2, popular: 2 });
+    const scores = Float32Array.from({ length: 50 }, (_, i) => (i >= 40 ? 100 - i : 0));
+    const c = src.candidates(scores, 60 * DAY, new Set([40]));
+    expect([...c.subarray(0, 3)]).toEqual([41, 42, 43]);
+    expect(new Set(c).size).toBe(c.length);
+    expect(c).not.toContain(40);
+    // Items 0 and 1 were watched by all 30 users: both are the all-time most popular.
+    expect(c).toContain(0);
+    expect(c).toContain(1);
+  });
+
+  it('counts trending items only from days before the request, so a request never sees its own day', () => {
+    const src = new OfflineCandidates(data, train, { twoTower: 1, trending: 1, popular: 0 });
+    const zeros = new Float32Array(50);
+    zeros[49] = 1;
+    // On day 50 item 1 is watched by everyone, but that day is not yet counted at 50 d + 12 h.
+    expect([...src.candidates(zeros, 50 * DAY + 12 * 3_600_000, undefined)]).not.toContain(1);
+    expect([...src.candidates(zeros, 52 * DAY, undefined)]).toEqual([49, 1]);
+  });
+});
+
+describe('global split cutoff', () => {
+  it('picks the test fraction that leaves the most users with history before and events after the cutoff', () => {
+    const data = events();
+    const f = maxOverlapTestFraction(data);
+    // Every user is active on day 5 and day 50, so any cutoff in between evaluates all 30; the largest such share wins.
+    expect(f).toBeCloseTo(0.5, 10);
+    expect(globalTimeSplit(data, f).test.size).toBe(30);
+    expect(globalTimeSplit(data, 0.02).test.size).toBeLessThan(30);
+  });
+});
+
+describe('validation slice of the training period', () => {
+  it('gives the ranker and validation disjoint users, and validates only items unseen by the retriever', () => {
+    const data = events();
+    const split = perUserTemporalSplit(data);
+    const holdout = rankerHoldout(data, split, 0.2);
+    const v = validationSlice(data, split, holdout, { share: 0.3, seed: 3 });
+    expect(v.firstPos.size).toBeGreaterThan(0);
+    const rankerUsers = new Set(Array.from(v.rankerFrom, (p) => data.user[split.train[p]!]!));
+    for (const u of v.firstPos.keys()) {
+      expect(rankerUsers.has(u)).toBe(false);
+      for (const it of v.relevant.get(u)!) expect(v.exclude.get(u)?.has(it) ?? false).toBe(false);
+    }
+    expect(v.rankerFrom.length + [...v.firstPos.keys()].length).toBeLessThanOrEqual(holdout.length);
+    expect([...validationSlice(data, split, holdout, { share: 0.3, seed: 3 }).firstPos]).toEqual([...v.firstPos]);
+  });
+});
+
+describe('blend of ranker and retrieval scores', () => {
+  // User 0: the ranker knows item 12 is relevant, retrieval prefers 10. User 1: the reverse.
+  const scored: ScoredRequest[] = [
+    { user: 0, items: Int32Array.of(10, 11, 12), ranker: Float32Array.of(0.1, 0.2, 0.9), retrieval: Float32Array.of(3, 2, 1) },
+    { user: 1, items: Int32Array.of(20, 21, 22), ranker: Float32Array.of(0.1, 0.2, 0.9), retrieval: Float32Array.of(1, 2, 3) },
+  ];
+
+  it('orders by retrieval at w = 0 and by the ranker at w = 1', () => {
+    expect([...blendRank(scored, 0)(0, 0, 3, new Set())]).toEqual([10, 11, 12]);
+    expect([...blendRank(scored, 1)(0, 0, 3, new Set())]).toEqual([12, 11, 10]);
+  });
+
+  it('tunes the weight on validation relevance', () => {
+    const rankerRight = tuneBlend(scored, new Map([[0, new Set([12])], [1, new Set([22])]]));
+    expect(rankerRight.weight).toBeGreaterThan(0.5);
+    const retrievalRight = tuneBlend(scored, new Map([[0, new Set([10])], [1, new Set([22])]]));
+    expect(retrievalRight.weight).toBe(0);
+    expect(retrievalRight.ndcg.get(0)).toBeCloseTo(1, 12);
+  });
+});
