@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Redis } from 'ioredis';
-import { batchToRows, buildRepoContents, entity, featureView, FeatureStore, field, fileSource, loadRepoConfig, type MaterializeResult } from '@frec/core';
+import { batchToColumns, buildRepoContents, entity, featureView, FeatureStore, field, fileSource, loadRepoConfig, type MaterializeResult } from '@frec/core';
 
 const ROWS = Number(process.argv[2] ?? 5_000_000);
 const PAR_ROWS = Number(process.argv[3] ?? Math.min(500_000, ROWS / 2));
@@ -126,14 +126,14 @@ try {
   const va = await store.getFeatureView('v_pa');
   t = performance.now();
   const pulled = [];
-  for await (const b of offline.pullLatest(va, start, end, { batchSize: 20_000 })) pulled.push(batchToRows(va, b));
+  for await (const b of offline.pullLatest(va, start, end, { batchSize: 20_000 })) pulled.push(batchToColumns(va, b));
   const pullRate = PAR_ROWS / ((performance.now() - t) / 1000);
   t = performance.now();
-  for (const rows of pulled) await online.write('bench', va, rows);
+  for (const cols of pulled) await online.writeColumns!('bench', va, cols);
   const writeRate = PAR_ROWS / ((performance.now() - t) / 1000);
   pulled.length = 0;
   await cleanup();
-  console.log(`components at ${PAR_ROWS} rows: pullLatest+convert ${Math.round(pullRate)} rows/s; online.write (conditional Lua) ${Math.round(writeRate)} rows/s`);
+  console.log(`components at ${PAR_ROWS} rows: pullLatest+convert ${Math.round(pullRate)} rows/s; online.writeColumns (conditional Lua) ${Math.round(writeRate)} rows/s`);
 
   // 4. Two views, one at a time vs both at once.
   const par: Record<string, number> = {};

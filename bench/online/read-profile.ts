@@ -35,8 +35,15 @@ try {
   for (let i = 0; i < 200; i++) await fn();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let i = 0; i < ITER; i++) await fn();
+  const lat = new Array<number>(ITER);
+  for (let i = 0; i < ITER; i++) {
+    const s = performance.now();
+    await fn();
+    lat[i] = performance.now() - s;
+  }
   const c = process.cpuUsage(c0);
+  lat.sort((x, y) => x - y);
+  console.log(`p50 ${lat[Math.floor(ITER / 2)]!.toFixed(3)} ms, p99 ${lat[Math.floor(ITER * 0.99)]!.toFixed(3)} ms, max ${lat[ITER - 1]!.toFixed(3)} ms`);
   console.log(`${mode} shape ${shape}: ${((performance.now() - t0) / ITER * 1000).toFixed(0)} us/call wall, ${((c.user + c.system) / ITER).toFixed(0)} us/call cpu`);
 } finally {
   raw.disconnect();

@@ -52,7 +52,7 @@ export {
   type AggregationFields,
   type StreamFeatureViewOptions,
 } from './definitions/stream-feature-view.js';
-export { materialize, materializeIncremental, batchToRows, type MaterializeOptions, type MaterializeResult, type ViewMaterializeResult } from './materialize/materialize.js';
+export { materialize, materializeIncremental, batchToRows, batchToColumns, type MaterializeOptions, type MaterializeResult, type ViewMaterializeResult } from './materialize/materialize.js';
 export type { MaterializeProgress } from './materialize/progress.js';
 export { push, type PushOptions, type PushResult, type PushTarget } from './push/push.js';
 export { validatePushRows, type ValidPushRow } from './push/validate-push-rows.js';

@@ -16,7 +16,7 @@ export const DEFAULT_TWO_TOWER_CONFIG: TwoTowerConfig = {
   l2: 1e-6,
   batchSize: 256,
   epochs: 5,
-  userIdDropout: 0.5,
+  userIdDropout: 0.05,
   seed: 42,
 };
 

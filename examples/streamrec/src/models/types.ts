@@ -91,7 +91,7 @@ export interface TwoTowerConfig {
   batchSize: number;
   /** Passes over the data. Default 5. */
   epochs: number;
-  /** Probability of replacing a user id with the out-of-vocabulary row, which serves unseen users and makes the user tower lean on its features. Default 0.5 (ADR 0052). */
+  /** Probability of replacing a user id with the out-of-vocabulary row, which serves unseen users. Default 0.05. */
   userIdDropout: number;
   /** PRNG seed; the same seed and data give the same params, bit for bit. Default 42. */
   seed: number;

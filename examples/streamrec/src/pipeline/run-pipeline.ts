@@ -34,7 +34,7 @@ export interface PipelineOptions {
   bpr?: Partial<BprConfig>;
   twoTower?: Partial<TwoTowerConfig>;
   ranker?: Partial<DcnConfig>;
-  /** Held-out interactions sampled for the ranker; those the retriever finds become positives, each with `rankerNegatives` retrieved negatives. */
+  /** Held-out interactions sampled for the ranker (default 12000, capped by the holdout); those a candidate source finds become positives, each with `rankerNegatives` (default 8) negatives. */
   rankerPositives?: number;
   rankerNegatives?: number;
   /** Items each offline candidate source hands to the ranker. */
@@ -125,7 +125,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const rankerData = await timer.step(`${p}:ranker-training-set`, () => {
         const examples = sampleRankerExamples({
           data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings, from: validation.rankerFrom,
-          positives: options.rankerPositives ?? 12000, negatives: options.rankerNegatives ?? 4, sources, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
+          positives: options.rankerPositives ?? 12000, negatives: options.rankerNegatives ?? 8, sources, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
         });
         if (!examples.some((x) => x.label === 1)) {
           throw new FrecError(ErrorCode.INVALID_REQUEST, `No held-out interaction of the ${p} split was retrieved by any candidate source, so the ranker has no positive example.`, {

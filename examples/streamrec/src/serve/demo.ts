@@ -4,11 +4,11 @@ import { TritonRanker } from '@frec/serving';
 import { FEATURE_REPO, VENDORED_DATA } from '../data/load-cli.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
 import { loadProductionModels } from './load-models.js';
-import { onlineUserFeatures } from './online-user-features.js';
+import { onlineUserFeatures, repoOnlineUserFeatures } from './online-user-features.js';
 import { recommend, startRecommender } from './start-recommender.js';
 
 /**
- * `npm run demo [-- --serve] [--port N] [--redis redis://...] [--triton http://host:8000] [--repo feature_repo] [--no-train]`: trains the models when the
+ * `npm run demo [-- --serve] [--port N] [--redis redis://...] [--triton http://host:8000] [--repo feature_repo] [--no-train] [--memory-features]`: trains the models when the
  * registry has none (or loads them), starts the recommender on embedded defaults, and prints sample
  * recommendations; with --serve it keeps answering `POST /recommendations`.
  */
@@ -25,6 +25,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const redis = value('--redis');
   const online = redis ? await onlineUserFeatures({ type: 'redis', connection_string: redis, key_prefix: `streamrec-demo:`, connect_timeout_ms: 500, command_timeout_ms: 200 } as never) : undefined;
+  // Embedded defaults: user features come from the feature repo's SQLite online store through getOnlineFeatures.
+  const embedded = online || flag('--memory-features') ? undefined : await repoOnlineUserFeatures(repo, (l) => console.log(l));
   const triton = value('--triton');
   const rec = await startRecommender({
     models,
@@ -33,7 +35,7 @@ async function main(argv: string[]): Promise<void> {
     repoPath: repo,
     indexDir: path.join(repo, 'data/ann'),
     port: Number(value('--port') ?? (flag('--serve') ? 8080 : 0)),
-    ...(online ? { features: online.source } : {}),
+    ...(online ? { features: online.source } : embedded ? { features: embedded.source } : {}),
     log: (l) => console.log(l),
   });
   if (online) console.log(`seeded ${await online.seed(rec.snapshot)} user feature rows into ${redis}`);
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<void> {
       await rec.close();
       await models.ranker?.close();
       await online?.close();
+      await embedded?.close();
       process.exit(0);
     };
     process.once('SIGINT', stop);
@@ -62,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
   await models.ranker?.close();
   await models.shadowRanker?.close();
   await online?.close();
+  await embedded?.close();
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

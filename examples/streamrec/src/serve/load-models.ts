@@ -4,6 +4,7 @@ import { OnnxRanker, type RankBatch, type Ranker } from '@frec/serving';
 import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/serving/model-registry';
 import { exportRankerOnnx } from '../export/index.js';
 import { deserializeParams, rankerPredict } from '../models/index.js';
+import { BlendedRanker } from './blended-ranker.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
 
 /** The production models serving uses, as found in the model registry. */
@@ -60,7 +61,14 @@ async function servingVersion(reg: ModelRegistry, name: string, notes: string[])
   return latest;
 }
 
+/** The ranker as evaluated: blended with the two-tower score when training tuned a blend weight below 1. */
 async function loadRanker(reg: ModelRegistry, m: ModelManifest): Promise<Ranker | undefined> {
+  const inner = await loadRankerModel(reg, m);
+  const w = (m.params as { blendWeight?: unknown } | undefined)?.blendWeight;
+  return inner && typeof w === 'number' && w >= 0 && w < 1 ? new BlendedRanker(inner, w) : inner;
+}
+
+async function loadRankerModel(reg: ModelRegistry, m: ModelManifest): Promise<Ranker | undefined> {
   const version = `${m.name}@${m.version}`;
   const onnx = m.artifacts.find((a) => a.path.endsWith('.onnx'));
   if (onnx) return OnnxRanker.load({ model: await reg.readArtifact(m, onnx.path), version });

@@ -17,6 +17,39 @@ const USER_FEATURES = [
   'user_recent:session_duration',
 ];
 
+/** Reads StreamRec's user batch and stream features for one user through `getOnlineFeatures`. */
+function lookupSource(store: FeatureStore): UserFeatureSource {
+  return {
+    kind: 'lookup',
+    lookup: async (userId) => {
+      const res = await store.getOnlineFeatures({ features: USER_FEATURES, entityRows: [{ user_id: userId }] });
+      const row = res.toRows()[0] ?? {};
+      const present = res.featureNames.indexOf('last_10_items');
+      // Stream features missing (never written, or expired): batch features only.
+      const stale = present < 0 || res.statuses[present]![0] !== 'PRESENT';
+      return { row, stale };
+    },
+  };
+}
+
+/**
+ * Serves user features from the feature repo's own online store (SQLite on embedded defaults):
+ * materializes `user_stats` and `user_recent` from the offline store when they were never
+ * materialized, then reads them through `getOnlineFeatures` on every request.
+ */
+export async function repoOnlineUserFeatures(repoPath: string, log: (line: string) => void = () => {}): Promise<{ source: UserFeatureSource; store: FeatureStore; close(): Promise<void> }> {
+  const store = await FeatureStore.open({ repoPath });
+  await store.apply();
+  const views = ['user_stats', 'user_recent'];
+  const todo: string[] = [];
+  for (const v of views) if (!(await store.registry.materializationState(v)).watermark) todo.push(v);
+  if (todo.length > 0) {
+    const res = await store.materialize(new Date(0), new Date(), { views: todo });
+    log(`materialized ${todo.join(', ')}: ${res.rows} rows into the ${store.config.online_store.type} online store in ${res.seconds.toFixed(1)} s`);
+  }
+  return { source: lookupSource(store), store, close: () => store.close() };
+}
+
 /** The online-store feature source and its store, for serving StreamRec from Redis (or SQLite). */
 export interface OnlineUserFeatures {
   source: UserFeatureSource;
@@ -44,17 +77,7 @@ export async function onlineUserFeatures(online: OnlineStoreConfig): Promise<Onl
   );
   const store = await FeatureStore.open({ config: { ...base, online_store: online }, definitions });
   await store.apply(definitions, { validateSources: false });
-  const source: UserFeatureSource = {
-    kind: 'lookup',
-    lookup: async (userId) => {
-      const res = await store.getOnlineFeatures({ features: USER_FEATURES, entityRows: [{ user_id: userId }] });
-      const row = res.toRows()[0] ?? {};
-      const present = res.featureNames.indexOf('last_10_items');
-      // Stream features missing (never written, or expired): batch features only.
-      const stale = present < 0 || res.statuses[present]![0] !== 'PRESENT';
-      return { row, stale };
-    },
-  };
+  const source = lookupSource(store);
   return {
     source,
     store,

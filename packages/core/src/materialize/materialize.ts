@@ -2,7 +2,7 @@ import type { FeatureViewSpec } from '../definitions/specs.js';
 import { ErrorCode, RequestError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { OfflineStore, PulledBatch } from '../stores/offline-store.js';
-import type { OnlineStore, OnlineWriteRow } from '../stores/online-store.js';
+import type { OnlineColumnarWrite, OnlineStore, OnlineWriteResult, OnlineWriteRow } from '../stores/online-store.js';
 import { coerceValue, type FeatureValue } from '../value-types.js';
 import { ProgressTracker, type MaterializeProgress } from './progress.js';
 
@@ -92,6 +92,29 @@ export function batchToRows(view: FeatureViewSpec, batch: PulledBatch): OnlineWr
   return rows;
 }
 
+/**
+ * A pulled batch as write columns in `view.features` order: a column of plain values passes as it
+ * is; only a column holding bigint or Arrow cells is converted. No object per row.
+ */
+export function batchToColumns(view: FeatureViewSpec, batch: PulledBatch): OnlineColumnarWrite {
+  const columns = view.features.map((f): ArrayLike<FeatureValue | undefined> => {
+    const col = batch.columns[f.name];
+    if (col === undefined) return [];
+    for (let i = 0; i < col.length; i++) {
+      const v = col[i];
+      if ((typeof v === 'object' && v !== null) || typeof v === 'bigint') return col.map((x) => cell(f.dtype, x));
+    }
+    return col as Array<FeatureValue | undefined>;
+  });
+  return { keys: batch.keys, columns, eventTimeMs: batch.eventTimeMs, createdTimeMs: batch.createdTimeMs };
+}
+
+/** Writes one pulled batch, column by column when the store can take columns. */
+function writeBatch(online: OnlineStore, project: string, view: FeatureViewSpec, batch: PulledBatch): Promise<OnlineWriteResult> {
+  if (online.writeColumns) return online.writeColumns(project, view, batchToColumns(view, batch));
+  return online.write(project, view, batchToRows(view, batch));
+}
+
 /** Streams one view's latest rows in [start, end) into the online store, with a bounded number of writes in flight. */
 async function materializeView(
   store: FeatureStore,
@@ -113,13 +136,13 @@ async function materializeView(
   let skippedOlder = 0;
   try {
     for await (const batch of offline.pullLatest(view, start, end, { batchSize: options.batchSize ?? 20_000 })) {
-      const out = batchToRows(view, batch);
-      if (out.length === 0) continue;
-      const p = online.write(store.project, view, out).then((r) => {
+      const n = batch.keys.length;
+      if (n === 0) continue;
+      const p = writeBatch(online, store.project, view, batch).then((r) => {
         written += r.written;
         skippedOlder += r.skippedOlder;
-        rows += out.length;
-        tracker.advance(out.length);
+        rows += n;
+        tracker.advance(n);
       });
       inFlight.push(p);
       if (inFlight.length >= maxInFlight) await inFlight.shift();

@@ -13,6 +13,16 @@ export interface OnlineWriteRow {
   createdTimeMs?: number;
 }
 
+/** Rows to write, column by column (materialization): no object per row. Times are epoch milliseconds. */
+export interface OnlineColumnarWrite {
+  keys: readonly EntityKeyValues[];
+  /** One array per feature of the view, in `view.features` order, aligned with `keys`; values already of the declared types (undefined reads as null). */
+  columns: ReadonlyArray<ArrayLike<FeatureValue | undefined>>;
+  eventTimeMs: ArrayLike<number>;
+  /** Created time per row; a missing one means the time of the write. */
+  createdTimeMs?: ArrayLike<number | undefined>;
+}
+
 /** One row read back: values by feature name, plus its times. */
 export interface OnlineReadRow {
   values: Record<string, FeatureValue>;
@@ -62,6 +72,8 @@ export interface OnlineStore {
   update(args: { project: string; keep: readonly FeatureViewSpec[]; remove: readonly FeatureViewSpec[] }): Promise<void>;
   /** Writes rows for one view. */
   write(project: string, view: FeatureViewSpec, rows: readonly OnlineWriteRow[]): Promise<OnlineWriteResult>;
+  /** Writes rows given column by column, as `write` does; materialization prefers it when a store has it. */
+  writeColumns?(project: string, view: FeatureViewSpec, batch: OnlineColumnarWrite): Promise<OnlineWriteResult>;
   /**
    * Reads the given features of many keys straight into columns, with no per-row objects;
    * getOnlineFeatures uses it when a store has it (both built-in stores do).

@@ -1,8 +1,10 @@
 import { Cluster, Redis } from 'ioredis';
 import type {
   EntityKeyValues,
+  FeatureValue,
   FeatureViewSpec,
   OnlineColumnarRead,
+  OnlineColumnarWrite,
   OnlineColumnarRequest,
   OnlineReadResult,
   OnlineStore,
@@ -145,22 +147,56 @@ export class RedisOnlineStore implements OnlineStore {
   async write(project: string, view: FeatureViewSpec, rows: readonly OnlineWriteRow[]): Promise<OnlineWriteResult> {
     if (rows.length === 0) return { written: 0, skippedOlder: 0 };
     const schema = await this.saveSchema(project, view);
+    const fields = schema.fields;
+    const values = new Array<FeatureValue>(fields.length);
+    return this.writeEncoded(project, view, rows.length, (i) => {
+      const r = rows[i]!;
+      for (let f = 0; f < fields.length; f++) values[f] = r.values[fields[f]!.name] ?? null;
+      return values;
+    }, (i) => rows[i]!.key, (i) => rows[i]!.eventTimeMs, (i) => rows[i]!.createdTimeMs);
+  }
+
+  /** Writes rows given column by column (no object per row), with the same conditions as `write`. */
+  async writeColumns(project: string, view: FeatureViewSpec, batch: OnlineColumnarWrite): Promise<OnlineWriteResult> {
+    const n = batch.keys.length;
+    if (n === 0) return { written: 0, skippedOlder: 0 };
+    await this.saveSchema(project, view);
+    // The row schema lists the view's features in declared order, the order of `batch.columns`.
+    const cols = batch.columns;
+    const values = new Array<FeatureValue>(cols.length);
+    const created = batch.createdTimeMs;
+    return this.writeEncoded(project, view, n, (i) => {
+      for (let f = 0; f < cols.length; f++) values[f] = cols[f]![i] ?? null;
+      return values;
+    }, (i) => batch.keys[i]!, (i) => batch.eventTimeMs[i]!, created ? (i) => created[i] : () => undefined);
+  }
+
+  // Encodes n rows (values in row-schema order) and writes them in pipelined conditional batches.
+  private async writeEncoded(
+    project: string,
+    view: FeatureViewSpec,
+    n: number,
+    valuesOf: (i: number) => readonly FeatureValue[],
+    keyOf: (i: number) => EntityKeyValues,
+    eventOf: (i: number) => number,
+    createdOf: (i: number) => number | undefined,
+  ): Promise<OnlineWriteResult> {
+    const schema = this.reader.schemaOf(view);
     const base = this.base(project, view.name);
     const ttlMs = view.ttlSeconds * 1000;
     const now = Date.now();
-    const keys = new Array<string>(rows.length);
-    const bufs = new Array<Buffer>(rows.length);
-    const expire = new Array<number>(rows.length);
-    const values = new Array(schema.fields.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      for (let f = 0; f < schema.fields.length; f++) values[f] = r.values[schema.fields[f]!.name] ?? null;
-      keys[i] = base + entityKeyString(r.key);
-      bufs[i] = encodeRow(schema, values, r.eventTimeMs, r.createdTimeMs ?? now);
-      expire[i] = ttlMs > 0 ? Math.max(r.eventTimeMs, now) + ttlMs : 0;
+    const keys = new Array<string>(n);
+    const bufs = new Array<Buffer>(n);
+    const expire = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const event = eventOf(i);
+      const created = createdOf(i);
+      keys[i] = base + entityKeyString(keyOf(i));
+      bufs[i] = encodeRow(schema, valuesOf(i), event, created ?? now);
+      expire[i] = ttlMs > 0 ? Math.max(event, now) + ttlMs : 0;
     }
-    const skipped = await this.run(() => this.backend.conditionalSet(keys, bufs, expire), 1 + rows.length / 5000);
-    return { written: rows.length - skipped, skippedOlder: skipped };
+    const skipped = await this.run(() => this.backend.conditionalSet(keys, bufs, expire), 1 + n / 5000);
+    return { written: n - skipped, skippedOlder: skipped };
   }
 
   /** Reads the requested features of many keys into columns with one MGET (one per node in a Cluster). */
