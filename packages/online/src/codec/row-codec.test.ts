@@ -63,6 +63,37 @@ describe('row codec', () => {
     expect(mixed.values).toEqual([[0.5, null, 1.5], [0, 7, 1], [0, null, 2], [true, null, false], [new Date(0), null, new Date(1)]]);
   });
 
+  test('rows spread over several ArrayBuffers decode alike; null-free columns are reported; no promise without a schema fetch', () => {
+    const numeric = FIELDS.filter((f) => ['int32', 'int64', 'float32', 'float64'].includes(f.dtype));
+    const s = rowSchemaOf(numeric);
+    const encoded = Array.from({ length: 7 }, (_, i) => encodeRow(s, [i, i * 1000, i + 0.25, i * Math.PI], 100 + i, 200 + i));
+    encoded[3] = encodeRow(s, [3, null, 3.25, null], 103, 203);
+    // As a socket reply hands them over: rows 0-3 inside one chunk, rows 4-6 inside another.
+    const chunk = (bs: Buffer[]): Buffer[] => {
+      const joined = Buffer.concat([Buffer.from('$144\r\n'), ...bs.flatMap((b) => [b, Buffer.from('\r\n')])]);
+      // Its own ArrayBuffer (small Buffers would share Node's pool).
+      const whole = Buffer.from(new Uint8Array(joined).buffer);
+      let at = 6;
+      return bs.map((b) => whole.subarray(at, (at += b.length + 2) - 2));
+    };
+    const rows = [...chunk(encoded.slice(0, 4)), ...chunk(encoded.slice(4))];
+    expect(new Set(rows.map((b) => b.buffer)).size).toBe(2);
+    const features = ['f64', 'i64', 'i32', 'f32'];
+    const read = new ColumnReader().decode(view(numeric), rows, features, String, () => undefined);
+    expect(read).not.toBeInstanceOf(Promise);
+    const r = read as Exclude<typeof read, Promise<unknown>>;
+    expect(r.values[0]).toEqual(encoded.map((_, i) => (i === 3 ? null : i * Math.PI)));
+    expect(r.values[1]).toEqual(encoded.map((_, i) => (i === 3 ? null : i * 1000)));
+    expect(r.values[2]).toEqual(encoded.map((_, i) => i));
+    expect(r.values[3]).toEqual(encoded.map((_, i) => i + 0.25));
+    expect(Array.from(r.eventTimeMs)).toEqual(encoded.map((_, i) => 100 + i));
+    expect(Array.from(r.createdTimeMs)).toEqual(encoded.map((_, i) => 200 + i));
+    expect(Array.from(r.nullable!)).toEqual([1, 1, 0, 0]);
+    // An absent key makes every column nullable.
+    const withAbsent = new ColumnReader().decode(view(numeric), [rows[0]!, null], features, String, () => undefined) as typeof r;
+    expect(Array.from(withAbsent.nullable!)).toEqual([1, 1, 1, 1]);
+  });
+
   test('every kind of damage is an error for that row only', async () => {
     const good = encodeRow(schema, [1, 2, 3, 4, true, 'x', new Uint8Array([1]), new Date(5), [1], ['y'], [2]], 1, 1);
     const damaged = [
