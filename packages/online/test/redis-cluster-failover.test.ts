@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Redis } from 'ioredis';
 import { StoreError } from '@frec/core';
 import { startRedisCluster, type RedisClusterFixture } from './helpers/redis-servers.js';
 import { openTestRepo, type TestRepo } from './helpers/test-repo.js';
@@ -33,6 +34,9 @@ describe('Redis Cluster (3 masters + 3 replicas) failover', () => {
     const masters = await cluster.masters();
     expect(masters).toHaveLength(3);
     const victim = masters[0]!;
+    // Replication is asynchronous: rows written just before the kill may not have reached the
+    // replica yet, and Redis loses them on failover. Wait until the replica has caught up.
+    await waitForReplica(victim);
     const killedAt = performance.now();
     await cluster.procs.get(victim)!.kill('SIGKILL');
 
@@ -59,3 +63,22 @@ describe('Redis Cluster (3 masters + 3 replicas) failover', () => {
     expect((await repo.store.getOnlineFeatures(request)).values[1]).toEqual(items.map((i) => i.popularity + 1));
   });
 });
+
+/** Waits until the master on `port` reports a replica at its own replication offset. */
+async function waitForReplica(port: number | string): Promise<void> {
+  const r = new Redis({ port: Number(port), host: '127.0.0.1', lazyConnect: true });
+  await r.connect();
+  try {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const info = await r.info('replication');
+      const master = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? -1);
+      const replica = Number(/slave0:.*offset=(\d+)/.exec(info)?.[1] ?? -2);
+      if (replica >= master && master >= 0) return;
+      if (Date.now() > deadline) throw new Error(`replica of :${port} did not catch up (${replica} < ${master})`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  } finally {
+    r.disconnect();
+  }
+}
