@@ -3,8 +3,9 @@ import path from 'node:path';
 import { checkBuildInput, checkQuery } from '../check-input.js';
 import { l2Normalize, type BuildItemIndexOptions, type ItemIndex, type ItemIndexMetric } from '../item-index.js';
 import type { ItemId, ScoredItem } from '../../recommend/types.js';
+import { topK } from '../../recommend/top-k.js';
 
-/** Exact search: scores every item (dim multiply-adds each) and keeps the top k in a min-heap. */
+/** Exact search: scores every item (dim multiply-adds each) and keeps the top k with the shared bounded heap. */
 export class ExactItemIndex implements ItemIndex {
   readonly kind = 'exact' as const;
   version?: string;
@@ -38,43 +39,14 @@ export class ExactItemIndex implements ItemIndex {
     const kk = Math.min(k, this.ids.length);
     if (kk === 0) return [];
     const { dim, vectors } = this;
-    // Min-heap of (score, row) holding the best kk so far; the root is the weakest.
-    const hs = new Float64Array(kk);
-    const hr = new Int32Array(kk);
-    let len = 0;
+    const scores = new Float64Array(this.ids.length);
     for (let r = 0; r < this.ids.length; r++) {
       let s = 0;
       const base = r * dim;
       for (let j = 0; j < dim; j++) s += vectors[base + j]! * q[j]!;
-      if (len < kk) {
-        let i = len++;
-        while (i > 0) {
-          const p = (i - 1) >> 1;
-          if (hs[p]! <= s) break;
-          hs[i] = hs[p]!;
-          hr[i] = hr[p]!;
-          i = p;
-        }
-        hs[i] = s;
-        hr[i] = r;
-      } else if (s > hs[0]!) {
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          if (l >= kk) break;
-          const c = l + 1 < kk && hs[l + 1]! < hs[l]! ? l + 1 : l;
-          if (hs[c]! >= s) break;
-          hs[i] = hs[c]!;
-          hr[i] = hr[c]!;
-          i = c;
-        }
-        hs[i] = s;
-        hr[i] = r;
-      }
+      scores[r] = s;
     }
-    const out: ScoredItem[] = [];
-    for (let i = 0; i < len; i++) out.push({ itemId: this.ids[hr[i]!]!, score: hs[i]! });
-    return out.sort((a, b) => b.score - a.score);
+    return topK(scores, kk).map((r) => ({ itemId: this.ids[r]!, score: scores[r]! }));
   }
 
   searchMany(queries: Float32Array, k: number): ScoredItem[][] {
