@@ -1,3 +1,4 @@
+import { seededRandom } from '@frec/core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,17 +23,7 @@ export function benchDefinitions() {
   return { objects: [user, item, src, ...userViews, itemView], userViews, itemView };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run writes the same values. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = seededRandom;
 
 /** A FeatureStore on a temp repo with the bench definitions applied to `online`. */
 export async function openBenchStore(online: OnlineStoreConfig): Promise<{ store: FeatureStore; close(): Promise<void> }> {

@@ -1,3 +1,4 @@
+import { seededRandom } from '@frec/core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,17 +11,7 @@ export const USER_FEATURES = Array.from({ length: 50 }, (_, i) => `user_features
 export const ITEM_FEATURES = Array.from({ length: 20 }, (_, i) => `item_features:i${i}`);
 export const ITEM_COUNT = 5000;
 
-/** mulberry32, so the data and the requests are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 /** Request bodies (Feast shape) and their in-process equivalents. */
 export function shapes(): Array<{ name: string; body: string; request: { features: string[]; entityRows: Array<Record<string, number>> } }> {

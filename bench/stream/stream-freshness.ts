@@ -1,3 +1,4 @@
+import { seededRandom } from '@frec/core';
 /**
  * Stream features end to end: a `frec stream` worker process consumes Redis Streams and keeps a
  * stream view (last 10 items, last seq, count 1h, sum 24h, session length/duration) online and
@@ -28,16 +29,7 @@ const redis = new Redis(URL);
 const children: ChildProcess[] = [];
 const root = path.resolve(import.meta.dirname, '../..');
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 const rand = rng(5);
 let seq = 0;
 function events(n: number): Array<Record<string, string | number>> {

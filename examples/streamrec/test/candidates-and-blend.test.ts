@@ -5,6 +5,7 @@ import { globalTimeSplit, maxOverlapTestFraction, perUserTemporalSplit, rankerHo
 import { validationSlice } from '../src/eval/validation.js';
 import { mulberry32 } from '../src/baselines/rng.js';
 import type { Interactions } from '../src/data/interactions.js';
+import { interactionsOf } from './fixtures.js';
 
 const DAY = 86_400_000;
 
@@ -20,17 +21,7 @@ function events(seed = 7): Interactions {
     ev.push([u, 0, 5 * DAY + u * 1000]);
     ev.push([u, 1, 50 * DAY + u * 1000]);
   }
-  ev.sort((a, b) => a[2] - b[2]);
-  return {
-    n: ev.length,
-    user: Int32Array.from(ev, (e) => e[0]),
-    item: Int32Array.from(ev, (e) => e[1]),
-    rating: new Float32Array(ev.length).fill(4),
-    timeMs: Float64Array.from(ev, (e) => e[2]),
-    userIds: Array.from({ length: 30 }, (_, i) => i + 1),
-    itemIds: Array.from({ length: 50 }, (_, i) => i + 1),
-    itemTitles: Array.from({ length: 50 }, (_, i) => `m${i}`),
-  };
+  return interactionsOf(ev, 30, 50);
 }
 
 describe('offline candidate sources', () => {

@@ -1,3 +1,4 @@
+import type { Interactions } from '../src/data/interactions.js';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,4 +73,19 @@ export function tempFeatureRepo(): string {
 
 function readText(u: URL): string {
   return readFileSync(u, 'utf8');
+}
+
+/** Interactions from [user index, item index, time ms] events (rating 4 each), sorted by time. */
+export function interactionsOf(ev: Array<[number, number, number]>, users: number, items: number): Interactions {
+  ev.sort((a, b) => a[2] - b[2]);
+  return {
+    n: ev.length,
+    user: Int32Array.from(ev, (e) => e[0]),
+    item: Int32Array.from(ev, (e) => e[1]),
+    rating: new Float32Array(ev.length).fill(4),
+    timeMs: Float64Array.from(ev, (e) => e[2]),
+    userIds: Array.from({ length: users }, (_, i) => i + 1),
+    itemIds: Array.from({ length: items }, (_, i) => i + 1),
+    itemTitles: Array.from({ length: items }, (_, i) => `m${i}`),
+  };
 }

@@ -6,6 +6,7 @@ import { allTimePopularity, recentPopularity } from '../src/baselines/popularity
 import { bprScores, trainBpr } from '../src/baselines/bpr-mf.js';
 import { mulberry32 } from '../src/baselines/rng.js';
 import type { Interactions } from '../src/data/interactions.js';
+import { interactionsOf } from './fixtures.js';
 
 /** Seeded synthetic data with two taste groups: users 0..9 like items 0..19, users 10..19 like items 20..39. */
 function clustered(seed = 1): Interactions {
@@ -18,17 +19,7 @@ function clustered(seed = 1): Interactions {
     let t = 1_000_000 + u * 1000;
     for (const i of picked) ev.push([u, i, (t += 3_600_000)]);
   }
-  ev.sort((a, b) => a[2] - b[2]);
-  return {
-    n: ev.length,
-    user: Int32Array.from(ev, (e) => e[0]),
-    item: Int32Array.from(ev, (e) => e[1]),
-    rating: new Float32Array(ev.length).fill(4),
-    timeMs: Float64Array.from(ev, (e) => e[2]),
-    userIds: Array.from({ length: 20 }, (_, i) => i + 1),
-    itemIds: Array.from({ length: 40 }, (_, i) => i + 1),
-    itemTitles: Array.from({ length: 40 }, (_, i) => `m${i}`),
-  };
+  return interactionsOf(ev, 20, 40);
 }
 
 describe('metrics', () => {

@@ -62,3 +62,4 @@ export { parseEvent, parseEventTime, keyString, timestampFieldOf, type ParsedEve
 export { registerStreamBroker, createStreamBroker } from './streaming/brokers.js';
 export { StreamWorker, type StreamWorkerOptions, type BatchStats, type WorkerTotals } from './streaming/stream-worker.js';
 export { viewFreshness, type ViewFreshness } from './streaming/freshness.js';
+export { seededRandom } from './seeded-random.js';

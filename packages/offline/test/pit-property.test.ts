@@ -1,3 +1,4 @@
+import { seededRandom } from '@frec/core';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIGINT, DOUBLE, TIMESTAMP, TIMESTAMPTZ, VARCHAR, type DuckDBType } from '@duckdb/node-api';
@@ -5,17 +6,7 @@ import { entity, featureView, field, fileSource, Float64, Int64, String as Str, 
 import { createTableFromColumns } from '../src/duckdb/duckdb-connection.js';
 import { registryOf, requestOf, tempRepo } from './helpers.js';
 
-/** mulberry32: a small seeded generator, so every run checks the same cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const BASE = Date.UTC(2024, 0, 1);
 const MIN = 60_000;

@@ -1,3 +1,4 @@
+import { seededRandom } from '@frec/core';
 import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,15 +15,7 @@ import {
   saveItemIndex,
 } from '../src/ann/index.js';
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededRandom;
 
 /** Clustered vectors (like trained item embeddings): `clusters` centers plus noise. */
 function vectors(n: number, dim: number, seed: number, clusters = 20): Float32Array {

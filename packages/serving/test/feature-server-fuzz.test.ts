@@ -1,3 +1,4 @@
+import { seededRandom } from '@frec/core';
 import http from 'node:http';
 import net from 'node:net';
 import v8 from 'node:v8';
@@ -9,17 +10,7 @@ import { driverRepo, type DriverRepo } from './feature-server-fixture.js';
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-/** mulberry32: a small seeded PRNG, so every run sends the same requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const KEY = 'fuzz-key';
 let repo: DriverRepo;

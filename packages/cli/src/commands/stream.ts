@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createStreamBroker, ErrorCode, RequestError, StreamWorker, type FeatureViewSpec } from '@frec/core';
+import { createStreamBroker, seededRandom, ErrorCode, RequestError, StreamWorker, type FeatureViewSpec } from '@frec/core';
 import { globalsOf } from '../main.js';
 import { emit, table } from '../output.js';
 import { withStore } from '../context.js';
@@ -18,13 +18,7 @@ function splitList(v: string | undefined): string[] | undefined {
 function crashHook(): { afterSave?: () => void } {
   const p = Number(process.env.FREC_STREAM_CRASH_AFTER_SAVE ?? 0);
   if (!(p > 0)) return {};
-  let a = Number(process.env.FREC_STREAM_CRASH_SEED ?? 1) >>> 0;
-  const rand = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(Number(process.env.FREC_STREAM_CRASH_SEED ?? 1));
   return { afterSave: () => void (rand() < p && process.kill(process.pid, 'SIGKILL')) };
 }
 

@@ -1,19 +1,11 @@
+import { seededRandom } from '../seeded-random.js';
 import { describe, expect, it } from 'vitest';
 import { entity } from '../definitions/entity.js';
 import { fileSource, streamSource } from '../definitions/sources.js';
 import { count, lastN, mean, sessionDuration, sessionLength, streamFeatureView, sum } from '../definitions/stream-feature-view.js';
 import { applyEvent, emptyState, featuresOf, planAggregations, wasApplied, type AggEvent } from './aggregate-state.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
 const events = streamSource({

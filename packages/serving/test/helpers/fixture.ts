@@ -1,3 +1,4 @@
+import { seededRandom } from '@frec/core';
 import type { ItemId, RequestContext, UserFeatures } from '../../src/recommend/types.js';
 import { InMemoryCatalog } from '../../src/recommend/in-memory-catalog.js';
 import { TrendingSource } from '../../src/recommend/trending-source.js';
@@ -9,17 +10,7 @@ import type { RecommenderOptions } from '../../src/recommend/recommender.js';
 import { RetrievalScoreRanker } from '../../src/ranking/simple/retrieval-score-ranker.js';
 import type { Ranker } from '../../src/ranking/ranker.js';
 
-/** Seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 export const GENRES = ['action', 'comedy', 'drama', 'horror', 'romance', 'scifi'];
 export const ITEM_DIM = 4;
