@@ -1,9 +1,12 @@
 /**
- * Loops getOnlineFeatures for one shape, for a CPU profile of the hot path:
- *   node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/online/read-profile.ts b 5000
+ * Loops getOnlineFeatures (or, with mode `raw`, raw MGET of the same keys) for one shape, alone
+ * in its process, for a CPU profile of the hot path or as one run of read-runs.ts:
+ *   node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/online/read-profile.ts b 5000 [frec|raw] [latencies.f64]
  * Shape a: 1 user x 3 views x 20 features; shape b: 500 items x 1 view x 20 features.
+ * A fifth argument writes every call's latency (ms, float64) to that file.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { benchDefinitions, openBenchStore, seeded } from './bench-repo.js';
 
@@ -32,7 +35,10 @@ try {
       : { features: featureNames.map((f) => `item_v:${f}`), entityRows: items.map((r) => ({ item_id: r.item_id })) };
   const keys = shape === 'a' ? defs.userViews.map((v) => `${prefix}bench:${v.name}:1`) : items.map((r) => `${prefix}bench:item_v:${r.item_id}`);
   const fn = mode === 'raw' ? () => raw.mgetBuffer(keys) : () => store.getOnlineFeatures(req);
-  for (let i = 0; i < 200; i++) await fn();
+  // Warm up past JIT tiering (TurboFan compiles frec's path later than raw MGET's smaller one):
+  // a serving process lives for hours, and the first few thousand calls are not its p99.
+  const warmEnd = performance.now() + 2000;
+  for (let i = 0; i < 3000 || performance.now() < warmEnd; i++) await fn();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const lat = new Array<number>(ITER);
@@ -42,6 +48,7 @@ try {
     lat[i] = performance.now() - s;
   }
   const c = process.cpuUsage(c0);
+  if (process.argv[5]) writeFileSync(process.argv[5], new Float64Array(lat));
   lat.sort((x, y) => x - y);
   console.log(`p50 ${lat[Math.floor(ITER / 2)]!.toFixed(3)} ms, p99 ${lat[Math.floor(ITER * 0.99)]!.toFixed(3)} ms, max ${lat[ITER - 1]!.toFixed(3)} ms`);
   console.log(`${mode} shape ${shape}: ${((performance.now() - t0) / ITER * 1000).toFixed(0)} us/call wall, ${((c.user + c.system) / ITER).toFixed(0)} us/call cpu`);

@@ -6,6 +6,7 @@ import { openModelRegistry } from '@frec/serving/model-registry';
 import { runPipeline, type PipelineResult } from '../src/pipeline/run-pipeline.js';
 import { ASK_BEFORE_MS } from '../src/eval/protocols.js';
 import { tempFeatureRepo } from './fixtures.js';
+import { RECENT_WEIGHT_GRID } from '../src/models/index.js';
 
 const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));
 
@@ -63,5 +64,8 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     expect(tower.artifacts.map((a) => a.path)).toEqual(expect.arrayContaining(['params.json', 'item_embeddings.f32', 'user_tower.onnx']));
     await reg.verify(tower);
     await reg.verify(ranker);
+    // The query's recent-items weight is tuned on validation and travels to serving with the model.
+    expect(RECENT_WEIGHT_GRID).toContain(tower.params?.recentWeight);
+    expect(tower.params?.recentWeight).toBe(res.global.recentWeight);
   });
 });

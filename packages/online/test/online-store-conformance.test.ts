@@ -122,6 +122,21 @@ for (const kind of STORES) {
       expect(res.statuses[3]![0]).toBe('NOT_FOUND');
     });
 
+    test('non-ASCII keys, repeated requests and duplicates in any position read the right rows', async () => {
+      // Redis requests are framed from cached key bytes and keys are interned across requests:
+      // multi-byte keys and a changing mix of repeated keys must still map row to value.
+      const now = Date.now();
+      const ids = Array.from({ length: 40 }, (_, i) => `ïtem-✓-日本-${i}`);
+      await repo.store.writeToOnlineStore('item_stats', ids.map((item_id, i) => ({ item_id, popularity: i * 3, title: item_id, event_timestamp: now })));
+      for (const order of [[0, 1, 2, 39], [39, 39, 5, 0, 5, 'missing-é'], [7, 3, 7, 3, 7]] as Array<Array<number | string>>) {
+        const keys = order.map((o) => (typeof o === 'number' ? ids[o]! : o));
+        const res = await repo.store.getOnlineFeatures({ features: ['item_stats:popularity', 'item_stats:title'], entityRows: keys.map((item_id) => ({ item_id })) });
+        expect(res.values[1]).toEqual(order.map((o) => (typeof o === 'number' ? o * 3 : null)));
+        expect(res.values[2]).toEqual(order.map((o) => (typeof o === 'number' ? ids[o] : null)));
+        expect(res.statuses[1]).toEqual(order.map((o) => (typeof o === 'number' ? 'PRESENT' : 'NOT_FOUND')));
+      }
+    });
+
     test('on-demand views use request data from entity rows or requestData; feature services resolve', async () => {
       const now = Date.now();
       await repo.store.writeToOnlineStore('user_stats', [userRow(40, now), userRow(41, now)]);

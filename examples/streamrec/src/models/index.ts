@@ -7,3 +7,4 @@ export { trainRanker, rankerPredict, validateRankerData, dcnConfig, initDcn, Dcn
 export { ModelInputError } from './model-input-error.js';
 export { Rng } from './rng.js';
 export { serializeParams, deserializeParams } from './params-io.js';
+export { historyQuery, RECENT_WEIGHT_GRID } from './history-query.js';

@@ -10,11 +10,11 @@ import { allTimePopularity, recentPopularity } from '../baselines/popularity.js'
 import { bprScores, trainBpr, type BprConfig } from '../baselines/bpr-mf.js';
 import { trainRanker, trainTwoTower } from '../models/index.js';
 import type { DcnConfig, DcnParams, TwoTowerConfig, TwoTowerData, TwoTowerParams } from '../models/types.js';
-import { catalogSnapshot, D_USER, rankerTrainingSet, twoTowerTrainingSet, userVectorsAt, type CatalogSnapshot } from '../training-sets/build-training-sets.js';
+import { catalogSnapshot, D_USER, rankerTrainingSet, twoTowerTrainingSet, userInputsAt, type CatalogSnapshot } from '../training-sets/build-training-sets.js';
 import { LOOKUP_OFFSET_MS } from '../training-sets/historical-rows.js';
 import { registerModels } from './register-models.js';
 import { StepTimer } from './step-timer.js';
-import { blendRank, embedCatalog, sampleRankerExamples, scoreTwoStage, tuneBlend, twoTowerRank } from './two-stage.js';
+import { blendRank, embedCatalog, sampleRankerExamples, scoreTwoStage, tuneBlend, tuneRecentWeight, twoTowerRank } from './two-stage.js';
 import { DEFAULT_CANDIDATE_MIX, OfflineCandidates, type CandidateMix } from './candidates.js';
 import { validationSlice } from '../eval/validation.js';
 
@@ -58,6 +58,8 @@ export interface ProtocolModels {
   trainRows: number;
   /** Weight of the ranker in the final blend with the two-tower score, tuned on the validation slice. */
   blendWeight: number;
+  /** Weight of the recent items' mean embedding in the retrieval query (historyQuery), tuned on the validation slice. */
+  recentWeight: number;
 }
 
 /** What the pipeline produced. */
@@ -122,10 +124,23 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const itemEmbeddings = embedCatalog(tower, catalog);
       const sources = new OfflineCandidates(data, split.train, { ...DEFAULT_CANDIDATE_MIX, ...options.candidates });
       const validation = validationSlice(data, split, holdout, { seed });
+      const vUsers = [...validation.firstPos.keys()];
+      const recentWeight = await timer.step(`${p}:tune-recent-weight`, () => {
+        const tuned = tuneRecentWeight({
+          tower, itemEmbeddings, relevant: validation.relevant,
+          requests: vUsers.map((u) => {
+            const j = validation.firstPos.get(u)!;
+            return { user: u, vector: ttData.userFeatures.slice(j * D_USER, (j + 1) * D_USER), recent: ttData.recentItems[j]!, exclude: validation.exclude.get(u) ?? new Set<number>() };
+          }),
+        });
+        timer.log(`  ${p}: recent-items weight ${tuned.weight} on ${vUsers.length} validation users (retrieval NDCG@20 ${[...tuned.ndcg].map(([w, v]) => `${w}:${v.toFixed(4)}`).join(' ')})`);
+        return tuned.weight;
+      });
       const rankerData = await timer.step(`${p}:ranker-training-set`, () => {
         const examples = sampleRankerExamples({
           data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings, from: validation.rankerFrom,
           positives: options.rankerPositives ?? 12000, negatives: options.rankerNegatives ?? 8, sources, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
+          recentItems: ttData.recentItems, recentWeight,
         });
         if (!examples.some((x) => x.label === 1)) {
           throw new FrecError(ErrorCode.INVALID_REQUEST, `No held-out interaction of the ${p} split was retrieved by any candidate source, so the ranker has no positive example.`, {
@@ -141,13 +156,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         }).params,
       );
       const blend = await timer.step(`${p}:tune-blend`, async () => {
-        const vUsers = [...validation.firstPos.keys()];
         const userVecs = new Map(vUsers.map((u) => {
           const j = validation.firstPos.get(u)!;
           return [u, ttData.userFeatures.slice(j * D_USER, (j + 1) * D_USER)] as const;
         }));
+        const recent = new Map(vUsers.map((u) => [u, ttData.recentItems[validation.firstPos.get(u)!]!] as const));
         const scored = await scoreTwoStage({
-          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources,
+          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, recentWeight,
           requests: vUsers.map((u) => ({ user: u, atMs: data.timeMs[split.train[validation.firstPos.get(u)!]!]! - LOOKUP_OFFSET_MS, exclude: validation.exclude.get(u) ?? new Set() })),
         });
         const tuned = tuneBlend(scored, validation.relevant);
@@ -156,18 +171,19 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       });
       await timer.step(`${p}:evaluate`, async () => {
         const users = [...split.test.keys()];
-        const vecs = await userVectorsAt(store, data, users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)! })), catalog.genresOf);
-        const userVecs = new Map(users.map((u, i) => [u, vecs.slice(i * D_USER, (i + 1) * D_USER)]));
-        results.push(evaluate('two_tower', split, seen, twoTowerRank(tower, itemEmbeddings, userVecs), { recall500: true }));
+        const inputs = await userInputsAt(store, data, users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)! })), catalog.genresOf);
+        const userVecs = new Map(users.map((u, i) => [u, inputs.vectors.slice(i * D_USER, (i + 1) * D_USER)]));
+        const recent = new Map(users.map((u, i) => [u, inputs.recent[i]!]));
+        results.push(evaluate('two_tower', split, seen, twoTowerRank(tower, itemEmbeddings, userVecs, recent, recentWeight), { recall500: true }));
         const empty = new Set<number>();
         const scored = await scoreTwoStage({
-          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources,
+          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, recentWeight,
           requests: users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)!, exclude: seen.get(u) ?? empty })),
         });
         results.push(evaluate('two_tower+dcn_v2', split, seen, blendRank(scored, blend)));
         if (options.reportBlends) for (const w of [0, 1]) results.push(evaluate(`two_stage_w${w}`, split, seen, blendRank(scored, w)));
       });
-      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: towerData.userIndex.length, blendWeight: blend };
+      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: towerData.userIndex.length, blendWeight: blend, recentWeight };
     }
     const table = formatTable(results);
     timer.log(`\n${table}\n`);
@@ -184,7 +200,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 }
 
 /** The two-tower data without the given rows (the ranker's held-out events). */
-function withoutRows(d: TwoTowerData, drop: Int32Array): TwoTowerData {
+function withoutRows(full: TwoTowerData & { recentItems?: unknown }, drop: Int32Array): TwoTowerData {
+  const { recentItems: _recent, ...d } = full;
   const skip = new Uint8Array(d.userIndex.length);
   for (const r of drop) skip[r] = 1;
   const keep: number[] = [];

@@ -2,7 +2,7 @@ import type { Interactions } from '../data/interactions.js';
 import { ndcgAtK, topK } from '../eval/metrics.js';
 import type { RankFn } from '../eval/evaluate.js';
 import { mulberry32 } from '../baselines/rng.js';
-import { itemTowerForward, rankerPredict, userTowerForward } from '../models/index.js';
+import { historyQuery, itemTowerForward, rankerPredict, RECENT_WEIGHT_GRID, userTowerForward } from '../models/index.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
 import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
@@ -40,6 +40,9 @@ export function sampleRankerExamples(options: {
   sources: OfflineCandidates;
   lookupOffsetMs: number;
   seed: number;
+  /** Recent items (dense indexes) of each train position, and their weight in the retrieval query (historyQuery). */
+  recentItems?: readonly Int32Array[];
+  recentWeight?: number;
 }): RankerExample[] {
   const { data, train, params, itemEmbeddings } = options;
   const rand = mulberry32(options.seed);
@@ -67,10 +70,13 @@ export function sampleRankerExamples(options: {
   const userEmb = userTowerForward(params, Int32Array.from(picks, (j) => data.user[train[j]!]!), feats);
   const out: RankerExample[] = [];
   const scores = new Float32Array(numItems);
+  const query = new Float32Array(dim);
+  const none = new Int32Array(0);
   picks.forEach((j, i) => {
     const e = train[j]!;
     const u = data.user[e]!, atMs = data.timeMs[e]! - options.lookupOffsetMs;
-    scoreAll(itemEmbeddings, dim, userEmb, i * dim, scores);
+    historyQuery(userEmb, i * dim, dim, itemEmbeddings, options.recentItems?.[j] ?? none, options.recentWeight ?? 0, query);
+    scoreAll(itemEmbeddings, dim, query, 0, scores);
     const seen = everSeen.get(u)!;
     const pos = data.item[e]!;
     // The positive is itself a training item: let the sources see it, like any item unseen at atMs.
@@ -92,14 +98,54 @@ export function sampleRankerExamples(options: {
   return out;
 }
 
-/** Retrieval alone: full-catalog two-tower scores for the user's point-in-time vector. */
-export function twoTowerRank(params: TwoTowerParams, itemEmbeddings: Float32Array, userVecs: ReadonlyMap<number, Float32Array>): RankFn {
+/** Retrieval alone: full-catalog two-tower scores for the user's point-in-time vector and recent items. */
+export function twoTowerRank(
+  params: TwoTowerParams,
+  itemEmbeddings: Float32Array,
+  userVecs: ReadonlyMap<number, Float32Array>,
+  recent: ReadonlyMap<number, Int32Array> = new Map(),
+  recentWeight = 0,
+): RankFn {
   const dim = params.config.outputDim;
   const scores = new Float32Array(itemEmbeddings.length / dim);
+  const query = new Float32Array(dim);
+  const none = new Int32Array(0);
   return (u, _at, k, exclude) => {
     const emb = userTowerForward(params, Int32Array.of(u), userVecs.get(u)!);
-    return topK(scoreAll(itemEmbeddings, dim, emb, 0, scores), k, exclude);
+    historyQuery(emb, 0, dim, itemEmbeddings, recent.get(u) ?? none, recentWeight, query);
+    return topK(scoreAll(itemEmbeddings, dim, query, 0, scores), k, exclude);
   };
+}
+
+/**
+ * Picks the recent-items weight of the retrieval query (historyQuery) with the best mean
+ * NDCG@20 of retrieval alone on validation requests; ties go to the smaller weight.
+ */
+export function tuneRecentWeight(options: {
+  tower: TwoTowerParams;
+  itemEmbeddings: Float32Array;
+  requests: ReadonlyArray<{ user: number; vector: Float32Array; recent: Int32Array; exclude: ReadonlySet<number> }>;
+  relevant: ReadonlyMap<number, ReadonlySet<number>>;
+  grid?: readonly number[];
+}): { weight: number; ndcg: Map<number, number> } {
+  const { tower, itemEmbeddings, requests } = options;
+  const dim = tower.config.outputDim;
+  const scores = new Float32Array(itemEmbeddings.length / dim);
+  const query = new Float32Array(dim);
+  const embs = requests.map((q) => userTowerForward(tower, Int32Array.of(q.user), q.vector));
+  const ndcg = new Map<number, number>();
+  let best = 0, bestV = -1;
+  for (const w of options.grid ?? RECENT_WEIGHT_GRID) {
+    let sum = 0;
+    requests.forEach((q, i) => {
+      historyQuery(embs[i]!, 0, dim, itemEmbeddings, q.recent, w, query);
+      sum += ndcgAtK(topK(scoreAll(itemEmbeddings, dim, query, 0, scores), 20, q.exclude), options.relevant.get(q.user) ?? new Set(), 20);
+    });
+    const v = sum / Math.max(1, requests.length);
+    ndcg.set(w, v);
+    if (v > bestV + 1e-12) (best = w), (bestV = v);
+  }
+  return { weight: best, ndcg };
 }
 
 /** One request's candidates with the ranker's and the two-tower's scores, aligned. */
@@ -126,15 +172,21 @@ export async function scoreTwoStage(options: {
   userVecs: ReadonlyMap<number, Float32Array>;
   requests: ReadonlyArray<{ user: number; atMs: number; exclude: ReadonlySet<number> }>;
   sources: OfflineCandidates;
+  /** Each user's recent items (dense indexes) and their weight in the retrieval query. */
+  recent?: ReadonlyMap<number, Int32Array>;
+  recentWeight?: number;
 }): Promise<ScoredRequest[]> {
   const { tower, itemEmbeddings, data } = options;
   const dim = tower.config.outputDim;
   const scores = new Float32Array(itemEmbeddings.length / dim);
+  const query = new Float32Array(dim);
+  const none = new Int32Array(0);
   const examples: RankerExample[] = [];
   const out: ScoredRequest[] = [];
   for (const q of options.requests) {
     const emb = userTowerForward(tower, Int32Array.of(q.user), options.userVecs.get(q.user)!);
-    scoreAll(itemEmbeddings, dim, emb, 0, scores);
+    historyQuery(emb, 0, dim, itemEmbeddings, options.recent?.get(q.user) ?? none, options.recentWeight ?? 0, query);
+    scoreAll(itemEmbeddings, dim, query, 0, scores);
     const items = options.sources.candidates(scores, q.atMs, q.exclude);
     const retrieval = Float32Array.from(items, (it) => scores[it]!);
     for (let i = 0; i < items.length; i++) examples.push({ user: q.user, item: items[i]!, atMs: q.atMs, label: 0, retrievalScore: retrieval[i]! });

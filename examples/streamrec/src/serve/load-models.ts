@@ -17,6 +17,8 @@ export interface LoadedModels {
     /** Raw ids by dense index, as the model was trained. */
     userIds?: number[];
     itemIds?: number[];
+    /** Weight of the recent items' mean embedding in the retrieval query (historyQuery); 0 when not registered. */
+    recentWeight: number;
   };
   ranker?: Ranker;
   /** Candidate ranker for shadow mode (the newest candidate-stage version), if any. */
@@ -59,6 +61,11 @@ async function servingVersion(reg: ModelRegistry, name: string, notes: string[])
   const latest = await describe(reg, name, 'latest');
   if (latest) notes.push(`no production '${name}': serving the latest version ${latest.version} (promote it with frec models promote)`);
   return latest;
+}
+
+function recentWeightOf(m: ModelManifest): number {
+  const w = (m.params as { recentWeight?: unknown } | undefined)?.recentWeight;
+  return typeof w === 'number' && Number.isFinite(w) && w >= 0 ? w : 0;
 }
 
 /** The ranker as evaluated: blended with the two-tower score when training tuned a blend weight below 1. */
@@ -112,6 +119,7 @@ export async function loadProductionModels(options: { registry: string; twoTower
         itemEmbeddings: bytes ? new Float32Array(new Uint8Array(bytes).buffer) : undefined,
         userIds: parsed.userIds,
         itemIds: parsed.itemIds,
+        recentWeight: recentWeightOf(tt),
       };
     } else notes.push(`two-tower ${tt.name}@${tt.version} has no params artifact`);
   } else notes.push(`no '${options.twoTowerName ?? 'two_tower'}' model in ${options.registry}`);

@@ -5,8 +5,17 @@ import type { RankerData, TwoTowerData } from '../models/types.js';
 import { historicalRows, ITEM_FEATURE_REFS, LOOKUP_OFFSET_MS, USER_FEATURE_REFS } from './historical-rows.js';
 import {
   CONTEXT_VECTOR_NAMES, ITEM_VECTOR_NAMES, USER_VECTOR_NAMES, requestContextAt,
-  writeContextVector, writeItemVector, writeUserVector, type ItemGenreLookup,
+  recentItemRows, writeContextVector, writeItemVector, writeUserVector, type ItemGenreLookup,
 } from './vectorize.js';
+
+const itemIndexes = new WeakMap<Interactions, Map<number, number>>();
+
+/** Raw item id -> dense item index of a data set (built once per data set). */
+export function itemIndexOf(data: Interactions): Map<number, number> {
+  let m = itemIndexes.get(data);
+  if (!m) itemIndexes.set(data, (m = new Map(data.itemIds.map((id, i) => [id, i]))));
+  return m;
+}
 
 export const D_USER = USER_VECTOR_NAMES.length;
 export const D_ITEM = ITEM_VECTOR_NAMES.length;
@@ -38,6 +47,24 @@ export async function catalogSnapshot(store: FeatureStore, data: Interactions, a
   return { atMs, itemFeatures, genresOf };
 }
 
+/** User inputs as of given moments (one per request), read point-in-time from the offline store. */
+export async function userInputsAt(
+  store: FeatureStore,
+  data: Interactions,
+  requests: ReadonlyArray<{ user: number; atMs: number }>,
+  genresOf: ItemGenreLookup,
+): Promise<{ vectors: Float32Array; recent: Int32Array[] }> {
+  const rows = await historicalRows(
+    store,
+    requests.map((q) => ({ user_id: data.userIds[q.user]!, event_timestamp: new Date(q.atMs) })),
+    { features: USER_FEATURE_REFS },
+  );
+  const vectors = new Float32Array(requests.length * D_USER);
+  rows.forEach((r, i) => writeUserVector(r, genresOf, vectors, i * D_USER));
+  const index = itemIndexOf(data);
+  return { vectors, recent: rows.map((r) => recentItemRows(r, index)) };
+}
+
 /** User vectors as of given moments (one per request), read point-in-time from the offline store. */
 export async function userVectorsAt(
   store: FeatureStore,
@@ -45,21 +72,14 @@ export async function userVectorsAt(
   requests: ReadonlyArray<{ user: number; atMs: number }>,
   genresOf: ItemGenreLookup,
 ): Promise<Float32Array> {
-  const rows = await historicalRows(
-    store,
-    requests.map((q) => ({ user_id: data.userIds[q.user]!, event_timestamp: new Date(q.atMs) })),
-    { features: USER_FEATURE_REFS },
-  );
-  const out = new Float32Array(requests.length * D_USER);
-  rows.forEach((r, i) => writeUserVector(r, genresOf, out, i * D_USER));
-  return out;
+  return (await userInputsAt(store, data, requests, genresOf)).vectors;
 }
 
 /**
  * The two-tower training set: one row per training interaction, its user features read through the
  * `two_tower_v1` feature service as of just before the interaction; items carry the catalog snapshot.
  */
-export async function twoTowerTrainingSet(store: FeatureStore, data: Interactions, split: Split, catalog: CatalogSnapshot): Promise<TwoTowerData> {
+export async function twoTowerTrainingSet(store: FeatureStore, data: Interactions, split: Split, catalog: CatalogSnapshot): Promise<TwoTowerData & { recentItems: Int32Array[] }> {
   const n = split.train.length;
   const entities = Array.from(split.train, (e) => ({
     user_id: data.userIds[data.user[e]!]!,
@@ -69,7 +89,9 @@ export async function twoTowerTrainingSet(store: FeatureStore, data: Interaction
   const rows = await historicalRows(store, entities, { featureService: 'two_tower_v1' });
   const userFeatures = new Float32Array(n * D_USER);
   rows.forEach((r, i) => writeUserVector(r, catalog.genresOf, userFeatures, i * D_USER));
+  const index = itemIndexOf(data);
   return {
+    recentItems: rows.map((r) => recentItemRows(r, index)),
     numUsers: data.userIds.length,
     numItems: data.itemIds.length,
     userIndex: Int32Array.from(split.train, (e) => data.user[e]!),

@@ -55,6 +55,21 @@ export function writeUserVector(row: Row, genresOf: ItemGenreLookup, out: Float3
   }
 }
 
+/**
+ * Dense item indexes of a user row's `last_10_items` (raw ids, newest first as stored), for the
+ * recent-items part of the retrieval query; items `indexOf` does not know are left out.
+ */
+export function recentItemRows(row: Row, indexOf: ReadonlyMap<number, number>): Int32Array {
+  const last = arr(row.last_10_items);
+  if (!last) return new Int32Array(0);
+  const out: number[] = [];
+  for (let i = 0; i < last.length; i++) {
+    const r = indexOf.get(num(last[i], -1));
+    if (r !== undefined) out.push(r);
+  }
+  return Int32Array.from(out);
+}
+
 /** Writes an item's vector (item_content + item_tags + item_stats features) into `out` at `offset`. */
 export function writeItemVector(row: Row, out: Float32Array, offset: number): void {
   let o = offset;

@@ -4,6 +4,7 @@ import type { FeatureSelector } from '../feature-refs.js';
 import type { EntityKeyValues, OnlineColumnarRead, OnlineStore } from '../stores/online-store.js';
 import { runTransform } from '../transforms.js';
 import { coerceScalar, coerceValue, isArrayType, type FeatureValue, type ScalarType } from '../value-types.js';
+import { keyInternerOf, type ViewKeys } from './key-interner.js';
 import { cachedRequestPlan, type JoinKeyPlan, type RequestPlan, type ViewPlan } from './online-plan.js';
 import { OnlineFeaturesResponse, type FeatureStatus, type OnlineRowError } from './online-response.js';
 
@@ -33,8 +34,6 @@ interface ViewResult {
   eventTimes: Float64Array;
   /** Every row has its own key, so row r is key r. */
   identity: boolean;
-  /** Store columns handed out as response columns as they are (at most once each); created on first use. */
-  shared: Set<number> | undefined;
   /** Status of each entity row for this view (PRESENT, NOT_FOUND or OUTSIDE_MAX_AGE). */
   rowStatus: FeatureStatus[];
   anyExpired: boolean;
@@ -82,41 +81,22 @@ function columnsFromResults(results: Awaited<ReturnType<OnlineStore['read']>>, f
   return { values, eventTimeMs, createdTimeMs, errors };
 }
 
-interface ViewKeys {
-  keys: EntityKeyValues[];
-  rowToKey: Int32Array;
-}
-
 // Duplicate keys are read once: rows map to distinct keys.
-function distinctKeys(vp: ViewPlan, keyCols: Array<Array<string | number>>, n: number): ViewKeys {
+function distinctKeys(owner: object, vp: ViewPlan, keyCols: Array<Array<string | number>>, n: number): ViewKeys {
+  if (vp.keyCols.length === 1) return keyInternerOf(owner, vp.view.name).distinct(keyCols[vp.keyCols[0]!]!, n);
   const rowToKey = new Int32Array(n);
   const keys: EntityKeyValues[] = [];
-  if (vp.keyCols.length === 1) {
-    const col = keyCols[vp.keyCols[0]!]!;
-    const seen = new Map<string | number, number>();
-    for (let r = 0; r < n; r++) {
-      const v = col[r]!;
-      let u = seen.get(v);
-      if (u === undefined) {
-        u = keys.length;
-        seen.set(v, u);
-        keys.push([v]);
-      }
-      rowToKey[r] = u;
+  const seen = new Map<string, number>();
+  for (let r = 0; r < n; r++) {
+    const key = vp.keyCols.map((j) => keyCols[j]![r]!);
+    const id = JSON.stringify(key);
+    let u = seen.get(id);
+    if (u === undefined) {
+      u = keys.length;
+      seen.set(id, u);
+      keys.push(key);
     }
-  } else {
-    const seen = new Map<string, number>();
-    for (let r = 0; r < n; r++) {
-      const key = vp.keyCols.map((j) => keyCols[j]![r]!);
-      const id = JSON.stringify(key);
-      let u = seen.get(id);
-      if (u === undefined) {
-        u = keys.length;
-        seen.set(id, u);
-        keys.push(key);
-      }
-      rowToKey[r] = u;
-    }
+    rowToKey[r] = u;
   }
   return { keys, rowToKey };
 }
@@ -174,7 +154,7 @@ function viewResult(vp: ViewPlan, vk: ViewKeys, read: OnlineColumnarRead, n: num
       rowStatus[r] = s === PRESENT ? 'PRESENT' : s === NOT_FOUND ? 'NOT_FOUND' : 'OUTSIDE_MAX_AGE';
     }
   }
-  return { read, rowToKey, state, eventTimes, identity, shared: undefined, rowStatus, anyExpired };
+  return { read, rowToKey, state, eventTimes, identity, rowStatus, anyExpired };
 }
 
 function requestValue(req: OnlineFeaturesRequest, row: number, name: string, n: number, scalar: boolean): unknown {
@@ -253,7 +233,7 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
   });
 
   const online = await store.onlineStore();
-  const vks = plan.views.map((vp) => distinctKeys(vp, keyCols, n));
+  const vks = plan.views.map((vp) => distinctKeys(store, vp, keyCols, n));
   let reads: OnlineColumnarRead[];
   try {
     reads = vks.length === 0 ? [] : await readAll(online, store.project, plan, vks);
@@ -288,10 +268,10 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
     const src = vr.read.values[o.feature]!;
     const { rowToKey, state } = vr;
     let vals: FeatureValue[];
-    if (vr.identity && !vr.shared?.has(o.feature)) {
-      // The store's column is already in row order: keep it, no copy. Transforms read stale
-      // values through `state`, never through this column, so nulling them here is safe.
-      (vr.shared ??= new Set()).add(o.feature);
+    if (vr.identity && o.firstUse) {
+      // The store's column is already in row order: keep it, no copy (only for its first output
+      // column). Transforms read stale values through `state`, never through this column, so
+      // nulling them here is safe.
       vals = src;
       if (vr.anyExpired) for (let r = 0; r < n; r++) if (state[r] === EXPIRED) vals[r] = null;
     } else {

@@ -30,7 +30,10 @@ export interface OdfvPlan {
 }
 
 /** Where an output column's values come from. */
-export type OutputPlan = { kind: 'view'; view: number; feature: number } | { kind: 'odfv'; odfv: number; feature: string };
+export type OutputPlan =
+  /** `firstUse`: no earlier output column reads the same feature of the same view. */
+  | { kind: 'view'; view: number; feature: number; firstUse: boolean }
+  | { kind: 'odfv'; odfv: number; feature: string };
 
 /** Everything about a request that depends only on the registry and the selector, computed once and cached. */
 export interface RequestPlan {
@@ -73,10 +76,14 @@ export function buildRequestPlan(
       requestFields: ro.view.requestSources.flatMap((s) => s.schema),
     };
   });
+  const used = new Set<string>();
   const outputs: OutputPlan[] = resolved.outputs.map((o) => {
     if (o.odfv) return { kind: 'odfv', odfv: resolved.odfvs.findIndex((r) => r.prefix === o.prefix), feature: o.feature };
     const v = resolved.views.findIndex((r) => r.prefix === o.prefix);
-    return { kind: 'view', view: v, feature: views[v]!.read.indexOf(o.feature) };
+    const feature = views[v]!.read.indexOf(o.feature);
+    const firstUse = !used.has(`${v}:${feature}`);
+    used.add(`${v}:${feature}`);
+    return { kind: 'view', view: v, feature, firstUse };
   });
   return { joinKeys, views, odfvs, outputs, featureNames: [...joinKeys.map((k) => k.name), ...names] };
 }

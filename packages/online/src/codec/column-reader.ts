@@ -87,7 +87,7 @@ export class ColumnReader {
     const out: OnlineColumnarRead = { values, eventTimeMs, createdTimeMs, errors: undefined, nullable };
     // Rows of the current feature set are decoded column by column; older or odd rows one by one.
     const exact = fixedRowLength(current);
-    const fast = new Int32Array(n);
+    const fast = scratchIndex(n);
     let count = 0;
     let pending: number[] | undefined;
     for (let k = 0; k < n; k++) {
@@ -163,6 +163,14 @@ function failRow(out: OnlineColumnarRead, view: string, keyOf: (k: number) => st
   out.nullable?.fill(1);
   out.errors ??= new Array<Error | undefined>(out.eventTimeMs.length);
   out.errors[k] = corruptRowError(view, keyOf(k), err);
+}
+
+// Row indices of one decode. Decoding is synchronous, so one array serves every call.
+let scratch = new Int32Array(1024);
+
+function scratchIndex(n: number): Int32Array {
+  if (scratch.length < n) scratch = new Int32Array(Math.max(n, 2 * scratch.length));
+  return scratch;
 }
 
 // Template for numeric columns: slice() copies it into a new double array in one allocation.

@@ -320,6 +320,9 @@ export function fitsSchema(b: Buffer, schema: RowSchema, exactLength: number): b
  * field), plus each row's event and created times; `idx[0..count)` are the row slots, already
  * checked with `fitsSchema`. Sets `nullable[col]` to 1 for a column that received a null.
  */
+// Byte offsets of the rows of one decode; decoding is synchronous, so one array serves every call.
+let basesScratch = new Int32Array(1024);
+
 export function decodeFixedColumns(
   plan: DecodePlan,
   rows: ReadonlyArray<Buffer | null | undefined>,
@@ -334,7 +337,8 @@ export function decodeFixedColumns(
   // DataView reads are compiler intrinsics, far cheaper than Buffer.readDoubleLE. Rows parsed from
   // one reply share a few ArrayBuffers (the socket's chunks): one DataView per run of rows that
   // share one, not one per row, keeps the inner loops monomorphic (2x faster than a DataView array).
-  const bases = new Int32Array(count);
+  if (basesScratch.length < count) basesScratch = new Int32Array(Math.max(count, 2 * basesScratch.length));
+  const bases = basesScratch;
   const dvs: DataView[] = [];
   const ends: number[] = [];
   let lastBuf: ArrayBufferLike | undefined;

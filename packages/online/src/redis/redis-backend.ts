@@ -3,8 +3,11 @@
  * (redis-standalone.ts) and once for a Cluster (redis-cluster.ts).
  */
 export interface RedisBackend {
-  /** Values of many keys, in key order (null when absent), in as few round trips as the topology allows. */
-  getMany(keys: readonly string[]): Promise<Array<Buffer | null>>;
+  /**
+   * Values of many keys, in key order (null when absent), in as few round trips as the topology
+   * allows. `frames[i]`, when given, is `keyFrame(keys[i])`: the request can be copied from them.
+   */
+  getMany(keys: readonly string[], frames?: readonly Buffer[]): Promise<Array<Buffer | null>>;
   /** Conditional batch write (see redis-write-script.ts); returns how many rows were skipped as older. */
   conditionalSet(keys: readonly string[], rows: readonly Buffer[], expireAtMs: readonly number[]): Promise<number>;
   /** Sets a key only if it does not exist (schema records). */

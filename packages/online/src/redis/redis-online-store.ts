@@ -18,6 +18,7 @@ import { encodeRow, type RowSchema } from '../codec/row-codec.js';
 import type { RedisBackend } from './redis-backend.js';
 import { RedisClusterBackend } from './redis-cluster.js';
 import { withDeadline, type DeadlineOptions, type Watchable } from './redis-deadline.js';
+import { keyFrame } from './redis-mget-frame.js';
 import { RedisStandalone } from './redis-standalone.js';
 
 /** The `online_store` section of feature_store.yaml when `type: redis`. */
@@ -25,6 +26,12 @@ export type RedisOnlineStoreConfig = Extract<RepoConfig['online_store'], { type:
 
 /** Entity keys per view whose Redis key strings are kept between reads. */
 const KEY_CACHE_SIZE = 100_000;
+
+/** A view's key prefix, and the Redis key and MGET frame of each hot entity key (single join key). */
+interface KeyCache {
+  base: string;
+  keys: Map<string | number, { key: string; frame: Buffer }>;
+}
 
 function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
@@ -101,12 +108,13 @@ export class RedisOnlineStore implements OnlineStore {
     });
   }
 
-  // Hot keys (ranking candidates come back request after request) keep one flat key string each,
-  // instead of a fresh concatenation that ioredis must flatten and measure on every read. Looked
-  // up by project and view name (long-lived strings with cached hashes), not by a built string.
-  private readonly keyCaches = new Map<string, Map<string, { base: string; keys: Map<string | number, string> }>>();
+  // Hot keys (ranking candidates come back request after request) keep one flat key string and
+  // its wire frame each, instead of a fresh concatenation that ioredis must flatten, measure and
+  // encode on every read. Looked up by project and view name (long-lived strings with cached
+  // hashes), not by a built string.
+  private readonly keyCaches = new Map<string, Map<string, KeyCache>>();
 
-  private keyCacheOf(project: string, view: string): { base: string; keys: Map<string | number, string> } {
+  private keyCacheOf(project: string, view: string): KeyCache {
     let byView = this.keyCaches.get(project);
     if (!byView) this.keyCaches.set(project, (byView = new Map()));
     let c = byView.get(view);
@@ -210,25 +218,30 @@ export class RedisOnlineStore implements OnlineStore {
     let total = 0;
     for (const r of reads) total += r.keys.length;
     const redisKeys = new Array<string>(total);
+    const frames = new Array<Buffer>(total);
     let at = 0;
     for (const r of reads) {
       const { base, keys: cache } = this.keyCacheOf(project, r.view.name);
       for (let i = 0; i < r.keys.length; i++) {
         const key = r.keys[i]!;
         if (key.length !== 1) {
-          redisKeys[at++] = base + entityKeyString(key);
+          const s = base + entityKeyString(key);
+          redisKeys[at] = s;
+          frames[at++] = keyFrame(s);
           continue;
         }
-        let s = cache.get(key[0]!);
-        if (s === undefined) {
-          s = base + entityKeyString(key);
+        let c = cache.get(key[0]!);
+        if (c === undefined) {
+          const s = base + entityKeyString(key);
+          c = { key: s, frame: keyFrame(s) };
           if (cache.size >= KEY_CACHE_SIZE) cache.clear();
-          cache.set(key[0]!, s);
+          cache.set(key[0]!, c);
         }
-        redisKeys[at++] = s;
+        redisKeys[at] = c.key;
+        frames[at++] = c.frame;
       }
     }
-    const rows = await this.run(() => this.backend.getMany(redisKeys), 1 + total / 5000);
+    const rows = await this.run(() => this.backend.getMany(redisKeys, frames), 1 + total / 5000);
     const out = new Array<OnlineColumnarRead>(reads.length);
     let later: Array<Promise<void>> | undefined;
     at = 0;

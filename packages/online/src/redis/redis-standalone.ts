@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { RedisBackend } from './redis-backend.js';
+import { mgetFramed } from './redis-mget-frame.js';
 import { CONDITIONAL_SET_LUA, WRITE_BATCH } from './redis-write-script.js';
 
 type ScriptedRedis = Redis & {
@@ -12,8 +13,9 @@ export class RedisStandalone implements RedisBackend {
     client.defineCommand('frecConditionalSet', { lua: CONDITIONAL_SET_LUA });
   }
 
-  getMany(keys: readonly string[]): Promise<Array<Buffer | null>> {
+  getMany(keys: readonly string[], frames?: readonly Buffer[]): Promise<Array<Buffer | null>> {
     if (keys.length === 0) return Promise.resolve([]);
+    if (frames) return mgetFramed(this.client, keys, frames);
     return this.client.mgetBuffer(keys as string[]);
   }
 

@@ -5,6 +5,7 @@
  */
 export { createFeatureServer, type FeatureServer } from './create-server.js';
 export { serveFeatureRepo, type ServeOptions } from './serve.js';
+export { tuneHeapForServing } from './heap-tuning.js';
 export { resolveServerOptions, apiKeysFromEnv, type FeatureServerOptions, type ResolvedServerOptions } from './server-options.js';
 export { ApiKeyAuth, presentedKey } from './auth.js';
 export { ServerMetrics } from './server-metrics.js';

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { ConfigError, FeatureStore } from '@frec/core';
 import { serveClusterMetrics } from './cluster-metrics.js';
 import { createFeatureServer, type FeatureServer } from './create-server.js';
+import { tuneHeapForServing } from './heap-tuning.js';
 import type { FeatureServerOptions } from './server-options.js';
 
 /** Options of `serveFeatureRepo`: the repo folder plus server options. */
@@ -20,6 +21,7 @@ export interface ServeOptions extends FeatureServerOptions {
 export async function serveFeatureRepo(options: ServeOptions): Promise<void> {
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers);
+  tuneHeapForServing();
   const store = await FeatureStore.open({ repoPath: options.repoPath });
   let server: FeatureServer;
   try {

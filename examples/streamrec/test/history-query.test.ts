@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { historyQuery } from '../src/models/index.js';
+import { recentItemRows } from '../src/training-sets/vectorize.js';
+
+describe('retrieval query with recent items', () => {
+  // Three items in 2 dimensions; the user embedding sits at offset 2 of its array.
+  const items = Float32Array.from([1, 0, 0, 1, 1, 1]);
+  const user = Float32Array.from([9, 9, 0.5, -0.5]);
+
+  it('adds weight x the mean embedding of the recent items to the user embedding', () => {
+    expect(Array.from(historyQuery(user, 2, 2, items, [0, 2], 0.5))).toEqual([0.5 + 0.5 * 1, -0.5 + 0.5 * 0.5]);
+    expect(Array.from(historyQuery(user, 2, 2, items, Int32Array.of(1), 2))).toEqual([0.5, 1.5]);
+  });
+
+  it('is the user embedding alone at weight 0 or with no recent items', () => {
+    expect(Array.from(historyQuery(user, 2, 2, items, [0, 1, 2], 0))).toEqual([0.5, -0.5]);
+    expect(Array.from(historyQuery(user, 2, 2, items, [], 3))).toEqual([0.5, -0.5]);
+  });
+
+  it('maps last_10_items ids to item rows, leaving out unknown ids and missing values', () => {
+    const index = new Map([[101, 0], [205, 2]]);
+    expect(Array.from(recentItemRows({ last_10_items: [205, 999, 101] }, index))).toEqual([2, 0]);
+    expect(Array.from(recentItemRows({ last_10_items: null }, index))).toEqual([]);
+    expect(Array.from(recentItemRows({}, index))).toEqual([]);
+  });
+});
