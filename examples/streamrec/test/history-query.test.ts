@@ -24,3 +24,16 @@ describe('retrieval query with recent items', () => {
     expect(Array.from(recentItemRows({}, index))).toEqual([]);
   });
 });
+
+describe('recency decay', () => {
+  it('weighs item i (newest first) by decay^i, normalized', () => {
+    const items = Float32Array.from([1, 0, 0, 1]);
+    const user = Float32Array.from([0, 0]);
+    // Weights 1 and 0.5, normalized to 2/3 and 1/3.
+    const q = historyQuery(user, 0, 2, items, [0, 1], 1, undefined, 0.5);
+    expect(q[0]).toBeCloseTo(2 / 3, 6);
+    expect(q[1]).toBeCloseTo(1 / 3, 6);
+    // Decay 0 keeps the newest item only.
+    expect(Array.from(historyQuery(user, 0, 2, items, [1, 0], 1, undefined, 0))).toEqual([0, 1]);
+  });
+});

@@ -6,7 +6,7 @@ import { openModelRegistry } from '@frec/serving/model-registry';
 import { runPipeline, type PipelineResult } from '../src/pipeline/run-pipeline.js';
 import { ASK_BEFORE_MS } from '../src/eval/protocols.js';
 import { tempFeatureRepo } from './fixtures.js';
-import { RECENT_WEIGHT_GRID } from '../src/models/index.js';
+import { RECENT_DECAY_GRID, RECENT_WEIGHT_GRID } from '../src/models/index.js';
 
 const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));
 
@@ -66,6 +66,7 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     await reg.verify(ranker);
     // The query's recent-items weight is tuned on validation and travels to serving with the model.
     expect(RECENT_WEIGHT_GRID).toContain(tower.params?.recentWeight);
-    expect(tower.params?.recentWeight).toBe(res.global.recentWeight);
+    expect(RECENT_DECAY_GRID).toContain(tower.params?.recentDecay);
+    expect({ weight: tower.params?.recentWeight, decay: tower.params?.recentDecay }).toEqual(res.global.history);
   });
 });

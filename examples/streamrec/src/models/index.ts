@@ -7,4 +7,4 @@ export { trainRanker, rankerPredict, validateRankerData, dcnConfig, initDcn, Dcn
 export { ModelInputError } from './model-input-error.js';
 export { Rng } from './rng.js';
 export { serializeParams, deserializeParams } from './params-io.js';
-export { historyQuery, RECENT_WEIGHT_GRID } from './history-query.js';
+export { historyQuery, RECENT_WEIGHT_GRID, RECENT_DECAY_GRID, type HistoryQueryParams } from './history-query.js';

@@ -4,6 +4,7 @@ import { matmulABt, transpose } from './linalg.js';
 import { MlpRunner } from './mlp.js';
 import { checkFinite, checkIndexes, checkLength, ModelInputError } from './model-input-error.js';
 import { Rng } from './rng.js';
+import { historyQuery } from './history-query.js';
 import type { DenseLayer, EpochStats, TrainOptions, TrainResult, TwoTowerConfig, TwoTowerData, TwoTowerParams } from './types.js';
 
 /** Defaults of the two-tower model, tuned on MovieLens latest-small. */
@@ -189,6 +190,7 @@ export class TwoTowerTrainer {
   private readonly ut: Float64Array;
   private readonly gt: Float64Array;
   private readonly logQ: Float32Array;
+  private readonly query: Float64Array;
 
   constructor(
     readonly params: TwoTowerParams,
@@ -206,6 +208,7 @@ export class TwoTowerTrainer {
     this.ut = new Float64Array(maxBatch * c.outputDim);
     this.gt = new Float64Array(maxBatch * maxBatch);
     this.logQ = data.itemLogQ ?? itemLogQFromCounts(data.itemIndex, data.numItems);
+    this.query = new Float64Array(maxBatch * c.outputDim);
   }
 
   /** All trainable tensors, for the optimizer and gradient checks. */
@@ -217,13 +220,22 @@ export class TwoTowerTrainer {
    * Weighted mean in-batch softmax loss over `examples` (indexes into the data); `userIds` overrides the
    * users' embedding rows (id dropout). With `grad`, adds the gradients to the slots.
    */
-  loss(examples: Int32Array, userIds: Int32Array, grad: boolean): number {
+  loss(examples: Int32Array, userIds: Int32Array, grad: boolean, history?: Float32Array): number {
     const n = examples.length;
     const { data, logits, du, dv, itemRows, logQ } = this;
     const T = this.params.config.temperature;
     const o = this.params.config.outputDim;
     for (let r = 0; r < n; r++) itemRows[r] = data.itemIndex[examples[r]!]!;
-    const u = this.user.forward(userIds, data.userFeatures, examples, n);
+    let u = this.user.forward(userIds, data.userFeatures, examples, n);
+    if (history) {
+      // The query is u + h (h fixed per example): d(q.v)/du = v, so du is unchanged; dv uses q.
+      const q = this.query;
+      for (let r = 0; r < n; r++) {
+        const hb = examples[r]! * o;
+        for (let k = 0; k < o; k++) q[r * o + k] = u[r * o + k]! + history[hb + k]!;
+      }
+      u = q;
+    }
     const v = this.item.forward(itemRows, data.itemFeatures, itemRows, n);
     let totalW = 0;
     for (let i = 0; i < n; i++) totalW += data.weight ? data.weight[examples[i]!]! : 1;
@@ -288,8 +300,11 @@ export function trainTwoTower(data: TwoTowerData, config: Partial<TwoTowerConfig
   const order = new Int32Array(n).map((_, i) => i);
   const userIds = new Int32Array(B);
   const history: EpochStats[] = [];
+  const useHistory = opts.history && opts.history.weight > 0 && data.recentItems ? opts.history : undefined;
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
     const t0 = performance.now();
+    // The first epoch learns the item tower alone; later ones see the recent items' term.
+    const terms = useHistory && epoch > 1 ? historyTerms(params, data, useHistory) : undefined;
     rng.shuffle(order);
     let lossSum = 0;
     let batches = 0;
@@ -298,7 +313,7 @@ export function trainTwoTower(data: TwoTowerData, config: Partial<TwoTowerConfig
       for (let r = 0; r < batch.length; r++) {
         userIds[r] = rng.next() < cfg.userIdDropout ? data.numUsers : data.userIndex[batch[r]!]!;
       }
-      lossSum += trainer.loss(batch, userIds, true);
+      lossSum += trainer.loss(batch, userIds, true, terms);
       adam.step();
       batches++;
       opts.onBatch?.({ epoch, done: start + batch.length, total: n });
@@ -309,6 +324,21 @@ export function trainTwoTower(data: TwoTowerData, config: Partial<TwoTowerConfig
     opts.onEpoch?.(stats);
   }
   return { params, history };
+}
+
+// weight x the recency-weighted mean embedding of each example's recent items (n x outputDim).
+function historyTerms(params: TwoTowerParams, data: TwoTowerData, h: { weight: number; decay: number }): Float32Array {
+  const o = params.config.outputDim;
+  const items = itemTowerForward(params, data.itemFeatures);
+  const n = data.userIndex.length;
+  const out = new Float32Array(n * o);
+  const zero = new Float32Array(o);
+  const q = new Float32Array(o);
+  for (let i = 0; i < n; i++) {
+    historyQuery(zero, 0, o, items, data.recentItems![i]!, h.weight, q, h.decay);
+    out.set(q, i * o);
+  }
+  return out;
 }
 
 function runTower(

@@ -23,6 +23,11 @@
 export interface TwoTowerData {
   /** Number of known users; user indexes are in [0, numUsers). */
   numUsers: number;
+  /**
+   * Recent items (item indexes, newest first) of each example, aligned with userIndex: with
+   * `TrainOptions.history`, the training query adds their embeddings as serving will (historyQuery).
+   */
+  recentItems?: readonly Int32Array[];
   /** Number of catalog items; item indexes are in [0, numItems). */
   numItems: number;
   /** User index of each positive example (length n). */
@@ -174,6 +179,12 @@ export interface EpochStats {
 
 /** Options shared by the trainers. */
 export interface TrainOptions {
+  /**
+   * Two-tower only: train with the query serving uses, user embedding + weight x the recency-weighted
+   * mean embedding of the example's recent items (from the item tower as of the epoch's start, held
+   * fixed within the epoch), so the user tower learns what the recent items do not already say.
+   */
+  history?: { weight: number; decay: number };
   /** Called after every epoch (progress output). */
   onEpoch?: (stats: EpochStats) => void;
   /** Called after every batch with the examples done so far in the epoch (progress bars throttle it). */

@@ -49,8 +49,8 @@ export async function registerModels(options: {
     trainingData,
     metrics: metricsOf(results, 'two_tower'),
     evaluation,
-    description: 'Two-tower retrieval (in-batch sampled softmax, log-Q correction); item embeddings of the catalog snapshot. The query adds recentWeight x the mean embedding of the user\'s last 10 items (historyQuery).',
-    params: { embeddingDim: models.tower.config.embeddingDim, outputDim: models.tower.config.outputDim, epochs: models.tower.config.epochs, recentWeight: models.recentWeight },
+    description: 'Two-tower retrieval (in-batch sampled softmax, log-Q correction); item embeddings of the catalog snapshot. The query adds recentWeight x the recency-weighted (recentDecay^i) mean embedding of the user\'s last 10 items (historyQuery).',
+    params: { embeddingDim: models.tower.config.embeddingDim, outputDim: models.tower.config.outputDim, epochs: models.tower.config.epochs, recentWeight: models.history.weight, recentDecay: models.history.decay },
     artifacts: [
       { path: 'params.json', data: enc.encode(serializeParams(models.tower)) },
       { path: 'item_embeddings.f32', data: new Uint8Array(models.itemEmbeddings.buffer.slice(0)) },

@@ -10,11 +10,12 @@ import { allTimePopularity, recentPopularity } from '../baselines/popularity.js'
 import { bprScores, trainBpr, type BprConfig } from '../baselines/bpr-mf.js';
 import { trainRanker, trainTwoTower } from '../models/index.js';
 import type { DcnConfig, DcnParams, TwoTowerConfig, TwoTowerData, TwoTowerParams } from '../models/types.js';
+import type { HistoryQueryParams } from '../models/index.js';
 import { catalogSnapshot, D_USER, rankerTrainingSet, twoTowerTrainingSet, userInputsAt, type CatalogSnapshot } from '../training-sets/build-training-sets.js';
 import { LOOKUP_OFFSET_MS } from '../training-sets/historical-rows.js';
 import { registerModels } from './register-models.js';
 import { StepTimer } from './step-timer.js';
-import { blendRank, embedCatalog, sampleRankerExamples, scoreTwoStage, tuneBlend, tuneRecentWeight, twoTowerRank } from './two-stage.js';
+import { blendRank, embedCatalog, sampleRankerExamples, scoreTwoStage, tuneBlend, tuneHistoryQuery, twoTowerRank } from './two-stage.js';
 import { DEFAULT_CANDIDATE_MIX, OfflineCandidates, type CandidateMix } from './candidates.js';
 import { validationSlice } from '../eval/validation.js';
 
@@ -33,6 +34,8 @@ export interface PipelineOptions {
   globalTestFraction?: number;
   bpr?: Partial<BprConfig>;
   twoTower?: Partial<TwoTowerConfig>;
+  /** How the two-tower's training query adds the recent items (TrainOptions.history); weight 0 trains the tower alone. */
+  towerHistory?: HistoryQueryParams;
   ranker?: Partial<DcnConfig>;
   /** Held-out interactions sampled for the ranker (default 12000, capped by the holdout); those a candidate source finds become positives, each with `rankerNegatives` (default 8) negatives. */
   rankerPositives?: number;
@@ -48,6 +51,12 @@ export interface PipelineOptions {
   quiet?: boolean;
 }
 
+/**
+ * The training query's recent-items term: weight chosen from RECENT_WEIGHT_GRID by the validation
+ * NDCG@20 summed over both protocols, decay the best one of the untrained-history search (ADR 0052).
+ */
+export const DEFAULT_TOWER_HISTORY: HistoryQueryParams = { weight: 1, decay: 0.25 };
+
 /** Trained models of one protocol. */
 export interface ProtocolModels {
   split: Split;
@@ -58,8 +67,8 @@ export interface ProtocolModels {
   trainRows: number;
   /** Weight of the ranker in the final blend with the two-tower score, tuned on the validation slice. */
   blendWeight: number;
-  /** Weight of the recent items' mean embedding in the retrieval query (historyQuery), tuned on the validation slice. */
-  recentWeight: number;
+  /** How recent items enter the retrieval query (historyQuery), tuned on the validation slice. */
+  history: HistoryQueryParams;
 }
 
 /** What the pipeline produced. */
@@ -118,6 +127,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const towerData = withoutRows(ttData, holdout);
       const tower = await timer.step(`${p}:train-two-tower`, () =>
         trainTwoTower(towerData, { seed, ...options.twoTower }, {
+          history: options.towerHistory ?? DEFAULT_TOWER_HISTORY,
           onEpoch: (s) => timer.progress(`${p}:train-two-tower`, `epoch ${s.epoch} loss ${s.loss.toFixed(4)} (${Math.round(s.examplesPerSecond)} ex/s)`),
         }).params,
       );
@@ -125,22 +135,22 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const sources = new OfflineCandidates(data, split.train, { ...DEFAULT_CANDIDATE_MIX, ...options.candidates });
       const validation = validationSlice(data, split, holdout, { seed });
       const vUsers = [...validation.firstPos.keys()];
-      const recentWeight = await timer.step(`${p}:tune-recent-weight`, () => {
-        const tuned = tuneRecentWeight({
+      const history = await timer.step(`${p}:tune-history-query`, () => {
+        const tuned = tuneHistoryQuery({
           tower, itemEmbeddings, relevant: validation.relevant,
           requests: vUsers.map((u) => {
             const j = validation.firstPos.get(u)!;
             return { user: u, vector: ttData.userFeatures.slice(j * D_USER, (j + 1) * D_USER), recent: ttData.recentItems[j]!, exclude: validation.exclude.get(u) ?? new Set<number>() };
           }),
         });
-        timer.log(`  ${p}: recent-items weight ${tuned.weight} on ${vUsers.length} validation users (retrieval NDCG@20 ${[...tuned.ndcg].map(([w, v]) => `${w}:${v.toFixed(4)}`).join(' ')})`);
-        return tuned.weight;
+        timer.log(`  ${p}: recent items weight ${tuned.best.weight}, decay ${tuned.best.decay} on ${vUsers.length} validation users (retrieval NDCG@20 ${[...tuned.ndcg].map(([k, v]) => `${k}:${v.toFixed(4)}`).join(' ')})`);
+        return tuned.best;
       });
       const rankerData = await timer.step(`${p}:ranker-training-set`, () => {
         const examples = sampleRankerExamples({
           data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings, from: validation.rankerFrom,
           positives: options.rankerPositives ?? 12000, negatives: options.rankerNegatives ?? 8, sources, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
-          recentItems: ttData.recentItems, recentWeight,
+          recentItems: ttData.recentItems, history,
         });
         if (!examples.some((x) => x.label === 1)) {
           throw new FrecError(ErrorCode.INVALID_REQUEST, `No held-out interaction of the ${p} split was retrieved by any candidate source, so the ranker has no positive example.`, {
@@ -162,7 +172,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         }));
         const recent = new Map(vUsers.map((u) => [u, ttData.recentItems[validation.firstPos.get(u)!]!] as const));
         const scored = await scoreTwoStage({
-          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, recentWeight,
+          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, history,
           requests: vUsers.map((u) => ({ user: u, atMs: data.timeMs[split.train[validation.firstPos.get(u)!]!]! - LOOKUP_OFFSET_MS, exclude: validation.exclude.get(u) ?? new Set() })),
         });
         const tuned = tuneBlend(scored, validation.relevant);
@@ -174,16 +184,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         const inputs = await userInputsAt(store, data, users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)! })), catalog.genresOf);
         const userVecs = new Map(users.map((u, i) => [u, inputs.vectors.slice(i * D_USER, (i + 1) * D_USER)]));
         const recent = new Map(users.map((u, i) => [u, inputs.recent[i]!]));
-        results.push(evaluate('two_tower', split, seen, twoTowerRank(tower, itemEmbeddings, userVecs, recent, recentWeight), { recall500: true }));
+        results.push(evaluate('two_tower', split, seen, twoTowerRank(tower, itemEmbeddings, userVecs, recent, history), { recall500: true }));
         const empty = new Set<number>();
         const scored = await scoreTwoStage({
-          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, recentWeight,
+          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, history,
           requests: users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)!, exclude: seen.get(u) ?? empty })),
         });
         results.push(evaluate('two_tower+dcn_v2', split, seen, blendRank(scored, blend)));
         if (options.reportBlends) for (const w of [0, 1]) results.push(evaluate(`two_stage_w${w}`, split, seen, blendRank(scored, w)));
       });
-      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: towerData.userIndex.length, blendWeight: blend, recentWeight };
+      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: towerData.userIndex.length, blendWeight: blend, history };
     }
     const table = formatTable(results);
     timer.log(`\n${table}\n`);
@@ -200,13 +210,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 }
 
 /** The two-tower data without the given rows (the ranker's held-out events). */
-function withoutRows(full: TwoTowerData & { recentItems?: unknown }, drop: Int32Array): TwoTowerData {
-  const { recentItems: _recent, ...d } = full;
+function withoutRows(d: TwoTowerData, drop: Int32Array): TwoTowerData {
   const skip = new Uint8Array(d.userIndex.length);
   for (const r of drop) skip[r] = 1;
   const keep: number[] = [];
   for (let i = 0; i < skip.length; i++) if (!skip[i]) keep.push(i);
   const userFeatures = new Float32Array(keep.length * d.dUser);
   keep.forEach((r, i) => userFeatures.set(d.userFeatures.subarray(r * d.dUser, (r + 1) * d.dUser), i * d.dUser));
-  return { ...d, userIndex: Int32Array.from(keep, (r) => d.userIndex[r]!), itemIndex: Int32Array.from(keep, (r) => d.itemIndex[r]!), userFeatures };
+  const recentItems = d.recentItems ? keep.map((r) => d.recentItems![r]!) : undefined;
+  return { ...d, userIndex: Int32Array.from(keep, (r) => d.userIndex[r]!), itemIndex: Int32Array.from(keep, (r) => d.itemIndex[r]!), userFeatures, ...(recentItems ? { recentItems } : {}) };
 }

@@ -2,7 +2,7 @@ import type { Interactions } from '../data/interactions.js';
 import { ndcgAtK, topK } from '../eval/metrics.js';
 import type { RankFn } from '../eval/evaluate.js';
 import { mulberry32 } from '../baselines/rng.js';
-import { historyQuery, itemTowerForward, rankerPredict, RECENT_WEIGHT_GRID, userTowerForward } from '../models/index.js';
+import { historyQuery, itemTowerForward, rankerPredict, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, userTowerForward, type HistoryQueryParams } from '../models/index.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
 import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
@@ -10,7 +10,7 @@ import type { ItemGenreLookup } from '../training-sets/vectorize.js';
 import type { OfflineCandidates } from './candidates.js';
 
 /** Dot products of one embedding with every row of a row-major matrix. */
-export function scoreAll(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out = new Float32Array(matrix.length / dim)): Float32Array {
+export function scoreAll(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out: Float32Array = new Float32Array(matrix.length / dim)): Float32Array {
   for (let i = 0, o = 0; i < out.length; i++, o += dim) {
     let s = 0;
     for (let f = 0; f < dim; f++) s += matrix[o + f]! * vec[vecOffset + f]!;
@@ -40,9 +40,9 @@ export function sampleRankerExamples(options: {
   sources: OfflineCandidates;
   lookupOffsetMs: number;
   seed: number;
-  /** Recent items (dense indexes) of each train position, and their weight in the retrieval query (historyQuery). */
+  /** Recent items (dense indexes, newest first) of each train position, and how they enter the retrieval query (historyQuery). */
   recentItems?: readonly Int32Array[];
-  recentWeight?: number;
+  history?: HistoryQueryParams;
 }): RankerExample[] {
   const { data, train, params, itemEmbeddings } = options;
   const rand = mulberry32(options.seed);
@@ -75,7 +75,8 @@ export function sampleRankerExamples(options: {
   picks.forEach((j, i) => {
     const e = train[j]!;
     const u = data.user[e]!, atMs = data.timeMs[e]! - options.lookupOffsetMs;
-    historyQuery(userEmb, i * dim, dim, itemEmbeddings, options.recentItems?.[j] ?? none, options.recentWeight ?? 0, query);
+    const recent = options.recentItems?.[j] ?? none;
+    historyQuery(userEmb, i * dim, dim, itemEmbeddings, recent, options.history?.weight ?? 0, query, options.history?.decay);
     scoreAll(itemEmbeddings, dim, query, 0, scores);
     const seen = everSeen.get(u)!;
     const pos = data.item[e]!;
@@ -104,7 +105,7 @@ export function twoTowerRank(
   itemEmbeddings: Float32Array,
   userVecs: ReadonlyMap<number, Float32Array>,
   recent: ReadonlyMap<number, Int32Array> = new Map(),
-  recentWeight = 0,
+  history: HistoryQueryParams = { weight: 0, decay: 1 },
 ): RankFn {
   const dim = params.config.outputDim;
   const scores = new Float32Array(itemEmbeddings.length / dim);
@@ -112,40 +113,45 @@ export function twoTowerRank(
   const none = new Int32Array(0);
   return (u, _at, k, exclude) => {
     const emb = userTowerForward(params, Int32Array.of(u), userVecs.get(u)!);
-    historyQuery(emb, 0, dim, itemEmbeddings, recent.get(u) ?? none, recentWeight, query);
+    historyQuery(emb, 0, dim, itemEmbeddings, recent.get(u) ?? none, history.weight, query, history.decay);
     return topK(scoreAll(itemEmbeddings, dim, query, 0, scores), k, exclude);
   };
 }
 
 /**
- * Picks the recent-items weight of the retrieval query (historyQuery) with the best mean
- * NDCG@20 of retrieval alone on validation requests; ties go to the smaller weight.
+ * Picks how recent items enter the retrieval query (historyQuery: weight x decay grid) by the best
+ * mean NDCG@20 of retrieval alone on validation requests; ties go to the earlier grid point.
  */
-export function tuneRecentWeight(options: {
+export function tuneHistoryQuery(options: {
   tower: TwoTowerParams;
   itemEmbeddings: Float32Array;
   requests: ReadonlyArray<{ user: number; vector: Float32Array; recent: Int32Array; exclude: ReadonlySet<number> }>;
   relevant: ReadonlyMap<number, ReadonlySet<number>>;
-  grid?: readonly number[];
-}): { weight: number; ndcg: Map<number, number> } {
+  weights?: readonly number[];
+  decays?: readonly number[];
+}): { best: HistoryQueryParams; ndcg: Map<string, number> } {
   const { tower, itemEmbeddings, requests } = options;
   const dim = tower.config.outputDim;
   const scores = new Float32Array(itemEmbeddings.length / dim);
   const query = new Float32Array(dim);
   const embs = requests.map((q) => userTowerForward(tower, Int32Array.of(q.user), q.vector));
-  const ndcg = new Map<number, number>();
-  let best = 0, bestV = -1;
-  for (const w of options.grid ?? RECENT_WEIGHT_GRID) {
-    let sum = 0;
-    requests.forEach((q, i) => {
-      historyQuery(embs[i]!, 0, dim, itemEmbeddings, q.recent, w, query);
-      sum += ndcgAtK(topK(scoreAll(itemEmbeddings, dim, query, 0, scores), 20, q.exclude), options.relevant.get(q.user) ?? new Set(), 20);
-    });
-    const v = sum / Math.max(1, requests.length);
-    ndcg.set(w, v);
-    if (v > bestV + 1e-12) (best = w), (bestV = v);
+  const ndcg = new Map<string, number>();
+  let best: HistoryQueryParams = { weight: 0, decay: 1 }, bestV = -1;
+  for (const decay of options.decays ?? RECENT_DECAY_GRID) {
+    for (const weight of options.weights ?? RECENT_WEIGHT_GRID) {
+      // Weight 0 ignores the decay: score it once.
+      if (weight === 0 && decay !== (options.decays ?? RECENT_DECAY_GRID)[0]) continue;
+      let sum = 0;
+      requests.forEach((q, i) => {
+        historyQuery(embs[i]!, 0, dim, itemEmbeddings, q.recent, weight, query, decay);
+        sum += ndcgAtK(topK(scoreAll(itemEmbeddings, dim, query, 0, scores), 20, q.exclude), options.relevant.get(q.user) ?? new Set(), 20);
+      });
+      const v = sum / Math.max(1, requests.length);
+      ndcg.set(`w${weight}/d${decay}`, v);
+      if (v > bestV + 1e-12) (best = { weight, decay }), (bestV = v);
+    }
   }
-  return { weight: best, ndcg };
+  return { best, ndcg };
 }
 
 /** One request's candidates with the ranker's and the two-tower's scores, aligned. */
@@ -172,9 +178,9 @@ export async function scoreTwoStage(options: {
   userVecs: ReadonlyMap<number, Float32Array>;
   requests: ReadonlyArray<{ user: number; atMs: number; exclude: ReadonlySet<number> }>;
   sources: OfflineCandidates;
-  /** Each user's recent items (dense indexes) and their weight in the retrieval query. */
+  /** Each user's recent items (dense indexes, newest first) and how they enter the retrieval query. */
   recent?: ReadonlyMap<number, Int32Array>;
-  recentWeight?: number;
+  history?: HistoryQueryParams;
 }): Promise<ScoredRequest[]> {
   const { tower, itemEmbeddings, data } = options;
   const dim = tower.config.outputDim;
@@ -185,7 +191,8 @@ export async function scoreTwoStage(options: {
   const out: ScoredRequest[] = [];
   for (const q of options.requests) {
     const emb = userTowerForward(tower, Int32Array.of(q.user), options.userVecs.get(q.user)!);
-    historyQuery(emb, 0, dim, itemEmbeddings, options.recent?.get(q.user) ?? none, options.recentWeight ?? 0, query);
+    const recent = options.recent?.get(q.user) ?? none;
+    historyQuery(emb, 0, dim, itemEmbeddings, recent, options.history?.weight ?? 0, query, options.history?.decay);
     scoreAll(itemEmbeddings, dim, query, 0, scores);
     const items = options.sources.candidates(scores, q.atMs, q.exclude);
     const retrieval = Float32Array.from(items, (it) => scores[it]!);

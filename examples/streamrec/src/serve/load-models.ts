@@ -6,6 +6,7 @@ import { exportRankerOnnx } from '../export/index.js';
 import { deserializeParams, rankerPredict } from '../models/index.js';
 import { BlendedRanker } from './blended-ranker.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
+import type { HistoryQueryParams } from '../models/index.js';
 
 /** The production models serving uses, as found in the model registry. */
 export interface LoadedModels {
@@ -17,8 +18,8 @@ export interface LoadedModels {
     /** Raw ids by dense index, as the model was trained. */
     userIds?: number[];
     itemIds?: number[];
-    /** Weight of the recent items' mean embedding in the retrieval query (historyQuery); 0 when not registered. */
-    recentWeight: number;
+    /** How recent items enter the retrieval query (historyQuery); weight 0 when not registered. */
+    history: HistoryQueryParams;
   };
   ranker?: Ranker;
   /** Candidate ranker for shadow mode (the newest candidate-stage version), if any. */
@@ -63,9 +64,10 @@ async function servingVersion(reg: ModelRegistry, name: string, notes: string[])
   return latest;
 }
 
-function recentWeightOf(m: ModelManifest): number {
-  const w = (m.params as { recentWeight?: unknown } | undefined)?.recentWeight;
-  return typeof w === 'number' && Number.isFinite(w) && w >= 0 ? w : 0;
+function historyOf(m: ModelManifest): HistoryQueryParams {
+  const p = (m.params ?? {}) as { recentWeight?: unknown; recentDecay?: unknown };
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  return { weight: ok(p.recentWeight) ? p.recentWeight : 0, decay: ok(p.recentDecay) ? p.recentDecay : 1 };
 }
 
 /** The ranker as evaluated: blended with the two-tower score when training tuned a blend weight below 1. */
@@ -119,7 +121,7 @@ export async function loadProductionModels(options: { registry: string; twoTower
         itemEmbeddings: bytes ? new Float32Array(new Uint8Array(bytes).buffer) : undefined,
         userIds: parsed.userIds,
         itemIds: parsed.itemIds,
-        recentWeight: recentWeightOf(tt),
+        history: historyOf(tt),
       };
     } else notes.push(`two-tower ${tt.name}@${tt.version} has no params artifact`);
   } else notes.push(`no '${options.twoTowerName ?? 'two_tower'}' model in ${options.registry}`);

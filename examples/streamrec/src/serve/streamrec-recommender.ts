@@ -169,7 +169,7 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
         const r = row.get(Number(id));
         if (r !== undefined) recent.push(r);
       }
-      return historyQuery(u, 0, d, emb, recent, tt.recentWeight);
+      return historyQuery(u, 0, d, emb, recent, tt.history.weight, undefined, tt.history.decay);
     };
   } else {
     ids = svd.ids as number[];
