@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ndcgAtK, recallAtK, topK } from '../src/eval/metrics.js';
-import { evaluate, rankByScores } from '../src/eval/evaluate.js';
-import { ASK_BEFORE_MS, globalTimeSplit, perUserTemporalSplit, seenItems } from '../src/eval/protocols.js';
+import { evaluate, formatComparisons, pairedBootstrap, rankByScores } from '../src/eval/evaluate.js';
+import { ASK_BEFORE_MS, globalTimeSplit, perUserTemporalSplit, seenItems, type Split } from '../src/eval/protocols.js';
 import { allTimePopularity, recentPopularity } from '../src/baselines/popularity.js';
 import { bprScores, trainBpr } from '../src/baselines/bpr-mf.js';
 import { mulberry32 } from '../src/baselines/rng.js';
@@ -92,5 +92,27 @@ describe('baselines', () => {
     // In-group items should outrank the other group's: with 8 unseen in-group items, Recall@20 approaches 1.
     expect(mf.recall20).toBeGreaterThan(0.9);
     expect(mf.ndcg20).toBeGreaterThan(base.ndcg20);
+  });
+});
+
+describe('paired bootstrap over users', () => {
+  const split = (n: number) => ({ protocol: 'per_user_temporal' as const, test: new Map(Array.from({ length: n }, (_, u) => [u, new Set([u])])), evalTimeMs: new Map(Array.from({ length: n }, (_, u) => [u, 0])) }) as unknown as Split;
+
+  it('gives an interval around the mean difference that excludes 0 only when the gap is consistent', () => {
+    const s = split(200);
+    const seen = new Map<number, Set<number>>();
+    // "good" puts the relevant item first for every user; "half" for even users only; "none" never.
+    const good = evaluate('good', s, seen, (u) => Int32Array.of(u));
+    const half = evaluate('half', s, seen, (u) => (u % 2 === 0 ? Int32Array.of(u) : Int32Array.of(-1)));
+    const none = evaluate('none', s, seen, () => Int32Array.of(-1));
+    const gh = pairedBootstrap(good, half);
+    expect(gh.diff).toBeCloseTo(0.5, 6);
+    expect(gh.diffLo).toBeGreaterThan(0.35);
+    expect(gh.diffHi).toBeLessThan(0.65);
+    expect(gh.ratio).toBeCloseTo(2, 6);
+    const same = pairedBootstrap(half, half);
+    expect([same.diffLo, same.diffHi]).toEqual([0, 0]);
+    expect(() => pairedBootstrap(half, { ...none, perUserNdcg20: undefined })).toThrow(/per-user/);
+    expect(formatComparisons([{ ...half, model: 'bpr_mf' }, { ...good, model: 'two_tower+dcn_v2' }].map((r, i) => Object.defineProperty(r, 'perUserNdcg20', { value: [half, good][i]!.perUserNdcg20, enumerable: false })))).toContain('+0.5000');
   });
 });

@@ -30,6 +30,12 @@ export function writeTrainingBenchmarks(res: PipelineResult, wallSeconds: number
     res.table,
     '```',
     '',
+    'The two-stage system against each baseline, paired bootstrap over the evaluated users (2000 resamples, 95% intervals):',
+    '',
+    '```',
+    res.comparisons,
+    '```',
+    '',
   ];
   const section = lines.join('\n');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';

@@ -41,7 +41,7 @@ export async function registerModels(options: {
     end: new Date(models.split.trainEndMs).toISOString(),
     rows: models.trainRows,
   };
-  const evaluation = results.map((r) => ({ ...r }));
+  const evaluation = results.map(({ perUserNdcg20: _perUser, ...r }) => r);
   const ids = json({ userIds: data.userIds, itemIds: data.itemIds });
   const tower = await registry.register({
     name: 'two_tower',

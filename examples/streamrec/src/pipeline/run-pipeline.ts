@@ -5,7 +5,7 @@ import { loadMovieLens, type LoadResult } from '../data/movielens-loader.js';
 import { readInteractions, type Interactions } from '../data/interactions.js';
 import { computeFeatures } from '../features/compute-features.js';
 import { globalTimeSplit, maxOverlapTestFraction, perUserTemporalSplit, rankerHoldout, seenItems, type Split } from '../eval/protocols.js';
-import { evaluate, formatTable, rankByScores, type EvalResult } from '../eval/evaluate.js';
+import { evaluate, formatComparisons, formatTable, rankByScores, type EvalResult } from '../eval/evaluate.js';
 import { allTimePopularity, recentPopularity } from '../baselines/popularity.js';
 import { bprScores, trainBpr, type BprConfig } from '../baselines/bpr-mf.js';
 import { trainRanker, trainTwoTower } from '../models/index.js';
@@ -76,6 +76,8 @@ export interface PipelineResult {
   load: LoadResult;
   results: EvalResult[];
   table: string;
+  /** The two-stage system against each baseline per protocol, with paired bootstrap intervals. */
+  comparisons: string;
   timings: StepTimer['timings'];
   totalSeconds: number;
   models: ModelManifest[];
@@ -196,14 +198,15 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: towerData.userIndex.length, blendWeight: blend, history };
     }
     const table = formatTable(results);
-    timer.log(`\n${table}\n`);
+    const comparisons = formatComparisons(results);
+    timer.log(`\n${table}\n\nPaired bootstrap over users (2000 resamples, 95% intervals):\n${comparisons}\n`);
     let models: ModelManifest[] = [];
     if (options.register !== false) {
       const registry = openModelRegistry(options.modelRegistry ?? path.join(options.repoPath, 'data', 'models'));
       models = await timer.step('register', () => registerModels({ registry, store, data, models: global!, results, promote: options.promote ?? false }));
       for (const m of models) timer.log(`  registered ${m.name} v${m.version} (${m.stage}) in ${registry.store.location}`);
     }
-    return { load, results, table, timings: timer.timings, totalSeconds: timer.totalSeconds, models, global: global!, data };
+    return { load, results, table, comparisons, timings: timer.timings, totalSeconds: timer.totalSeconds, models, global: global!, data };
   } finally {
     await store.close();
   }
