@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TritonRanker } from '@frec/serving';
+import { tuneHeapForServing } from '@frec/serving/feature-server';
 import { FEATURE_REPO, VENDORED_DATA } from '../data/load-cli.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
 import { loadProductionModels } from './load-models.js';
@@ -16,6 +17,8 @@ async function main(argv: string[]): Promise<void> {
   const flag = (f: string): boolean => argv.includes(f);
   const value = (f: string): string | undefined => (argv.includes(f) ? argv[argv.indexOf(f) + 1] : undefined);
   const repo = path.resolve(value('--repo') ?? FEATURE_REPO);
+  // This process serves: keep its heap in the regime where reads have a short tail (ADR 0024).
+  if (flag('--serve')) tuneHeapForServing();
   const registry = path.join(repo, 'data/models');
   let models = await loadProductionModels({ registry });
   if ((!models.twoTower || !models.ranker) && !flag('--no-train')) {
