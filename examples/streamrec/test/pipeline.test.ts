@@ -45,7 +45,7 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
 
   it('records wall time and peak memory for every step', () => {
     const steps = res.timings.map((t) => t.step);
-    for (const s of ['load', 'features', 'apply', 'global_time:train-two-tower', 'per_user_temporal:train-ranker', 'register']) expect(steps).toContain(s);
+    for (const s of ['load', 'features', 'apply', 'global_time:train-two-tower', 'global_time:tune-history-query', 'per_user_temporal:train-ranker', 'per_user_temporal:refit-two-tower', 'register']) expect(steps).toContain(s);
     for (const t of res.timings) expect(t.peakRssMiB).toBeGreaterThan(0);
   });
 

@@ -36,6 +36,8 @@ export interface PipelineOptions {
   twoTower?: Partial<TwoTowerConfig>;
   /** How the two-tower's training query adds the recent items (TrainOptions.history); weight 0 trains the tower alone. */
   towerHistory?: HistoryQueryParams;
+  /** After tuning on the holdout, retrain the two-tower on all training events for evaluation and serving. Default true. */
+  refitTower?: boolean;
   ranker?: Partial<DcnConfig>;
   /** Held-out interactions sampled for the ranker (default 12000, capped by the holdout); those a candidate source finds become positives, each with `rankerNegatives` (default 8) negatives. */
   rankerPositives?: number;
@@ -181,21 +183,30 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         timer.log(`  ${p}: blend weight ${tuned.weight} on ${vUsers.length} validation users (NDCG@20 ${[...tuned.ndcg].map(([w, v]) => `${w}:${v.toFixed(4)}`).join(' ')})`);
         return tuned.weight;
       });
+      // Every choice above was made on the holdout; the served retriever then learns from all
+      // training events, the holdout included: it is the most recent tenth of each user's history.
+      const final = options.refitTower === false ? { tower, itemEmbeddings } : await timer.step(`${p}:refit-two-tower`, () => {
+        const t = trainTwoTower(ttData, { seed, ...options.twoTower }, {
+          history: options.towerHistory ?? DEFAULT_TOWER_HISTORY,
+          onEpoch: (s) => timer.progress(`${p}:refit-two-tower`, `epoch ${s.epoch} loss ${s.loss.toFixed(4)} (${Math.round(s.examplesPerSecond)} ex/s)`),
+        }).params;
+        return { tower: t, itemEmbeddings: embedCatalog(t, catalog) };
+      });
       await timer.step(`${p}:evaluate`, async () => {
         const users = [...split.test.keys()];
         const inputs = await userInputsAt(store, data, users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)! })), catalog.genresOf);
         const userVecs = new Map(users.map((u, i) => [u, inputs.vectors.slice(i * D_USER, (i + 1) * D_USER)]));
         const recent = new Map(users.map((u, i) => [u, inputs.recent[i]!]));
-        results.push(evaluate('two_tower', split, seen, twoTowerRank(tower, itemEmbeddings, userVecs, recent, history), { recall500: true }));
+        results.push(evaluate('two_tower', split, seen, twoTowerRank(final.tower, final.itemEmbeddings, userVecs, recent, history), { recall500: true }));
         const empty = new Set<number>();
         const scored = await scoreTwoStage({
-          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, history,
+          store, data, tower: final.tower, ranker, itemEmbeddings: final.itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, history,
           requests: users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)!, exclude: seen.get(u) ?? empty })),
         });
         results.push(evaluate('two_tower+dcn_v2', split, seen, blendRank(scored, blend)));
         if (options.reportBlends) for (const w of [0, 1]) results.push(evaluate(`two_stage_w${w}`, split, seen, blendRank(scored, w)));
       });
-      if (split.protocol === 'global_time') global = { split, tower, ranker, catalog, itemEmbeddings, trainRows: towerData.userIndex.length, blendWeight: blend, history };
+      if (split.protocol === 'global_time') global = { split, tower: final.tower, ranker, catalog, itemEmbeddings: final.itemEmbeddings, trainRows: (options.refitTower === false ? towerData : ttData).userIndex.length, blendWeight: blend, history };
     }
     const table = formatTable(results);
     const comparisons = formatComparisons(results);
