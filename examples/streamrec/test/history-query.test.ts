@@ -37,3 +37,27 @@ describe('recency decay', () => {
     expect(Array.from(historyQuery(user, 0, 2, items, [1, 0], 1, undefined, 0))).toEqual([0, 1]);
   });
 });
+
+describe('served user query', () => {
+  it('weighs the newest of last_10_items most, as training and evaluation do', async () => {
+    const { initTwoTower, twoTowerConfig, userTowerForward } = await import('../src/models/index.js');
+    const { servedUserQuery } = await import('../src/serve/user-query.js');
+    const { Rng } = await import('../src/models/rng.js');
+    const rng = new Rng(3);
+    const data = {
+      numUsers: 2, numItems: 3, userIndex: Int32Array.of(0, 1), itemIndex: Int32Array.of(0, 2),
+      dUser: 2, userFeatures: rng.normalArray(4, 1), dItem: 1, itemFeatures: rng.normalArray(3, 1),
+    };
+    const params = initTwoTower(data, twoTowerConfig({ embeddingDim: 2, hidden: [], outputDim: 2, seed: 1 }));
+    const items = Float32Array.from([1, 0, 0, 1, 5, 5]);
+    const itemRows = new Map([[100, 0], [200, 1], [300, 2]]);
+    const vec = Float32Array.of(0.3, -0.2);
+    const u = userTowerForward(params, Int32Array.of(1), vec);
+    // Decay 0 keeps only the newest item: last_10_items lists 200 first, so 200 it is.
+    const q = servedUserQuery({ params, history: { weight: 2, decay: 0 } }, 1, vec, { last_10_items: [200, 100, 999] }, itemRows, items);
+    expect(q[0]).toBeCloseTo(u[0]!, 6);
+    expect(q[1]).toBeCloseTo(u[1]! + 2, 6);
+    // Weight 0: the user tower alone.
+    expect(Array.from(servedUserQuery({ params, history: { weight: 0, decay: 1 } }, 1, vec, { last_10_items: [300] }, itemRows, items))).toEqual(Array.from(u));
+  });
+});

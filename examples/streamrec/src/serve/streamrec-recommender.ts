@@ -26,7 +26,7 @@ import {
   type VectorIndex,
 } from '@frec/serving';
 import { GENRES } from '../data/genres.js';
-import { historyQuery, userTowerForward } from '../models/index.js';
+import { servedUserQuery } from './user-query.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
 import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
 import { contextFeatures } from '../../../../feature_repo/features.js';
@@ -158,19 +158,9 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
     ids = tt.itemIds;
     vectors = tt.itemEmbeddings;
     dim = tt.params.config.outputDim;
-    // The query as trained and evaluated: the user tower plus the recent items' mean embedding.
     const row = new Map(ids.map((id, r) => [id, r]));
-    const d = dim;
     const emb = vectors;
-    userVector = (f, userId) => {
-      const u = userTowerForward(tt.params, Int32Array.of(userIndex.get(Number(userId)) ?? -1), f.vector);
-      const recent: number[] = [];
-      for (const id of f.recentItems) {
-        const r = row.get(Number(id));
-        if (r !== undefined) recent.push(r);
-      }
-      return historyQuery(u, 0, d, emb, recent, tt.history.weight, undefined, tt.history.decay);
-    };
+    userVector = (f, userId) => servedUserQuery(tt, userIndex.get(Number(userId)) ?? -1, f.vector, f.values ?? {}, row, emb);
   } else {
     ids = svd.ids as number[];
     vectors = svd.embeddings;
