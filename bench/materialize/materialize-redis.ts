@@ -13,6 +13,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Redis } from 'ioredis';
 import { batchToColumns, buildRepoContents, entity, featureView, FeatureStore, field, fileSource, loadRepoConfig, type MaterializeResult } from '@frec/core';
+import { deleteKeysWithPrefix } from '@frec/online';
 
 const ROWS = Number(process.argv[2] ?? 5_000_000);
 const PAR_ROWS = Number(process.argv[3] ?? Math.min(500_000, ROWS / 2));
@@ -40,12 +41,7 @@ async function cpuSince(a: { proc: number; redis: number }): Promise<{ proc: num
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().finally(() => { rmSync(dir, { recursive: true, force: true }); process.exit(130); }));
 
 async function cleanup(): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(redis, prefix);
 }
 
 try {

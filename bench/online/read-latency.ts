@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { benchDefinitions, openBenchStore, pct, seeded, timeInterleaved, type Timing } from './bench-repo.js';
+import { deleteKeysWithPrefix } from '@frec/online';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ITER = Number(process.argv[2] ?? 2000);
@@ -115,12 +116,7 @@ try {
     rmSync(dir, { recursive: true, force: true });
   }
 } finally {
-  let cursor = '0';
-  do {
-    const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await raw.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(raw, prefix);
   raw.disconnect();
   await close();
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { OnlineWriteRow } from '@frec/core';
-import { encodeRow, entityKeyString, rowSchemaOf } from '@frec/online';
+import { encodeRow, entityKeyString, rowSchemaOf, deleteKeysWithPrefix } from '@frec/online';
 import { benchDefinitions, openBenchStore, seeded } from './bench-repo.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -25,12 +25,7 @@ const raw = new Redis(REDIS_URL);
 const tty = process.stdout.isTTY;
 
 async function clear(): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await raw.scan(cursor, 'MATCH', `${prefix}bench:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await raw.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(raw, `${prefix}bench:`);
 }
 
 try {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { FeatureStore, Float32, Int64, buildRepoContents, entity, featureView, field, fileSource } from '@frec/core';
+import { deleteKeysWithPrefix } from '@frec/online';
 
 /** The two request shapes of the issue: 1 user x 50 features, and 500 ranking candidates x 20 features. */
 export const USER_FEATURES = Array.from({ length: 50 }, (_, i) => `user_features:u${i}`);
@@ -67,12 +68,7 @@ export async function setupBenchRepo(redisUrl = process.env.REDIS_URL ?? 'redis:
     async cleanup() {
       await store.close();
       const r = new Redis(redisUrl);
-      let cursor = '0';
-      do {
-        const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await r.unlink(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(r, prefix);
       r.disconnect();
       rmSync(dir, { recursive: true, force: true });
     },

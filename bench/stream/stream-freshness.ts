@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { buildRepoContents, count, entity, FeatureStore, fileSource, lastN, loadRepoConfig, sessionDuration, sessionLength, streamFeatureView, streamSource, sum } from '@frec/core';
+import { deleteKeysWithPrefix } from '@frec/online';
 
 const RATE = Number(process.argv[2] ?? 5000);
 const SECONDS = Number(process.argv[3] ?? 30);
@@ -205,12 +206,7 @@ try {
   console.log(`| p99 ratio frec / raw | ${(pct(frec.lat, 0.99) / pct(raw.lat, 0.99)).toFixed(1)}x |`);
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(redis, prefix);
   redis.disconnect();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,6 +9,7 @@ import { loadMovieLens } from '../src/data/movielens-loader.js';
 import { computeFeatures } from '../src/features/compute-features.js';
 import { backfillToParquet, streamViewOf } from '../src/features/stream-view-backfill.js';
 import { csvFixture, tempFeatureRepo, type Fixture } from './fixtures.js';
+import { deleteKeysWithPrefix } from '@frec/online';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FEATURES = ['last_10_items', 'session_length', 'session_duration'] as const;
@@ -80,12 +81,7 @@ describe('user_recent as a stream feature view', () => {
   afterAll(async () => {
     const r = new Redis(REDIS_URL);
     await r.unlink(topic, `${topic}:dead`);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(r, prefix);
     r.disconnect();
     for (const d of [fx?.dir, repo]) if (d) rmSync(d, { recursive: true, force: true });
   });

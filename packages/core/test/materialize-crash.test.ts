@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { REDIS_URL, testRepo, type TestRepo } from './materialize-fixture.js';
+import { deleteKeysWithPrefix } from '@frec/online';
 
 const FREC = path.resolve(__dirname, '../../../node_modules/.bin/frec');
 const USERS = 20_000;
@@ -40,12 +41,7 @@ describe('frec materialize killed half way', () => {
 
   async function clearOnline(): Promise<void> {
     const r = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${repo.prefix}*`, 'COUNT', 5000);
-      cursor = next;
-      if (keys.length) await r.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(r, repo.prefix);
     r.disconnect();
   }
 

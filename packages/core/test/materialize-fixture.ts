@@ -15,6 +15,7 @@ import {
   pushSource,
   type RepoContents,
 } from '../src/index.js';
+import { deleteKeysWithPrefix } from '@frec/online';
 
 export const REDIS_URL = process.env.FREC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Event times of the generated rows lie in [BASE, BASE + 10 days). */
@@ -105,12 +106,7 @@ export async function testRepo(options: { prefix?: string } = {}): Promise<TestR
     },
     dispose: async () => {
       await store.close();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
-        cursor = next;
-        if (keys.length) await redis.unlink(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(redis, prefix);
       redis.disconnect();
       conn.closeSync();
       db.closeSync();

@@ -19,3 +19,4 @@ export { RedisOnlineStore, type RedisOnlineStoreConfig } from './redis/redis-onl
 export { SqliteOnlineStore, type SqliteOnlineStoreConfig } from './sqlite/sqlite-online-store.js';
 export { encodeRow, rowSchemaOf, featureSetId, ROW_FORMAT, type RowSchema } from './codec/row-codec.js';
 export { entityKeyString } from './codec/entity-key.js';
+export { deleteKeysWithPrefix } from './redis/redis-standalone.js';

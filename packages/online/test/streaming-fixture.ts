@@ -23,6 +23,7 @@ import {
   type StreamBroker,
 } from '@frec/core';
 import type { RedisStreamsBroker } from '../src/streaming/redis-streams/index.js';
+import { deleteKeysWithPrefix } from '@frec/online';
 
 export const REDIS_URL = process.env.FREC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -109,12 +110,7 @@ export async function streamRepo(): Promise<StreamRepo> {
     await (broker as RedisStreamsBroker).deleteTopic(topic);
     await broker.close();
     const r = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(r, prefix);
     r.disconnect();
     rmSync(dir, { recursive: true, force: true });
   };

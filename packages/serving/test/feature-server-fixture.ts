@@ -22,6 +22,7 @@ import {
   requestSource,
   type RepoContents,
 } from '@frec/core';
+import { deleteKeysWithPrefix } from '@frec/online';
 
 /** A free loopback TCP port. */
 export async function freePort(): Promise<number> {
@@ -120,12 +121,7 @@ export async function deleteKeys(redisUrl: string, prefix: string): Promise<void
   r.on('error', () => undefined);
   try {
     await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await r.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(r, prefix);
   } finally {
     r.disconnect();
   }

@@ -19,7 +19,7 @@ import type { RedisBackend } from './redis-backend.js';
 import { RedisClusterBackend } from './redis-cluster.js';
 import { withDeadline, type DeadlineOptions, type Watchable } from './redis-deadline.js';
 import { keyFrame } from './redis-mget-frame.js';
-import { RedisStandalone } from './redis-standalone.js';
+import { escapeGlob, RedisStandalone } from './redis-standalone.js';
 
 /** The `online_store` section of feature_store.yaml when `type: redis`. */
 export type RedisOnlineStoreConfig = Extract<RepoConfig['online_store'], { type: 'redis' }>;
@@ -31,10 +31,6 @@ const KEY_CACHE_SIZE = 100_000;
 interface KeyCache {
   base: string;
   keys: Map<string | number, { key: string; frame: Buffer }>;
-}
-
-function escapeGlob(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&');
 }
 
 function seedNodes(connection: string): Array<{ host: string; port: number }> {

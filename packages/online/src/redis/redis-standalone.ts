@@ -54,6 +54,19 @@ export class RedisStandalone implements RedisBackend {
   }
 }
 
+/** Escapes Redis glob characters, so a key prefix matches only itself in SCAN MATCH. */
+export function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/**
+ * Deletes every key that starts with `prefix` on one server (SCAN + UNLINK in pages); returns how
+ * many. Tests and benchmarks that own a key prefix clean up with it.
+ */
+export function deleteKeysWithPrefix(client: Redis, prefix: string): Promise<number> {
+  return deleteMatchingOn(client, `${escapeGlob(prefix)}*`, false);
+}
+
 /**
  * SCAN + UNLINK on one server, in pages, so a large view never blocks Redis. A cluster node
  * refuses multi-key UNLINK across slots, so there each key gets its own (pipelined) UNLINK.

@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Cluster, Redis } from 'ioredis';
 import type { OnlineStoreConfig } from '@frec/core';
+import { deleteKeysWithPrefix } from '../../src/index.js';
 import { startRedisCluster, type RedisClusterFixture } from './redis-servers.js';
 
 /** The stores every conformance test runs against. */
@@ -25,15 +26,6 @@ export interface StoreFixture {
 /** The shared Redis of this machine and CI; tests use a unique key prefix on it. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function deletePrefix(r: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    for (const k of keys) await r.unlink(k);
-  } while (cursor !== '0');
-}
-
 /** Starts (or connects to) a store of the given kind. */
 export async function startStore(kind: StoreKind): Promise<StoreFixture> {
   const prefix = `frec-test-${randomUUID()}:`;
@@ -45,7 +37,7 @@ export async function startStore(kind: StoreKind): Promise<StoreFixture> {
       corrupt: async (project, view, key, bytes) => void (await admin.set(`${prefix}${project}:${view}:${key}`, bytes)),
       pttl: (project, view, key) => admin.pttl(`${prefix}${project}:${view}:${key}`),
       stop: async () => {
-        await deletePrefix(admin, prefix);
+        await deleteKeysWithPrefix(admin, prefix);
         admin.disconnect();
       },
     };

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { AggregateState, AggregateStateStore, VersionedState, ViewProgress } from '@frec/core';
+import { deleteKeysWithPrefix } from '../../redis/redis-standalone.js';
 
 /**
  * Compare-and-set of many states in one script: each key's version must still be the one the
@@ -90,13 +91,7 @@ export class RedisAggregateStateStore implements AggregateStateStore {
   }
 
   async clear(view: string): Promise<void> {
-    const match = `${this.key(view, '').replace(/[*?[\]\\]/g, '\\$&')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await this.client.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(this.client, this.key(view, ''));
     await this.client.unlink(this.progressKey(view));
   }
 
