@@ -76,6 +76,29 @@ describe('validation slice of the training period', () => {
     expect(v.rankerFrom.length + [...v.firstPos.keys()].length).toBeLessThanOrEqual(holdout.length);
     expect([...validationSlice(data, split, holdout, { share: 0.3, seed: 3 }).firstPos]).toEqual([...v.firstPos]);
   });
+
+  it('covers every held-out user with an unseen item when asked for all of them (how the query is tuned)', () => {
+    const data = events();
+    const split = perUserTemporalSplit(data);
+    const holdout = rankerHoldout(data, split, 0.2);
+    const all = validationSlice(data, split, holdout, { share: 1, maxUsers: Number.POSITIVE_INFINITY, seed: 3 });
+    expect(all.rankerFrom.length).toBe(0);
+    const held = new Set(holdout);
+    const trainedOn = new Map<number, Set<number>>();
+    split.train.forEach((e, p) => {
+      if (held.has(p)) return;
+      const u = data.user[e]!;
+      if (!trainedOn.has(u)) trainedOn.set(u, new Set());
+      trainedOn.get(u)!.add(data.item[e]!);
+    });
+    const expected = new Set<number>();
+    for (const p of holdout) {
+      const e = split.train[p]!;
+      if (!trainedOn.get(data.user[e]!)?.has(data.item[e]!)) expected.add(data.user[e]!);
+    }
+    expect(expected.size).toBeGreaterThan(10);
+    expect(new Set(all.firstPos.keys())).toEqual(expected);
+  });
 });
 
 describe('blend of ranker and retrieval scores', () => {

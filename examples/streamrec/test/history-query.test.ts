@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { historyQuery } from '../src/models/index.js';
+import { historyQuery, itemTowerForward, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, trainTwoTower, userTowerForward } from '../src/models/index.js';
+import { syntheticInteractions } from '../src/models/synthetic.js';
+import { Rng } from '../src/models/rng.js';
+import { scoreAll, tuneHistoryQuery } from '../src/pipeline/two-stage.js';
+import { ndcgAtK, topK } from '../src/eval/metrics.js';
 import { recentItemRows } from '../src/training-sets/vectorize.js';
 
 describe('retrieval query with recent items', () => {
@@ -59,5 +63,44 @@ describe('served user query', () => {
     expect(q[1]).toBeCloseTo(u[1]! + 2, 6);
     // Weight 0: the user tower alone.
     expect(Array.from(servedUserQuery({ params, history: { weight: 0, decay: 1 } }, 1, vec, { last_10_items: [300] }, itemRows, items))).toEqual(Array.from(u));
+  });
+});
+
+describe('tuning the recent-items query', () => {
+  it('scores every grid point as the query itself would, and picks the best', () => {
+    const s = syntheticInteractions({ numUsers: 30, numItems: 80, n: 900, dUser: 4, dItem: 5, seed: 11 });
+    const tower = trainTwoTower(s.train, { epochs: 2, batchSize: 64, seed: 3 }).params;
+    const items = itemTowerForward(tower, s.train.itemFeatures);
+    const rng = new Rng(5);
+    const pick = (n: number): number[] => Array.from({ length: n }, () => Math.floor(rng.next() * 80));
+    const requests = Array.from({ length: 30 }, (_, u) => ({
+      user: u,
+      vector: s.userFeaturesByUser.slice(u * 4, (u + 1) * 4),
+      recent: Int32Array.from(pick(u % 7)), // some users have no recent items
+      exclude: new Set(pick(10)),
+    }));
+    const relevant = new Map(requests.map((q) => [q.user, new Set(pick(4).filter((i) => !q.exclude.has(i)))] as const));
+    const tuned = tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant });
+
+    // The direct way: build each query with historyQuery and score the catalog with it.
+    const dim = tower.config.outputDim;
+    let best = '', bestV = -1;
+    for (const decay of RECENT_DECAY_GRID) {
+      for (const weight of RECENT_WEIGHT_GRID) {
+        if (weight === 0 && decay !== RECENT_DECAY_GRID[0]) continue;
+        let sum = 0;
+        for (const q of requests) {
+          const query = historyQuery(userTowerForward(tower, Int32Array.of(q.user), q.vector), 0, dim, items, q.recent, weight, undefined, decay);
+          sum += ndcgAtK(topK(scoreAll(items, dim, query), 20, q.exclude), relevant.get(q.user)!, 20);
+        }
+        const v = sum / requests.length;
+        expect(tuned.ndcg.get(`w${weight}/d${decay}`)).toBeCloseTo(v, 6);
+        if (v > bestV + 1e-6) (best = `w${weight}/d${decay}`), (bestV = v);
+      }
+    }
+    expect(tuned.ndcg.size).toBe(1 + (RECENT_WEIGHT_GRID.length - 1) * RECENT_DECAY_GRID.length);
+    expect(tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}`)).toBeCloseTo(bestV, 6);
+    expect(bestV).toBeGreaterThan(0);
+    expect(best).not.toBe('');
   });
 });

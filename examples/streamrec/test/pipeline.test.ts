@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +56,7 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     expect(tower.featureService).toBe('two_tower_v1');
     expect(ranker.featureService).toBe('ranker_v1');
     expect(tower.stage).toBe('candidate');
-    const cutoff = res.global.split.evalTimeMs.values().next().value! + ASK_BEFORE_MS;
+    const cutoff = res.global!.split.evalTimeMs.values().next().value! + ASK_BEFORE_MS;
     expect(Date.parse(tower.trainingData.end)).toBeLessThan(cutoff);
     expect(tower.metrics['per_user_temporal/recall500']).toBeGreaterThan(0);
     expect(ranker.evaluation).toHaveLength(res.results.length);
@@ -67,6 +67,39 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     // The query's recent-items weight is tuned on validation and travels to serving with the model.
     expect(RECENT_WEIGHT_GRID).toContain(tower.params?.recentWeight);
     expect(RECENT_DECAY_GRID).toContain(tower.params?.recentDecay);
-    expect({ weight: tower.params?.recentWeight, decay: tower.params?.recentDecay }).toEqual(res.global.history);
+    expect({ weight: tower.params?.recentWeight, decay: tower.params?.recentDecay }).toEqual(res.global!.history);
   });
+});
+
+describe('choosing the protocols', () => {
+  const base = { inputDir: VENDORED, maxUsers: 40, seed: 7, quiet: true };
+
+  it('refuses unknown protocols and registering without the global split, before any work', async () => {
+    const repo = tempFeatureRepo();
+    try {
+      await expect(runPipeline({ ...base, repoPath: repo, protocols: ['weekly' as never] })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('"weekly"') });
+      await expect(runPipeline({ ...base, repoPath: repo, protocols: [] })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('No evaluation protocol chosen') });
+      await expect(runPipeline({ ...base, repoPath: repo, protocols: ['per_user_temporal'] })).rejects.toThrow(/needs the global_time protocol/);
+      // Nothing was loaded: the checks come first.
+      expect(existsSync(path.join(repo, 'data', 'interactions.parquet'))).toBe(false);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
+  it('runs only the protocols asked for', async () => {
+    const repo = tempFeatureRepo();
+    try {
+      const res = await runPipeline({
+        ...base, repoPath: repo, protocols: ['per_user_temporal'], register: false,
+        bpr: { epochs: 2 }, twoTower: { epochs: 1 }, ranker: { epochs: 1 }, rankerPositives: 800, candidates: { twoTower: 30, trending: 10, popular: 10 },
+      });
+      expect(new Set(res.results.map((r) => r.protocol))).toEqual(new Set(['per_user_temporal']));
+      expect(res.global).toBeUndefined();
+      expect(res.models).toEqual([]);
+      expect(res.timings.some((t) => t.step.startsWith('global_time:'))).toBe(false);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -34,9 +34,9 @@ export function historyQuery(
 }
 
 /** Recent-item weights tried on the validation slice. */
-export const RECENT_WEIGHT_GRID = [0, 0.25, 0.5, 1] as const;
+export const RECENT_WEIGHT_GRID = [0, 0.25, 0.5, 1, 2, 4] as const;
 /** Recency decays tried on the validation slice (1: a plain mean). */
-export const RECENT_DECAY_GRID = [1, 0.5, 0.25] as const;
+export const RECENT_DECAY_GRID = [1, 0.5, 0.25, 0.1] as const;
 
 /** How a user's recent items enter the retrieval query. */
 export interface HistoryQueryParams {

@@ -251,14 +251,20 @@ export class TwoTowerTrainer {
         logits[row + j] = l;
         if (l > max) max = l;
       }
+      const own = logits[row + i]!;
+      // The row now holds exp(l - max), so the gradient pass below divides instead of exponentiating again.
       let z = 0;
-      for (let j = 0; j < n; j++) z += Math.exp(logits[row + j]! - max);
+      for (let j = 0; j < n; j++) {
+        const ex = Math.exp(logits[row + j]! - max);
+        logits[row + j] = ex;
+        z += ex;
+      }
       const w = (data.weight ? data.weight[examples[i]!]! : 1) / totalW;
-      loss -= w * (logits[row + i]! - max - Math.log(z));
+      loss -= w * (own - max - Math.log(z));
       if (!grad) continue;
       // Overwrite the row with d(loss)/d(u_i . v_j) = w_i (p_ij - [i = j]) / T.
       for (let j = 0; j < n; j++) {
-        const p = Math.exp(logits[row + j]! - max) / z;
+        const p = logits[row + j]! / z;
         logits[row + j] = (w * (p - (i === j ? 1 : 0))) / T;
       }
     }

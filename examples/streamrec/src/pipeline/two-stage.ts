@@ -10,7 +10,7 @@ import type { ItemGenreLookup } from '../training-sets/vectorize.js';
 import type { OfflineCandidates } from './candidates.js';
 
 /** Dot products of one embedding with every row of a row-major matrix. */
-export function scoreAll(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out: Float32Array = new Float32Array(matrix.length / dim)): Float32Array {
+export function scoreAll<T extends Float32Array | Float64Array = Float32Array>(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out: T = new Float32Array(matrix.length / dim) as T): T {
   for (let i = 0, o = 0; i < out.length; i++, o += dim) {
     let s = 0;
     for (let f = 0; f < dim; f++) s += matrix[o + f]! * vec[vecOffset + f]!;
@@ -131,26 +131,40 @@ export function tuneHistoryQuery(options: {
   decays?: readonly number[];
 }): { best: HistoryQueryParams; ndcg: Map<string, number> } {
   const { tower, itemEmbeddings, requests } = options;
+  const weights = options.weights ?? RECENT_WEIGHT_GRID;
+  const decays = options.decays ?? RECENT_DECAY_GRID;
   const dim = tower.config.outputDim;
-  const scores = new Float32Array(itemEmbeddings.length / dim);
-  const query = new Float32Array(dim);
-  const embs = requests.map((q) => userTowerForward(tower, Int32Array.of(q.user), q.vector));
+  const numItems = itemEmbeddings.length / dim;
+  // Weight 0 ignores the decay: it is scored once, under the first decay.
+  const points = decays.flatMap((decay, d) => weights.filter((w) => w > 0 || d === 0).map((weight) => ({ weight, decay })));
+  const sums = new Float64Array(points.length);
+  // The query is linear in the weight, so score = u.E + weight * (m.E) with m the decayed mean of
+  // the recent items' embeddings: the catalog is scored once per decay, not once per grid point.
+  const base = new Float64Array(numItems), recentScores = new Float64Array(numItems), scores = new Float64Array(numItems);
+  const zero = new Float32Array(dim), mean = new Float32Array(dim);
+  const none = new Set<number>();
+  for (const q of requests) {
+    const emb = userTowerForward(tower, Int32Array.of(q.user), q.vector);
+    scoreAll(itemEmbeddings, dim, emb, 0, base);
+    const relevant = options.relevant.get(q.user) ?? none;
+    let decayDone = Number.NaN;
+    points.forEach(({ weight, decay }, k) => {
+      if (decay !== decayDone) {
+        historyQuery(zero, 0, dim, itemEmbeddings, q.recent, 1, mean, decay);
+        scoreAll(itemEmbeddings, dim, mean, 0, recentScores);
+        decayDone = decay;
+      }
+      for (let j = 0; j < numItems; j++) scores[j] = base[j]! + weight * recentScores[j]!;
+      sums[k] = sums[k]! + ndcgAtK(topK(scores, 20, q.exclude), relevant, 20);
+    });
+  }
   const ndcg = new Map<string, number>();
   let best: HistoryQueryParams = { weight: 0, decay: 1 }, bestV = -1;
-  for (const decay of options.decays ?? RECENT_DECAY_GRID) {
-    for (const weight of options.weights ?? RECENT_WEIGHT_GRID) {
-      // Weight 0 ignores the decay: score it once.
-      if (weight === 0 && decay !== (options.decays ?? RECENT_DECAY_GRID)[0]) continue;
-      let sum = 0;
-      requests.forEach((q, i) => {
-        historyQuery(embs[i]!, 0, dim, itemEmbeddings, q.recent, weight, query, decay);
-        sum += ndcgAtK(topK(scoreAll(itemEmbeddings, dim, query, 0, scores), 20, q.exclude), options.relevant.get(q.user) ?? new Set(), 20);
-      });
-      const v = sum / Math.max(1, requests.length);
-      ndcg.set(`w${weight}/d${decay}`, v);
-      if (v > bestV + 1e-12) (best = { weight, decay }), (bestV = v);
-    }
-  }
+  points.forEach(({ weight, decay }, k) => {
+    const v = sums[k]! / Math.max(1, requests.length);
+    ndcg.set(`w${weight}/d${decay}`, v);
+    if (v > bestV + 1e-12) (best = { weight, decay }), (bestV = v);
+  });
   return { best, ndcg };
 }
 
