@@ -17,7 +17,7 @@ import { registerModels } from './register-models.js';
 import { StepTimer } from './step-timer.js';
 import { blendRank, embedCatalog, sampleRankerExamples, scoreTwoStage, tuneBlend, tuneHistoryQuery, twoTowerRank } from './two-stage.js';
 import { DEFAULT_CANDIDATE_MIX, OfflineCandidates, type CandidateMix } from './candidates.js';
-import { validationSlice } from '../eval/validation.js';
+import { validationSlice, type ValidationSlice } from '../eval/validation.js';
 
 /** Options of the one-command training pipeline. */
 export interface PipelineOptions {
@@ -146,15 +146,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const itemEmbeddings = embedCatalog(tower, catalog);
       const sources = new OfflineCandidates(data, split.train, { ...DEFAULT_CANDIDATE_MIX, ...options.candidates });
       const validation = validationSlice(data, split, holdout, { seed });
-      const vUsers = [...validation.firstPos.keys()];
       // The query is tuned on every user's held-out events, not only the validation users': the
       // tower never trained on any of them, and two settings tuned on ~130 users flipped between
       // near-ties from seed to seed (ADR 0052). Only the blend needs users the ranker did not see.
       const history = await timer.step(`${p}:tune-history-query`, () => {
         const all = validationSlice(data, split, holdout, { share: 1, maxUsers: Number.POSITIVE_INFINITY, seed });
         const tuned = tuneHistoryQuery({
-          tower, itemEmbeddings, relevant: all.relevant,
-          requests: [...all.firstPos].map(([u, j]) => ({ user: u, vector: ttData.userFeatures.slice(j * D_USER, (j + 1) * D_USER), recent: ttData.recentItems[j]!, exclude: all.exclude.get(u) ?? new Set<number>() })),
+          tower, itemEmbeddings, relevant: all.relevant, requests: heldOutRequests(all, ttData, data, split),
         });
         timer.log(`  ${p}: recent items weight ${tuned.best.weight}, decay ${tuned.best.decay} on ${all.firstPos.size} held-out users (retrieval NDCG@20 ${[...tuned.ndcg].map(([k, v]) => `${k}:${v.toFixed(4)}`).join(' ')})`);
         return tuned.best;
@@ -179,17 +177,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         }).params,
       );
       const blend = await timer.step(`${p}:tune-blend`, async () => {
-        const userVecs = new Map(vUsers.map((u) => {
-          const j = validation.firstPos.get(u)!;
-          return [u, ttData.userFeatures.slice(j * D_USER, (j + 1) * D_USER)] as const;
-        }));
-        const recent = new Map(vUsers.map((u) => [u, ttData.recentItems[validation.firstPos.get(u)!]!] as const));
+        const requests = heldOutRequests(validation, ttData, data, split);
         const scored = await scoreTwoStage({
-          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, history,
-          requests: vUsers.map((u) => ({ user: u, atMs: data.timeMs[split.train[validation.firstPos.get(u)!]!]! - LOOKUP_OFFSET_MS, exclude: validation.exclude.get(u) ?? new Set() })),
+          store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, sources, history, requests,
+          userVecs: new Map(requests.map((q) => [q.user, q.vector])),
+          recent: new Map(requests.map((q) => [q.user, q.recent])),
         });
         const tuned = tuneBlend(scored, validation.relevant);
-        timer.log(`  ${p}: blend weight ${tuned.weight} on ${vUsers.length} validation users (NDCG@20 ${[...tuned.ndcg].map(([w, v]) => `${w}:${v.toFixed(4)}`).join(' ')})`);
+        timer.log(`  ${p}: blend weight ${tuned.weight} on ${requests.length} validation users (NDCG@20 ${[...tuned.ndcg].map(([w, v]) => `${w}:${v.toFixed(4)}`).join(' ')})`);
         return tuned.weight;
       });
       // Every choice above was made on the holdout; the served retriever then learns from all
@@ -230,6 +225,20 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   } finally {
     await store.close();
   }
+}
+
+/**
+ * One request per user of a held-out slice, asked at the user's first held-out event: the
+ * point-in-time user vector and recent items of that training example, the items to exclude.
+ */
+function heldOutRequests(slice: ValidationSlice, tt: TwoTowerData & { recentItems: Int32Array[] }, data: Interactions, split: Split) {
+  return [...slice.firstPos].map(([user, j]) => ({
+    user,
+    vector: tt.userFeatures.slice(j * D_USER, (j + 1) * D_USER),
+    recent: tt.recentItems[j]!,
+    exclude: slice.exclude.get(user) ?? new Set<number>(),
+    atMs: data.timeMs[split.train[j]!]! - LOOKUP_OFFSET_MS,
+  }));
 }
 
 const PROTOCOLS: readonly ProtocolName[] = ['global_time', 'per_user_temporal'];
