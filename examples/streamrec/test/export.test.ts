@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { itemTowerForward, rankerPredict, trainRanker, trainTwoTower, userTowerForward } from '../src/models/index.js';
+import { ensembleItemForward, ensembleUserForward, itemTowerForward, rankerPredict, towerEnsemble, trainRanker, trainTwoTower, userTowerForward } from '../src/models/index.js';
 import { syntheticInteractions, syntheticRanking } from '../src/models/synthetic.js';
 import { decodeModel, exportRankerOnnx, exportTwoTowerOnnx, rankerOnnxArtifacts, RANKER_IO, saveRetrievalIndex, TOWER_IO, twoTowerOnnxArtifacts, writeTritonRanker } from '../src/export/index.js';
 import { loadItemIndex } from '@frec/serving/ann';
@@ -83,6 +83,30 @@ describe('two-tower ONNX export', () => {
       return { itemId: itemIds[j]!, d };
     }).sort((a, b) => b.d - a.d);
     expect(index.search(q, 5).map((h) => h.itemId)).toEqual(exact.slice(0, 5).map((e) => e.itemId));
+  });
+
+  it('exports a two-member ensemble as one graph per side, matching ensembleUserForward and ensembleItemForward within 1e-4', async () => {
+    const second = trainTwoTower(s.train, { epochs: 2, batchSize: 64, embeddingDim: 8, hidden: [16, 12], outputDim: 8, seed: 142 }).params;
+    const ens = towerEnsemble([params, second]);
+    const graphs = exportTwoTowerOnnx(ens);
+    const ids = [0, 17, 39, -1];
+    const feats = new Rng(4).normalArray(ids.length * 5, 1);
+    const us = await ort.InferenceSession.create(graphs.user);
+    const out = await us.run({
+      [TOWER_IO.user.index]: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [ids.length]),
+      [TOWER_IO.user.features]: new ort.Tensor('float32', feats, [ids.length, 5]),
+    });
+    expect(out[TOWER_IO.user.output]!.dims).toEqual([ids.length, 16]);
+    expect(maxAbsDiff(out[TOWER_IO.user.output]!.data as Float32Array, ensembleUserForward(ens, Int32Array.from(ids), feats))).toBeLessThan(1e-4);
+    const is = await ort.InferenceSession.create(graphs.item);
+    const items = await is.run({
+      [TOWER_IO.item.index]: new ort.Tensor('int64', BigInt64Array.from(Array.from({ length: 60 }, (_, i) => BigInt(i))), [60]),
+      [TOWER_IO.item.features]: new ort.Tensor('float32', s.train.itemFeatures, [60, 7]),
+    });
+    expect(maxAbsDiff(items[TOWER_IO.item.output]!.data as Float32Array, ensembleItemForward(ens, s.train.itemFeatures))).toBeLessThan(1e-4);
+    expect(Object.fromEntries(decodeModel(graphs.user).metadataProps.map((p) => [p.key, p.value]))).toMatchObject({ members: '2', output_dim: '16' });
+    await us.release();
+    await is.release();
   });
 
   it('is deterministic and carries metadata', () => {

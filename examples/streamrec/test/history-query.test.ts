@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { historyQuery, itemTowerForward, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, trainTwoTower, userTowerForward } from '../src/models/index.js';
+import { ensembleDim, ensembleItemForward, ensembleUserForward, historyQuery, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, towerEnsemble, trainTwoTower } from '../src/models/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
 import { Rng } from '../src/models/rng.js';
 import { scoreAll, tuneHistoryQuery } from '../src/pipeline/two-stage.js';
@@ -44,7 +44,7 @@ describe('recency decay', () => {
 
 describe('served user query', () => {
   it('weighs the newest of last_10_items most, as training and evaluation do', async () => {
-    const { initTwoTower, twoTowerConfig, userTowerForward } = await import('../src/models/index.js');
+    const { initTwoTower, twoTowerConfig, userTowerForward, towerEnsemble } = await import('../src/models/index.js');
     const { servedUserQuery } = await import('../src/serve/user-query.js');
     const { Rng } = await import('../src/models/rng.js');
     const rng = new Rng(3);
@@ -52,11 +52,12 @@ describe('served user query', () => {
       numUsers: 2, numItems: 3, userIndex: Int32Array.of(0, 1), itemIndex: Int32Array.of(0, 2),
       dUser: 2, userFeatures: rng.normalArray(4, 1), dItem: 1, itemFeatures: rng.normalArray(3, 1),
     };
-    const params = initTwoTower(data, twoTowerConfig({ embeddingDim: 2, hidden: [], outputDim: 2, seed: 1 }));
+    const single = initTwoTower(data, twoTowerConfig({ embeddingDim: 2, hidden: [], outputDim: 2, seed: 1 }));
+    const params = towerEnsemble([single]);
     const items = Float32Array.from([1, 0, 0, 1, 5, 5]);
     const itemRows = new Map([[100, 0], [200, 1], [300, 2]]);
     const vec = Float32Array.of(0.3, -0.2);
-    const u = userTowerForward(params, Int32Array.of(1), vec);
+    const u = userTowerForward(single, Int32Array.of(1), vec);
     // Decay 0 keeps only the newest item: last_10_items lists 200 first, so 200 it is.
     const q = servedUserQuery({ params, history: { weight: 2, decay: 0 } }, 1, vec, { last_10_items: [200, 100, 999] }, itemRows, items);
     expect(q[0]).toBeCloseTo(u[0]!, 6);
@@ -67,10 +68,10 @@ describe('served user query', () => {
 });
 
 describe('tuning the recent-items query', () => {
-  it('scores every grid point as the query itself would, and picks the best', () => {
+  it('scores every grid point as the query itself would, and picks the best (a two-member ensemble)', () => {
     const s = syntheticInteractions({ numUsers: 30, numItems: 80, n: 900, dUser: 4, dItem: 5, seed: 11 });
-    const tower = trainTwoTower(s.train, { epochs: 2, batchSize: 64, seed: 3 }).params;
-    const items = itemTowerForward(tower, s.train.itemFeatures);
+    const tower = towerEnsemble([3, 103].map((seed) => trainTwoTower(s.train, { epochs: 2, batchSize: 64, seed }).params));
+    const items = ensembleItemForward(tower, s.train.itemFeatures);
     const rng = new Rng(5);
     const pick = (n: number): number[] => Array.from({ length: n }, () => Math.floor(rng.next() * 80));
     const requests = Array.from({ length: 30 }, (_, u) => ({
@@ -83,14 +84,14 @@ describe('tuning the recent-items query', () => {
     const tuned = tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant });
 
     // The direct way: build each query with historyQuery and score the catalog with it.
-    const dim = tower.config.outputDim;
+    const dim = ensembleDim(tower);
     let best = '', bestV = -1;
     for (const decay of RECENT_DECAY_GRID) {
       for (const weight of RECENT_WEIGHT_GRID) {
         if (weight === 0 && decay !== RECENT_DECAY_GRID[0]) continue;
         let sum = 0;
         for (const q of requests) {
-          const query = historyQuery(userTowerForward(tower, Int32Array.of(q.user), q.vector), 0, dim, items, q.recent, weight, undefined, decay);
+          const query = historyQuery(ensembleUserForward(tower, Int32Array.of(q.user), q.vector), 0, dim, items, q.recent, weight, undefined, decay);
           sum += ndcgAtK(topK(scoreAll(items, dim, query), 20, q.exclude), relevant.get(q.user)!, 20);
         }
         const v = sum / requests.length;

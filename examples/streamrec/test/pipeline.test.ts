@@ -47,6 +47,11 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     const steps = res.timings.map((t) => t.step);
     for (const s of ['load', 'features', 'apply', 'global_time:train-two-tower', 'global_time:tune-history-query', 'per_user_temporal:train-ranker', 'per_user_temporal:refit-two-tower', 'register']) expect(steps).toContain(s);
     for (const t of res.timings) expect(t.peakRssMiB).toBeGreaterThan(0);
+    // Both protocols' tuned and refit ensembles, two members each, trained on worker threads.
+    expect(res.workerTimings.map((t) => t.step).sort()).toEqual(
+      ['global_time', 'per_user_temporal'].flatMap((p) => ['refit-two-tower', 'train-two-tower'].flatMap((w) => [1, 2].map((k) => `${p}:${w} member ${k}`))).sort(),
+    );
+    for (const t of res.workerTimings) expect(t.seconds).toBeGreaterThan(0);
   });
 
   it('registers both models with feature service, training range, metrics and verified checksums', async () => {
@@ -64,6 +69,11 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     expect(tower.artifacts.map((a) => a.path)).toEqual(expect.arrayContaining(['params.json', 'item_embeddings.f32', 'user_tower.onnx']));
     await reg.verify(tower);
     await reg.verify(ranker);
+    // The retriever is an ensemble of two towers (seeds 42 and 142) whose embeddings are concatenated.
+    expect(tower.params).toMatchObject({ members: 2, outputDim: 64 });
+    expect(res.global!.tower.members.map((m) => m.config.seed)).toEqual([42, 142]);
+    const embeddings = new Float32Array(new Uint8Array(await reg.readArtifact(tower, 'item_embeddings.f32')).buffer);
+    expect(embeddings.length).toBe(res.data.itemIds.length * 64);
     // The query's recent-items weight is tuned on validation and travels to serving with the model.
     expect(RECENT_WEIGHT_GRID).toContain(tower.params?.recentWeight);
     expect(RECENT_DECAY_GRID).toContain(tower.params?.recentDecay);

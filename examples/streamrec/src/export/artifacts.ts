@@ -1,9 +1,10 @@
 import { exportTwoTowerOnnx } from './two-tower-onnx.js';
 import { tritonRankerFiles, type ArtifactFile, type TritonRankerOptions } from './triton-repository.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
+import type { TowerEnsemble } from '../models/tower-ensemble.js';
 
 /** ONNX files of the two-tower model, ready to store as model-registry artifacts: user_tower.onnx, item_tower.onnx. */
-export function twoTowerOnnxArtifacts(params: TwoTowerParams): ArtifactFile[] {
+export function twoTowerOnnxArtifacts(params: TwoTowerParams | TowerEnsemble): ArtifactFile[] {
   const { user, item } = exportTwoTowerOnnx(params);
   return [
     { path: 'user_tower.onnx', data: user },

@@ -8,3 +8,5 @@ export { ModelInputError } from './model-input-error.js';
 export { Rng } from './rng.js';
 export { serializeParams, deserializeParams } from './params-io.js';
 export { historyQuery, RECENT_WEIGHT_GRID, RECENT_DECAY_GRID, type HistoryQueryParams } from './history-query.js';
+export { towerEnsemble, asEnsemble, ensembleDim, ensembleShape, ensembleUserForward, ensembleItemForward, type TowerEnsemble } from './tower-ensemble.js';
+export { TowerTrainingPool, type TowerJob } from './tower-pool/index.js';

@@ -1,7 +1,8 @@
 import type { DcnParams, TwoTowerParams } from './types.js';
+import type { TowerEnsemble } from './tower-ensemble.js';
 
 /** Trained parameters of either StreamRec model. */
-export type ModelParams = TwoTowerParams | DcnParams;
+export type ModelParams = TwoTowerParams | TowerEnsemble | DcnParams;
 
 /**
  * Serializes parameters to JSON with every Float32Array as base64 little-endian bytes, so a saved

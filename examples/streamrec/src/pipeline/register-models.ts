@@ -2,7 +2,7 @@ import type { FeatureStore } from '@frec/core';
 import type { ModelManifest, ModelRegistry } from '@frec/serving/model-registry';
 import type { Interactions } from '../data/interactions.js';
 import type { EvalResult } from '../eval/evaluate.js';
-import { serializeParams } from '../models/index.js';
+import { ensembleDim, serializeParams } from '../models/index.js';
 import { rankerOnnxArtifacts, twoTowerOnnxArtifacts } from '../export/index.js';
 import { ITEM_VECTOR_NAMES, USER_VECTOR_NAMES } from '../training-sets/vectorize.js';
 import { RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
@@ -49,8 +49,15 @@ export async function registerModels(options: {
     trainingData,
     metrics: metricsOf(results, 'two_tower'),
     evaluation,
-    description: 'Two-tower retrieval (in-batch sampled softmax, log-Q correction); item embeddings of the catalog snapshot. The query adds recentWeight x the recency-weighted (recentDecay^i) mean embedding of the user\'s last 10 items (historyQuery).',
-    params: { embeddingDim: models.tower.config.embeddingDim, outputDim: models.tower.config.outputDim, epochs: models.tower.config.epochs, recentWeight: models.history.weight, recentDecay: models.history.decay },
+    description: 'Two-tower retrieval (in-batch sampled softmax, log-Q correction), an ensemble of `members` towers from different seeds whose embeddings are concatenated (mean score, ADR 0052); item embeddings of the catalog snapshot. The query adds recentWeight x the recency-weighted (recentDecay^i) mean embedding of the user\'s last 10 items (historyQuery).',
+    params: {
+      members: models.tower.members.length,
+      embeddingDim: models.tower.members[0]!.config.embeddingDim,
+      outputDim: ensembleDim(models.tower),
+      epochs: models.tower.members[0]!.config.epochs,
+      recentWeight: models.history.weight,
+      recentDecay: models.history.decay,
+    },
     artifacts: [
       { path: 'params.json', data: enc.encode(serializeParams(models.tower)) },
       { path: 'item_embeddings.f32', data: new Uint8Array(models.itemEmbeddings.buffer.slice(0)) },

@@ -13,6 +13,8 @@ const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 /** Times pipeline steps and prints progress lines (an updating line on a TTY, plain lines otherwise). */
 export class StepTimer {
   readonly timings: StepTiming[] = [];
+  /** Work done off the main thread (tower trainings on worker threads), overlapping the steps. */
+  readonly workerTimings: StepTiming[] = [];
   private readonly tty = Boolean(process.stdout.isTTY);
   constructor(private readonly quiet = false) {}
 
@@ -31,6 +33,11 @@ export class StepTimer {
     this.endLine();
     this.log(`[${name}] done in ${t.seconds.toFixed(2)} s, peak RSS ${t.peakRssMiB} MiB`);
     return out;
+  }
+
+  /** Records work a worker thread finished; its wall time overlaps the main thread's steps. */
+  worker(name: string, seconds: number): void {
+    this.workerTimings.push({ step: name, seconds: Math.round(seconds * 100) / 100, peakRssMiB: mib(process.resourceUsage().maxRSS * 1024), rssMiB: mib(process.memoryUsage().rss) });
   }
 
   /** A progress update inside a step, e.g. "epoch 2/5 loss 3.21 (41k ex/s)". */

@@ -2,8 +2,8 @@ import type { Interactions } from '../data/interactions.js';
 import { ndcgAtK, topK } from '../eval/metrics.js';
 import type { RankFn } from '../eval/evaluate.js';
 import { mulberry32 } from '../baselines/rng.js';
-import { historyQuery, itemTowerForward, rankerPredict, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, userTowerForward, type HistoryQueryParams } from '../models/index.js';
-import type { DcnParams, TwoTowerParams } from '../models/types.js';
+import { ensembleDim, ensembleItemForward, ensembleUserForward, historyQuery, rankerPredict, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, type HistoryQueryParams, type TowerEnsemble } from '../models/index.js';
+import type { DcnParams } from '../models/types.js';
 import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
 import type { ItemGenreLookup } from '../training-sets/vectorize.js';
@@ -31,7 +31,7 @@ export function sampleRankerExamples(options: {
   train: Int32Array;
   /** Per-train-example user features (aligned with `train`), as used to train the two-tower. */
   userFeatures: Float32Array;
-  params: TwoTowerParams;
+  params: TowerEnsemble;
   itemEmbeddings: Float32Array;
   /** Positions in `train` the positives are drawn from: events the two-tower did not train on. */
   from: Int32Array;
@@ -46,7 +46,7 @@ export function sampleRankerExamples(options: {
 }): RankerExample[] {
   const { data, train, params, itemEmbeddings } = options;
   const rand = mulberry32(options.seed);
-  const dim = params.config.outputDim;
+  const dim = ensembleDim(params);
   const numItems = data.itemIds.length;
   const everSeen = new Map<number, Set<number>>();
   for (const e of train) {
@@ -67,7 +67,7 @@ export function sampleRankerExamples(options: {
   const picks = shuffled.slice(0, Math.min(options.positives, shuffled.length));
   const feats = new Float32Array(picks.length * D_USER);
   picks.forEach((j, i) => feats.set(options.userFeatures.subarray(j * D_USER, (j + 1) * D_USER), i * D_USER));
-  const userEmb = userTowerForward(params, Int32Array.from(picks, (j) => data.user[train[j]!]!), feats);
+  const userEmb = ensembleUserForward(params, Int32Array.from(picks, (j) => data.user[train[j]!]!), feats);
   const out: RankerExample[] = [];
   const scores = new Float32Array(numItems);
   const query = new Float32Array(dim);
@@ -101,18 +101,18 @@ export function sampleRankerExamples(options: {
 
 /** Retrieval alone: full-catalog two-tower scores for the user's point-in-time vector and recent items. */
 export function twoTowerRank(
-  params: TwoTowerParams,
+  params: TowerEnsemble,
   itemEmbeddings: Float32Array,
   userVecs: ReadonlyMap<number, Float32Array>,
   recent: ReadonlyMap<number, Int32Array> = new Map(),
   history: HistoryQueryParams = { weight: 0, decay: 1 },
 ): RankFn {
-  const dim = params.config.outputDim;
+  const dim = ensembleDim(params);
   const scores = new Float32Array(itemEmbeddings.length / dim);
   const query = new Float32Array(dim);
   const none = new Int32Array(0);
   return (u, _at, k, exclude) => {
-    const emb = userTowerForward(params, Int32Array.of(u), userVecs.get(u)!);
+    const emb = ensembleUserForward(params, Int32Array.of(u), userVecs.get(u)!);
     historyQuery(emb, 0, dim, itemEmbeddings, recent.get(u) ?? none, history.weight, query, history.decay);
     return topK(scoreAll(itemEmbeddings, dim, query, 0, scores), k, exclude);
   };
@@ -123,7 +123,7 @@ export function twoTowerRank(
  * mean NDCG@20 of retrieval alone on validation requests; ties go to the earlier grid point.
  */
 export function tuneHistoryQuery(options: {
-  tower: TwoTowerParams;
+  tower: TowerEnsemble;
   itemEmbeddings: Float32Array;
   requests: ReadonlyArray<{ user: number; vector: Float32Array; recent: Int32Array; exclude: ReadonlySet<number> }>;
   relevant: ReadonlyMap<number, ReadonlySet<number>>;
@@ -133,7 +133,7 @@ export function tuneHistoryQuery(options: {
   const { tower, itemEmbeddings, requests } = options;
   const weights = options.weights ?? RECENT_WEIGHT_GRID;
   const decays = options.decays ?? RECENT_DECAY_GRID;
-  const dim = tower.config.outputDim;
+  const dim = ensembleDim(tower);
   const numItems = itemEmbeddings.length / dim;
   // Weight 0 ignores the decay: it is scored once, under the first decay.
   const points = decays.flatMap((decay, d) => weights.filter((w) => w > 0 || d === 0).map((weight) => ({ weight, decay })));
@@ -144,7 +144,7 @@ export function tuneHistoryQuery(options: {
   const zero = new Float32Array(dim), mean = new Float32Array(dim);
   const none = new Set<number>();
   for (const q of requests) {
-    const emb = userTowerForward(tower, Int32Array.of(q.user), q.vector);
+    const emb = ensembleUserForward(tower, Int32Array.of(q.user), q.vector);
     scoreAll(itemEmbeddings, dim, emb, 0, base);
     const relevant = options.relevant.get(q.user) ?? none;
     let decayDone = Number.NaN;
@@ -185,7 +185,7 @@ export interface ScoredRequest {
 export async function scoreTwoStage(options: {
   store: FeatureStore;
   data: Interactions;
-  tower: TwoTowerParams;
+  tower: TowerEnsemble;
   ranker: DcnParams;
   itemEmbeddings: Float32Array;
   genresOf: ItemGenreLookup;
@@ -197,14 +197,14 @@ export async function scoreTwoStage(options: {
   history?: HistoryQueryParams;
 }): Promise<ScoredRequest[]> {
   const { tower, itemEmbeddings, data } = options;
-  const dim = tower.config.outputDim;
+  const dim = ensembleDim(tower);
   const scores = new Float32Array(itemEmbeddings.length / dim);
   const query = new Float32Array(dim);
   const none = new Int32Array(0);
   const examples: RankerExample[] = [];
   const out: ScoredRequest[] = [];
   for (const q of options.requests) {
-    const emb = userTowerForward(tower, Int32Array.of(q.user), options.userVecs.get(q.user)!);
+    const emb = ensembleUserForward(tower, Int32Array.of(q.user), options.userVecs.get(q.user)!);
     const recent = options.recent?.get(q.user) ?? none;
     historyQuery(emb, 0, dim, itemEmbeddings, recent, options.history?.weight ?? 0, query, options.history?.decay);
     scoreAll(itemEmbeddings, dim, query, 0, scores);
@@ -274,6 +274,6 @@ export function tuneBlend(scored: readonly ScoredRequest[], relevant: ReadonlyMa
 }
 
 /** Item embeddings of the whole catalog snapshot. */
-export function embedCatalog(params: TwoTowerParams, catalog: CatalogSnapshot): Float32Array {
-  return itemTowerForward(params, catalog.itemFeatures);
+export function embedCatalog(params: TowerEnsemble, catalog: CatalogSnapshot): Float32Array {
+  return ensembleItemForward(params, catalog.itemFeatures);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { OnnxRanker, type RankBatch, type Ranker } from '@frec/serving';
 import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/serving/model-registry';
 import { exportRankerOnnx } from '../export/index.js';
-import { deserializeParams, rankerPredict } from '../models/index.js';
+import { asEnsemble, deserializeParams, rankerPredict, type TowerEnsemble } from '../models/index.js';
 import { BlendedRanker } from './blended-ranker.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
 import type { HistoryQueryParams } from '../models/index.js';
@@ -11,9 +11,10 @@ import type { HistoryQueryParams } from '../models/index.js';
 /** The production models serving uses, as found in the model registry. */
 export interface LoadedModels {
   twoTower?: {
-    params: TwoTowerParams;
+    /** A single registered two-tower is loaded as a one-member ensemble. */
+    params: TowerEnsemble;
     version: string;
-    /** Catalog embeddings computed at training time (numItems x outputDim), when registered. */
+    /** Catalog embeddings computed at training time (numItems x ensembleDim), when registered. */
     itemEmbeddings?: Float32Array;
     /** Raw ids by dense index, as the model was trained. */
     userIds?: number[];
@@ -109,14 +110,14 @@ export async function loadProductionModels(options: { registry: string; twoTower
   if (tt) {
     await reg.verify(tt);
     const json = await artifactText(reg, tt, 'params.json');
-    const params = json ? deserializeParams<TwoTowerParams>(json) : undefined;
-    if (params?.kind === 'two-tower') {
+    const params = json ? deserializeParams<TwoTowerParams | TowerEnsemble>(json) : undefined;
+    if (params?.kind === 'two-tower' || params?.kind === 'two-tower-ensemble') {
       const emb = tt.artifacts.find((a) => a.path === 'item_embeddings.f32');
       const bytes = emb ? await reg.readArtifact(tt, emb.path) : undefined;
       const ids = await artifactText(reg, tt, 'ids.json');
       const parsed = ids ? (JSON.parse(ids) as { userIds?: number[]; itemIds?: number[] }) : {};
       out.twoTower = {
-        params,
+        params: asEnsemble(params),
         version: `${tt.name}@${tt.version}`,
         itemEmbeddings: bytes ? new Float32Array(new Uint8Array(bytes).buffer) : undefined,
         userIds: parsed.userIds,

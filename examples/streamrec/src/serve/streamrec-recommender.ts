@@ -27,6 +27,7 @@ import {
 } from '@frec/serving';
 import { GENRES } from '../data/genres.js';
 import { servedUserQuery } from './user-query.js';
+import { ensembleDim } from '../models/index.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
 import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
 import { contextFeatures } from '../../../../feature_repo/features.js';
@@ -154,10 +155,10 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
   let dim: number;
   let userVector: (f: UserFeatures, userId: string | number) => Float32Array;
   const userIndex = new Map((tt?.userIds ?? []).map((u, i) => [u, i]));
-  if (tt && tt.itemEmbeddings && tt.itemIds && tt.itemEmbeddings.length === tt.itemIds.length * tt.params.config.outputDim) {
+  if (tt && tt.itemEmbeddings && tt.itemIds && tt.itemEmbeddings.length === tt.itemIds.length * ensembleDim(tt.params)) {
     ids = tt.itemIds;
     vectors = tt.itemEmbeddings;
-    dim = tt.params.config.outputDim;
+    dim = ensembleDim(tt.params);
     const row = new Map(ids.map((id, r) => [id, r]));
     const emb = vectors;
     userVector = (f, userId) => servedUserQuery(tt, userIndex.get(Number(userId)) ?? -1, f.vector, f.values ?? {}, row, emb);

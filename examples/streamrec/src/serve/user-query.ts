@@ -1,5 +1,4 @@
-import { historyQuery, userTowerForward, type HistoryQueryParams } from '../models/index.js';
-import type { TwoTowerParams } from '../models/types.js';
+import { ensembleDim, ensembleUserForward, historyQuery, type HistoryQueryParams, type TowerEnsemble } from '../models/index.js';
 import { recentItemRows } from '../training-sets/vectorize.js';
 
 /**
@@ -8,14 +7,14 @@ import { recentItemRows } from '../training-sets/vectorize.js';
  * the order the stream feature stores and the decay assumes).
  */
 export function servedUserQuery(
-  tower: { params: TwoTowerParams; history: HistoryQueryParams },
+  tower: { params: TowerEnsemble; history: HistoryQueryParams },
   userIndex: number,
   userVector: Float32Array,
   row: Record<string, unknown>,
   itemRows: ReadonlyMap<number, number>,
   itemEmbeddings: Float32Array,
 ): Float32Array {
-  const u = userTowerForward(tower.params, Int32Array.of(userIndex), userVector);
+  const u = ensembleUserForward(tower.params, Int32Array.of(userIndex), userVector);
   const recent = recentItemRows(row, itemRows);
-  return historyQuery(u, 0, tower.params.config.outputDim, itemEmbeddings, recent, tower.history.weight, undefined, tower.history.decay);
+  return historyQuery(u, 0, ensembleDim(tower.params), itemEmbeddings, recent, tower.history.weight, undefined, tower.history.decay);
 }

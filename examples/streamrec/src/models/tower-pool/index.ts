@@ -1,0 +1,1 @@
+export { TowerTrainingPool, type TowerJob } from './tower-pool.js';

@@ -1,0 +1,18 @@
+import type { EpochStats, TwoTowerConfig, TwoTowerData, TwoTowerParams } from '../types.js';
+import type { HistoryQueryParams } from '../history-query.js';
+
+/** One two-tower training, as the pool hands it to a worker thread. */
+export interface TowerJob {
+  data: TwoTowerData;
+  config: Partial<TwoTowerConfig>;
+  history?: HistoryQueryParams;
+}
+
+export interface TowerJobMessage extends TowerJob {
+  id: number;
+}
+
+export type TowerWorkerReply =
+  | { id: number; type: 'epoch'; stats: EpochStats }
+  | { id: number; type: 'done'; params: TwoTowerParams }
+  | { id: number; type: 'error'; error: { name: string; message: string; code?: string; hint?: string } };
