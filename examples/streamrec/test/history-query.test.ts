@@ -67,6 +67,24 @@ describe('served user query', () => {
   });
 });
 
+describe('scoring the catalog', () => {
+  it('gives each row the same bits as its own dot product in feature order, whatever the row count and offset', () => {
+    const rng = new Rng(8);
+    for (const rows of [1, 4, 11]) {
+      const dim = 7;
+      const matrix = rng.normalArray(rows * dim, 1);
+      const vec = rng.normalArray(dim + 3, 1);
+      const want = Float64Array.from({ length: rows }, (_, i) => {
+        let sum = 0;
+        for (let f = 0; f < dim; f++) sum += matrix[i * dim + f]! * vec[3 + f]!;
+        return sum;
+      });
+      expect(Array.from(scoreAll(matrix, dim, vec, 3, new Float64Array(rows)))).toEqual(Array.from(want));
+      expect(Array.from(scoreAll(matrix, dim, vec, 3))).toEqual(Array.from(Float32Array.from(want)));
+    }
+  });
+});
+
 describe('tuning the recent-items query', () => {
   it('scores every grid point as the query itself would, and picks the best (a two-member ensemble)', () => {
     const s = syntheticInteractions({ numUsers: 30, numItems: 80, n: 900, dUser: 4, dItem: 5, seed: 11 });

@@ -22,7 +22,7 @@ export function writeTrainingBenchmarks(res: PipelineResult, wallSeconds: number
     ...res.timings.map((t) => `| ${t.step} | ${t.seconds.toFixed(2)} | ${t.peakRssMiB} | ${t.rssMiB} |`),
     `| **whole pipeline** | **${wallSeconds.toFixed(1)}** | ${Math.round(process.resourceUsage().maxRSS / 1024)} | |`,
     '',
-    'The two-tower ensembles train on worker threads (ADR 0052) while the main thread runs the steps above, so ' +
+    'The two-tower ensembles train on worker threads (ADR 0075) while the main thread runs the steps above, so ' +
       '`train-two-tower` and `refit-two-tower` are how long the main thread waited for them. Each tower training on its thread:',
     '',
     '| tower training (worker thread) | training time (s) | peak RSS at its end (MiB) |',
