@@ -84,12 +84,14 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
 describe('choosing the protocols', () => {
   const base = { inputDir: VENDORED, maxUsers: 40, seed: 7, quiet: true };
 
-  it('refuses unknown protocols and registering without the global split, before any work', async () => {
+  it('refuses unknown protocols, registering without the global split and a bad ensemble size or thread count, before any work', async () => {
     const repo = tempFeatureRepo();
     try {
       await expect(runPipeline({ ...base, repoPath: repo, protocols: ['weekly' as never] })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('"weekly"') });
       await expect(runPipeline({ ...base, repoPath: repo, protocols: [] })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('No evaluation protocol chosen') });
       await expect(runPipeline({ ...base, repoPath: repo, protocols: ['per_user_temporal'] })).rejects.toThrow(/needs the global_time protocol/);
+      await expect(runPipeline({ ...base, repoPath: repo, towerMembers: 0 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('towerMembers is 0; it must be a whole number of at least 1') });
+      await expect(runPipeline({ ...base, repoPath: repo, trainThreads: 1.5 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('trainThreads is 1.5') });
       // Nothing was loaded: the checks come first.
       expect(existsSync(path.join(repo, 'data', 'interactions.parquet'))).toBe(false);
     } finally {

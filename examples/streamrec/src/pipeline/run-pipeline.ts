@@ -105,6 +105,7 @@ export interface PipelineResult {
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const seed = options.seed ?? 42;
   const wanted = checkProtocols(options);
+  checkTowerOptions(options);
   const timer = new StepTimer(options.quiet);
   const dataDir = path.join(options.repoPath, 'data');
   const load = await timer.step('load', () =>
@@ -150,6 +151,19 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 }
 
 const PROTOCOLS: readonly ProtocolName[] = ['global_time', 'per_user_temporal'];
+
+/** Fails before any work on an ensemble size or thread count that is not a whole number in range. */
+function checkTowerOptions(options: PipelineOptions): void {
+  const bad = (v: number | undefined, min: number): boolean => v !== undefined && !(Number.isInteger(v) && v >= min);
+  for (const [option, min] of [['towerMembers', 1], ['trainThreads', 0]] as const) {
+    if (bad(options[option], min)) {
+      throw new FrecError(ErrorCode.INVALID_REQUEST, `${option} is ${options[option]}; it must be a whole number of at least ${min}.`, {
+        where: { option },
+        hint: option === 'towerMembers' ? 'Pass 1 for a single two-tower, or leave it out for the default ensemble of 2.' : 'Pass 0 to train in process, or leave it out to use up to 2 worker threads.',
+      });
+    }
+  }
+}
 
 /** The protocols to run; fails before any work on an unknown name, or on registering without the global split (its models are the ones registered). */
 function checkProtocols(options: PipelineOptions): ProtocolName[] {
