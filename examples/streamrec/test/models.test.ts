@@ -67,12 +67,15 @@ function tinyTwoTowerData(): TwoTowerData {
 }
 
 describe('two-tower', () => {
-  it('analytic gradients match finite differences (sampled softmax, log-Q, duplicates masked, weights)', () => {
+  // A trainer over the tiny data, every example in one batch, users by their own rows.
+  const tinyTrainer = (seed: number) => {
     const data = tinyTwoTowerData();
-    const params = initTwoTower(data, twoTowerConfig({ embeddingDim: 3, hidden: [5], outputDim: 4, temperature: 0.5, seed: 1 }));
-    const trainer = new TwoTowerTrainer(params, data, 6);
-    const examples = Int32Array.from([0, 1, 2, 3, 4, 5]);
-    const ids = Int32Array.from(data.userIndex);
+    const params = initTwoTower(data, twoTowerConfig({ embeddingDim: 3, hidden: [5], outputDim: 4, temperature: 0.5, seed }));
+    return { data, trainer: new TwoTowerTrainer(params, data, 6), examples: Int32Array.from([0, 1, 2, 3, 4, 5]), ids: Int32Array.from(data.userIndex) };
+  };
+
+  it('analytic gradients match finite differences (sampled softmax, log-Q, duplicates masked, weights)', () => {
+    const { data, trainer, examples, ids } = tinyTrainer(1);
     ids[3] = data.numUsers; // the out-of-vocabulary row gets gradients too
     const { worst, analytic } = gradCheck(trainer.slots(), (grad) => trainer.loss(examples, ids, grad));
     expect(worst).toBeLessThan(1e-3);
@@ -80,11 +83,7 @@ describe('two-tower', () => {
   });
 
   it('gradients still match finite differences when the query adds fixed recent-item terms', () => {
-    const data = tinyTwoTowerData();
-    const params = initTwoTower(data, twoTowerConfig({ embeddingDim: 3, hidden: [5], outputDim: 4, temperature: 0.5, seed: 2 }));
-    const trainer = new TwoTowerTrainer(params, data, 6);
-    const examples = Int32Array.from([0, 1, 2, 3, 4, 5]);
-    const ids = Int32Array.from(data.userIndex);
+    const { trainer, examples, ids } = tinyTrainer(2);
     const terms = new Rng(9).normalArray(6 * 4, 0.2);
     const plain = trainer.loss(examples, ids, false);
     expect(trainer.loss(examples, ids, false, terms)).not.toBeCloseTo(plain, 6);

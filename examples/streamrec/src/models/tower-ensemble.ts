@@ -4,7 +4,7 @@ import type { TwoTowerParams } from './types.js';
 
 /**
  * Two-tower models trained alike from different seeds, retrieving together: an item's score is the
- * mean of the members' scores (ADR 0052). Each side's embedding is the members' L2-normalized
+ * mean of the members' scores (ADR 0075). Each side's embedding is the members' L2-normalized
  * embeddings concatenated and scaled by 1/sqrt(K), so one dot product of K x outputDim floats is
  * that mean, the concatenation is still unit length, and the ANN index, the recent-items query and
  * the ranker's retrieval-score feature work on it unchanged. One member is a plain two-tower.

@@ -49,7 +49,7 @@ export async function registerModels(options: {
     trainingData,
     metrics: metricsOf(results, 'two_tower'),
     evaluation,
-    description: 'Two-tower retrieval (in-batch sampled softmax, log-Q correction), an ensemble of `members` towers from different seeds whose embeddings are concatenated (mean score, ADR 0052); item embeddings of the catalog snapshot. The query adds recentWeight x the recency-weighted (recentDecay^i) mean embedding of the user\'s last 10 items (historyQuery).',
+    description: 'Two-tower retrieval (in-batch sampled softmax, log-Q correction), an ensemble of `members` towers from different seeds whose embeddings are concatenated (mean score, ADR 0075); item embeddings of the catalog snapshot. The query adds recentWeight x the recency-weighted (recentDecay^i) mean embedding of the user\'s last 10 items (historyQuery).',
     params: {
       members: models.tower.members.length,
       embeddingDim: models.tower.members[0]!.config.embeddingDim,

@@ -31,7 +31,7 @@ export interface PipelineOptions {
   globalTestFraction?: number;
   bpr?: Partial<BprConfig>;
   twoTower?: Partial<TwoTowerConfig>;
-  /** Two-towers per retrieval ensemble, seeded seed, seed + 100, ... (ADR 0052). Default DEFAULT_TOWER_MEMBERS. */
+  /** Two-towers per retrieval ensemble, seeded seed, seed + 100, ... (ADR 0075). Default DEFAULT_TOWER_MEMBERS. */
   towerMembers?: number;
   /** Worker threads training the towers; 0 trains them in process, one after another. Default min(2, cores). */
   trainThreads?: number;
@@ -62,7 +62,7 @@ export interface PipelineOptions {
  */
 export const DEFAULT_TOWER_HISTORY: HistoryQueryParams = { weight: 1, decay: 0.25 };
 
-/** Two towers: their mean score beat either member on validation under both protocols and two seeds (ADR 0052). */
+/** Two towers: their mean score beat either member on validation under both protocols and two seeds (ADR 0052, ADR 0075). */
 export const DEFAULT_TOWER_MEMBERS = 2;
 
 /** Trained models of one protocol. */
@@ -125,7 +125,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       ...(wanted.includes('per_user_temporal') ? [perUserTemporalSplit(data)] : []),
     ];
     // Every split's towers are queued before any is awaited, so the worker threads never idle while
-    // the main thread builds training sets, tunes the query and trains the ranker (ADR 0052).
+    // the main thread builds training sets, tunes the query and trains the ranker (ADR 0075).
     const prepared: Prepared[] = [];
     for (const split of splits) prepared.push(await prepareSplit({ store, data, split, options, seed, timer, pool, results }));
     for (const prep of prepared) {

@@ -1,3 +1,4 @@
+import { trainTwoTower } from '../two-tower.js';
 import type { EpochStats, TwoTowerConfig, TwoTowerData, TwoTowerParams } from '../types.js';
 import type { HistoryQueryParams } from '../history-query.js';
 
@@ -6,6 +7,11 @@ export interface TowerJob {
   data: TwoTowerData;
   config: Partial<TwoTowerConfig>;
   history?: HistoryQueryParams;
+}
+
+/** Runs one job: the same call on a worker thread and in process, so both give the same bytes. */
+export function trainTowerJob(job: TowerJob, onEpoch?: (stats: EpochStats) => void): TwoTowerParams {
+  return trainTwoTower(job.data, job.config, { ...(job.history ? { history: job.history } : {}), ...(onEpoch ? { onEpoch } : {}) }).params;
 }
 
 export interface TowerJobMessage extends TowerJob {

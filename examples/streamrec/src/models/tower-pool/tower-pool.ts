@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, FrecError, type ErrorCode as Code } from '@frec/core';
-import { trainTwoTower } from '../two-tower.js';
 import type { EpochStats, TwoTowerParams } from '../types.js';
-import type { TowerJob, TowerJobMessage, TowerWorkerReply } from './protocol.js';
+import { trainTowerJob, type TowerJob, type TowerJobMessage, type TowerWorkerReply } from './protocol.js';
 
 export type { TowerJob } from './protocol.js';
 
@@ -17,7 +16,7 @@ const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
 /**
  * Trains two-towers on worker threads, first come first served, so the towers of an ensemble (and
- * a refit) use every core while the main thread tunes and trains the ranker (ADR 0052). Each
+ * a refit) use every core while the main thread tunes and trains the ranker (ADR 0075). Each
  * training is the same call as `trainTwoTower` in process, so a seed gives the same weights bit for
  * bit either way. `threads: 0` trains in process, one job at a time.
  */
@@ -36,7 +35,7 @@ export class TowerTrainingPool {
     if (this.closed) return Promise.reject(new FrecError(ErrorCode.INVALID_USAGE, 'The tower training pool is closed.', { hint: 'Create a new TowerTrainingPool.' }));
     if (this.threads <= 0) {
       try {
-        return Promise.resolve(trainTwoTower(job.data, job.config, { ...(job.history ? { history: job.history } : {}), ...(onEpoch ? { onEpoch } : {}) }).params);
+        return Promise.resolve(trainTowerJob(job, onEpoch));
       } catch (e) {
         return Promise.reject(e as Error);
       }
