@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { OfflineCandidates } from '../src/pipeline/candidates.js';
-import { blendRank, tuneBlend, type ScoredRequest } from '../src/pipeline/two-stage.js';
+import { blendRank, sampleRankerExamples, tuneBlend, type ScoredRequest } from '../src/pipeline/two-stage.js';
+import { evaluate, type RankFn } from '../src/eval/evaluate.js';
+import { topK } from '../src/eval/metrics.js';
+import { excludeAt, itemFirstSeenMs } from '../src/eval/catalog-at.js';
+import { ensembleItemForward, towerEnsemble, trainTwoTower } from '../src/models/index.js';
+import { D_USER } from '../src/training-sets/build-training-sets.js';
 import { globalTimeSplit, maxOverlapTestFraction, perUserTemporalSplit, rankerHoldout } from '../src/eval/protocols.js';
 import { validationSlice } from '../src/eval/validation.js';
 import { mulberry32 } from '../src/baselines/rng.js';
@@ -47,6 +52,72 @@ describe('offline candidate sources', () => {
     // On day 50 item 1 is watched by everyone, but that day is not yet counted at 50 d + 12 h.
     expect([...src.candidates(zeros, 50 * DAY + 12 * 3_600_000, undefined)]).not.toContain(1);
     expect([...src.candidates(zeros, 52 * DAY, undefined)]).toEqual([49, 1]);
+  });
+});
+
+describe('the catalog at request time (ADR 0076)', () => {
+  const data = events();
+  const firstSeen = itemFirstSeenMs(data);
+  const train = Int32Array.from({ length: data.n }, (_, i) => i);
+
+  it('an item enters the catalog with its first event; one nobody rated never does', () => {
+    expect(firstSeen[0]).toBe(5 * DAY);
+    // Item 1 is first watched on day 50 (user 0), although all 30 users watch it.
+    expect(firstSeen[1]).toBe(50 * DAY);
+    const few = interactionsOf([[0, 2, 7], [1, 2, 3], [0, 0, 9]], 2, 4);
+    expect([...itemFirstSeenMs(few)]).toEqual([9, Infinity, 3, Infinity]);
+    expect(itemFirstSeenMs(data)).toBe(firstSeen);
+    const ex = excludeAt(itemFirstSeenMs(few), 5, new Set([0]));
+    expect([0, 1, 2, 3].map((i) => ex.has(i))).toEqual([true, true, false, true]);
+    expect(excludeAt(itemFirstSeenMs(few), 3).has(2)).toBe(false);
+  });
+
+  it('no candidate source hands out an item before its first event', () => {
+    const src = new OfflineCandidates(data, train, { twoTower: 3, trending: 2, popular: 3 });
+    const scores = new Float32Array(50);
+    scores[1] = 10;
+    // Item 1 has the best retrieval score and the most events of all, but it is not in the catalog on day 40.
+    expect([...src.candidates(scores, 40 * DAY, undefined)]).not.toContain(1);
+    expect(src.candidates(scores, 51 * DAY, undefined)[0]).toBe(1);
+    // Without the rule (catalogAtRequest: false), every item is offered at any time.
+    const anyTime = new OfflineCandidates(data, train, { twoTower: 3, trending: 2, popular: 3 }, null);
+    expect(anyTime.candidates(scores, 40 * DAY, undefined)[0]).toBe(1);
+  });
+
+  it('evaluation ranks only items already in the catalog at each request', () => {
+    const split = globalTimeSplit(data, 0.5);
+    const asked = [...split.evalTimeMs.values()][0]!;
+    expect(asked).toBeLessThan(50 * DAY);
+    const scores = Float32Array.from({ length: 50 }, (_, i) => (i === 1 ? 100 : 50 - i));
+    const ranked: Int32Array[] = [];
+    const rank: RankFn = (_u, _at, k, exclude) => {
+      const r = topK(scores, k, exclude);
+      ranked.push(r);
+      return r;
+    };
+    const withRule = evaluate('m', split, new Map(), rank);
+    expect(ranked.some((r) => r.includes(1))).toBe(false);
+    ranked.length = 0;
+    // Without the rule, item 1 (watched by every user after the cutoff) would top every list.
+    const withoutRule = evaluate('m', { ...split, itemFirstSeenMs: undefined }, new Map(), rank);
+    expect(ranked.every((r) => r[0] === 1)).toBe(true);
+    expect(withoutRule.ndcg20).toBeGreaterThan(withRule.ndcg20);
+  });
+
+  it('ranker examples, positives and negatives, only use items in the catalog at their moment', () => {
+    const n = data.n;
+    const tt = {
+      numUsers: 30, numItems: 50, userIndex: data.user, itemIndex: data.item,
+      dUser: D_USER, userFeatures: new Float32Array(n * D_USER), dItem: 1, itemFeatures: new Float32Array(50),
+    };
+    const tower = towerEnsemble([trainTwoTower(tt, { epochs: 1, batchSize: 32, embeddingDim: 4, hidden: [8], outputDim: 4, seed: 1 }).params]);
+    const examples = sampleRankerExamples({
+      data, train, userFeatures: tt.userFeatures, params: tower, itemEmbeddings: ensembleItemForward(tower, tt.itemFeatures), from: train,
+      positives: n, negatives: 8, sources: new OfflineCandidates(data, train, { twoTower: 5, trending: 3, popular: 5 }), lookupOffsetMs: 1000, seed: 3,
+    });
+    expect(examples.filter((x) => x.atMs < 50 * DAY).length).toBeGreaterThan(1000);
+    expect(examples.some((x) => x.item === 1 && x.label === 1)).toBe(true);
+    for (const x of examples) expect(firstSeen[x.item]!).toBeLessThanOrEqual(x.atMs);
   });
 });
 

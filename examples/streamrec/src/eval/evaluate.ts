@@ -1,9 +1,10 @@
 import { ndcgAtK, recallAtK, topK } from './metrics.js';
 import type { Split } from './protocols.js';
 import { mulberry32 } from '../baselines/rng.js';
+import { excludeAt, type ItemExclusion } from './catalog-at.js';
 
 /** Something that ranks the full catalog for a user at a moment: returns the top `k` item indexes, best first. */
-export type RankFn = (user: number, atMs: number, k: number, exclude: ReadonlySet<number>) => Int32Array;
+export type RankFn = (user: number, atMs: number, k: number, exclude: ItemExclusion) => Int32Array;
 
 /** One row of the metrics table. */
 export interface EvalResult {
@@ -20,7 +21,8 @@ export interface EvalResult {
 
 /**
  * Full-ranking evaluation: for every evaluated user, ranks all catalog items except the ones seen
- * in training, and averages Recall@20 and NDCG@20 (and Recall@500 when asked) over users.
+ * in training and, when the split knows when items entered the catalog, the ones not yet in it at
+ * the request (ADR 0076); averages Recall@20 and NDCG@20 (and Recall@500 when asked) over users.
  */
 export function evaluate(
   model: string,
@@ -34,7 +36,9 @@ export function evaluate(
   const empty = new Set<number>();
   const perUser = new Float64Array(split.test.size);
   for (const [u, relevant] of split.test) {
-    const ranked = rank(u, split.evalTimeMs.get(u)!, k, seen.get(u) ?? empty);
+    const at = split.evalTimeMs.get(u)!;
+    const own = seen.get(u) ?? empty;
+    const ranked = rank(u, at, k, split.itemFirstSeenMs ? excludeAt(split.itemFirstSeenMs, at, own) : own);
     r20 += recallAtK(ranked, relevant, 20);
     const nd = ndcgAtK(ranked, relevant, 20);
     perUser[users] = nd;

@@ -1,3 +1,5 @@
+import type { ItemExclusion } from './catalog-at.js';
+
 /** Recall@k: the share of a user's held-out items found in the top k. */
 export function recallAtK(ranked: ArrayLike<number>, relevant: ReadonlySet<number>, k: number): number {
   if (relevant.size === 0) return 0;
@@ -22,7 +24,7 @@ export function ndcgAtK(ranked: ArrayLike<number>, relevant: ReadonlySet<number>
  * The indexes of the k largest scores, best first, skipping `exclude`; ties break by lower index
  * so rankings are reproducible. O(n log k) with a small binary heap.
  */
-export function topK(scores: Float32Array | Float64Array, k: number, exclude?: ReadonlySet<number>): Int32Array {
+export function topK(scores: Float32Array | Float64Array, k: number, exclude?: ItemExclusion): Int32Array {
   const heapIx = new Int32Array(k);
   const heapSc = new Float64Array(k);
   let size = 0;

@@ -1,4 +1,5 @@
 import type { Interactions } from '../data/interactions.js';
+import { itemFirstSeenMs } from './catalog-at.js';
 
 /**
  * Recommendations are asked for this long before the first test event, so point-in-time lookups
@@ -24,6 +25,8 @@ export interface Split {
   /** The last training event's time (ms); item features for ranking are read as of this moment. */
   trainEndMs: number;
   trainStartMs: number;
+  /** When each item entered the catalog (itemFirstSeenMs): rankings skip items first seen after the request. */
+  itemFirstSeenMs?: Float64Array;
 }
 
 /**
@@ -53,7 +56,7 @@ export function globalTimeSplit(data: Interactions, testFraction = 0.1): Split {
     s.add(data.item[i]!);
   }
   const evalTimeMs = new Map<number, number>([...test.keys()].map((u) => [u, cutoff - ASK_BEFORE_MS]));
-  return { protocol: 'global_time', train: Int32Array.from(train), test, evalTimeMs, trainEndMs: data.timeMs[train[train.length - 1] ?? 0]!, trainStartMs: data.timeMs[0]! };
+  return { protocol: 'global_time', train: Int32Array.from(train), test, evalTimeMs, trainEndMs: data.timeMs[train[train.length - 1] ?? 0]!, trainStartMs: data.timeMs[0]!, itemFirstSeenMs: itemFirstSeenMs(data) };
 }
 
 /**
@@ -112,7 +115,7 @@ export function perUserTemporalSplit(data: Interactions, testFraction = 0.2, min
   const train: number[] = [];
   for (let i = 0; i < data.n; i++) if (!isTest[i]) train.push(i);
   const trainEnd = train.reduce((m, i) => Math.max(m, data.timeMs[i]!), 0);
-  return { protocol: 'per_user_temporal', train: Int32Array.from(train), test, evalTimeMs, trainEndMs: trainEnd, trainStartMs: data.timeMs[0]! };
+  return { protocol: 'per_user_temporal', train: Int32Array.from(train), test, evalTimeMs, trainEndMs: trainEnd, trainStartMs: data.timeMs[0]!, itemFirstSeenMs: itemFirstSeenMs(data) };
 }
 
 /** Each user's set of training items, to exclude from their rankings. */

@@ -1,6 +1,7 @@
 import type { Interactions } from '../data/interactions.js';
 import { topK } from '../eval/metrics.js';
 import { allTimePopularity, recentPopularity } from '../baselines/popularity.js';
+import { excludeAt, itemFirstSeenMs, type ItemExclusion } from '../eval/catalog-at.js';
 
 /** How many items each offline candidate source hands to the ranker per request. */
 export interface CandidateMix {
@@ -26,11 +27,15 @@ const DAY_MS = 86_400_000;
 export class OfflineCandidates {
   private readonly popularScores: Float32Array;
   private readonly trendingByDay = new Map<number, Float32Array>();
-
+  /**
+   * @param firstSeenMs When each item entered the catalog (itemFirstSeenMs): no source hands out an
+   *   item first seen after the request. `null` offers every item at any time (the pre-ADR 0076 protocol).
+   */
   constructor(
     private readonly data: Interactions,
     private readonly train: Int32Array,
     readonly mix: CandidateMix = DEFAULT_CANDIDATE_MIX,
+    readonly firstSeenMs: Float64Array | null = itemFirstSeenMs(data),
   ) {
     this.popularScores = allTimePopularity(data, train);
   }
@@ -39,9 +44,10 @@ export class OfflineCandidates {
    * Candidates of one request: the two-tower's top items by `retrievalScores` (full catalog), then
    * trending and popular items not already in, never an item in `exclude`. Trending counts are
    * taken at the start of the request's UTC day, like a list refreshed daily, so they never
-   * include the request's own events.
+   * include the request's own events. Items not yet in the catalog at `atMs` are skipped (ADR 0076).
    */
-  candidates(retrievalScores: Float32Array, atMs: number, exclude: ReadonlySet<number> | undefined): Int32Array {
+  candidates(retrievalScores: Float32Array, atMs: number, excludeSeen: ItemExclusion | undefined): Int32Array {
+    const exclude = this.firstSeenMs ? excludeAt(this.firstSeenMs, atMs, excludeSeen) : excludeSeen;
     const out: number[] = [];
     const have = new Set<number>();
     const add = (items: Int32Array): void => {

@@ -45,6 +45,11 @@ export interface PipelineOptions {
   rankerNegatives?: number;
   /** Items each offline candidate source hands to the ranker. */
   candidates?: Partial<CandidateMix>;
+  /**
+   * Rank, at every request, only items already in the catalog (first rated by then), in evaluation
+   * and in the ranker's training (ADR 0076). Default true; false ranks every item at any time.
+   */
+  catalogAtRequest?: boolean;
   /** Run only these protocols (default both); registering needs global_time. */
   protocols?: ProtocolName[];
   /** Also report the ranker alone (w1) and the two-tower order of the same candidates (w0). */
@@ -123,7 +128,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const splits = [
       ...(wanted.includes('global_time') ? [globalTimeSplit(data, options.globalTestFraction ?? maxOverlapTestFraction(data))] : []),
       ...(wanted.includes('per_user_temporal') ? [perUserTemporalSplit(data)] : []),
-    ];
+    ].map((s) => (options.catalogAtRequest === false ? anyItemAnyTime(s) : s));
     // Every split's towers are queued before any is awaited, so the worker threads never idle while
     // the main thread builds training sets, tunes the query and trains the ranker (ADR 0075).
     const prepared: Prepared[] = [];
@@ -151,6 +156,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 }
 
 const PROTOCOLS: readonly ProtocolName[] = ['global_time', 'per_user_temporal'];
+
+/** The split without its catalog rule: every item can be ranked at any time (before ADR 0076). */
+function anyItemAnyTime(split: Split): Split {
+  const { itemFirstSeenMs: _, ...rest } = split;
+  return rest;
+}
 
 /** Fails before any work on an ensemble size or thread count that is not a whole number in range. */
 function checkTowerOptions(options: PipelineOptions): void {

@@ -3,6 +3,7 @@ import type { Interactions } from '../data/interactions.js';
 import { rankerHoldout, seenItems, type Split } from '../eval/protocols.js';
 import { evaluate, rankByScores, type EvalResult } from '../eval/evaluate.js';
 import { validationSlice, type ValidationSlice } from '../eval/validation.js';
+import { excludeAt } from '../eval/catalog-at.js';
 import { allTimePopularity, recentPopularity } from '../baselines/popularity.js';
 import { bprScores, trainBpr } from '../baselines/bpr-mf.js';
 import { towerEnsemble, trainRanker, type TowerEnsemble, type TowerTrainingPool } from '../models/index.js';
@@ -93,7 +94,7 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
   // The towers train on worker threads; this step is how long the main thread then waited for them.
   const tower = await timer.step(`${p}:train-two-tower`, () => prep.tuned);
   const itemEmbeddings = embedCatalog(tower, catalog);
-  const sources = new OfflineCandidates(data, split.train, { ...DEFAULT_CANDIDATE_MIX, ...options.candidates });
+  const sources = new OfflineCandidates(data, split.train, { ...DEFAULT_CANDIDATE_MIX, ...options.candidates }, split.itemFirstSeenMs ?? null);
   const validation = validationSlice(data, split, holdout, { seed });
   // The query is tuned on every user's held-out events, not only the validation users': the
   // tower never trained on any of them, and two settings tuned on ~130 users flipped between
@@ -162,13 +163,18 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
  * point-in-time user vector and recent items of that training example, the items to exclude.
  */
 function heldOutRequests(slice: ValidationSlice, tt: TwoTowerSet, data: Interactions, split: Split) {
-  return [...slice.firstPos].map(([user, j]) => ({
-    user,
-    vector: tt.userFeatures.slice(j * D_USER, (j + 1) * D_USER),
-    recent: tt.recentItems[j]!,
-    exclude: slice.exclude.get(user) ?? new Set<number>(),
-    atMs: data.timeMs[split.train[j]!]! - LOOKUP_OFFSET_MS,
-  }));
+  const firstSeen = split.itemFirstSeenMs;
+  return [...slice.firstPos].map(([user, j]) => {
+    const atMs = data.timeMs[split.train[j]!]! - LOOKUP_OFFSET_MS;
+    const seen = slice.exclude.get(user) ?? new Set<number>();
+    return {
+      user,
+      vector: tt.userFeatures.slice(j * D_USER, (j + 1) * D_USER),
+      recent: tt.recentItems[j]!,
+      exclude: firstSeen ? excludeAt(firstSeen, atMs, seen) : seen,
+      atMs,
+    };
+  });
 }
 
 /** The two-tower data without the given rows (the ranker's held-out events). */

@@ -8,6 +8,7 @@ import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
 import type { ItemGenreLookup } from '../training-sets/vectorize.js';
 import type { OfflineCandidates } from './candidates.js';
+import type { ItemExclusion } from '../eval/catalog-at.js';
 
 /** Dot products of one embedding with every row of a row-major matrix. */
 export function scoreAll<T extends Float32Array | Float64Array = Float32Array>(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out: T = new Float32Array(matrix.length / dim) as T): T {
@@ -111,6 +112,8 @@ export function sampleRankerExamples(options: {
       let it = pool[Math.floor(rand() * pool.length)]!;
       // Random items keep the ranker sane on anything a source may hand it (serving has 4 sources).
       if (rand() < 0.2) it = Math.floor(rand() * numItems);
+      // A random item must exist at the request, like every candidate (ADR 0076).
+      if (options.sources.firstSeenMs && options.sources.firstSeenMs[it]! > atMs) continue;
       if (it === pos || seen.has(it)) continue;
       out.push({ user: u, item: it, atMs, label: 0, retrievalScore: scores[it]! });
     }
@@ -144,7 +147,7 @@ export function twoTowerRank(
 export function tuneHistoryQuery(options: {
   tower: TowerEnsemble;
   itemEmbeddings: Float32Array;
-  requests: ReadonlyArray<{ user: number; vector: Float32Array; recent: Int32Array; exclude: ReadonlySet<number> }>;
+  requests: ReadonlyArray<{ user: number; vector: Float32Array; recent: Int32Array; exclude: ItemExclusion }>;
   relevant: ReadonlyMap<number, ReadonlySet<number>>;
   weights?: readonly number[];
   decays?: readonly number[];
@@ -209,7 +212,7 @@ export async function scoreTwoStage(options: {
   itemEmbeddings: Float32Array;
   genresOf: ItemGenreLookup;
   userVecs: ReadonlyMap<number, Float32Array>;
-  requests: ReadonlyArray<{ user: number; atMs: number; exclude: ReadonlySet<number> }>;
+  requests: ReadonlyArray<{ user: number; atMs: number; exclude: ItemExclusion }>;
   sources: OfflineCandidates;
   /** Each user's recent items (dense indexes, newest first) and how they enter the retrieval query. */
   recent?: ReadonlyMap<number, Int32Array>;
