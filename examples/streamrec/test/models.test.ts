@@ -18,6 +18,8 @@ import {
   type TwoTowerParams,
 } from '../src/models/index.js';
 import type { Slot } from '../src/models/adam.js';
+import { dot, matmulABt } from '../src/models/linalg.js';
+import { mulberry32 } from '../src/baselines/rng.js';
 import { Rng } from '../src/models/rng.js';
 import { syntheticInteractions, syntheticRanking } from '../src/models/synthetic.js';
 
@@ -65,6 +67,27 @@ function tinyTwoTowerData(): TwoTowerData {
     weight: Float32Array.from([1, 2, 0.5, 1, 1, 3]),
   };
 }
+
+describe('dense kernels', () => {
+  it('matmulABt gives the same bits as one dot product per element, overwriting or accumulating', () => {
+    const rand = mulberry32(5);
+    for (const [n, m, k] of [[7, 9, 13], [4, 2, 32], [3, 5, 3], [1, 1, 1], [6, 8, 64]] as const) {
+      const a = Float64Array.from({ length: n * k }, () => rand() - 0.5);
+      const b = Float32Array.from({ length: m * k }, () => rand() - 0.5);
+      const c0 = Float64Array.from({ length: n * m }, () => rand());
+      const got = c0.slice(), acc = c0.slice();
+      matmulABt(a, b, n, m, k, got);
+      matmulABt(a, b, n, m, k, acc, true);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < m; j++) {
+          const want = dot(a, i * k, b, j * k, k);
+          expect(Object.is(got[i * m + j], want)).toBe(true);
+          expect(Object.is(acc[i * m + j], c0[i * m + j]! + want)).toBe(true);
+        }
+      }
+    }
+  });
+});
 
 describe('two-tower', () => {
   // A trainer over the tiny data, every example in one batch, users by their own rows.
