@@ -26,6 +26,16 @@ export function itemFirstSeenMs(data: Interactions): Float64Array {
   return out;
 }
 
+/**
+ * An exclusion evaluated once into a mask over `numItems` items: for a request ranked many times
+ * (query tuning ranks each one at every grid point), one array read per item instead of the rule.
+ */
+export function exclusionMask(exclude: ItemExclusion, numItems: number): ItemExclusion {
+  const mask = new Uint8Array(numItems);
+  for (let i = 0; i < numItems; i++) if (exclude.has(i)) mask[i] = 1;
+  return { has: (item) => mask[item] === 1 };
+}
+
 /** `seen` plus every item that was not yet in the catalog at `atMs`. */
 export function excludeAt(firstSeenMs: Float64Array, atMs: number, seen?: ItemExclusion): ItemExclusion {
   return { has: (item) => firstSeenMs[item]! > atMs || (seen?.has(item) ?? false) };

@@ -40,6 +40,11 @@ export class OfflineCandidates {
     this.popularScores = allTimePopularity(data, train);
   }
 
+  /** Whether `item` is in the catalog at `atMs`, so a source may offer it then. */
+  inCatalog(item: number, atMs: number): boolean {
+    return !this.firstSeenMs || this.firstSeenMs[item]! <= atMs;
+  }
+
   /**
    * Candidates of one request: the two-tower's top items by `retrievalScores` (full catalog), then
    * trending and popular items not already in, never an item in `exclude`. Trending counts are

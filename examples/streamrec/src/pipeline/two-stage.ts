@@ -8,7 +8,7 @@ import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
 import type { ItemGenreLookup } from '../training-sets/vectorize.js';
 import type { OfflineCandidates } from './candidates.js';
-import type { ItemExclusion } from '../eval/catalog-at.js';
+import { exclusionMask, type ItemExclusion } from '../eval/catalog-at.js';
 
 /** Dot products of one embedding with every row of a row-major matrix. */
 export function scoreAll<T extends Float32Array | Float64Array = Float32Array>(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out: T = new Float32Array(matrix.length / dim) as T): T {
@@ -113,8 +113,7 @@ export function sampleRankerExamples(options: {
       // Random items keep the ranker sane on anything a source may hand it (serving has 4 sources).
       if (rand() < 0.2) it = Math.floor(rand() * numItems);
       // A random item must exist at the request, like every candidate (ADR 0076).
-      if (options.sources.firstSeenMs && options.sources.firstSeenMs[it]! > atMs) continue;
-      if (it === pos || seen.has(it)) continue;
+      if (it === pos || seen.has(it) || !options.sources.inCatalog(it, atMs)) continue;
       out.push({ user: u, item: it, atMs, label: 0, retrievalScore: scores[it]! });
     }
   });
@@ -169,6 +168,7 @@ export function tuneHistoryQuery(options: {
     const emb = ensembleUserForward(tower, Int32Array.of(q.user), q.vector);
     scoreAll(itemEmbeddings, dim, emb, 0, base);
     const relevant = options.relevant.get(q.user) ?? none;
+    const exclude = exclusionMask(q.exclude, numItems);
     let decayDone = Number.NaN;
     points.forEach(({ weight, decay }, k) => {
       if (decay !== decayDone) {
@@ -177,7 +177,7 @@ export function tuneHistoryQuery(options: {
         decayDone = decay;
       }
       for (let j = 0; j < numItems; j++) scores[j] = base[j]! + weight * recentScores[j]!;
-      sums[k] = sums[k]! + ndcgAtK(topK(scores, 20, q.exclude), relevant, 20);
+      sums[k] = sums[k]! + ndcgAtK(topK(scores, 20, exclude), relevant, 20);
     });
   }
   const ndcg = new Map<string, number>();
