@@ -4,9 +4,10 @@
  * and the two-stage system's ratio to each baseline per seed. The global split evaluates only
  * 32 users, so one seed's figure is not the model's figure (ADR 0052).
  *
- *   npx tsx bench/streamrec-models/seed-sweep.ts [--protocol global_time|per_user_temporal] [--seeds 42,1,2,3,4] [--any-item-any-time]
+ *   npx tsx bench/streamrec-models/seed-sweep.ts [--protocol global_time|per_user_temporal] [--seeds 42,1,2,3,4] [--any-item-any-time] [--no-popularity-prior]
  *
  * `--any-item-any-time` turns off the catalog rule of ADR 0076 (catalogAtRequest: false), to compare with figures from before it.
+ * `--no-popularity-prior` retrieves by the dot product alone (popularityPrior: false, ADR 0077).
  */
 import { mkdtempSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ const arg = (flag: string, fallback: string): string => (process.argv.includes(f
 const protocol = arg('--protocol', 'global_time') as ProtocolName;
 const seeds = arg('--seeds', '42,1,2,3,4').split(',').map(Number);
 const catalogAtRequest = !process.argv.includes('--any-item-any-time');
+const popularityPrior = !process.argv.includes('--no-popularity-prior');
 const TWO_STAGE = 'two_tower+dcn_v2';
 
 const ndcg = new Map<string, number[]>();
@@ -29,7 +31,7 @@ for (const seed of seeds) {
   for (const f of ['feature_store.yaml', 'features.ts']) copyFileSync(path.join(root, 'feature_repo', f), path.join(repo, f));
   try {
     const t0 = performance.now();
-    const res = await runPipeline({ repoPath: repo, inputDir: path.join(root, 'examples/streamrec/data/ml-latest-small'), seed, protocols: [protocol], register: false, quiet: true, catalogAtRequest });
+    const res = await runPipeline({ repoPath: repo, inputDir: path.join(root, 'examples/streamrec/data/ml-latest-small'), seed, protocols: [protocol], register: false, quiet: true, catalogAtRequest, popularityPrior });
     for (const r of res.results) {
       users = r.users;
       const a = ndcg.get(r.model) ?? [];

@@ -3,7 +3,7 @@ import { OfflineCandidates } from '../src/pipeline/candidates.js';
 import { blendRank, sampleRankerExamples, tuneBlend, type ScoredRequest } from '../src/pipeline/two-stage.js';
 import { evaluate, type RankFn } from '../src/eval/evaluate.js';
 import { topK } from '../src/eval/metrics.js';
-import { excludeAt, exclusionMask, itemFirstSeenMs } from '../src/eval/catalog-at.js';
+import { allowedItems, excludeAt, itemFirstSeenMs } from '../src/eval/catalog-at.js';
 import { ensembleItemForward, towerEnsemble, trainTwoTower } from '../src/models/index.js';
 import { D_USER } from '../src/training-sets/build-training-sets.js';
 import { globalTimeSplit, maxOverlapTestFraction, perUserTemporalSplit, rankerHoldout } from '../src/eval/protocols.js';
@@ -70,9 +70,9 @@ describe('the catalog at request time (ADR 0076)', () => {
     const ex = excludeAt(itemFirstSeenMs(few), 5, new Set([0]));
     expect([0, 1, 2, 3].map((i) => ex.has(i))).toEqual([true, true, false, true]);
     expect(excludeAt(itemFirstSeenMs(few), 3).has(2)).toBe(false);
-    // Evaluated once into a mask (query tuning), the exclusion answers the same for every item.
-    const mask = exclusionMask(ex, 4);
-    expect([0, 1, 2, 3].map((i) => mask.has(i))).toEqual([true, true, false, true]);
+    // Evaluated once into the items it leaves (query tuning), in item order.
+    expect(Array.from(allowedItems(ex, 4))).toEqual([2]);
+    expect(Array.from(allowedItems(new Set([1]), 4))).toEqual([0, 2, 3]);
   });
 
   it('no candidate source hands out an item before its first event', () => {

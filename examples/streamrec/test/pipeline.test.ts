@@ -6,7 +6,8 @@ import { openModelRegistry } from '@frec/serving/model-registry';
 import { runPipeline, type PipelineResult } from '../src/pipeline/run-pipeline.js';
 import { ASK_BEFORE_MS } from '../src/eval/protocols.js';
 import { tempFeatureRepo } from './fixtures.js';
-import { RECENT_DECAY_GRID, RECENT_WEIGHT_GRID } from '../src/models/index.js';
+import { allTimePopularity } from '../src/baselines/popularity.js';
+import { POPULARITY_WEIGHT_GRID, popularityPrior, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, retrievalBias } from '../src/models/index.js';
 
 const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));
 
@@ -78,6 +79,17 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     expect(RECENT_WEIGHT_GRID).toContain(tower.params?.recentWeight);
     expect(RECENT_DECAY_GRID).toContain(tower.params?.recentDecay);
     expect({ weight: tower.params?.recentWeight, decay: tower.params?.recentDecay }).toEqual(res.global!.history);
+    // So is the popularity prior's weight; its bias is the served tower's training counts at that weight (ADR 0077).
+    const g = res.global!;
+    expect(POPULARITY_WEIGHT_GRID).toContain(tower.params?.popularityWeight);
+    expect(tower.params?.popularityWeight).toBe(g.popularityWeight);
+    if (g.popularityWeight > 0) {
+      const bias = new Float32Array(new Uint8Array(await reg.readArtifact(tower, 'item_bias.f32')).buffer);
+      const want = retrievalBias(popularityPrior(allTimePopularity(res.data, g.split.train), g.tower.members[0]!.config.temperature), g.popularityWeight);
+      expect(Array.from(bias)).toEqual(Array.from(want));
+    } else {
+      expect(tower.artifacts.map((a) => a.path)).not.toContain('item_bias.f32');
+    }
   });
 });
 

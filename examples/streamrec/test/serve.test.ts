@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, LocalModelStore } from '@frec/serving/model-registry';
 import { TritonRanker } from '@frec/serving';
 import { exportRankerOnnx } from '../src/export/index.js';
-import { deserializeParams, serializeParams, trainRanker, trainTwoTower, itemTowerForward } from '../src/models/index.js';
+import { deserializeParams, serializeParams, trainRanker, trainTwoTower, itemTowerForward, popularityPrior, retrievalBias } from '../src/models/index.js';
 import type { DcnParams } from '../src/models/types.js';
 import { startKServeServer } from '../../../packages/serving/test/helpers/kserve-test-server.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../src/training-sets/build-training-sets.js';
@@ -49,6 +49,10 @@ async function registerTinyModels(registryDir: string): Promise<void> {
     { epochs: 1, seed: 3, embeddingDim: 8, hidden: [16], outputDim: 8 },
   ).params;
   const itemEmbeddings = itemTowerForward(tower, itemFeatures);
+  // A popularity prior (ADR 0077) on the retrieval score, as the pipeline registers it.
+  const counts = new Float32Array(itemIds.length);
+  for (const [, it] of pairs) counts[it]! += 1;
+  const itemBias = retrievalBias(popularityPrior(counts, tower.config.temperature), 0.5);
   const d = RANKER_FEATURE_NAMES.length;
   const n = pairs.length * 2;
   const x = new Float32Array(n * d);
@@ -70,6 +74,7 @@ async function registerTinyModels(registryDir: string): Promise<void> {
   const t = await reg.register({ name: 'two_tower', featureService: 'two_tower_v1', trainingData, artifacts: [
     { path: 'params.json', data: enc.encode(serializeParams(tower)) },
     { path: 'item_embeddings.f32', data: new Uint8Array(itemEmbeddings.buffer.slice(0)) },
+    { path: 'item_bias.f32', data: new Uint8Array(itemBias.buffer.slice(0)) },
     { path: 'ids.json', data: ids },
   ] });
   await reg.promote('two_tower', t.version, { featureServiceExists: exists });
@@ -101,9 +106,12 @@ describe('StreamRec serving', () => {
   it('loads the registered production models and answers POST /recommendations', async () => {
     expect(rec.models.twoTower?.version).toBe('two_tower@1');
     expect(rec.models.ranker?.version).toBe('ranker@1');
-    // The two-tower's HNSW index was built once and saved as a checksummed version for this model.
+    // The two-tower's HNSW index was built once and saved as a checksummed version for this model,
+    // with the popularity prior as a ninth column next to the 8-d embeddings (ADR 0077).
     const manifest = JSON.parse(readFileSync(path.join(dir, 'ann', 'v0001', 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ kind: 'hnsw', count: snap.movies.length, metadata: { model: 'two_tower@1' } });
+    expect(manifest).toMatchObject({ kind: 'hnsw', count: snap.movies.length, dim: 9, metadata: { model: 'two_tower@1', dim: '9' } });
+    expect(rec.models.twoTower?.itemBias).toHaveLength(snap.movies.length);
+    expect(Math.max(...rec.models.twoTower!.itemBias!)).toBeGreaterThan(0);
     const res = await recommend(rec.url, { userId: 42, count: 20, context: { device: 'tv', timeMs: Date.UTC(2018, 8, 1, 20) } });
     expect(res).toMatchObject({ userId: 42, degradationLevel: 'FULL', modelVersions: { ranker: 'ranker@1', two_tower: 'two_tower@1' } });
     expect(res.items).toHaveLength(20);

@@ -27,13 +27,15 @@ export function itemFirstSeenMs(data: Interactions): Float64Array {
 }
 
 /**
- * An exclusion evaluated once into a mask over `numItems` items: for a request ranked many times
- * (query tuning ranks each one at every grid point), one array read per item instead of the rule.
+ * The items of [0, numItems) an exclusion leaves, in item order: for a request ranked many times
+ * (query tuning ranks each one at every grid point), scores packed over these rank with no
+ * exclusion test at all, and topK over them keeps its tie order (the lower item first).
  */
-export function exclusionMask(exclude: ItemExclusion, numItems: number): ItemExclusion {
-  const mask = new Uint8Array(numItems);
-  for (let i = 0; i < numItems; i++) if (exclude.has(i)) mask[i] = 1;
-  return { has: (item) => mask[item] === 1 };
+export function allowedItems(exclude: ItemExclusion, numItems: number): Int32Array {
+  const out = new Int32Array(numItems);
+  let m = 0;
+  for (let i = 0; i < numItems; i++) if (!exclude.has(i)) out[m++] = i;
+  return out.slice(0, m);
 }
 
 /** `seen` plus every item that was not yet in the catalog at `atMs`. */

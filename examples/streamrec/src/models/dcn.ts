@@ -30,6 +30,7 @@ export function validateRankerData(data: RankerData): void {
   checkLength(m, 'x', data.x, data.n * data.d, 'n x d');
   checkLength(m, 'y', data.y, data.n, 'n');
   if (data.weight) checkLength(m, 'weight', data.weight, data.n, 'n');
+  if (data.group) checkLength(m, 'group', data.group, data.n, 'n');
   if (data.featureNames && data.featureNames.length !== data.d) {
     throw new ModelInputError(`${m}: featureNames has ${data.featureNames.length} names for d=${data.d} columns.`, { model: m, field: 'featureNames' }, 'Give one name per column of x.');
   }
@@ -169,6 +170,33 @@ export class DcnTrainer {
     return loss;
   }
 
+  /**
+   * Listwise loss of whole requests: `rows` (n of them) hold `groups.length` requests back to back,
+   * request g being rows [groups[g], groups[g + 1] or n). Each request's loss is the softmax
+   * cross-entropy of its positives against all its rows, so features shared by a request's rows
+   * (the user, the context) get no gradient: only what orders its candidates is learned.
+   */
+  listLoss(data: RankerData, rows: Int32Array, n: number, groups: Int32Array, grad: boolean): number {
+    this.forward(gatherRows(data.x, data.d, rows, n), 0, n);
+    const G = groups.length;
+    let loss = 0;
+    for (let g = 0; g < G; g++) {
+      const a = groups[g]!, b = g + 1 < G ? groups[g + 1]! : n;
+      let max = -Infinity, pos = 0;
+      for (let r = a; r < b; r++) (max = Math.max(max, this.logit[r]!)), (pos += data.y[rows[r]!]!);
+      let sum = 0;
+      for (let r = a; r < b; r++) sum += Math.exp(this.logit[r]! - max);
+      const logSum = max + Math.log(sum);
+      for (let r = a; r < b; r++) {
+        const y = pos > 0 ? data.y[rows[r]!]! / pos : 0;
+        loss -= (y * (this.logit[r]! - logSum)) / G;
+        this.dLogit[r] = pos > 0 ? (Math.exp(this.logit[r]! - logSum) - y) / G : 0;
+      }
+    }
+    if (grad) this.backward(n);
+    return loss;
+  }
+
   private backward(n: number): void {
     const { d, cross, head } = this.params;
     const hIn = head.inDim;
@@ -219,6 +247,7 @@ function gatherRows(x: Float32Array, d: number, rows: Int32Array, n: number): Fl
 export function trainRanker(data: RankerData, config: Partial<DcnConfig> = {}, opts: TrainOptions = {}): TrainResult<DcnParams> {
   validateRankerData(data);
   const cfg = dcnConfig(config);
+  if (data.group) return trainListwise({ ...data, group: data.group }, cfg, opts);
   const params = initDcn(data, cfg);
   const B = Math.min(cfg.batchSize, data.n);
   const trainer = new DcnTrainer(params, B);
@@ -238,6 +267,56 @@ export function trainRanker(data: RankerData, config: Partial<DcnConfig> = {}, o
       batches++;
       opts.onBatch?.({ epoch, done: start + m, total: data.n });
     }
+    const seconds = (performance.now() - t0) / 1000;
+    const stats = { epoch, loss: lossSum / batches, seconds, examplesPerSecond: data.n / seconds };
+    history.push(stats);
+    opts.onEpoch?.(stats);
+  }
+  return { params, history };
+}
+
+/** Start row of each request (data.group runs), in row order. */
+function groupStarts(group: Int32Array): Int32Array {
+  const starts: number[] = [];
+  for (let i = 0; i < group.length; i++) if (i === 0 || group[i] !== group[i - 1]) starts.push(i);
+  return Int32Array.from(starts);
+}
+
+/** trainRanker with the listwise loss: batches of whole requests, shuffled by request. */
+function trainListwise(data: RankerData & { group: Int32Array }, cfg: DcnConfig, opts: TrainOptions): TrainResult<DcnParams> {
+  const params = initDcn(data, cfg);
+  const starts = groupStarts(data.group);
+  const ends = Int32Array.from(starts, (_, g) => (g + 1 < starts.length ? starts[g + 1]! : data.n));
+  let largest = 0;
+  for (let g = 0; g < starts.length; g++) largest = Math.max(largest, ends[g]! - starts[g]!);
+  const B = Math.min(cfg.batchSize, data.n);
+  // A batch closes once it reaches B rows, so it holds at most B - 1 + the largest request.
+  const trainer = new DcnTrainer(params, B - 1 + largest);
+  const adam = new Adam(trainer.slots(), { lr: cfg.learningRate, l2: cfg.l2 });
+  const rng = new Rng(cfg.seed ^ 0x85ebca6b);
+  const order = new Int32Array(starts.length).map((_, i) => i);
+  const rows = new Int32Array(B - 1 + largest);
+  const groups: number[] = [];
+  const history: EpochStats[] = [];
+  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+    const t0 = performance.now();
+    rng.shuffle(order);
+    let lossSum = 0, batches = 0, done = 0, n = 0;
+    const flush = (): void => {
+      lossSum += trainer.listLoss(data, rows, n, Int32Array.from(groups), true);
+      adam.step();
+      batches++;
+      done += n;
+      opts.onBatch?.({ epoch, done, total: data.n });
+      n = 0;
+      groups.length = 0;
+    };
+    for (const g of order) {
+      groups.push(n);
+      for (let r = starts[g]!; r < ends[g]!; r++) rows[n++] = r;
+      if (n >= B) flush();
+    }
+    if (n > 0) flush();
     const seconds = (performance.now() - t0) / 1000;
     const stats = { epoch, loss: lossSum / batches, seconds, examplesPerSecond: data.n / seconds };
     history.push(stats);

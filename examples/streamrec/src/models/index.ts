@@ -10,3 +10,4 @@ export { serializeParams, deserializeParams } from './params-io.js';
 export { historyQuery, RECENT_WEIGHT_GRID, RECENT_DECAY_GRID, type HistoryQueryParams } from './history-query.js';
 export { towerEnsemble, asEnsemble, ensembleDim, ensembleShape, ensembleUserForward, ensembleItemForward, type TowerEnsemble } from './tower-ensemble.js';
 export { TowerTrainingPool, type TowerJob } from './tower-pool/index.js';
+export { popularityPrior, retrievalBias, addBias, withBiasColumn, withUnitColumn, POPULARITY_WEIGHT_GRID } from './popularity-prior.js';

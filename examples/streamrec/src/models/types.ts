@@ -64,6 +64,11 @@ export interface RankerData {
   y: Float32Array;
   /** Optional example weights (length n); 1 when omitted. */
   weight?: Float32Array;
+  /**
+   * Optional request of each row (length n; one request's rows contiguous). With it the ranker is
+   * trained listwise: softmax cross-entropy of each request's positives against its other rows.
+   */
+  group?: Int32Array;
   /** Names of the d columns, in order; kept in the params and the exported model's metadata. */
   featureNames?: string[];
 }

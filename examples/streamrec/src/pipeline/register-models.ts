@@ -49,7 +49,7 @@ export async function registerModels(options: {
     trainingData,
     metrics: metricsOf(results, 'two_tower'),
     evaluation,
-    description: 'Two-tower retrieval (in-batch sampled softmax, log-Q correction), an ensemble of `members` towers from different seeds whose embeddings are concatenated (mean score, ADR 0075); item embeddings of the catalog snapshot. The query adds recentWeight x the recency-weighted (recentDecay^i) mean embedding of the user\'s last 10 items (historyQuery).',
+    description: 'Two-tower retrieval (in-batch sampled softmax, log-Q correction), an ensemble of `members` towers from different seeds whose embeddings are concatenated (mean score, ADR 0075); item embeddings of the catalog snapshot. The query adds recentWeight x the recency-weighted (recentDecay^i) mean embedding of the user\'s last 10 items (historyQuery); item_bias.f32, when present, is added to each item\'s score: popularityWeight x T x log(1 + training count) (ADR 0077).',
     params: {
       members: models.tower.members.length,
       embeddingDim: models.tower.members[0]!.config.embeddingDim,
@@ -57,10 +57,12 @@ export async function registerModels(options: {
       epochs: models.tower.members[0]!.config.epochs,
       recentWeight: models.history.weight,
       recentDecay: models.history.decay,
+      popularityWeight: models.popularityWeight,
     },
     artifacts: [
       { path: 'params.json', data: enc.encode(serializeParams(models.tower)) },
       { path: 'item_embeddings.f32', data: new Uint8Array(models.itemEmbeddings.buffer.slice(0)) },
+      ...(models.itemBias ? [{ path: 'item_bias.f32', data: new Uint8Array(models.itemBias.buffer.slice(0)) }] : []),
       { path: 'ids.json', data: ids },
       { path: 'features.json', data: json({ user: USER_VECTOR_NAMES, item: ITEM_VECTOR_NAMES }) },
       ...twoTowerOnnxArtifacts(models.tower),
@@ -72,8 +74,8 @@ export async function registerModels(options: {
     trainingData,
     metrics: metricsOf(results, 'two_tower+dcn_v2'),
     evaluation,
-    description: 'DCN-V2 ranker over multi-source candidates (two-tower, trending, popular, random negatives) with user, item, request-context features and the two-tower score; blendWeight = its weight against the z-scored two-tower score (ADR 0052).',
-    params: { crossLayers: models.ranker.config.crossLayers, hidden: models.ranker.config.hidden, d: models.ranker.d, blendWeight: models.blendWeight },
+    description: 'DCN-V2 ranker over multi-source candidates (two-tower, trending, popular, random negatives) with user, item, request-context features and the two-tower score, trained with a listwise (softmax over each request\'s rows) or pointwise loss; blendWeight = its weight against the z-scored two-tower score (ADR 0052).',
+    params: { crossLayers: models.ranker.config.crossLayers, hidden: models.ranker.config.hidden, d: models.ranker.d, blendWeight: models.blendWeight, loss: models.rankerLoss },
     artifacts: [
       { path: 'params.json', data: enc.encode(serializeParams(models.ranker)) },
       { path: 'features.json', data: json({ ranker: RANKER_FEATURE_NAMES }) },

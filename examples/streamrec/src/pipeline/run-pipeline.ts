@@ -43,6 +43,8 @@ export interface PipelineOptions {
   /** Held-out interactions sampled for the ranker (default 12000, capped by the holdout); those a candidate source finds become positives, each with `rankerNegatives` (default 8) negatives. */
   rankerPositives?: number;
   rankerNegatives?: number;
+  /** 'listwise' (default): softmax cross-entropy over each request's rows; 'pointwise': binary cross-entropy per row (ADR 0077). */
+  rankerLoss?: 'pointwise' | 'listwise';
   /** Items each offline candidate source hands to the ranker. */
   candidates?: Partial<CandidateMix>;
   /**
@@ -50,6 +52,11 @@ export interface PipelineOptions {
    * and in the ranker's training (ADR 0076). Default true; false ranks every item at any time.
    */
   catalogAtRequest?: boolean;
+  /**
+   * Add a tuned share of item popularity back to the two-tower's retrieval score (ADR 0077).
+   * Default true; false retrieves by the dot product alone.
+   */
+  popularityPrior?: boolean;
   /** Run only these protocols (default both); registering needs global_time. */
   protocols?: ProtocolName[];
   /** Also report the ranker alone (w1) and the two-tower order of the same candidates (w0). */
@@ -67,6 +74,9 @@ export interface PipelineOptions {
  */
 export const DEFAULT_TOWER_HISTORY: HistoryQueryParams = { weight: 1, decay: 0.25 };
 
+/** The ranker's loss: listwise ranked each validation slice's candidates better alone, at an equal blend-tuned figure (ADR 0077). */
+export const DEFAULT_RANKER_LOSS = 'listwise' as const;
+
 /** Two towers: their mean score beat either member on validation under both protocols and two seeds (ADR 0052, ADR 0075). */
 export const DEFAULT_TOWER_MEMBERS = 2;
 
@@ -82,6 +92,12 @@ export interface ProtocolModels {
   blendWeight: number;
   /** How recent items enter the retrieval query (historyQuery), tuned on the validation slice. */
   history: HistoryQueryParams;
+  /** How the ranker was trained. */
+  rankerLoss: 'pointwise' | 'listwise';
+  /** Weight of the popularity prior in the retrieval score, tuned with `history` (ADR 0077); 0: none. */
+  popularityWeight: number;
+  /** What retrieval adds to each item's dot product: the prior at `popularityWeight`; absent at weight 0. */
+  itemBias?: Float32Array;
 }
 
 /** What the pipeline produced. */

@@ -6,14 +6,14 @@ import { validationSlice, type ValidationSlice } from '../eval/validation.js';
 import { excludeAt } from '../eval/catalog-at.js';
 import { allTimePopularity, recentPopularity } from '../baselines/popularity.js';
 import { bprScores, trainBpr } from '../baselines/bpr-mf.js';
-import { towerEnsemble, trainRanker, type TowerEnsemble, type TowerTrainingPool } from '../models/index.js';
+import { popularityPrior, retrievalBias, towerEnsemble, trainRanker, type TowerEnsemble, type TowerTrainingPool } from '../models/index.js';
 import type { TwoTowerData } from '../models/types.js';
 import { catalogSnapshot, D_USER, rankerTrainingSet, twoTowerTrainingSet, userInputsAt, type CatalogSnapshot } from '../training-sets/build-training-sets.js';
 import { LOOKUP_OFFSET_MS } from '../training-sets/historical-rows.js';
 import { DEFAULT_CANDIDATE_MIX, OfflineCandidates } from './candidates.js';
 import type { StepTimer } from './step-timer.js';
-import { blendRank, embedCatalog, sampleRankerExamples, scoreTwoStage, tuneBlend, tuneHistoryQuery, twoTowerRank } from './two-stage.js';
-import { DEFAULT_TOWER_HISTORY, DEFAULT_TOWER_MEMBERS, type PipelineOptions, type ProtocolModels } from './run-pipeline.js';
+import { blendRank, embedCatalog, sampleRankerExamples, scoreTwoStage, tuneBlend, tuneRetrievalQuery, twoTowerRank } from './two-stage.js';
+import { DEFAULT_RANKER_LOSS, DEFAULT_TOWER_HISTORY, DEFAULT_TOWER_MEMBERS, type PipelineOptions, type ProtocolModels } from './run-pipeline.js';
 
 type TwoTowerSet = Awaited<ReturnType<typeof twoTowerTrainingSet>>;
 
@@ -99,17 +99,28 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
   // The query is tuned on every user's held-out events, not only the validation users': the
   // tower never trained on any of them, and two settings tuned on ~130 users flipped between
   // near-ties from seed to seed (ADR 0052). Only the blend needs users the ranker did not see.
-  const history = await timer.step(`${p}:tune-history-query`, () => {
+  // The prior counts the events the tower learned from, so the tuned tower's leaves the holdout out.
+  const usePrior = options.popularityPrior !== false;
+  const prior = (t: TowerEnsemble, events: Int32Array): Float32Array => popularityPrior(allTimePopularity(data, events), t.members[0]!.config.temperature);
+  const tunePrior = usePrior ? prior(tower, withoutPositions(split.train, holdout)) : undefined;
+  const { best: history, popularityWeight } = await timer.step(`${p}:tune-history-query`, () => {
     const all = validationSlice(data, split, holdout, { share: 1, maxUsers: Number.POSITIVE_INFINITY, seed });
-    const tuned = tuneHistoryQuery({ tower, itemEmbeddings, relevant: all.relevant, requests: heldOutRequests(all, ttData, data, split) });
-    timer.log(`  ${p}: recent items weight ${tuned.best.weight}, decay ${tuned.best.decay} on ${all.firstPos.size} held-out users (retrieval NDCG@20 ${[...tuned.ndcg].map(([k, v]) => `${k}:${v.toFixed(4)}`).join(' ')})`);
-    return tuned.best;
+    const tuned = tuneRetrievalQuery({ tower, itemEmbeddings, relevant: all.relevant, requests: heldOutRequests(all, ttData, data, split), ...(tunePrior ? { prior: tunePrior } : {}) });
+    const noPrior = Math.max(...[...tuned.ndcg].filter(([k]) => !k.includes('/p') || k.endsWith('/p0')).map(([, v]) => v));
+    // The recent-items grid, then that decay's weights x prior weights (tuneRetrievalQuery).
+    const at = (w: number, d: number): string => [...tuned.ndcg].filter(([k]) => k === `w${w}/d${d}` || k.startsWith(`w${w}/d${d}/`)).map(([k, v]) => `${k}:${v.toFixed(4)}`).join(' ');
+    timer.log(
+      `  ${p}: recent items weight ${tuned.best.weight}, decay ${tuned.best.decay}, popularity prior ${tuned.popularityWeight} on ${all.firstPos.size} held-out users ` +
+        `(retrieval NDCG@20 ${Math.max(...tuned.ndcg.values()).toFixed(4)}, best without the prior ${noPrior.toFixed(4)}; ${at(tuned.best.weight, tuned.best.decay)})`,
+    );
+    return tuned;
   });
-  const rankerData = await timer.step(`${p}:ranker-training-set`, () => {
+  const tuneBias = tunePrior && popularityWeight !== 0 ? retrievalBias(tunePrior, popularityWeight) : undefined;
+  const rankerData = await timer.step(`${p}:ranker-training-set`, async () => {
     const examples = sampleRankerExamples({
       data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings, from: validation.rankerFrom,
       positives: options.rankerPositives ?? 12000, negatives: options.rankerNegatives ?? 8, sources, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
-      recentItems: ttData.recentItems, history,
+      recentItems: ttData.recentItems, history, ...(tuneBias ? { itemBias: tuneBias } : {}),
     });
     if (!examples.some((x) => x.label === 1)) {
       throw new FrecError(ErrorCode.INVALID_REQUEST, `No held-out interaction of the ${p} split was retrieved by any candidate source, so the ranker has no positive example.`, {
@@ -117,7 +128,11 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
         hint: 'Use more users (drop --max-users), more rankerPositives, or more candidates.',
       });
     }
-    return rankerTrainingSet(store, data, examples, catalog.genresOf);
+    const set = await rankerTrainingSet(store, data, examples, catalog.genresOf);
+    if ((options.rankerLoss ?? DEFAULT_RANKER_LOSS) !== 'listwise') return set;
+    // Each request's rows are its positive followed by its negatives (sampleRankerExamples).
+    let g = -1;
+    return { ...set, group: Int32Array.from(examples, (x) => (x.label === 1 ? ++g : g)) };
   });
   const ranker = await timer.step(`${p}:train-ranker`, () =>
     trainRanker(rankerData, { seed, ...options.ranker }, {
@@ -127,7 +142,7 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
   const blend = await timer.step(`${p}:tune-blend`, async () => {
     const requests = heldOutRequests(validation, ttData, data, split);
     const scored = await scoreTwoStage({
-      store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, sources, history, requests,
+      store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, sources, history, requests, ...(tuneBias ? { itemBias: tuneBias } : {}),
       userVecs: new Map(requests.map((q) => [q.user, q.vector])),
       recent: new Map(requests.map((q) => [q.user, q.recent])),
     });
@@ -139,23 +154,26 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
   // training events, the holdout included: it is the most recent tenth of each user's history.
   const final = await timer.step(`${p}:refit-two-tower`, async () => {
     const t = await prep.served;
-    return { tower: t, itemEmbeddings: t === tower ? itemEmbeddings : embedCatalog(t, catalog) };
+    const events = t === tower ? withoutPositions(split.train, holdout) : split.train;
+    const itemBias = usePrior && popularityWeight !== 0 ? retrievalBias(prior(t, events), popularityWeight) : undefined;
+    return { tower: t, itemEmbeddings: t === tower ? itemEmbeddings : embedCatalog(t, catalog), itemBias };
   });
   await timer.step(`${p}:evaluate`, async () => {
     const users = [...split.test.keys()];
     const inputs = await userInputsAt(store, data, users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)! })), catalog.genresOf);
     const userVecs = new Map(users.map((u, i) => [u, inputs.vectors.slice(i * D_USER, (i + 1) * D_USER)]));
     const recent = new Map(users.map((u, i) => [u, inputs.recent[i]!]));
-    results.push(evaluate('two_tower', split, seen, twoTowerRank(final.tower, final.itemEmbeddings, userVecs, recent, history), { recall500: true }));
+    results.push(evaluate('two_tower', split, seen, twoTowerRank(final.tower, final.itemEmbeddings, userVecs, recent, history, final.itemBias), { recall500: true }));
     const empty = new Set<number>();
     const scored = await scoreTwoStage({
       store, data, tower: final.tower, ranker, itemEmbeddings: final.itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, history,
+      ...(final.itemBias ? { itemBias: final.itemBias } : {}),
       requests: users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)!, exclude: seen.get(u) ?? empty })),
     });
     results.push(evaluate('two_tower+dcn_v2', split, seen, blendRank(scored, blend)));
     if (options.reportBlends) for (const w of [0, 1]) results.push(evaluate(`two_stage_w${w}`, split, seen, blendRank(scored, w)));
   });
-  return { split, tower: final.tower, ranker, catalog, itemEmbeddings: final.itemEmbeddings, trainRows: prep.trainRows, blendWeight: blend, history };
+  return { split, tower: final.tower, ranker, catalog, itemEmbeddings: final.itemEmbeddings, trainRows: prep.trainRows, blendWeight: blend, history, popularityWeight, rankerLoss: options.rankerLoss ?? DEFAULT_RANKER_LOSS, ...(final.itemBias ? { itemBias: final.itemBias } : {}) };
 }
 
 /**
@@ -175,6 +193,13 @@ function heldOutRequests(slice: ValidationSlice, tt: TwoTowerSet, data: Interact
       atMs,
     };
   });
+}
+
+/** Training events (split.train) without the given positions in it (the ranker's held-out events). */
+function withoutPositions(train: Int32Array, drop: Int32Array): Int32Array {
+  const skip = new Uint8Array(train.length);
+  for (const r of drop) skip[r] = 1;
+  return train.filter((_, i) => !skip[i]);
 }
 
 /** The two-tower data without the given rows (the ranker's held-out events). */

@@ -2,13 +2,13 @@ import type { Interactions } from '../data/interactions.js';
 import { ndcgAtK, topK } from '../eval/metrics.js';
 import type { RankFn } from '../eval/evaluate.js';
 import { mulberry32 } from '../baselines/rng.js';
-import { ensembleDim, ensembleItemForward, ensembleUserForward, historyQuery, rankerPredict, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, type HistoryQueryParams, type TowerEnsemble } from '../models/index.js';
+import { addBias, ensembleDim, ensembleItemForward, ensembleUserForward, historyQuery, POPULARITY_WEIGHT_GRID, rankerPredict, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, type HistoryQueryParams, type TowerEnsemble } from '../models/index.js';
 import type { DcnParams } from '../models/types.js';
 import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
 import type { ItemGenreLookup } from '../training-sets/vectorize.js';
 import type { OfflineCandidates } from './candidates.js';
-import { exclusionMask, type ItemExclusion } from '../eval/catalog-at.js';
+import { allowedItems, type ItemExclusion } from '../eval/catalog-at.js';
 
 /** Dot products of one embedding with every row of a row-major matrix. */
 export function scoreAll<T extends Float32Array | Float64Array = Float32Array>(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out: T = new Float32Array(matrix.length / dim) as T): T {
@@ -63,6 +63,8 @@ export function sampleRankerExamples(options: {
   /** Recent items (dense indexes, newest first) of each train position, and how they enter the retrieval query (historyQuery). */
   recentItems?: readonly Int32Array[];
   history?: HistoryQueryParams;
+  /** Per-item retrieval bias (popularity prior, ADR 0077), part of the retrieval score. */
+  itemBias?: Float32Array;
 }): RankerExample[] {
   const { data, train, params, itemEmbeddings } = options;
   const rand = mulberry32(options.seed);
@@ -97,7 +99,7 @@ export function sampleRankerExamples(options: {
     const u = data.user[e]!, atMs = data.timeMs[e]! - options.lookupOffsetMs;
     const recent = options.recentItems?.[j] ?? none;
     historyQuery(userEmb, i * dim, dim, itemEmbeddings, recent, options.history?.weight ?? 0, query, options.history?.decay);
-    scoreAll(itemEmbeddings, dim, query, 0, scores);
+    addBias(scoreAll(itemEmbeddings, dim, query, 0, scores), options.itemBias);
     const seen = everSeen.get(u)!;
     const pos = data.item[e]!;
     // The positive is itself a training item: let the sources see it, like any item unseen at atMs.
@@ -120,13 +122,14 @@ export function sampleRankerExamples(options: {
   return out;
 }
 
-/** Retrieval alone: full-catalog two-tower scores for the user's point-in-time vector and recent items. */
+/** Retrieval alone: full-catalog two-tower scores (plus the item bias, if any) for the user's point-in-time vector and recent items. */
 export function twoTowerRank(
   params: TowerEnsemble,
   itemEmbeddings: Float32Array,
   userVecs: ReadonlyMap<number, Float32Array>,
   recent: ReadonlyMap<number, Int32Array> = new Map(),
   history: HistoryQueryParams = { weight: 0, decay: 1 },
+  itemBias?: Float32Array,
 ): RankFn {
   const dim = ensembleDim(params);
   const scores = new Float32Array(itemEmbeddings.length / dim);
@@ -135,13 +138,14 @@ export function twoTowerRank(
   return (u, _at, k, exclude) => {
     const emb = ensembleUserForward(params, Int32Array.of(u), userVecs.get(u)!);
     historyQuery(emb, 0, dim, itemEmbeddings, recent.get(u) ?? none, history.weight, query, history.decay);
-    return topK(scoreAll(itemEmbeddings, dim, query, 0, scores), k, exclude);
+    return topK(addBias(scoreAll(itemEmbeddings, dim, query, 0, scores), itemBias), k, exclude);
   };
 }
 
 /**
- * Picks how recent items enter the retrieval query (historyQuery: weight x decay grid) by the best
- * mean NDCG@20 of retrieval alone on validation requests; ties go to the earlier grid point.
+ * Picks how recent items enter the retrieval query (historyQuery: weight x decay grid) and, given a
+ * popularity prior, its weight (ADR 0077), by the best mean NDCG@20 of retrieval alone on
+ * validation requests; ties go to the earlier grid point.
  */
 export function tuneHistoryQuery(options: {
   tower: TowerEnsemble;
@@ -150,44 +154,73 @@ export function tuneHistoryQuery(options: {
   relevant: ReadonlyMap<number, ReadonlySet<number>>;
   weights?: readonly number[];
   decays?: readonly number[];
-}): { best: HistoryQueryParams; ndcg: Map<string, number> } {
+  /** Per-item popularity prior at weight 1 (popularityPrior); absent: no prior, weight 0. */
+  prior?: Float32Array;
+  priorWeights?: readonly number[];
+}): { best: HistoryQueryParams; popularityWeight: number; ndcg: Map<string, number> } {
   const { tower, itemEmbeddings, requests } = options;
   const weights = options.weights ?? RECENT_WEIGHT_GRID;
   const decays = options.decays ?? RECENT_DECAY_GRID;
   const dim = ensembleDim(tower);
   const numItems = itemEmbeddings.length / dim;
+  const prior = options.prior;
+  const betas = prior ? options.priorWeights ?? POPULARITY_WEIGHT_GRID : [0];
   // Weight 0 ignores the decay: it is scored once, under the first decay.
-  const points = decays.flatMap((decay, d) => weights.filter((w) => w > 0 || d === 0).map((weight) => ({ weight, decay })));
+  const points = decays.flatMap((decay, d) => weights.filter((w) => w > 0 || d === 0).flatMap((weight) => betas.map((beta) => ({ weight, decay, beta }))));
   const sums = new Float64Array(points.length);
-  // The query is linear in the weight, so score = u.E + weight * (m.E) with m the decayed mean of
-  // the recent items' embeddings: the catalog is scored once per decay, not once per grid point.
-  const base = new Float64Array(numItems), recentScores = new Float64Array(numItems), scores = new Float64Array(numItems);
+  // The query is linear in the weight, so score = u.E + weight * (m.E) + beta * prior with m the
+  // decayed mean of the recent items' embeddings: the catalog is scored once per decay, not once per grid point.
+  const full = new Float64Array(numItems);
+  // Scores of the items a request may rank only, packed in item order (allowedItems): every grid
+  // point ranks them without an exclusion test, and ties still go to the lower item.
+  const base = new Float64Array(numItems), recentScores = new Float64Array(numItems), priorScores = new Float64Array(numItems), scores = new Float64Array(numItems);
   const zero = new Float32Array(dim), mean = new Float32Array(dim);
   const none = new Set<number>();
   for (const q of requests) {
-    const emb = ensembleUserForward(tower, Int32Array.of(q.user), q.vector);
-    scoreAll(itemEmbeddings, dim, emb, 0, base);
+    const allowed = allowedItems(q.exclude, numItems);
+    const m = allowed.length;
+    scoreAll(itemEmbeddings, dim, ensembleUserForward(tower, Int32Array.of(q.user), q.vector), 0, full);
+    for (let a = 0; a < m; a++) base[a] = full[allowed[a]!]!;
+    if (prior) for (let a = 0; a < m; a++) priorScores[a] = prior[allowed[a]!]!;
     const relevant = options.relevant.get(q.user) ?? none;
-    const exclude = exclusionMask(q.exclude, numItems);
+    const packed = scores.subarray(0, m);
     let decayDone = Number.NaN;
-    points.forEach(({ weight, decay }, k) => {
+    points.forEach(({ weight, decay, beta }, k) => {
       if (decay !== decayDone) {
         historyQuery(zero, 0, dim, itemEmbeddings, q.recent, 1, mean, decay);
-        scoreAll(itemEmbeddings, dim, mean, 0, recentScores);
+        scoreAll(itemEmbeddings, dim, mean, 0, full);
+        for (let a = 0; a < m; a++) recentScores[a] = full[allowed[a]!]!;
         decayDone = decay;
       }
-      for (let j = 0; j < numItems; j++) scores[j] = base[j]! + weight * recentScores[j]!;
-      sums[k] = sums[k]! + ndcgAtK(topK(scores, 20, exclude), relevant, 20);
+      if (prior && beta !== 0) for (let a = 0; a < m; a++) packed[a] = base[a]! + weight * recentScores[a]! + beta * priorScores[a]!;
+      else for (let a = 0; a < m; a++) packed[a] = base[a]! + weight * recentScores[a]!;
+      const top = topK(packed, 20);
+      for (let i = 0; i < top.length; i++) top[i] = allowed[top[i]!]!;
+      sums[k] = sums[k]! + ndcgAtK(top, relevant, 20);
     });
   }
   const ndcg = new Map<string, number>();
-  let best: HistoryQueryParams = { weight: 0, decay: 1 }, bestV = -1;
-  points.forEach(({ weight, decay }, k) => {
+  let best: HistoryQueryParams = { weight: 0, decay: 1 }, popularityWeight = 0, bestV = -1;
+  points.forEach(({ weight, decay, beta }, k) => {
     const v = sums[k]! / Math.max(1, requests.length);
-    ndcg.set(`w${weight}/d${decay}`, v);
-    if (v > bestV + 1e-12) (best = { weight, decay }), (bestV = v);
+    ndcg.set(`w${weight}/d${decay}${prior ? `/p${beta}` : ''}`, v);
+    if (v > bestV + 1e-12) (best = { weight, decay }), (popularityWeight = beta), (bestV = v);
   });
-  return { best, ndcg };
+  return { best, popularityWeight, ndcg };
+}
+
+/**
+ * The retrieval query in two passes (ADR 0077): the recent-items grid without the prior, then every
+ * recent-items weight x prior weight at the decay the first pass chose. A sixth of the joint grid's
+ * rankings; at seed 42 it picks what the joint grid picks under both protocols.
+ */
+export function tuneRetrievalQuery(options: Parameters<typeof tuneHistoryQuery>[0]): ReturnType<typeof tuneHistoryQuery> {
+  const { prior, priorWeights, ...rest } = options;
+  const first = tuneHistoryQuery(rest);
+  if (!prior) return first;
+  // Weight 0 at the chosen decay is the first pass's weight-0 point, so the second pass can only do better.
+  const second = tuneHistoryQuery({ ...rest, prior, ...(priorWeights ? { priorWeights } : {}), decays: [first.best.decay] });
+  return { ...second, ndcg: new Map([...first.ndcg, ...second.ndcg]) };
 }
 
 /** One request's candidates with the ranker's and the two-tower's scores, aligned. */
@@ -217,6 +250,8 @@ export async function scoreTwoStage(options: {
   /** Each user's recent items (dense indexes, newest first) and how they enter the retrieval query. */
   recent?: ReadonlyMap<number, Int32Array>;
   history?: HistoryQueryParams;
+  /** Per-item retrieval bias (popularity prior, ADR 0077), part of the retrieval score. */
+  itemBias?: Float32Array;
 }): Promise<ScoredRequest[]> {
   const { tower, itemEmbeddings, data } = options;
   const dim = ensembleDim(tower);
@@ -229,7 +264,7 @@ export async function scoreTwoStage(options: {
     const emb = ensembleUserForward(tower, Int32Array.of(q.user), options.userVecs.get(q.user)!);
     const recent = options.recent?.get(q.user) ?? none;
     historyQuery(emb, 0, dim, itemEmbeddings, recent, options.history?.weight ?? 0, query, options.history?.decay);
-    scoreAll(itemEmbeddings, dim, query, 0, scores);
+    addBias(scoreAll(itemEmbeddings, dim, query, 0, scores), options.itemBias);
     const items = options.sources.candidates(scores, q.atMs, q.exclude);
     const retrieval = Float32Array.from(items, (it) => scores[it]!);
     for (let i = 0; i < items.length; i++) examples.push({ user: q.user, item: items[i]!, atMs: q.atMs, label: 0, retrievalScore: retrieval[i]! });

@@ -21,6 +21,8 @@ export interface LoadedModels {
     itemIds?: number[];
     /** How recent items enter the retrieval query (historyQuery); weight 0 when not registered. */
     history: HistoryQueryParams;
+    /** Added to each item's retrieval score (the popularity prior, ADR 0077), when registered. */
+    itemBias?: Float32Array;
   };
   ranker?: Ranker;
   /** Candidate ranker for shadow mode (the newest candidate-stage version), if any. */
@@ -115,6 +117,8 @@ export async function loadProductionModels(options: { registry: string; twoTower
       const emb = tt.artifacts.find((a) => a.path === 'item_embeddings.f32');
       const bytes = emb ? await reg.readArtifact(tt, emb.path) : undefined;
       const ids = await artifactText(reg, tt, 'ids.json');
+      const bias = tt.artifacts.find((a) => a.path === 'item_bias.f32');
+      const biasBytes = bias ? await reg.readArtifact(tt, bias.path) : undefined;
       const parsed = ids ? (JSON.parse(ids) as { userIds?: number[]; itemIds?: number[] }) : {};
       out.twoTower = {
         params: asEnsemble(params),
@@ -123,6 +127,7 @@ export async function loadProductionModels(options: { registry: string; twoTower
         userIds: parsed.userIds,
         itemIds: parsed.itemIds,
         history: historyOf(tt),
+        ...(biasBytes ? { itemBias: new Float32Array(new Uint8Array(biasBytes).buffer) } : {}),
       };
     } else notes.push(`two-tower ${tt.name}@${tt.version} has no params artifact`);
   } else notes.push(`no '${options.twoTowerName ?? 'two_tower'}' model in ${options.registry}`);

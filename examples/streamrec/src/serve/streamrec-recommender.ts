@@ -27,7 +27,7 @@ import {
 } from '@frec/serving';
 import { GENRES } from '../data/genres.js';
 import { servedUserQuery } from './user-query.js';
-import { ensembleDim } from '../models/index.js';
+import { ensembleDim, withBiasColumn, withUnitColumn } from '../models/index.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
 import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
 import { contextFeatures } from '../../../../feature_repo/features.js';
@@ -96,9 +96,10 @@ async function servedIndex(dir: string, model: string, ids: number[], vectors: F
     for (const s of r.skipped) log(`warning: item index ${s.version} skipped (${s.code}); serving ${r.version}`);
   });
   const loaded = await holder.reload().catch(() => undefined);
-  if (loaded?.metadata.model === model) return holder;
+  // The dimension too: the same model serves dim + 1 columns once it carries a popularity prior.
+  if (loaded?.metadata.model === model && loaded.metadata.dim === String(dim)) return holder;
   try {
-    await saveItemIndex(dir, HnswItemIndex.build(ids, vectors, dim), { metadata: { model } });
+    await saveItemIndex(dir, HnswItemIndex.build(ids, vectors, dim), { metadata: { model, dim: String(dim) } });
   } catch (err) {
     // Another process saved the same version first: load what it wrote.
     log(`note: saving the item index failed (${(err as Error).message}); reloading`);
@@ -157,11 +158,21 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
   const userIndex = new Map((tt?.userIds ?? []).map((u, i) => [u, i]));
   if (tt && tt.itemEmbeddings && tt.itemIds && tt.itemEmbeddings.length === tt.itemIds.length * ensembleDim(tt.params)) {
     ids = tt.itemIds;
-    vectors = tt.itemEmbeddings;
-    dim = ensembleDim(tt.params);
+    const emb = tt.itemEmbeddings;
+    const towerDim = ensembleDim(tt.params);
     const row = new Map(ids.map((id, r) => [id, r]));
-    const emb = vectors;
-    userVector = (f, userId) => servedUserQuery(tt, userIndex.get(Number(userId)) ?? -1, f.vector, f.values ?? {}, row, emb);
+    const query = (f: UserFeatures, userId: string | number): Float32Array => servedUserQuery(tt, userIndex.get(Number(userId)) ?? -1, f.vector, f.values ?? {}, row, emb);
+    if (tt.itemBias && tt.itemBias.length === ids.length) {
+      // The popularity prior as one more column (ADR 0077): the ANN and the ranker's retrieval-score
+      // feature then score q . v + bias, as the pipeline evaluated and trained the ranker.
+      vectors = withBiasColumn(emb, towerDim, tt.itemBias);
+      dim = towerDim + 1;
+      userVector = (f, userId) => withUnitColumn(query(f, userId));
+    } else {
+      vectors = emb;
+      dim = towerDim;
+      userVector = query;
+    }
   } else {
     ids = svd.ids as number[];
     vectors = svd.embeddings;
