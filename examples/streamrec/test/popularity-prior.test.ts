@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LocalModelStore, ModelRegistry } from '@frec/serving/model-registry';
+import { loadProductionModels } from '../src/serve/load-models.js';
 import { ExactVectorIndex } from '@frec/serving';
 import {
   addBias,
@@ -9,6 +14,7 @@ import {
   POPULARITY_WEIGHT_GRID,
   popularityPrior,
   retrievalBias,
+  serializeParams,
   towerEnsemble,
   trainTwoTower,
   withBiasColumn,
@@ -132,6 +138,35 @@ describe('popularity prior (ADR 0077)', () => {
       let dot = bias[i]!;
       for (let f = 0; f < dim; f++) dot += emb[i * dim + f]! * q[f]!;
       expect(s.score).toBeCloseTo(dot, 4);
+    }
+  });
+
+  it('travels with the registered two-tower; a bias that does not fit the items is left out with a note', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'frec-prior-'));
+    try {
+      const s = syntheticInteractions({ numUsers: 5, numItems: 6, n: 40, dUser: 4, dItem: 5, seed: 3 });
+      const tower = trainTwoTower(s.train, { epochs: 1, seed: 1 }).params;
+      const reg = new ModelRegistry(new LocalModelStore(dir));
+      const enc = new TextEncoder();
+      const bias = retrievalBias(popularityPrior([5, 0, 1, 9, 2, 0], 0.05), 0.75);
+      const register = async (b: Float32Array) => {
+        const m = await reg.register({ name: 'two_tower', featureService: 'two_tower_v1', trainingData: { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' }, params: { popularityWeight: 0.75 }, artifacts: [
+          { path: 'params.json', data: enc.encode(serializeParams(tower)) },
+          { path: 'ids.json', data: enc.encode(JSON.stringify({ userIds: [1, 2, 3, 4, 5], itemIds: [10, 11, 12, 13, 14, 15] })) },
+          { path: 'item_bias.f32', data: new Uint8Array(b.buffer.slice(0)) },
+        ] });
+        await reg.promote('two_tower', m.version, { featureServiceExists: async () => true });
+      };
+      await register(bias);
+      const ok = await loadProductionModels({ registry: dir });
+      expect(Array.from(ok.twoTower!.itemBias!)).toEqual(Array.from(bias));
+      expect(ok.notes.join('\n')).not.toMatch(/item_bias/);
+      await register(bias.slice(0, 4));
+      const short = await loadProductionModels({ registry: dir });
+      expect(short.twoTower!.itemBias).toBeUndefined();
+      expect(short.notes.join('\n')).toMatch(/two_tower@2: item_bias\.f32 has 4 values for 6 items; retrieving without the popularity prior/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

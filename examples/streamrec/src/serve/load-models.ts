@@ -120,6 +120,12 @@ export async function loadProductionModels(options: { registry: string; twoTower
       const bias = tt.artifacts.find((a) => a.path === 'item_bias.f32');
       const biasBytes = bias ? await reg.readArtifact(tt, bias.path) : undefined;
       const parsed = ids ? (JSON.parse(ids) as { userIds?: number[]; itemIds?: number[] }) : {};
+      let itemBias = biasBytes ? new Float32Array(new Uint8Array(biasBytes).buffer) : undefined;
+      // One bias per item, as registered; any other length cannot be aligned with the index.
+      if (itemBias && parsed.itemIds && itemBias.length !== parsed.itemIds.length) {
+        notes.push(`two-tower ${tt.name}@${tt.version}: item_bias.f32 has ${itemBias.length} values for ${parsed.itemIds.length} items; retrieving without the popularity prior (re-register the model)`);
+        itemBias = undefined;
+      }
       out.twoTower = {
         params: asEnsemble(params),
         version: `${tt.name}@${tt.version}`,
@@ -127,7 +133,7 @@ export async function loadProductionModels(options: { registry: string; twoTower
         userIds: parsed.userIds,
         itemIds: parsed.itemIds,
         history: historyOf(tt),
-        ...(biasBytes ? { itemBias: new Float32Array(new Uint8Array(biasBytes).buffer) } : {}),
+        ...(itemBias ? { itemBias } : {}),
       };
     } else notes.push(`two-tower ${tt.name}@${tt.version} has no params artifact`);
   } else notes.push(`no '${options.twoTowerName ?? 'two_tower'}' model in ${options.registry}`);
