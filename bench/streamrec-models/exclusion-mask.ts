@@ -6,14 +6,14 @@
  * what `tuneHistoryQuery` does now), against a plain Set of seen items (the raw baseline: no
  * catalog rule at all). Seeded scores, MovieLens-sized catalog, interleaved rounds.
  *
- *   npx tsx bench/streamrec-models/exclusion-mask.ts [--requests 300] [--rounds 5] [--points 51]
+ *   npx tsx bench/streamrec-models/exclusion-mask.ts [--requests 300] [--rounds 5] [--points 57]
  */
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../../examples/streamrec/src/baselines/rng.js';
 import { topK } from '../../examples/streamrec/src/eval/metrics.js';
 import { allowedItems, excludeAt, type ItemExclusion } from '../../examples/streamrec/src/eval/catalog-at.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, rounds: { type: 'string', default: '5' }, points: { type: 'string', default: '51' } } });
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, rounds: { type: 'string', default: '5' }, points: { type: 'string', default: '57' } } });
 const ITEMS = 9742, POINTS = Number(values.points), requests = Number(values.requests);
 const rand = mulberry32(11);
 const firstSeen = Float64Array.from({ length: ITEMS }, () => rand() * 2e12);
