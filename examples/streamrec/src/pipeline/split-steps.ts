@@ -100,14 +100,14 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
   // tower never trained on any of them, and two settings tuned on ~130 users flipped between
   // near-ties from seed to seed (ADR 0052). Only the blend needs users the ranker did not see.
   // The prior counts the events the tower learned from, so the tuned tower's leaves the holdout out.
-  const usePrior = options.popularityPrior !== false;
   const prior = (t: TowerEnsemble, events: Int32Array): Float32Array => popularityPrior(allTimePopularity(data, events), t.members[0]!.config.temperature);
-  const tunePrior = usePrior ? prior(tower, withoutPositions(split.train, holdout)) : undefined;
+  const tunePrior = options.popularityPrior !== false ? prior(tower, withoutPositions(split.train, holdout)) : undefined;
+  const rankerLoss = options.rankerLoss ?? DEFAULT_RANKER_LOSS;
   const { best: history, popularityWeight } = await timer.step(`${p}:tune-history-query`, () => {
     const all = validationSlice(data, split, holdout, { share: 1, maxUsers: Number.POSITIVE_INFINITY, seed });
     const tuned = tuneRetrievalQuery({ tower, itemEmbeddings, relevant: all.relevant, requests: heldOutRequests(all, ttData, data, split), ...(tunePrior ? { prior: tunePrior } : {}) });
-    const noPrior = Math.max(...[...tuned.ndcg].filter(([k]) => !k.includes('/p') || k.endsWith('/p0')).map(([, v]) => v));
-    // The recent-items grid, then that decay's weights x prior weights (tuneRetrievalQuery).
+    // Keys without '/p' are the first pass: the recent-items grid without the prior (tuneRetrievalQuery).
+    const noPrior = Math.max(...[...tuned.ndcg].filter(([k]) => !k.includes('/p')).map(([, v]) => v));
     const at = (w: number, d: number): string => [...tuned.ndcg].filter(([k]) => k === `w${w}/d${d}` || k.startsWith(`w${w}/d${d}/`)).map(([k, v]) => `${k}:${v.toFixed(4)}`).join(' ');
     timer.log(
       `  ${p}: recent items weight ${tuned.best.weight}, decay ${tuned.best.decay}, popularity prior ${tuned.popularityWeight} on ${all.firstPos.size} held-out users ` +
@@ -129,7 +129,7 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
       });
     }
     const set = await rankerTrainingSet(store, data, examples, catalog.genresOf);
-    if ((options.rankerLoss ?? DEFAULT_RANKER_LOSS) !== 'listwise') return set;
+    if (rankerLoss !== 'listwise') return set;
     // Each request's rows are its positive followed by its negatives (sampleRankerExamples).
     let g = -1;
     return { ...set, group: Int32Array.from(examples, (x) => (x.label === 1 ? ++g : g)) };
@@ -154,8 +154,8 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
   // training events, the holdout included: it is the most recent tenth of each user's history.
   const final = await timer.step(`${p}:refit-two-tower`, async () => {
     const t = await prep.served;
-    const events = t === tower ? withoutPositions(split.train, holdout) : split.train;
-    const itemBias = usePrior && popularityWeight !== 0 ? retrievalBias(prior(t, events), popularityWeight) : undefined;
+    // Without a refit the served tower is the tuned one, and so is its bias.
+    const itemBias = t === tower ? tuneBias : tunePrior && popularityWeight !== 0 ? retrievalBias(prior(t, split.train), popularityWeight) : undefined;
     return { tower: t, itemEmbeddings: t === tower ? itemEmbeddings : embedCatalog(t, catalog), itemBias };
   });
   await timer.step(`${p}:evaluate`, async () => {
@@ -173,7 +173,7 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
     results.push(evaluate('two_tower+dcn_v2', split, seen, blendRank(scored, blend)));
     if (options.reportBlends) for (const w of [0, 1]) results.push(evaluate(`two_stage_w${w}`, split, seen, blendRank(scored, w)));
   });
-  return { split, tower: final.tower, ranker, catalog, itemEmbeddings: final.itemEmbeddings, trainRows: prep.trainRows, blendWeight: blend, history, popularityWeight, rankerLoss: options.rankerLoss ?? DEFAULT_RANKER_LOSS, ...(final.itemBias ? { itemBias: final.itemBias } : {}) };
+  return { split, tower: final.tower, ranker, catalog, itemEmbeddings: final.itemEmbeddings, trainRows: prep.trainRows, blendWeight: blend, history, popularityWeight, rankerLoss, ...(final.itemBias ? { itemBias: final.itemBias } : {}) };
 }
 
 /**
