@@ -34,7 +34,7 @@ describe('offline candidate sources', () => {
   const train = Int32Array.from({ length: data.n }, (_, i) => i);
 
   it('returns the two-tower top items first, then trending and popular ones, deduplicated and never excluded', () => {
-    const src = new OfflineCandidates(data, train, { twoTower: 3, trending: 2, popular: 2 });
+    const src = new OfflineCandidates(data, train, { twoTower: 3, trending: 2, popular: 2, coOccurrence: 0 });
     const scores = Float32Array.from({ length: 50 }, (_, i) => (i >= 40 ? 100 - i : 0));
     const c = src.candidates(scores, 60 * DAY, new Set([40]));
     expect([...c.subarray(0, 3)]).toEqual([41, 42, 43]);
@@ -46,7 +46,7 @@ describe('offline candidate sources', () => {
   });
 
   it('counts trending items only from days before the request, so a request never sees its own day', () => {
-    const src = new OfflineCandidates(data, train, { twoTower: 1, trending: 1, popular: 0 });
+    const src = new OfflineCandidates(data, train, { twoTower: 1, trending: 1, popular: 0, coOccurrence: 0 });
     const zeros = new Float32Array(50);
     zeros[49] = 1;
     // On day 50 item 1 is watched by everyone, but that day is not yet counted at 50 d + 12 h.
@@ -76,14 +76,14 @@ describe('the catalog at request time (ADR 0076)', () => {
   });
 
   it('no candidate source hands out an item before its first event', () => {
-    const src = new OfflineCandidates(data, train, { twoTower: 3, trending: 2, popular: 3 });
+    const src = new OfflineCandidates(data, train, { twoTower: 3, trending: 2, popular: 3, coOccurrence: 0 });
     const scores = new Float32Array(50);
     scores[1] = 10;
     // Item 1 has the best retrieval score and the most events of all, but it is not in the catalog on day 40.
     expect([...src.candidates(scores, 40 * DAY, undefined)]).not.toContain(1);
     expect(src.candidates(scores, 51 * DAY, undefined)[0]).toBe(1);
     // Without the rule (catalogAtRequest: false), every item is offered at any time.
-    const anyTime = new OfflineCandidates(data, train, { twoTower: 3, trending: 2, popular: 3 }, null);
+    const anyTime = new OfflineCandidates(data, train, { twoTower: 3, trending: 2, popular: 3, coOccurrence: 0 }, null);
     expect(anyTime.candidates(scores, 40 * DAY, undefined)[0]).toBe(1);
   });
 
@@ -116,7 +116,7 @@ describe('the catalog at request time (ADR 0076)', () => {
     const tower = towerEnsemble([trainTwoTower(tt, { epochs: 1, batchSize: 32, embeddingDim: 4, hidden: [8], outputDim: 4, seed: 1 }).params]);
     const examples = sampleRankerExamples({
       data, train, userFeatures: tt.userFeatures, params: tower, itemEmbeddings: ensembleItemForward(tower, tt.itemFeatures), from: train,
-      positives: n, negatives: 8, sources: new OfflineCandidates(data, train, { twoTower: 5, trending: 3, popular: 5 }), lookupOffsetMs: 1000, seed: 3,
+      positives: n, negatives: 8, sources: new OfflineCandidates(data, train, { twoTower: 5, trending: 3, popular: 5, coOccurrence: 0 }), lookupOffsetMs: 1000, seed: 3,
     });
     expect(examples.filter((x) => x.atMs < 50 * DAY).length).toBeGreaterThan(1000);
     expect(examples.some((x) => x.item === 1 && x.label === 1)).toBe(true);
@@ -188,10 +188,31 @@ describe('blend of ranker and retrieval scores', () => {
   });
 
   it('tunes the weight on validation relevance', () => {
-    const rankerRight = tuneBlend(scored, new Map([[0, new Set([12])], [1, new Set([22])]]));
+    const rankerRight = tuneBlend(scored, new Map([[0, new Set([12])], [1, new Set([22])]]), undefined, 'best');
     expect(rankerRight.weight).toBeGreaterThan(0.5);
     const retrievalRight = tuneBlend(scored, new Map([[0, new Set([10])], [1, new Set([22])]]));
     expect(retrievalRight.weight).toBe(0);
     expect(retrievalRight.ndcg.get(0)).toBeCloseTo(1, 12);
+  });
+
+  it('keeps retrieval alone unless the best weight gains more than one standard error over it', () => {
+    // Requests scored like user 0's: retrieval orders 10, 11, 12; the ranker 12, 11, 10. Each user watched one of them.
+    const many = (n: number): ScoredRequest[] => Array.from({ length: n }, (_, i) => ({ ...scored[0]!, user: i }));
+    const rel = (watched: number[]) => new Map(watched.map((item, i) => [i, new Set([item])] as const));
+    // 16 of 20 watched the ranker's pick: a clear gain.
+    const clear = tuneBlend(many(20), rel([...Array(16).fill(12), ...Array(4).fill(10)]));
+    expect(clear.best).toBeGreaterThan(0);
+    expect(clear.weight).toBe(clear.best);
+    expect(clear.gain).toBeGreaterThan(clear.gainSe);
+    // 10 watched the ranker's pick, 10 the middle item, 8 retrieval's: every weight helps some users and
+    // hurts others, and the best one's gain is within noise; retrieval alone stays.
+    const mixed = rel([...Array(10).fill(12), ...Array(10).fill(11), ...Array(8).fill(10)]);
+    const tie = tuneBlend(many(28), mixed);
+    expect(tie.best).toBeGreaterThan(0);
+    expect(tie.gain).toBeGreaterThan(0);
+    expect(tie.gain).toBeLessThanOrEqual(tie.gainSe);
+    expect(tie.weight).toBe(0);
+    // The plain rule takes the near-tie.
+    expect(tuneBlend(many(28), mixed, undefined, 'best').weight).toBe(tie.best);
   });
 });

@@ -38,6 +38,20 @@ describe('metrics', () => {
     expect([...topK(s, 3, new Set([1]))]).toEqual([3, 2, 4]);
     expect([...topK(s, 10)]).toEqual([1, 3, 2, 4, 0]);
   });
+
+  it('matches a full sort with exclusions and ties, and tests exclusion only for items that would enter the top k', () => {
+    const rng = mulberry32(5);
+    for (const [n, k] of [[2000, 50], [300, 300], [50, 7]] as const) {
+      // Scores from 20 levels, so ties are everywhere.
+      const s = Float32Array.from({ length: n }, () => Math.floor(rng() * 20) / 20);
+      const excluded = new Set(Array.from({ length: n / 4 }, () => Math.floor(rng() * n)));
+      let calls = 0;
+      const exclude = { has: (i: number) => (calls++, excluded.has(i)) };
+      const want = Array.from({ length: n }, (_, i) => i).filter((i) => !excluded.has(i)).sort((a, b) => s[b]! - s[a]! || a - b).slice(0, k);
+      expect([...topK(s, k, exclude)]).toEqual(want);
+      if (k < n / 10) expect(calls).toBeLessThan(n / 2);
+    }
+  });
 });
 
 describe('protocols', () => {

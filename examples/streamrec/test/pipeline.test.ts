@@ -7,7 +7,8 @@ import { runPipeline, type PipelineResult } from '../src/pipeline/run-pipeline.j
 import { ASK_BEFORE_MS } from '../src/eval/protocols.js';
 import { tempFeatureRepo } from './fixtures.js';
 import { allTimePopularity } from '../src/baselines/popularity.js';
-import { POPULARITY_WEIGHT_GRID, popularityPrior, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, retrievalBias } from '../src/models/index.js';
+import { buildCoOccurrence, DEFAULT_CO_OCCURRENCE, POPULARITY_WEIGHT_GRID, popularityPrior, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, retrievalBias } from '../src/models/index.js';
+import { CO_OCCURRENCE_WEIGHT_GRID } from '../src/pipeline/two-stage.js';
 
 const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));
 
@@ -90,6 +91,12 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     } else {
       expect(tower.artifacts.map((a) => a.path)).not.toContain('item_bias.f32');
     }
+    // And the co-occurrence term (ADR 0078): its weight from the grid, its table from every training event of the split.
+    expect(CO_OCCURRENCE_WEIGHT_GRID).toContain(tower.params?.coOccurrenceWeight);
+    expect(tower.params).toMatchObject({ coOccurrenceWeight: g.coOccurrence!.weight, coOccurrenceWindow: DEFAULT_CO_OCCURRENCE.window, coOccurrenceNeighbours: DEFAULT_CO_OCCURRENCE.neighbours });
+    const table = buildCoOccurrence(res.data.user, res.data.item, g.split.train, res.data.itemIds.length, DEFAULT_CO_OCCURRENCE);
+    expect(g.coOccurrence!.table).toEqual(table);
+    expect(table.nbr.length).toBeGreaterThan(0);
   });
 });
 

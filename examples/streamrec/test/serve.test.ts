@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, LocalModelStore } from '@frec/serving/model-registry';
-import { TritonRanker } from '@frec/serving';
+import { CoOccurrenceSource, TritonRanker, type Ranker } from '@frec/serving';
 import { exportRankerOnnx } from '../src/export/index.js';
 import { deserializeParams, serializeParams, trainRanker, trainTwoTower, itemTowerForward, popularityPrior, retrievalBias } from '../src/models/index.js';
 import type { DcnParams } from '../src/models/types.js';
@@ -71,7 +71,8 @@ async function registerTinyModels(registryDir: string): Promise<void> {
   const ids = enc.encode(JSON.stringify({ userIds, itemIds }));
   const trainingData = { start: '2000-01-01T00:00:00Z', end: '2018-01-01T00:00:00Z' };
   const exists = async () => true;
-  const t = await reg.register({ name: 'two_tower', featureService: 'two_tower_v1', trainingData, artifacts: [
+  // The co-occurrence term of the retrieval score (ADR 0078), as the pipeline registers it.
+  const t = await reg.register({ name: 'two_tower', featureService: 'two_tower_v1', trainingData, params: { coOccurrenceWeight: 0.5, coOccurrenceWindow: 10, coOccurrenceNeighbours: 400 }, artifacts: [
     { path: 'params.json', data: enc.encode(serializeParams(tower)) },
     { path: 'item_embeddings.f32', data: new Uint8Array(itemEmbeddings.buffer.slice(0)) },
     { path: 'item_bias.f32', data: new Uint8Array(itemBias.buffer.slice(0)) },
@@ -111,6 +112,7 @@ describe('StreamRec serving', () => {
     const manifest = JSON.parse(readFileSync(path.join(dir, 'ann', 'v0001', 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ kind: 'hnsw', count: snap.movies.length, dim: 9, metadata: { model: 'two_tower@1', dim: '9' } });
     expect(rec.models.twoTower?.itemBias).toHaveLength(snap.movies.length);
+    expect(rec.models.twoTower?.coOccurrence).toEqual({ weight: 0.5, window: 10, neighbours: 400 });
     expect(Math.max(...rec.models.twoTower!.itemBias!)).toBeGreaterThan(0);
     const res = await recommend(rec.url, { userId: 42, count: 20, context: { device: 'tv', timeMs: Date.UTC(2018, 8, 1, 20) } });
     expect(res).toMatchObject({ userId: 42, degradationLevel: 'FULL', modelVersions: { ranker: 'ranker@1', two_tower: 'two_tower@1' } });
@@ -127,6 +129,50 @@ describe('StreamRec serving', () => {
     // long-tail exposure rule gives to items not yet shown this week (the first answer's are now shown).
     const local = await recommend(rec, { userId: 42, count: 20, context: { device: 'tv', timeMs: Date.UTC(2018, 8, 1, 20) } });
     expect(local.items.slice(0, 18).map((i) => i.itemId)).toEqual(res.items.slice(0, 18).map((i) => i.itemId));
+  });
+
+  it('adds the weighted co-occurrence with the recent items to the retrieval score the ranker and the blend see', async () => {
+    // A ranker that keeps the batch's last column (the retrieval score) and ranks by it.
+    const recorder = (): Ranker & { columns: Float32Array[] } => {
+      const columns: Float32Array[] = [];
+      return {
+        kind: 'recorder', version: 'recorder', columns,
+        async score(batch) {
+          const x = batch.inputs.features!;
+          const d = x.dims[1]!;
+          const col = Float32Array.from({ length: batch.size }, (_, i) => x.data[i * d + d - 1]!);
+          columns.push(col);
+          return col;
+        },
+        async close() {},
+      };
+    };
+    const tt = rec.models.twoTower!;
+    const start = (weight: number, ranker: Ranker) =>
+      startRecommender({ models: { ...rec.models, twoTower: { ...tt, coOccurrence: { ...tt.coOccurrence!, weight } } }, ranker, itemFeatures: 'snapshot', indexDir: path.join(dir, 'ann'), budgets: TEST_BUDGETS });
+    const [withCo, without] = [recorder(), recorder()];
+    const a = await start(0.5, withCo);
+    const b = await start(0, without);
+    try {
+      const ctx = { timeMs: Date.UTC(2018, 8, 1, 20) };
+      await recommend(a, { userId: 42, count: 20, context: ctx });
+      await recommend(b, { userId: 42, count: 20, context: ctx });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    // Same candidates in the same order; the columns differ by 0.5 x the co-occurrence score.
+    const [ca, cb] = [withCo.columns[0]!, without.columns[0]!];
+    expect(ca.length).toBe(cb.length);
+    const diff = Array.from(ca, (v, i) => (v - cb[i]!) / 0.5);
+    for (const v of diff) expect(v).toBeGreaterThan(-1e-5);
+    // The co-occurrence source is in the pool, so the best co-occurring item is a candidate (seen
+    // items are filtered after ranking, so they are in the batch too).
+    const h = snap.histories.get(42)!.items;
+    const table = CoOccurrenceSource.fromHistories([...snap.histories.values()].map((x) => x.items), { window: 10, neighbours: 400 });
+    const best = Math.max(...table.scoreItems(h.slice(-10), snap.movies.map((m) => m.id)));
+    expect(best).toBeGreaterThan(0);
+    expect(Math.max(...diff)).toBeCloseTo(best, 4);
   });
 
   it('refuses a corrupted model artifact by its checksum', async () => {

@@ -5,6 +5,7 @@ import { Recommender } from '../src/recommend/recommender.js';
 import { createRecommendServer } from '../src/recommend/recommend-server.js';
 import { OnnxRanker } from '../src/ranking/onnx/onnx-ranker.js';
 import { topK } from '../src/recommend/top-k.js';
+import { CoOccurrenceSource } from '../src/recommend/co-occurrence-source.js';
 import type { RetrievalSource } from '../src/recommend/retrieval-source.js';
 import { ITEM_DIM, USER_DIM, recommenderOptions, syntheticWorld, userFeatures } from './helpers/fixture.js';
 import { tinyRankerOnnx } from './helpers/tiny-onnx.js';
@@ -51,6 +52,34 @@ describe('topK', () => {
     const s = Float32Array.from([0.5, 3, NaN, 2, 9, -1, 4]);
     expect(topK(s, 3)).toEqual([4, 6, 1]);
     expect(topK(s, 3, (i) => i === 4)).toEqual([6, 1, 3]);
+  });
+});
+
+describe('CoOccurrenceSource', () => {
+  const hs = [[1, 2, 3, 4], [2, 3, 5], [3, 1, 2], [4, 5, 1]];
+  const source = CoOccurrenceSource.fromHistories(hs, { window: 2, neighbours: 3 });
+  const ctx = (recent: number[]) => ({ userId: 1, context: {}, features: Promise.resolve({ ...userFeatures(world, 1), recentItems: recent }), signal: new AbortController().signal });
+
+  it('scores any item on the scale retrieve ranks by, 0 for an item no recent item neighbours', async () => {
+    const got = await source.retrieve(ctx([1, 3]), 10);
+    expect(got.length).toBeGreaterThan(0);
+    const scores = source.scoreItems([1, 3], [...got.map((g) => g.itemId), 99]);
+    got.forEach((g, i) => expect(scores[i]).toBe(g.score));
+    expect(scores[got.length]).toBe(0);
+    // The recent items themselves are never scored; no recent items, no scores.
+    expect(Array.from(source.scoreItems([1, 3], [1, 3]))).toEqual([0, 0]);
+    expect(Array.from(source.scoreItems([], [2]))).toEqual([0]);
+    // Scoring leaves nothing behind: the next retrieve is the same.
+    expect(await source.retrieve(ctx([1, 3]), 10)).toEqual(got);
+  });
+
+  it('keeps, among equal scores, the neighbours with the lower ids', () => {
+    // Item 1 co-occurs once with each of 2, 3 and 4, all with the same count: 2 and 3 are kept.
+    const tie = CoOccurrenceSource.fromHistories([[4, 1, 3], [2, 1]], { window: 1, neighbours: 2 });
+    const s = tie.scoreItems([1], [2, 3, 4]);
+    expect(s[0]).toBeGreaterThan(0);
+    expect(s[1]).toBeGreaterThan(0);
+    expect(s[2]).toBe(0);
   });
 });
 

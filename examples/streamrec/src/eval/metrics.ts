@@ -45,10 +45,12 @@ export function topK(scores: Float32Array | Float64Array, k: number, exclude?: I
       i = m;
     }
   };
+  // The exclusion test (a closure over the catalog rule and the seen set) runs only for items that
+  // would enter the heap: once it is full, that is a few hundred of ~10,000.
   for (let i = 0; i < scores.length; i++) {
-    if (exclude?.has(i)) continue;
     const s = scores[i]!;
     if (size < k) {
+      if (exclude?.has(i)) continue;
       heapIx[size] = i; heapSc[size] = s; size++;
       for (let j = size - 1; j > 0; ) {
         const p = (j - 1) >> 1;
@@ -56,6 +58,7 @@ export function topK(scores: Float32Array | Float64Array, k: number, exclude?: I
         swap(j, p); j = p;
       }
     } else if (k > 0 && (s > heapSc[0]! || (s === heapSc[0] && i < heapIx[0]!))) {
+      if (exclude?.has(i)) continue;
       heapIx[0] = i; heapSc[0] = s; down(0);
     }
   }

@@ -11,3 +11,4 @@ export { historyQuery, RECENT_WEIGHT_GRID, RECENT_DECAY_GRID, type HistoryQueryP
 export { towerEnsemble, asEnsemble, ensembleDim, ensembleShape, ensembleUserForward, ensembleItemForward, type TowerEnsemble } from './tower-ensemble.js';
 export { TowerTrainingPool, type TowerJob } from './tower-pool/index.js';
 export { popularityPrior, retrievalBias, addBias, withBiasColumn, withUnitColumn, POPULARITY_WEIGHT_GRID } from './popularity-prior.js';
+export { buildCoOccurrence, DEFAULT_CO_OCCURRENCE, coOccurrenceScores, type CoOccurrenceTable, type CoOccurrenceOptions } from './co-occurrence.js';

@@ -11,10 +11,12 @@ export interface CandidateMix {
   trending: number;
   /** Most-watched items of the whole training history. */
   popular: number;
+  /** Items co-occurring with the request's recent items (serving's co-occurrence source), when their scores are given. */
+  coOccurrence: number;
 }
 
-/** Default mix: the two-tower's top 100 plus 50 trending and 50 all-time popular items (deduplicated). */
-export const DEFAULT_CANDIDATE_MIX: CandidateMix = { twoTower: 100, trending: 50, popular: 50 };
+/** Default mix: the two-tower's top 100 plus 50 co-occurring, 50 trending and 50 all-time popular items (deduplicated). */
+export const DEFAULT_CANDIDATE_MIX: CandidateMix = { twoTower: 100, trending: 50, popular: 50, coOccurrence: 50 };
 
 const DAY_MS = 86_400_000;
 
@@ -47,11 +49,12 @@ export class OfflineCandidates {
 
   /**
    * Candidates of one request: the two-tower's top items by `retrievalScores` (full catalog), then
-   * trending and popular items not already in, never an item in `exclude`. Trending counts are
+   * the top items by `coOccurrenceScores` (those above 0, when given), trending and popular items
+   * not already in, never an item in `exclude`. Trending counts are
    * taken at the start of the request's UTC day, like a list refreshed daily, so they never
    * include the request's own events. Items not yet in the catalog at `atMs` are skipped (ADR 0076).
    */
-  candidates(retrievalScores: Float32Array, atMs: number, excludeSeen: ItemExclusion | undefined): Int32Array {
+  candidates(retrievalScores: Float32Array, atMs: number, excludeSeen: ItemExclusion | undefined, coOccurrenceScores?: Float32Array): Int32Array {
     const exclude = this.firstSeenMs ? excludeAt(this.firstSeenMs, atMs, excludeSeen) : excludeSeen;
     const out: number[] = [];
     const have = new Set<number>();
@@ -59,6 +62,7 @@ export class OfflineCandidates {
       for (const it of items) if (!have.has(it)) have.add(it), out.push(it);
     };
     add(topK(retrievalScores, this.mix.twoTower, exclude));
+    if (coOccurrenceScores && this.mix.coOccurrence > 0) add(topK(coOccurrenceScores, this.mix.coOccurrence, exclude).filter((it) => coOccurrenceScores[it]! > 0));
     if (this.mix.trending > 0) add(topK(this.trendingAt(atMs), this.mix.trending, exclude));
     if (this.mix.popular > 0) add(topK(this.popularScores, this.mix.popular, exclude));
     return Int32Array.from(out);

@@ -8,7 +8,8 @@ import { computeFeatures } from '../features/compute-features.js';
 import { globalTimeSplit, maxOverlapTestFraction, perUserTemporalSplit, type ProtocolName, type Split } from '../eval/protocols.js';
 import { formatComparisons, formatTable, type EvalResult } from '../eval/evaluate.js';
 import type { BprConfig } from '../baselines/bpr-mf.js';
-import { TowerTrainingPool, type HistoryQueryParams, type TowerEnsemble } from '../models/index.js';
+import { TowerTrainingPool, type CoOccurrenceOptions, type HistoryQueryParams, type TowerEnsemble } from '../models/index.js';
+import type { CoOccurrenceTerm } from './two-stage.js';
 import type { DcnConfig, DcnParams, TwoTowerConfig } from '../models/types.js';
 import type { CatalogSnapshot } from '../training-sets/build-training-sets.js';
 import { registerModels } from './register-models.js';
@@ -57,6 +58,14 @@ export interface PipelineOptions {
    * Default true; false retrieves by the dot product alone.
    */
   popularityPrior?: boolean;
+  /**
+   * Add a tuned share of item-to-item co-occurrence with the user's recent items to the two-stage
+   * system's retrieval score, and a co-occurrence candidate source (ADR 0078). Default
+   * DEFAULT_CO_OCCURRENCE; false leaves both out.
+   */
+  coOccurrence?: false | CoOccurrenceOptions;
+  /** How the blend weight is picked on validation (tuneBlend): 'one-se' (default) or 'best'. */
+  blendRule?: 'best' | 'one-se';
   /** Run only these protocols (default both); registering needs global_time. */
   protocols?: ProtocolName[];
   /** Also report the ranker alone (w1) and the two-tower order of the same candidates (w0). */
@@ -98,6 +107,8 @@ export interface ProtocolModels {
   popularityWeight: number;
   /** What retrieval adds to each item's dot product: the prior at `popularityWeight`; absent at weight 0. */
   itemBias?: Float32Array;
+  /** The co-occurrence term of the two-stage retrieval score and how its table was built (ADR 0078); absent when switched off. */
+  coOccurrence?: CoOccurrenceTerm & Required<CoOccurrenceOptions>;
 }
 
 /** What the pipeline produced. */

@@ -8,6 +8,7 @@ import { allTimePopularity, recentPopularity } from '../baselines/popularity.js'
 import { bprScores, trainBpr } from '../baselines/bpr-mf.js';
 import { popularityPrior, retrievalBias, towerEnsemble, trainRanker, type TowerEnsemble, type TowerTrainingPool } from '../models/index.js';
 import type { TwoTowerData } from '../models/types.js';
+import { buildCoOccurrence, DEFAULT_CO_OCCURRENCE } from '../models/co-occurrence.js';
 import { catalogSnapshot, D_USER, rankerTrainingSet, twoTowerTrainingSet, userInputsAt, type CatalogSnapshot } from '../training-sets/build-training-sets.js';
 import { LOOKUP_OFFSET_MS } from '../training-sets/historical-rows.js';
 import { DEFAULT_CANDIDATE_MIX, OfflineCandidates } from './candidates.js';
@@ -101,26 +102,32 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
   // near-ties from seed to seed (ADR 0052). Only the blend needs users the ranker did not see.
   // The prior counts the events the tower learned from, so the tuned tower's leaves the holdout out.
   const prior = (t: TowerEnsemble, events: Int32Array): Float32Array => popularityPrior(allTimePopularity(data, events), t.members[0]!.config.temperature);
-  const tunePrior = options.popularityPrior !== false ? prior(tower, withoutPositions(split.train, holdout)) : undefined;
+  const tuneEvents = withoutPositions(split.train, holdout);
+  const tunePrior = options.popularityPrior !== false ? prior(tower, tuneEvents) : undefined;
+  // Like the prior, the co-occurrence table counts the events the tower learned from (ADR 0078).
+  const coocOptions = options.coOccurrence === false ? undefined : { ...DEFAULT_CO_OCCURRENCE, ...options.coOccurrence };
+  const table = (events: Int32Array) => buildCoOccurrence(data.user, data.item, events, data.itemIds.length, coocOptions);
+  const tuneTable = coocOptions ? table(tuneEvents) : undefined;
   const rankerLoss = options.rankerLoss ?? DEFAULT_RANKER_LOSS;
-  const { best: history, popularityWeight } = await timer.step(`${p}:tune-history-query`, () => {
+  const { best: history, popularityWeight, coOccurrenceWeight } = await timer.step(`${p}:tune-history-query`, () => {
     const all = validationSlice(data, split, holdout, { share: 1, maxUsers: Number.POSITIVE_INFINITY, seed });
-    const tuned = tuneRetrievalQuery({ tower, itemEmbeddings, relevant: all.relevant, requests: heldOutRequests(all, ttData, data, split), ...(tunePrior ? { prior: tunePrior } : {}) });
+    const tuned = tuneRetrievalQuery({ tower, itemEmbeddings, relevant: all.relevant, requests: heldOutRequests(all, ttData, data, split), ...(tunePrior ? { prior: tunePrior } : {}), ...(tuneTable ? { coOccurrence: tuneTable } : {}) });
     // Keys without '/p' are the first pass: the recent-items grid without the prior (tuneRetrievalQuery).
     const noPrior = Math.max(...[...tuned.ndcg].filter(([k]) => !k.includes('/p')).map(([, v]) => v));
     const at = (w: number, d: number): string => [...tuned.ndcg].filter(([k]) => k === `w${w}/d${d}` || k.startsWith(`w${w}/d${d}/`)).map(([k, v]) => `${k}:${v.toFixed(4)}`).join(' ');
     timer.log(
-      `  ${p}: recent items weight ${tuned.best.weight}, decay ${tuned.best.decay}, popularity prior ${tuned.popularityWeight} on ${all.firstPos.size} held-out users ` +
-        `(retrieval NDCG@20 ${Math.max(...tuned.ndcg.values()).toFixed(4)}, best without the prior ${noPrior.toFixed(4)}; ${at(tuned.best.weight, tuned.best.decay)})`,
+      `  ${p}: recent items weight ${tuned.best.weight}, decay ${tuned.best.decay}, popularity prior ${tuned.popularityWeight}` +
+        `${tuneTable ? `, co-occurrence ${tuned.coOccurrenceWeight}` : ''} on ${all.firstPos.size} held-out users (retrieval NDCG@20 ${Math.max(...tuned.ndcg.values()).toFixed(4)}, best without the prior ${noPrior.toFixed(4)}; ${at(tuned.best.weight, tuned.best.decay)})`,
     );
     return tuned;
   });
   const tuneBias = tunePrior && popularityWeight !== 0 ? retrievalBias(tunePrior, popularityWeight) : undefined;
+  const tuneCooc = tuneTable ? { table: tuneTable, weight: coOccurrenceWeight } : undefined;
   const rankerData = await timer.step(`${p}:ranker-training-set`, async () => {
     const examples = sampleRankerExamples({
       data, train: split.train, userFeatures: ttData.userFeatures, params: tower, itemEmbeddings, from: validation.rankerFrom,
       positives: options.rankerPositives ?? 12000, negatives: options.rankerNegatives ?? 8, sources, lookupOffsetMs: LOOKUP_OFFSET_MS, seed,
-      recentItems: ttData.recentItems, history, ...(tuneBias ? { itemBias: tuneBias } : {}),
+      recentItems: ttData.recentItems, history, ...(tuneBias ? { itemBias: tuneBias } : {}), ...(tuneCooc ? { coOccurrence: tuneCooc } : {}),
     });
     if (!examples.some((x) => x.label === 1)) {
       throw new FrecError(ErrorCode.INVALID_REQUEST, `No held-out interaction of the ${p} split was retrieved by any candidate source, so the ranker has no positive example.`, {
@@ -142,12 +149,13 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
   const blend = await timer.step(`${p}:tune-blend`, async () => {
     const requests = heldOutRequests(validation, ttData, data, split);
     const scored = await scoreTwoStage({
-      store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, sources, history, requests, ...(tuneBias ? { itemBias: tuneBias } : {}),
+      store, data, tower, ranker, itemEmbeddings, genresOf: catalog.genresOf, sources, history, requests, ...(tuneBias ? { itemBias: tuneBias } : {}), ...(tuneCooc ? { coOccurrence: tuneCooc } : {}),
       userVecs: new Map(requests.map((q) => [q.user, q.vector])),
       recent: new Map(requests.map((q) => [q.user, q.recent])),
     });
-    const tuned = tuneBlend(scored, validation.relevant);
-    timer.log(`  ${p}: blend weight ${tuned.weight} on ${requests.length} validation users (NDCG@20 ${[...tuned.ndcg].map(([w, v]) => `${w}:${v.toFixed(4)}`).join(' ')})`);
+    const tuned = tuneBlend(scored, validation.relevant, undefined, options.blendRule ?? 'one-se');
+    const rule = tuned.best === 0 ? '' : `; best ${tuned.best}: gain over 0 ${tuned.gain.toFixed(4)}, one standard error ${tuned.gainSe.toFixed(4)}`;
+    timer.log(`  ${p}: blend weight ${tuned.weight} on ${requests.length} validation users (NDCG@20 ${[...tuned.ndcg].map(([w, v]) => `${w}:${v.toFixed(4)}`).join(' ')}${rule})`);
     return tuned.weight;
   });
   // Every choice above was made on the holdout; the served retriever then learns from all
@@ -156,7 +164,8 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
     const t = await prep.served;
     // Without a refit the served tower is the tuned one, and so is its bias.
     const itemBias = t === tower ? tuneBias : tunePrior && popularityWeight !== 0 ? retrievalBias(prior(t, split.train), popularityWeight) : undefined;
-    return { tower: t, itemEmbeddings: t === tower ? itemEmbeddings : embedCatalog(t, catalog), itemBias };
+    const coOccurrence = t === tower || !tuneCooc ? tuneCooc : { table: table(split.train), weight: coOccurrenceWeight };
+    return { tower: t, itemEmbeddings: t === tower ? itemEmbeddings : embedCatalog(t, catalog), itemBias, coOccurrence };
   });
   await timer.step(`${p}:evaluate`, async () => {
     const users = [...split.test.keys()];
@@ -167,13 +176,16 @@ export async function finishSplit(ctx: StepContext & { prep: Prepared }): Promis
     const empty = new Set<number>();
     const scored = await scoreTwoStage({
       store, data, tower: final.tower, ranker, itemEmbeddings: final.itemEmbeddings, genresOf: catalog.genresOf, userVecs, sources, recent, history,
-      ...(final.itemBias ? { itemBias: final.itemBias } : {}),
+      ...(final.itemBias ? { itemBias: final.itemBias } : {}), ...(final.coOccurrence ? { coOccurrence: final.coOccurrence } : {}),
+      // At blend weight 0 the two-stage order is the retrieval score's: the ranker's scores would be multiplied by 0.
+      scoreRanker: blend !== 0 || options.reportBlends === true,
       requests: users.map((u) => ({ user: u, atMs: split.evalTimeMs.get(u)!, exclude: seen.get(u) ?? empty })),
     });
     results.push(evaluate('two_tower+dcn_v2', split, seen, blendRank(scored, blend)));
     if (options.reportBlends) for (const w of [0, 1]) results.push(evaluate(`two_stage_w${w}`, split, seen, blendRank(scored, w)));
   });
-  return { split, tower: final.tower, ranker, catalog, itemEmbeddings: final.itemEmbeddings, trainRows: prep.trainRows, blendWeight: blend, history, popularityWeight, rankerLoss, ...(final.itemBias ? { itemBias: final.itemBias } : {}) };
+  return { split, tower: final.tower, ranker, catalog, itemEmbeddings: final.itemEmbeddings, trainRows: prep.trainRows, blendWeight: blend, history, popularityWeight, rankerLoss, ...(final.itemBias ? { itemBias: final.itemBias } : {}),
+    ...(final.coOccurrence && coocOptions ? { coOccurrence: { ...final.coOccurrence, ...coocOptions } } : {}) };
 }
 
 /**

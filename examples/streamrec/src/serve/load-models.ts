@@ -23,6 +23,8 @@ export interface LoadedModels {
     history: HistoryQueryParams;
     /** Added to each item's retrieval score (the popularity prior, ADR 0077), when registered. */
     itemBias?: Float32Array;
+    /** Weight of the co-occurrence term of the retrieval score and how its table is built (ADR 0078), when registered. */
+    coOccurrence?: { weight: number; window: number; neighbours: number };
   };
   ranker?: Ranker;
   /** Candidate ranker for shadow mode (the newest candidate-stage version), if any. */
@@ -71,6 +73,19 @@ function historyOf(m: ModelManifest): HistoryQueryParams {
   const p = (m.params ?? {}) as { recentWeight?: unknown; recentDecay?: unknown };
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
   return { weight: ok(p.recentWeight) ? p.recentWeight : 0, decay: ok(p.recentDecay) ? p.recentDecay : 1 };
+}
+
+/** The registered co-occurrence term; a malformed one is left out with a note, and serving retrieves without it. */
+function coOccurrenceOf(m: ModelManifest, notes: string[]): { coOccurrence?: { weight: number; window: number; neighbours: number } } {
+  const p = (m.params ?? {}) as { coOccurrenceWeight?: unknown; coOccurrenceWindow?: unknown; coOccurrenceNeighbours?: unknown };
+  if (p.coOccurrenceWeight === undefined) return {};
+  const { coOccurrenceWeight: weight, coOccurrenceWindow: window, coOccurrenceNeighbours: neighbours } = p;
+  const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  if (typeof weight === 'number' && Number.isFinite(weight) && weight >= 0 && whole(window) && whole(neighbours)) return { coOccurrence: { weight, window, neighbours } };
+  notes.push(
+    `two-tower ${m.name}@${m.version}: co-occurrence params ${JSON.stringify({ weight, window, neighbours })} are not a weight >= 0 and whole window and neighbours >= 1; retrieving without the co-occurrence term (re-register the model)`,
+  );
+  return {};
 }
 
 /** The ranker as evaluated: blended with the two-tower score when training tuned a blend weight below 1. */
@@ -134,6 +149,7 @@ export async function loadProductionModels(options: { registry: string; twoTower
         itemIds: parsed.itemIds,
         history: historyOf(tt),
         ...(itemBias ? { itemBias } : {}),
+        ...coOccurrenceOf(tt, notes),
       };
     } else notes.push(`two-tower ${tt.name}@${tt.version} has no params artifact`);
   } else notes.push(`no '${options.twoTowerName ?? 'two_tower'}' model in ${options.registry}`);

@@ -27,7 +27,7 @@ import {
 } from '@frec/serving';
 import { GENRES } from '../data/genres.js';
 import { servedUserQuery } from './user-query.js';
-import { ensembleDim, withBiasColumn, withUnitColumn } from '../models/index.js';
+import { DEFAULT_CO_OCCURRENCE, ensembleDim, withBiasColumn, withUnitColumn } from '../models/index.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
 import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
 import { contextFeatures } from '../../../../feature_repo/features.js';
@@ -196,7 +196,9 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
 
   const events = [...snap.histories.values()].flatMap((h) => h.items.map((itemId, i) => ({ itemId, timeMs: h.timesMs[i]! })));
   const trending = TrendingSource.fromEvents(events, { nowMs: snap.maxTimeMs, halfLifeMs: 30 * 86_400_000, version: 'trending-30d' });
-  const coOccurrence = CoOccurrenceSource.fromHistories(histories, { window: 5, neighbours: 50, version: 'co-occurrence-w5' });
+  // The table as the pipeline built it (ADR 0078), from the histories serving holds.
+  const cooc = tt?.coOccurrence ?? { ...DEFAULT_CO_OCCURRENCE, weight: 0 };
+  const coOccurrence = CoOccurrenceSource.fromHistories(histories, { window: cooc.window, neighbours: cooc.neighbours, version: `co-occurrence-w${cooc.window}-n${cooc.neighbours}` });
   const content = new ContentSimilaritySource(
     snap.movies.map((m) => ({ id: m.id, vector: [...genreVector(m.genres), ((m.year ?? 1995) - 1990) / 30] })),
     { version: 'content-genres' },
@@ -300,11 +302,13 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
         // Row 0 to every row by doubling memmoves (log2 n calls instead of two set() calls per row).
         for (let filled = 1; filled < n; filled *= 2) x.copyWithin(filled * d, 0, Math.min(filled, n - filled) * d);
       }
+      // The retrieval score as evaluated: q . v (+ the prior's column) + weight x co-occurrence with the recent items.
+      const co = cooc.weight > 0 ? coOccurrence.scoreItems(f.recentItems, candidates.map((c) => c.itemId)) : undefined;
       for (let i = 0; i < n; i++) {
         const side = itemSide.get(candidates[i]!.itemId as number) ?? NO_ITEM;
         const o = i * d;
         x.set(side.features, o + D_USER);
-        x[o + d - 1] = u && side.embOffset >= 0 ? dot(u, 0, vectors, side.embOffset, dim) : 0;
+        x[o + d - 1] = (u && side.embOffset >= 0 ? dot(u, 0, vectors, side.embOffset, dim) : 0) + (co ? cooc.weight * co[i]! : 0);
       }
       const features = { data: x, dims: [n, d] };
       // A plain loop: Float32Array.from with a map function goes through the iterator protocol.

@@ -76,7 +76,8 @@ export class CoOccurrenceSource implements RetrievalSource {
       const ca = count.get(a) ?? 1;
       const list = [...row]
         .map(([b, n]) => ({ itemId: b, score: n / Math.sqrt(ca * (count.get(b) ?? 1)) }))
-        .sort((x, y) => y.score - x.score)
+        // Ties by id, so the neighbours kept do not depend on the order histories were read in.
+        .sort((x, y) => y.score - x.score || compareIds(x.itemId, y.itemId))
         .slice(0, keep);
       neighbours.set(a, list);
     }
@@ -87,13 +88,42 @@ export class CoOccurrenceSource implements RetrievalSource {
     const features = await ctx.features;
     const recent = features.recentItems.slice(-this.recent);
     if (recent.length === 0) return [];
+    const { acc } = this;
+    const touched = this.accumulate(recent);
+    touched.sort((a, b) => acc[b]! - acc[a]!);
+    const out: ScoredItem[] = [];
+    for (let i = 0; i < Math.min(k, touched.length); i++) out.push({ itemId: this.ids[touched[i]!]!, score: acc[touched[i]!]! });
+    this.reset(touched);
+    return out;
+  }
+
+  /**
+   * Each item's score against a user's recent items (oldest first, as `recentItems` holds them),
+   * the score `retrieve` ranks by; 0 where no recent item has it as a neighbour. Lets a ranker
+   * score candidates another source found on the same scale (ADR 0078).
+   */
+  scoreItems(recentItems: readonly ItemId[], itemIds: readonly ItemId[]): Float64Array {
+    const out = new Float64Array(itemIds.length);
+    const recent = recentItems.slice(-this.recent);
+    if (recent.length === 0) return out;
+    const touched = this.accumulate(recent);
+    for (let i = 0; i < itemIds.length; i++) {
+      const r = this.row.get(itemIds[i]!);
+      if (r !== undefined && this.mark[r] === 1) out[i] = this.acc[r]!;
+    }
+    this.reset(touched);
+    return out;
+  }
+
+  /** Adds each recent item's weighted neighbours into `acc`; returns the rows touched, in first-reached order. */
+  private accumulate(recent: readonly ItemId[]): number[] {
     const own = new Set<number>();
     for (const id of recent) {
       const r = this.row.get(id);
       if (r !== undefined) own.add(r);
     }
     const { acc, mark } = this;
-    // Rows in the order they were first reached: the sort below is stable, so ties keep that order.
+    // Rows in the order they were first reached: retrieve's sort is stable, so ties keep that order.
     const touched: number[] = [];
     // Newer items weigh more: the last item says most about what the user wants next.
     for (let i = 0; i < recent.length; i++) {
@@ -112,19 +142,23 @@ export class CoOccurrenceSource implements RetrievalSource {
         acc[n]! += w * scores[j]!;
       }
     }
-    touched.sort((a, b) => acc[b]! - acc[a]!);
-    const out: ScoredItem[] = [];
-    for (let i = 0; i < Math.min(k, touched.length); i++) out.push({ itemId: this.ids[touched[i]!]!, score: acc[touched[i]!]! });
+    return touched;
+  }
+
+  private reset(touched: readonly number[]): void {
     for (const n of touched) {
-      acc[n] = 0;
-      mark[n] = 0;
+      this.acc[n] = 0;
+      this.mark[n] = 0;
     }
-    return out;
   }
 }
 
 const EMPTY_ROWS = new Int32Array(0);
 const EMPTY_SCORES = new Float64Array(0);
+
+function compareIds(a: ItemId, b: ItemId): number {
+  return typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+}
 
 function bump(pair: Map<ItemId, Map<ItemId, number>>, a: ItemId, b: ItemId): void {
   let row = pair.get(a);
