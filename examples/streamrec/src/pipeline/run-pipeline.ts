@@ -15,7 +15,7 @@ import type { CatalogSnapshot } from '../training-sets/build-training-sets.js';
 import { registerModels } from './register-models.js';
 import { StepTimer } from './step-timer.js';
 import type { CandidateMix } from './candidates.js';
-import { finishSplit, prepareSplit, type Prepared } from './split-steps.js';
+import { evaluateBaselines, finishSplit, prepareSplit, type Prepared } from './split-steps.js';
 
 /** Options of the one-command training pipeline. */
 export interface PipelineOptions {
@@ -160,6 +160,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     // the main thread builds training sets, tunes the query and trains the ranker (ADR 0075).
     const prepared: Prepared[] = [];
     for (const split of splits) prepared.push(await prepareSplit({ store, data, split, options, seed, timer, pool, results }));
+    for (const prep of prepared) await evaluateBaselines({ store, data, prep, options, seed, timer, results });
     for (const prep of prepared) {
       const models = await finishSplit({ store, data, prep, options, seed, timer, results });
       if (prep.split.protocol === 'global_time') global = models;

@@ -41,24 +41,11 @@ interface StepContext {
   results: EvalResult[];
 }
 
-/** Baselines, catalog and two-tower training set of one split; queues its ensembles' trainings. */
+/** Catalog and two-tower training set of one split; queues its ensembles' trainings. */
 export async function prepareSplit(ctx: StepContext & { split: Split; pool: TowerTrainingPool }): Promise<Prepared> {
-  const { store, data, split, options, seed, timer, results, pool } = ctx;
+  const { store, data, split, options, seed, timer, pool } = ctx;
   const p = split.protocol;
   const seen = seenItems(data, split);
-  await timer.step(`${p}:baselines`, () => {
-    const pop = allTimePopularity(data, split.train);
-    results.push(evaluate('popularity_all_time', split, seen, rankByScores(() => pop)));
-    const recentCache = new Map<number, Float32Array>();
-    const recent = (at: number): Float32Array => {
-      let r = recentCache.get(at);
-      if (!r) recentCache.set(at, (r = recentPopularity(data, split.train, at)));
-      return r;
-    };
-    results.push(evaluate('popularity_recent_30d', split, seen, rankByScores((_u, at) => recent(at))));
-    const mf = trainBpr(data, split.train, { seed, ...options.bpr, onEpoch: (e, l) => timer.progress(`${p}:baselines`, `bpr epoch ${e} loss ${l.toFixed(4)}`) });
-    results.push(evaluate('bpr_mf', split, seen, rankByScores((u) => bprScores(mf, u)), { recall500: true }));
-  });
   const catalogAt = split.protocol === 'global_time' ? split.evalTimeMs.values().next().value ?? split.trainEndMs : split.trainEndMs;
   const catalog = await timer.step(`${p}:catalog-features`, () => catalogSnapshot(store, data, catalogAt));
   const ttData = await timer.step(`${p}:two-tower-training-set`, () => twoTowerTrainingSet(store, data, split, catalog));
@@ -85,6 +72,29 @@ export async function prepareSplit(ctx: StepContext & { split: Split; pool: Towe
   const tuned = ensemble('train-two-tower', towerData);
   const served = refit ? ensemble('refit-two-tower', ttData) : tuned;
   return { split, seen, catalog, ttData, holdout, trainRows: (refit ? ttData : towerData).userIndex.length, tuned, served };
+}
+
+/**
+ * Popularity (all-time and recent) and BPR-MF on one prepared split. Run after every split's towers
+ * are queued: the towers are the pipeline's longest path, so nothing else goes before them.
+ */
+export async function evaluateBaselines(ctx: StepContext & { prep: Prepared }): Promise<void> {
+  const { data, options, seed, timer, results, prep } = ctx;
+  const { split, seen } = prep;
+  const p = split.protocol;
+  await timer.step(`${p}:baselines`, () => {
+    const pop = allTimePopularity(data, split.train);
+    results.push(evaluate('popularity_all_time', split, seen, rankByScores(() => pop)));
+    const recentCache = new Map<number, Float32Array>();
+    const recent = (at: number): Float32Array => {
+      let r = recentCache.get(at);
+      if (!r) recentCache.set(at, (r = recentPopularity(data, split.train, at)));
+      return r;
+    };
+    results.push(evaluate('popularity_recent_30d', split, seen, rankByScores((_u, at) => recent(at))));
+    const mf = trainBpr(data, split.train, { seed, ...options.bpr, onEpoch: (e, l) => timer.progress(`${p}:baselines`, `bpr epoch ${e} loss ${l.toFixed(4)}`) });
+    results.push(evaluate('bpr_mf', split, seen, rankByScores((u) => bprScores(mf, u)), { recall500: true }));
+  });
 }
 
 /** Tunes the query and the blend, trains the ranker and evaluates one prepared split. */
