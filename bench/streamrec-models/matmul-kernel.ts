@@ -1,6 +1,6 @@
 /**
  * The two-tower trainer's hottest kernel, C = A B^T (in-batch logits and both gradients, about half
- * of a tower's training time): `matmulABt` (two columns of C at a time) against the loop it
+ * of a tower's training time): `matmulABt` (two rows by two columns of C at a time) against the loop it
  * replaced (one `dot` per element), interleaved in the same run on seeded matrices of the training
  * shapes (batch 256, 32-d output).
  *
