@@ -13,6 +13,7 @@ export { mergeCandidates, type Candidate, type MergeResult } from './recommend/m
 export { topK } from './recommend/top-k.js';
 export { TrendingSource, type InteractionEvent } from './recommend/trending-source.js';
 export { CoOccurrenceSource, type CoOccurrenceOptions } from './recommend/co-occurrence-source.js';
+export { buildCoOccurrenceTable, type CoOccurrenceTable as CoOccurrenceCsr } from './recommend/co-occurrence-table.js';
 export { ContentSimilaritySource } from './recommend/content-similarity-source.js';
 export { AnnSource, ExactVectorIndex, type VectorIndex, type AnnSourceOptions } from './recommend/ann-source.js';
 export { Recommender, type RecommenderOptions, type FeatureLookup, type BatchBuilder } from './recommend/recommender.js';

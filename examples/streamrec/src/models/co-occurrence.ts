@@ -1,7 +1,9 @@
+import { buildCoOccurrenceTable } from '@frec/serving';
+
 /**
  * Item-to-item co-occurrence over dense item indexes: the offline twin of serving's
- * `CoOccurrenceSource` (same window, same cosine normalisation, same neighbours kept, same
- * recency weights), so a score tuned here is the score serving computes for a candidate.
+ * `CoOccurrenceSource`, built by the same `buildCoOccurrenceTable` and scored with the same
+ * recency weights, so a score tuned here is the score serving computes for a candidate.
  */
 export interface CoOccurrenceTable {
   numItems: number;
@@ -22,11 +24,7 @@ export interface CoOccurrenceOptions {
 /** The table's window and neighbours, chosen on the held-out users of both protocols (ADR 0078). */
 export const DEFAULT_CO_OCCURRENCE: Required<CoOccurrenceOptions> = { window: 10, neighbours: 400 };
 
-/**
- * Builds the table from events (indexes into user/item arrays, in time order): pairs within
- * `window` positions of one user's history count once per pair, normalised by
- * sqrt(count_a x count_b) so blockbusters do not become everyone's neighbour.
- */
+/** Builds the table from events (indexes into user/item arrays, in time order), one history per user. */
 export function buildCoOccurrence(
   user: Int32Array,
   item: Int32Array,
@@ -43,44 +41,8 @@ export function buildCoOccurrence(
     if (!h) histories.set(u, (h = []));
     h.push(item[e]!);
   }
-  const count = new Float64Array(numItems);
-  // Every pair (a, b) within the window as the key a x numItems + b, both ways; sorted, each key's
-  // run is its count and each a's keys are contiguous (a typed-array sort, ~10x faster than a Map).
-  let pairs = 0;
-  for (const h of histories.values()) for (let i = 0; i < h.length; i++) pairs += 2 * Math.min(window, h.length - 1 - i);
-  const keys = new Float64Array(pairs);
-  let p = 0;
-  for (const h of histories.values()) {
-    for (let i = 0; i < h.length; i++) {
-      const a = h[i]!;
-      count[a] = count[a]! + 1;
-      for (let j = i + 1; j < Math.min(h.length, i + 1 + window); j++) {
-        const b = h[j]!;
-        if (a === b) continue;
-        keys[p++] = a * numItems + b;
-        keys[p++] = b * numItems + a;
-      }
-    }
-  }
-  const sorted = keys.subarray(0, p).sort();
-  const rows: { b: number; s: number }[][] = Array.from({ length: numItems }, () => []);
-  for (let i = 0; i < sorted.length; ) {
-    const key = sorted[i]!;
-    let j = i + 1;
-    while (j < sorted.length && sorted[j] === key) j++;
-    const a = Math.floor(key / numItems), b = key - a * numItems;
-    rows[a]!.push({ b, s: (j - i) / Math.sqrt(Math.max(count[a]!, 1) * Math.max(count[b]!, 1)) });
-    i = j;
-  }
-  const start = new Int32Array(numItems + 1);
-  for (let a = 0; a < numItems; a++) start[a + 1] = start[a]! + Math.min(keep, rows[a]!.length);
-  const nbr = new Int32Array(start[numItems]!);
-  const score = new Float32Array(start[numItems]!);
-  for (let a = 0; a < numItems; a++) {
-    const list = rows[a]!.sort((x, y) => y.s - x.s || x.b - y.b).slice(0, keep);
-    list.forEach((x, k) => ((nbr[start[a]! + k] = x.b), (score[start[a]! + k] = x.s)));
-  }
-  return { numItems, start, nbr, score };
+  const t = buildCoOccurrenceTable(histories.values(), numItems, window, keep);
+  return { numItems, start: t.start, nbr: t.nbr, score: Float32Array.from(t.score) };
 }
 
 /**

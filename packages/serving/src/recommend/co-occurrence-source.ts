@@ -1,5 +1,6 @@
 import type { RetrievalContext, RetrievalSource } from './retrieval-source.js';
 import type { ItemId, ScoredItem } from './types.js';
+import { buildCoOccurrenceTable } from './co-occurrence-table.js';
 
 /** Options for building the co-occurrence table. */
 export interface CoOccurrenceOptions {
@@ -53,33 +54,19 @@ export class CoOccurrenceSource implements RetrievalSource {
     this.mark = new Uint8Array(this.ids.length);
   }
 
-  /** Builds the neighbour table from time-ordered item histories, one per user. */
+  /** Builds the neighbour table from time-ordered item histories, one per user (buildCoOccurrenceTable). */
   static fromHistories(histories: Iterable<readonly ItemId[]>, options: CoOccurrenceOptions = {}): CoOccurrenceSource {
-    const window = options.window ?? 5;
-    const keep = options.neighbours ?? 50;
-    const pair = new Map<ItemId, Map<ItemId, number>>();
-    const count = new Map<ItemId, number>();
-    for (const h of histories) {
-      for (let i = 0; i < h.length; i++) {
-        const a = h[i]!;
-        count.set(a, (count.get(a) ?? 0) + 1);
-        for (let j = i + 1; j < Math.min(h.length, i + 1 + window); j++) {
-          const b = h[j]!;
-          if (a === b) continue;
-          bump(pair, a, b);
-          bump(pair, b, a);
-        }
-      }
-    }
+    const hs = [...histories];
+    // Rows in id order, so the table's ties (to the lower row) go to the lower id, whatever order the histories came in.
+    const ids = [...new Set(hs.flat())].sort(compareIds);
+    const rowOf = new Map(ids.map((id, r) => [id, r]));
+    const t = buildCoOccurrenceTable(hs.map((h) => Int32Array.from(h, (id) => rowOf.get(id)!)), ids.length, options.window ?? 5, options.neighbours ?? 50);
     const neighbours = new Map<ItemId, ScoredItem[]>();
-    for (const [a, row] of pair) {
-      const ca = count.get(a) ?? 1;
-      const list = [...row]
-        .map(([b, n]) => ({ itemId: b, score: n / Math.sqrt(ca * (count.get(b) ?? 1)) }))
-        // Ties by id, so the neighbours kept do not depend on the order histories were read in.
-        .sort((x, y) => y.score - x.score || compareIds(x.itemId, y.itemId))
-        .slice(0, keep);
-      neighbours.set(a, list);
+    for (let a = 0; a < ids.length; a++) {
+      if (t.start[a] === t.start[a + 1]) continue;
+      const list: ScoredItem[] = [];
+      for (let k = t.start[a]!; k < t.start[a + 1]!; k++) list.push({ itemId: ids[t.nbr[k]!]!, score: t.score[k]! });
+      neighbours.set(ids[a]!, list);
     }
     return new CoOccurrenceSource(neighbours, options);
   }
@@ -158,10 +145,4 @@ const EMPTY_SCORES = new Float64Array(0);
 
 function compareIds(a: ItemId, b: ItemId): number {
   return typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
-}
-
-function bump(pair: Map<ItemId, Map<ItemId, number>>, a: ItemId, b: ItemId): void {
-  let row = pair.get(a);
-  if (!row) pair.set(a, (row = new Map()));
-  row.set(b, (row.get(b) ?? 0) + 1);
 }
