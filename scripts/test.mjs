@@ -10,9 +10,13 @@ mkdirSync(outDir, { recursive: true });
 const report = path.join(outDir, 'vitest-report.json');
 rmSync(report, { force: true });
 const vitest = path.resolve('node_modules/vitest/vitest.mjs');
-const res = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
+const res = spawnSync(
+  process.execPath,
+  [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+  },
+);
 let summary;
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));

@@ -12,7 +12,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Redis } from 'ioredis';
-import { batchToColumns, buildRepoContents, entity, featureView, FeatureStore, field, fileSource, loadRepoConfig, type MaterializeResult } from '@frec/core';
+import {
+  batchToColumns,
+  buildRepoContents,
+  entity,
+  featureView,
+  FeatureStore,
+  field,
+  fileSource,
+  loadRepoConfig,
+  type MaterializeResult,
+} from '@frec/core';
 import { deleteKeysWithPrefix } from '@frec/online';
 
 const ROWS = Number(process.argv[2] ?? 5_000_000);
@@ -38,7 +48,15 @@ async function cpuSince(a: { proc: number; redis: number }): Promise<{ proc: num
   return { proc: b.proc - a.proc, redis: b.redis - a.redis, total: b.proc - a.proc + b.redis - a.redis };
 }
 // An interrupted run still removes its keys and files.
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().finally(() => { rmSync(dir, { recursive: true, force: true }); process.exit(130); }));
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(
+    sig,
+    () =>
+      void cleanup().finally(() => {
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(130);
+      }),
+  );
 
 async function cleanup(): Promise<void> {
   await deleteKeysWithPrefix(redis, prefix);
@@ -52,7 +70,9 @@ try {
   const now = Date.now();
   const gen = async (name: string, first: number, n: number): Promise<void> => {
     mkdirSync(path.join(dir, 'data', name), { recursive: true });
-    await conn.run(`COPY (SELECT u AS user_id, ${feats}, make_timestamp((${now - 3_600_000} + u % 3600000) * 1000) AS event_timestamp FROM range(${first}, ${first + n}) t(u)) TO '${dir}/data/${name}/part.parquet' (FORMAT parquet, ROW_GROUP_SIZE 100000)`);
+    await conn.run(
+      `COPY (SELECT u AS user_id, ${feats}, make_timestamp((${now - 3_600_000} + u % 3600000) * 1000) AS event_timestamp FROM range(${first}, ${first + n}) t(u)) TO '${dir}/data/${name}/part.parquet' (FORMAT parquet, ROW_GROUP_SIZE 100000)`,
+    );
   };
   let t = performance.now();
   await gen('big', 0, ROWS);
@@ -62,10 +82,20 @@ try {
   db.closeSync();
   console.log(`data: ${ROWS} + 2 x ${PAR_ROWS} rows x 20 float64 written in ${((performance.now() - t) / 1000).toFixed(1)}s`);
 
-  writeFileSync(path.join(dir, 'feature_store.yaml'), `project: bench\nregistry: data/registry.json\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\n  command_timeout_ms: 30000\noffline_store:\n  type: duckdb\n`);
+  writeFileSync(
+    path.join(dir, 'feature_store.yaml'),
+    `project: bench\nregistry: data/registry.json\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\n  command_timeout_ms: 30000\noffline_store:\n  type: duckdb\n`,
+  );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
   const schema = Array.from({ length: 20 }, (_, j) => field(`f${j}`, 'float64'));
-  const views = ['big', 'pa', 'pb'].map((n) => featureView({ name: `v_${n}`, entities: [user], schema, source: fileSource({ name: `s_${n}`, path: `data/${n}/*.parquet`, timestampField: 'event_timestamp' }) }));
+  const views = ['big', 'pa', 'pb'].map((n) =>
+    featureView({
+      name: `v_${n}`,
+      entities: [user],
+      schema,
+      source: fileSource({ name: `s_${n}`, path: `data/${n}/*.parquet`, timestampField: 'event_timestamp' }),
+    }),
+  );
   const contents = buildRepoContents([user, ...views].map((object) => ({ object })));
   const store = await FeatureStore.open({ config: loadRepoConfig(dir), definitions: contents });
   await store.apply(contents);
@@ -88,7 +118,9 @@ try {
   const mat = res.views[0]!;
   const matPeak = peakRss;
   const matCpu = await cpuSince(cpuMat0);
-  console.log(`frec materialize: ${mat.rows} rows in ${mat.seconds.toFixed(1)}s = ${Math.round(mat.rowsPerSecond)} rows/s (peak RSS ${mb(matPeak)} MB, ${mb(rssBefore)} MB before)`);
+  console.log(
+    `frec materialize: ${mat.rows} rows in ${mat.seconds.toFixed(1)}s = ${Math.round(mat.rowsPerSecond)} rows/s (peak RSS ${mb(matPeak)} MB, ${mb(rssBefore)} MB before)`,
+  );
 
   // 2. The same bytes, raw: SET of keys and values as long as the stored ones, pipelined, 2 batches in flight.
   const sampleKeys = (await redis.scan('0', 'MATCH', `${prefix}bench:v_big:*`, 'COUNT', 1000))[1].slice(0, 50);
@@ -112,8 +144,12 @@ try {
   const rawSec = (performance.now() - t) / 1000;
   const rawRate = ROWS / rawSec;
   const rawCpu = await cpuSince(cpuRaw0);
-  console.log(`raw pipelined SET: ${ROWS} keys (${keyLen} B key, ${valueLen} B value) in ${rawSec.toFixed(1)}s = ${Math.round(rawRate)} rows/s`);
-  console.log(`cpu s (process + redis): frec ${matCpu.proc.toFixed(1)} + ${matCpu.redis.toFixed(1)}; raw ${rawCpu.proc.toFixed(1)} + ${rawCpu.redis.toFixed(1)}`);
+  console.log(
+    `raw pipelined SET: ${ROWS} keys (${keyLen} B key, ${valueLen} B value) in ${rawSec.toFixed(1)}s = ${Math.round(rawRate)} rows/s`,
+  );
+  console.log(
+    `cpu s (process + redis): frec ${matCpu.proc.toFixed(1)} + ${matCpu.redis.toFixed(1)}; raw ${rawCpu.proc.toFixed(1)} + ${rawCpu.redis.toFixed(1)}`,
+  );
   await cleanup();
 
   // 3. Where the time goes: pull only (DuckDB -> batches) and write only (pre-pulled batches -> Redis), on the parallel data.
@@ -129,7 +165,9 @@ try {
   const writeRate = PAR_ROWS / ((performance.now() - t) / 1000);
   pulled.length = 0;
   await cleanup();
-  console.log(`components at ${PAR_ROWS} rows: pullLatest+convert ${Math.round(pullRate)} rows/s; online.writeColumns (conditional Lua) ${Math.round(writeRate)} rows/s`);
+  console.log(
+    `components at ${PAR_ROWS} rows: pullLatest+convert ${Math.round(pullRate)} rows/s; online.writeColumns (conditional Lua) ${Math.round(writeRate)} rows/s`,
+  );
 
   // 4. Two views, one at a time vs both at once.
   const par: Record<string, number> = {};
@@ -137,7 +175,9 @@ try {
     await cleanup();
     const r = await store.materialize(start, end, { views: ['v_pa', 'v_pb'], parallelism });
     par[parallelism] = r.rows / r.seconds;
-    console.log(`2 views x ${PAR_ROWS} rows, parallelism ${parallelism}: ${r.seconds.toFixed(1)}s = ${Math.round(par[parallelism]!)} rows/s`);
+    console.log(
+      `2 views x ${PAR_ROWS} rows, parallelism ${parallelism}: ${r.seconds.toFixed(1)}s = ${Math.round(par[parallelism]!)} rows/s`,
+    );
   }
   await cleanup();
   await store.close();
@@ -147,13 +187,19 @@ try {
   console.log(`| frec materialize ${ROWS} x 20 float64 -> Redis | ${Math.round(mat.rowsPerSecond)} rows/s |`);
   console.log(`| raw pipelined SET, same key/value bytes | ${Math.round(rawRate)} rows/s |`);
   console.log(`| ratio frec / raw (wall) | ${(mat.rowsPerSecond / rawRate).toFixed(2)}x |`);
-  console.log(`| CPU s, frec (process incl. DuckDB + Redis server) | ${matCpu.proc.toFixed(1)} + ${matCpu.redis.toFixed(1)} = ${matCpu.total.toFixed(1)} s -> ${Math.round(ROWS / matCpu.total)} rows per CPU s |`);
-  console.log(`| CPU s, raw SET (process + Redis server) | ${rawCpu.proc.toFixed(1)} + ${rawCpu.redis.toFixed(1)} = ${rawCpu.total.toFixed(1)} s -> ${Math.round(ROWS / rawCpu.total)} rows per CPU s |`);
+  console.log(
+    `| CPU s, frec (process incl. DuckDB + Redis server) | ${matCpu.proc.toFixed(1)} + ${matCpu.redis.toFixed(1)} = ${matCpu.total.toFixed(1)} s -> ${Math.round(ROWS / matCpu.total)} rows per CPU s |`,
+  );
+  console.log(
+    `| CPU s, raw SET (process + Redis server) | ${rawCpu.proc.toFixed(1)} + ${rawCpu.redis.toFixed(1)} = ${rawCpu.total.toFixed(1)} s -> ${Math.round(ROWS / rawCpu.total)} rows per CPU s |`,
+  );
   console.log(`| ratio frec / raw (per CPU s) | ${(rawCpu.total / matCpu.total).toFixed(2)}x |`);
   console.log(`| peak RSS during materialize | ${mb(matPeak)} MB |`);
   console.log(`| pullLatest+convert alone | ${Math.round(pullRate)} rows/s |`);
   console.log(`| online.write alone | ${Math.round(writeRate)} rows/s |`);
-  console.log(`| 2 views parallelism 1 -> 2 | ${Math.round(par[1]!)} -> ${Math.round(par[2]!)} rows/s (${(par[2]! / par[1]!).toFixed(2)}x) |`);
+  console.log(
+    `| 2 views parallelism 1 -> 2 | ${Math.round(par[1]!)} -> ${Math.round(par[2]!)} rows/s (${(par[2]! / par[1]!).toFixed(2)}x) |`,
+  );
 } finally {
   clearInterval(sampler);
   await cleanup().catch(() => undefined);

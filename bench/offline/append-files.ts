@@ -15,14 +15,28 @@ const batches = arg('batches', 500);
 const perBatch = arg('rows', 20);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'frec-bench-append-'));
 const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
-const pushed = featureView({ name: 'pushed', entities: [user], source: pushSource({ name: 'p', batchSource: fileSource({ name: 'pb', path: 'pushed/**/*.parquet', timestampField: 'ts' }) }), schema: [field('x', Float64)] }).spec;
-const single = featureView({ name: 'single', entities: [user], source: fileSource({ name: 'sb', path: 'single.parquet', timestampField: 'ts' }), schema: [field('x', Float64)] }).spec;
+const pushed = featureView({
+  name: 'pushed',
+  entities: [user],
+  source: pushSource({ name: 'p', batchSource: fileSource({ name: 'pb', path: 'pushed/**/*.parquet', timestampField: 'ts' }) }),
+  schema: [field('x', Float64)],
+}).spec;
+const single = featureView({
+  name: 'single',
+  entities: [user],
+  source: fileSource({ name: 'sb', path: 'single.parquet', timestampField: 'ts' }),
+  schema: [field('x', Float64)],
+}).spec;
 const store = await DuckDBOfflineStore.create({ repoPath: dir, tempDirectory: path.join(dir, 'spill'), threads: 2 });
 const src = pushed.source.type === 'push' ? pushed.source.batchSource : (undefined as never);
 const all: Array<Record<string, unknown>> = [];
 const t = performance.now();
 for (let b = 0; b < batches; b++) {
-  const rows = Array.from({ length: perBatch }, (_, i) => ({ user_id: (b * 7 + i) % 100, ts: new Date(Date.UTC(2024, 0, 1 + (b % 5), 0, 0, b)), x: b + i / 100 }));
+  const rows = Array.from({ length: perBatch }, (_, i) => ({
+    user_id: (b * 7 + i) % 100,
+    ts: new Date(Date.UTC(2024, 0, 1 + (b % 5), 0, 0, b)),
+    x: b + i / 100,
+  }));
   all.push(...rows);
   await store.appendRows(src, pushed, rows);
 }
@@ -36,7 +50,14 @@ data.featureViews.single = { spec: single, createdAt: '', updatedAt: '', version
 const entities = Array.from({ length: 1000 }, (_, i) => ({ user_id: i % 100, event_timestamp: new Date(Date.UTC(2024, 0, 6)) }));
 async function read(view: string): Promise<number> {
   const t0 = performance.now();
-  const job = await store.getHistoricalFeatures({ entities, resolved: resolveFeatures(data, { features: [`${view}:x`] }), fullFeatureNames: false, timestampColumn: 'event_timestamp', transforms: new Map(), odfvSpecs: new Map() });
+  const job = await store.getHistoricalFeatures({
+    entities,
+    resolved: resolveFeatures(data, { features: [`${view}:x`] }),
+    fullFeatureNames: false,
+    timestampColumn: 'event_timestamp',
+    transforms: new Map(),
+    odfvSpecs: new Map(),
+  });
   await job.toRows();
   await job.close();
   return performance.now() - t0;
@@ -50,7 +71,11 @@ const compactMs = performance.now() - c0;
 const afterCompact = await best('pushed');
 console.log(`node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString()}`);
 console.log(`appendRows: ${appendMs.toFixed(1)} ms per batch of ${perBatch} rows`);
-console.log(`read 1,000 entity rows against ${batches} appended files: ${many.toFixed(0)} ms; same rows in 1 file: ${one.toFixed(0)} ms; ratio ${(many / one).toFixed(1)}x`);
-console.log(`compact: ${compacted.filesBefore} files -> ${compacted.filesAfter} in ${compactMs.toFixed(0)} ms; read after compaction: ${afterCompact.toFixed(0)} ms (${(afterCompact / one).toFixed(1)}x the single file)`);
+console.log(
+  `read 1,000 entity rows against ${batches} appended files: ${many.toFixed(0)} ms; same rows in 1 file: ${one.toFixed(0)} ms; ratio ${(many / one).toFixed(1)}x`,
+);
+console.log(
+  `compact: ${compacted.filesBefore} files -> ${compacted.filesAfter} in ${compactMs.toFixed(0)} ms; read after compaction: ${afterCompact.toFixed(0)} ms (${(afterCompact / one).toFixed(1)}x the single file)`,
+);
 await store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -33,8 +33,12 @@ const memoryLimit = arg('memory-limit', '8GB');
 const root = arg('root', path.join(os.tmpdir(), 'frec-bench-offline'));
 const here = path.dirname(new URL(import.meta.url).pathname);
 
-console.log(`machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString()}`);
-console.log(`data: ${s.entityRows.toLocaleString()} entity rows x ${VIEWS.length} views x ${s.featureRows.toLocaleString()} rows, ${s.entities.toLocaleString()} entities, ${s.days} days; memory_limit ${memoryLimit}, 2 threads`);
+console.log(
+  `machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString()}`,
+);
+console.log(
+  `data: ${s.entityRows.toLocaleString()} entity rows x ${VIEWS.length} views x ${s.featureRows.toLocaleString()} rows, ${s.entities.toLocaleString()} entities, ${s.days} days; memory_limit ${memoryLimit}, 2 threads`,
+);
 let t = performance.now();
 const dir = await generate(root, s);
 console.log(`generated/reused ${dir} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -48,9 +52,14 @@ for (let r = 0; r < repeat; r++) {
   // Alternate the order so neither side always runs on a warm page cache.
   const order = r % 2 === 0 ? variants : [...variants].reverse();
   for (const v of order) {
-    const line = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'pit-variant.ts'), v, dir, outDir, memoryLimit], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'pit-variant.ts'), v, dir, outDir, memoryLimit], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const res = JSON.parse(line.trim().split('\n').pop()!) as Result;
-    console.log(`  ${v.padEnd(15)} wall ${(res.wallMs / 1000).toFixed(2).padStart(7)} s   cpu ${(res.cpuMs / 1000).toFixed(2).padStart(7)} s   peak RSS ${String(res.maxRssMB).padStart(6)} MB`);
+    console.log(
+      `  ${v.padEnd(15)} wall ${(res.wallMs / 1000).toFixed(2).padStart(7)} s   cpu ${(res.cpuMs / 1000).toFixed(2).padStart(7)} s   peak RSS ${String(res.maxRssMB).padStart(6)} MB`,
+    );
     results.set(v, [...(results.get(v) ?? []), res]);
   }
 }
@@ -58,7 +67,12 @@ for (let r = 0; r < repeat; r++) {
 const best = (v: string, k: 'wallMs' | 'cpuMs') => Math.min(...(results.get(v) ?? []).map((x) => x[k]));
 const rss = (v: string) => Math.max(...(results.get(v) ?? []).map((x) => x.maxRssMB));
 const ratio = (v: string, k: 'wallMs' | 'cpuMs') => (results.has('hand') ? `${(best(v, k) / best('hand', k)).toFixed(2)}x` : '-');
-console.log(`\nload average at end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `\nload average at end: ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 console.log('variant          best wall  (vs hand)    best cpu  (vs hand)   peak RSS');
 for (const v of variants) {
   console.log(
@@ -69,7 +83,11 @@ for (const v of variants) {
 // Same rows in the same order: compare frec's file with the hand-written query's, row by row.
 if (results.has('frec') && results.has('hand')) {
   t = performance.now();
-  const db = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: memoryLimit, temp_directory: path.join(outDir, 'spill') });
+  const db = await DuckDBInstance.create(':memory:', {
+    threads: '2',
+    memory_limit: memoryLimit,
+    temp_directory: path.join(outDir, 'spill'),
+  });
   const c = await db.connect();
   const cols = ['user_id', 'event_timestamp', 'label', ...VIEWS.flatMap((v) => ['a', 'b', 'c'].map((x) => `${v.name}_${x}`))];
   const numbered = (f: string) => `(SELECT row_number() OVER () AS rn, ${cols.join(', ')} FROM read_parquet('${path.join(outDir, f)}'))`;
@@ -79,7 +97,9 @@ if (results.has('frec') && results.has('hand')) {
      FROM ${numbered('frec.parquet')} x FULL JOIN ${numbered('hand.parquet')} y USING (rn)`,
   );
   const row = r.getRowObjectsJS()[0]!;
-  console.log(`\ncheck: ${row.n} rows compared, ${row.diff} differ (must be 0), ${row.matched_v0} rows matched a v0 row (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  console.log(
+    `\ncheck: ${row.n} rows compared, ${row.diff} differ (must be 0), ${row.matched_v0} rows matched a v0 row (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+  );
   c.closeSync();
   db.closeSync();
   if (Number(row.diff) !== 0) process.exitCode = 1;

@@ -18,10 +18,16 @@ const feats = (v: string) => [`${v}_a`, `${v}_b`, `${v}_c`];
 function handWritten(order: boolean, tieBreak: 'window' | 'struct'): string {
   const ctes = VIEWS.map((v) => {
     const base = `SELECT user_id, ts, created, ${feats(v.name).join(', ')} FROM read_parquet('${path.join(dir, `${v.name}.parquet`)}')`;
-    return tieBreak === 'window' ? `${v.name} AS (${base} QUALIFY row_number() OVER (PARTITION BY user_id, ts ORDER BY created DESC) = 1)` : `${v.name} AS (${base})`;
+    return tieBreak === 'window'
+      ? `${v.name} AS (${base} QUALIFY row_number() OVER (PARTITION BY user_id, ts ORDER BY created DESC) = 1)`
+      : `${v.name} AS (${base})`;
   });
   const cols = VIEWS.flatMap((v) =>
-    feats(v.name).map((f) => (v.ttlSeconds > 0 ? `CASE WHEN ${v.name}.ts >= e.event_timestamp - INTERVAL ${v.ttlSeconds} SECOND THEN ${v.name}.${f} END AS ${f}` : `${v.name}.${f}`)),
+    feats(v.name).map((f) =>
+      v.ttlSeconds > 0
+        ? `CASE WHEN ${v.name}.ts >= e.event_timestamp - INTERVAL ${v.ttlSeconds} SECOND THEN ${v.name}.${f} END AS ${f}`
+        : `${v.name}.${f}`,
+    ),
   );
   const joins = VIEWS.map((v) =>
     tieBreak === 'window'
@@ -36,7 +42,9 @@ function handWritten(order: boolean, tieBreak: 'window' | 'struct'): string {
 function rangeJoinWindow(): string {
   const parts = VIEWS.map((v) => {
     const ttl = v.ttlSeconds > 0 ? ` AND f.ts >= e.event_timestamp - INTERVAL ${v.ttlSeconds} SECOND` : '';
-    return `${v.name} AS (SELECT e.rn, ${feats(v.name).map((f) => `f.${f}`).join(', ')} FROM e JOIN read_parquet('${path.join(dir, `${v.name}.parquet`)}') f
+    return `${v.name} AS (SELECT e.rn, ${feats(v.name)
+      .map((f) => `f.${f}`)
+      .join(', ')} FROM e JOIN read_parquet('${path.join(dir, `${v.name}.parquet`)}') f
       ON e.user_id = f.user_id AND f.ts <= e.event_timestamp${ttl}
       QUALIFY row_number() OVER (PARTITION BY e.rn ORDER BY f.ts DESC, f.created DESC) = 1)`;
   });
@@ -57,12 +65,30 @@ function request(): HistoricalRequest {
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
   const data = emptyRegistry('bench');
   for (const v of VIEWS) {
-    const src = fileSource({ name: `${v.name}_src`, path: path.join(dir, `${v.name}.parquet`), timestampField: 'ts', createdTimestampColumn: 'created' });
-    const spec = featureView({ name: v.name, entities: [user], source: src, ttl: v.ttlSeconds, schema: [field(`${v.name}_a`, Float64), field(`${v.name}_b`, Int64), field(`${v.name}_c`, Float64)] }).spec;
+    const src = fileSource({
+      name: `${v.name}_src`,
+      path: path.join(dir, `${v.name}.parquet`),
+      timestampField: 'ts',
+      createdTimestampColumn: 'created',
+    });
+    const spec = featureView({
+      name: v.name,
+      entities: [user],
+      source: src,
+      ttl: v.ttlSeconds,
+      schema: [field(`${v.name}_a`, Float64), field(`${v.name}_b`, Int64), field(`${v.name}_c`, Float64)],
+    }).spec;
     data.featureViews[v.name] = { spec, createdAt: '', updatedAt: '', version: 1 };
   }
   const resolved = resolveFeatures(data, { features: VIEWS.flatMap((v) => feats(v.name).map((f) => `${v.name}:${f}`)) });
-  return { entities: { parquet: path.join(dir, 'entities.parquet') }, resolved, fullFeatureNames: false, timestampColumn: 'event_timestamp', transforms: new Map(), odfvSpecs: new Map() };
+  return {
+    entities: { parquet: path.join(dir, 'entities.parquet') },
+    resolved,
+    fullFeatureNames: false,
+    timestampColumn: 'event_timestamp',
+    transforms: new Map(),
+    odfvSpecs: new Map(),
+  };
 }
 
 async function runFrec(tieBreak: 'asof-struct' | 'dedupe', reader: 'parquet' | 'arrow'): Promise<number> {
@@ -128,4 +154,12 @@ switch (variant) {
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 // CPU time (all threads) is reported next to wall time: on a shared 2-core machine it is the steadier figure.
-console.log(JSON.stringify({ variant, wallMs: Math.round(wallMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), rows }));
+console.log(
+  JSON.stringify({
+    variant,
+    wallMs: Math.round(wallMs),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    rows,
+  }),
+);

@@ -10,7 +10,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync, rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { entity, featureView, field, fileSource, Float32, Float64, Int64, emptyRegistry, resolveFeatures, Array as ArrayOf } from '@frec/core';
+import {
+  entity,
+  featureView,
+  field,
+  fileSource,
+  Float32,
+  Float64,
+  Int64,
+  emptyRegistry,
+  resolveFeatures,
+  Array as ArrayOf,
+} from '@frec/core';
 import { DuckDBOfflineStore } from '@frec/offline';
 
 const repeat = Number(process.argv[process.argv.indexOf('--repeat') + 1] ?? 3) || 3;
@@ -40,7 +51,12 @@ const SPAN = 180 * 86400;
 const ratings = Array.from({ length: RATINGS }, (_, i) => {
   // A small LCG keeps the entity rows seeded without another dependency.
   const h = (k: number) => (((i + 1) * 2654435761 + k * 40503 + SEED) >>> 0) % 1_000_003;
-  return { user_id: h(1) % USERS, item_id: h(2) % ITEMS, event_timestamp: new Date(Date.UTC(2024, 0, 1) + (h(3) / 1_000_003) * SPAN * 1000), row_id: i };
+  return {
+    user_id: h(1) % USERS,
+    item_id: h(2) % ITEMS,
+    event_timestamp: new Date(Date.UTC(2024, 0, 1) + (h(3) / 1_000_003) * SPAN * 1000),
+    row_id: i,
+  };
 });
 
 const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
@@ -48,16 +64,43 @@ const item = entity({ name: 'item', joinKey: 'item_id', valueType: Int64 });
 const data = emptyRegistry('bench');
 const stored = <T>(spec: T) => ({ spec, createdAt: '', updatedAt: '', version: 1 });
 data.featureViews.user_stats = stored(
-  featureView({ name: 'user_stats', entities: [user], ttl: '30d', source: fileSource({ name: 'us', path: 'user_stats.parquet', timestampField: 'ts' }), schema: [field('n_ratings', Int64), field('mean_rating', Float64), field('genre_affinity', ArrayOf(Float32))] }).spec,
+  featureView({
+    name: 'user_stats',
+    entities: [user],
+    ttl: '30d',
+    source: fileSource({ name: 'us', path: 'user_stats.parquet', timestampField: 'ts' }),
+    schema: [field('n_ratings', Int64), field('mean_rating', Float64), field('genre_affinity', ArrayOf(Float32))],
+  }).spec,
 );
 data.featureViews.item_stats = stored(
-  featureView({ name: 'item_stats', entities: [item], ttl: '30d', source: fileSource({ name: 'is', path: 'item_stats.parquet', timestampField: 'ts' }), schema: [field('pop_7d', Int64), field('item_mean_rating', Float64)] }).spec,
+  featureView({
+    name: 'item_stats',
+    entities: [item],
+    ttl: '30d',
+    source: fileSource({ name: 'is', path: 'item_stats.parquet', timestampField: 'ts' }),
+    schema: [field('pop_7d', Int64), field('item_mean_rating', Float64)],
+  }).spec,
 );
-const resolved = resolveFeatures(data, { features: ['user_stats:n_ratings', 'user_stats:mean_rating', 'user_stats:genre_affinity', 'item_stats:pop_7d', 'item_stats:item_mean_rating'] });
+const resolved = resolveFeatures(data, {
+  features: [
+    'user_stats:n_ratings',
+    'user_stats:mean_rating',
+    'user_stats:genre_affinity',
+    'item_stats:pop_7d',
+    'item_stats:item_mean_rating',
+  ],
+});
 
 async function frec(): Promise<number> {
   const store = await DuckDBOfflineStore.create({ repoPath: dir, tempDirectory: path.join(dir, 'spill'), threads: 2 });
-  const job = await store.getHistoricalFeatures({ entities: ratings, resolved, fullFeatureNames: false, timestampColumn: 'event_timestamp', transforms: new Map(), odfvSpecs: new Map() });
+  const job = await store.getHistoricalFeatures({
+    entities: ratings,
+    resolved,
+    fullFeatureNames: false,
+    timestampColumn: 'event_timestamp',
+    transforms: new Map(),
+    odfvSpecs: new Map(),
+  });
   const rows = await job.toRows();
   await store.close();
   return rows.length;
@@ -93,10 +136,20 @@ async function hand(): Promise<number> {
 }
 
 console.log(`machine: ${os.cpus().length} cores, node ${process.version}; ${new Date().toISOString()}`);
-console.log(`${RATINGS.toLocaleString()} entity rows (objects) x 2 views (${USERS} users x 180 days, ${ITEMS} items x 26 weeks), rows read with toRows()`);
+console.log(
+  `${RATINGS.toLocaleString()} entity rows (objects) x 2 views (${USERS} users x 180 days, ${ITEMS} items x 26 weeks), rows read with toRows()`,
+);
 const times: Record<string, number[]> = { frec: [], hand: [] };
 for (let r = 0; r < repeat; r++) {
-  for (const [name, fn] of r % 2 === 0 ? ([['frec', frec], ['hand', hand]] as const) : ([['hand', hand], ['frec', frec]] as const)) {
+  for (const [name, fn] of r % 2 === 0
+    ? ([
+        ['frec', frec],
+        ['hand', hand],
+      ] as const)
+    : ([
+        ['hand', hand],
+        ['frec', frec],
+      ] as const)) {
     const t0 = performance.now();
     const n = await fn();
     const ms = performance.now() - t0;
@@ -105,5 +158,7 @@ for (let r = 0; r < repeat; r++) {
   }
 }
 const best = (k: string) => Math.min(...times[k]!);
-console.log(`best: frec ${(best('frec') / 1000).toFixed(2)} s, hand-written ${(best('hand') / 1000).toFixed(2)} s, ratio ${(best('frec') / best('hand')).toFixed(2)}x; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (whole process)`);
+console.log(
+  `best: frec ${(best('frec') / 1000).toFixed(2)} s, hand-written ${(best('hand') / 1000).toFixed(2)} s, ratio ${(best('frec') / best('hand')).toFixed(2)}x; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (whole process)`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -3,8 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  Float32, Float64, Int64, String as Str, buildRepoContents, entity, featureView, field, fileSource, parseRepoConfig,
-  FeatureStore, type OnlineStoreConfig,
+  Float32,
+  Float64,
+  Int64,
+  String as Str,
+  buildRepoContents,
+  entity,
+  featureView,
+  field,
+  fileSource,
+  parseRepoConfig,
+  FeatureStore,
+  type OnlineStoreConfig,
 } from '@frec/core';
 import '@frec/online';
 
@@ -59,7 +69,11 @@ export interface Timing {
  * CPU time per call is measured too: on a loaded machine it shows a contender's own cost better
  * than wall time, which also counts waiting for a core.
  */
-export async function timeInterleaved(contenders: Record<string, () => Promise<unknown>>, iterations: number, block = 50): Promise<Record<string, Timing>> {
+export async function timeInterleaved(
+  contenders: Record<string, () => Promise<unknown>>,
+  iterations: number,
+  block = 50,
+): Promise<Record<string, Timing>> {
   const out: Record<string, Timing> = {};
   const cpu: Record<string, number> = {};
   for (const name of Object.keys(contenders)) {

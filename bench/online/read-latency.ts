@@ -29,7 +29,12 @@ function row(key: Record<string, unknown>): Record<string, unknown> {
 }
 
 const { store, close } = await openBenchStore({
-  type: 'redis', connection_string: REDIS_URL, cluster: false, key_prefix: prefix, connect_timeout_ms: 1000, command_timeout_ms: 1000,
+  type: 'redis',
+  connection_string: REDIS_URL,
+  cluster: false,
+  key_prefix: prefix,
+  connect_timeout_ms: 1000,
+  command_timeout_ms: 1000,
 });
 const raw = new Redis(REDIS_URL);
 const hashPrefix = `${prefix}feast:`;
@@ -43,7 +48,8 @@ try {
   const userHash: Record<string, string> = {};
   defs.userViews.forEach((v, i) => featureNames.forEach((f) => (userHash[`${v.name}:${f}`] = String(userRows[i]![0]![f]))));
   hashWrite.hset(`${hashPrefix}user:1`, userHash);
-  for (const r of itemRows) hashWrite.hset(`${hashPrefix}item:${r.item_id}`, Object.fromEntries(featureNames.map((f) => [`item_v:${f}`, String(r[f])])));
+  for (const r of itemRows)
+    hashWrite.hset(`${hashPrefix}item:${r.item_id}`, Object.fromEntries(featureNames.map((f) => [`item_v:${f}`, String(r[f])])));
   await hashWrite.exec();
 
   const userKeys = defs.userViews.map((v) => `${prefix}bench:${v.name}:1`);
@@ -53,10 +59,15 @@ try {
   const check = await raw.mgetBuffer(itemKeys);
   if (check.some((b) => !b)) throw new Error('bench keys not found: key layout changed?');
 
-  const reqA = { features: defs.userViews.flatMap((v) => featureNames.map((f) => `${v.name}:${f}`)), entityRows: [{ user_id: 1 }], fullFeatureNames: true };
+  const reqA = {
+    features: defs.userViews.flatMap((v) => featureNames.map((f) => `${v.name}:${f}`)),
+    entityRows: [{ user_id: 1 }],
+    fullFeatureNames: true,
+  };
   const reqB = { features: featureNames.map((f) => `item_v:${f}`), entityRows: itemRows.map((r) => ({ item_id: r.item_id })) };
   const resB = await store.getOnlineFeatures(reqB);
-  if (resB.values[1]![7] !== itemRows[7]!.f0 && Math.abs((resB.values[1]![7] as number) - (itemRows[7]!.f0 as number)) > 1e-3) throw new Error('wrong values');
+  if (resB.values[1]![7] !== itemRows[7]!.f0 && Math.abs((resB.values[1]![7] as number) - (itemRows[7]!.f0 as number)) > 1e-3)
+    throw new Error('wrong values');
 
   const hmgetAll = async (keys: string[], fields: string[]) => {
     const p = raw.pipeline();
@@ -109,7 +120,10 @@ try {
   const lite = await openBenchStore({ type: 'sqlite', path: path.join(dir, 'online.db') });
   try {
     await lite.store.writeToOnlineStore('item_v', itemRows);
-    const s = await timeInterleaved({ 'frec getOnlineFeatures': () => lite.store.getOnlineFeatures(reqB), 'redis raw MGET': () => raw.mgetBuffer(itemKeys) }, Math.max(200, Math.floor(ITER / 4)));
+    const s = await timeInterleaved(
+      { 'frec getOnlineFeatures': () => lite.store.getOnlineFeatures(reqB), 'redis raw MGET': () => raw.mgetBuffer(itemKeys) },
+      Math.max(200, Math.floor(ITER / 4)),
+    );
     report('(b) SQLite, 500 items', s, 'redis raw MGET');
   } finally {
     await lite.close();

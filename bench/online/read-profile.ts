@@ -23,7 +23,14 @@ const row = (key: Record<string, unknown>) => {
   for (const f of featureNames) r[f] = Math.round(rand() * 1e6) / 1e3;
   return r;
 };
-const { store, close } = await openBenchStore({ type: 'redis', connection_string: REDIS_URL, cluster: false, key_prefix: prefix, connect_timeout_ms: 1000, command_timeout_ms: 1000 });
+const { store, close } = await openBenchStore({
+  type: 'redis',
+  connection_string: REDIS_URL,
+  cluster: false,
+  key_prefix: prefix,
+  connect_timeout_ms: 1000,
+  command_timeout_ms: 1000,
+});
 const raw = new Redis(REDIS_URL);
 try {
   for (const v of defs.userViews) await store.writeToOnlineStore(v.name, [row({ user_id: 1 })]);
@@ -31,9 +38,14 @@ try {
   await store.writeToOnlineStore('item_v', items);
   const req =
     shape === 'a'
-      ? { features: defs.userViews.flatMap((v) => featureNames.map((f) => `${v.name}:${f}`)), entityRows: [{ user_id: 1 }], fullFeatureNames: true }
+      ? {
+          features: defs.userViews.flatMap((v) => featureNames.map((f) => `${v.name}:${f}`)),
+          entityRows: [{ user_id: 1 }],
+          fullFeatureNames: true,
+        }
       : { features: featureNames.map((f) => `item_v:${f}`), entityRows: items.map((r) => ({ item_id: r.item_id })) };
-  const keys = shape === 'a' ? defs.userViews.map((v) => `${prefix}bench:${v.name}:1`) : items.map((r) => `${prefix}bench:item_v:${r.item_id}`);
+  const keys =
+    shape === 'a' ? defs.userViews.map((v) => `${prefix}bench:${v.name}:1`) : items.map((r) => `${prefix}bench:item_v:${r.item_id}`);
   const fn = mode === 'raw' ? () => raw.mgetBuffer(keys) : () => store.getOnlineFeatures(req);
   // Warm up past JIT tiering (TurboFan compiles frec's path later than raw MGET's smaller one):
   // a serving process lives for hours, and the first few thousand calls are not its p99.
@@ -50,8 +62,12 @@ try {
   const c = process.cpuUsage(c0);
   if (process.argv[5]) writeFileSync(process.argv[5], new Float64Array(lat));
   lat.sort((x, y) => x - y);
-  console.log(`p50 ${lat[Math.floor(ITER / 2)]!.toFixed(3)} ms, p99 ${lat[Math.floor(ITER * 0.99)]!.toFixed(3)} ms, max ${lat[ITER - 1]!.toFixed(3)} ms`);
-  console.log(`${mode} shape ${shape}: ${((performance.now() - t0) / ITER * 1000).toFixed(0)} us/call wall, ${((c.user + c.system) / ITER).toFixed(0)} us/call cpu`);
+  console.log(
+    `p50 ${lat[Math.floor(ITER / 2)]!.toFixed(3)} ms, p99 ${lat[Math.floor(ITER * 0.99)]!.toFixed(3)} ms, max ${lat[ITER - 1]!.toFixed(3)} ms`,
+  );
+  console.log(
+    `${mode} shape ${shape}: ${(((performance.now() - t0) / ITER) * 1000).toFixed(0)} us/call wall, ${((c.user + c.system) / ITER).toFixed(0)} us/call cpu`,
+  );
 } finally {
   raw.disconnect();
   await close();

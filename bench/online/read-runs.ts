@@ -34,7 +34,9 @@ function summary(lat: number[]): { p50: number; p99: number } {
 }
 
 function runOnce(flags: string[], mode: string, file: string): number[] {
-  execFileSync(process.execPath, [...flags, '--import', 'tsx', path.join(here, 'read-profile.ts'), shape, String(ITER), mode, file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [...flags, '--import', 'tsx', path.join(here, 'read-profile.ts'), shape, String(ITER), mode, file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const b = readFileSync(file);
   return Array.from(new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8));
 }

@@ -18,7 +18,10 @@ export interface PacedResult {
  * due at start + i/rate; latency runs from that planned time, so a late generator (or a full
  * connection pool) counts against the server instead of hiding it (no coordinated omission).
  */
-export async function pacedRun(url: string, opts: { rate: number; seconds: number; connections: number; body: () => string }): Promise<PacedResult> {
+export async function pacedRun(
+  url: string,
+  opts: { rate: number; seconds: number; connections: number; body: () => string },
+): Promise<PacedResult> {
   const target = new URL('/recommendations', url);
   const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
   const total = Math.round(opts.rate * opts.seconds);
@@ -36,11 +39,15 @@ export async function pacedRun(url: string, opts: { rate: number; seconds: numbe
   };
   const send = (i: number): void => {
     const body = opts.body();
-    const req = request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => complete(i, res.statusCode === 200));
-      res.on('error', () => complete(i, false));
-    });
+    const req = request(
+      target,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => complete(i, res.statusCode === 200));
+        res.on('error', () => complete(i, false));
+      },
+    );
     req.on('error', () => complete(i, false));
     req.end(body);
   };

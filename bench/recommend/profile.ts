@@ -14,7 +14,11 @@ const n = Number(process.argv[2] ?? 1000);
 const repo = process.env.STREAMREC_REPO ?? FEATURE_REPO;
 const useRedis = process.env.STREAMREC_FEATURES === 'redis';
 const online = useRedis
-  ? await onlineUserFeatures({ type: 'redis', connection_string: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', key_prefix: `frec-bench-${randomUUID()}:` } as never)
+  ? await onlineUserFeatures({
+      type: 'redis',
+      connection_string: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      key_prefix: `frec-bench-${randomUUID()}:`,
+    } as never)
   : undefined;
 const sr = await buildStreamRec({
   features: online ? online.source : { kind: 'memory' },
@@ -60,12 +64,19 @@ try {
   await sequential(200);
   const { total, stages } = await sequential(n);
   const mean = total.reduce((a, b) => a + b, 0) / total.length;
-  console.log(`sequential, ${n} requests, features ${useRedis ? 'redis' : 'memory'}: mean ${mean.toFixed(3)} ms  p50 ${q(total, 0.5).toFixed(3)}  p95 ${q(total, 0.95).toFixed(3)}  p99 ${q(total, 0.99).toFixed(3)}  => ~${Math.floor(1000 / mean)} req/s per core`);
+  console.log(
+    `sequential, ${n} requests, features ${useRedis ? 'redis' : 'memory'}: mean ${mean.toFixed(3)} ms  p50 ${q(total, 0.5).toFixed(3)}  p95 ${q(total, 0.95).toFixed(3)}  p99 ${q(total, 0.99).toFixed(3)}  => ~${Math.floor(1000 / mean)} req/s per core`,
+  );
   for (const [k, v] of stages) {
     const m = v.reduce((a, b) => a + b, 0) / v.length;
-    console.log(`  ${k.padEnd(26)} mean ${m.toFixed(3).padStart(7)}  p50 ${q(v, 0.5).toFixed(2).padStart(6)}  p95 ${q(v, 0.95).toFixed(2).padStart(6)}`);
+    console.log(
+      `  ${k.padEnd(26)} mean ${m.toFixed(3).padStart(7)}  p50 ${q(v, 0.5).toFixed(2).padStart(6)}  p95 ${q(v, 0.95).toFixed(2).padStart(6)}`,
+    );
   }
-  if (batchTimes.length > 0) console.log(`  buildBatch alone          mean ${(batchTimes.reduce((a, b) => a + b, 0) / batchTimes.length).toFixed(3).padStart(7)}  p50 ${q(batchTimes, 0.5).toFixed(2).padStart(6)}`);
+  if (batchTimes.length > 0)
+    console.log(
+      `  buildBatch alone          mean ${(batchTimes.reduce((a, b) => a + b, 0) / batchTimes.length).toFixed(3).padStart(7)}  p50 ${q(batchTimes, 0.5).toFixed(2).padStart(6)}`,
+    );
   // Concurrent bursts: 32 requests in flight at once, as under load.
   const t = performance.now();
   const bursts = Math.max(1, Math.floor(n / 32));

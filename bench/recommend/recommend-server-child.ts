@@ -12,7 +12,13 @@ import { onlineUserFeatures } from '../../examples/streamrec/src/serve/online-us
  */
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const keyPrefix = `frec-bench-${randomUUID()}:`;
-const online = await onlineUserFeatures({ type: 'redis', connection_string: redisUrl, key_prefix: keyPrefix, connect_timeout_ms: 1000, command_timeout_ms: 500 } as never);
+const online = await onlineUserFeatures({
+  type: 'redis',
+  connection_string: redisUrl,
+  key_prefix: keyPrefix,
+  connect_timeout_ms: 1000,
+  command_timeout_ms: 500,
+} as never);
 // STREAMREC_REPO: a feature repo with trained models (default: feature_repo, filled by `npm run train`).
 const repo = process.env.STREAMREC_REPO ?? FEATURE_REPO;
 // STREAMREC_FEATURES=memory serves user features from memory, to separate our cost from Redis'.
@@ -66,7 +72,17 @@ const base = Fastify();
 base.post('/recommendations', async (_req, reply) => reply.header('content-type', 'application/json').send(fixed));
 const baseUrl = await base.listen({ host: '127.0.0.1', port: 0 });
 
-console.log(JSON.stringify({ url, baseUrl, keyPrefix, ranker: `${sr.models.ranker?.kind ?? 'retrieval'} ${sr.models.ranker?.version ?? 'retrieval-score'}`, twoTower: sr.models.twoTower?.version ?? 'svd', shadow: sr.shadow?.version ?? 'none', notes: sr.models.notes }));
+console.log(
+  JSON.stringify({
+    url,
+    baseUrl,
+    keyPrefix,
+    ranker: `${sr.models.ranker?.kind ?? 'retrieval'} ${sr.models.ranker?.version ?? 'retrieval-score'}`,
+    twoTower: sr.models.twoTower?.version ?? 'svd',
+    shadow: sr.shadow?.version ?? 'none',
+    notes: sr.models.notes,
+  }),
+);
 const stop = async () => {
   await app.close();
   await base.close();

@@ -15,11 +15,19 @@ export const ITEM_COUNT = 5000;
 export const prng = seededRandom;
 
 /** Request bodies (Feast shape) and their in-process equivalents. */
-export function shapes(): Array<{ name: string; body: string; request: { features: string[]; entityRows: Array<Record<string, number>> } }> {
+export function shapes(): Array<{
+  name: string;
+  body: string;
+  request: { features: string[]; entityRows: Array<Record<string, number>> };
+}> {
   const rnd = prng(7);
   const items = Array.from({ length: 500 }, () => 1 + Math.floor(rnd() * ITEM_COUNT));
   return [
-    { name: '1 user x 50 features', body: JSON.stringify({ features: USER_FEATURES, entities: { user_id: [42] } }), request: { features: USER_FEATURES, entityRows: [{ user_id: 42 }] } },
+    {
+      name: '1 user x 50 features',
+      body: JSON.stringify({ features: USER_FEATURES, entities: { user_id: [42] } }),
+      request: { features: USER_FEATURES, entityRows: [{ user_id: 42 }] },
+    },
     {
       name: '500 items x 20 features',
       body: JSON.stringify({ features: ITEM_FEATURES, entities: { item_id: items } }),
@@ -46,8 +54,20 @@ export async function setupBenchRepo(redisUrl = process.env.REDIS_URL ?? 'redis:
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
   const item = entity({ name: 'item', joinKey: 'item_id', valueType: Int64 });
   const src = fileSource({ name: 'bench_src', path: path.join(dir, 'none.parquet'), timestampField: 'event_timestamp' });
-  const userView = featureView({ name: 'user_features', entities: [user], source: src, online: true, schema: USER_FEATURES.map((f) => field(f.split(':')[1]!, Float32)) });
-  const itemView = featureView({ name: 'item_features', entities: [item], source: src, online: true, schema: ITEM_FEATURES.map((f) => field(f.split(':')[1]!, Float32)) });
+  const userView = featureView({
+    name: 'user_features',
+    entities: [user],
+    source: src,
+    online: true,
+    schema: USER_FEATURES.map((f) => field(f.split(':')[1]!, Float32)),
+  });
+  const itemView = featureView({
+    name: 'item_features',
+    entities: [item],
+    source: src,
+    online: true,
+    schema: ITEM_FEATURES.map((f) => field(f.split(':')[1]!, Float32)),
+  });
   const contents = buildRepoContents([user, item, src, userView, itemView].map((object) => ({ object })));
   const store = await FeatureStore.open({ repoPath: dir, definitions: contents });
   await store.apply(contents, { validateSources: false });
@@ -58,9 +78,15 @@ export async function setupBenchRepo(redisUrl = process.env.REDIS_URL ?? 'redis:
     for (const n of names) r[n.split(':')[1]!] = Math.round(rnd() * 1e4) / 1e4;
     return r;
   };
-  await store.writeToOnlineStore('user_features', Array.from({ length: 100 }, (_, i) => row('user_id', i, USER_FEATURES)));
+  await store.writeToOnlineStore(
+    'user_features',
+    Array.from({ length: 100 }, (_, i) => row('user_id', i, USER_FEATURES)),
+  );
   for (let start = 1; start <= ITEM_COUNT; start += 1000) {
-    await store.writeToOnlineStore('item_features', Array.from({ length: 1000 }, (_, i) => row('item_id', start + i, ITEM_FEATURES)));
+    await store.writeToOnlineStore(
+      'item_features',
+      Array.from({ length: 1000 }, (_, i) => row('item_id', start + i, ITEM_FEATURES)),
+    );
   }
   return {
     dir,
@@ -83,7 +109,11 @@ export function percentiles(ms: number[]): { p50: number; p99: number } {
 }
 
 /** Runs `fn` sequentially for `seconds` after a warm-up; latencies in ms. */
-export async function timeLoop(fn: () => Promise<unknown>, seconds: number, warmup = 50): Promise<{ rps: number; p50: number; p99: number; n: number }> {
+export async function timeLoop(
+  fn: () => Promise<unknown>,
+  seconds: number,
+  warmup = 50,
+): Promise<{ rps: number; p50: number; p99: number; n: number }> {
   for (let i = 0; i < warmup; i++) await fn();
   const lat: number[] = [];
   const t0 = performance.now();

@@ -44,7 +44,12 @@ try {
   await fast.close();
   await repo.cleanup();
 }
-console.log(`\nmachine: ${os.cpus().length} cores, node ${process.version}, load avg ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
+console.log(
+  `\nmachine: ${os.cpus().length} cores, node ${process.version}, load avg ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}, ${new Date().toISOString()}`,
+);
 console.log('| shape | node:http req/s | p50 ms | p99 ms | fastify (frec serve app) req/s | p50 ms | p99 ms | fastify/node:http p50 |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const l of lines) console.log(l);

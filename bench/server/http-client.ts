@@ -5,17 +5,31 @@ import path from 'node:path';
 /** One POST over a keep-alive agent; resolves to the status, rejects on anything but 200. */
 export function postOnce(agent: http.Agent, port: number, urlPath: string, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** Starts `frec serve` (or another command printing the same listen line) and resolves once `expected` workers listen. */
-export async function startServer(args: string[], expected = 1, command = path.resolve('node_modules/.bin/frec')): Promise<{ child: ChildProcess; port: number; stop(): Promise<void> }> {
+export async function startServer(
+  args: string[],
+  expected = 1,
+  command = path.resolve('node_modules/.bin/frec'),
+): Promise<{ child: ChildProcess; port: number; stop(): Promise<void> }> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {

@@ -14,10 +14,12 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const f = (n: number, d = 2): string => n.toFixed(d);
 
 const repo = await setupBenchRepo();
-const server = await startServer(['-c', repo.dir, 'serve', '--port', '0', '--log-level', 'info', '--store-timeout-ms', '10000']).catch(async (err: unknown) => {
-  await repo.cleanup();
-  throw err;
-});
+const server = await startServer(['-c', repo.dir, 'serve', '--port', '0', '--log-level', 'info', '--store-timeout-ms', '10000']).catch(
+  async (err: unknown) => {
+    await repo.cleanup();
+    throw err;
+  },
+);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const rows: string[] = [];
 try {
@@ -32,7 +34,8 @@ try {
       connections: 16,
       duration: seconds,
     });
-    if (ac.non2xx > 0 || ac.errors > 0) console.warn(`${shape.name}: autocannon saw ${ac.non2xx} non-2xx and ${ac.errors} errors: ${JSON.stringify(ac.statusCodeStats)}`);
+    if (ac.non2xx > 0 || ac.errors > 0)
+      console.warn(`${shape.name}: autocannon saw ${ac.non2xx} non-2xx and ${ac.errors} errors: ${JSON.stringify(ac.statusCodeStats)}`);
     const line = `| ${shape.name} | ${f(inproc.rps, 0)} | ${f(inproc.p50)} | ${f(inproc.p99)} | ${f(seq.rps, 0)} | ${f(seq.p50)} | ${f(seq.p99)} | ${f(seq.p50 / inproc.p50)}x / ${f(seq.p99 / inproc.p99)}x | ${f(ac.requests.average, 0)} | ${ac.latency.p50} | ${ac.latency.p99} |`;
     rows.push(line);
     console.log(line);
@@ -42,7 +45,14 @@ try {
   await server.stop();
   await repo.cleanup();
 }
-console.log(`\nmachine: ${os.cpus().length} cores, node ${process.version}, load avg ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
-console.log('| shape | in-process req/s | in-process p50 ms | in-process p99 ms | HTTP (1 conn) req/s | HTTP p50 ms | HTTP p99 ms | HTTP/in-process p50 / p99 | HTTP (16 conns, autocannon) req/s | autocannon p50 ms | autocannon p99 ms |');
+console.log(
+  `\nmachine: ${os.cpus().length} cores, node ${process.version}, load avg ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}, ${new Date().toISOString()}`,
+);
+console.log(
+  '| shape | in-process req/s | in-process p50 ms | in-process p99 ms | HTTP (1 conn) req/s | HTTP p50 ms | HTTP p99 ms | HTTP/in-process p50 / p99 | HTTP (16 conns, autocannon) req/s | autocannon p50 ms | autocannon p99 ms |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);

@@ -11,7 +11,9 @@ await r.xgroup('CREATE', topic, group, '0', 'MKSTREAM').catch(() => undefined);
 let stop = false;
 process.on('SIGTERM', () => (stop = true));
 while (!stop) {
-  const reply = (await r.xreadgroup('GROUP', group, 'raw', 'COUNT', 2000, 'BLOCK', 200, 'STREAMS', topic, '>')) as Array<[string, Array<[string, string[]]>]> | null;
+  const reply = (await r.xreadgroup('GROUP', group, 'raw', 'COUNT', 2000, 'BLOCK', 200, 'STREAMS', topic, '>')) as Array<
+    [string, Array<[string, string[]]>]
+  > | null;
   const entries = reply?.[0]?.[1] ?? [];
   if (entries.length === 0) continue;
   const p = r.pipeline();

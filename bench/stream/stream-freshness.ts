@@ -14,7 +14,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { buildRepoContents, count, entity, FeatureStore, fileSource, lastN, loadRepoConfig, sessionDuration, sessionLength, streamFeatureView, streamSource, sum } from '@frec/core';
+import {
+  buildRepoContents,
+  count,
+  entity,
+  FeatureStore,
+  fileSource,
+  lastN,
+  loadRepoConfig,
+  sessionDuration,
+  sessionLength,
+  streamFeatureView,
+  streamSource,
+  sum,
+} from '@frec/core';
 import { deleteKeysWithPrefix } from '@frec/online';
 
 const RATE = Number(process.argv[2] ?? 5000);
@@ -35,7 +48,13 @@ const rand = rng(5);
 let seq = 0;
 function events(n: number): Array<Record<string, string | number>> {
   const now = Date.now();
-  return Array.from({ length: n }, () => ({ user_id: 1 + Math.floor(rand() * USERS), item_id: Math.floor(rand() * 50_000), dwell: Math.round(rand() * 60_000) / 1000, seq: ++seq, ts: now }));
+  return Array.from({ length: n }, () => ({
+    user_id: 1 + Math.floor(rand() * USERS),
+    item_id: Math.floor(rand() * 50_000),
+    dwell: Math.round(rand() * 60_000) / 1000,
+    seq: ++seq,
+    ts: now,
+  }));
 }
 async function xadd(t: string, evs: Array<Record<string, string | number>>): Promise<void> {
   const p = redis.pipeline();
@@ -82,7 +101,23 @@ function spawnTsx(args: string[]): ChildProcess {
   return c;
 }
 function spawnWorker(extra: string[] = []): ChildProcess {
-  const c = spawn(path.join(root, 'node_modules/.bin/frec'), ['-c', dir, 'stream', '--consumer', 'bench', '--block-ms', '100', '--log-every', '3600', ...(process.env.FREC_BENCH_NO_OFFLINE ? ['--no-offline'] : []), ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const c = spawn(
+    path.join(root, 'node_modules/.bin/frec'),
+    [
+      '-c',
+      dir,
+      'stream',
+      '--consumer',
+      'bench',
+      '--block-ms',
+      '100',
+      '--log-every',
+      '3600',
+      ...(process.env.FREC_BENCH_NO_OFFLINE ? ['--no-offline'] : []),
+      ...extra,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   children.push(c);
   return c;
 }
@@ -93,7 +128,10 @@ async function stopChild(c: ChildProcess): Promise<void> {
 }
 
 /** Produces RATE events/s for SECONDS and probes freshness: XADD of a probed event to `visible(user, seq)` true. */
-async function steadyRun(t: string, visible: (user: number, s: number) => Promise<boolean>): Promise<{ sent: number; seconds: number; lat: number[] }> {
+async function steadyRun(
+  t: string,
+  visible: (user: number, s: number) => Promise<boolean>,
+): Promise<{ sent: number; seconds: number; lat: number[] }> {
   const lat: number[] = [];
   const probes: Array<Promise<void>> = [];
   let probing = 0;
@@ -141,9 +179,17 @@ async function steadyRun(t: string, visible: (user: number, s: number) => Promis
 
 try {
   mkdirSync(path.join(dir, 'data'), { recursive: true });
-  writeFileSync(path.join(dir, 'feature_store.yaml'), `project: sbench\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`);
+  writeFileSync(
+    path.join(dir, 'feature_store.yaml'),
+    `project: sbench\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
+  );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
-  const src = streamSource({ name: 'events', topic, timestampField: 'ts', batchSource: fileSource({ name: 'activity_rows', path: 'data/activity/**/*.parquet', timestampField: 'ts' }) });
+  const src = streamSource({
+    name: 'events',
+    topic,
+    timestampField: 'ts',
+    batchSource: fileSource({ name: 'activity_rows', path: 'data/activity/**/*.parquet', timestampField: 'ts' }),
+  });
   const view = streamFeatureView({
     name: 'activity',
     entities: [user],
@@ -169,7 +215,9 @@ try {
   console.log(`frec worker drained ${BACKLOG} events at ${Math.round(frecDrain)} events/s`);
   const rawTopic = `${prefix}raw-events`;
   for (let i = 0; i < BACKLOG; i += 5000) await xadd(rawTopic, events(Math.min(5000, BACKLOG - i)));
-  const rawDrainRate = await drainRate(rawTopic, 'raw', () => spawnTsx([path.join(root, 'bench/stream/raw-consumer.ts'), URL, rawTopic, 'raw', `${prefix}raw:`]));
+  const rawDrainRate = await drainRate(rawTopic, 'raw', () =>
+    spawnTsx([path.join(root, 'bench/stream/raw-consumer.ts'), URL, rawTopic, 'raw', `${prefix}raw:`]),
+  );
   console.log(`raw consumer drained ${BACKLOG} events at ${Math.round(rawDrainRate)} events/s`);
 
   // 2. Freshness at RATE events/s: frec worker + getOnlineFeatures vs raw consumer + GET.
@@ -184,14 +232,18 @@ try {
   });
   await waitUntil(() => lagZero(topic, group), 120_000);
   await stopChild(worker);
-  console.log(`frec: sent ${frec.sent} in ${frec.seconds.toFixed(1)}s (${Math.round(frec.sent / frec.seconds)}/s); freshness p50 ${pct(frec.lat, 0.5).toFixed(0)} ms, p99 ${pct(frec.lat, 0.99).toFixed(0)} ms, max ${frec.lat.at(-1)!.toFixed(0)} ms over ${frec.lat.length} probes`);
+  console.log(
+    `frec: sent ${frec.sent} in ${frec.seconds.toFixed(1)}s (${Math.round(frec.sent / frec.seconds)}/s); freshness p50 ${pct(frec.lat, 0.5).toFixed(0)} ms, p99 ${pct(frec.lat, 0.99).toFixed(0)} ms, max ${frec.lat.at(-1)!.toFixed(0)} ms over ${frec.lat.length} probes`,
+  );
   const rawFreshTopic = `${prefix}raw-fresh`;
   const rawWorker = spawnTsx([path.join(root, 'bench/stream/raw-consumer.ts'), URL, rawFreshTopic, 'raw', `${prefix}rawf:`]);
   await xadd(rawFreshTopic, events(1));
   await waitUntil(async () => (await redis.exists(rawFreshTopic)) === 1 && lagZero(rawFreshTopic, 'raw'), 60_000);
   const raw = await steadyRun(rawFreshTopic, async (u, s) => Number((await redis.get(`${prefix}rawf:${u}`)) ?? -1) >= s);
   await stopChild(rawWorker);
-  console.log(`raw: sent ${raw.sent} in ${raw.seconds.toFixed(1)}s; freshness p50 ${pct(raw.lat, 0.5).toFixed(0)} ms, p99 ${pct(raw.lat, 0.99).toFixed(0)} ms`);
+  console.log(
+    `raw: sent ${raw.sent} in ${raw.seconds.toFixed(1)}s; freshness p50 ${pct(raw.lat, 0.5).toFixed(0)} ms, p99 ${pct(raw.lat, 0.99).toFixed(0)} ms`,
+  );
   const fresh = await store.freshness(['activity']);
   console.log(`freshness(): ${JSON.stringify(fresh[0])}`);
   await store.close();
@@ -201,8 +253,12 @@ try {
   console.log(`| sustained drain, frec worker (online+offline) | ${Math.round(frecDrain)} events/s |`);
   console.log(`| sustained drain, raw XREADGROUP+SET+XACK | ${Math.round(rawDrainRate)} events/s |`);
   console.log(`| ratio | ${(frecDrain / rawDrainRate).toFixed(2)}x |`);
-  console.log(`| freshness at ${RATE}/s, frec (XADD -> getOnlineFeatures) | p50 ${pct(frec.lat, 0.5).toFixed(0)} ms, p99 ${pct(frec.lat, 0.99).toFixed(0)} ms |`);
-  console.log(`| freshness at ${RATE}/s, raw (XADD -> GET) | p50 ${pct(raw.lat, 0.5).toFixed(0)} ms, p99 ${pct(raw.lat, 0.99).toFixed(0)} ms |`);
+  console.log(
+    `| freshness at ${RATE}/s, frec (XADD -> getOnlineFeatures) | p50 ${pct(frec.lat, 0.5).toFixed(0)} ms, p99 ${pct(frec.lat, 0.99).toFixed(0)} ms |`,
+  );
+  console.log(
+    `| freshness at ${RATE}/s, raw (XADD -> GET) | p50 ${pct(raw.lat, 0.5).toFixed(0)} ms, p99 ${pct(raw.lat, 0.99).toFixed(0)} ms |`,
+  );
   console.log(`| p99 ratio frec / raw | ${(pct(frec.lat, 0.99) / pct(raw.lat, 0.99)).toFixed(1)}x |`);
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

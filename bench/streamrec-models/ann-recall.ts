@@ -11,7 +11,9 @@ import { ExactItemIndex, HnswItemIndex, loadItemIndex, recallAtK, saveItemIndex 
 import { movieLensEmbeddings } from './movielens-embeddings.js';
 
 const { items, users, dim, movieIds, trainSeconds } = movieLensEmbeddings();
-console.log(`node ${process.version}; ${movieIds.length} items, ${users.length / dim} user queries, dim ${dim} (two-tower trained ${trainSeconds.toFixed(1)} s)`);
+console.log(
+  `node ${process.version}; ${movieIds.length} items, ${users.length / dim} user queries, dim ${dim} (two-tower trained ${trainSeconds.toFixed(1)} s)`,
+);
 
 const perQueryMs = (search: (q: Float32Array) => unknown, queries: Float32Array, reps = 3): number => {
   const m = queries.length / dim;

@@ -13,8 +13,16 @@ import { mulberry32 } from '../../examples/streamrec/src/baselines/rng.js';
 import { topK } from '../../examples/streamrec/src/eval/metrics.js';
 import { allowedItems, excludeAt, type ItemExclusion } from '../../examples/streamrec/src/eval/catalog-at.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, rounds: { type: 'string', default: '5' }, points: { type: 'string', default: '57' } } });
-const ITEMS = 9742, POINTS = Number(values.points), requests = Number(values.requests);
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '5' },
+    points: { type: 'string', default: '57' },
+  },
+});
+const ITEMS = 9742,
+  POINTS = Number(values.points),
+  requests = Number(values.requests);
 const rand = mulberry32(11);
 const firstSeen = Float64Array.from({ length: ITEMS }, () => rand() * 2e12);
 const scores = Float64Array.from({ length: ITEMS }, () => rand());
@@ -50,7 +58,8 @@ const contenders: Array<[string, () => Int32Array]> = [
   ['plain Set (no rule)', excluding(() => seen)],
 ];
 const want = contenders[0]![1]();
-for (const [name, run] of contenders.slice(1, 3)) if (run().some((x, i) => x !== want[i])) throw new Error(`${name} ranks differently from the rule`);
+for (const [name, run] of contenders.slice(1, 3))
+  if (run().some((x, i) => x !== want[i])) throw new Error(`${name} ranks differently from the rule`);
 
 const times = new Map<string, number[]>(contenders.map(([n]) => [n, []]));
 for (let r = 0; r < Number(values.rounds); r++) {

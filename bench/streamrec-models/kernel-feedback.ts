@@ -29,11 +29,18 @@ const f64 = (n: number): Float64Array => Float64Array.from(rng.normalArray(n, 1)
 // What denseBackward's dX product used to pass: Float32Array weights.
 for (let r = 0; r < 50; r++) matmulABt(f64(256 * 64), rng.normalArray(58 * 64, 1), 256, 58, 64, new Float64Array(256 * 58));
 
-const SHAPES = [['logits', 256, 256, 32], ['gradient', 256, 32, 256], ['dense layer', 256, 64, 58]] as const;
+const SHAPES = [
+  ['logits', 256, 256, 32],
+  ['gradient', 256, 32, 256],
+  ['dense layer', 256, 64, 58],
+] as const;
 console.log('| C = A B^T (n x m over k) | shared kernel, also fed Float32Array (ms) | float64-only kernel (ms) | ratio |');
 console.log('|---|---:|---:|---:|');
 for (const [name, n, m, k] of SHAPES) {
-  const a = f64(n * k), b = f64(m * k), c1 = new Float64Array(n * m), c2 = new Float64Array(n * m);
+  const a = f64(n * k),
+    b = f64(m * k),
+    c1 = new Float64Array(n * m),
+    c2 = new Float64Array(n * m);
   const times: [number[], number[]] = [[], []];
   for (let round = 0; round < 5; round++) {
     let t0 = performance.now();
@@ -45,5 +52,7 @@ for (const [name, n, m, k] of SHAPES) {
   }
   if (!c1.every((x, i) => Object.is(x, c2[i]))) throw new Error(`the two kernels differ on ${name}`);
   const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[2]!;
-  console.log(`| ${name} (${n} x ${m} over ${k}) | ${med(times[0]).toFixed(3)} | ${med(times[1]).toFixed(3)} | ${(med(times[0]) / med(times[1])).toFixed(2)}x |`);
+  console.log(
+    `| ${name} (${n} x ${m} over ${k}) | ${med(times[0]).toFixed(3)} | ${med(times[1]).toFixed(3)} | ${(med(times[0]) / med(times[1])).toFixed(2)}x |`,
+  );
 }

@@ -21,23 +21,35 @@ function perElement(a: ArrayLike<number>, b: ArrayLike<number>, n: number, m: nu
 
 const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 // logits = U V^T (256 x 256 over 32), du = G V (256 x 32 over 256), a dense layer (256 x 64 over 58).
-const SHAPES = [['logits', 256, 256, 32], ['gradient', 256, 32, 256], ['dense layer', 256, 64, 58]] as const;
+const SHAPES = [
+  ['logits', 256, 256, 32],
+  ['gradient', 256, 32, 256],
+  ['dense layer', 256, 64, 58],
+] as const;
 
 for (const [name, n, m, k] of SHAPES) {
   const rng = new Rng(n * m + k);
-  const a = Float64Array.from(rng.normalArray(n * k, 1)), b = Float64Array.from(rng.normalArray(m * k, 1));
-  const c1 = new Float64Array(n * m), c2 = new Float64Array(n * m);
+  const a = Float64Array.from(rng.normalArray(n * k, 1)),
+    b = Float64Array.from(rng.normalArray(m * k, 1));
+  const c1 = new Float64Array(n * m),
+    c2 = new Float64Array(n * m);
   perElement(a, b, n, m, k, c1);
   matmulABt(a, b, n, m, k, c2);
   if (!c1.every((x, i) => Object.is(x, c2[i]))) throw new Error(`matmulABt differs from one dot per element for ${name}`);
   const times = { perElement: [] as number[], matmulABt: [] as number[] };
   for (let r = 0; r < Number(values.rounds); r++) {
-    for (const [label, fn] of [['perElement', () => perElement(a, b, n, m, k, c1)], ['matmulABt', () => matmulABt(a, b, n, m, k, c2)]] as const) {
+    for (const [label, fn] of [
+      ['perElement', () => perElement(a, b, n, m, k, c1)],
+      ['matmulABt', () => matmulABt(a, b, n, m, k, c2)],
+    ] as const) {
       const t0 = performance.now();
       for (let q = 0; q < reps; q++) fn();
       times[label].push((performance.now() - t0) / reps);
     }
   }
-  const p = median(times.perElement), s = median(times.matmulABt);
-  console.log(`${name} (${n} x ${m} over ${k}): one dot per element ${p.toFixed(3)} ms, matmulABt ${s.toFixed(3)} ms, ratio ${(p / s).toFixed(2)}x (median of ${values.rounds} interleaved rounds, same bits)`);
+  const p = median(times.perElement),
+    s = median(times.matmulABt);
+  console.log(
+    `${name} (${n} x ${m} over ${k}): one dot per element ${p.toFixed(3)} ms, matmulABt ${s.toFixed(3)} ms, ratio ${(p / s).toFixed(2)}x (median of ${values.rounds} interleaved rounds, same bits)`,
+  );
 }

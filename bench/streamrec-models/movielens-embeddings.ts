@@ -49,7 +49,13 @@ export function movieLensTwoTowerData(): { data: TwoTowerData; movieIds: number[
 }
 
 /** Trained item vectors (catalog) and user vectors (queries) from a short two-tower run on ml-latest-small. */
-export function movieLensEmbeddings(epochs = 2): { items: Float32Array; users: Float32Array; dim: number; movieIds: number[]; trainSeconds: number } {
+export function movieLensEmbeddings(epochs = 2): {
+  items: Float32Array;
+  users: Float32Array;
+  dim: number;
+  movieIds: number[];
+  trainSeconds: number;
+} {
   const { data, movieIds } = movieLensTwoTowerData();
   const { params, history } = trainTwoTower(data, { epochs });
   const items = itemTowerForward(params, data.itemFeatures);

@@ -11,7 +11,13 @@ import { parseArgs } from 'node:util';
 import { Rng } from '../../examples/streamrec/src/models/rng.js';
 import { scoreAll } from '../../examples/streamrec/src/pipeline/two-stage.js';
 
-const { values } = parseArgs({ options: { dims: { type: 'string', default: '32,64' }, queries: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: {
+    dims: { type: 'string', default: '32,64' },
+    queries: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '5' },
+  },
+});
 const ITEMS = 9742;
 const queries = Number(values.queries);
 
@@ -30,7 +36,8 @@ for (const dim of values.dims.split(',').map(Number)) {
   const rng = new Rng(dim);
   const matrix = rng.normalArray(ITEMS * dim, 1);
   const qs = rng.normalArray(queries * dim, 1);
-  const a = new Float32Array(ITEMS), b = new Float32Array(ITEMS);
+  const a = new Float32Array(ITEMS),
+    b = new Float32Array(ITEMS);
   for (let q = 0; q < 50; q++) {
     const v = qs.subarray(q * dim, (q + 1) * dim);
     plain(matrix, dim, v, a);
@@ -39,12 +46,18 @@ for (const dim of values.dims.split(',').map(Number)) {
   }
   const times = { plain: [] as number[], scoreAll: [] as number[] };
   for (let r = 0; r < Number(values.rounds); r++) {
-    for (const [name, fn] of [['plain', (v: Float32Array) => plain(matrix, dim, v, a)], ['scoreAll', (v: Float32Array) => scoreAll(matrix, dim, v, 0, b)]] as const) {
+    for (const [name, fn] of [
+      ['plain', (v: Float32Array) => plain(matrix, dim, v, a)],
+      ['scoreAll', (v: Float32Array) => scoreAll(matrix, dim, v, 0, b)],
+    ] as const) {
       const t0 = performance.now();
       for (let q = 0; q < queries; q++) fn(qs.subarray(q * dim, (q + 1) * dim));
       times[name].push((performance.now() - t0) / queries);
     }
   }
-  const p = median(times.plain), s = median(times.scoreAll);
-  console.log(`dim ${dim}: plain loop ${p.toFixed(3)} ms/query, scoreAll ${s.toFixed(3)} ms/query, ratio ${(p / s).toFixed(2)}x (median of ${values.rounds} interleaved rounds, ${ITEMS} items, same bits)`);
+  const p = median(times.plain),
+    s = median(times.scoreAll);
+  console.log(
+    `dim ${dim}: plain loop ${p.toFixed(3)} ms/query, scoreAll ${s.toFixed(3)} ms/query, ratio ${(p / s).toFixed(2)}x (median of ${values.rounds} interleaved rounds, ${ITEMS} items, same bits)`,
+  );
 }

@@ -8,15 +8,24 @@ export function tfjsTwoTowerStep(data: TwoTowerData, cfg: { e: number; hidden: n
   const glorot = (i: number, o: number) => tf.variable(tf.randomNormal([i, o], 0, Math.sqrt(2 / i), 'float32', 1));
   const userEmb = tf.variable(tf.randomNormal([data.numUsers + 1, e], 0, 0.1, 'float32', 2));
   const itemEmb = tf.variable(tf.randomNormal([data.numItems + 1, e], 0, 0.1, 'float32', 3));
-  const uW1 = glorot(e + data.dUser, hidden), uB1 = tf.variable(tf.zeros([hidden])), uW2 = glorot(hidden, out), uB2 = tf.variable(tf.zeros([out]));
-  const iW1 = glorot(e + data.dItem, hidden), iB1 = tf.variable(tf.zeros([hidden])), iW2 = glorot(hidden, out), iB2 = tf.variable(tf.zeros([out]));
+  const uW1 = glorot(e + data.dUser, hidden),
+    uB1 = tf.variable(tf.zeros([hidden])),
+    uW2 = glorot(hidden, out),
+    uB2 = tf.variable(tf.zeros([out]));
+  const iW1 = glorot(e + data.dItem, hidden),
+    iB1 = tf.variable(tf.zeros([hidden])),
+    iW2 = glorot(hidden, out),
+    iB2 = tf.variable(tf.zeros([out]));
   const logQ = tf.tensor1d(itemLogQFromCounts(data.itemIndex, data.numItems));
   const itemFeats = tf.tensor2d(data.itemFeatures, [data.numItems, data.dItem]);
   const opt = tf.train.adam(0.005);
   const eye = tf.eye(batch);
   return (start: number): number => {
     const idx = Array.from({ length: batch }, (_, r) => (start + r) % data.userIndex.length);
-    const uIds = tf.tensor1d(idx.map((i) => data.userIndex[i]!), 'int32');
+    const uIds = tf.tensor1d(
+      idx.map((i) => data.userIndex[i]!),
+      'int32',
+    );
     const iIdsArr = idx.map((i) => data.itemIndex[i]!);
     const iIds = tf.tensor1d(iIdsArr, 'int32');
     const uf = tf.tensor2d(

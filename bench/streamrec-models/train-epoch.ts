@@ -40,7 +40,9 @@ let ttEpoch = 0;
 let rkEpoch = 0;
 const ttCpu = cpuOf(() => (ttEpoch = trainTwoTower(tt, { epochs: 1, batchSize: B }).history[0]!.seconds));
 const rkCpu = cpuOf(() => (rkEpoch = trainRanker(rk, { epochs: 1, batchSize: B }).history[0]!.seconds));
-console.log(`node ${process.version}, ${n} two-tower pairs (${SHAPES.numUsers} users, ${SHAPES.numItems} items), ${rankerRows} ranker rows x ${SHAPES.rankerD}, batch ${B}`);
+console.log(
+  `node ${process.version}, ${n} two-tower pairs (${SHAPES.numUsers} users, ${SHAPES.numItems} items), ${rankerRows} ranker rows x ${SHAPES.rankerD}, batch ${B}`,
+);
 console.log(
   `typed arrays  two-tower epoch ${ttEpoch.toFixed(2)} s wall / ${ttCpu.toFixed(2)} s cpu (${Math.round(n / ttEpoch)} ex/s)  dcn-v2 epoch ${rkEpoch.toFixed(2)} s wall / ${rkCpu.toFixed(2)} s cpu (${Math.round(rankerRows / rkEpoch)} rows/s)  rss +${((process.memoryUsage().rss - mem0) / 2 ** 20).toFixed(0)} MiB`,
 );
@@ -71,5 +73,7 @@ for (const backend of values.backends.split(',')) {
     const c = (step.cpu * rows) / B;
     return `${w.toFixed(2)} s wall / ${c.toFixed(2)} s cpu (typed arrays ${(w / wall).toFixed(2)}x wall, ${(c / cpu).toFixed(2)}x cpu)`;
   };
-  console.log(`tfjs-${backend.padEnd(4)}  two-tower epoch ${show(ttStep, n, ttEpoch, ttCpu)}  dcn-v2 epoch ${show(rkStep, rankerRows, rkEpoch, rkCpu)}  [${tfBatches} batches extrapolated]`);
+  console.log(
+    `tfjs-${backend.padEnd(4)}  two-tower epoch ${show(ttStep, n, ttEpoch, ttCpu)}  dcn-v2 epoch ${show(rkStep, rankerRows, rkEpoch, rkCpu)}  [${tfBatches} batches extrapolated]`,
+  );
 }

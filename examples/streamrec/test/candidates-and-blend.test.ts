@@ -64,7 +64,15 @@ describe('the catalog at request time (ADR 0076)', () => {
     expect(firstSeen[0]).toBe(5 * DAY);
     // Item 1 is first watched on day 50 (user 0), although all 30 users watch it.
     expect(firstSeen[1]).toBe(50 * DAY);
-    const few = interactionsOf([[0, 2, 7], [1, 2, 3], [0, 0, 9]], 2, 4);
+    const few = interactionsOf(
+      [
+        [0, 2, 7],
+        [1, 2, 3],
+        [0, 0, 9],
+      ],
+      2,
+      4,
+    );
     expect([...itemFirstSeenMs(few)]).toEqual([9, Infinity, 3, Infinity]);
     expect(itemFirstSeenMs(data)).toBe(firstSeen);
     const ex = excludeAt(itemFirstSeenMs(few), 5, new Set([0]));
@@ -110,13 +118,30 @@ describe('the catalog at request time (ADR 0076)', () => {
   it('ranker examples, positives and negatives, only use items in the catalog at their moment', () => {
     const n = data.n;
     const tt = {
-      numUsers: 30, numItems: 50, userIndex: data.user, itemIndex: data.item,
-      dUser: D_USER, userFeatures: new Float32Array(n * D_USER), dItem: 1, itemFeatures: new Float32Array(50),
+      numUsers: 30,
+      numItems: 50,
+      userIndex: data.user,
+      itemIndex: data.item,
+      dUser: D_USER,
+      userFeatures: new Float32Array(n * D_USER),
+      dItem: 1,
+      itemFeatures: new Float32Array(50),
     };
-    const tower = towerEnsemble([trainTwoTower(tt, { epochs: 1, batchSize: 32, embeddingDim: 4, hidden: [8], outputDim: 4, seed: 1 }).params]);
+    const tower = towerEnsemble([
+      trainTwoTower(tt, { epochs: 1, batchSize: 32, embeddingDim: 4, hidden: [8], outputDim: 4, seed: 1 }).params,
+    ]);
     const examples = sampleRankerExamples({
-      data, train, userFeatures: tt.userFeatures, params: tower, itemEmbeddings: ensembleItemForward(tower, tt.itemFeatures), from: train,
-      positives: n, negatives: 8, sources: new OfflineCandidates(data, train, { twoTower: 5, trending: 3, popular: 5, coOccurrence: 0 }), lookupOffsetMs: 1000, seed: 3,
+      data,
+      train,
+      userFeatures: tt.userFeatures,
+      params: tower,
+      itemEmbeddings: ensembleItemForward(tower, tt.itemFeatures),
+      from: train,
+      positives: n,
+      negatives: 8,
+      sources: new OfflineCandidates(data, train, { twoTower: 5, trending: 3, popular: 5, coOccurrence: 0 }),
+      lookupOffsetMs: 1000,
+      seed: 3,
     });
     expect(examples.filter((x) => x.atMs < 50 * DAY).length).toBeGreaterThan(1000);
     expect(examples.some((x) => x.item === 1 && x.label === 1)).toBe(true);
@@ -188,9 +213,23 @@ describe('blend of ranker and retrieval scores', () => {
   });
 
   it('tunes the weight on validation relevance', () => {
-    const rankerRight = tuneBlend(scored, new Map([[0, new Set([12])], [1, new Set([22])]]), undefined, 'best');
+    const rankerRight = tuneBlend(
+      scored,
+      new Map([
+        [0, new Set([12])],
+        [1, new Set([22])],
+      ]),
+      undefined,
+      'best',
+    );
     expect(rankerRight.weight).toBeGreaterThan(0.5);
-    const retrievalRight = tuneBlend(scored, new Map([[0, new Set([10])], [1, new Set([22])]]));
+    const retrievalRight = tuneBlend(
+      scored,
+      new Map([
+        [0, new Set([10])],
+        [1, new Set([22])],
+      ]),
+    );
     expect(retrievalRight.weight).toBe(0);
     expect(retrievalRight.ndcg.get(0)).toBeCloseTo(1, 12);
   });

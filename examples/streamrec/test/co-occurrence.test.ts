@@ -5,7 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { LocalModelStore, ModelRegistry } from '@frec/serving/model-registry';
 import { loadProductionModels } from '../src/serve/load-models.js';
 import { CoOccurrenceSource } from '@frec/serving';
-import { buildCoOccurrence, coOccurrenceScores, serializeParams, ensembleDim, ensembleItemForward, ensembleUserForward, historyQuery, towerEnsemble, trainTwoTower } from '../src/models/index.js';
+import {
+  buildCoOccurrence,
+  coOccurrenceScores,
+  serializeParams,
+  ensembleDim,
+  ensembleItemForward,
+  ensembleUserForward,
+  historyQuery,
+  towerEnsemble,
+  trainTwoTower,
+} from '../src/models/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
 import { Rng } from '../src/models/rng.js';
 import { CO_OCCURRENCE_WEIGHT_GRID, scoreAll, tuneHistoryQuery, tuneRetrievalQuery } from '../src/pipeline/two-stage.js';
@@ -24,7 +34,8 @@ function histories(users: number, items: number, length: number, seed: number): 
 
 /** The histories as time-ordered events, users interleaved (each user's own order kept). */
 function events(hs: number[][]): { user: Int32Array; item: Int32Array; order: Int32Array } {
-  const user: number[] = [], item: number[] = [];
+  const user: number[] = [],
+    item: number[] = [];
   const longest = Math.max(...hs.map((h) => h.length));
   for (let t = 0; t < longest; t++) hs.forEach((h, u) => t < h.length && (user.push(u), item.push(h[t]!)));
   return { user: Int32Array.from(user), item: Int32Array.from(item), order: Int32Array.from(user, (_, i) => i) };
@@ -40,7 +51,10 @@ describe('co-occurrence in the retrieval score (ADR 0078)', () => {
     // Item 0 and 2 are two apart: not neighbours at window 1.
     expect(Array.from(coOccurrenceScores(t, [0], new Float64Array(4)))).toEqual([0, 1, 0, 0]);
     // Neighbours are capped per item, best first, ties to the lower index.
-    const capped = buildCoOccurrence(Int32Array.of(0, 0, 0), Int32Array.of(0, 1, 2), Int32Array.of(0, 1, 2), 4, { window: 1, neighbours: 1 });
+    const capped = buildCoOccurrence(Int32Array.of(0, 0, 0), Int32Array.of(0, 1, 2), Int32Array.of(0, 1, 2), 4, {
+      window: 1,
+      neighbours: 1,
+    });
     expect(Array.from(coOccurrenceScores(capped, [1], new Float64Array(4)))).toEqual([1, 0, 0, 0]);
   });
 
@@ -51,7 +65,10 @@ describe('co-occurrence in the retrieval score (ADR 0078)', () => {
     const table = buildCoOccurrence(ev.user, ev.item, ev.order, 60, opts);
     // Serving keys items by id; ids ascend with the dense index, as MovieLens ids do.
     const id = (i: number): number => 1000 + 7 * i;
-    const served = CoOccurrenceSource.fromHistories(hs.map((h) => h.map(id)), opts);
+    const served = CoOccurrenceSource.fromHistories(
+      hs.map((h) => h.map(id)),
+      opts,
+    );
     const all = Array.from({ length: 60 }, (_, i) => id(i));
     const rng = new Rng(9);
     for (let r = 0; r < 20; r++) {
@@ -75,7 +92,12 @@ describe('co-occurrence in the retrieval score (ADR 0078)', () => {
     const rng = new Rng(17);
     const requests = Array.from({ length: 30 }, (_, u) => {
       const last = Math.floor(rng.next() * 60);
-      return { user: u, vector: s.userFeaturesByUser.slice(u * 4, (u + 1) * 4), recent: Int32Array.of(last, (last + 59) % 60), exclude: new Set([last, (last + 59) % 60]) };
+      return {
+        user: u,
+        vector: s.userFeaturesByUser.slice(u * 4, (u + 1) * 4),
+        recent: Int32Array.of(last, (last + 59) % 60),
+        exclude: new Set([last, (last + 59) % 60]),
+      };
     });
     // First world: users go on to the items right after their last one on the ring (its co-occurring neighbours).
     const next = new Map(requests.map((q) => [q.user, new Set([1, 2, 3].map((k) => (q.recent[0]! + k) % 60))] as const));
@@ -83,7 +105,16 @@ describe('co-occurrence in the retrieval score (ADR 0078)', () => {
     for (const gamma of CO_OCCURRENCE_WEIGHT_GRID) {
       let sum = 0;
       for (const q of requests) {
-        const query = historyQuery(ensembleUserForward(tower, Int32Array.of(q.user), q.vector), 0, dim, items, q.recent, tuned.best.weight, undefined, tuned.best.decay);
+        const query = historyQuery(
+          ensembleUserForward(tower, Int32Array.of(q.user), q.vector),
+          0,
+          dim,
+          items,
+          q.recent,
+          tuned.best.weight,
+          undefined,
+          tuned.best.decay,
+        );
         const scores = scoreAll(items, dim, query, 0, new Float64Array(60));
         const co = coOccurrenceScores(table, q.recent, new Float64Array(60));
         for (let i = 0; i < 60; i++) scores[i] = scores[i]! + gamma * co[i]!;
@@ -92,12 +123,16 @@ describe('co-occurrence in the retrieval score (ADR 0078)', () => {
       expect(tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}/c${gamma}`)).toBeCloseTo(sum / requests.length, 5);
     }
     expect(tuned.coOccurrenceWeight).toBeGreaterThan(0);
-    expect(tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}/c${tuned.coOccurrenceWeight}`)!).toBeGreaterThan(tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}/c0`)!);
+    expect(tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}/c${tuned.coOccurrenceWeight}`)!).toBeGreaterThan(
+      tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}/c0`)!,
+    );
     // Second world: users go on to the items opposite theirs on the ring, which never co-occur: weight 0.
     const far = new Map(requests.map((q) => [q.user, new Set([30, 31, 32].map((k) => (q.recent[0]! + k) % 60))] as const));
     expect(tuneRetrievalQuery({ tower, itemEmbeddings: items, requests, relevant: far, coOccurrence: table }).coOccurrenceWeight).toBe(0);
     // Without a table there is no co-occurrence axis.
-    expect([...tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant: next }).ndcg.keys()].some((k) => k.includes('/c'))).toBe(false);
+    expect(
+      [...tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant: next }).ndcg.keys()].some((k) => k.includes('/c')),
+    ).toBe(false);
   });
 
   it('adds a co-occurrence candidate source: only items that co-occur, never an excluded one', () => {
@@ -130,10 +165,16 @@ describe('co-occurrence in the retrieval score (ADR 0078)', () => {
       const reg = new ModelRegistry(new LocalModelStore(dir));
       const enc = new TextEncoder();
       const register = async (params: Record<string, unknown>) => {
-        const m = await reg.register({ name: 'two_tower', featureService: 'two_tower_v1', trainingData: { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' }, params, artifacts: [
-          { path: 'params.json', data: enc.encode(serializeParams(tower)) },
-          { path: 'ids.json', data: enc.encode(JSON.stringify({ userIds: [1, 2, 3, 4, 5], itemIds: [10, 11, 12, 13, 14, 15] })) },
-        ] });
+        const m = await reg.register({
+          name: 'two_tower',
+          featureService: 'two_tower_v1',
+          trainingData: { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' },
+          params,
+          artifacts: [
+            { path: 'params.json', data: enc.encode(serializeParams(tower)) },
+            { path: 'ids.json', data: enc.encode(JSON.stringify({ userIds: [1, 2, 3, 4, 5], itemIds: [10, 11, 12, 13, 14, 15] })) },
+          ],
+        });
         await reg.promote('two_tower', m.version, { featureServiceExists: async () => true });
       };
       await register({ coOccurrenceWeight: 0.4, coOccurrenceWindow: 10, coOccurrenceNeighbours: 400 });

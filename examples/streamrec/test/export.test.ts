@@ -4,9 +4,28 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { ensembleItemForward, ensembleUserForward, itemTowerForward, rankerPredict, towerEnsemble, trainRanker, trainTwoTower, userTowerForward } from '../src/models/index.js';
+import {
+  ensembleItemForward,
+  ensembleUserForward,
+  itemTowerForward,
+  rankerPredict,
+  towerEnsemble,
+  trainRanker,
+  trainTwoTower,
+  userTowerForward,
+} from '../src/models/index.js';
 import { syntheticInteractions, syntheticRanking } from '../src/models/synthetic.js';
-import { decodeModel, exportRankerOnnx, exportTwoTowerOnnx, rankerOnnxArtifacts, RANKER_IO, saveRetrievalIndex, TOWER_IO, twoTowerOnnxArtifacts, writeTritonRanker } from '../src/export/index.js';
+import {
+  decodeModel,
+  exportRankerOnnx,
+  exportTwoTowerOnnx,
+  rankerOnnxArtifacts,
+  RANKER_IO,
+  saveRetrievalIndex,
+  TOWER_IO,
+  twoTowerOnnxArtifacts,
+  writeTritonRanker,
+} from '../src/export/index.js';
 import { loadItemIndex } from '@frec/serving/ann';
 import { Rng } from '../src/models/rng.js';
 
@@ -31,7 +50,10 @@ describe('two-tower ONNX export', () => {
     const session = await ort.InferenceSession.create(user);
     expect(session.inputNames).toEqual([TOWER_IO.user.index, TOWER_IO.user.features]);
     // 3, 37: dynamic batch; -1 and 40 are unknown users served by the OOV row.
-    for (const ids of [[0, 5, 39], [...Array.from({ length: 35 }, (_, i) => i), -1, 40]]) {
+    for (const ids of [
+      [0, 5, 39],
+      [...Array.from({ length: 35 }, (_, i) => i), -1, 40],
+    ]) {
       const idx = Int32Array.from(ids);
       const feats = new Rng(ids.length).normalArray(ids.length * 5, 1);
       const expected = userTowerForward(params, idx, feats);
@@ -97,14 +119,21 @@ describe('two-tower ONNX export', () => {
       [TOWER_IO.user.features]: new ort.Tensor('float32', feats, [ids.length, 5]),
     });
     expect(out[TOWER_IO.user.output]!.dims).toEqual([ids.length, 16]);
-    expect(maxAbsDiff(out[TOWER_IO.user.output]!.data as Float32Array, ensembleUserForward(ens, Int32Array.from(ids), feats))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(out[TOWER_IO.user.output]!.data as Float32Array, ensembleUserForward(ens, Int32Array.from(ids), feats))).toBeLessThan(
+      1e-4,
+    );
     const is = await ort.InferenceSession.create(graphs.item);
     const items = await is.run({
       [TOWER_IO.item.index]: new ort.Tensor('int64', BigInt64Array.from(Array.from({ length: 60 }, (_, i) => BigInt(i))), [60]),
       [TOWER_IO.item.features]: new ort.Tensor('float32', s.train.itemFeatures, [60, 7]),
     });
-    expect(maxAbsDiff(items[TOWER_IO.item.output]!.data as Float32Array, ensembleItemForward(ens, s.train.itemFeatures))).toBeLessThan(1e-4);
-    expect(Object.fromEntries(decodeModel(graphs.user).metadataProps.map((p) => [p.key, p.value]))).toMatchObject({ members: '2', output_dim: '16' });
+    expect(maxAbsDiff(items[TOWER_IO.item.output]!.data as Float32Array, ensembleItemForward(ens, s.train.itemFeatures))).toBeLessThan(
+      1e-4,
+    );
+    expect(Object.fromEntries(decodeModel(graphs.user).metadataProps.map((p) => [p.key, p.value]))).toMatchObject({
+      members: '2',
+      output_dim: '16',
+    });
     await us.release();
     await is.release();
   });
@@ -143,9 +172,9 @@ describe('DCN-V2 ONNX export and Triton repository', () => {
     expect(config).toContain('name: "streamrec_ranker"');
     expect(config).toContain('platform: "onnxruntime_onnx"');
     expect(config).toMatch(/max_batch_size: 512\n/);
-    expect(config).toMatch(/input \[\n  \{\n    name: "features"\n    data_type: TYPE_FP32\n    dims: \[ 9 \]/);
-    expect(config).toMatch(/output \[\n  \{\n    name: "probability"\n    data_type: TYPE_FP32\n    dims: \[ 1 \]/);
-    expect(config).toMatch(/dynamic_batching \{\n  preferred_batch_size: \[ 32, 128 \]\n  max_queue_delay_microseconds: 200\n\}/);
+    expect(config).toMatch(/input \[\n {2}\{\n {4}name: "features"\n {4}data_type: TYPE_FP32\n {4}dims: \[ 9 \]/);
+    expect(config).toMatch(/output \[\n {2}\{\n {4}name: "probability"\n {4}data_type: TYPE_FP32\n {4}dims: \[ 1 \]/);
+    expect(config).toMatch(/dynamic_batching \{\n {2}preferred_batch_size: \[ 32, 128 \]\n {2}max_queue_delay_microseconds: 200\n\}/);
     // The config's names and dims agree with the graph Triton will load: first dim dynamic, the rest as declared.
     const graph = decodeModel(bytes).graph!;
     const input = graph.input![0]!;
@@ -165,12 +194,19 @@ describe('DCN-V2 ONNX export and Triton repository', () => {
     expect(files.map((f) => f.path)).toEqual(['model.onnx', 'triton/rk/3/model.onnx', 'triton/rk/config.pbtxt']);
     expect(Buffer.from(files[0]!.data).equals(Buffer.from(exportRankerOnnx(params)))).toBe(true);
     expect(new TextDecoder().decode(files[2]!.data)).toContain('name: "rk"');
-    const tower = trainTwoTower(syntheticInteractions({ numUsers: 5, numItems: 8, n: 40, dUser: 2, dItem: 2 }).train, { epochs: 1, batchSize: 8 }).params;
+    const tower = trainTwoTower(syntheticInteractions({ numUsers: 5, numItems: 8, n: 40, dUser: 2, dItem: 2 }).train, {
+      epochs: 1,
+      batchSize: 8,
+    }).params;
     expect(twoTowerOnnxArtifacts(tower).map((f) => f.path)).toEqual(['user_tower.onnx', 'item_tower.onnx']);
   });
 
   it('refuses an invalid Triton entry with a clear error', async () => {
-    await expect(writeTritonRanker(params, { repoDir: tmpdir(), modelName: 'bad name/..' })).rejects.toThrow(/not a valid repository entry/);
-    await expect(writeTritonRanker(params, { repoDir: tmpdir(), maxBatchSize: 8, preferredBatchSizes: [16] })).rejects.toThrow(/must lie in \[1, max_batch_size=8\]/);
+    await expect(writeTritonRanker(params, { repoDir: tmpdir(), modelName: 'bad name/..' })).rejects.toThrow(
+      /not a valid repository entry/,
+    );
+    await expect(writeTritonRanker(params, { repoDir: tmpdir(), maxBatchSize: 8, preferredBatchSizes: [16] })).rejects.toThrow(
+      /must lie in \[1, max_batch_size=8\]/,
+    );
   });
 });

@@ -35,10 +35,16 @@ function synth(seed: number, users: number, items: number): Fixture['ratings'] {
 export function csvFixture(seed = 7, users = 12, items = 30): Fixture {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'streamrec-csv-'));
   const ratings = synth(seed, users, items);
-  writeFileSync(path.join(dir, 'ratings.csv'), `userId,movieId,rating,timestamp\n${ratings.map((r) => `${r.user},${r.item},${r.rating.toFixed(1)},${r.ts}`).join('\n')}\n`);
+  writeFileSync(
+    path.join(dir, 'ratings.csv'),
+    `userId,movieId,rating,timestamp\n${ratings.map((r) => `${r.user},${r.item},${r.rating.toFixed(1)},${r.ts}`).join('\n')}\n`,
+  );
   const movies = Array.from({ length: items }, (_, i) => {
     const id = i + 1;
-    const genres = id % 7 === 0 ? '(no genres listed)' : [GENRE_POOL[id % 6], GENRE_POOL[(id * 5) % 6]].filter((g, j, a) => a.indexOf(g) === j).join('|');
+    const genres =
+      id % 7 === 0
+        ? '(no genres listed)'
+        : [GENRE_POOL[id % 6], GENRE_POOL[(id * 5) % 6]].filter((g, j, a) => a.indexOf(g) === j).join('|');
     const title = id % 5 === 0 ? `"Movie, The ${id} (${1980 + id})"` : `Movie ${id} (${1980 + id})`;
     return `${id},${title},${genres}`;
   });
@@ -65,7 +71,7 @@ export function uDataFixture(seed = 11, users = 10, items = 25): Fixture {
 /** A fresh feature repo folder holding the StreamRec definitions, for tests that must not touch feature_repo/. */
 export function tempFeatureRepo(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'streamrec-repo-'));
-  const src = new URL('../../../feature_repo/', import.meta.url);
+  const src = new URL('../feature_repo/', import.meta.url);
   for (const f of ['features.ts', 'feature_store.yaml']) writeFileSync(path.join(dir, f), readText(new URL(f, src)));
   mkdirSync(path.join(dir, 'data'));
   return dir;

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ensembleDim, ensembleItemForward, ensembleUserForward, historyQuery, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, towerEnsemble, trainTwoTower } from '../src/models/index.js';
+import {
+  ensembleDim,
+  ensembleItemForward,
+  ensembleUserForward,
+  historyQuery,
+  RECENT_DECAY_GRID,
+  RECENT_WEIGHT_GRID,
+  towerEnsemble,
+  trainTwoTower,
+} from '../src/models/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
 import { Rng } from '../src/models/rng.js';
 import { scoreAll, tuneHistoryQuery } from '../src/pipeline/two-stage.js';
@@ -22,7 +31,10 @@ describe('retrieval query with recent items', () => {
   });
 
   it('maps last_10_items ids to item rows, leaving out unknown ids and missing values', () => {
-    const index = new Map([[101, 0], [205, 2]]);
+    const index = new Map([
+      [101, 0],
+      [205, 2],
+    ]);
     expect(Array.from(recentItemRows({ last_10_items: [205, 999, 101] }, index))).toEqual([2, 0]);
     expect(Array.from(recentItemRows({ last_10_items: null }, index))).toEqual([]);
     expect(Array.from(recentItemRows({}, index))).toEqual([]);
@@ -49,13 +61,23 @@ describe('served user query', () => {
     const { Rng } = await import('../src/models/rng.js');
     const rng = new Rng(3);
     const data = {
-      numUsers: 2, numItems: 3, userIndex: Int32Array.of(0, 1), itemIndex: Int32Array.of(0, 2),
-      dUser: 2, userFeatures: rng.normalArray(4, 1), dItem: 1, itemFeatures: rng.normalArray(3, 1),
+      numUsers: 2,
+      numItems: 3,
+      userIndex: Int32Array.of(0, 1),
+      itemIndex: Int32Array.of(0, 2),
+      dUser: 2,
+      userFeatures: rng.normalArray(4, 1),
+      dItem: 1,
+      itemFeatures: rng.normalArray(3, 1),
     };
     const single = initTwoTower(data, twoTowerConfig({ embeddingDim: 2, hidden: [], outputDim: 2, seed: 1 }));
     const params = towerEnsemble([single]);
     const items = Float32Array.from([1, 0, 0, 1, 5, 5]);
-    const itemRows = new Map([[100, 0], [200, 1], [300, 2]]);
+    const itemRows = new Map([
+      [100, 0],
+      [200, 1],
+      [300, 2],
+    ]);
     const vec = Float32Array.of(0.3, -0.2);
     const u = userTowerForward(single, Int32Array.of(1), vec);
     // Decay 0 keeps only the newest item: last_10_items lists 200 first, so 200 it is.
@@ -63,7 +85,9 @@ describe('served user query', () => {
     expect(q[0]).toBeCloseTo(u[0]!, 6);
     expect(q[1]).toBeCloseTo(u[1]! + 2, 6);
     // Weight 0: the user tower alone.
-    expect(Array.from(servedUserQuery({ params, history: { weight: 0, decay: 1 } }, 1, vec, { last_10_items: [300] }, itemRows, items))).toEqual(Array.from(u));
+    expect(
+      Array.from(servedUserQuery({ params, history: { weight: 0, decay: 1 } }, 1, vec, { last_10_items: [300] }, itemRows, items)),
+    ).toEqual(Array.from(u));
   });
 });
 
@@ -103,18 +127,31 @@ describe('tuning the recent-items query', () => {
 
     // The direct way: build each query with historyQuery and score the catalog with it.
     const dim = ensembleDim(tower);
-    let best = '', bestV = -1;
+    let best = '',
+      bestV = -1;
     for (const decay of RECENT_DECAY_GRID) {
       for (const weight of RECENT_WEIGHT_GRID) {
         if (weight === 0 && decay !== RECENT_DECAY_GRID[0]) continue;
         let sum = 0;
         for (const q of requests) {
-          const query = historyQuery(ensembleUserForward(tower, Int32Array.of(q.user), q.vector), 0, dim, items, q.recent, weight, undefined, decay);
+          const query = historyQuery(
+            ensembleUserForward(tower, Int32Array.of(q.user), q.vector),
+            0,
+            dim,
+            items,
+            q.recent,
+            weight,
+            undefined,
+            decay,
+          );
           sum += ndcgAtK(topK(scoreAll(items, dim, query), 20, q.exclude), relevant.get(q.user)!, 20);
         }
         const v = sum / requests.length;
         expect(tuned.ndcg.get(`w${weight}/d${decay}`)).toBeCloseTo(v, 6);
-        if (v > bestV + 1e-6) (best = `w${weight}/d${decay}`), (bestV = v);
+        if (v > bestV + 1e-6) {
+          best = `w${weight}/d${decay}`;
+          bestV = v;
+        }
       }
     }
     expect(tuned.ndcg.size).toBe(1 + (RECENT_WEIGHT_GRID.length - 1) * RECENT_DECAY_GRID.length);

@@ -41,13 +41,20 @@ describe('metrics', () => {
 
   it('matches a full sort with exclusions and ties, and tests exclusion only for items that would enter the top k', () => {
     const rng = mulberry32(5);
-    for (const [n, k] of [[2000, 50], [300, 300], [50, 7]] as const) {
+    for (const [n, k] of [
+      [2000, 50],
+      [300, 300],
+      [50, 7],
+    ] as const) {
       // Scores from 20 levels, so ties are everywhere.
       const s = Float32Array.from({ length: n }, () => Math.floor(rng() * 20) / 20);
       const excluded = new Set(Array.from({ length: n / 4 }, () => Math.floor(rng() * n)));
       let calls = 0;
       const exclude = { has: (i: number) => (calls++, excluded.has(i)) };
-      const want = Array.from({ length: n }, (_, i) => i).filter((i) => !excluded.has(i)).sort((a, b) => s[b]! - s[a]! || a - b).slice(0, k);
+      const want = Array.from({ length: n }, (_, i) => i)
+        .filter((i) => !excluded.has(i))
+        .sort((a, b) => s[b]! - s[a]! || a - b)
+        .slice(0, k);
       expect([...topK(s, k, exclude)]).toEqual(want);
       if (k < n / 10) expect(calls).toBeLessThan(n / 2);
     }
@@ -68,7 +75,7 @@ describe('protocols', () => {
     }
   });
 
-  it('per-user split: each user\'s last 20% by time are held out', () => {
+  it("per-user split: each user's last 20% by time are held out", () => {
     const split = perUserTemporalSplit(data);
     expect(split.test.size).toBe(20);
     for (const [u, items] of split.test) {
@@ -99,9 +106,19 @@ describe('baselines', () => {
     const a = trainBpr(data, split.train, { epochs: 30, factors: 8, seed: 3 });
     const b = trainBpr(data, split.train, { epochs: 30, factors: 8, seed: 3 });
     expect(a.userFactors).toEqual(b.userFactors);
-    const mf = evaluate('bpr', split, seen, rankByScores((u) => bprScores(a, u)));
+    const mf = evaluate(
+      'bpr',
+      split,
+      seen,
+      rankByScores((u) => bprScores(a, u)),
+    );
     const pop = allTimePopularity(data, split.train);
-    const base = evaluate('pop', split, seen, rankByScores(() => pop));
+    const base = evaluate(
+      'pop',
+      split,
+      seen,
+      rankByScores(() => pop),
+    );
     expect(mf.users).toBe(20);
     // In-group items should outrank the other group's: with 8 unseen in-group items, Recall@20 approaches 1.
     expect(mf.recall20).toBeGreaterThan(0.9);
@@ -110,7 +127,12 @@ describe('baselines', () => {
 });
 
 describe('paired bootstrap over users', () => {
-  const split = (n: number) => ({ protocol: 'per_user_temporal' as const, test: new Map(Array.from({ length: n }, (_, u) => [u, new Set([u])])), evalTimeMs: new Map(Array.from({ length: n }, (_, u) => [u, 0])) }) as unknown as Split;
+  const split = (n: number) =>
+    ({
+      protocol: 'per_user_temporal' as const,
+      test: new Map(Array.from({ length: n }, (_, u) => [u, new Set([u])])),
+      evalTimeMs: new Map(Array.from({ length: n }, (_, u) => [u, 0])),
+    }) as unknown as Split;
 
   it('gives an interval around the mean difference that excludes 0 only when the gap is consistent', () => {
     const s = split(200);
@@ -127,6 +149,13 @@ describe('paired bootstrap over users', () => {
     const same = pairedBootstrap(half, half);
     expect([same.diffLo, same.diffHi]).toEqual([0, 0]);
     expect(() => pairedBootstrap(half, { ...none, perUserNdcg20: undefined })).toThrow(/per-user/);
-    expect(formatComparisons([{ ...half, model: 'bpr_mf' }, { ...good, model: 'two_tower+dcn_v2' }].map((r, i) => Object.defineProperty(r, 'perUserNdcg20', { value: [half, good][i]!.perUserNdcg20, enumerable: false })))).toContain('+0.5000');
+    expect(
+      formatComparisons(
+        [
+          { ...half, model: 'bpr_mf' },
+          { ...good, model: 'two_tower+dcn_v2' },
+        ].map((r, i) => Object.defineProperty(r, 'perUserNdcg20', { value: [half, good][i]!.perUserNdcg20, enumerable: false })),
+      ),
+    ).toContain('+0.5000');
   });
 });

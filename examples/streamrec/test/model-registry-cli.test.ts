@@ -43,9 +43,26 @@ describe('frec models (real CLI, local registry)', () => {
     const applied = await frec(['-c', repo, 'apply']);
     expect(applied.code, applied.stderr).toBe(0);
     reg = openModelRegistry(path.join(repo, 'data', 'models'));
-    v1 = await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, metrics: { 'global_time/ndcg20': 0.1 }, artifacts: [{ path: 'params.json', data: bytes('{"w":[1]}') }] });
-    v2 = await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, metrics: { 'global_time/ndcg20': 0.2 }, artifacts: [{ path: 'params.json', data: bytes('{"w":[2]}') }] });
-    orphan = await reg.register({ name: 'legacy', featureService: 'ranker_v0', trainingData, artifacts: [{ path: 'm.bin', data: bytes('x') }] });
+    v1 = await reg.register({
+      name: 'ranker',
+      featureService: 'ranker_v1',
+      trainingData,
+      metrics: { 'global_time/ndcg20': 0.1 },
+      artifacts: [{ path: 'params.json', data: bytes('{"w":[1]}') }],
+    });
+    v2 = await reg.register({
+      name: 'ranker',
+      featureService: 'ranker_v1',
+      trainingData,
+      metrics: { 'global_time/ndcg20': 0.2 },
+      artifacts: [{ path: 'params.json', data: bytes('{"w":[2]}') }],
+    });
+    orphan = await reg.register({
+      name: 'legacy',
+      featureService: 'ranker_v0',
+      trainingData,
+      artifacts: [{ path: 'm.bin', data: bytes('x') }],
+    });
   }, 120_000);
   afterAll(() => {
     for (const d of [repo, fixtureDir]) if (d) rmSync(d, { recursive: true, force: true });

@@ -71,11 +71,18 @@ function tinyTwoTowerData(): TwoTowerData {
 describe('dense kernels', () => {
   it('matmulABt gives the same bits as one dot product per element, overwriting or accumulating', () => {
     const rand = mulberry32(5);
-    for (const [n, m, k] of [[7, 9, 13], [4, 2, 32], [3, 5, 3], [1, 1, 1], [6, 8, 64]] as const) {
+    for (const [n, m, k] of [
+      [7, 9, 13],
+      [4, 2, 32],
+      [3, 5, 3],
+      [1, 1, 1],
+      [6, 8, 64],
+    ] as const) {
       const a = Float64Array.from({ length: n * k }, () => rand() - 0.5);
       const b = Float32Array.from({ length: m * k }, () => rand() - 0.5);
       const c0 = Float64Array.from({ length: n * m }, () => rand());
-      const got = c0.slice(), acc = c0.slice();
+      const got = c0.slice(),
+        acc = c0.slice();
       matmulABt(a, b, n, m, k, got);
       matmulABt(a, b, n, m, k, acc, true);
       for (let i = 0; i < n; i++) {
@@ -94,7 +101,12 @@ describe('two-tower', () => {
   const tinyTrainer = (seed: number) => {
     const data = tinyTwoTowerData();
     const params = initTwoTower(data, twoTowerConfig({ embeddingDim: 3, hidden: [5], outputDim: 4, temperature: 0.5, seed }));
-    return { data, trainer: new TwoTowerTrainer(params, data, 6), examples: Int32Array.from([0, 1, 2, 3, 4, 5]), ids: Int32Array.from(data.userIndex) };
+    return {
+      data,
+      trainer: new TwoTowerTrainer(params, data, 6),
+      examples: Int32Array.from([0, 1, 2, 3, 4, 5]),
+      ids: Int32Array.from(data.userIndex),
+    };
   };
 
   it('analytic gradients match finite differences (sampled softmax, log-Q, duplicates masked, weights)', () => {
@@ -190,7 +202,10 @@ describe('two-tower', () => {
   });
 
   it('rejects malformed data with a ModelInputError naming the field', () => {
-    const bad = (patch: Partial<TwoTowerData>): (() => unknown) => () => trainTwoTower({ ...tinyTwoTowerData(), ...patch }, { epochs: 1 });
+    const bad =
+      (patch: Partial<TwoTowerData>): (() => unknown) =>
+      () =>
+        trainTwoTower({ ...tinyTwoTowerData(), ...patch }, { epochs: 1 });
     expect(bad({ itemIndex: Int32Array.from([0, 1]) })).toThrow(/itemIndex has 2 values but 6 were expected/);
     expect(bad({ userIndex: Int32Array.from([0, 1, 2, 9, 1, 0]) })).toThrow(/userIndex\[3\] = 9 is outside \[0, 4\)/);
     const nan = tinyTwoTowerData().userFeatures;
@@ -236,7 +251,8 @@ describe('DCN-V2 ranker', () => {
     // Requests of 5 rows; the positive is the row with the largest x[1] - x[2], whatever x[0] (the "user") is.
     const rng = new Rng(21);
     const make = (requests: number) => {
-      const d = 4, n = requests * 5;
+      const d = 4,
+        n = requests * 5;
       const x = rng.normalArray(n * d, 1);
       const y = new Float32Array(n);
       const group = new Int32Array(n);
@@ -251,7 +267,8 @@ describe('DCN-V2 ranker', () => {
       }
       return { n, d, x, y, group };
     };
-    const train = make(1500), test = make(400);
+    const train = make(1500),
+      test = make(400);
     const { params } = trainRanker(train, { epochs: 3, seed: 2 });
     const p = rankerPredict(params, test.x);
     let top1 = 0;

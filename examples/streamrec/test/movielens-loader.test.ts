@@ -30,7 +30,9 @@ describe('MovieLens loader', () => {
     expect(res.tags).toBe(6);
     const events = await read(res.files.interactions, 'SELECT user_id, item_id, rating, epoch(event_timestamp) AS ts');
     const key = (r: { user: number; item: number; ts: number }): string => `${r.user}/${r.item}/${r.ts}`;
-    expect(new Set(events.map((e) => key({ user: e.user_id as number, item: e.item_id as number, ts: e.ts as number })))).toEqual(new Set(fx.ratings.map(key)));
+    expect(new Set(events.map((e) => key({ user: e.user_id as number, item: e.item_id as number, ts: e.ts as number })))).toEqual(
+      new Set(fx.ratings.map(key)),
+    );
     const items = await read(res.files.items);
     const m5 = items.find((i) => i.item_id === 5)!;
     expect(m5.title).toBe('Movie, The 5 (1985)');
@@ -90,6 +92,5 @@ describe('MovieLens loader', () => {
     const e2 = await err(badRow);
     expect(e2.code).toBe('SOURCE_SCHEMA_MISMATCH');
     expect(e2.message).toMatch(/1 row\(s\).*data row 2/);
-
   });
 });

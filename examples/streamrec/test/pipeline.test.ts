@@ -7,7 +7,15 @@ import { runPipeline, type PipelineResult } from '../src/pipeline/run-pipeline.j
 import { ASK_BEFORE_MS } from '../src/eval/protocols.js';
 import { tempFeatureRepo } from './fixtures.js';
 import { allTimePopularity } from '../src/baselines/popularity.js';
-import { buildCoOccurrence, DEFAULT_CO_OCCURRENCE, POPULARITY_WEIGHT_GRID, popularityPrior, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, retrievalBias } from '../src/models/index.js';
+import {
+  buildCoOccurrence,
+  DEFAULT_CO_OCCURRENCE,
+  POPULARITY_WEIGHT_GRID,
+  popularityPrior,
+  RECENT_DECAY_GRID,
+  RECENT_WEIGHT_GRID,
+  retrievalBias,
+} from '../src/models/index.js';
 import { CO_OCCURRENCE_WEIGHT_GRID } from '../src/pipeline/two-stage.js';
 
 const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));
@@ -19,8 +27,16 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
   beforeAll(async () => {
     repo = tempFeatureRepo();
     res = await runPipeline({
-      repoPath: repo, inputDir: VENDORED, maxUsers: 40, seed: 42, quiet: true,
-      bpr: { epochs: 5 }, twoTower: { epochs: 2 }, ranker: { epochs: 1 }, rankerPositives: 1500, candidates: { twoTower: 50, trending: 20, popular: 20 },
+      repoPath: repo,
+      inputDir: VENDORED,
+      maxUsers: 40,
+      seed: 42,
+      quiet: true,
+      bpr: { epochs: 5 },
+      twoTower: { epochs: 2 },
+      ranker: { epochs: 1 },
+      rankerPositives: 1500,
+      candidates: { twoTower: 50, trending: 20, popular: 20 },
     });
   }, 140_000);
   afterAll(() => {
@@ -34,7 +50,10 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
       expect(rows.map((r) => r.model)).toEqual(models);
       for (const r of rows) {
         expect(r.users).toBeGreaterThan(0);
-        for (const v of [r.recall20, r.ndcg20, r.recall500 ?? 0]) expect(v).toBeGreaterThanOrEqual(0), expect(v).toBeLessThanOrEqual(1);
+        for (const v of [r.recall20, r.ndcg20, r.recall500 ?? 0]) {
+          expect(v).toBeGreaterThanOrEqual(0);
+          expect(v).toBeLessThanOrEqual(1);
+        }
       }
       expect(rows.find((r) => r.model === 'two_tower')!.recall500).toBeDefined();
     }
@@ -47,11 +66,23 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
 
   it('records wall time and peak memory for every step', () => {
     const steps = res.timings.map((t) => t.step);
-    for (const s of ['load', 'features', 'apply', 'global_time:train-two-tower', 'global_time:tune-history-query', 'per_user_temporal:train-ranker', 'per_user_temporal:refit-two-tower', 'register']) expect(steps).toContain(s);
+    for (const s of [
+      'load',
+      'features',
+      'apply',
+      'global_time:train-two-tower',
+      'global_time:tune-history-query',
+      'per_user_temporal:train-ranker',
+      'per_user_temporal:refit-two-tower',
+      'register',
+    ])
+      expect(steps).toContain(s);
     for (const t of res.timings) expect(t.peakRssMiB).toBeGreaterThan(0);
     // Both protocols' tuned and refit ensembles, two members each, trained on worker threads.
     expect(res.workerTimings.map((t) => t.step).sort()).toEqual(
-      ['global_time', 'per_user_temporal'].flatMap((p) => ['refit-two-tower', 'train-two-tower'].flatMap((w) => [1, 2].map((k) => `${p}:${w} member ${k}`))).sort(),
+      ['global_time', 'per_user_temporal']
+        .flatMap((p) => ['refit-two-tower', 'train-two-tower'].flatMap((w) => [1, 2].map((k) => `${p}:${w} member ${k}`)))
+        .sort(),
     );
     for (const t of res.workerTimings) expect(t.seconds).toBeGreaterThan(0);
   });
@@ -86,14 +117,21 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     expect(tower.params?.popularityWeight).toBe(g.popularityWeight);
     if (g.popularityWeight > 0) {
       const bias = new Float32Array(new Uint8Array(await reg.readArtifact(tower, 'item_bias.f32')).buffer);
-      const want = retrievalBias(popularityPrior(allTimePopularity(res.data, g.split.train), g.tower.members[0]!.config.temperature), g.popularityWeight);
+      const want = retrievalBias(
+        popularityPrior(allTimePopularity(res.data, g.split.train), g.tower.members[0]!.config.temperature),
+        g.popularityWeight,
+      );
       expect(Array.from(bias)).toEqual(Array.from(want));
     } else {
       expect(tower.artifacts.map((a) => a.path)).not.toContain('item_bias.f32');
     }
     // And the co-occurrence term (ADR 0078): its weight from the grid, its table from every training event of the split.
     expect(CO_OCCURRENCE_WEIGHT_GRID).toContain(tower.params?.coOccurrenceWeight);
-    expect(tower.params).toMatchObject({ coOccurrenceWeight: g.coOccurrence!.weight, coOccurrenceWindow: DEFAULT_CO_OCCURRENCE.window, coOccurrenceNeighbours: DEFAULT_CO_OCCURRENCE.neighbours });
+    expect(tower.params).toMatchObject({
+      coOccurrenceWeight: g.coOccurrence!.weight,
+      coOccurrenceWindow: DEFAULT_CO_OCCURRENCE.window,
+      coOccurrenceNeighbours: DEFAULT_CO_OCCURRENCE.neighbours,
+    });
     const table = buildCoOccurrence(res.data.user, res.data.item, g.split.train, res.data.itemIds.length, DEFAULT_CO_OCCURRENCE);
     expect(g.coOccurrence!.table).toEqual(table);
     expect(table.nbr.length).toBeGreaterThan(0);
@@ -106,11 +144,25 @@ describe('choosing the protocols', () => {
   it('refuses unknown protocols, registering without the global split and a bad ensemble size or thread count, before any work', async () => {
     const repo = tempFeatureRepo();
     try {
-      await expect(runPipeline({ ...base, repoPath: repo, protocols: ['weekly' as never] })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('"weekly"') });
-      await expect(runPipeline({ ...base, repoPath: repo, protocols: [] })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('No evaluation protocol chosen') });
-      await expect(runPipeline({ ...base, repoPath: repo, protocols: ['per_user_temporal'] })).rejects.toThrow(/needs the global_time protocol/);
-      await expect(runPipeline({ ...base, repoPath: repo, towerMembers: 0 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('towerMembers is 0; it must be a whole number of at least 1') });
-      await expect(runPipeline({ ...base, repoPath: repo, trainThreads: 1.5 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('trainThreads is 1.5') });
+      await expect(runPipeline({ ...base, repoPath: repo, protocols: ['weekly' as never] })).rejects.toMatchObject({
+        code: 'INVALID_REQUEST',
+        message: expect.stringContaining('"weekly"'),
+      });
+      await expect(runPipeline({ ...base, repoPath: repo, protocols: [] })).rejects.toMatchObject({
+        code: 'INVALID_REQUEST',
+        message: expect.stringContaining('No evaluation protocol chosen'),
+      });
+      await expect(runPipeline({ ...base, repoPath: repo, protocols: ['per_user_temporal'] })).rejects.toThrow(
+        /needs the global_time protocol/,
+      );
+      await expect(runPipeline({ ...base, repoPath: repo, towerMembers: 0 })).rejects.toMatchObject({
+        code: 'INVALID_REQUEST',
+        message: expect.stringContaining('towerMembers is 0; it must be a whole number of at least 1'),
+      });
+      await expect(runPipeline({ ...base, repoPath: repo, trainThreads: 1.5 })).rejects.toMatchObject({
+        code: 'INVALID_REQUEST',
+        message: expect.stringContaining('trainThreads is 1.5'),
+      });
       // Nothing was loaded: the checks come first.
       expect(existsSync(path.join(repo, 'data', 'interactions.parquet'))).toBe(false);
     } finally {
@@ -122,8 +174,15 @@ describe('choosing the protocols', () => {
     const repo = tempFeatureRepo();
     try {
       const res = await runPipeline({
-        ...base, repoPath: repo, protocols: ['per_user_temporal'], register: false,
-        bpr: { epochs: 2 }, twoTower: { epochs: 1 }, ranker: { epochs: 1 }, rankerPositives: 800, candidates: { twoTower: 30, trending: 10, popular: 10 },
+        ...base,
+        repoPath: repo,
+        protocols: ['per_user_temporal'],
+        register: false,
+        bpr: { epochs: 2 },
+        twoTower: { epochs: 1 },
+        ranker: { epochs: 1 },
+        rankerPositives: 800,
+        candidates: { twoTower: 30, trending: 10, popular: 10 },
       });
       expect(new Set(res.results.map((r) => r.protocol))).toEqual(new Set(['per_user_temporal']));
       expect(res.global).toBeUndefined();

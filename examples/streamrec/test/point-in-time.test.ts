@@ -27,7 +27,13 @@ describe('point-in-time training examples', () => {
     examples = fx.ratings.map((r) => ({ user: r.user, item: r.item, ms: r.ts * 1000 }));
     rows = await historicalRows(
       store,
-      examples.map((e) => ({ user_id: e.user, item_id: e.item, event_timestamp: new Date(e.ms - LOOKUP_OFFSET_MS), hour_of_day: 1, day_of_week: 2 })),
+      examples.map((e) => ({
+        user_id: e.user,
+        item_id: e.item,
+        event_timestamp: new Date(e.ms - LOOKUP_OFFSET_MS),
+        hour_of_day: 1,
+        day_of_week: 2,
+      })),
       { featureService: 'ranker_v1' },
     );
   });

@@ -38,7 +38,15 @@ describe('popularity prior (ADR 0077)', () => {
   it('moves popular items up the two-tower ranking, the more the higher its weight', () => {
     // Two items the tower scores alike; the prior breaks the tie for the more-watched one.
     const emb = Float32Array.of(1, 0, 0.999, 0, 0, 1);
-    const tower = towerEnsemble([trainTwoTower(syntheticInteractions({ numUsers: 2, numItems: 3, n: 20, dUser: 2, dItem: 2, seed: 1 }).train, { epochs: 1, embeddingDim: 2, hidden: [], outputDim: 2, seed: 1 }).params]);
+    const tower = towerEnsemble([
+      trainTwoTower(syntheticInteractions({ numUsers: 2, numItems: 3, n: 20, dUser: 2, dItem: 2, seed: 1 }).train, {
+        epochs: 1,
+        embeddingDim: 2,
+        hidden: [],
+        outputDim: 2,
+        seed: 1,
+      }).params,
+    ]);
     const vec = new Map([[0, Float32Array.of(0, 0)]]);
     const q = ensembleUserForward(tower, Int32Array.of(0), vec.get(0)!);
     const plain = twoTowerRank(tower, emb, vec)(0, 0, 3, new Set());
@@ -67,13 +75,24 @@ describe('popularity prior (ADR 0077)', () => {
     // Items 0-9 are by far the most watched; in the first world users go on to watch them.
     const counts = Array.from({ length: 80 }, (_, i) => (i < 10 ? 500 : 1 + (i % 3)));
     const prior = popularityPrior(counts, tower.members[0]!.config.temperature);
-    const popularNext = new Map(requests.map((q) => [q.user, new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((i) => !q.exclude.has(i)))] as const));
+    const popularNext = new Map(
+      requests.map((q) => [q.user, new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((i) => !q.exclude.has(i)))] as const),
+    );
     const tuned = tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant: popularNext, prior, weights: [0, 1], decays: [1] });
     for (const weight of [0, 1]) {
       for (const beta of POPULARITY_WEIGHT_GRID) {
         let sum = 0;
         for (const q of requests) {
-          const query = historyQuery(ensembleUserForward(tower, Int32Array.of(q.user), q.vector), 0, dim, items, q.recent, weight, undefined, 1);
+          const query = historyQuery(
+            ensembleUserForward(tower, Int32Array.of(q.user), q.vector),
+            0,
+            dim,
+            items,
+            q.recent,
+            weight,
+            undefined,
+            1,
+          );
           const scores = addBias(scoreAll(items, dim, query, 0, new Float64Array(80)), retrievalBias(prior, beta));
           sum += ndcgAtK(topK(scores, 20, q.exclude), popularNext.get(q.user)!, 20);
         }
@@ -82,11 +101,15 @@ describe('popularity prior (ADR 0077)', () => {
     }
     expect(tuned.ndcg.size).toBe(2 * POPULARITY_WEIGHT_GRID.length);
     expect(tuned.popularityWeight).toBeGreaterThan(0);
-    expect(tuned.ndcg.get(`w${tuned.best.weight}/d1/p${tuned.popularityWeight}`)!).toBeGreaterThan(tuned.ndcg.get(`w${tuned.best.weight}/d1/p0`)!);
+    expect(tuned.ndcg.get(`w${tuned.best.weight}/d1/p${tuned.popularityWeight}`)!).toBeGreaterThan(
+      tuned.ndcg.get(`w${tuned.best.weight}/d1/p0`)!,
+    );
 
     // In the second world users go on to watch the least-watched items: no prior.
     const nichey = new Map(requests.map((q) => [q.user, new Set([10, 13, 16, 19, 22, 25, 28].filter((i) => !q.exclude.has(i)))] as const));
-    expect(tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant: nichey, prior, weights: [0, 1], decays: [1] }).popularityWeight).toBe(0);
+    expect(
+      tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant: nichey, prior, weights: [0, 1], decays: [1] }).popularityWeight,
+    ).toBe(0);
     // Without a prior the grid has no prior axis and the weight is 0.
     const none = tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant: popularNext, weights: [0, 1], decays: [1] });
     expect(none.popularityWeight).toBe(0);
@@ -99,19 +122,31 @@ describe('popularity prior (ADR 0077)', () => {
     const items = ensembleItemForward(tower, s.train.itemFeatures);
     const rng = new Rng(6);
     const pick = (n: number): number[] => Array.from({ length: n }, () => Math.floor(rng.next() * 80));
-    const requests = Array.from({ length: 30 }, (_, u) => ({ user: u, vector: s.userFeaturesByUser.slice(u * 4, (u + 1) * 4), recent: Int32Array.from(pick(1 + (u % 4))), exclude: new Set(pick(5)) }));
+    const requests = Array.from({ length: 30 }, (_, u) => ({
+      user: u,
+      vector: s.userFeaturesByUser.slice(u * 4, (u + 1) * 4),
+      recent: Int32Array.from(pick(1 + (u % 4))),
+      exclude: new Set(pick(5)),
+    }));
     const relevant = new Map(requests.map((q) => [q.user, new Set([...pick(3), 0, 1, 2].filter((i) => !q.exclude.has(i)))] as const));
-    const prior = popularityPrior(Array.from({ length: 80 }, (_, i) => (i < 3 ? 300 : i % 5)), tower.members[0]!.config.temperature);
+    const prior = popularityPrior(
+      Array.from({ length: 80 }, (_, i) => (i < 3 ? 300 : i % 5)),
+      tower.members[0]!.config.temperature,
+    );
     const first = tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant });
     const joint = tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant, prior });
     const got = tuneRetrievalQuery({ tower, itemEmbeddings: items, requests, relevant, prior });
     expect(got.best.decay).toBe(first.best.decay);
     // The second pass is the joint grid at that decay: the same scores, so the same choice among them.
-    let best = '', bestV = -1;
+    let best = '',
+      bestV = -1;
     for (const [k, v] of joint.ndcg) {
       if (!k.includes(`/d${first.best.decay}/`) && !k.startsWith('w0/')) continue;
       expect(got.ndcg.get(k.startsWith('w0/') ? `w0/d${first.best.decay}/${k.split('/')[2]}` : k)).toBeCloseTo(v, 6);
-      if (v > bestV + 1e-12) (best = k), (bestV = v);
+      if (v > bestV + 1e-12) {
+        best = k;
+        bestV = v;
+      }
     }
     expect(got.ndcg.get(`w${got.best.weight}/d${got.best.decay}/p${got.popularityWeight}`)).toBeCloseTo(bestV, 6);
     expect(bestV).toBeGreaterThanOrEqual(Math.max(...first.ndcg.values()) - 1e-9);
@@ -122,9 +157,16 @@ describe('popularity prior (ADR 0077)', () => {
 
   it('rides in an inner-product index as one more column: the index ranks by dot product + bias', () => {
     const rng = new Rng(9);
-    const dim = 6, n = 50;
+    const dim = 6,
+      n = 50;
     const emb = rng.normalArray(n * dim, 1);
-    const bias = retrievalBias(popularityPrior(Array.from({ length: n }, (_, i) => (i * 37) % 200), 0.05), 3);
+    const bias = retrievalBias(
+      popularityPrior(
+        Array.from({ length: n }, (_, i) => (i * 37) % 200),
+        0.05,
+      ),
+      3,
+    );
     const q = rng.normalArray(dim, 1);
     const vectors = withBiasColumn(emb, dim, bias);
     expect(vectors).toHaveLength(n * (dim + 1));
@@ -150,11 +192,17 @@ describe('popularity prior (ADR 0077)', () => {
       const enc = new TextEncoder();
       const bias = retrievalBias(popularityPrior([5, 0, 1, 9, 2, 0], 0.05), 0.75);
       const register = async (b: Float32Array) => {
-        const m = await reg.register({ name: 'two_tower', featureService: 'two_tower_v1', trainingData: { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' }, params: { popularityWeight: 0.75 }, artifacts: [
-          { path: 'params.json', data: enc.encode(serializeParams(tower)) },
-          { path: 'ids.json', data: enc.encode(JSON.stringify({ userIds: [1, 2, 3, 4, 5], itemIds: [10, 11, 12, 13, 14, 15] })) },
-          { path: 'item_bias.f32', data: new Uint8Array(b.buffer.slice(0)) },
-        ] });
+        const m = await reg.register({
+          name: 'two_tower',
+          featureService: 'two_tower_v1',
+          trainingData: { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' },
+          params: { popularityWeight: 0.75 },
+          artifacts: [
+            { path: 'params.json', data: enc.encode(serializeParams(tower)) },
+            { path: 'ids.json', data: enc.encode(JSON.stringify({ userIds: [1, 2, 3, 4, 5], itemIds: [10, 11, 12, 13, 14, 15] })) },
+            { path: 'item_bias.f32', data: new Uint8Array(b.buffer.slice(0)) },
+          ],
+        });
         await reg.promote('two_tower', m.version, { featureServiceExists: async () => true });
       };
       await register(bias);
@@ -164,7 +212,9 @@ describe('popularity prior (ADR 0077)', () => {
       await register(bias.slice(0, 4));
       const short = await loadProductionModels({ registry: dir });
       expect(short.twoTower!.itemBias).toBeUndefined();
-      expect(short.notes.join('\n')).toMatch(/two_tower@2: item_bias\.f32 has 4 values for 6 items; retrieving without the popularity prior/);
+      expect(short.notes.join('\n')).toMatch(
+        /two_tower@2: item_bias\.f32 has 4 values for 6 items; retrieving without the popularity prior/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

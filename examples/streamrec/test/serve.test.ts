@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, LocalModelStore } from '@frec/serving/model-registry';
 import { CoOccurrenceSource, TritonRanker, type Ranker } from '@frec/serving';
 import { exportRankerOnnx } from '../src/export/index.js';
-import { deserializeParams, serializeParams, trainRanker, trainTwoTower, itemTowerForward, popularityPrior, retrievalBias } from '../src/models/index.js';
+import {
+  deserializeParams,
+  serializeParams,
+  trainRanker,
+  trainTwoTower,
+  itemTowerForward,
+  popularityPrior,
+  retrievalBias,
+} from '../src/models/index.js';
 import type { DcnParams } from '../src/models/types.js';
 import { startKServeServer } from '../../../packages/serving/test/helpers/kserve-test-server.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../src/training-sets/build-training-sets.js';
@@ -36,16 +44,32 @@ async function registerTinyModels(registryDir: string): Promise<void> {
   const itemFeatures = new Float32Array(itemIds.length * D_ITEM);
   itemIds.forEach((id, i) => writeItemVector(rows.get(id)!, itemFeatures, i * D_ITEM));
   const pairs: Array<[number, number]> = [];
-  userIds.forEach((u, ui) => snap.histories.get(u)!.items.slice(-8).forEach((m) => pairs.push([ui, itemIx.get(m)!])));
-  const userVec = new Map(userIds.map((u) => {
-    const v = new Float32Array(D_USER);
-    writeUserVector(userFeatureRow(snap.histories.get(u), genresOf), genresOf, v, 0);
-    return [u, v] as const;
-  }));
+  userIds.forEach((u, ui) =>
+    snap.histories
+      .get(u)!
+      .items.slice(-8)
+      .forEach((m) => pairs.push([ui, itemIx.get(m)!])),
+  );
+  const userVec = new Map(
+    userIds.map((u) => {
+      const v = new Float32Array(D_USER);
+      writeUserVector(userFeatureRow(snap.histories.get(u), genresOf), genresOf, v, 0);
+      return [u, v] as const;
+    }),
+  );
   const userFeatures = new Float32Array(pairs.length * D_USER);
   pairs.forEach(([ui], i) => userFeatures.set(userVec.get(userIds[ui]!)!, i * D_USER));
   const tower = trainTwoTower(
-    { numUsers: userIds.length, numItems: itemIds.length, userIndex: Int32Array.from(pairs, (p) => p[0]), itemIndex: Int32Array.from(pairs, (p) => p[1]), dUser: D_USER, userFeatures, dItem: D_ITEM, itemFeatures },
+    {
+      numUsers: userIds.length,
+      numItems: itemIds.length,
+      userIndex: Int32Array.from(pairs, (p) => p[0]),
+      itemIndex: Int32Array.from(pairs, (p) => p[1]),
+      dUser: D_USER,
+      userFeatures,
+      dItem: D_ITEM,
+      itemFeatures,
+    },
     { epochs: 1, seed: 3, embeddingDim: 8, hidden: [16], outputDim: 8 },
   ).params;
   const itemEmbeddings = itemTowerForward(tower, itemFeatures);
@@ -58,36 +82,62 @@ async function registerTinyModels(registryDir: string): Promise<void> {
   const x = new Float32Array(n * d);
   const y = new Float32Array(n);
   pairs.forEach(([ui, it], i) => {
-    for (const [r, item, label] of [[2 * i, it, 1], [2 * i + 1, (it * 7919 + 13) % itemIds.length, 0]] as const) {
+    for (const [r, item, label] of [
+      [2 * i, it, 1],
+      [2 * i + 1, (it * 7919 + 13) % itemIds.length, 0],
+    ] as const) {
       x.set(userVec.get(userIds[ui]!)!, r * d);
       x.set(itemFeatures.subarray(item * D_ITEM, (item + 1) * D_ITEM), r * d + D_USER);
       x[r * d + D_USER + D_ITEM + D_CONTEXT] = label ? 0.5 : 0;
       y[r] = label;
     }
   });
-  const ranker = (seed: number) => trainRanker({ n, d, x, y, featureNames: [...RANKER_FEATURE_NAMES] }, { epochs: 1, seed, hidden: [16] }).params;
+  const ranker = (seed: number) =>
+    trainRanker({ n, d, x, y, featureNames: [...RANKER_FEATURE_NAMES] }, { epochs: 1, seed, hidden: [16] }).params;
   const reg = new ModelRegistry(new LocalModelStore(registryDir));
   const enc = new TextEncoder();
   const ids = enc.encode(JSON.stringify({ userIds, itemIds }));
   const trainingData = { start: '2000-01-01T00:00:00Z', end: '2018-01-01T00:00:00Z' };
   const exists = async () => true;
   // The co-occurrence term of the retrieval score (ADR 0078), as the pipeline registers it.
-  const t = await reg.register({ name: 'two_tower', featureService: 'two_tower_v1', trainingData, params: { coOccurrenceWeight: 0.5, coOccurrenceWindow: 10, coOccurrenceNeighbours: 400 }, artifacts: [
-    { path: 'params.json', data: enc.encode(serializeParams(tower)) },
-    { path: 'item_embeddings.f32', data: new Uint8Array(itemEmbeddings.buffer.slice(0)) },
-    { path: 'item_bias.f32', data: new Uint8Array(itemBias.buffer.slice(0)) },
-    { path: 'ids.json', data: ids },
-  ] });
+  const t = await reg.register({
+    name: 'two_tower',
+    featureService: 'two_tower_v1',
+    trainingData,
+    params: { coOccurrenceWeight: 0.5, coOccurrenceWindow: 10, coOccurrenceNeighbours: 400 },
+    artifacts: [
+      { path: 'params.json', data: enc.encode(serializeParams(tower)) },
+      { path: 'item_embeddings.f32', data: new Uint8Array(itemEmbeddings.buffer.slice(0)) },
+      { path: 'item_bias.f32', data: new Uint8Array(itemBias.buffer.slice(0)) },
+      { path: 'ids.json', data: ids },
+    ],
+  });
   await reg.promote('two_tower', t.version, { featureServiceExists: exists });
-  const r1 = await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(1))) }] });
+  const r1 = await reg.register({
+    name: 'ranker',
+    featureService: 'ranker_v1',
+    trainingData,
+    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(1))) }],
+  });
   await reg.promote('ranker', r1.version, { featureServiceExists: exists });
   // A second version stays a candidate: shadow mode scores it beside production.
-  await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(2))) }] });
+  await reg.register({
+    name: 'ranker',
+    featureService: 'ranker_v1',
+    trainingData,
+    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(2))) }],
+  });
 }
 
 beforeAll(async () => {
   await registerTinyModels(path.join(dir, 'models'));
-  rec = await startRecommender({ modelRegistry: path.join(dir, 'models'), indexDir: path.join(dir, 'ann'), shadowSampleRate: 1, itemFeatures: 'snapshot', budgets: TEST_BUDGETS });
+  rec = await startRecommender({
+    modelRegistry: path.join(dir, 'models'),
+    indexDir: path.join(dir, 'ann'),
+    shadowSampleRate: 1,
+    itemFeatures: 'snapshot',
+    budgets: TEST_BUDGETS,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -97,7 +147,8 @@ afterAll(async () => {
     await online.close();
     // Teardown can time out on a loaded shared Redis: sweep this run's prefix as well.
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    for await (const keys of redis.scanStream({ match: `${keyPrefix}*`, count: 1000 }) as AsyncIterable<string[]>) if (keys.length > 0) await redis.del(...keys);
+    for await (const keys of redis.scanStream({ match: `${keyPrefix}*`, count: 1000 }) as AsyncIterable<string[]>)
+      if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   }
   rmSync(dir, { recursive: true, force: true });
@@ -136,7 +187,9 @@ describe('StreamRec serving', () => {
     const recorder = (): Ranker & { columns: Float32Array[] } => {
       const columns: Float32Array[] = [];
       return {
-        kind: 'recorder', version: 'recorder', columns,
+        kind: 'recorder',
+        version: 'recorder',
+        columns,
         async score(batch) {
           const x = batch.inputs.features!;
           const d = x.dims[1]!;
@@ -149,7 +202,13 @@ describe('StreamRec serving', () => {
     };
     const tt = rec.models.twoTower!;
     const start = (weight: number, ranker: Ranker) =>
-      startRecommender({ models: { ...rec.models, twoTower: { ...tt, coOccurrence: { ...tt.coOccurrence!, weight } } }, ranker, itemFeatures: 'snapshot', indexDir: path.join(dir, 'ann'), budgets: TEST_BUDGETS });
+      startRecommender({
+        models: { ...rec.models, twoTower: { ...tt, coOccurrence: { ...tt.coOccurrence!, weight } } },
+        ranker,
+        itemFeatures: 'snapshot',
+        indexDir: path.join(dir, 'ann'),
+        budgets: TEST_BUDGETS,
+      });
     const [withCo, without] = [recorder(), recorder()];
     const a = await start(0.5, withCo);
     const b = await start(0, without);
@@ -169,8 +228,16 @@ describe('StreamRec serving', () => {
     // The co-occurrence source is in the pool, so the best co-occurring item is a candidate (seen
     // items are filtered after ranking, so they are in the batch too).
     const h = snap.histories.get(42)!.items;
-    const table = CoOccurrenceSource.fromHistories([...snap.histories.values()].map((x) => x.items), { window: 10, neighbours: 400 });
-    const best = Math.max(...table.scoreItems(h.slice(-10), snap.movies.map((m) => m.id)));
+    const table = CoOccurrenceSource.fromHistories(
+      [...snap.histories.values()].map((x) => x.items),
+      { window: 10, neighbours: 400 },
+    );
+    const best = Math.max(
+      ...table.scoreItems(
+        h.slice(-10),
+        snap.movies.map((m) => m.id),
+      ),
+    );
     expect(best).toBeGreaterThan(0);
     expect(Math.max(...diff)).toBeCloseTo(best, 4);
   });
@@ -208,7 +275,13 @@ describe('StreamRec serving', () => {
       command_timeout_ms: 500,
     } as never);
     expect(await online.seed(snap)).toBe(snap.histories.size * 2);
-    const viaRedis = await startRecommender({ models: rec.models, features: online.source, itemFeatures: 'snapshot', indexDir: path.join(dir, 'ann'), budgets: TEST_BUDGETS });
+    const viaRedis = await startRecommender({
+      models: rec.models,
+      features: online.source,
+      itemFeatures: 'snapshot',
+      indexDir: path.join(dir, 'ann'),
+      budgets: TEST_BUDGETS,
+    });
     try {
       const ctx = { timeMs: Date.UTC(2018, 8, 1, 20) };
       const a = await recommend(viaRedis, { userId: 7, count: 20, context: ctx });
@@ -226,7 +299,13 @@ describe('StreamRec serving', () => {
     const reg = new ModelRegistry(new LocalModelStore(path.join(dir, 'models')));
     const m = await reg.describe('ranker', 'production');
     const params = deserializeParams<DcnParams>(Buffer.from(await reg.readArtifact(m, 'params.json')).toString('utf8'));
-    const server = await startKServeServer({ model: 'streamrec_ranker', onnx: exportRankerOnnx(params), inputName: 'features', outputName: 'probability', dim: params.d });
+    const server = await startKServeServer({
+      model: 'streamrec_ranker',
+      onnx: exportRankerOnnx(params),
+      inputName: 'features',
+      outputName: 'probability',
+      dim: params.d,
+    });
     const viaTriton = await startRecommender({
       models: rec.models,
       ranker: new TritonRanker({ url: server.url, model: 'streamrec_ranker', outputName: 'probability' }),

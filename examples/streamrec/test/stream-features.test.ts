@@ -29,7 +29,10 @@ function oracle(events: readonly Event[], user: number, atMs = Number.POSITIVE_I
   let start = n - 1;
   while (start > 0 && e[start]!.ms - e[start - 1]!.ms <= GAP_MS) start--;
   return {
-    last_10_items: e.slice(-10).map((x) => x.item).reverse(),
+    last_10_items: e
+      .slice(-10)
+      .map((x) => x.item)
+      .reverse(),
     session_length: n - start,
     session_duration: (e[n - 1]!.ms - e[start]!.ms) / 1000,
   };
@@ -62,7 +65,10 @@ describe('user_recent as a stream feature view', () => {
     // Three ratings in one second, ten minutes after user 1's last one: the backfill must serve their combined state.
     const u1 = fx.ratings.filter((r) => r.user === 1);
     const tieTs = Math.max(...u1.map((r) => r.ts)) + 600;
-    const fresh = [...Array(20).keys()].map((i) => i + 1).filter((i) => !u1.some((r) => r.item === i)).slice(0, 3);
+    const fresh = [...Array(20).keys()]
+      .map((i) => i + 1)
+      .filter((i) => !u1.some((r) => r.item === i))
+      .slice(0, 3);
     appendFileSync(path.join(fx.dir, 'ratings.csv'), `${fresh.map((i) => `1,${i},4.0,${tieTs}`).join('\n')}\n`);
     fx.ratings.push(...fresh.map((item) => ({ user: 1, item, rating: 4, ts: tieTs })));
     events = fx.ratings.map((r) => ({ user: r.user, item: r.item, ms: r.ts * 1000 }));
@@ -94,10 +100,17 @@ describe('user_recent as a stream feature view', () => {
       await store.apply();
       expect((await store.getFeatureView('user_recent')).kind).toBe('stream');
       // As of every rating's own time (inclusive), the backfill equals the definition evaluated from scratch.
-      const job = await store.getHistoricalFeatures({ entities: events.map((e) => ({ user_id: e.user, event_timestamp: new Date(e.ms) })), features: REFS });
+      const job = await store.getHistoricalFeatures({
+        entities: events.map((e) => ({ user_id: e.user, event_timestamp: new Date(e.ms) })),
+        features: REFS,
+      });
       const rows = await job.toRows();
       expect(rows).toHaveLength(events.length);
-      rows.forEach((r, i) => expect(pick(r), `user ${events[i]!.user} at ${new Date(events[i]!.ms).toISOString()}`).toEqual(oracle(events, events[i]!.user, events[i]!.ms)));
+      rows.forEach((r, i) =>
+        expect(pick(r), `user ${events[i]!.user} at ${new Date(events[i]!.ms).toISOString()}`).toEqual(
+          oracle(events, events[i]!.user, events[i]!.ms),
+        ),
+      );
       // Embedded defaults, no Redis: materialize copies each user's newest row into SQLite.
       await store.materialize(new Date(0), new Date(), { views: ['user_recent'] });
       const online = (await store.getOnlineFeatures({ features: REFS, entityRows: users.map((u) => ({ user_id: u })) })).toRows();
@@ -126,13 +139,20 @@ describe('user_recent as a stream feature view', () => {
       const w = worker;
       const publish = async (evts: readonly Event[]): Promise<void> => {
         const before = w.totals.messages;
-        await broker!.publish(topic, evts.map((e) => ({ user_id: e.user, item_id: e.item, rating: 4, event_timestamp: new Date(e.ms) })));
+        await broker!.publish(
+          topic,
+          evts.map((e) => ({ user_id: e.user, item_id: e.item, rating: 4, event_timestamp: new Date(e.ms) })),
+        );
         await waitFor(() => w.totals.messages === before + evts.length, `${evts.length} events through the worker`);
       };
       const served = async (us: readonly number[]): Promise<Array<Record<string, unknown>>> =>
         (await store.getOnlineFeatures({ features: REFS, entityRows: us.map((u) => ({ user_id: u })) })).toRows().map(pick);
       const asOf = async (us: readonly number[], at: Date): Promise<Array<Record<string, unknown>>> =>
-        (await (await store.getHistoricalFeatures({ entities: us.map((u) => ({ user_id: u, event_timestamp: at })), features: REFS })).toRows()).map(pick);
+        (
+          await (
+            await store.getHistoricalFeatures({ entities: us.map((u) => ({ user_id: u, event_timestamp: at })), features: REFS })
+          ).toRows()
+        ).map(pick);
       const streamed = [1, 2];
       const end = new Date(Math.max(...events.map((e) => e.ms)) + 1000);
 
@@ -156,7 +176,9 @@ describe('user_recent as a stream feature view', () => {
       const rows: Array<Record<string, unknown>> = [];
       const values = fresh.map((e) => `(${e.user}, ${e.item}, to_timestamp(${e.ms / 1000}))`).join(', ');
       await backfillStreamView(view, {
-        events: { sql: `SELECT user_id, item_id, event_timestamp FROM read_parquet('${path.join(repo, 'data/interactions.parquet')}') UNION ALL SELECT * FROM (VALUES ${values}) v(user_id, item_id, event_timestamp)` },
+        events: {
+          sql: `SELECT user_id, item_id, event_timestamp FROM read_parquet('${path.join(repo, 'data/interactions.parquet')}') UNION ALL SELECT * FROM (VALUES ${values}) v(user_id, item_id, event_timestamp)`,
+        },
         write: async (batch) => void rows.push(...batch),
       });
       const newest = streamed.map((u) => pick(rows.filter((r) => r.user_id === u).at(-1)!));
@@ -176,7 +198,10 @@ describe('user_recent as a stream feature view', () => {
   }, 60_000);
 
   it('refuses a user_recent that is not a backfillable stream view, naming the view and the fix', async () => {
-    await expect(streamViewOf(repo, 'user_recnt')).rejects.toMatchObject({ code: 'UNKNOWN_FEATURE_VIEW', where: { featureView: 'user_recnt' } });
+    await expect(streamViewOf(repo, 'user_recnt')).rejects.toMatchObject({
+      code: 'UNKNOWN_FEATURE_VIEW',
+      where: { featureView: 'user_recnt' },
+    });
     const bad = tempFeatureRepo();
     try {
       const defs = path.join(bad, 'features.ts');
@@ -185,17 +210,25 @@ describe('user_recent as a stream feature view', () => {
       writeFileSync(defs, text.replace("path: 'data/user_recent/**/*.parquet'", "path: 'data/user_recent.parquet'"));
       const view = await streamViewOf(bad, 'user_recent');
       await expect(backfillToParquet(bad, view, path.join(repo, 'data/interactions.parquet'))).rejects.toMatchObject({
-        code: 'INVALID_DEFINITION', where: { featureView: 'user_recent', source: 'user_recent_source' }, hint: expect.stringContaining('**/*.parquet'),
+        code: 'INVALID_DEFINITION',
+        where: { featureView: 'user_recent', source: 'user_recent_source' },
+        hint: expect.stringContaining('**/*.parquet'),
       });
       expect(existsSync(path.join(bad, 'data/user_recent.parquet'))).toBe(false);
       // A batch view: its rows would not come from the events.
-      const batch = text.replace(/export const userRecent = streamFeatureView\(\{[\s\S]*?\n\}\);/, `export const userRecent = featureView({
+      const batch = text.replace(
+        /export const userRecent = streamFeatureView\(\{[\s\S]*?\n\}\);/,
+        `export const userRecent = featureView({
   name: 'user_recent', entities: [user], source: fileSource({ name: 'user_recent_rows', path: 'data/user_recent.parquet', timestampField: 'event_timestamp' }),
   schema: [field('last_10_items', ArrayOf(Int64)), field('session_length', Int64), field('session_duration', Float64)],
-});`);
+});`,
+      );
       expect(batch).not.toBe(text);
       writeFileSync(defs, batch);
-      await expect(streamViewOf(bad, 'user_recent')).rejects.toMatchObject({ code: 'INVALID_DEFINITION', message: expect.stringContaining('must be a stream feature view') });
+      await expect(streamViewOf(bad, 'user_recent')).rejects.toMatchObject({
+        code: 'INVALID_DEFINITION',
+        message: expect.stringContaining('must be a stream feature view'),
+      });
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }

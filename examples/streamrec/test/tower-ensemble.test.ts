@@ -6,7 +6,19 @@ import { FrecError } from '@frec/core';
 import { LocalModelStore, ModelRegistry } from '@frec/serving/model-registry';
 import { loadProductionModels } from '../src/serve/load-models.js';
 import { servedUserQuery } from '../src/serve/user-query.js';
-import { ensembleDim, ensembleItemForward, ensembleUserForward, itemTowerForward, serializeParams, deserializeParams, towerEnsemble, TowerTrainingPool, trainTwoTower, userTowerForward, type TowerEnsemble } from '../src/models/index.js';
+import {
+  ensembleDim,
+  ensembleItemForward,
+  ensembleUserForward,
+  itemTowerForward,
+  serializeParams,
+  deserializeParams,
+  towerEnsemble,
+  TowerTrainingPool,
+  trainTwoTower,
+  userTowerForward,
+  type TowerEnsemble,
+} from '../src/models/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
 
 const s = syntheticInteractions({ numUsers: 30, numItems: 50, n: 700, dUser: 4, dItem: 5, seed: 21 });
@@ -59,10 +71,16 @@ describe('two-tower ensemble', () => {
       const reg = new ModelRegistry(new LocalModelStore(dir));
       const enc = new TextEncoder();
       const items = ensembleItemForward(ens, s.train.itemFeatures);
-      const m = await reg.register({ name: 'two_tower', featureService: 'two_tower_v1', trainingData: { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' }, params: { recentWeight: 1, recentDecay: 0.5 }, artifacts: [
-        { path: 'params.json', data: enc.encode(serializeParams(ens)) },
-        { path: 'item_embeddings.f32', data: new Uint8Array(items.buffer.slice(0)) },
-      ] });
+      const m = await reg.register({
+        name: 'two_tower',
+        featureService: 'two_tower_v1',
+        trainingData: { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' },
+        params: { recentWeight: 1, recentDecay: 0.5 },
+        artifacts: [
+          { path: 'params.json', data: enc.encode(serializeParams(ens)) },
+          { path: 'item_embeddings.f32', data: new Uint8Array(items.buffer.slice(0)) },
+        ],
+      });
       await reg.promote('two_tower', m.version, { featureServiceExists: async () => true });
       const loaded = (await loadProductionModels({ registry: dir })).twoTower!;
       expect(loaded.params.members).toHaveLength(3);
@@ -70,7 +88,17 @@ describe('two-tower ensemble', () => {
       expect(Array.from(loaded.itemEmbeddings!)).toEqual(Array.from(items));
       const vec = feats.subarray(0, 4);
       // Recent items 2 then 1 (newest first), decay 0.5: weights 2/3 and 1/3 of the mean term.
-      const q = servedUserQuery(loaded, 7, vec, { last_10_items: [102, 101, 999] }, new Map([[101, 1], [102, 2]]), loaded.itemEmbeddings!);
+      const q = servedUserQuery(
+        loaded,
+        7,
+        vec,
+        { last_10_items: [102, 101, 999] },
+        new Map([
+          [101, 1],
+          [102, 2],
+        ]),
+        loaded.itemEmbeddings!,
+      );
       const u = ensembleUserForward(ens, Int32Array.of(7), vec);
       const dim = ensembleDim(ens);
       expect(q).toHaveLength(dim);
@@ -81,7 +109,10 @@ describe('two-tower ensemble', () => {
   });
 
   it('refuses members trained on different vocabularies, naming the field', () => {
-    const other = trainTwoTower(syntheticInteractions({ numUsers: 31, numItems: 50, n: 300, dUser: 4, dItem: 5, seed: 2 }).train, config).params;
+    const other = trainTwoTower(
+      syntheticInteractions({ numUsers: 31, numItems: 50, n: 300, dUser: 4, dItem: 5, seed: 2 }).train,
+      config,
+    ).params;
     expect(() => towerEnsemble([members[0]!, other])).toThrowError(/member 1 has numUsers=31, member 0 has 30.*same training set/);
     expect(() => towerEnsemble([])).toThrowError(FrecError);
   });
@@ -92,7 +123,9 @@ describe('tower training pool', () => {
     const pool = new TowerTrainingPool(2);
     try {
       const epochs: string[] = [];
-      const got = await Promise.all([5, 6, 7].map((seed) => pool.train({ data: s.train, config: { ...config, seed } }, (e) => epochs.push(`${seed}:${e.epoch}`))));
+      const got = await Promise.all(
+        [5, 6, 7].map((seed) => pool.train({ data: s.train, config: { ...config, seed } }, (e) => epochs.push(`${seed}:${e.epoch}`))),
+      );
       for (const [i, seed] of [5, 6, 7].entries()) {
         const want = trainTwoTower(s.train, { ...config, seed }).params;
         expect(serializeParams(got[i]!)).toBe(serializeParams(want));

@@ -54,14 +54,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      if (json) reportError(new FrecError(ErrorCode.INVALID_USAGE, err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '), { hint: 'Run `frec --help` or `frec <verb> --help`.' }), true);
+      if (json)
+        reportError(
+          new FrecError(ErrorCode.INVALID_USAGE, err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '), {
+            hint: 'Run `frec --help` or `frec <verb> --help`.',
+          }),
+          true,
+        );
       return err.exitCode || 1;
     }
     return reportError(err, Boolean((program.opts() as GlobalOptions).json));
   }
 }
 
-/** The global options merged with a command's own. */
-export function globalsOf(cmd: Command): GlobalOptions {
-  return cmd.optsWithGlobals() as GlobalOptions;
-}

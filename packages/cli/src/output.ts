@@ -1,9 +1,15 @@
+import type { Command } from 'commander';
 import { FrecError, toFrecError } from '@frec/core';
 
 /** Options every command shares. */
 export interface GlobalOptions {
   chdir?: string;
   json?: boolean;
+}
+
+/** The global options (`--chdir`, `--json`) as seen from a subcommand. */
+export function globalsOf(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
 }
 
 /** Writes a command's result: JSON for scripts (`--json`), else the human text. */
@@ -31,5 +37,12 @@ export function reportError(err: unknown, json: boolean): number {
 export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -25,7 +25,10 @@ export const ${name} = featureView({ name: '${name}', entities: [user], source: 
 function checkout(name: string, extra?: string): string {
   const dir = path.join(root, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'feature_store.yaml'), `project: shared\nregistry: ${registryFile}\nonline_store:\n  type: sqlite\n  path: data/online.db\n`);
+  writeFileSync(
+    path.join(dir, 'feature_store.yaml'),
+    `project: shared\nregistry: ${registryFile}\nonline_store:\n  type: sqlite\n  path: data/online.db\n`,
+  );
   writeFileSync(path.join(dir, 'base.ts'), BASE);
   if (extra) writeFileSync(path.join(dir, `${extra}.ts`), extraView(extra));
   return dir;

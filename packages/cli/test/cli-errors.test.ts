@@ -26,7 +26,8 @@ describe('frec CLI habits', () => {
       frec(['feature-views', 'describe', '--help'], { cwd: root }),
     ]);
     expect(top.code).toBe(0);
-    for (const verb of ['init', 'plan', 'apply', 'teardown', 'registry-dump', 'entities', 'feature-views', 'feature-services']) expect(top.stdout).toContain(verb);
+    for (const verb of ['init', 'plan', 'apply', 'teardown', 'registry-dump', 'entities', 'feature-views', 'feature-services'])
+      expect(top.stdout).toContain(verb);
     expect(top.stdout).toMatch(/-c, --chdir <path>/);
     expect(describeHelp.code).toBe(0);
     expect(describeHelp.stdout).toMatch(/Usage: frec feature-views describe \[options\] <name>/);
@@ -42,26 +43,43 @@ describe('frec CLI habits', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown command 'aply'[\s\S]*\(Did you mean apply\?\)/);
     expect(missing.code).toBe(1);
-    expect(JSON.parse(missing.stderr).error).toMatchObject({ code: 'CONFIG_NOT_FOUND', message: expect.stringContaining(`No feature_store.yaml in ${root}`) });
+    expect(JSON.parse(missing.stderr).error).toMatchObject({
+      code: 'CONFIG_NOT_FOUND',
+      message: expect.stringContaining(`No feature_store.yaml in ${root}`),
+    });
     expect(badGen.code).toBe(1);
     // With --json even a usage error is JSON.
-    expect(JSON.parse(badGen.stderr).error).toMatchObject({ code: 'INVALID_USAGE', message: expect.stringMatching(/--base-generation <n>' argument 'x' is invalid/) });
+    expect(JSON.parse(badGen.stderr).error).toMatchObject({
+      code: 'INVALID_USAGE',
+      message: expect.stringMatching(/--base-generation <n>' argument 'x' is invalid/),
+    });
     expect(badName.code).toBe(1);
     expect(badName.stderr).toMatch(/error \[INVALID_CONFIG\]: Project name 'my-demo' is invalid\. Use letters, digits and underscores/);
   });
 
   it('reports malformed feature_store.yaml with line and column', async () => {
-    const dir = repo({ 'feature_store.yaml': 'project: p\nregistry: data/registry.json\nonline_store:\n  type: sqlite\n   path: data/online.db\n' });
+    const dir = repo({
+      'feature_store.yaml': 'project: p\nregistry: data/registry.json\nonline_store:\n  type: sqlite\n   path: data/online.db\n',
+    });
     const r = await frec(['plan'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`error \\[INVALID_CONFIG\\]: ${path.join(dir, 'feature_store.yaml')}:4:9: malformed YAML: .+ Fix the YAML syntax at that line and column\\.`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `error \\[INVALID_CONFIG\\]: ${path.join(dir, 'feature_store.yaml')}:4:9: malformed YAML: .+ Fix the YAML syntax at that line and column\\.`,
+      ),
+    );
   });
 
   it('names both declarations, with their lines, when two entities share a name', async () => {
-    const dir = repo({ 'a.ts': ENTITY_FILE, 'b.ts': `import { entity } from '@frec/core';\n\n\nexport const customer = entity({ name: 'user', joinKey: 'customer_id' });\n` });
+    const dir = repo({
+      'a.ts': ENTITY_FILE,
+      'b.ts': `import { entity } from '@frec/core';\n\n\nexport const customer = entity({ name: 'user', joinKey: 'customer_id' });\n`,
+    });
     const r = await frec(['plan'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error [DUPLICATE_NAME]: Two entities are named 'user': one at ${path.join(dir, 'a.ts')}:2 and one at ${path.join(dir, 'b.ts')}:4.`);
+    expect(r.stderr).toContain(
+      `error [DUPLICATE_NAME]: Two entities are named 'user': one at ${path.join(dir, 'a.ts')}:2 and one at ${path.join(dir, 'b.ts')}:4.`,
+    );
   });
 
   for (const [what, bytes, code] of [

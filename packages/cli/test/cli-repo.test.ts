@@ -8,7 +8,6 @@ const root = mkdtempSync(path.join(tmpdir(), 'frec-cli-'));
 const demo = path.join(root, 'demo');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-
 describe('frec init, apply, plan (the README quick start)', () => {
   beforeAll(async () => {
     const init = await frec(['--json', 'init', 'demo'], { cwd: root });
@@ -37,8 +36,14 @@ describe('frec init, apply, plan (the README quick start)', () => {
     expect(JSON.parse(ents.stdout)).toEqual([expect.objectContaining({ name: 'driver', joinKey: 'driver_id', valueType: 'int64' })]);
     expect(views.stdout).toMatch(/driver_hourly_stats\s+batch\s+driver\s+3\s+1d\s+true/);
     expect(views.stdout).toMatch(/transformed_conv_rate\s+on_demand/);
-    expect(JSON.parse(services.stdout)).toEqual([{ name: 'driver_activity_v1', features: 4, views: ['driver_hourly_stats', 'transformed_conv_rate'] }]);
-    expect(JSON.parse(describeView.stdout).spec.features.map((f: { name: string }) => f.name)).toEqual(['conv_rate', 'acc_rate', 'avg_daily_trips']);
+    expect(JSON.parse(services.stdout)).toEqual([
+      { name: 'driver_activity_v1', features: 4, views: ['driver_hourly_stats', 'transformed_conv_rate'] },
+    ]);
+    expect(JSON.parse(describeView.stdout).spec.features.map((f: { name: string }) => f.name)).toEqual([
+      'conv_rate',
+      'acc_rate',
+      'avg_daily_trips',
+    ]);
     expect(JSON.parse(dump.stdout)).toMatchObject({ schemaVersion: 1, project: 'demo', generation: 1 });
   });
 
@@ -61,7 +66,12 @@ describe('frec init, apply, plan (the README quick start)', () => {
     const before = readFileSync(file, 'utf8');
     const registry = path.join(demo, 'data', 'registry.json');
     const registryBefore = readFileSync(registry, 'utf8');
-    writeFileSync(file, before.replace("field('avg_daily_trips', Int64)", "field('avg_daily_trips', String)").replace('Int64, Float32, Float64,', 'Int64, Float32, Float64, String,'));
+    writeFileSync(
+      file,
+      before
+        .replace("field('avg_daily_trips', Int64)", "field('avg_daily_trips', String)")
+        .replace('Int64, Float32, Float64,', 'Int64, Float32, Float64, String,'),
+    );
     try {
       const r = await frec(['apply'], { cwd: demo });
       expect(r.code).toBe(1);
@@ -77,7 +87,9 @@ describe('frec init, apply, plan (the README quick start)', () => {
   it('explains an unknown feature view with the closest name and exits 1', async () => {
     const text = await frec(['feature-views', 'describe', 'driver_hourly_stat'], { cwd: demo });
     expect(text.code).toBe(1);
-    expect(text.stderr).toMatch(/error \[UNKNOWN_FEATURE_VIEW\]: Feature view 'driver_hourly_stat' is not applied\. Did you mean 'driver_hourly_stats'\?/);
+    expect(text.stderr).toMatch(
+      /error \[UNKNOWN_FEATURE_VIEW\]: Feature view 'driver_hourly_stat' is not applied\. Did you mean 'driver_hourly_stats'\?/,
+    );
   });
 
   it('teardown removes the registry (and reports it with --json); plan then starts from nothing', async () => {

@@ -14,7 +14,12 @@ beforeAll(async () => {
   moto = await startMotoServer();
   await moto.createBucket(bucket);
   // The repo's feature_store.yaml reads these through ${VAR} interpolation.
-  env = { ...MOTO_ENV, FREC_REGISTRY_BUCKET: bucket, FREC_S3_ENDPOINT: moto.endpoint, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  env = {
+    ...MOTO_ENV,
+    FREC_REGISTRY_BUCKET: bucket,
+    FREC_S3_ENDPOINT: moto.endpoint,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
 });
 afterAll(async () => {
   await moto?.stop();

@@ -22,7 +22,12 @@ export function parseDuration(d: Duration): number {
 /** Formats seconds as a compact duration ('1d', '3h', '90s'). */
 export function formatDuration(seconds: number): string {
   if (seconds === 0) return '0s';
-  for (const [unit, size] of [['w', 604800], ['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['w', 604800],
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (seconds % size === 0) return `${seconds / size}${unit}`;
   }
   return `${seconds}s`;

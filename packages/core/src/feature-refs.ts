@@ -5,7 +5,8 @@ import type { FeatureViewSpec, OnDemandFeatureViewSpec } from './definitions/spe
 import type { RegistryData } from './registry/registry-data.js';
 
 /** Which features a request asks for: `view:feature` references, or a feature service (by name or object). */
-export type FeatureSelector = { features: readonly string[]; featureService?: undefined } | { featureService: string | FeatureService; features?: undefined };
+export type FeatureSelector =
+  { features: readonly string[]; featureService?: undefined } | { featureService: string | FeatureService; features?: undefined };
 
 /** A requested batch or stream view, with the features the caller wants and those needed only as transform inputs. */
 export interface ResolvedView {
@@ -53,16 +54,24 @@ export function resolveFeatures(data: RegistryData, selector: FeatureSelector): 
     const name = typeof selector.featureService === 'string' ? selector.featureService : selector.featureService.name;
     const svc = data.featureServices[name];
     if (!svc) {
-      throw new NotFoundError(ErrorCode.UNKNOWN_FEATURE_SERVICE, `Feature service '${name}' is not applied.${didYouMean(name, Object.keys(data.featureServices))}`, {
-        where: { featureService: name },
-        hint: 'Run `frec feature-services list` to see what is applied.',
-      });
+      throw new NotFoundError(
+        ErrorCode.UNKNOWN_FEATURE_SERVICE,
+        `Feature service '${name}' is not applied.${didYouMean(name, Object.keys(data.featureServices))}`,
+        {
+          where: { featureService: name },
+          hint: 'Run `frec feature-services list` to see what is applied.',
+        },
+      );
     }
     featureService = name;
-    refs = svc.spec.projections.flatMap((p) => p.features.map((f) => ({ view: p.view, feature: f, ...(p.alias ? { alias: p.alias } : {}) })));
+    refs = svc.spec.projections.flatMap((p) =>
+      p.features.map((f) => ({ view: p.view, feature: f, ...(p.alias ? { alias: p.alias } : {}) })),
+    );
   } else {
     if (!selector.features || selector.features.length === 0) {
-      throw new RequestError(ErrorCode.INVALID_REQUEST, 'No features requested.', { hint: "Pass features: ['view:feature', ...] or a featureService." });
+      throw new RequestError(ErrorCode.INVALID_REQUEST, 'No features requested.', {
+        hint: "Pass features: ['view:feature', ...] or a featureService.",
+      });
     }
     refs = selector.features.map(parseFeatureRef);
   }
@@ -90,10 +99,14 @@ export function resolveFeatures(data: RegistryData, selector: FeatureSelector): 
   };
   const checkFeature = (view: string, feature: string, known: string[]): void => {
     if (!known.includes(feature)) {
-      throw new NotFoundError(ErrorCode.UNKNOWN_FEATURE, `Feature '${feature}' is not in feature view '${view}'.${didYouMean(feature, known)}`, {
-        where: { featureView: view, feature },
-        hint: `Available: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}.`,
-      });
+      throw new NotFoundError(
+        ErrorCode.UNKNOWN_FEATURE,
+        `Feature '${feature}' is not in feature view '${view}'.${didYouMean(feature, known)}`,
+        {
+          where: { featureView: view, feature },
+          hint: `Available: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}.`,
+        },
+      );
     }
   };
 
@@ -101,7 +114,11 @@ export function resolveFeatures(data: RegistryData, selector: FeatureSelector): 
     const odfv = data.onDemandFeatureViews[r.view];
     const prefix = r.alias ?? r.view;
     if (odfv) {
-      checkFeature(r.view, r.feature, odfv.spec.features.map((f) => f.name));
+      checkFeature(
+        r.view,
+        r.feature,
+        odfv.spec.features.map((f) => f.name),
+      );
       let ro = odfvs.get(prefix);
       if (!ro) {
         ro = { view: odfv.spec, features: [], prefix };
@@ -117,7 +134,11 @@ export function resolveFeatures(data: RegistryData, selector: FeatureSelector): 
       continue;
     }
     const rv = needView(r.view, prefix);
-    checkFeature(r.view, r.feature, rv.view.features.map((f) => f.name));
+    checkFeature(
+      r.view,
+      r.feature,
+      rv.view.features.map((f) => f.name),
+    );
     if (!rv.features.includes(r.feature)) {
       rv.features.push(r.feature);
       rv.hiddenFeatures = rv.hiddenFeatures.filter((f) => f !== r.feature);
@@ -138,10 +159,14 @@ export function outputColumnNames(resolved: ResolvedFeatures, fullFeatureNames: 
     const n = names[i]!;
     const prev = seen.get(n);
     if (prev !== undefined && prev !== o.prefix) {
-      throw new RequestError(ErrorCode.FEATURE_NAME_COLLISION, `Feature '${o.feature}' is requested from both '${prev}' and '${o.prefix}'.`, {
-        where: { feature: o.feature },
-        hint: 'Pass fullFeatureNames: true to get view__feature column names.',
-      });
+      throw new RequestError(
+        ErrorCode.FEATURE_NAME_COLLISION,
+        `Feature '${o.feature}' is requested from both '${prev}' and '${o.prefix}'.`,
+        {
+          where: { feature: o.feature },
+          hint: 'Pass fullFeatureNames: true to get view__feature column names.',
+        },
+      );
     }
     seen.set(n, o.prefix);
   });

@@ -116,7 +116,10 @@ export class FeatureStore {
       throw new RegistryError(
         ErrorCode.REGISTRY_CONFLICT,
         `Registry at ${this.registry.store.location} moved from generation ${options.baseGeneration} (the plan's base) to ${current.generation}: someone else applied meanwhile.`,
-        { where: { file: this.registry.store.location }, hint: 'Run `frec plan` again, merge their changes into your definitions, and re-apply.' },
+        {
+          where: { file: this.registry.store.location },
+          hint: 'Run `frec plan` again, merge their changes into your definitions, and re-apply.',
+        },
       );
     }
     const plan = computePlan(repo, current);

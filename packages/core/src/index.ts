@@ -10,7 +10,13 @@ export * from './definitions/specs.js';
 export { field, fieldToSpec, type Field } from './definitions/field.js';
 export { entity, Entity, type EntityOptions } from './definitions/entity.js';
 export { fileSource, pushSource, streamSource, requestSource, DataSource, RequestSource } from './definitions/sources.js';
-export { featureView, FeatureView, buildFeatureViewSpec, type FeatureViewOptions, type FeatureViewProjection } from './definitions/feature-view.js';
+export {
+  featureView,
+  FeatureView,
+  buildFeatureViewSpec,
+  type FeatureViewOptions,
+  type FeatureViewProjection,
+} from './definitions/feature-view.js';
 export {
   onDemandFeatureView,
   OnDemandFeatureView,
@@ -38,7 +44,12 @@ export type * from './stores/online-store.js';
 export type * from './stores/offline-store.js';
 export { registerOnlineStore, registerOfflineStore, createOnlineStore, createOfflineStore } from './stores/factories.js';
 export { FeatureStore, notImplemented, type OpenOptions, type ApplyResult, type HistoricalFeaturesRequest } from './feature-store.js';
-export { OnlineFeaturesResponse, type OnlineFeaturesRequest, type FeatureStatus, type OnlineRowError } from './online/get-online-features.js';
+export {
+  OnlineFeaturesResponse,
+  type OnlineFeaturesRequest,
+  type FeatureStatus,
+  type OnlineRowError,
+} from './online/get-online-features.js';
 export { toOnlineRows, timestampColumnsOf } from './online/write-to-online.js';
 export {
   streamFeatureView,
@@ -52,7 +63,15 @@ export {
   type AggregationFields,
   type StreamFeatureViewOptions,
 } from './definitions/stream-feature-view.js';
-export { materialize, materializeIncremental, batchToRows, batchToColumns, type MaterializeOptions, type MaterializeResult, type ViewMaterializeResult } from './materialize/materialize.js';
+export {
+  materialize,
+  materializeIncremental,
+  batchToRows,
+  batchToColumns,
+  type MaterializeOptions,
+  type MaterializeResult,
+  type ViewMaterializeResult,
+} from './materialize/materialize.js';
 export type { MaterializeProgress } from './materialize/progress.js';
 export { push, type PushOptions, type PushResult, type PushTarget } from './push/push.js';
 export { validatePushRows, type ValidPushRow } from './push/validate-push-rows.js';

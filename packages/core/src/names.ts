@@ -18,7 +18,10 @@ export function closestNames(name: string, candidates: Iterable<string>, limit =
   }
   scored.sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
   const cutoff = Math.max(3, Math.ceil(name.length / 2));
-  return scored.filter(([, d]) => d <= cutoff).slice(0, limit).map(([c]) => c);
+  return scored
+    .filter(([, d]) => d <= cutoff)
+    .slice(0, limit)
+    .map(([c]) => c);
 }
 
 /** " Did you mean 'a' or 'b'?" or an empty string. */

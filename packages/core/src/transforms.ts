@@ -20,10 +20,13 @@ export function compileTransform(spec: OnDemandFeatureViewSpec): Transform {
     compiled.set(spec.transformSource, fn);
     return fn;
   } catch (err) {
-    throw new DefinitionError(`Transform of on-demand view '${spec.name}' cannot be rebuilt from the registry: ${(err as Error).message}.`, {
-      where: { featureView: spec.name },
-      hint: 'Keep transforms self-contained functions with no references to imports or module variables.',
-    });
+    throw new DefinitionError(
+      `Transform of on-demand view '${spec.name}' cannot be rebuilt from the registry: ${(err as Error).message}.`,
+      {
+        where: { featureView: spec.name },
+        hint: 'Keep transforms self-contained functions with no references to imports or module variables.',
+      },
+    );
   }
 }
 
@@ -42,10 +45,14 @@ export function runTransform(spec: OnDemandFeatureViewSpec, fn: Transform, row: 
   for (const f of spec.features) {
     const v = coerceValue(f.dtype, out?.[f.name]);
     if (v === undefined) {
-      throw new RequestError(ErrorCode.WRONG_TYPE, `Transform of on-demand view '${spec.name}' returned ${JSON.stringify(out?.[f.name])} for '${f.name}', declared ${f.dtype}.`, {
-        where: { featureView: spec.name, feature: f.name },
-        hint: 'Return a value of the declared type (or null).',
-      });
+      throw new RequestError(
+        ErrorCode.WRONG_TYPE,
+        `Transform of on-demand view '${spec.name}' returned ${JSON.stringify(out?.[f.name])} for '${f.name}', declared ${f.dtype}.`,
+        {
+          where: { featureView: spec.name, feature: f.name },
+          hint: 'Return a value of the declared type (or null).',
+        },
+      );
     }
     result[f.name] = v;
   }

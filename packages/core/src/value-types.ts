@@ -50,7 +50,8 @@ type ScalarTsType<S extends ScalarType> = S extends 'int32' | 'int64' | 'float32
           : never;
 
 /** A feature value as it travels through the SDK. */
-export type FeatureValue = number | boolean | string | Uint8Array | Date | null | Array<number | boolean | string | Uint8Array | Date | null>;
+export type FeatureValue =
+  number | boolean | string | Uint8Array | Date | null | Array<number | boolean | string | Uint8Array | Date | null>;
 
 /** True when `t` names a value type. */
 export function isValueType(t: unknown): t is ValueType {

@@ -45,18 +45,31 @@ describe('feature_store.yaml', () => {
   });
 
   it('rejects an unknown store type and a bad project name, naming the key', () => {
-    expect(errorOf(() => parse('project: demo\nregistry: r.json\nonline_store:\n  type: cassandra\n')).message).toMatch(/online_store\.type/);
-    expect(errorOf(() => parse('project: my-demo\nregistry: r.json\n')).message).toMatch(/project: must hold only letters, digits and underscores/);
+    expect(errorOf(() => parse('project: demo\nregistry: r.json\nonline_store:\n  type: cassandra\n')).message).toMatch(
+      /online_store\.type/,
+    );
+    expect(errorOf(() => parse('project: my-demo\nregistry: r.json\n')).message).toMatch(
+      /project: must hold only letters, digits and underscores/,
+    );
     expect(errorOf(() => parse('project: demo\n')).message).toMatch(/registry: is required/);
     const reg = errorOf(() => parse('project: demo\nregistry:\n  path: r.json\n  cache_ttl: 3\n'));
     expect(reg.message).toMatch(/feature_store\.yaml:4:3: unknown key 'registry\.cache_ttl'\. Did you mean 'cache_ttl_seconds'\?/);
-    expect(errorOf(() => parse('project: demo\nregistry:\n  path: r.json\n  cache_ttl_seconds: -1\n')).message).toMatch(/:4:22: registry\.cache_ttl_seconds: Number must be greater than or equal to 0\./);
+    expect(errorOf(() => parse('project: demo\nregistry:\n  path: r.json\n  cache_ttl_seconds: -1\n')).message).toMatch(
+      /:4:22: registry\.cache_ttl_seconds: Number must be greater than or equal to 0\./,
+    );
   });
 
   it('interpolates ${VAR} and ${VAR:-default} in values', () => {
-    const text = 'project: demo\nregistry: ${REG:-data/registry.json}\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "p-${RUN}-"\n  command_timeout_ms: ${TIMEOUT}\n  cluster: ${CLUSTER}\n';
+    const text =
+      'project: demo\nregistry: ${REG:-data/registry.json}\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "p-${RUN}-"\n  command_timeout_ms: ${TIMEOUT}\n  cluster: ${CLUSTER}\n';
     const c = parse(text, { REDIS_URL: 'redis://:pa"ss\\word@10.0.0.1:6380', RUN: 'r1', TIMEOUT: '250', CLUSTER: 'true' });
-    expect(c.online_store).toMatchObject({ type: 'redis', connection_string: 'redis://:pa"ss\\word@10.0.0.1:6380', key_prefix: 'p-r1-', command_timeout_ms: 250, cluster: true });
+    expect(c.online_store).toMatchObject({
+      type: 'redis',
+      connection_string: 'redis://:pa"ss\\word@10.0.0.1:6380',
+      key_prefix: 'p-r1-',
+      command_timeout_ms: 250,
+      cluster: true,
+    });
     expect(c.registry.path).toBe('data/registry.json');
   });
 
@@ -69,7 +82,9 @@ describe('feature_store.yaml', () => {
   it('loadRepoConfig explains a missing file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'frec-config-'));
     try {
-      expect(() => loadRepoConfig(dir)).toThrow(expect.objectContaining({ code: ErrorCode.CONFIG_NOT_FOUND, message: expect.stringContaining(dir) }));
+      expect(() => loadRepoConfig(dir)).toThrow(
+        expect.objectContaining({ code: ErrorCode.CONFIG_NOT_FOUND, message: expect.stringContaining(dir) }),
+      );
       writeFileSync(path.join(dir, 'feature_store.yaml'), 'project: demo\nregistry: data/registry.json\n');
       expect(loadRepoConfig(dir).repoPath).toBe(dir);
     } finally {

@@ -6,14 +6,22 @@ const src = fileSource({ name: 'src', path: 'data/x.parquet', timestampField: 't
 
 describe('definitions', () => {
   it('builds a feature view spec with ttl and entity columns', () => {
-    const fv = featureView({ name: 'stats', entities: [user], source: src, ttl: '2d', schema: [field('a', Float32), field('user_id', Int64)] });
+    const fv = featureView({
+      name: 'stats',
+      entities: [user],
+      source: src,
+      ttl: '2d',
+      schema: [field('a', Float32), field('user_id', Int64)],
+    });
     expect(fv.spec.ttlSeconds).toBe(172800);
     expect(fv.spec.entityColumns).toEqual([{ name: 'user_id', dtype: 'int64', description: '', tags: {} }]);
     expect(fv.spec.features.map((f) => f.name)).toEqual(['a']);
   });
 
   it('rejects a negative ttl with the view name', () => {
-    expect(() => featureView({ name: 'bad', entities: [user], source: src, ttl: -5, schema: [field('a', Float32)] })).toThrow(/bad.*invalid ttl/);
+    expect(() => featureView({ name: 'bad', entities: [user], source: src, ttl: -5, schema: [field('a', Float32)] })).toThrow(
+      /bad.*invalid ttl/,
+    );
   });
 
   it('rejects an invalid name', () => {

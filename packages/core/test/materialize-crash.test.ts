@@ -9,11 +9,33 @@ const FREC = path.resolve(__dirname, '../../../node_modules/.bin/frec');
 const USERS = 20_000;
 
 /** Runs `frec materialize`; with `killOn`, SIGKILLs it `delayMs` after that text appears on stderr. */
-function runCli(dir: string, killOn?: { text: string; delayMs: number }): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+function runCli(
+  dir: string,
+  killOn?: { text: string; delayMs: number },
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(FREC, ['-c', dir, '--json', 'materialize', '2025-01-01T00:00:00Z', '2027-01-01T00:00:00Z', '--views', 'user_stats', '--batch-size', '2000', '--parallelism', '1', '--progress-every', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      FREC,
+      [
+        '-c',
+        dir,
+        '--json',
+        'materialize',
+        '2025-01-01T00:00:00Z',
+        '2027-01-01T00:00:00Z',
+        '--views',
+        'user_stats',
+        '--batch-size',
+        '2000',
+        '--parallelism',
+        '1',
+        '--progress-every',
+        '0',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     let armed = false;

@@ -73,7 +73,9 @@ export async function testRepo(options: { prefix?: string } = {}): Promise<TestR
   const sql = async (s: string): Promise<void> => void (await conn.run(s));
   const contents = definitions();
   const store = await FeatureStore.open({ config: loadRepoConfig(dir), definitions: contents });
-  await sql(`COPY (SELECT 'i' || i AS item_id, i * 1.5 AS popularity, make_timestamp((${BASE} + i * 1000) * 1000) AS event_timestamp FROM range(50) t(i)) TO '${dir}/data/item_stats/part0.parquet' (FORMAT parquet)`);
+  await sql(
+    `COPY (SELECT 'i' || i AS item_id, i * 1.5 AS popularity, make_timestamp((${BASE} + i * 1000) * 1000) AS event_timestamp FROM range(50) t(i)) TO '${dir}/data/item_stats/part0.parquet' (FORMAT parquet)`,
+  );
   const redis = new Redis(REDIS_URL);
   const writeUsers = async (name: string, users: number, versions: number, offsetMs = 0): Promise<void> => {
     // Deterministic "seeded" values: a function of (user, version) only.

@@ -19,7 +19,13 @@ import {
 const src = fileSource({ name: 'src', path: 'data/x.parquet', timestampField: 'ts' });
 const repo = (...defs: Definition[]) => buildRepoContents(defs.map((object) => ({ object })));
 
-function setup(options: { userType?: typeof Int64 | typeof Str; scoreType?: typeof Float32 | typeof Float64; description?: string; withService?: boolean; online?: boolean }) {
+function setup(options: {
+  userType?: typeof Int64 | typeof Str;
+  scoreType?: typeof Float32 | typeof Float64;
+  description?: string;
+  withService?: boolean;
+  online?: boolean;
+}) {
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: options.userType ?? Int64 });
   const stats = featureView({
     name: 'stats',
@@ -47,7 +53,12 @@ describe('computePlan', () => {
     const plan = computePlan(setup({ scoreType: Float64 }), applied);
     expect(plan.hasBreakingChanges).toBe(true);
     expect(plan.changes).toEqual([
-      expect.objectContaining({ type: 'change', kind: 'featureViews', name: 'stats', breaking: ['type of served feature \'score\' changes from float32 to float64'] }),
+      expect.objectContaining({
+        type: 'change',
+        kind: 'featureViews',
+        name: 'stats',
+        breaking: ["type of served feature 'score' changes from float32 to float64"],
+      }),
     ]);
   });
 
@@ -69,7 +80,11 @@ describe('computePlan', () => {
     expect(plan.changes.map((c) => `${c.type} ${c.kind} ${c.name}`)).toEqual(['remove featureServices ranker']);
     const next = applyPlanToRegistry(setup({ scoreType: Float64 }), applied, new Date('2026-02-01T00:00:00Z'));
     expect(next.generation).toBe(2);
-    expect(next.featureViews.stats).toMatchObject({ createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-02-01T00:00:00.000Z', version: 2 });
+    expect(next.featureViews.stats).toMatchObject({
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-02-01T00:00:00.000Z',
+      version: 2,
+    });
     expect(next.entities.user).toMatchObject({ updatedAt: '2026-01-01T00:00:00.000Z', version: 1 });
   });
 });

@@ -16,9 +16,19 @@ const row = (user: number, over: Record<string, unknown> = {}) => ({
 describe('push', () => {
   let repo: TestRepo;
   const pushedDir = () => path.join(repo.dir, 'data/pushed/user_push');
-  const files = () => (existsSync(pushedDir()) ? readdirSync(pushedDir(), { recursive: true }).map(String).filter((f) => f.endsWith('.parquet')) : []);
+  const files = () =>
+    existsSync(pushedDir())
+      ? readdirSync(pushedDir(), { recursive: true })
+          .map(String)
+          .filter((f) => f.endsWith('.parquet'))
+      : [];
   const online = async (users: number[]) =>
-    (await repo.store.getOnlineFeatures({ features: ['user_push_stats:clicks', 'user_push_stats:score', 'user_push_stats:genres'], entityRows: users.map((u) => ({ user_id: u })) })).toRows();
+    (
+      await repo.store.getOnlineFeatures({
+        features: ['user_push_stats:clicks', 'user_push_stats:score', 'user_push_stats:genres'],
+        entityRows: users.map((u) => ({ user_id: u })),
+      })
+    ).toRows();
 
   beforeAll(async () => {
     repo = await testRepo();
@@ -38,10 +48,18 @@ describe('push', () => {
   });
 
   it('pushes online and offline; the offline rows are Parquet files partitioned by date that training reads at once', async () => {
-    const rows = [row(10), row(11, { event_timestamp: new Date(BASE + DAY + 5).toISOString() }), row(12, { score: '0.75', event_timestamp: BASE + 2 * DAY })];
+    const rows = [
+      row(10),
+      row(11, { event_timestamp: new Date(BASE + DAY + 5).toISOString() }),
+      row(12, { score: '0.75', event_timestamp: BASE + 2 * DAY }),
+    ];
     const res = await repo.store.push('user_push', rows, { to: 'online_and_offline' });
     expect(res.offline).toBe(3);
-    expect(files().map((f) => path.dirname(f)).sort()).toEqual(['date=2026-01-01', 'date=2026-01-02', 'date=2026-01-03']);
+    expect(
+      files()
+        .map((f) => path.dirname(f))
+        .sort(),
+    ).toEqual(['date=2026-01-01', 'date=2026-01-02', 'date=2026-01-03']);
     const hist = await repo.store.getHistoricalFeatures({
       entities: [
         { user_id: 10, event_timestamp: new Date(BASE + DAY) },
@@ -50,7 +68,12 @@ describe('push', () => {
       ],
       features: ['user_push_stats:clicks', 'user_push_stats:score'],
     });
-    const got = (await hist.toRows()).map((r) => [Number(r.user_id), (r.event_timestamp as Date).getTime(), r.clicks === null ? null : Number(r.clicks), r.score]);
+    const got = (await hist.toRows()).map((r) => [
+      Number(r.user_id),
+      (r.event_timestamp as Date).getTime(),
+      r.clicks === null ? null : Number(r.clicks),
+      r.score,
+    ]);
     expect(got.sort((a, b) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number))).toEqual([
       [10, BASE + DAY, 20, 2.5],
       [12, BASE, null, null],
@@ -68,10 +91,30 @@ describe('push', () => {
 
   const badCases: Array<[string, Array<Record<string, unknown>>, number, string, RegExp]> = [
     ['a wrong type', [row(30), row(31, { score: 'high' })], 1, 'score', /expected float64, got "high"/],
-    ['a missing feature', [row(30), row(31), { ...row(32), clicks: undefined }].map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))), 2, 'clicks', /feature of view 'user_push_stats' is missing/],
+    [
+      'a missing feature',
+      [row(30), row(31), { ...row(32), clicks: undefined }].map((r) =>
+        Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)),
+      ),
+      2,
+      'clicks',
+      /feature of view 'user_push_stats' is missing/,
+    ],
     ['a missing join key', [{ ...row(30), user_id: null }], 0, 'user_id', /join key of view 'user_push_stats' is missing or not int64/],
-    ['a bad event time', [row(30), row(31, { event_timestamp: 'yesterday-ish' })], 1, 'event_timestamp', /event time is missing or not a time/],
-    ['an unknown column', [row(30, { scroe: 1 })], 0, 'scroe', /is not a column of any view reading this source\. Nothing of this batch was written\. Did you mean 'score'\?/],
+    [
+      'a bad event time',
+      [row(30), row(31, { event_timestamp: 'yesterday-ish' })],
+      1,
+      'event_timestamp',
+      /event time is missing or not a time/,
+    ],
+    [
+      'an unknown column',
+      [row(30, { scroe: 1 })],
+      0,
+      'scroe',
+      /is not a column of any view reading this source\. Nothing of this batch was written\. Did you mean 'score'\?/,
+    ],
     ['an array element of the wrong type', [row(30, { genres: ['ok', 7] })], 0, 'genres', /expected string\[\], got an array/],
     ['a row that is not an object', [row(30), 42 as unknown as Record<string, unknown>], 1, '(row)', /expected an object, got number 42/],
   ];
@@ -89,9 +132,17 @@ describe('push', () => {
   }
 
   it('names unknown sources, sources that are not push sources and unknown targets', async () => {
-    await expect(repo.store.push('user_psh', [row(40)])).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_SOURCE, message: expect.stringContaining("Did you mean 'user_push'") });
-    await expect(repo.store.push('user_stats_src', [row(40)])).rejects.toMatchObject({ code: ErrorCode.INVALID_REQUEST, message: expect.stringContaining('only push sources accept pushes') });
-    await expect(repo.store.push('user_push', [row(40)], { to: 'both' as never })).rejects.toMatchObject({ code: ErrorCode.INVALID_REQUEST });
+    await expect(repo.store.push('user_psh', [row(40)])).rejects.toMatchObject({
+      code: ErrorCode.UNKNOWN_SOURCE,
+      message: expect.stringContaining("Did you mean 'user_push'"),
+    });
+    await expect(repo.store.push('user_stats_src', [row(40)])).rejects.toMatchObject({
+      code: ErrorCode.INVALID_REQUEST,
+      message: expect.stringContaining('only push sources accept pushes'),
+    });
+    await expect(repo.store.push('user_push', [row(40)], { to: 'both' as never })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_REQUEST,
+    });
     expect(await online([40])).toEqual([{ user_id: 40, clicks: null, score: null, genres: null }]);
   });
 });

@@ -48,7 +48,7 @@ describe('definitions repo validation', () => {
     });
     const e = await loadError(dir);
     expect(e.code).toBe(ErrorCode.DUPLICATE_NAME);
-    expect(e.message).toMatch(new RegExp(`one at ${path.join(dir, "a.ts")}:\\d+ and one at ${path.join(dir, "b.ts")}:\\d+\\.`));
+    expect(e.message).toMatch(new RegExp(`one at ${path.join(dir, 'a.ts')}:\\d+ and one at ${path.join(dir, 'b.ts')}:\\d+\\.`));
     expect(e.message).toMatch(/named 'user'/);
   });
 
@@ -58,7 +58,9 @@ describe('definitions repo validation', () => {
     });
     const e = await loadError(dir);
     expect(e.code).toBe(ErrorCode.UNKNOWN_ENTITY);
-    expect(e.message).toMatch(/Feature view 'stats' refers to entity 'driver', which is not declared in this repo\. Did you mean 'drivr'\?/);
+    expect(e.message).toMatch(
+      /Feature view 'stats' refers to entity 'driver', which is not declared in this repo\. Did you mean 'drivr'\?/,
+    );
     expect(String(e.where.file)).toContain(path.join(dir, 'features.ts'));
   });
 
@@ -101,6 +103,8 @@ describe('definitions repo validation', () => {
     const src = mkSource({ name: 'src', path: 'data/x.parquet', timestampField: 'ts' });
     const view = mkView({ name: 'stats', entities: [user], source: src, schema: [mkField('a', f32)] });
     (view.spec as { ttlSeconds: number }).ttlSeconds = -5;
-    expect(() => buildRepoContents([user, src, view].map((object) => ({ object })))).toThrow(/Invalid feature view 'stats': ttlSeconds: Number must be greater than or equal to 0/);
+    expect(() => buildRepoContents([user, src, view].map((object) => ({ object })))).toThrow(
+      /Invalid feature view 'stats': ttlSeconds: Number must be greater than or equal to 0/,
+    );
   });
 });

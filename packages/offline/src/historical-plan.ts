@@ -1,11 +1,4 @@
-import {
-  ErrorCode,
-  outputColumnNames,
-  RequestError,
-  type HistoricalRequest,
-  type ResolvedOdfv,
-  type ValueType,
-} from '@frec/core';
+import { ErrorCode, outputColumnNames, RequestError, type HistoricalRequest, type ResolvedOdfv, type ValueType } from '@frec/core';
 import { asDeclared, asUtcTimestamp } from './duckdb-types.js';
 import { batchSourceOf, sourceColumn } from './file-source.js';
 import type { PointInTimeJoin, ViewRead } from './point-in-time-join.js';
@@ -79,7 +72,10 @@ export function planHistorical(
       from: shape.from,
       keys: rv.view.entityColumns.map((k) => {
         const column = sourceColumn(src, k.name);
-        return { entity: asDeclared(ident(k.name), k.dtype, entity.columns.get(k.name) ?? ''), source: asDeclared(ident(column), k.dtype, typeOf(column)) };
+        return {
+          entity: asDeclared(ident(k.name), k.dtype, entity.columns.get(k.name) ?? ''),
+          source: asDeclared(ident(column), k.dtype, typeOf(column)),
+        };
       }),
       eventTime: asUtcTimestamp(ident(src.timestampField), typeOf(src.timestampField)),
       createdTime: created ? asUtcTimestamp(ident(created), typeOf(created)) : undefined,
@@ -93,10 +89,14 @@ export function planHistorical(
     // Request data comes from the entity columns, as the online path takes it from entity rows.
     for (const f of ro.view.requestSources.flatMap((s) => s.schema)) {
       if (!entity.columns.has(f.name)) {
-        throw new RequestError(ErrorCode.INVALID_REQUEST, `On-demand view '${ro.view.name}' needs request field '${f.name}', missing from the entity rows.`, {
-          where: { featureView: ro.view.name, field: f.name },
-          hint: `Add a '${f.name}' column (${f.dtype}) to the entity rows.`,
-        });
+        throw new RequestError(
+          ErrorCode.INVALID_REQUEST,
+          `On-demand view '${ro.view.name}' needs request field '${f.name}', missing from the entity rows.`,
+          {
+            where: { featureView: ro.view.name, field: f.name },
+            hint: `Add a '${f.name}' column (${f.dtype}) to the entity rows.`,
+          },
+        );
       }
     }
     const inputs: Array<{ feature: string; column: string }> = [];

@@ -11,6 +11,13 @@ export { DuckDBOfflineStore } from './duckdb/duckdb-offline-store.js';
 export type { CompactResult } from './duckdb/duckdb-compact.js';
 export { DuckDBRetrievalJob, DEFAULT_BATCH_ROWS } from './duckdb/duckdb-retrieval-job.js';
 export { duckdbConfigOf, type DuckDBOfflineStoreConfig } from './duckdb/duckdb-offline-store-config.js';
-export { compilePointInTimeJoin, ENTITY_ROW_COLUMN, type PointInTimeJoin, type ViewRead, type EntityRelation, type TieBreakStrategy } from './point-in-time-join.js';
+export {
+  compilePointInTimeJoin,
+  ENTITY_ROW_COLUMN,
+  type PointInTimeJoin,
+  type ViewRead,
+  type EntityRelation,
+  type TieBreakStrategy,
+} from './point-in-time-join.js';
 export { SourceSchemaMismatchError, SourceNotFoundError } from './errors.js';
 export { sourceGlob, appendRoot, batchSourceOf } from './file-source.js';

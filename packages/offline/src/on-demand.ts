@@ -30,9 +30,13 @@ export function computeOnDemand(
         const raw = toPlainValue(columns[i]![r]);
         const v = coerceValue(f.dtype, raw);
         if (v === undefined) {
-          throw new RequestError(ErrorCode.WRONG_TYPE, `Request field '${f.name}' of on-demand view '${ro.view.name}' in entity row ${r} is ${JSON.stringify(raw)}, declared ${f.dtype}.`, {
-            where: { featureView: ro.view.name, field: f.name },
-          });
+          throw new RequestError(
+            ErrorCode.WRONG_TYPE,
+            `Request field '${f.name}' of on-demand view '${ro.view.name}' in entity row ${r} is ${JSON.stringify(raw)}, declared ${f.dtype}.`,
+            {
+              where: { featureView: ro.view.name, field: f.name },
+            },
+          );
         }
         row[f.name] = v;
       }

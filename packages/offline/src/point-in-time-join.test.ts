@@ -32,7 +32,13 @@ describe('compilePointInTimeJoin', () => {
       const rows = await run({
         tieBreak,
         entity: entity(`(1, ${T('10:00')}, 3), (1, ${T('09:00')}, 0), (1, ${T('12:00')}, 1), (2, ${T('10:00')}, 2)`),
-        views: [view(`(1, ${T('10:00')}, ${T('10:01')}, 'late'), (1, ${T('10:00')}, ${T('10:00')}, 'early'), (1, ${T('10:00')}, NULL, 'none'), (2, ${T('07:59')}, NULL, 'old')`, 7200, true)],
+        views: [
+          view(
+            `(1, ${T('10:00')}, ${T('10:01')}, 'late'), (1, ${T('10:00')}, ${T('10:00')}, 'early'), (1, ${T('10:00')}, NULL, 'none'), (2, ${T('07:59')}, NULL, 'old')`,
+            7200,
+            true,
+          ),
+        ],
       });
       // Ordered by __frec_row: 09:00 (nothing yet), 12:00 (exactly TTL old), 10:00 for key 2 (older than TTL), 10:00 (tie).
       expect(rows).toEqual([null, 'late', null, 'late']);
@@ -40,7 +46,10 @@ describe('compilePointInTimeJoin', () => {
   }
 
   it('emits no struct and no created column when the source has no created time', () => {
-    const sql = compilePointInTimeJoin({ entity: entity(`(1, ${T('10:00')}, 0)`), views: [view(`(1, ${T('10:00')}, NULL, 'a')`, 0, false)] });
+    const sql = compilePointInTimeJoin({
+      entity: entity(`(1, ${T('10:00')}, 0)`),
+      views: [view(`(1, ${T('10:00')}, NULL, 'a')`, 0, false)],
+    });
     expect(sql).not.toContain("'infinity'");
     expect(sql).toContain('e."ts" >= __frec_v0.__frec_ts');
   });

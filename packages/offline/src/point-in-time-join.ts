@@ -62,7 +62,8 @@ const CREATED = '__frec_created';
 const keyCol = (v: number, k: number): string => `__frec_k${v}_${k}`;
 /** A plain column reference needs no computed copy: the join reads it in place, keeping rows narrow. */
 const isColumn = (expr: string): boolean => /^"(?:[^"]|"")*"$/.test(expr);
-const entityKey = (view: ViewRead, v: number, k: number): string => (isColumn(view.keys[k]!.entity) ? `e.${view.keys[k]!.entity}` : `e.${keyCol(v, k)}`);
+const entityKey = (view: ViewRead, v: number, k: number): string =>
+  isColumn(view.keys[k]!.entity) ? `e.${view.keys[k]!.entity}` : `e.${keyCol(v, k)}`;
 const featCol = (v: number, f: number): string => `__frec_f${v}_${f}`;
 const viewAlias = (v: number): string => `__frec_v${v}`;
 
@@ -116,8 +117,15 @@ export function compilePointInTimeJoin(join: PointInTimeJoin): string {
     `e AS (SELECT ${entityCols.join(', ')} FROM ${join.entity.from})`,
     ...join.views.map((view, v) => viewCte(view, v, tieBreak)),
   ];
-  const features = new Map(join.views.flatMap((view, v) => view.features.map((f, i) => [f.as, `${featureOutput(view, v, i, entityTime)} AS ${ident(f.as)}`] as const)));
-  const order = [...(join.featureOrder ?? []).filter((n) => features.has(n)), ...[...features.keys()].filter((n) => !join.featureOrder?.includes(n))];
+  const features = new Map(
+    join.views.flatMap((view, v) =>
+      view.features.map((f, i) => [f.as, `${featureOutput(view, v, i, entityTime)} AS ${ident(f.as)}`] as const),
+    ),
+  );
+  const order = [
+    ...(join.featureOrder ?? []).filter((n) => features.has(n)),
+    ...[...features.keys()].filter((n) => !join.featureOrder?.includes(n)),
+  ];
   const select = [...join.entity.columns.map((c) => `e.${ident(c)}`), ...order.map((n) => features.get(n)!)];
   const joins = join.views.map((view, v) => `ASOF LEFT JOIN ${viewAlias(v)} ON ${asofCondition(view, v, tieBreak, entityTime)}`);
   return [`WITH ${ctes.join(',\n')}`, `SELECT ${select.join(', ')}`, 'FROM e', ...joins, `ORDER BY e.${ROW}`].join('\n');

@@ -16,7 +16,12 @@ import {
 import { DuckDBOfflineStore } from '../src/index.js';
 
 /** A temporary feature repo folder with a DuckDB offline store over it; dispose removes both. */
-export async function tempRepo(): Promise<{ dir: string; store: DuckDBOfflineStore; sql: (s: string) => Promise<void>; [Symbol.asyncDispose](): Promise<void> }> {
+export async function tempRepo(): Promise<{
+  dir: string;
+  store: DuckDBOfflineStore;
+  sql: (s: string) => Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'frec-offline-'));
   const store = await DuckDBOfflineStore.create({ repoPath: dir, tempDirectory: path.join(dir, '.spill'), threads: 2, memoryLimit: '1GB' });
   const writer = await (await DuckDBInstance.create(':memory:')).connect();

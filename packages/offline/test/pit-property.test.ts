@@ -32,7 +32,9 @@ interface ViewCase {
  * (several only when rows tie on both event and created time), written without SQL.
  */
 function acceptable(view: ViewCase, keys: Array<number | string>, ts: number): FeatureRow[] | null {
-  const cands = view.rows.filter((r) => r.keys.every((k, i) => k === keys[i]) && r.ts <= ts && (view.ttlMin === 0 || r.ts >= ts - view.ttlMin * MIN));
+  const cands = view.rows.filter(
+    (r) => r.keys.every((k, i) => k === keys[i]) && r.ts <= ts && (view.ttlMin === 0 || r.ts >= ts - view.ttlMin * MIN),
+  );
   if (cands.length === 0) return null;
   const created = (r: FeatureRow) => (view.hasCreated ? (r.created ?? -Infinity) : 0);
   let best = cands[0]!;
@@ -67,7 +69,12 @@ function generate(seed: number, cases: number) {
     }
     const ne = 1 + int(6);
     for (let i = 0; i < ne; i++) {
-      const row = { user_id: rand() < 0.05 ? null : users[int(3)]!, item_id: items[int(2)]!, event_timestamp: new Date(time()), label: entities.length };
+      const row = {
+        user_id: rand() < 0.05 ? null : users[int(3)]!,
+        item_id: items[int(2)]!,
+        event_timestamp: new Date(time()),
+        label: entities.length,
+      };
       entities.push(row);
       if (rand() < 0.1) entities.push({ ...row, label: entities.length }); // a duplicate entity row
     }
@@ -82,7 +89,8 @@ async function writeView(conn: Parameters<typeof createTableFromColumns>[0], dir
     values: v.rows.map((r) => r.keys[i]),
   }));
   cols.push({ name: 'event_ts', type: tz ? TIMESTAMPTZ : TIMESTAMP, values: v.rows.map((r) => new Date(r.ts)) });
-  if (v.hasCreated) cols.push({ name: 'created_ts', type: TIMESTAMP, values: v.rows.map((r) => (r.created === null ? null : new Date(r.created))) });
+  if (v.hasCreated)
+    cols.push({ name: 'created_ts', type: TIMESTAMP, values: v.rows.map((r) => (r.created === null ? null : new Date(r.created))) });
   for (let f = 0; f < v.nFeatures; f++) cols.push({ name: `${v.name}_f${f}`, type: DOUBLE, values: v.rows.map((r) => r.values[f]) });
   await createTableFromColumns(conn, v.name, cols, v.rows.length);
   const file = path.join(dir, `${v.name}.parquet`);
@@ -105,9 +113,22 @@ describe('point-in-time join: randomized property test against a brute-force ref
       const specs: FeatureViewSpec[] = [];
       for (const [i, v] of views.entries()) {
         await writeView(conn, repo.dir, v, i === 2);
-        const src = fileSource({ name: `${v.name}_src`, path: `${v.name}.parquet`, timestampField: 'event_ts', ...(v.hasCreated ? { createdTimestampColumn: 'created_ts' } : {}) });
+        const src = fileSource({
+          name: `${v.name}_src`,
+          path: `${v.name}.parquet`,
+          timestampField: 'event_ts',
+          ...(v.hasCreated ? { createdTimestampColumn: 'created_ts' } : {}),
+        });
         const ents = v.keyNames.map((k) => (k === 'user_id' ? user : item));
-        specs.push(featureView({ name: v.name, entities: ents, source: src, ttl: v.ttlMin * 60, schema: Array.from({ length: v.nFeatures }, (_, f) => field(`${v.name}_f${f}`, Float64)) }).spec);
+        specs.push(
+          featureView({
+            name: v.name,
+            entities: ents,
+            source: src,
+            ttl: v.ttlMin * 60,
+            schema: Array.from({ length: v.nFeatures }, (_, f) => field(`${v.name}_f${f}`, Float64)),
+          }).spec,
+        );
       }
       conn.closeSync();
 
@@ -129,7 +150,10 @@ describe('point-in-time join: randomized property test against a brute-force ref
           if (want === null) expect(got, `row ${i} view ${v.name}: no row at or before, within TTL`).toEqual(got.map(() => null));
           else {
             matched++;
-            expect(want.some((w) => w.values.every((x, f) => x === got[f])), `row ${i} view ${v.name}: got ${JSON.stringify(got)}, want one of ${JSON.stringify(want.map((w) => w.values))}`).toBe(true);
+            expect(
+              want.some((w) => w.values.every((x, f) => x === got[f])),
+              `row ${i} view ${v.name}: got ${JSON.stringify(got)}, want one of ${JSON.stringify(want.map((w) => w.values))}`,
+            ).toBe(true);
           }
         }
       });

@@ -1,7 +1,20 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createOfflineStore, entity, featureView, field, fileSource, Float64, Int64, parseRepoConfig, pushSource, streamSource, String as Str, type PulledBatch } from '@frec/core';
+import {
+  createOfflineStore,
+  entity,
+  featureView,
+  field,
+  fileSource,
+  Float64,
+  Int64,
+  parseRepoConfig,
+  pushSource,
+  streamSource,
+  String as Str,
+  type PulledBatch,
+} from '@frec/core';
 import { mkdirSync } from 'node:fs';
 import { DuckDBOfflineStore } from '../src/index.js';
 import { registryOf, requestOf, tempRepo } from './helpers.js';
@@ -9,13 +22,20 @@ import { registryOf, requestOf, tempRepo } from './helpers.js';
 const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
 
 function pushedView() {
-  const batch = fileSource({ name: 'events_batch', path: 'data/pushed/user_events/**/*.parquet', timestampField: 'ts', createdTimestampColumn: 'created' });
+  const batch = fileSource({
+    name: 'events_batch',
+    path: 'data/pushed/user_events/**/*.parquet',
+    timestampField: 'ts',
+    createdTimestampColumn: 'created',
+  });
   const src = pushSource({ name: 'user_events', batchSource: batch });
   return featureView({ name: 'user_events', entities: [user], source: src, schema: [field('clicks', Int64), field('last_genre', Str)] });
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.relative(dir, path.join(d.parentPath, d.name)));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => path.relative(dir, path.join(d.parentPath, d.name)));
 }
 
 describe('appendRows (push to offline)', () => {
@@ -23,7 +43,11 @@ describe('appendRows (push to offline)', () => {
     await using repo = await tempRepo();
     const fv = pushedView();
     await repo.store.validateSource(fv.spec);
-    const rows = await (await repo.store.getHistoricalFeatures(requestOf(registryOf([fv.spec]), { features: ['user_events:clicks'] }, [{ user_id: 1, event_timestamp: new Date() }]))).toRows();
+    const rows = await (
+      await repo.store.getHistoricalFeatures(
+        requestOf(registryOf([fv.spec]), { features: ['user_events:clicks'] }, [{ user_id: 1, event_timestamp: new Date() }]),
+      )
+    ).toRows();
     expect(rows[0]!.clicks).toBeNull();
   });
 
@@ -37,7 +61,11 @@ describe('appendRows (push to offline)', () => {
     ]);
     await repo.store.appendRows(source, fv.spec, [{ user_id: 2, ts: '2024-03-02T11:00:00Z', clicks: 1, last_genre: 'comedy' }]);
     const files = filesUnder(path.join(repo.dir, 'data/pushed/user_events')).sort();
-    expect(files.map((f) => f.replace(/part-[0-9a-f-]+/, 'part-X'))).toEqual(['date=2024-03-01/part-X.parquet', 'date=2024-03-02/part-X.parquet', 'date=2024-03-02/part-X.parquet']);
+    expect(files.map((f) => f.replace(/part-[0-9a-f-]+/, 'part-X'))).toEqual([
+      'date=2024-03-01/part-X.parquet',
+      'date=2024-03-02/part-X.parquet',
+      'date=2024-03-02/part-X.parquet',
+    ]);
     await repo.store.validateSource(fv.spec);
     const rows = await (
       await repo.store.getHistoricalFeatures(
@@ -60,7 +88,15 @@ describe('appendRows (push to offline)', () => {
     const fv = pushedView();
     const source = fv.spec.source.type === 'push' ? fv.spec.source.batchSource : (undefined as never);
     for (let i = 0; i < 6; i++) {
-      await repo.store.appendRows(source, fv.spec, [{ user_id: i % 2, ts: new Date(Date.UTC(2024, 2, 1 + (i % 2), i)), created: new Date(Date.UTC(2024, 2, 1, 0, 0, i)), clicks: i, last_genre: `g${i}` }]);
+      await repo.store.appendRows(source, fv.spec, [
+        {
+          user_id: i % 2,
+          ts: new Date(Date.UTC(2024, 2, 1 + (i % 2), i)),
+          created: new Date(Date.UTC(2024, 2, 1, 0, 0, i)),
+          clicks: i,
+          last_genre: `g${i}`,
+        },
+      ]);
     }
     const req = requestOf(registryOf([fv.spec]), { features: ['user_events:clicks', 'user_events:last_genre'] }, [
       { user_id: 0, event_timestamp: new Date('2024-03-03T00:00:00Z') },
@@ -68,10 +104,11 @@ describe('appendRows (push to offline)', () => {
     ]);
     const before = await (await repo.store.getHistoricalFeatures(req)).toRows();
     expect(await repo.store.compact(source)).toEqual({ partitions: 2, filesBefore: 6, filesAfter: 2 });
-    expect(filesUnder(path.join(repo.dir, 'data/pushed/user_events')).map((f) => f.replace(/part-[0-9a-f-]+/, 'part-X')).sort()).toEqual([
-      'date=2024-03-01/part-X.parquet',
-      'date=2024-03-02/part-X.parquet',
-    ]);
+    expect(
+      filesUnder(path.join(repo.dir, 'data/pushed/user_events'))
+        .map((f) => f.replace(/part-[0-9a-f-]+/, 'part-X'))
+        .sort(),
+    ).toEqual(['date=2024-03-01/part-X.parquet', 'date=2024-03-02/part-X.parquet']);
     expect(await (await repo.store.getHistoricalFeatures(req)).toRows()).toEqual(before);
     expect(before.map((r) => r.clicks)).toEqual([4, 1]);
   });
@@ -85,16 +122,27 @@ describe('appendRows (push to offline)', () => {
         { user_id: 1, ts: new Date(), clicks: 1, last_genre: 'x' },
         { user_id: 1, ts: new Date(), clicks: 'many', last_genre: 'x' },
       ]),
-    ).rejects.toMatchObject({ code: 'INVALID_PUSH_ROW', message: expect.stringContaining("Row 1 for feature view 'user_events': 'clicks' is \"many\", declared int64") });
+    ).rejects.toMatchObject({
+      code: 'INVALID_PUSH_ROW',
+      message: expect.stringContaining("Row 1 for feature view 'user_events': 'clicks' is \"many\", declared int64"),
+    });
     await expect(repo.store.appendRows(source, fv.spec, [{ user_id: 1, clicks: 1 }])).rejects.toMatchObject({ code: 'INVALID_PUSH_ROW' });
-    await expect(repo.store.appendRows(source, fv.spec, [{ ts: new Date(), clicks: 1 }])).rejects.toMatchObject({ code: 'INVALID_PUSH_ROW', message: expect.stringContaining("'user_id' is undefined") });
+    await expect(repo.store.appendRows(source, fv.spec, [{ ts: new Date(), clicks: 1 }])).rejects.toMatchObject({
+      code: 'INVALID_PUSH_ROW',
+      message: expect.stringContaining("'user_id' is undefined"),
+    });
     expect(() => filesUnder(path.join(repo.dir, 'data/pushed'))).toThrow(); // the folder was never created
   });
 
   it('refuses a single-file batch path, which could not take new files', async () => {
     await using repo = await tempRepo();
     const single = fileSource({ name: 'one', path: 'one.parquet', timestampField: 'ts' });
-    const fv = featureView({ name: 'one_view', entities: [user], source: pushSource({ name: 'one_push', batchSource: single }), schema: [field('clicks', Int64)] });
+    const fv = featureView({
+      name: 'one_view',
+      entities: [user],
+      source: pushSource({ name: 'one_push', batchSource: single }),
+      schema: [field('clicks', Int64)],
+    });
     await expect(repo.store.appendRows(single.spec, fv.spec, [{ user_id: 1, ts: new Date(), clicks: 1 }])).rejects.toMatchObject({
       code: 'OFFLINE_STORE_ERROR',
       message: expect.stringContaining('**/*.parquet'),
@@ -106,13 +154,22 @@ describe('validateSource of a stream source', () => {
   it('checks its batch source: passes with no file yet, names file and types on a mismatch', async () => {
     await using repo = await tempRepo();
     const batch = fileSource({ name: 'clicks_batch', path: 'data/clicks', timestampField: 'ts' });
-    const fv = featureView({ name: 'clicks', entities: [user], source: streamSource({ name: 'clicks_stream', topic: 'clicks', timestampField: 'ts', batchSource: batch }), schema: [field('n', Int64)] });
+    const fv = featureView({
+      name: 'clicks',
+      entities: [user],
+      source: streamSource({ name: 'clicks_stream', topic: 'clicks', timestampField: 'ts', batchSource: batch }),
+      schema: [field('n', Int64)],
+    });
     await repo.store.validateSource(fv.spec);
     mkdirSync(path.join(repo.dir, 'data/clicks/date=2024-01-01'), { recursive: true });
-    await repo.sql(`COPY (SELECT 1 AS user_id, TIMESTAMP '2024-01-01' AS ts, 'many' AS n) TO '${repo.dir}/data/clicks/date=2024-01-01/part-0.parquet' (FORMAT parquet)`);
+    await repo.sql(
+      `COPY (SELECT 1 AS user_id, TIMESTAMP '2024-01-01' AS ts, 'many' AS n) TO '${repo.dir}/data/clicks/date=2024-01-01/part-0.parquet' (FORMAT parquet)`,
+    );
     await expect(repo.store.validateSource(fv.spec)).rejects.toMatchObject({
       code: 'SOURCE_SCHEMA_MISMATCH',
-      message: expect.stringContaining(`'n' is VARCHAR in '${repo.dir}/data/clicks/date=2024-01-01/part-0.parquet', but the feature is declared as int64`),
+      message: expect.stringContaining(
+        `'n' is VARCHAR in '${repo.dir}/data/clicks/date=2024-01-01/part-0.parquet', but the feature is declared as int64`,
+      ),
     });
   });
 });
@@ -128,11 +185,21 @@ describe('pullLatest', () => {
         (2, TIMESTAMP '2024-01-01 12:00:00', NULL, 5.0),
         (3, TIMESTAMP '2023-12-31 23:59:59', NULL, 6.0)
       ) v(user_id, ts, created, score)) TO '${repo.dir}/s.parquet' (FORMAT parquet)`);
-    const fv = featureView({ name: 's', entities: [user], source: fileSource({ name: 'ss', path: 's.parquet', timestampField: 'ts', createdTimestampColumn: 'created' }), schema: [field('score', Float64)] });
+    const fv = featureView({
+      name: 's',
+      entities: [user],
+      source: fileSource({ name: 'ss', path: 's.parquet', timestampField: 'ts', createdTimestampColumn: 'created' }),
+      schema: [field('score', Float64)],
+    });
     const batches: PulledBatch[] = [];
-    for await (const b of repo.store.pullLatest(fv.spec, new Date('2024-01-01T00:00:00Z'), new Date('2024-01-03T00:00:00Z'), { batchSize: 1 })) batches.push(b);
+    for await (const b of repo.store.pullLatest(fv.spec, new Date('2024-01-01T00:00:00Z'), new Date('2024-01-03T00:00:00Z'), {
+      batchSize: 1,
+    }))
+      batches.push(b);
     expect(batches.every((b) => b.keys.length === 1)).toBe(true);
-    const got = batches.map((b) => [b.keys[0]![0], b.columns.score![0], new Date(b.eventTimeMs[0]!).toISOString(), b.createdTimeMs[0]]).sort((a, b) => Number(a[0]) - Number(b[0]));
+    const got = batches
+      .map((b) => [b.keys[0]![0], b.columns.score![0], new Date(b.eventTimeMs[0]!).toISOString(), b.createdTimeMs[0]])
+      .sort((a, b) => Number(a[0]) - Number(b[0]));
     expect(got).toEqual([
       [1, 3, '2024-01-02T00:00:00.000Z', Date.parse('2024-01-02T00:00:09Z')],
       [2, 5, '2024-01-01T12:00:00.000Z', 0],
@@ -144,17 +211,26 @@ describe('pullLatest', () => {
 describe('registration', () => {
   it("importing @frec/offline registers type 'duckdb' with the config's DuckDB settings", async () => {
     await using repo = await tempRepo();
-    const config = parseRepoConfig(`project: p\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: spill\n  memory_limit: 512MB\n  threads: 1\n`, {
-      file: path.join(repo.dir, 'feature_store.yaml'),
-      repoPath: repo.dir,
-    });
+    const config = parseRepoConfig(
+      `project: p\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: spill\n  memory_limit: 512MB\n  threads: 1\n`,
+      {
+        file: path.join(repo.dir, 'feature_store.yaml'),
+        repoPath: repo.dir,
+      },
+    );
     const store = await createOfflineStore(config);
     try {
       expect(store).toBeInstanceOf(DuckDBOfflineStore);
       const conn = await (store as DuckDBOfflineStore).connect();
-      const r = await conn.runAndReadAll(`SELECT current_setting('threads')::INT AS t, current_setting('temp_directory') AS d, current_setting('memory_limit') AS m`);
+      const r = await conn.runAndReadAll(
+        `SELECT current_setting('threads')::INT AS t, current_setting('temp_directory') AS d, current_setting('memory_limit') AS m`,
+      );
       conn.closeSync();
-      expect(r.getRowObjectsJS()[0]).toMatchObject({ t: 1, d: path.join(repo.dir, 'spill'), m: expect.stringMatching(/^(488\.2 MiB|512\.0 MB)$/) });
+      expect(r.getRowObjectsJS()[0]).toMatchObject({
+        t: 1,
+        d: path.join(repo.dir, 'spill'),
+        m: expect.stringMatching(/^(488\.2 MiB|512\.0 MB)$/),
+      });
     } finally {
       await store.close();
     }

@@ -22,7 +22,17 @@ describe('getOnlineFeatures and writeToOnlineStore reject bad input clearly', ()
     dir = mkdtempSync(path.join(tmpdir(), 'frec-bad-'));
     repo = await openTestRepo({ type: 'sqlite', path: path.join(dir, 'online.db') }, { maxOnlineEntities: 5 });
     await repo.store.writeToOnlineStore('user_stats', [
-      { user_id: 1, mean_rating: 1, n_ratings: 1, genres: [], embedding: [], active: true, last_seen: null, blob: null, event_timestamp: new Date() },
+      {
+        user_id: 1,
+        mean_rating: 1,
+        n_ratings: 1,
+        genres: [],
+        embedding: [],
+        active: true,
+        last_seen: null,
+        blob: null,
+        event_timestamp: new Date(),
+      },
     ]);
   });
   afterAll(async () => {
@@ -43,7 +53,9 @@ describe('getOnlineFeatures and writeToOnlineStore reject bad input clearly', ()
   });
 
   test('an entity row without a join key is MISSING_JOIN_KEY naming the key, row and entity', async () => {
-    const e = await codeOf(repo.store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: [{ user_id: 1 }, { userid: 2 }] }));
+    const e = await codeOf(
+      repo.store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: [{ user_id: 1 }, { userid: 2 }] }),
+    );
     expect(e.code).toBe('MISSING_JOIN_KEY');
     expect(e.where).toMatchObject({ row: 1, joinKey: 'user_id', entity: 'user' });
   });
@@ -70,12 +82,24 @@ describe('getOnlineFeatures and writeToOnlineStore reject bad input clearly', ()
     const e = await codeOf(repo.store.getOnlineFeatures({ features: ['boosted:boosted_rating'], entityRows: [{ user_id: 1 }] }));
     expect(e.code).toBe('INVALID_REQUEST');
     expect(e.message).toContain("'boost'");
-    const w = await codeOf(repo.store.getOnlineFeatures({ features: ['boosted:boosted_rating'], entityRows: [{ user_id: 1, boost: 'lots' }] }));
+    const w = await codeOf(
+      repo.store.getOnlineFeatures({ features: ['boosted:boosted_rating'], entityRows: [{ user_id: 1, boost: 'lots' }] }),
+    );
     expect(w.code).toBe('WRONG_TYPE');
   });
 
   test('a bad row in writeToOnlineStore names its index and field, and nothing is written', async () => {
-    const good = { user_id: 5, mean_rating: 5, n_ratings: 5, genres: [], embedding: [], active: true, last_seen: null, blob: null, event_timestamp: Date.now() };
+    const good = {
+      user_id: 5,
+      mean_rating: 5,
+      n_ratings: 5,
+      genres: [],
+      embedding: [],
+      active: true,
+      last_seen: null,
+      blob: null,
+      event_timestamp: Date.now(),
+    };
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [{ ...good, user_id: 6, n_ratings: 'many' }, 'WRONG_TYPE', 'n_ratings'],
       [{ ...good, user_id: undefined }, 'MISSING_JOIN_KEY', 'user_id'],

@@ -39,10 +39,21 @@ for (const kind of STORES) {
 
     test('round-trips every value type with statuses, event times and request order', async () => {
       const now = Date.now();
-      const w = await repo.store.writeToOnlineStore('user_stats', [userRow(1, now - HOUR), userRow(2, now - 2 * HOUR, { blob: null, genres: ['x', null] })]);
+      const w = await repo.store.writeToOnlineStore('user_stats', [
+        userRow(1, now - HOUR),
+        userRow(2, now - 2 * HOUR, { blob: null, genres: ['x', null] }),
+      ]);
       expect(w).toEqual({ written: 2, skippedOlder: 0 });
       const res = await repo.store.getOnlineFeatures({
-        features: ['user_stats:embedding', 'user_stats:mean_rating', 'user_stats:genres', 'user_stats:active', 'user_stats:last_seen', 'user_stats:blob', 'user_stats:n_ratings'],
+        features: [
+          'user_stats:embedding',
+          'user_stats:mean_rating',
+          'user_stats:genres',
+          'user_stats:active',
+          'user_stats:last_seen',
+          'user_stats:blob',
+          'user_stats:n_ratings',
+        ],
         entityRows: [{ user_id: 1 }, { user_id: 999 }, { user_id: '2' }],
       });
       expect(res.featureNames).toEqual(['user_id', 'embedding', 'mean_rating', 'genres', 'active', 'last_seen', 'blob', 'n_ratings']);
@@ -64,7 +75,11 @@ for (const kind of STORES) {
       expect(res.statuses[6]).toEqual(['PRESENT', 'NOT_FOUND', 'NULL_VALUE']);
       expect(Array.from(res.eventTimestamps[2]!)).toEqual([now - HOUR, 0, now - 2 * HOUR]);
       expect(res.toColumns().mean_rating).toEqual([1.25, null, 2.25]);
-      const full = await repo.store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: [{ user_id: 1 }], fullFeatureNames: true });
+      const full = await repo.store.getOnlineFeatures({
+        features: ['user_stats:mean_rating'],
+        entityRows: [{ user_id: 1 }],
+        fullFeatureNames: true,
+      });
       expect(full.featureNames).toEqual(['user_id', 'user_stats__mean_rating']);
       const body = full.toJSON();
       expect(body.results[1]).toMatchObject({ values: [1.25], statuses: ['PRESENT'] });
@@ -73,19 +88,27 @@ for (const kind of STORES) {
     test('an older event time never overwrites a newer row; a later created time wins a tie', async () => {
       const t = Date.now() - HOUR;
       await repo.store.writeToOnlineStore('user_stats', [userRow(10, t, { mean_rating: 5 })]);
-      const older = await repo.store.writeToOnlineStore('user_stats', [userRow(10, t - 1000, { mean_rating: 1 }), userRow(11, t, { mean_rating: 3 })]);
+      const older = await repo.store.writeToOnlineStore('user_stats', [
+        userRow(10, t - 1000, { mean_rating: 1 }),
+        userRow(11, t, { mean_rating: 3 }),
+      ]);
       expect(older).toEqual({ written: 1, skippedOlder: 1 });
       const tie = await repo.store.writeToOnlineStore('user_stats', [userRow(10, t, { mean_rating: 6, created: t + 5 })]);
       expect(tie.written).toBe(1);
       const staleTie = await repo.store.writeToOnlineStore('user_stats', [userRow(10, t, { mean_rating: 7, created: t + 1 })]);
       expect(staleTie.skippedOlder).toBe(1);
-      const res = await repo.store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: [{ user_id: 10 }, { user_id: 11 }] });
+      const res = await repo.store.getOnlineFeatures({
+        features: ['user_stats:mean_rating'],
+        entityRows: [{ user_id: 10 }, { user_id: 11 }],
+      });
       expect(res.values[1]).toEqual([6, 3]);
     });
 
     test('concurrent writers of one key leave the newest event time', async () => {
       const base = Date.now() - HOUR;
-      const writes = Array.from({ length: 20 }, (_, i) => repo.store.writeToOnlineStore('user_stats', [userRow(20, base + ((i * 7) % 20) * 1000, { mean_rating: (i * 7) % 20 })]));
+      const writes = Array.from({ length: 20 }, (_, i) =>
+        repo.store.writeToOnlineStore('user_stats', [userRow(20, base + ((i * 7) % 20) * 1000, { mean_rating: (i * 7) % 20 })]),
+      );
       await Promise.all(writes);
       const res = await repo.store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: [{ user_id: 20 }] });
       expect(res.values[1]).toEqual([19]);
@@ -94,7 +117,10 @@ for (const kind of STORES) {
     test('values older than the TTL are OUTSIDE_MAX_AGE; TTL views get a store expiry', async () => {
       const now = Date.now();
       await repo.store.writeToOnlineStore('user_stats', [userRow(30, now - 25 * HOUR), userRow(31, now - HOUR)]);
-      const res = await repo.store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: [{ user_id: 30 }, { user_id: 31 }] });
+      const res = await repo.store.getOnlineFeatures({
+        features: ['user_stats:mean_rating'],
+        entityRows: [{ user_id: 30 }, { user_id: 31 }],
+      });
       expect(res.statuses[1]).toEqual(['OUTSIDE_MAX_AGE', 'PRESENT']);
       expect(res.values[1]).toEqual([null, 31.25]);
       const ttl = await fx.pttl(project, 'user_stats', '31');
@@ -106,14 +132,26 @@ for (const kind of STORES) {
 
     test('duplicate keys are read once; composite keys; many keys across slots', async () => {
       const now = Date.now();
-      const items = Array.from({ length: 300 }, (_, i) => ({ item_id: `item-${i}`, popularity: i / 2, title: `Title ${i}`, event_timestamp: now }));
+      const items = Array.from({ length: 300 }, (_, i) => ({
+        item_id: `item-${i}`,
+        popularity: i / 2,
+        title: `Title ${i}`,
+        event_timestamp: now,
+      }));
       expect((await repo.store.writeToOnlineStore('item_stats', items)).written).toBe(300);
       await repo.store.writeToOnlineStore('user_item', [
         { user_id: 1, item_id: 'item-1', affinity: 0.9, event_timestamp: now },
         { user_id: 2, item_id: 'item-1', affinity: 0.1, event_timestamp: now },
       ]);
-      const entityRows = [...items.map((it) => ({ user_id: 1, item_id: it.item_id })), { user_id: 2, item_id: 'item-1' }, { user_id: 1, item_id: 'item-1' }];
-      const res = await repo.store.getOnlineFeatures({ features: ['item_stats:popularity', 'user_item:affinity', 'item_stats:title'], entityRows });
+      const entityRows = [
+        ...items.map((it) => ({ user_id: 1, item_id: it.item_id })),
+        { user_id: 2, item_id: 'item-1' },
+        { user_id: 1, item_id: 'item-1' },
+      ];
+      const res = await repo.store.getOnlineFeatures({
+        features: ['item_stats:popularity', 'user_item:affinity', 'item_stats:title'],
+        entityRows,
+      });
       expect(res.featureNames).toEqual(['item_id', 'user_id', 'popularity', 'affinity', 'title']);
       expect(res.values[2]!.slice(0, 300)).toEqual(items.map((i) => i.popularity));
       expect(res.values[4]![299]).toBe('Title 299');
@@ -127,10 +165,20 @@ for (const kind of STORES) {
       // multi-byte keys and a changing mix of repeated keys must still map row to value.
       const now = Date.now();
       const ids = Array.from({ length: 40 }, (_, i) => `ïtem-✓-日本-${i}`);
-      await repo.store.writeToOnlineStore('item_stats', ids.map((item_id, i) => ({ item_id, popularity: i * 3, title: item_id, event_timestamp: now })));
-      for (const order of [[0, 1, 2, 39], [39, 39, 5, 0, 5, 'missing-é'], [7, 3, 7, 3, 7]] as Array<Array<number | string>>) {
+      await repo.store.writeToOnlineStore(
+        'item_stats',
+        ids.map((item_id, i) => ({ item_id, popularity: i * 3, title: item_id, event_timestamp: now })),
+      );
+      for (const order of [
+        [0, 1, 2, 39],
+        [39, 39, 5, 0, 5, 'missing-é'],
+        [7, 3, 7, 3, 7],
+      ] as Array<Array<number | string>>) {
         const keys = order.map((o) => (typeof o === 'number' ? ids[o]! : o));
-        const res = await repo.store.getOnlineFeatures({ features: ['item_stats:popularity', 'item_stats:title'], entityRows: keys.map((item_id) => ({ item_id })) });
+        const res = await repo.store.getOnlineFeatures({
+          features: ['item_stats:popularity', 'item_stats:title'],
+          entityRows: keys.map((item_id) => ({ item_id })),
+        });
         expect(res.values[1]).toEqual(order.map((o) => (typeof o === 'number' ? o * 3 : null)));
         expect(res.values[2]).toEqual(order.map((o) => (typeof o === 'number' ? ids[o] : null)));
         expect(res.statuses[1]).toEqual(order.map((o) => (typeof o === 'number' ? 'PRESENT' : 'NOT_FOUND')));
@@ -149,7 +197,11 @@ for (const kind of STORES) {
       expect(odfv.featureNames).toEqual(['user_id', 'boosted_rating', 'n_ratings']);
       expect(odfv.values[1]).toEqual([41.25, 51.25, null]);
       expect(odfv.statuses[1]).toEqual(['PRESENT', 'PRESENT', 'NULL_VALUE']);
-      const perRow = await repo.store.getOnlineFeatures({ features: ['boosted:boosted_rating'], entityRows: [{ user_id: 40 }, { user_id: 41 }], requestData: { boost: [1, 2] } });
+      const perRow = await repo.store.getOnlineFeatures({
+        features: ['boosted:boosted_rating'],
+        entityRows: [{ user_id: 40 }, { user_id: 41 }],
+        requestData: { boost: [1, 2] },
+      });
       expect(perRow.values[1]).toEqual([41.25, 43.25]);
       const svc = await repo.store.getOnlineFeatures({ featureService: 'ranker_v1', entityRows: [{ user_id: 40, item_id: 'a' }] });
       expect(svc.featureNames).toEqual(['user_id', 'item_id', 'mean_rating', 'popularity', 'title']);
@@ -161,11 +213,17 @@ for (const kind of STORES) {
       await repo.store.writeToOnlineStore('user_stats', [userRow(50, now)]);
       const evolved = await repo.reopen({ extraFeature: true });
       await evolved.writeToOnlineStore('user_stats', [userRow(51, now, { country: 'NL' })]);
-      const res = await evolved.getOnlineFeatures({ features: ['user_stats:country', 'user_stats:mean_rating', 'user_stats:genres'], entityRows: [{ user_id: 50 }, { user_id: 51 }] });
+      const res = await evolved.getOnlineFeatures({
+        features: ['user_stats:country', 'user_stats:mean_rating', 'user_stats:genres'],
+        entityRows: [{ user_id: 50 }, { user_id: 51 }],
+      });
       expect(res.values[1]).toEqual([null, 'NL']);
       expect(res.statuses[1]).toEqual(['NULL_VALUE', 'PRESENT']);
       expect(res.values[2]).toEqual([50.25, 51.25]);
-      expect(res.values[3]).toEqual([['drama', 'g50'], ['drama', 'g51']]);
+      expect(res.values[3]).toEqual([
+        ['drama', 'g50'],
+        ['drama', 'g51'],
+      ]);
       // A process that never saw the old schema (a fresh store client) still reads the old row.
       const fresh = await repo.reopen({ extraFeature: true });
       const again = await fresh.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: [{ user_id: 50 }] });
@@ -176,8 +234,16 @@ for (const kind of STORES) {
     test('a corrupt stored row is an error for that entity only', async () => {
       const now = Date.now();
       await repo.store.writeToOnlineStore('user_stats', [userRow(60, now), userRow(61, now)]);
-      await fx.corrupt(project, 'user_stats', '60', Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22]));
-      const res = await repo.store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: [{ user_id: 60 }, { user_id: 61 }] });
+      await fx.corrupt(
+        project,
+        'user_stats',
+        '60',
+        Buffer.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22]),
+      );
+      const res = await repo.store.getOnlineFeatures({
+        features: ['user_stats:mean_rating'],
+        entityRows: [{ user_id: 60 }, { user_id: 61 }],
+      });
       expect(res.values[1]).toEqual([null, 61.25]);
       expect(res.statuses[1]).toEqual(['NOT_FOUND', 'PRESENT']);
       expect(res.errors).toHaveLength(1);
@@ -193,7 +259,10 @@ for (const kind of STORES) {
 
     test('read() answers in key order, repeated keys included', async () => {
       const now = Date.now();
-      await repo.store.writeToOnlineStore('item_stats', ['k1', 'k2', 'k3'].map((item_id, i) => ({ item_id, popularity: i, title: item_id, event_timestamp: now })));
+      await repo.store.writeToOnlineStore(
+        'item_stats',
+        ['k1', 'k2', 'k3'].map((item_id, i) => ({ item_id, popularity: i, title: item_id, event_timestamp: now })),
+      );
       const online = await repo.store.onlineStore();
       const view = await repo.store.getFeatureView('item_stats');
       const keys = [['k3'], ['k1'], ['nope'], ['k3'], ['k2'], ['k1']];
@@ -206,7 +275,11 @@ for (const kind of STORES) {
       const online = await repo.store.onlineStore();
       const view = await repo.store.getFeatureView('user_item');
       expect(await online.read(project, view, [[70, 'x']])).not.toEqual([null]);
-      const without = buildRepoContents(testDefinitions().filter((d) => d.name !== 'user_item').map((object) => ({ object })));
+      const without = buildRepoContents(
+        testDefinitions()
+          .filter((d) => d.name !== 'user_item')
+          .map((object) => ({ object })),
+      );
       const res = await repo.store.apply(without, { validateSources: false });
       expect(res.plan.changes.some((c) => c.name === 'user_item' && c.type === 'remove')).toBe(true);
       expect(await online.read(project, view, [[70, 'x']])).toEqual([null]);

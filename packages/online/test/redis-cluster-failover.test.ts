@@ -54,11 +54,16 @@ describe('Redis Cluster (3 masters + 3 replicas) failover', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    console.log(`cluster failover: reads recovered ${recoveredMs.toFixed(0)} ms after killing master :${victim} (${failures} failed reads meanwhile)`);
+    console.log(
+      `cluster failover: reads recovered ${recoveredMs.toFixed(0)} ms after killing master :${victim} (${failures} failed reads meanwhile)`,
+    );
     expect(recoveredMs).toBeGreaterThan(0);
     expect(await cluster.masters()).not.toContain(victim);
     // Writes go to the promoted replica too.
-    const later = await repo.store.writeToOnlineStore('item_stats', items.map((i) => ({ ...i, popularity: i.popularity + 1, event_timestamp: now + 1 })));
+    const later = await repo.store.writeToOnlineStore(
+      'item_stats',
+      items.map((i) => ({ ...i, popularity: i.popularity + 1, event_timestamp: now + 1 })),
+    );
     expect(later.written).toBe(200);
     expect((await repo.store.getOnlineFeatures(request)).values[1]).toEqual(items.map((i) => i.popularity + 1));
   });

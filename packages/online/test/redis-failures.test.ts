@@ -8,7 +8,14 @@ const CONNECT_MS = 300;
 const COMMAND_MS = 200;
 
 function redisAt(connection: string, cluster = false): OnlineStoreConfig {
-  return { type: 'redis', connection_string: connection, cluster, key_prefix: `frec-test-${randomUUID()}:`, connect_timeout_ms: CONNECT_MS, command_timeout_ms: COMMAND_MS };
+  return {
+    type: 'redis',
+    connection_string: connection,
+    cluster,
+    key_prefix: `frec-test-${randomUUID()}:`,
+    connect_timeout_ms: CONNECT_MS,
+    command_timeout_ms: COMMAND_MS,
+  };
 }
 
 /** Runs a request and returns the StoreError it must fail with, and how long it took. */
@@ -41,9 +48,21 @@ describe('Redis failures surface as typed errors within the configured timeouts'
       expect(first.err.code).toBe('ONLINE_STORE_UNAVAILABLE');
       expect(first.err.message).toContain(`127.0.0.1:${port}`);
       expect(first.ms).toBeLessThan(CONNECT_MS + COMMAND_MS + 400);
-      const second = await failure(down.writeToOnlineStore('user_stats', [
-        { user_id: 1, mean_rating: 1, n_ratings: 1, genres: [], embedding: [], active: true, last_seen: null, blob: null, event_timestamp: Date.now() },
-      ]));
+      const second = await failure(
+        down.writeToOnlineStore('user_stats', [
+          {
+            user_id: 1,
+            mean_rating: 1,
+            n_ratings: 1,
+            genres: [],
+            embedding: [],
+            active: true,
+            last_seen: null,
+            blob: null,
+            event_timestamp: Date.now(),
+          },
+        ]),
+      );
       expect(second.err.code).toBe('ONLINE_STORE_UNAVAILABLE');
       expect(second.ms).toBeLessThan(CONNECT_MS + COMMAND_MS + 400);
     }
@@ -55,7 +74,17 @@ describe('Redis failures surface as typed errors within the configured timeouts'
     const repo = await openTestRepo(redisAt(server.url));
     cleanup.push(() => repo.close());
     await repo.store.writeToOnlineStore('user_stats', [
-      { user_id: 1, mean_rating: 3, n_ratings: 1, genres: [], embedding: [], active: true, last_seen: null, blob: null, event_timestamp: Date.now() },
+      {
+        user_id: 1,
+        mean_rating: 3,
+        n_ratings: 1,
+        genres: [],
+        embedding: [],
+        active: true,
+        last_seen: null,
+        blob: null,
+        event_timestamp: Date.now(),
+      },
     ]);
     expect((await repo.store.getOnlineFeatures(READ)).values[1]).toEqual([3]);
 
@@ -87,7 +116,17 @@ describe('Redis failures surface as typed errors within the configured timeouts'
     }
     // The restarted server has no script cache and no schema records: writes and reads still work.
     await repo.store.writeToOnlineStore('user_stats', [
-      { user_id: 1, mean_rating: 4, n_ratings: 1, genres: [], embedding: [], active: true, last_seen: null, blob: null, event_timestamp: Date.now() },
+      {
+        user_id: 1,
+        mean_rating: 4,
+        n_ratings: 1,
+        genres: [],
+        embedding: [],
+        active: true,
+        last_seen: null,
+        blob: null,
+        event_timestamp: Date.now(),
+      },
     ]);
     expect((await repo.store.getOnlineFeatures(READ)).values[1]).toEqual([4]);
   });

@@ -34,7 +34,9 @@ describe('stream worker and DuckDB backfill agree', () => {
     writeFileSync(json, events.map((e) => JSON.stringify(e)).join('\n'));
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
-    await conn.run(`COPY (SELECT user_id, item_id, dwell, make_timestamp(ts * 1000) AS ts FROM read_json('${json}', format = 'newline_delimited')) TO '${parquet}' (FORMAT parquet)`);
+    await conn.run(
+      `COPY (SELECT user_id, item_id, dwell, make_timestamp(ts * 1000) AS ts FROM read_json('${json}', format = 'newline_delimited')) TO '${parquet}' (FORMAT parquet)`,
+    );
 
     const worker = new StreamWorker(repo.store, repo.broker, [repo.view], { blockMs: 50, consumer: 'c1' });
     const running = worker.run();
@@ -45,7 +47,10 @@ describe('stream worker and DuckDB backfill agree', () => {
       const part = events.slice(i, i + chunk);
       await repo.broker.publish(repo.topic, part);
       await waitFor(async () => worker.totals.messages === i + part.length, `checkpoint ${i / chunk}`);
-      const res = await repo.store.getOnlineFeatures({ features: FEATURES.map((f) => `user_activity:${f}`), entityRows: users.map((u) => ({ user_id: u })) });
+      const res = await repo.store.getOnlineFeatures({
+        features: FEATURES.map((f) => `user_activity:${f}`),
+        entityRows: users.map((u) => ({ user_id: u })),
+      });
       checkpoints.push({ at: part[part.length - 1]!.ts, online: res.toRows() });
     }
     worker.stop();
@@ -54,7 +59,11 @@ describe('stream worker and DuckDB backfill agree', () => {
     expect(worker.totals.applied).toBe(events.length);
 
     const backfilled: Array<Record<string, unknown>> = [];
-    const res = await backfillStreamView(repo.view, { events: parquet, write: async (rows) => void backfilled.push(...rows), batchSize: 400 });
+    const res = await backfillStreamView(repo.view, {
+      events: parquet,
+      write: async (rows) => void backfilled.push(...rows),
+      batchSize: 400,
+    });
     expect(res).toMatchObject({ events: events.length, rows: events.length, entities: users.length, invalid: 0 });
 
     for (const cp of checkpoints) {
@@ -64,8 +73,14 @@ describe('stream worker and DuckDB backfill agree', () => {
       users.forEach((u, i) => {
         const want = asOf.get(u);
         const got = cp.online[i]!;
-        if (!want) expect(FEATURES.every((f) => got[f] === null), `user ${u} has no value yet`).toBe(true);
-        else for (const f of FEATURES) expect(got[f], `checkpoint ${new Date(cp.at).toISOString()}, user ${u}, ${f}`).toEqual(want[f] as FeatureValue);
+        if (!want)
+          expect(
+            FEATURES.every((f) => got[f] === null),
+            `user ${u} has no value yet`,
+          ).toBe(true);
+        else
+          for (const f of FEATURES)
+            expect(got[f], `checkpoint ${new Date(cp.at).toISOString()}, user ${u}, ${f}`).toEqual(want[f] as FeatureValue);
       });
     }
 
@@ -92,9 +107,13 @@ describe('stream worker and DuckDB backfill agree', () => {
 
     // The CLI backfill appends the same rows again: every row now twice, and still the same distinct rows.
     const cli = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(path.resolve(__dirname, '../../../node_modules/.bin/frec'), ['-c', repo.dir, '--json', 'stream-backfill', 'user_activity', '--events', 'data/events.parquet'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        path.resolve(__dirname, '../../../node_modules/.bin/frec'),
+        ['-c', repo.dir, '--json', 'stream-backfill', 'user_activity', '--events', 'data/events.parquet'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += String(d)));
@@ -102,8 +121,18 @@ describe('stream worker and DuckDB backfill agree', () => {
       child.on('exit', (code) => resolve({ code, stdout, stderr }));
     });
     expect(cli.code, cli.stderr).toBe(0);
-    expect(JSON.parse(cli.stdout)).toEqual({ view: 'user_activity', events: events.length, rows: events.length, entities: users.length, invalid: 0 });
-    const counts = (await conn.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT (user_id, ts, last_10_items, count_1h, sum_dwell_24h)) AS d FROM read_parquet('${path.join(repo.dir, 'data/user_activity/**/*.parquet')}')`)).getRowObjectsJS()[0]!;
+    expect(JSON.parse(cli.stdout)).toEqual({
+      view: 'user_activity',
+      events: events.length,
+      rows: events.length,
+      entities: users.length,
+      invalid: 0,
+    });
+    const counts = (
+      await conn.runAndReadAll(
+        `SELECT count(*) AS n, count(DISTINCT (user_id, ts, last_10_items, count_1h, sum_dwell_24h)) AS d FROM read_parquet('${path.join(repo.dir, 'data/user_activity/**/*.parquet')}')`,
+      )
+    ).getRowObjectsJS()[0]!;
     expect([Number(counts.n), Number(counts.d)]).toEqual([2 * events.length, events.length]);
     conn.closeSync();
     db.closeSync();

@@ -11,12 +11,17 @@ const FREC = path.resolve(__dirname, '../../../node_modules/.bin/frec');
 function startWorker(dir: string, crashSeed?: number): ChildProcess {
   return spawn(FREC, ['-c', dir, 'stream', '--consumer', 'w1', '--block-ms', '50', '--batch-size', '10', '--log-every', '3600'], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...(crashSeed !== undefined ? { FREC_STREAM_CRASH_AFTER_SAVE: '0.25', FREC_STREAM_CRASH_SEED: String(crashSeed) } : {}) },
+    env: {
+      ...process.env,
+      ...(crashSeed !== undefined ? { FREC_STREAM_CRASH_AFTER_SAVE: '0.25', FREC_STREAM_CRASH_SEED: String(crashSeed) } : {}),
+    },
   });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
 describe('stream worker killed at random points', () => {
@@ -45,7 +50,11 @@ describe('stream worker killed at random points', () => {
       await repo.broker.publish(repo.topic, events.slice(round * 400, round * 400 + 400));
       // Wait until this worker is really consuming, then kill it at a random moment.
       const base = await states.progress('user_activity');
-      await waitFor(async () => (await states.progress('user_activity')).updatedAtMs !== base.updatedAtMs || child.signalCode !== null, 'the worker to start consuming', 30_000);
+      await waitFor(
+        async () => (await states.progress('user_activity')).updatedAtMs !== base.updatedAtMs || child.signalCode !== null,
+        'the worker to start consuming',
+        30_000,
+      );
       if (round % 2 === 1) {
         await Promise.race([exited(child), new Promise((res) => setTimeout(res, 2000))]);
         if (child.signalCode === 'SIGKILL') selfKills++;
@@ -58,10 +67,14 @@ describe('stream worker killed at random points', () => {
     children.push(last);
     let stderr = '';
     last.stderr!.on('data', (d) => (stderr += String(d)));
-    await waitFor(async () => {
-      const lag = await repo.broker.lag(repo.topic, group);
-      return lag.pending === 0 && lag.undelivered === 0;
-    }, `the last worker to drain the stream (its stderr: ${stderr.slice(-500)})`, 40_000).catch(async (e: Error) => {
+    await waitFor(
+      async () => {
+        const lag = await repo.broker.lag(repo.topic, group);
+        return lag.pending === 0 && lag.undelivered === 0;
+      },
+      `the last worker to drain the stream (its stderr: ${stderr.slice(-500)})`,
+      40_000,
+    ).catch(async (e: Error) => {
       throw new Error(`${e.message}; lag ${JSON.stringify(await repo.broker.lag(repo.topic, group))}; stderr: ${stderr}`);
     });
     last.kill('SIGTERM');
@@ -80,7 +93,11 @@ describe('stream worker killed at random points', () => {
     const saved = await states.load('user_activity', users.map(String));
     users.forEach((u, i) => expect(saved[i]?.state.applied, `events applied for user ${u}`).toBe(want.get(u)!.applied));
     const online = await repo.store.onlineStore();
-    const rows = await online.read('streamtest', repo.view, users.map((u) => [u]));
+    const rows = await online.read(
+      'streamtest',
+      repo.view,
+      users.map((u) => [u]),
+    );
     users.forEach((u, i) => {
       const row = rows[i];
       if (!row || row instanceof Error) throw new Error(`no online row for user ${u}`);
@@ -103,7 +120,9 @@ describe('stream worker killed at random points', () => {
     const reader = await conn.runAndReadAll(
       `SELECT DISTINCT user_id, epoch_ms(ts) AS t, last_10_items, count_1h FROM read_parquet('${repo.dir}/data/user_activity/**/*.parquet') ORDER BY t`,
     );
-    const offline = reader.getRowObjectsJS().map((r) => JSON.stringify([Number(r.user_id), Number(r.t), (r.last_10_items as bigint[]).map(Number), Number(r.count_1h)]));
+    const offline = reader
+      .getRowObjectsJS()
+      .map((r) => JSON.stringify([Number(r.user_id), Number(r.t), (r.last_10_items as bigint[]).map(Number), Number(r.count_1h)]));
     conn.closeSync();
     db.closeSync();
     expect(offline).toEqual(perEvent);

@@ -4,7 +4,10 @@ import { Redis } from 'ioredis';
 import { eventLog, recentStart, REDIS_URL, streamRepo, waitFor, type Interaction, type StreamRepo } from './streaming-fixture.js';
 
 /** The features each user should have after all of `events`, folded in order by the shared code. */
-function expected(repo: StreamRepo, events: readonly Interaction[]): Map<number, { state: AggregateState; features: Record<string, FeatureValue> }> {
+function expected(
+  repo: StreamRepo,
+  events: readonly Interaction[],
+): Map<number, { state: AggregateState; features: Record<string, FeatureValue> }> {
   const plan = planAggregations(repo.view);
   const out = new Map<number, { state: AggregateState; features: Record<string, FeatureValue> }>();
   for (const e of events) {
@@ -41,7 +44,14 @@ describe('stream worker on Redis Streams', () => {
     const want = expected(repo, events);
     const users = [...want.keys()].sort((a, b) => a - b);
     const res = await repo.store.getOnlineFeatures({
-      features: ['user_activity:last_10_items', 'user_activity:count_1h', 'user_activity:sum_dwell_24h', 'user_activity:mean_dwell_7d', 'user_activity:session_length', 'user_activity:session_duration'],
+      features: [
+        'user_activity:last_10_items',
+        'user_activity:count_1h',
+        'user_activity:sum_dwell_24h',
+        'user_activity:mean_dwell_7d',
+        'user_activity:session_length',
+        'user_activity:session_duration',
+      ],
       entityRows: users.map((u) => ({ user_id: u })),
     });
     const rows = res.toRows();
@@ -74,10 +84,15 @@ describe('stream worker on Redis Streams', () => {
     expect((await repo.broker.lag(repo.topic, 'frec:streamtest:user_activity')).pending).toBe(200);
 
     const plan = planAggregations(repo.view);
-    const worker = new StreamWorker(repo.store, repo.broker, [repo.view], { writeOffline: false, blockMs: 100, claimIdleMs: 300, consumer: 'w2' });
+    const worker = new StreamWorker(repo.store, repo.broker, [repo.view], {
+      writeOffline: false,
+      blockMs: 100,
+      claimIdleMs: 300,
+      consumer: 'w2',
+    });
     const statesBefore = await repo.broker.stateStore('streamtest').load('user_activity', ['1', '2', '3', '4', '5']);
     const running = worker.run();
-    await waitFor(async () => worker.totals.messages >= 200, 'the dead consumer\'s events to be claimed');
+    await waitFor(async () => worker.totals.messages >= 200, "the dead consumer's events to be claimed");
     worker.stop();
     await running;
     expect(worker.totals).toMatchObject({ applied: 200, replayed: 0 });

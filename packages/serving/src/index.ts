@@ -21,11 +21,23 @@ export { RecommendMetrics } from './recommend/recommend-metrics.js';
 export { createRecommendServer, parseRequest, type RecommendServerOptions } from './recommend/recommend-server.js';
 export { concatRankBatch, type Ranker, type RankBatch, type FloatTensor } from './ranking/ranker.js';
 export { OnnxRanker, type OnnxRankerOptions } from './ranking/onnx/onnx-ranker.js';
-export { KServeClient, type KServeClientOptions, type KServeModelMetadata, type KServeTensorMetadata } from './ranking/triton/kserve-client.js';
+export {
+  KServeClient,
+  type KServeClientOptions,
+  type KServeModelMetadata,
+  type KServeTensorMetadata,
+} from './ranking/triton/kserve-client.js';
 export { TritonRanker, type TritonRankerOptions } from './ranking/triton/triton-ranker.js';
 export { LogisticRanker } from './ranking/simple/logistic-ranker.js';
 export { RetrievalScoreRanker } from './ranking/simple/retrieval-score-ranker.js';
-export { rerank, RERANK_ORDER, type RankedItem, type ItemFilter, type DiversityRule, type RerankOptions } from './rerank/rerank-pipeline.js';
+export {
+  rerank,
+  RERANK_ORDER,
+  type RankedItem,
+  type ItemFilter,
+  type DiversityRule,
+  type RerankOptions,
+} from './rerank/rerank-pipeline.js';
 export { ExposureTracker } from './rerank/exposure-tracker.js';
 export { BayesianPreference, fitPopulationPrior, type PopulationPrior } from './cold-start/bayesian-preference.js';
 export { ColdStartModel, type ColdStartOptions } from './cold-start/cold-start-ranker.js';

@@ -42,13 +42,23 @@ describe('cold start on MovieLens held-out users', () => {
   // Users split by a seeded shuffle; embeddings and the population prior come from training users only.
   const hist = movieLensHistories();
   const rand = rng(29);
-  const users = [...hist.keys()].map((u) => [u, rand()] as const).sort((a, b) => a[1] - b[1]).map((x) => x[0]);
+  const users = [...hist.keys()]
+    .map((u) => [u, rand()] as const)
+    .sort((a, b) => a[1] - b[1])
+    .map((x) => x[0]);
   const nTest = Math.floor(users.length * 0.25);
   const heldOut = users.slice(0, nTest);
   const train = users.slice(nTest);
-  const emb = svdItemEmbeddings(train.map((u) => hist.get(u)!), { dim: 24, seed: 1 });
+  const emb = svdItemEmbeddings(
+    train.map((u) => hist.get(u)!),
+    { dim: 24, seed: 1 },
+  );
   const row = new Map(emb.ids.map((id, r) => [id, r]));
-  const prior = fitPopulationPrior({ embeddings: emb.embeddings, dim: emb.dim, users: train.map((u) => hist.get(u)!.map((m) => row.get(m)!)) });
+  const prior = fitPopulationPrior({
+    embeddings: emb.embeddings,
+    dim: emb.dim,
+    users: train.map((u) => hist.get(u)!.map((m) => row.get(m)!)),
+  });
   const popularity = new Float32Array(emb.ids.length);
   for (const u of train) for (const m of hist.get(u)!) popularity[row.get(m)!]!++;
 
@@ -66,7 +76,8 @@ describe('cold start on MovieLens held-out users', () => {
       for (const m of revealed) model.observe(u, m);
       expect(model.model(u).count).toBe(revealed.filter((m) => row.has(m)).length);
       const exclude = new Set(revealed.map((m) => row.get(m)));
-      const hits = (scores: Float32Array) => topK(scores, 20, (i) => exclude.has(i)).filter((i) => target.has(emb.ids[i] as number)).length / 20;
+      const hits = (scores: Float32Array) =>
+        topK(scores, 20, (i) => exclude.has(i)).filter((i) => target.has(emb.ids[i] as number)).length / 20;
       blr += hits(model.score(u, emb.ids));
       pop += hits(popularity);
       count++;
@@ -96,10 +107,17 @@ describe('cold start in the request path', () => {
     const ids = world.items.map((i) => i.id);
     const emb = svdItemEmbeddings(world.histories, { dim: 8, seed: 1 });
     const row = new Map(emb.ids.map((id, r) => [id, r]));
-    const prior = fitPopulationPrior({ embeddings: emb.embeddings, dim: emb.dim, users: world.histories.map((h) => h.map((m) => row.get(m)!)) });
+    const prior = fitPopulationPrior({
+      embeddings: emb.embeddings,
+      dim: emb.dim,
+      users: world.histories.map((h) => h.map((m) => row.get(m)!)),
+    });
     const coldStart = new ColdStartModel({ prior, embeddings: emb.embeddings, ids: emb.ids, threshold: 5 });
     const base = recommenderOptions(world, new RetrievalScoreRanker(), { coldStart });
-    const rec = new Recommender({ ...base, features: async () => ({ vector: new Float32Array(3), recentItems: [], interactionCount: 2, stale: false }) });
+    const rec = new Recommender({
+      ...base,
+      features: async () => ({ vector: new Float32Array(3), recentItems: [], interactionCount: 2, stale: false }),
+    });
     const before = await rec.recommend({ userId: 'new-user', count: 10 });
     expect(before.modelVersions.ranker).toBe('cold-start-blr');
     expect(before.degradationLevel).toBe('FULL');

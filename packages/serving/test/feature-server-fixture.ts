@@ -39,7 +39,11 @@ export async function freePort(): Promise<number> {
 /** The driver example's definitions (as in `frec init`), fed by a push source so /push works. */
 export function driverDefinitions(dir: string): RepoContents {
   const driver = entity({ name: 'driver', joinKey: 'driver_id', valueType: Int64 });
-  const batch = fileSource({ name: 'driver_stats_batch', path: path.join(dir, 'data/pushed/driver_stats/**/*.parquet'), timestampField: 'event_timestamp' });
+  const batch = fileSource({
+    name: 'driver_stats_batch',
+    path: path.join(dir, 'data/pushed/driver_stats/**/*.parquet'),
+    timestampField: 'event_timestamp',
+  });
   const push = pushSource({ name: 'driver_stats_push', batchSource: batch });
   const stats = featureView({
     name: 'driver_hourly_stats',
@@ -138,7 +142,9 @@ export interface PrivateRedis {
 /** Starts `redis-server` with no persistence and waits until it answers PING. */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {

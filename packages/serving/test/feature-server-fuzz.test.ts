@@ -21,7 +21,15 @@ beforeAll(async () => {
   repo = await driverRepo();
   // A generous store deadline: this test is about input handling (the 503 path has its own test),
   // and the default 2 s can trip when CI's two cores are busy with other test files.
-  server = await createFeatureServer(repo.store, { port: 0, apiKeys: [KEY], logLevel: 'silent', maxBodyBytes: 32_768, maxEntities: 200, env: {}, storeTimeoutMs: 20_000 });
+  server = await createFeatureServer(repo.store, {
+    port: 0,
+    apiKeys: [KEY],
+    logLevel: 'silent',
+    maxBodyBytes: 32_768,
+    maxEntities: 200,
+    env: {},
+    storeTimeoutMs: 20_000,
+  });
   ({ port } = await server.listen());
 });
 afterAll(async () => {
@@ -29,8 +37,41 @@ afterAll(async () => {
   await repo?.cleanup();
 });
 
-const FEATURES = ['driver_hourly_stats:conv_rate', 'driver_hourly_stats:acc_rate', 'driver_hourly_stats:avg_daily_trips', 'transformed_conv_rate:conv_rate_plus_val1', 'driver_hourly_stats:nope', 'nope:conv_rate', 'bad', ':', 'a:b:c', ''];
-const WEIRD: unknown[] = [null, true, false, 0, -1, 1.5, 1e308, -0, '', 'x', '1001', '💥', 'a'.repeat(300), [], [null], [1, 2], {}, { a: 1 }, [[1]], 9007199254740993];
+const FEATURES = [
+  'driver_hourly_stats:conv_rate',
+  'driver_hourly_stats:acc_rate',
+  'driver_hourly_stats:avg_daily_trips',
+  'transformed_conv_rate:conv_rate_plus_val1',
+  'driver_hourly_stats:nope',
+  'nope:conv_rate',
+  'bad',
+  ':',
+  'a:b:c',
+  '',
+];
+const WEIRD: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -0,
+  '',
+  'x',
+  '1001',
+  '💥',
+  'a'.repeat(300),
+  [],
+  [null],
+  [1, 2],
+  {},
+  { a: 1 },
+  [[1]],
+  // 2^53 + 1: a JSON number past the safe-integer range (written as text so the literal keeps its digits).
+  JSON.parse('9007199254740993') as number,
+];
 
 interface Req {
   method: string;
@@ -40,16 +81,33 @@ interface Req {
 }
 
 function makeRequest(rnd: () => number): Req {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const headers: Record<string, string> = {};
   const authRoll = rnd();
   if (authRoll < 0.85) headers.authorization = `Bearer ${KEY}`;
   else if (authRoll < 0.9) headers['x-api-key'] = pick([KEY, 'wrong', '']);
   else if (authRoll < 0.95) headers.authorization = pick(['Bearer', 'Bearer ', `Basic ${KEY}`, 'Bearer wrong', 'x'.repeat(2000)]);
-  if (rnd() < 0.8) headers['content-type'] = pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'multipart/form-data; boundary=x']);
+  if (rnd() < 0.8)
+    headers['content-type'] = pick([
+      'application/json',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=latin1',
+      'multipart/form-data; boundary=x',
+    ]);
   const kind = rnd();
-  if (kind < 0.05) return { method: pick(['GET', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD']), path: pick(['/get-online-features', '/push', '/health', '/ready', '/metrics', '/', '/x?y=%zz', '/..%2f..%2fetc/passwd']), headers };
-  const path = kind < 0.75 ? '/get-online-features' : kind < 0.95 ? '/push' : pick(['/health', '/nope', '/get-online-features/', '/GET-ONLINE-FEATURES']);
+  if (kind < 0.05)
+    return {
+      method: pick(['GET', 'DELETE', 'PUT', 'PATCH', 'OPTIONS', 'HEAD']),
+      path: pick(['/get-online-features', '/push', '/health', '/ready', '/metrics', '/', '/x?y=%zz', '/..%2f..%2fetc/passwd']),
+      headers,
+    };
+  const path =
+    kind < 0.75
+      ? '/get-online-features'
+      : kind < 0.95
+        ? '/push'
+        : pick(['/health', '/nope', '/get-online-features/', '/GET-ONLINE-FEATURES']);
   let obj: Record<string, unknown>;
   if (path === '/push') {
     const n = 1 + Math.floor(rnd() * 3);
@@ -69,9 +127,13 @@ function makeRequest(rnd: () => number): Req {
     const n = rnd() < 0.02 ? 150 + Math.floor(rnd() * 100) : 1 + Math.floor(rnd() * 8);
     const ids = Array.from({ length: n }, () => (rnd() < 0.8 ? 1000 + Math.floor(rnd() * 8) : pick(WEIRD)));
     const entities: Record<string, unknown> = { driver_id: ids };
-    if (rnd() < 0.3) entities.val_to_add = Array.from({ length: rnd() < 0.9 ? n : n + 1 }, () => (rnd() < 0.8 ? Math.floor(rnd() * 10) : pick(WEIRD)));
+    if (rnd() < 0.3)
+      entities.val_to_add = Array.from({ length: rnd() < 0.9 ? n : n + 1 }, () => (rnd() < 0.8 ? Math.floor(rnd() * 10) : pick(WEIRD)));
     if (rnd() < 0.05) entities[pick(['__proto__', 'constructor', 'bad key', 'x'])] = [1];
-    obj = rnd() < 0.85 ? { features: Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(FEATURES)), entities } : { feature_service: pick(['driver_activity', 'driver_activty', '']), entities };
+    obj =
+      rnd() < 0.85
+        ? { features: Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(FEATURES)), entities }
+        : { feature_service: pick(['driver_activity', 'driver_activty', '']), entities };
     if (rnd() < 0.2) obj.full_feature_names = pick([true, false, 'yes', 1]);
   }
   // Mutate: drop, retype or add a field.
@@ -138,14 +200,14 @@ async function rawGarbage(seed: number, count: number): Promise<string[]> {
     payloads.map(
       (payload) =>
         new Promise<string>((resolve) => {
-        const s = net.connect(port, '127.0.0.1');
-        let got = '';
-        s.on('data', (d) => (got += d.toString()));
-        s.on('error', () => resolve(got.split('\r\n')[0] ?? ''));
-        s.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
-        s.setTimeout(500, () => s.destroy());
-        s.end(payload);
-      }),
+          const s = net.connect(port, '127.0.0.1');
+          let got = '';
+          s.on('data', (d) => (got += d.toString()));
+          s.on('error', () => resolve(got.split('\r\n')[0] ?? ''));
+          s.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
+          s.setTimeout(500, () => s.destroy());
+          s.end(payload);
+        }),
     ),
   );
 }
@@ -162,7 +224,9 @@ it('survives 10,000+ random and malformed requests with no 5xx and bounded memor
   gc();
   const after = process.memoryUsage().heapUsed;
   const total = [...statuses.values()].reduce((a, b) => a + b, 0);
-  console.log(`fuzz: ${total} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${rps.toFixed(0)} req/s, heap ${(before / 1e6).toFixed(1)} -> ${(after / 1e6).toFixed(1)} MB`);
+  console.log(
+    `fuzz: ${total} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${rps.toFixed(0)} req/s, heap ${(before / 1e6).toFixed(1)} -> ${(after / 1e6).toFixed(1)} MB`,
+  );
   expect(total).toBe(12_000);
   expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
   // Every class of answer was exercised: success, auth, validation, not found, too large.

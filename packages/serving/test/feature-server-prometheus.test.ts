@@ -7,7 +7,8 @@ import { createFeatureServer } from '@frec/serving/feature-server';
 import { driverRepo, freePort } from './feature-server-fixture.js';
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasPrometheus) console.warn('SKIPPED: the `prometheus` binary is not installed (apt-get install -y prometheus); the real-scrape test does not run.');
+if (!hasPrometheus)
+  console.warn('SKIPPED: the `prometheus` binary is not installed (apt-get install -y prometheus); the real-scrape test does not run.');
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -40,7 +41,12 @@ describe.skipIf(!hasPrometheus)('feature server scraped by a real Prometheus', (
     const promPort = await freePort();
     const prom: ChildProcess = spawn(
       'prometheus',
-      [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'],
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
       { stdio: 'ignore' },
     );
     cleanups.push(

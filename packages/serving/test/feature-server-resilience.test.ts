@@ -25,7 +25,14 @@ describe('feature server: a dead online store', () => {
     cleanups.push(() => redis.kill());
     const repo = await driverRepo({ redisUrl: redis.url });
     cleanups.push(() => repo.cleanup());
-    const server = await createFeatureServer(repo.store, { port: 0, logLevel: 'silent', storeTimeoutMs: 1500, breakerThreshold: 3, breakerResetMs: 60_000, env: {} });
+    const server = await createFeatureServer(repo.store, {
+      port: 0,
+      logLevel: 'silent',
+      storeTimeoutMs: 1500,
+      breakerThreshold: 3,
+      breakerResetMs: 60_000,
+      env: {},
+    });
     cleanups.push(() => server.close());
     const { url } = await server.listen();
     expect((await timedPost(url)).status).toBe(200);
@@ -102,7 +109,10 @@ describe('frec serve (CLI)', () => {
       `project: ${cfg.project}\nregistry: ${cfg.registry.path}\nonline_store:\n  type: redis\n  connection_string: ${online.connection_string}\n  key_prefix: '${online.key_prefix}'\n`,
     );
     const bin = path.resolve('node_modules/.bin/frec');
-    const child = spawn(bin, ['-c', repo.dir, 'serve', '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FREC_API_KEYS: 'cli-key' } });
+    const child = spawn(bin, ['-c', repo.dir, 'serve', '--port', '0', '--workers', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FREC_API_KEYS: 'cli-key' },
+    });
     cleanups.push(async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
@@ -134,7 +144,9 @@ describe('frec serve (CLI)', () => {
     expect(((await res.json()) as { results: Array<{ values: number[] }> }).results[1]!.values).toEqual([0.125, 0.375]);
     expect((await fetch(`${url}/get-online-features`, { method: 'POST', body: BODY })).status).toBe(401);
     for (let i = 0; i < 3; i++) {
-      expect((await fetch(`${url}/get-online-features`, { method: 'POST', headers: { 'x-api-key': 'cli-key' }, body: BODY })).status).toBe(200);
+      expect((await fetch(`${url}/get-online-features`, { method: 'POST', headers: { 'x-api-key': 'cli-key' }, body: BODY })).status).toBe(
+        200,
+      );
     }
     // Round-robin spreads the 4 reads over both workers; /metrics on either sums them.
     const metrics = await (await fetch(`${url}/metrics`, { headers: { 'x-api-key': 'cli-key' } })).text();

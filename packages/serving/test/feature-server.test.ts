@@ -13,7 +13,15 @@ beforeAll(async () => {
   repo = await driverRepo();
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  server = await createFeatureServer(repo.store, { port: 0, apiKeys: [KEY], maxEntities: 50, maxBodyBytes: 16_384, logStream, env: {}, storeTimeoutMs: 20_000 });
+  server = await createFeatureServer(repo.store, {
+    port: 0,
+    apiKeys: [KEY],
+    maxEntities: 50,
+    maxBodyBytes: 16_384,
+    logStream,
+    env: {},
+    storeTimeoutMs: 20_000,
+  });
   ({ url } = await server.listen());
 });
 
@@ -22,7 +30,11 @@ afterAll(async () => {
   await repo?.cleanup();
 });
 
-async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; text: string }> {
+async function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; text: string }> {
   const res = await fetch(`${url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', ...headers },
@@ -60,7 +72,11 @@ describe('feature server: Feast shapes', () => {
   });
 
   it('takes a feature_service and full_feature_names', async () => {
-    const res = await post('/get-online-features', { feature_service: 'driver_activity', entities: { driver_id: [1003] }, full_feature_names: true });
+    const res = await post('/get-online-features', {
+      feature_service: 'driver_activity',
+      entities: { driver_id: [1003] },
+      full_feature_names: true,
+    });
     expect(res.status).toBe(200);
     expect(res.json.metadata.feature_names).toEqual(['driver_id', 'driver_hourly_stats__conv_rate', 'driver_hourly_stats__acc_rate']);
     expect(res.json.results[1].values).toEqual([0.625]);
@@ -77,7 +93,11 @@ describe('feature server: Feast shapes', () => {
   });
 
   it("accepts Feast's curl examples, which send JSON without a JSON content type", async () => {
-    const res = await post('/get-online-features', { features: ['driver_hourly_stats:acc_rate'], entities: { driver_id: [1001] } }, { 'content-type': 'application/x-www-form-urlencoded' });
+    const res = await post(
+      '/get-online-features',
+      { features: ['driver_hourly_stats:acc_rate'], entities: { driver_id: [1001] } },
+      { 'content-type': 'application/x-www-form-urlencoded' },
+    );
     expect(res.status).toBe(200);
     expect(res.json.results[1].values).toEqual([0.5]);
   });
@@ -146,7 +166,11 @@ describe('feature server: bad input', () => {
   });
 
   it('400 for both or neither of features and feature_service', async () => {
-    const both = await post('/get-online-features', { features: ['driver_hourly_stats:conv_rate'], feature_service: 'driver_activity', entities: { driver_id: [1] } });
+    const both = await post('/get-online-features', {
+      features: ['driver_hourly_stats:conv_rate'],
+      feature_service: 'driver_activity',
+      entities: { driver_id: [1] },
+    });
     const neither = await post('/get-online-features', { entities: { driver_id: [1] } });
     for (const r of [both, neither]) {
       expect(r.status).toBe(400);
@@ -163,20 +187,29 @@ describe('feature server: bad input', () => {
   });
 
   it('400 names the column whose length differs', async () => {
-    const res = await post('/get-online-features', { features: ['transformed_conv_rate:conv_rate_plus_val1'], entities: { driver_id: [1001, 1002], val_to_add: [1] } });
+    const res = await post('/get-online-features', {
+      features: ['transformed_conv_rate:conv_rate_plus_val1'],
+      entities: { driver_id: [1001, 1002], val_to_add: [1] },
+    });
     expect(res.status).toBe(400);
     expect(res.json.error.message).toContain('entities.val_to_add has 1 values but entities.driver_id has 2');
   });
 
   it('400 for a prototype-poisoning body', async () => {
-    const res = await post('/get-online-features', '{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[1]},"__proto__":{"x":1}}');
+    const res = await post(
+      '/get-online-features',
+      '{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[1]},"__proto__":{"x":1}}',
+    );
     expect(res.status).toBe(400);
     const res2 = await post('/get-online-features', { features: ['driver_hourly_stats:conv_rate'], entities: { constructor: [1] } });
     expect(res2.status).toBe(400);
   });
 
   it('400 WRONG_TYPE for a join key of the wrong type, naming the key', async () => {
-    const res = await post('/get-online-features', { features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: ['not-a-number'] } });
+    const res = await post('/get-online-features', {
+      features: ['driver_hourly_stats:conv_rate'],
+      entities: { driver_id: ['not-a-number'] },
+    });
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('WRONG_TYPE');
     expect(res.json.error.message).toContain('driver_id');
@@ -196,13 +229,22 @@ describe('feature server: bad input', () => {
   });
 
   it('413 for a body over max_body_bytes and for more entities than max_entities', async () => {
-    const big = await post('/get-online-features', { features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: Array.from({ length: 4000 }, (_, i) => 100000 + i) } });
+    const big = await post('/get-online-features', {
+      features: ['driver_hourly_stats:conv_rate'],
+      entities: { driver_id: Array.from({ length: 4000 }, (_, i) => 100000 + i) },
+    });
     expect(big.status).toBe(413);
     expect(big.json.error.code).toBe('REQUEST_TOO_LARGE');
-    const many = await post('/get-online-features', { features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: Array.from({ length: 51 }, (_, i) => i) } });
+    const many = await post('/get-online-features', {
+      features: ['driver_hourly_stats:conv_rate'],
+      entities: { driver_id: Array.from({ length: 51 }, (_, i) => i) },
+    });
     expect(many.status).toBe(413);
     expect(many.json.error.message).toContain('at most 50 rows');
-    const ok = await post('/get-online-features', { features: ['driver_hourly_stats:conv_rate'], entities: { driver_id: Array.from({ length: 50 }, (_, i) => i) } });
+    const ok = await post('/get-online-features', {
+      features: ['driver_hourly_stats:conv_rate'],
+      entities: { driver_id: Array.from({ length: 50 }, (_, i) => i) },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -232,7 +274,9 @@ describe('feature server: metrics and logs', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    expect(text).toMatch(/frec_http_request_duration_seconds_bucket\{le="[^"]+",route="\/get-online-features",method="POST",status="200"\} [1-9]/);
+    expect(text).toMatch(
+      /frec_http_request_duration_seconds_bucket\{le="[^"]+",route="\/get-online-features",method="POST",status="200"\} [1-9]/,
+    );
     expect(text).toMatch(/frec_http_requests_total\{route="\/get-online-features",status="200"\} [1-9]/);
     expect(text).toMatch(/frec_http_errors_total\{route="\/get-online-features",code="UNKNOWN_FEATURE"\} [1-9]/);
     expect(text).toMatch(/frec_http_errors_total\{route="\/get-online-features",code="UNAUTHORIZED"\} [1-9]/);
@@ -257,7 +301,10 @@ describe('feature server: metrics and logs', () => {
 describe('feature server: options', () => {
   it('merges API keys from feature_store.yaml, FREC_API_KEYS and options, and keeps config defaults', () => {
     const config = repo.store.config.feature_server;
-    const opts = resolveServerOptions({ ...config, api_keys: ['from-yaml'] }, { env: { FREC_API_KEYS: 'env-a, env-b,,' }, apiKeys: ['from-option'] });
+    const opts = resolveServerOptions(
+      { ...config, api_keys: ['from-yaml'] },
+      { env: { FREC_API_KEYS: 'env-a, env-b,,' }, apiKeys: ['from-option'] },
+    );
     expect(opts.apiKeys.sort()).toEqual(['env-a', 'env-b', 'from-option', 'from-yaml']);
     expect(opts.host).toBe('127.0.0.1');
     expect(opts.port).toBe(6566);

@@ -21,7 +21,9 @@ describe('rankers', () => {
       const a = await onnx.score(batch);
       const b = await new LogisticRanker(Float32Array.from(w), 0.05, 'lr').score(batch);
       for (let i = 0; i < 3; i++) expect(a[i]).toBeCloseTo(b[i]!, 5);
-      await expect(onnx.score({ size: 1, inputs: { y: { data: new Float32Array(4), dims: [1, 4] } } })).rejects.toThrow(/input 'x' is missing/);
+      await expect(onnx.score({ size: 1, inputs: { y: { data: new Float32Array(4), dims: [1, 4] } } })).rejects.toThrow(
+        /input 'x' is missing/,
+      );
     } finally {
       await onnx.close();
     }

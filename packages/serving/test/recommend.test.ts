@@ -7,10 +7,9 @@ import { OnnxRanker } from '../src/ranking/onnx/onnx-ranker.js';
 import { topK } from '../src/recommend/top-k.js';
 import { CoOccurrenceSource } from '../src/recommend/co-occurrence-source.js';
 import type { RetrievalSource } from '../src/recommend/retrieval-source.js';
-import { ITEM_DIM, USER_DIM, recommenderOptions, syntheticWorld, userFeatures } from './helpers/fixture.js';
+import { recommenderOptions, syntheticWorld, userFeatures } from './helpers/fixture.js';
 import { tinyRankerOnnx } from './helpers/tiny-onnx.js';
 
-const D = USER_DIM + ITEM_DIM;
 const world = syntheticWorld(7);
 let ranker: OnnxRanker;
 let nanRanker: OnnxRanker;
@@ -30,8 +29,20 @@ describe('mergeCandidates', () => {
   it('dedups across sources, keeps every source per item and fuses by rank', () => {
     const r = mergeCandidates(
       [
-        { source: 'a', items: [{ itemId: 1, score: 9 }, { itemId: 2, score: 8 }] },
-        { source: 'b', items: [{ itemId: 2, score: 0.9 }, { itemId: 3, score: 0.1 }] },
+        {
+          source: 'a',
+          items: [
+            { itemId: 1, score: 9 },
+            { itemId: 2, score: 8 },
+          ],
+        },
+        {
+          source: 'b',
+          items: [
+            { itemId: 2, score: 0.9 },
+            { itemId: 3, score: 0.1 },
+          ],
+        },
       ],
       catalog,
     );
@@ -56,9 +67,19 @@ describe('topK', () => {
 });
 
 describe('CoOccurrenceSource', () => {
-  const hs = [[1, 2, 3, 4], [2, 3, 5], [3, 1, 2], [4, 5, 1]];
+  const hs = [
+    [1, 2, 3, 4],
+    [2, 3, 5],
+    [3, 1, 2],
+    [4, 5, 1],
+  ];
   const source = CoOccurrenceSource.fromHistories(hs, { window: 2, neighbours: 3 });
-  const ctx = (recent: number[]) => ({ userId: 1, context: {}, features: Promise.resolve({ ...userFeatures(world, 1), recentItems: recent }), signal: new AbortController().signal });
+  const ctx = (recent: number[]) => ({
+    userId: 1,
+    context: {},
+    features: Promise.resolve({ ...userFeatures(world, 1), recentItems: recent }),
+    signal: new AbortController().signal,
+  });
 
   it('scores any item on the scale retrieve ranks by, 0 for an item no recent item neighbours', async () => {
     const got = await source.retrieve(ctx([1, 3]), 10);
@@ -75,7 +96,13 @@ describe('CoOccurrenceSource', () => {
 
   it('keeps, among equal scores, the neighbours with the lower ids', () => {
     // Item 1 co-occurs once with each of 2, 3 and 4, all with the same count: 2 and 3 are kept.
-    const tie = CoOccurrenceSource.fromHistories([[4, 1, 3], [2, 1]], { window: 1, neighbours: 2 });
+    const tie = CoOccurrenceSource.fromHistories(
+      [
+        [4, 1, 3],
+        [2, 1],
+      ],
+      { window: 1, neighbours: 2 },
+    );
     const s = tie.scoreItems([1], [2, 3, 4]);
     expect(s[0]).toBeGreaterThan(0);
     expect(s[1]).toBeGreaterThan(0);
@@ -125,7 +152,12 @@ describe('Recommender request path', () => {
     });
     const rec = new Recommender(
       recommenderOptions(world, ranker, {
-        sources: [{ source: slow('s1'), k: 50 }, { source: slow('s2'), k: 50 }, { source: slow('s3'), k: 50 }, { source: slow('s4'), k: 50 }],
+        sources: [
+          { source: slow('s1'), k: 50 },
+          { source: slow('s2'), k: 50 },
+          { source: slow('s3'), k: 50 },
+          { source: slow('s4'), k: 50 },
+        ],
         features: async (u) => {
           log.push(['features:start', performance.now() - t0]);
           await new Promise((r) => setTimeout(r, 100));
@@ -146,7 +178,10 @@ describe('Recommender request path', () => {
 
   it('drops items that left the catalog even when every source still proposes them', async () => {
     const w = syntheticWorld(11);
-    const removed = w.trending.list().slice(0, 30).map((i) => i.itemId);
+    const removed = w.trending
+      .list()
+      .slice(0, 30)
+      .map((i) => i.itemId);
     for (const id of removed) w.catalog.remove(id);
     const rec = new Recommender(recommenderOptions(w, ranker));
     const res = await rec.recommend({ userId: 8, count: 50 });
@@ -177,7 +212,8 @@ describe('POST /recommendations', () => {
     const app = createRecommendServer({ recommender: rec });
     try {
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
-      const post = (body: unknown) => fetch(`${url}/recommendations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const post = (body: unknown) =>
+        fetch(`${url}/recommendations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const ok = await post({ userId: 9, context: { device: 'tv', timeMs: Date.UTC(2026, 0, 1, 20) } });
       expect(ok.status).toBe(200);
       const body = (await ok.json()) as { items: unknown[]; degradationLevel: string; modelVersions: Record<string, string> };

@@ -66,8 +66,15 @@ describe('rerank', () => {
       for (let r = 0; r < 400; r++) {
         // Each request sees the popular head plus a random slice of the tail as candidates.
         const candidates = all.filter((i) => Number(i.itemId) <= 30 || rand() < 0.2);
-        const out = rerank(candidates, { count: 10, genresOf: () => [], ...(withRule ? { exposure: { tracker, catalogSize, target: 0.95, slots: 2, timeMs: t } } : {}) });
-        tracker.record(out.map((i) => i.itemId), t);
+        const out = rerank(candidates, {
+          count: 10,
+          genresOf: () => [],
+          ...(withRule ? { exposure: { tracker, catalogSize, target: 0.95, slots: 2, timeMs: t } } : {}),
+        });
+        tracker.record(
+          out.map((i) => i.itemId),
+          t,
+        );
       }
       return tracker.coverage(catalogSize, t);
     };
@@ -80,7 +87,10 @@ describe('rerank', () => {
   // rerank stops as soon as the response and its exposure slots are filled; this reference applies
   // every rule to the whole list, in RERANK_ORDER, and both must agree on every seeded case.
   it('gives the same answer as applying each rule to the whole list', () => {
-    const reference = (list: RankedItem[], o: { count: number; maxPerGenre?: number; blocked: Set<number>; tracker?: ExposureTracker; promo: Map<number, number> }) => {
+    const reference = (
+      list: RankedItem[],
+      o: { count: number; maxPerGenre?: number; blocked: Set<number>; tracker?: ExposureTracker; promo: Map<number, number> },
+    ) => {
       let l = list.map((i) => ({ ...i, score: i.score + (o.promo.get(Number(i.itemId)) ?? 0) })).sort((a, b) => b.score - a.score);
       if (o.maxPerGenre !== undefined) {
         const used = new Map<string, number>();
@@ -99,7 +109,10 @@ describe('rerank', () => {
       l = l.filter((i) => !o.blocked.has(Number(i.itemId)));
       const top = l.slice(0, o.count);
       if (o.tracker && o.tracker.coverage(500, 0) < 0.95) {
-        const fresh = l.slice(o.count).filter((i) => !o.tracker!.exposed(i.itemId, 0)).slice(0, Math.min(2, top.length));
+        const fresh = l
+          .slice(o.count)
+          .filter((i) => !o.tracker!.exposed(i.itemId, 0))
+          .slice(0, Math.min(2, top.length));
         for (let k = 0; k < fresh.length; k++) top[top.length - fresh.length + k] = fresh[k]!;
       }
       return top;
@@ -109,8 +122,17 @@ describe('rerank', () => {
       const list = items.filter(() => rand() < 0.8).map((i) => ({ ...i, score: Math.round(rand() * 10) / 10 }));
       const blocked = new Set(list.filter(() => rand() < 0.2).map((i) => Number(i.itemId)));
       const tracker = new ExposureTracker();
-      tracker.record(list.filter(() => rand() < 0.5).map((i) => i.itemId), 0);
-      const o = { count: Math.floor(rand() * 25), maxPerGenre: rand() < 0.7 ? 1 + Math.floor(rand() * 4) : undefined, blocked, tracker: rand() < 0.7 ? tracker : undefined, promo: new Map([[7, 0.35]]) };
+      tracker.record(
+        list.filter(() => rand() < 0.5).map((i) => i.itemId),
+        0,
+      );
+      const o = {
+        count: Math.floor(rand() * 25),
+        maxPerGenre: rand() < 0.7 ? 1 + Math.floor(rand() * 4) : undefined,
+        blocked,
+        tracker: rand() < 0.7 ? tracker : undefined,
+        promo: new Map([[7, 0.35]]),
+      };
       const out = rerank(list, {
         count: o.count,
         genresOf,

@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Array as ArrayOf, Float32, Int64, FeatureStore, buildRepoContents, entity, featureView, field, fileSource, parseRepoConfig } from '@frec/core';
+import {
+  Array as ArrayOf,
+  Float32,
+  Int64,
+  FeatureStore,
+  buildRepoContents,
+  entity,
+  featureView,
+  field,
+  fileSource,
+  parseRepoConfig,
+} from '@frec/core';
 import '@frec/online';
 import { OnnxRanker } from '../src/ranking/onnx/onnx-ranker.js';
 import { Recommender } from '../src/recommend/recommender.js';
@@ -30,7 +41,13 @@ const view = featureView({
 async function writeUsers(): Promise<void> {
   const rows = Array.from({ length: 20 }, (_, i) => {
     const f = userFeatures(world, i + 1);
-    return { user_id: i + 1, taste: Array.from(f.vector), last_10_items: f.recentItems, n_interactions: f.interactionCount, event_timestamp: Date.now() };
+    return {
+      user_id: i + 1,
+      taste: Array.from(f.vector),
+      last_10_items: f.recentItems,
+      n_interactions: f.interactionCount,
+      event_timestamp: Date.now(),
+    };
   });
   await store.writeToOnlineStore('user_features', rows);
 }
@@ -40,7 +57,10 @@ beforeAll(async () => {
   await redis.start();
   dir = mkdtempSync(path.join(tmpdir(), 'frec-rec-redis-'));
   const config = {
-    ...parseRepoConfig('project: rec_redis\nregistry: { path: data/registry.json, cache_ttl_seconds: 60 }', { file: path.join(dir, 'feature_store.yaml'), repoPath: dir }),
+    ...parseRepoConfig('project: rec_redis\nregistry: { path: data/registry.json, cache_ttl_seconds: 60 }', {
+      file: path.join(dir, 'feature_store.yaml'),
+      repoPath: dir,
+    }),
     online_store: {
       type: 'redis' as const,
       connection_string: `redis://127.0.0.1:${redis.port}`,
@@ -76,7 +96,9 @@ describe('online store (real Redis) killed and restarted', () => {
         stale: s.last_10_items !== 'PRESENT',
       }),
     });
-    const rec = new Recommender(recommenderOptions(world, ranker, { features: lookup, budgets: { features: 300 }, failuresToOpen: 3, halfOpenAfterMs: 400 }));
+    const rec = new Recommender(
+      recommenderOptions(world, ranker, { features: lookup, budgets: { features: 300 }, failuresToOpen: 3, halfOpenAfterMs: 400 }),
+    );
 
     // The store connects on first use; on a loaded machine the first lookups may miss the budget.
     let up = await rec.recommend({ userId: 3 });

@@ -91,7 +91,11 @@ describe('degradation chain', () => {
     const res = await rec.recommend({ userId: 2 });
     const ms = performance.now() - t0;
     expect(ms).toBeLessThan(400);
-    expect(res).toMatchObject({ degradationLevel: 'SIMPLE_RANKING', degraded: { ranking: 'timeout' }, modelVersions: { ranker: 'retrieval-score' } });
+    expect(res).toMatchObject({
+      degradationLevel: 'SIMPLE_RANKING',
+      degraded: { ranking: 'timeout' },
+      modelVersions: { ranker: 'retrieval-score' },
+    });
     expect(res.items).toHaveLength(20);
     state.mode = 'ok';
     expect((await rec.recommend({ userId: 2 })).degradationLevel).toBe('FULL');
@@ -112,7 +116,12 @@ describe('degradation chain', () => {
     });
     const res = await rec.recommend({ userId: 3, count: 10 });
     expect(res.degradationLevel).toBe('POPULAR');
-    expect(res.items.map((i) => i.itemId)).toEqual(world.trending.list().slice(0, 10).map((i) => i.itemId));
+    expect(res.items.map((i) => i.itemId)).toEqual(
+      world.trending
+        .list()
+        .slice(0, 10)
+        .map((i) => i.itemId),
+    );
     expect(res.items.every((i) => i.sources[0] === 'popular')).toBe(true);
     expect(res.degraded).toMatchObject({ features: 'error', retrieval_two_tower: 'error', retrieval_trending: 'error' });
     state.down = false;
@@ -123,7 +132,11 @@ describe('degradation chain', () => {
     const base = recommenderOptions(world, onnx);
     const rec = new Recommender({ ...base, features: () => new Promise(() => {}), budgets: { ...base.budgets, features: 20 } });
     const res = await rec.recommend({ userId: 4 });
-    expect(res).toMatchObject({ degradationLevel: 'STALE_FEATURES', degraded: { features: 'timeout' }, modelVersions: { ranker: 'dcn-v2@1' } });
+    expect(res).toMatchObject({
+      degradationLevel: 'STALE_FEATURES',
+      degraded: { features: 'timeout' },
+      modelVersions: { ranker: 'dcn-v2@1' },
+    });
     expect(res.items).toHaveLength(20);
     // Without recent items, co-occurrence and content have nothing to start from; ANN and trending still answer.
     expect(new Set(res.items.flatMap((i) => i.sources))).not.toContain('co_occurrence');

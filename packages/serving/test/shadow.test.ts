@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxRanker } from '../src/ranking/onnx/onnx-ranker.js';
-import type { RankBatch, Ranker } from '../src/ranking/ranker.js';
+import type { Ranker } from '../src/ranking/ranker.js';
 import { Recommender } from '../src/recommend/recommender.js';
 import { ShadowScorer, topKOverlap } from '../src/shadow/shadow-scorer.js';
 import { RecommendMetrics } from '../src/recommend/recommend-metrics.js';
@@ -27,7 +27,6 @@ describe('shadow mode', () => {
     const shadow = new ShadowScorer({ ranker: candidate, sampleRate: 0.5, random: rng(1) }, metrics);
     const withShadow = new Recommender(recommenderOptions(world, prod, { shadow, metrics }));
     const without = new Recommender(recommenderOptions(world, prod));
-    let sampled = 0;
     for (let u = 1; u <= 40; u++) {
       const a = await withShadow.recommend({ userId: u });
       const b = await without.recommend({ userId: u });
@@ -36,7 +35,7 @@ describe('shadow mode', () => {
     }
     await shadow.drain();
     const stats = shadow.snapshot();
-    sampled = stats.requests;
+    const sampled = stats.requests;
     expect(sampled).toBeGreaterThan(10);
     expect(sampled).toBeLessThan(30);
     expect(stats.errors).toBe(0);
@@ -52,7 +51,14 @@ describe('shadow mode', () => {
   it('counts NaNs and errors of the shadow version, and production answers stay FULL', async () => {
     const metrics = new RecommendMetrics();
     const nanShadow = new ShadowScorer({ ranker: nanCandidate, sampleRate: 1 }, metrics);
-    const broken: Ranker = { kind: 'test', version: 'ranker@4-broken', score: async () => { throw new Error('model crashed'); }, close: async () => {} };
+    const broken: Ranker = {
+      kind: 'test',
+      version: 'ranker@4-broken',
+      score: async () => {
+        throw new Error('model crashed');
+      },
+      close: async () => {},
+    };
     const errShadow = new ShadowScorer({ ranker: broken, sampleRate: 1 }, metrics);
     const recA = new Recommender(recommenderOptions(world, prod, { shadow: nanShadow, metrics }));
     const recB = new Recommender(recommenderOptions(world, prod, { shadow: errShadow, metrics }));

@@ -59,7 +59,9 @@ describe('KServe v2 client', () => {
     await expect(client.infer('nope', batch(2).inputs, ['score'])).rejects.toThrow(/404.*unknown model: 'nope'/);
     const wrong = { x: { data: new Float32Array(6), dims: [2, 3] } };
     await expect(client.infer('ranker', wrong, ['score'])).rejects.toThrow(/400.*shape \[2,3\]/);
-    await expect(new KServeClient({ url: 'http://127.0.0.1:9', timeoutMs: 300 }).infer('ranker', batch(1).inputs, ['score'])).rejects.toMatchObject({
+    await expect(
+      new KServeClient({ url: 'http://127.0.0.1:9', timeoutMs: 300 }).infer('ranker', batch(1).inputs, ['score']),
+    ).rejects.toMatchObject({
       code: 'INTERNAL',
       message: expect.stringContaining('Check that the inference server is running'),
     });

@@ -30,11 +30,19 @@ export const DEFAULT_BPR: BprConfig = { factors: 64, epochs: 25, learningRate: 0
  * Trains BPR (Rendle et al. 2009) with SGD on typed arrays: for each training event, one uniformly
  * sampled item the user has not interacted with is pushed below it. Seeded and reproducible.
  */
-export function trainBpr(data: Interactions, train: Int32Array, options: Partial<BprConfig> & { onEpoch?: (epoch: number, loss: number) => void } = {}): BprModel {
+export function trainBpr(
+  data: Interactions,
+  train: Int32Array,
+  options: Partial<BprConfig> & { onEpoch?: (epoch: number, loss: number) => void } = {},
+): BprModel {
   const cfg: BprConfig = { ...DEFAULT_BPR, ...options };
   const rand = mulberry32(cfg.seed);
-  const nU = data.userIds.length, nI = data.itemIds.length, k = cfg.factors;
-  const P = new Float32Array(nU * k), Q = new Float32Array(nI * k), b = new Float32Array(nI);
+  const nU = data.userIds.length,
+    nI = data.itemIds.length,
+    k = cfg.factors;
+  const P = new Float32Array(nU * k),
+    Q = new Float32Array(nI * k),
+    b = new Float32Array(nI);
   for (let i = 0; i < P.length; i++) P[i] = (rand() - 0.5) * 0.1;
   for (let i = 0; i < Q.length; i++) Q[i] = (rand() - 0.5) * 0.1;
   const seen = new Map<number, Set<number>>();
@@ -44,16 +52,20 @@ export function trainBpr(data: Interactions, train: Int32Array, options: Partial
     if (!s) seen.set(u, (s = new Set()));
     s.add(data.item[e]!);
   }
-  const lr = cfg.learningRate, reg = cfg.reg;
+  const lr = cfg.learningRate,
+    reg = cfg.reg;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     let loss = 0;
     for (let step = 0; step < train.length; step++) {
       const e = train[Math.floor(rand() * train.length)]!;
-      const u = data.user[e]!, i = data.item[e]!;
+      const u = data.user[e]!,
+        i = data.item[e]!;
       const s = seen.get(u)!;
       let j = Math.floor(rand() * nI);
       while (s.has(j)) j = Math.floor(rand() * nI);
-      const pu = u * k, qi = i * k, qj = j * k;
+      const pu = u * k,
+        qi = i * k,
+        qj = j * k;
       let x = b[i]! - b[j]!;
       for (let f = 0; f < k; f++) x += P[pu + f]! * (Q[qi + f]! - Q[qj + f]!);
       const sig = 1 / (1 + Math.exp(x)); // d(-log sigmoid(x))/dx = -sigmoid(-x)
@@ -61,7 +73,9 @@ export function trainBpr(data: Interactions, train: Int32Array, options: Partial
       b[i] = b[i]! + lr * (sig - reg * b[i]!);
       b[j] = b[j]! + lr * (-sig - reg * b[j]!);
       for (let f = 0; f < k; f++) {
-        const p = P[pu + f]!, a = Q[qi + f]!, c = Q[qj + f]!;
+        const p = P[pu + f]!,
+          a = Q[qi + f]!,
+          c = Q[qj + f]!;
         P[pu + f] = p + lr * (sig * (a - c) - reg * p);
         Q[qi + f] = a + lr * (sig * p - reg * a);
         Q[qj + f] = c + lr * (-sig * p - reg * c);
@@ -74,7 +88,8 @@ export function trainBpr(data: Interactions, train: Int32Array, options: Partial
 
 /** Scores every item for one user. */
 export function bprScores(model: BprModel, user: number, out = new Float32Array(model.numItems)): Float32Array {
-  const k = model.config.factors, pu = user * k;
+  const k = model.config.factors,
+    pu = user * k;
   for (let i = 0; i < model.numItems; i++) {
     let s = model.itemBias[i]!;
     const qi = i * k;

@@ -14,7 +14,8 @@ export function allTimePopularity(data: Interactions, train: Int32Array): Float3
 export function recentPopularity(data: Interactions, train: Int32Array, atMs: number, windowDays = 30): Float32Array {
   const counts = new Float32Array(data.itemIds.length);
   const from = atMs - windowDays * 86_400_000;
-  let lo = 0, hi = train.length;
+  let lo = 0,
+    hi = train.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (data.timeMs[train[mid]!]! < from) lo = mid + 1;

@@ -5,7 +5,7 @@ import { loadMovieLens } from './movielens-loader.js';
 /** The vendored MovieLens latest-small folder. */
 export const VENDORED_DATA = fileURLToPath(new URL('../../data/ml-latest-small', import.meta.url));
 /** The StreamRec feature repo at the monorepo root. */
-export const FEATURE_REPO = fileURLToPath(new URL('../../../../feature_repo', import.meta.url));
+export const FEATURE_REPO = fileURLToPath(new URL('../../feature_repo', import.meta.url));
 
 // `npm run load -- [movielens-folder] [--max-users N]`: writes the Parquet sources into feature_repo/data.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -32,7 +32,10 @@ export function evaluate(
   options: { recall500?: boolean } = {},
 ): EvalResult {
   const k = options.recall500 ? 500 : 20;
-  let r20 = 0, n20 = 0, r500 = 0, users = 0;
+  let r20 = 0,
+    n20 = 0,
+    r500 = 0,
+    users = 0;
   const empty = new Set<number>();
   const perUser = new Float64Array(split.test.size);
   for (const [u, relevant] of split.test) {
@@ -47,7 +50,14 @@ export function evaluate(
     users++;
   }
   const d = Math.max(1, users);
-  const out: EvalResult = { model, protocol: split.protocol, users, recall20: r20 / d, ndcg20: n20 / d, ...(options.recall500 ? { recall500: r500 / d } : {}) };
+  const out: EvalResult = {
+    model,
+    protocol: split.protocol,
+    users,
+    recall20: r20 / d,
+    ndcg20: n20 / d,
+    ...(options.recall500 ? { recall500: r500 / d } : {}),
+  };
   // Not enumerable: the results table goes into model manifests as JSON.
   Object.defineProperty(out, 'perUserNdcg20', { value: perUser, enumerable: false });
   return out;
@@ -57,15 +67,23 @@ export function evaluate(
  * Paired bootstrap over users (seeded): the mean NDCG@20 difference a - b and its 95% interval,
  * and the ratio a / b with its interval. Both results must come from the same split.
  */
-export function pairedBootstrap(a: EvalResult, b: EvalResult, options: { iterations?: number; seed?: number } = {}): { diff: number; diffLo: number; diffHi: number; ratio: number; ratioLo: number; ratioHi: number } {
-  const x = a.perUserNdcg20, y = b.perUserNdcg20;
-  if (!x || !y || x.length !== y.length || x.length === 0) throw new Error(`pairedBootstrap: ${a.model} and ${b.model} have no per-user NDCG of one split`);
+export function pairedBootstrap(
+  a: EvalResult,
+  b: EvalResult,
+  options: { iterations?: number; seed?: number } = {},
+): { diff: number; diffLo: number; diffHi: number; ratio: number; ratioLo: number; ratioHi: number } {
+  const x = a.perUserNdcg20,
+    y = b.perUserNdcg20;
+  if (!x || !y || x.length !== y.length || x.length === 0)
+    throw new Error(`pairedBootstrap: ${a.model} and ${b.model} have no per-user NDCG of one split`);
   const n = x.length;
   const iters = options.iterations ?? 2000;
   const rand = mulberry32(options.seed ?? 7);
-  const diffs = new Float64Array(iters), ratios = new Float64Array(iters);
+  const diffs = new Float64Array(iters),
+    ratios = new Float64Array(iters);
   for (let it = 0; it < iters; it++) {
-    let sa = 0, sb = 0;
+    let sa = 0,
+      sb = 0;
     for (let i = 0; i < n; i++) {
       const j = Math.floor(rand() * n);
       sa += x[j]!;
@@ -77,7 +95,14 @@ export function pairedBootstrap(a: EvalResult, b: EvalResult, options: { iterati
   diffs.sort();
   ratios.sort();
   const q = (v: Float64Array, p: number): number => v[Math.min(iters - 1, Math.floor(p * iters))]!;
-  return { diff: a.ndcg20 - b.ndcg20, diffLo: q(diffs, 0.025), diffHi: q(diffs, 0.975), ratio: a.ndcg20 / b.ndcg20, ratioLo: q(ratios, 0.025), ratioHi: q(ratios, 0.975) };
+  return {
+    diff: a.ndcg20 - b.ndcg20,
+    diffLo: q(diffs, 0.025),
+    diffHi: q(diffs, 0.975),
+    ratio: a.ndcg20 / b.ndcg20,
+    ratioLo: q(ratios, 0.025),
+    ratioHi: q(ratios, 0.975),
+  };
 }
 
 /** The targets' comparisons for each protocol: the two-stage system against each baseline, with paired 95% intervals. */
@@ -107,7 +132,14 @@ export function rankByScores(score: (user: number, atMs: number) => Float32Array
 /** Formats results as a fixed-width table, one row per model and protocol. */
 export function formatTable(results: readonly EvalResult[]): string {
   const head = ['protocol', 'model', 'users', 'Recall@20', 'NDCG@20', 'Recall@500'];
-  const rows = results.map((r) => [r.protocol, r.model, String(r.users), r.recall20.toFixed(4), r.ndcg20.toFixed(4), r.recall500 === undefined ? '' : r.recall500.toFixed(4)]);
+  const rows = results.map((r) => [
+    r.protocol,
+    r.model,
+    String(r.users),
+    r.recall20.toFixed(4),
+    r.ndcg20.toFixed(4),
+    r.recall500 === undefined ? '' : r.recall500.toFixed(4),
+  ]);
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   return all.map((r) => r.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')).join('\n');

@@ -31,12 +31,17 @@ export function topK(scores: Float32Array | Float64Array, k: number, exclude?: I
   // Min-heap on (score, -index): the root is the weakest kept item.
   const weaker = (a: number, b: number): boolean => heapSc[a]! < heapSc[b]! || (heapSc[a] === heapSc[b] && heapIx[a]! > heapIx[b]!);
   const swap = (a: number, b: number): void => {
-    const ti = heapIx[a]!; heapIx[a] = heapIx[b]!; heapIx[b] = ti;
-    const ts = heapSc[a]!; heapSc[a] = heapSc[b]!; heapSc[b] = ts;
+    const ti = heapIx[a]!;
+    heapIx[a] = heapIx[b]!;
+    heapIx[b] = ti;
+    const ts = heapSc[a]!;
+    heapSc[a] = heapSc[b]!;
+    heapSc[b] = ts;
   };
   const down = (i: number): void => {
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
+      const l = 2 * i + 1,
+        r = l + 1;
       let m = i;
       if (l < size && weaker(l, m)) m = l;
       if (r < size && weaker(r, m)) m = r;
@@ -51,15 +56,20 @@ export function topK(scores: Float32Array | Float64Array, k: number, exclude?: I
     const s = scores[i]!;
     if (size < k) {
       if (exclude?.has(i)) continue;
-      heapIx[size] = i; heapSc[size] = s; size++;
-      for (let j = size - 1; j > 0; ) {
+      heapIx[size] = i;
+      heapSc[size] = s;
+      size++;
+      for (let j = size - 1; j > 0;) {
         const p = (j - 1) >> 1;
         if (!weaker(j, p)) break;
-        swap(j, p); j = p;
+        swap(j, p);
+        j = p;
       }
     } else if (k > 0 && (s > heapSc[0]! || (s === heapSc[0] && i < heapIx[0]!))) {
       if (exclude?.has(i)) continue;
-      heapIx[0] = i; heapSc[0] = s; down(0);
+      heapIx[0] = i;
+      heapSc[0] = s;
+      down(0);
     }
   }
   const order = Array.from({ length: size }, (_, i) => i).sort((a, b) => heapSc[b]! - heapSc[a]! || heapIx[a]! - heapIx[b]!);

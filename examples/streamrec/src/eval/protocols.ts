@@ -56,7 +56,15 @@ export function globalTimeSplit(data: Interactions, testFraction = 0.1): Split {
     s.add(data.item[i]!);
   }
   const evalTimeMs = new Map<number, number>([...test.keys()].map((u) => [u, cutoff - ASK_BEFORE_MS]));
-  return { protocol: 'global_time', train: Int32Array.from(train), test, evalTimeMs, trainEndMs: data.timeMs[train[train.length - 1] ?? 0]!, trainStartMs: data.timeMs[0]!, itemFirstSeenMs: itemFirstSeenMs(data) };
+  return {
+    protocol: 'global_time',
+    train: Int32Array.from(train),
+    test,
+    evalTimeMs,
+    trainEndMs: data.timeMs[train[train.length - 1] ?? 0]!,
+    trainStartMs: data.timeMs[0]!,
+    itemFirstSeenMs: itemFirstSeenMs(data),
+  };
 }
 
 /**
@@ -65,19 +73,25 @@ export function globalTimeSplit(data: Interactions, testFraction = 0.1): Split {
  * It looks only at who is active when, never at what they watched, so it tunes nothing on test labels.
  */
 export function maxOverlapTestFraction(data: Interactions): number {
-  const first = new Map<number, number>(), last = new Map<number, number>();
+  const first = new Map<number, number>(),
+    last = new Map<number, number>();
   for (let i = 0; i < data.n; i++) {
-    const u = data.user[i]!, t = data.timeMs[i]!;
+    const u = data.user[i]!,
+      t = data.timeMs[i]!;
     if (!first.has(u)) first.set(u, t);
     last.set(u, t);
   }
-  let best = 0.2, bestUsers = -1;
+  let best = 0.2,
+    bestUsers = -1;
   for (let k = 100; k >= 2; k--) {
     const f = k * 0.005;
     const cutoff = data.timeMs[Math.floor(data.n * (1 - f))]!;
     let users = 0;
     for (const [u, t0] of first) if (t0 < cutoff && last.get(u)! >= cutoff) users++;
-    if (users > bestUsers) (best = f), (bestUsers = users);
+    if (users > bestUsers) {
+      best = f;
+      bestUsers = users;
+    }
   }
   return best;
 }
@@ -115,7 +129,15 @@ export function perUserTemporalSplit(data: Interactions, testFraction = 0.2, min
   const train: number[] = [];
   for (let i = 0; i < data.n; i++) if (!isTest[i]) train.push(i);
   const trainEnd = train.reduce((m, i) => Math.max(m, data.timeMs[i]!), 0);
-  return { protocol: 'per_user_temporal', train: Int32Array.from(train), test, evalTimeMs, trainEndMs: trainEnd, trainStartMs: data.timeMs[0]!, itemFirstSeenMs: itemFirstSeenMs(data) };
+  return {
+    protocol: 'per_user_temporal',
+    train: Int32Array.from(train),
+    test,
+    evalTimeMs,
+    trainEndMs: trainEnd,
+    trainStartMs: data.timeMs[0]!,
+    itemFirstSeenMs: itemFirstSeenMs(data),
+  };
 }
 
 /** Each user's set of training items, to exclude from their rankings. */

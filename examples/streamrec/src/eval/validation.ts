@@ -19,7 +19,12 @@ export interface ValidationSlice {
 }
 
 /** Splits the ranker holdout by user: `share` of the users (seeded, at most `maxUsers`) validate, the rest train the ranker. */
-export function validationSlice(data: Interactions, split: Split, holdout: Int32Array, options: { share?: number; maxUsers?: number; seed?: number } = {}): ValidationSlice {
+export function validationSlice(
+  data: Interactions,
+  split: Split,
+  holdout: Int32Array,
+  options: { share?: number; maxUsers?: number; seed?: number } = {},
+): ValidationSlice {
   const rand = mulberry32((options.seed ?? 42) ^ 0x5eed);
   const held = new Uint8Array(split.train.length);
   for (const p of holdout) held[p] = 1;

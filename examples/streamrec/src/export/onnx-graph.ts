@@ -39,7 +39,12 @@ export class OnnxGraphBuilder {
 
   /** Adds a float32 constant (weights) and returns its name. */
   floats(name: string, data: Float32Array, dims: number[]): string {
-    this.initializers.push({ name, dataType: ElemType.FLOAT, dims, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) });
+    this.initializers.push({
+      name,
+      dataType: ElemType.FLOAT,
+      dims,
+      rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+    });
     return name;
   }
 
@@ -52,7 +57,13 @@ export class OnnxGraphBuilder {
   /** Adds a node; returns the name of its (single, or first) output. */
   node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, output?: string): string {
     const out = output ?? `${opType.toLowerCase()}_${this.counter++}`;
-    this.nodes.push({ opType, input: inputs, output: [out], name: `${opType}_${this.counter++}`, attribute: Object.entries(attrs).map(([k, v]) => attr(k, v)) });
+    this.nodes.push({
+      opType,
+      input: inputs,
+      output: [out],
+      name: `${opType}_${this.counter++}`,
+      attribute: Object.entries(attrs).map(([k, v]) => attr(k, v)),
+    });
     return out;
   }
 

@@ -28,5 +28,8 @@ export async function saveRetrievalIndex(opts: SaveRetrievalIndexOptions): Promi
     opts.kind === 'exact'
       ? ExactItemIndex.build(opts.itemIds, opts.itemEmbeddings, opts.dim)
       : HnswItemIndex.build(opts.itemIds, opts.itemEmbeddings, opts.dim, opts.hnsw ?? {});
-  return saveItemIndex(opts.rootDir, index, { ...(opts.metadata ? { metadata: opts.metadata } : {}), ...(opts.version ? { version: opts.version } : {}) });
+  return saveItemIndex(opts.rootDir, index, {
+    ...(opts.metadata ? { metadata: opts.metadata } : {}),
+    ...(opts.version ? { version: opts.version } : {}),
+  });
 }

@@ -29,7 +29,8 @@ export interface TritonModelConfig {
 
 /** Renders a Triton model configuration (protobuf text format) for the onnxruntime backend. */
 export function renderTritonConfig(cfg: TritonModelConfig): string {
-  const tensor = (t: TritonTensor): string => `  {\n    name: "${t.name}"\n    data_type: ${t.dataType}\n    dims: [ ${t.dims.join(', ')} ]\n  }`;
+  const tensor = (t: TritonTensor): string =>
+    `  {\n    name: "${t.name}"\n    data_type: ${t.dataType}\n    dims: [ ${t.dims.join(', ')} ]\n  }`;
   return [
     `name: "${cfg.name}"`,
     'platform: "onnxruntime_onnx"',
@@ -80,7 +81,10 @@ export interface ArtifactFile {
  * The files of a Triton repository entry for the ranker, in memory: `<model>/<version>/model.onnx` and
  * `<model>/config.pbtxt` (onnxruntime_onnx, dynamic batching). Use it to store them as registry artifacts.
  */
-export function tritonRankerFiles(params: DcnParams, opts: Omit<TritonRankerOptions, 'repoDir'> = {}): { name: string; version: number; files: ArtifactFile[] } {
+export function tritonRankerFiles(
+  params: DcnParams,
+  opts: Omit<TritonRankerOptions, 'repoDir'> = {},
+): { name: string; version: number; files: ArtifactFile[] } {
   const name = opts.modelName ?? 'streamrec_ranker';
   const version = opts.version ?? 1;
   const maxBatchSize = opts.maxBatchSize ?? 1024;
@@ -92,10 +96,14 @@ export function tritonRankerFiles(params: DcnParams, opts: Omit<TritonRankerOpti
     });
   }
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || preferred.some((b) => b > maxBatchSize || b < 1)) {
-    throw new FrecError(ErrorCode.INVALID_REQUEST, `Triton preferred batch sizes [${preferred.join(', ')}] must lie in [1, max_batch_size=${maxBatchSize}].`, {
-      where: { model: name },
-      hint: 'Lower preferredBatchSizes or raise maxBatchSize.',
-    });
+    throw new FrecError(
+      ErrorCode.INVALID_REQUEST,
+      `Triton preferred batch sizes [${preferred.join(', ')}] must lie in [1, max_batch_size=${maxBatchSize}].`,
+      {
+        where: { model: name },
+        hint: 'Lower preferredBatchSizes or raise maxBatchSize.',
+      },
+    );
   }
   const config = renderTritonConfig({
     name,

@@ -28,7 +28,15 @@ const sideOf = (p: TwoTowerParams, side: 'user' | 'item'): Side =>
     : { emb: p.itemEmbedding, rows: p.numItems, mean: p.itemFeatureMean, std: p.itemFeatureStd, mlp: p.itemMlp };
 
 /** One member's tower (id embedding + standardized features -> MLP -> L2 normalize); returns its output's name. */
-function memberTower(g: OnnxGraphBuilder, side: 'user' | 'item', p: TwoTowerParams, prefix: string, idx: string, feats: string | undefined, output?: string): string {
+function memberTower(
+  g: OnnxGraphBuilder,
+  side: 'user' | 'item',
+  p: TwoTowerParams,
+  prefix: string,
+  idx: string,
+  feats: string | undefined,
+  output?: string,
+): string {
   const { emb, rows, mean, std, mlp } = sideOf(p, side);
   const e = p.config.embeddingDim;
   // Indexes outside [0, rows) (unknown ids, -1) map to the out-of-vocabulary row, as in training code.
@@ -38,7 +46,10 @@ function memberTower(g: OnnxGraphBuilder, side: 'user' | 'item', p: TwoTowerPara
   let x = g.node('Gather', [g.floats(`${prefix}${side}_embedding_table`, emb, [rows + 1, e]), safe], { axis: 0 });
   if (feats) {
     const dF = mean.length;
-    const standardized = g.node('Div', [g.node('Sub', [feats, g.floats(`${prefix}feature_mean`, mean, [dF])]), g.floats(`${prefix}feature_std`, std, [dF])]);
+    const standardized = g.node('Div', [
+      g.node('Sub', [feats, g.floats(`${prefix}feature_mean`, mean, [dF])]),
+      g.floats(`${prefix}feature_std`, std, [dF]),
+    ]);
     x = g.node('Concat', [x, standardized], { axis: 1 });
   }
   mlp.forEach((layer, l) => {

@@ -1,10 +1,30 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  BIGINT, BLOB, BOOLEAN, DOUBLE, DuckDBDataChunk, FLOAT, INTEGER, JSToDuckDBValueConverter, LIST, TIMESTAMPTZ, VARCHAR,
-  type DuckDBConnection, type DuckDBType,
+  BIGINT,
+  BLOB,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBDataChunk,
+  FLOAT,
+  INTEGER,
+  JSToDuckDBValueConverter,
+  LIST,
+  TIMESTAMPTZ,
+  VARCHAR,
+  type DuckDBConnection,
+  type DuckDBType,
 } from '@duckdb/node-api';
-import { elementType, FeatureStore, FrecError, ErrorCode, isArrayType, type FeatureViewSpec, type ScalarType, type ValueType } from '@frec/core';
+import {
+  elementType,
+  FeatureStore,
+  FrecError,
+  ErrorCode,
+  isArrayType,
+  type FeatureViewSpec,
+  type ScalarType,
+  type ValueType,
+} from '@frec/core';
 import { appendRoot } from '@frec/offline';
 import { backfillStreamView } from '@frec/offline/stream-backfill';
 import { sqlString, withDuckDb } from '../data/duckdb-session.js';
@@ -21,7 +41,14 @@ export interface StreamViewBackfill {
 }
 
 const SCALAR_TYPES: Record<ScalarType, DuckDBType> = {
-  int32: INTEGER, int64: BIGINT, float32: FLOAT, float64: DOUBLE, bool: BOOLEAN, string: VARCHAR, bytes: BLOB, unix_timestamp: TIMESTAMPTZ,
+  int32: INTEGER,
+  int64: BIGINT,
+  float32: FLOAT,
+  float64: DOUBLE,
+  bool: BOOLEAN,
+  string: VARCHAR,
+  bytes: BLOB,
+  unix_timestamp: TIMESTAMPTZ,
 };
 
 function duckType(t: ValueType): DuckDBType {
@@ -41,10 +68,14 @@ export async function streamViewOf(repoPath: string, name: string): Promise<Feat
       });
     }
     if (view.source.type !== 'stream') {
-      throw new FrecError(ErrorCode.INVALID_DEFINITION, `Feature view '${name}' is a ${view.source.type}-source view; its offline rows are backfilled from events, so it must be a stream feature view.`, {
-        where,
-        hint: `Declare it with streamFeatureView({ name: '${name}', source: streamSource({ topic, batchSource, ... }), aggregations: [...] }).`,
-      });
+      throw new FrecError(
+        ErrorCode.INVALID_DEFINITION,
+        `Feature view '${name}' is a ${view.source.type}-source view; its offline rows are backfilled from events, so it must be a stream feature view.`,
+        {
+          where,
+          hint: `Declare it with streamFeatureView({ name: '${name}', source: streamSource({ topic, batchSource, ... }), aggregations: [...] }).`,
+        },
+      );
     }
     return view;
   } finally {
@@ -64,21 +95,33 @@ export async function streamViewOf(repoPath: string, name: string): Promise<Feat
  */
 export async function backfillToParquet(repoPath: string, view: FeatureViewSpec, events: string): Promise<StreamViewBackfill> {
   if (view.source.type !== 'stream') {
-    throw new FrecError(ErrorCode.INVALID_DEFINITION, `Feature view '${view.name}' has no stream source to backfill.`, { where: { featureView: view.name }, hint: 'Backfill views declared with streamFeatureView(...).' });
+    throw new FrecError(ErrorCode.INVALID_DEFINITION, `Feature view '${view.name}' has no stream source to backfill.`, {
+      where: { featureView: view.name },
+      hint: 'Backfill views declared with streamFeatureView(...).',
+    });
   }
   const source = view.source.batchSource;
   const root = appendRoot(source, repoPath);
   if (root === undefined) {
-    throw new FrecError(ErrorCode.INVALID_DEFINITION, `The batch source '${source.name}' of '${view.name}' has a single-file path '${source.path}'.`, {
-      where: { featureView: view.name, source: source.name },
-      hint: "Give it a folder glob such as 'data/<view>/**/*.parquet', so the stream worker can append next to the backfill.",
-    });
+    throw new FrecError(
+      ErrorCode.INVALID_DEFINITION,
+      `The batch source '${source.name}' of '${view.name}' has a single-file path '${source.path}'.`,
+      {
+        where: { featureView: view.name, source: source.name },
+        hint: "Give it a folder glob such as 'data/<view>/**/*.parquet', so the stream worker can append next to the backfill.",
+      },
+    );
   }
   const keys = view.entityColumns.map((c) => ({ name: c.name, type: duckType(c.dtype) }));
-  const columns = [...keys, ...view.features.map((f) => ({ name: f.name, type: duckType(f.dtype) })), { name: source.timestampField, type: TIMESTAMPTZ }];
+  const columns = [
+    ...keys,
+    ...view.features.map((f) => ({ name: f.name, type: duckType(f.dtype) })),
+    { name: source.timestampField, type: TIMESTAMPTZ },
+  ];
   const values: unknown[][] = columns.map(() => []);
   const sameGroup = (a: Record<string, unknown>, b: Record<string, unknown>): boolean =>
-    (a[source.timestampField] as Date).getTime() === (b[source.timestampField] as Date).getTime() && keys.every((k) => a[k.name] === b[k.name]);
+    (a[source.timestampField] as Date).getTime() === (b[source.timestampField] as Date).getTime() &&
+    keys.every((k) => a[k.name] === b[k.name]);
   let pending: Record<string, unknown> | undefined;
   const keep = (row: Record<string, unknown>): void => columns.forEach((c, i) => values[i]!.push(row[c.name] ?? null));
   // Rows arrive per entity in event order, so a same-second run is contiguous, possibly across batches.
@@ -111,13 +154,22 @@ export async function backfillToParquet(repoPath: string, view: FeatureViewSpec,
 const CHUNK_ROWS = 2048;
 
 /** Loads column-major JS values into a new table with DuckDB's appender. */
-async function writeColumns(conn: DuckDBConnection, table: string, columns: ReadonlyArray<{ name: string; type: DuckDBType }>, values: unknown[][], rows: number): Promise<void> {
+async function writeColumns(
+  conn: DuckDBConnection,
+  table: string,
+  columns: ReadonlyArray<{ name: string; type: DuckDBType }>,
+  values: unknown[][],
+  rows: number,
+): Promise<void> {
   await conn.run(`CREATE TABLE ${table} (${columns.map((c) => `"${c.name}" ${c.type.toString()}`).join(', ')})`);
   const appender = await conn.createAppender(table);
   try {
     for (let start = 0; start < rows; start += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rows - start);
-      const chunk = DuckDBDataChunk.create(columns.map((c) => c.type), n);
+      const chunk = DuckDBDataChunk.create(
+        columns.map((c) => c.type),
+        n,
+      );
       values.forEach((v, i) => chunk.setColumnValuesConverted(i, v.slice(start, start + n) as never[], JSToDuckDBValueConverter));
       appender.appendDataChunk(chunk);
     }

@@ -49,7 +49,11 @@ export function buildCoOccurrence(
  * Each item's co-occurrence score with a user's recent items (dense indexes, newest first): the
  * newest of n weighs 1, the oldest 1/n, as serving weighs them. Writes into `out` (zeroed first).
  */
-export function coOccurrenceScores<T extends Float32Array | Float64Array>(table: CoOccurrenceTable, recentNewestFirst: ArrayLike<number>, out: T): T {
+export function coOccurrenceScores<T extends Float32Array | Float64Array>(
+  table: CoOccurrenceTable,
+  recentNewestFirst: ArrayLike<number>,
+  out: T,
+): T {
   out.fill(0);
   const n = recentNewestFirst.length;
   for (let i = 0; i < n; i++) {

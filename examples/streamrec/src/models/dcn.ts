@@ -25,20 +25,32 @@ export function dcnConfig(config: Partial<DcnConfig> = {}): DcnConfig {
 export function validateRankerData(data: RankerData): void {
   const m = 'dcn-v2';
   if (!(data.n > 0 && data.d > 0)) {
-    throw new ModelInputError(`${m}: n=${data.n}, d=${data.d}; need at least one row and one column.`, { model: m }, 'Check the ranking training set is not empty.');
+    throw new ModelInputError(
+      `${m}: n=${data.n}, d=${data.d}; need at least one row and one column.`,
+      { model: m },
+      'Check the ranking training set is not empty.',
+    );
   }
   checkLength(m, 'x', data.x, data.n * data.d, 'n x d');
   checkLength(m, 'y', data.y, data.n, 'n');
   if (data.weight) checkLength(m, 'weight', data.weight, data.n, 'n');
   if (data.group) checkLength(m, 'group', data.group, data.n, 'n');
   if (data.featureNames && data.featureNames.length !== data.d) {
-    throw new ModelInputError(`${m}: featureNames has ${data.featureNames.length} names for d=${data.d} columns.`, { model: m, field: 'featureNames' }, 'Give one name per column of x.');
+    throw new ModelInputError(
+      `${m}: featureNames has ${data.featureNames.length} names for d=${data.d} columns.`,
+      { model: m, field: 'featureNames' },
+      'Give one name per column of x.',
+    );
   }
   checkFinite(m, 'x', data.x, data.d);
   for (let i = 0; i < data.n; i++) {
     const y = data.y[i]!;
     if (y !== 0 && y !== 1) {
-      throw new ModelInputError(`${m}: y[${i}] = ${y}; labels must be 0 or 1.`, { model: m, field: 'y', row: i }, 'Label positives 1 and retrieved negatives 0.');
+      throw new ModelInputError(
+        `${m}: y[${i}] = ${y}; labels must be 0 or 1.`,
+        { model: m, field: 'y', row: i },
+        'Label positives 1 and retrieved negatives 0.',
+      );
     }
   }
 }
@@ -181,9 +193,14 @@ export class DcnTrainer {
     const G = groups.length;
     let loss = 0;
     for (let g = 0; g < G; g++) {
-      const a = groups[g]!, b = g + 1 < G ? groups[g + 1]! : n;
-      let max = -Infinity, pos = 0;
-      for (let r = a; r < b; r++) (max = Math.max(max, this.logit[r]!)), (pos += data.y[rows[r]!]!);
+      const a = groups[g]!,
+        b = g + 1 < G ? groups[g + 1]! : n;
+      let max = -Infinity,
+        pos = 0;
+      for (let r = a; r < b; r++) {
+        max = Math.max(max, this.logit[r]!);
+        pos += data.y[rows[r]!]!;
+      }
       let sum = 0;
       for (let r = a; r < b; r++) sum += Math.exp(this.logit[r]! - max);
       const logSum = max + Math.log(sum);
@@ -228,7 +245,6 @@ export class DcnTrainer {
       if (dxl) for (let i = 0; i < n * d; i++) gx[i] = gx[i]! + dxl[i]!;
     }
   }
-
 }
 
 function gatherRows(x: Float32Array, d: number, rows: Int32Array, n: number): Float32Array {
@@ -301,7 +317,10 @@ function trainListwise(data: RankerData & { group: Int32Array }, cfg: DcnConfig,
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
     const t0 = performance.now();
     rng.shuffle(order);
-    let lossSum = 0, batches = 0, done = 0, n = 0;
+    let lossSum = 0,
+      batches = 0,
+      done = 0,
+      n = 0;
     const flush = (): void => {
       lossSum += trainer.listLoss(data, rows, n, Int32Array.from(groups), true);
       adam.step();

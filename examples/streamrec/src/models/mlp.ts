@@ -33,14 +33,7 @@ export class MlpRunner {
   }
 
   /** Back-propagates dOut (n x outDim of the last layer) into the weight gradients and, when given, dx0. */
-  backward(
-    x0: Float64Array,
-    n: number,
-    dOut: Float64Array,
-    gradW: Float64Array[],
-    gradB: Float64Array[],
-    dx0: Float64Array | null,
-  ): void {
+  backward(x0: Float64Array, n: number, dOut: Float64Array, gradW: Float64Array[], gradB: Float64Array[], dx0: Float64Array | null): void {
     let g = dOut;
     const last = this.layers.length - 1;
     if (this.reluLast && last >= 0) {

@@ -17,7 +17,8 @@ export interface TowerEnsemble {
 /** Wraps trained towers as an ensemble; they must share their vocabularies and feature widths. */
 export function towerEnsemble(members: readonly TwoTowerParams[]): TowerEnsemble {
   const first = members[0];
-  if (!first) throw new ModelInputError('two-tower ensemble: no member.', { model: 'two-tower-ensemble' }, 'Pass at least one trained two-tower.');
+  if (!first)
+    throw new ModelInputError('two-tower ensemble: no member.', { model: 'two-tower-ensemble' }, 'Pass at least one trained two-tower.');
   for (const [i, m] of members.entries()) {
     for (const key of ['numUsers', 'numItems', 'dUser', 'dItem'] as const) {
       if (m[key] !== first[key]) {

@@ -26,9 +26,18 @@ export function validateTwoTowerData(data: TwoTowerData): void {
   const m = 'two-tower';
   const n = data.userIndex.length;
   if (!(data.numUsers > 0 && data.numItems > 1)) {
-    throw new ModelInputError(`${m}: numUsers=${data.numUsers}, numItems=${data.numItems}; need at least 1 user and 2 items.`, { model: m }, 'Check the training split is not empty.');
+    throw new ModelInputError(
+      `${m}: numUsers=${data.numUsers}, numItems=${data.numItems}; need at least 1 user and 2 items.`,
+      { model: m },
+      'Check the training split is not empty.',
+    );
   }
-  if (n < 2) throw new ModelInputError(`${m}: ${n} positive pairs; need at least 2.`, { model: m, field: 'userIndex' }, 'Check the training split is not empty.');
+  if (n < 2)
+    throw new ModelInputError(
+      `${m}: ${n} positive pairs; need at least 2.`,
+      { model: m, field: 'userIndex' },
+      'Check the training split is not empty.',
+    );
   checkLength(m, 'itemIndex', data.itemIndex, n, 'n');
   checkLength(m, 'userFeatures', data.userFeatures, n * data.dUser, 'n x dUser');
   checkLength(m, 'itemFeatures', data.itemFeatures, data.numItems * data.dItem, 'numItems x dItem');
@@ -198,8 +207,24 @@ export class TwoTowerTrainer {
     maxBatch: number,
   ) {
     const c = params.config;
-    this.user = new Tower(params.userEmbedding, c.embeddingDim, params.userMlp, params.userFeatureMean, params.userFeatureStd, params.dUser, maxBatch);
-    this.item = new Tower(params.itemEmbedding, c.embeddingDim, params.itemMlp, params.itemFeatureMean, params.itemFeatureStd, params.dItem, maxBatch);
+    this.user = new Tower(
+      params.userEmbedding,
+      c.embeddingDim,
+      params.userMlp,
+      params.userFeatureMean,
+      params.userFeatureStd,
+      params.dUser,
+      maxBatch,
+    );
+    this.item = new Tower(
+      params.itemEmbedding,
+      c.embeddingDim,
+      params.itemMlp,
+      params.itemFeatureMean,
+      params.itemFeatureStd,
+      params.dItem,
+      maxBatch,
+    );
     this.logits = new Float64Array(maxBatch * maxBatch);
     this.du = new Float64Array(maxBatch * c.outputDim);
     this.dv = new Float64Array(maxBatch * c.outputDim);
@@ -294,7 +319,11 @@ export function twoTowerConfig(config: Partial<TwoTowerConfig> = {}): TwoTowerCo
  * @example
  * const { params } = trainTwoTower(data, { epochs: 5, seed: 42 }, { onEpoch: (s) => console.log(s) });
  */
-export function trainTwoTower(data: TwoTowerData, config: Partial<TwoTowerConfig> = {}, opts: TrainOptions = {}): TrainResult<TwoTowerParams> {
+export function trainTwoTower(
+  data: TwoTowerData,
+  config: Partial<TwoTowerConfig> = {},
+  opts: TrainOptions = {},
+): TrainResult<TwoTowerParams> {
   validateTwoTowerData(data);
   const cfg = twoTowerConfig(config);
   const params = initTwoTower(data, cfg);
@@ -379,7 +408,17 @@ export function userTowerForward(params: TwoTowerParams, userIndex: Int32Array, 
   const n = userIndex.length;
   checkLength('two-tower', 'userFeatures', userFeatures, n * params.dUser, 'n x dUser');
   const ids = userIndex.map((u) => (u >= 0 && u < params.numUsers ? u : params.numUsers));
-  return runTower(params.userEmbedding, params.config.embeddingDim, params.userMlp, params.userFeatureMean, params.userFeatureStd, params.dUser, ids, userFeatures, n);
+  return runTower(
+    params.userEmbedding,
+    params.config.embeddingDim,
+    params.userMlp,
+    params.userFeatureMean,
+    params.userFeatureStd,
+    params.dUser,
+    ids,
+    userFeatures,
+    n,
+  );
 }
 
 /** Item embeddings (numItems x outputDim, L2-normalized) of the whole catalog from its raw features (numItems x dItem). */
@@ -388,5 +427,15 @@ export function itemTowerForward(params: TwoTowerParams, itemFeatures: Float32Ar
   const n = ids.length;
   checkLength('two-tower', 'itemFeatures', itemFeatures, n * params.dItem, 'n x dItem');
   const safe = ids.map((i) => (i >= 0 && i < params.numItems ? i : params.numItems));
-  return runTower(params.itemEmbedding, params.config.embeddingDim, params.itemMlp, params.itemFeatureMean, params.itemFeatureStd, params.dItem, safe, itemFeatures, n);
+  return runTower(
+    params.itemEmbedding,
+    params.config.embeddingDim,
+    params.itemMlp,
+    params.itemFeatureMean,
+    params.itemFeatureStd,
+    params.dItem,
+    safe,
+    itemFeatures,
+    n,
+  );
 }

@@ -15,7 +15,10 @@ export function writeTrainingBenchmarks(res: PipelineResult, wallSeconds: number
     `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ` +
       `\`npm run -w examples/streamrec train\` on MovieLens latest-small (${res.load.interactions} ratings, ${res.load.users} users, ${res.load.items} items). ` +
       'Peak RSS is the process high-water mark at the end of the step. ' +
-      `Load average at the end of the run: ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min; the machine is shared, so wall times include contention).`,
+      `Load average at the end of the run: ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')} (1/5/15 min; the machine is shared, so wall times include contention).`,
     '',
     '| step | wall (s) | peak RSS (MiB) | RSS after (MiB) |',
     '|---|---:|---:|---:|',

@@ -54,15 +54,25 @@ export class OfflineCandidates {
    * taken at the start of the request's UTC day, like a list refreshed daily, so they never
    * include the request's own events. Items not yet in the catalog at `atMs` are skipped (ADR 0076).
    */
-  candidates(retrievalScores: Float32Array, atMs: number, excludeSeen: ItemExclusion | undefined, coOccurrenceScores?: Float32Array): Int32Array {
+  candidates(
+    retrievalScores: Float32Array,
+    atMs: number,
+    excludeSeen: ItemExclusion | undefined,
+    coOccurrenceScores?: Float32Array,
+  ): Int32Array {
     const exclude = this.firstSeenMs ? excludeAt(this.firstSeenMs, atMs, excludeSeen) : excludeSeen;
     const out: number[] = [];
     const have = new Set<number>();
     const add = (items: Int32Array): void => {
-      for (const it of items) if (!have.has(it)) have.add(it), out.push(it);
+      for (const it of items) {
+        if (have.has(it)) continue;
+        have.add(it);
+        out.push(it);
+      }
     };
     add(topK(retrievalScores, this.mix.twoTower, exclude));
-    if (coOccurrenceScores && this.mix.coOccurrence > 0) add(topK(coOccurrenceScores, this.mix.coOccurrence, exclude).filter((it) => coOccurrenceScores[it]! > 0));
+    if (coOccurrenceScores && this.mix.coOccurrence > 0)
+      add(topK(coOccurrenceScores, this.mix.coOccurrence, exclude).filter((it) => coOccurrenceScores[it]! > 0));
     if (this.mix.trending > 0) add(topK(this.trendingAt(atMs), this.mix.trending, exclude));
     if (this.mix.popular > 0) add(topK(this.popularScores, this.mix.popular, exclude));
     return Int32Array.from(out);

@@ -49,7 +49,8 @@ export async function registerModels(options: {
     trainingData,
     metrics: metricsOf(results, 'two_tower'),
     evaluation,
-    description: 'Two-tower retrieval (in-batch sampled softmax, log-Q correction), an ensemble of `members` towers from different seeds whose embeddings are concatenated (mean score, ADR 0075); item embeddings of the catalog snapshot. The query adds recentWeight x the recency-weighted (recentDecay^i) mean embedding of the user\'s last 10 items (historyQuery); item_bias.f32, when present, is added to each item\'s score: popularityWeight x T x log(1 + training count) (ADR 0077). Serving adds coOccurrenceWeight x the co-occurrence (window coOccurrenceWindow, coOccurrenceNeighbours kept per item) of each candidate with the user\'s last 10 items to the retrieval score the ranker and the blend see (ADR 0078).',
+    description:
+      "Two-tower retrieval (in-batch sampled softmax, log-Q correction), an ensemble of `members` towers from different seeds whose embeddings are concatenated (mean score, ADR 0075); item embeddings of the catalog snapshot. The query adds recentWeight x the recency-weighted (recentDecay^i) mean embedding of the user's last 10 items (historyQuery); item_bias.f32, when present, is added to each item's score: popularityWeight x T x log(1 + training count) (ADR 0077). Serving adds coOccurrenceWeight x the co-occurrence (window coOccurrenceWindow, coOccurrenceNeighbours kept per item) of each candidate with the user's last 10 items to the retrieval score the ranker and the blend see (ADR 0078).",
     params: {
       members: models.tower.members.length,
       embeddingDim: models.tower.members[0]!.config.embeddingDim,
@@ -59,7 +60,11 @@ export async function registerModels(options: {
       recentDecay: models.history.decay,
       popularityWeight: models.popularityWeight,
       ...(models.coOccurrence
-        ? { coOccurrenceWeight: models.coOccurrence.weight, coOccurrenceWindow: models.coOccurrence.window, coOccurrenceNeighbours: models.coOccurrence.neighbours }
+        ? {
+            coOccurrenceWeight: models.coOccurrence.weight,
+            coOccurrenceWindow: models.coOccurrence.window,
+            coOccurrenceNeighbours: models.coOccurrence.neighbours,
+          }
         : {}),
     },
     artifacts: [
@@ -77,8 +82,15 @@ export async function registerModels(options: {
     trainingData,
     metrics: metricsOf(results, 'two_tower+dcn_v2'),
     evaluation,
-    description: 'DCN-V2 ranker over multi-source candidates (two-tower, co-occurrence, trending, popular, random negatives) with user, item, request-context features and the two-tower score, trained with a listwise (softmax over each request\'s rows) or pointwise loss; blendWeight = its weight against the z-scored two-tower score (ADR 0052).',
-    params: { crossLayers: models.ranker.config.crossLayers, hidden: models.ranker.config.hidden, d: models.ranker.d, blendWeight: models.blendWeight, loss: models.rankerLoss },
+    description:
+      "DCN-V2 ranker over multi-source candidates (two-tower, co-occurrence, trending, popular, random negatives) with user, item, request-context features and the two-tower score, trained with a listwise (softmax over each request's rows) or pointwise loss; blendWeight = its weight against the z-scored two-tower score (ADR 0052).",
+    params: {
+      crossLayers: models.ranker.config.crossLayers,
+      hidden: models.ranker.config.hidden,
+      d: models.ranker.d,
+      blendWeight: models.blendWeight,
+      loss: models.rankerLoss,
+    },
     artifacts: [
       { path: 'params.json', data: enc.encode(serializeParams(models.ranker)) },
       { path: 'features.json', data: json({ ranker: RANKER_FEATURE_NAMES }) },
@@ -95,5 +107,8 @@ export async function registerModels(options: {
       return false;
     }
   };
-  return [await registry.promote('two_tower', tower.version, { featureServiceExists: exists }), await registry.promote('ranker', ranker.version, { featureServiceExists: exists })];
+  return [
+    await registry.promote('two_tower', tower.version, { featureServiceExists: exists }),
+    await registry.promote('ranker', ranker.version, { featureServiceExists: exists }),
+  ];
 }

@@ -77,18 +77,6 @@ export interface PipelineOptions {
   quiet?: boolean;
 }
 
-/**
- * The training query's recent-items term: weight chosen from RECENT_WEIGHT_GRID by the validation
- * NDCG@20 summed over both protocols, decay the best one of the untrained-history search (ADR 0052).
- */
-export const DEFAULT_TOWER_HISTORY: HistoryQueryParams = { weight: 1, decay: 0.25 };
-
-/** The ranker's loss: listwise ranked each validation slice's candidates better alone, at an equal blend-tuned figure (ADR 0077). */
-export const DEFAULT_RANKER_LOSS = 'listwise' as const;
-
-/** Two towers: their mean score beat either member on validation under both protocols and two seeds (ADR 0052, ADR 0075). */
-export const DEFAULT_TOWER_MEMBERS = 2;
-
 /** Trained models of one protocol. */
 export interface ProtocolModels {
   split: Split;
@@ -173,10 +161,23 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     let models: ModelManifest[] = [];
     if (options.register !== false && global) {
       const registry = openModelRegistry(options.modelRegistry ?? path.join(options.repoPath, 'data', 'models'));
-      models = await timer.step('register', () => registerModels({ registry, store, data, models: global, results, promote: options.promote ?? false }));
+      models = await timer.step('register', () =>
+        registerModels({ registry, store, data, models: global, results, promote: options.promote ?? false }),
+      );
       for (const m of models) timer.log(`  registered ${m.name} v${m.version} (${m.stage}) in ${registry.store.location}`);
     }
-    return { load, results, table, comparisons, timings: timer.timings, workerTimings: timer.workerTimings, totalSeconds: timer.totalSeconds, models, ...(global ? { global } : {}), data };
+    return {
+      load,
+      results,
+      table,
+      comparisons,
+      timings: timer.timings,
+      workerTimings: timer.workerTimings,
+      totalSeconds: timer.totalSeconds,
+      models,
+      ...(global ? { global } : {}),
+      data,
+    };
   } finally {
     await pool.close();
     await store.close();
@@ -194,11 +195,17 @@ function anyItemAnyTime(split: Split): Split {
 /** Fails before any work on an ensemble size or thread count that is not a whole number in range. */
 function checkTowerOptions(options: PipelineOptions): void {
   const bad = (v: number | undefined, min: number): boolean => v !== undefined && !(Number.isInteger(v) && v >= min);
-  for (const [option, min] of [['towerMembers', 1], ['trainThreads', 0]] as const) {
+  for (const [option, min] of [
+    ['towerMembers', 1],
+    ['trainThreads', 0],
+  ] as const) {
     if (bad(options[option], min)) {
       throw new FrecError(ErrorCode.INVALID_REQUEST, `${option} is ${options[option]}; it must be a whole number of at least ${min}.`, {
         where: { option },
-        hint: option === 'towerMembers' ? 'Pass 1 for a single two-tower, or leave it out for the default ensemble of 2.' : 'Pass 0 to train in process, or leave it out to use up to 2 worker threads.',
+        hint:
+          option === 'towerMembers'
+            ? 'Pass 1 for a single two-tower, or leave it out for the default ensemble of 2.'
+            : 'Pass 0 to train in process, or leave it out to use up to 2 worker threads.',
       });
     }
   }
@@ -216,10 +223,14 @@ function checkProtocols(options: PipelineOptions): ProtocolName[] {
     });
   }
   if (options.register !== false && !wanted.includes('global_time')) {
-    throw new FrecError(ErrorCode.INVALID_REQUEST, 'Registering models needs the global_time protocol: its models are the ones registered and served.', {
-      where: { option: 'protocols' },
-      hint: "Add 'global_time' to protocols, or pass register: false.",
-    });
+    throw new FrecError(
+      ErrorCode.INVALID_REQUEST,
+      'Registering models needs the global_time protocol: its models are the ones registered and served.',
+      {
+        where: { option: 'protocols' },
+        hint: "Add 'global_time' to protocols, or pass register: false.",
+      },
+    );
   }
   return wanted;
 }

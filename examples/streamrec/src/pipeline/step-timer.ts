@@ -37,7 +37,12 @@ export class StepTimer {
 
   /** Records work a worker thread finished; its wall time overlaps the main thread's steps. */
   worker(name: string, seconds: number): void {
-    this.workerTimings.push({ step: name, seconds: Math.round(seconds * 100) / 100, peakRssMiB: mib(process.resourceUsage().maxRSS * 1024), rssMiB: mib(process.memoryUsage().rss) });
+    this.workerTimings.push({
+      step: name,
+      seconds: Math.round(seconds * 100) / 100,
+      peakRssMiB: mib(process.resourceUsage().maxRSS * 1024),
+      rssMiB: mib(process.memoryUsage().rss),
+    });
   }
 
   /** A progress update inside a step, e.g. "epoch 2/5 loss 3.21 (41k ex/s)". */

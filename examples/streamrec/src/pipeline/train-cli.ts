@@ -14,7 +14,12 @@ async function main(argv: string[]): Promise<void> {
   const maxUsers = value('--max-users') ? Number(value('--max-users')) : undefined;
   const input = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--max-users') ?? VENDORED_DATA;
   const t0 = performance.now();
-  const res = await runPipeline({ repoPath: FEATURE_REPO, inputDir: path.resolve(input), ...(maxUsers ? { maxUsers } : {}), promote: flag('--promote') });
+  const res = await runPipeline({
+    repoPath: FEATURE_REPO,
+    inputDir: path.resolve(input),
+    ...(maxUsers ? { maxUsers } : {}),
+    promote: flag('--promote'),
+  });
   const wall = (performance.now() - t0) / 1000;
   console.log(`pipeline wall time ${wall.toFixed(1)} s, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
   if (!flag('--no-bench') && !maxUsers && input === VENDORED_DATA) {

@@ -2,7 +2,19 @@ import type { Interactions } from '../data/interactions.js';
 import { ndcgAtK, topK } from '../eval/metrics.js';
 import type { RankFn } from '../eval/evaluate.js';
 import { mulberry32 } from '../baselines/rng.js';
-import { addBias, ensembleDim, ensembleItemForward, ensembleUserForward, historyQuery, POPULARITY_WEIGHT_GRID, rankerPredict, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID, type HistoryQueryParams, type TowerEnsemble } from '../models/index.js';
+import {
+  addBias,
+  ensembleDim,
+  ensembleItemForward,
+  ensembleUserForward,
+  historyQuery,
+  POPULARITY_WEIGHT_GRID,
+  rankerPredict,
+  RECENT_DECAY_GRID,
+  RECENT_WEIGHT_GRID,
+  type HistoryQueryParams,
+  type TowerEnsemble,
+} from '../models/index.js';
 import type { DcnParams } from '../models/types.js';
 import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
@@ -53,14 +65,26 @@ function scoreBuffers(numItems: number): ScoreBuffers {
 export const CO_OCCURRENCE_WEIGHT_GRID = [0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6] as const;
 
 /** Dot products of one embedding with every row of a row-major matrix. */
-export function scoreAll<T extends Float32Array | Float64Array = Float32Array>(matrix: Float32Array, dim: number, vec: Float32Array, vecOffset = 0, out: T = new Float32Array(matrix.length / dim) as T): T {
+export function scoreAll<T extends Float32Array | Float64Array = Float32Array>(
+  matrix: Float32Array,
+  dim: number,
+  vec: Float32Array,
+  vecOffset = 0,
+  out: T = new Float32Array(matrix.length / dim) as T,
+): T {
   // Four rows at a time: one row's sum is a chain of dependent adds, so four independent chains run
   // twice as fast. Each row still sums in feature order, so the scores are the same bits.
   const n = out.length;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const o0 = i * dim, o1 = o0 + dim, o2 = o1 + dim, o3 = o2 + dim;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    const o0 = i * dim,
+      o1 = o0 + dim,
+      o2 = o1 + dim,
+      o3 = o2 + dim;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     for (let f = 0; f < dim; f++) {
       const v = vec[vecOffset + f]!;
       s0 += matrix[o0 + f]! * v;
@@ -133,7 +157,11 @@ export function sampleRankerExamples(options: {
   const picks = shuffled.slice(0, Math.min(options.positives, shuffled.length));
   const feats = new Float32Array(picks.length * D_USER);
   picks.forEach((j, i) => feats.set(options.userFeatures.subarray(j * D_USER, (j + 1) * D_USER), i * D_USER));
-  const userEmb = ensembleUserForward(params, Int32Array.from(picks, (j) => data.user[train[j]!]!), feats);
+  const userEmb = ensembleUserForward(
+    params,
+    Int32Array.from(picks, (j) => data.user[train[j]!]!),
+    feats,
+  );
   const out: RankerExample[] = [];
   const buf = scoreBuffers(numItems);
   const query = new Float32Array(dim);
@@ -141,7 +169,8 @@ export function sampleRankerExamples(options: {
   const cooc = options.coOccurrence;
   picks.forEach((j, i) => {
     const e = train[j]!;
-    const u = data.user[e]!, atMs = data.timeMs[e]! - options.lookupOffsetMs;
+    const u = data.user[e]!,
+      atMs = data.timeMs[e]! - options.lookupOffsetMs;
     const recent = options.recentItems?.[j] ?? none;
     historyQuery(userEmb, i * dim, dim, itemEmbeddings, recent, options.history?.weight ?? 0, query, options.history?.decay);
     requestScores(itemEmbeddings, dim, query, options.itemBias, recent, cooc, buf);
@@ -212,12 +241,14 @@ export function tuneHistoryQuery(options: {
   const dim = ensembleDim(tower);
   const numItems = itemEmbeddings.length / dim;
   const prior = options.prior;
-  const betas = prior ? options.priorWeights ?? POPULARITY_WEIGHT_GRID : [0];
+  const betas = prior ? (options.priorWeights ?? POPULARITY_WEIGHT_GRID) : [0];
   const cooc = options.coOccurrence;
-  const gammas = cooc ? options.coOccurrenceWeights ?? CO_OCCURRENCE_WEIGHT_GRID : [0];
+  const gammas = cooc ? (options.coOccurrenceWeights ?? CO_OCCURRENCE_WEIGHT_GRID) : [0];
   // Weight 0 ignores the decay: it is scored once, under the first decay.
   const points = decays.flatMap((decay, d) =>
-    weights.filter((w) => w > 0 || d === 0).flatMap((weight) => betas.flatMap((beta) => gammas.map((gamma) => ({ weight, decay, beta, gamma })))),
+    weights
+      .filter((w) => w > 0 || d === 0)
+      .flatMap((weight) => betas.flatMap((beta) => gammas.map((gamma) => ({ weight, decay, beta, gamma })))),
   );
   const sums = new Float64Array(points.length);
   // The query is linear in the weight, so score = u.E + weight * (m.E) + beta * prior with m the
@@ -225,9 +256,14 @@ export function tuneHistoryQuery(options: {
   const full = new Float64Array(numItems);
   // Scores of the items a request may rank only, packed in item order (allowedItems): every grid
   // point ranks them without an exclusion test, and ties still go to the lower item.
-  const base = new Float64Array(numItems), recentScores = new Float64Array(numItems), priorScores = new Float64Array(numItems), scores = new Float64Array(numItems);
-  const coocFull = new Float64Array(numItems), coocScores = new Float64Array(numItems);
-  const zero = new Float32Array(dim), mean = new Float32Array(dim);
+  const base = new Float64Array(numItems),
+    recentScores = new Float64Array(numItems),
+    priorScores = new Float64Array(numItems),
+    scores = new Float64Array(numItems);
+  const coocFull = new Float64Array(numItems),
+    coocScores = new Float64Array(numItems);
+  const zero = new Float32Array(dim),
+    mean = new Float32Array(dim);
   const none = new Set<number>();
   for (const q of requests) {
     const allowed = allowedItems(q.exclude, numItems);
@@ -258,11 +294,19 @@ export function tuneHistoryQuery(options: {
     });
   }
   const ndcg = new Map<string, number>();
-  let best: HistoryQueryParams = { weight: 0, decay: 1 }, popularityWeight = 0, coOccurrenceWeight = 0, bestV = -1;
+  let best: HistoryQueryParams = { weight: 0, decay: 1 },
+    popularityWeight = 0,
+    coOccurrenceWeight = 0,
+    bestV = -1;
   points.forEach(({ weight, decay, beta, gamma }, k) => {
     const v = sums[k]! / Math.max(1, requests.length);
     ndcg.set(`w${weight}/d${decay}${prior ? `/p${beta}` : ''}${cooc ? `/c${gamma}` : ''}`, v);
-    if (v > bestV + 1e-12) (best = { weight, decay }), (popularityWeight = beta), (coOccurrenceWeight = gamma), (bestV = v);
+    if (v > bestV + 1e-12) {
+      best = { weight, decay };
+      popularityWeight = beta;
+      coOccurrenceWeight = gamma;
+      bestV = v;
+    }
   });
   return { best, popularityWeight, coOccurrenceWeight, ndcg };
 }
@@ -277,11 +321,17 @@ export function tuneRetrievalQuery(options: Parameters<typeof tuneHistoryQuery>[
   const first = tuneHistoryQuery(rest);
   if (!prior && !coOccurrence) return first;
   // Weight 0 at the chosen decay is the first pass's weight-0 point, so the second pass can only do better.
-  const second = prior ? tuneHistoryQuery({ ...rest, prior, ...(priorWeights ? { priorWeights } : {}), decays: [first.best.decay] }) : first;
+  const second = prior
+    ? tuneHistoryQuery({ ...rest, prior, ...(priorWeights ? { priorWeights } : {}), decays: [first.best.decay] })
+    : first;
   if (!coOccurrence) return { ...second, ndcg: new Map([...first.ndcg, ...second.ndcg]) };
   const third = tuneHistoryQuery({
-    ...rest, decays: [second.best.decay], weights: [second.best.weight], ...(prior ? { prior, priorWeights: [second.popularityWeight] } : {}),
-    coOccurrence, ...(coOccurrenceWeights ? { coOccurrenceWeights } : {}),
+    ...rest,
+    decays: [second.best.decay],
+    weights: [second.best.weight],
+    ...(prior ? { prior, priorWeights: [second.popularityWeight] } : {}),
+    coOccurrence,
+    ...(coOccurrenceWeights ? { coOccurrenceWeights } : {}),
   });
   return { ...third, ndcg: new Map([...first.ndcg, ...second.ndcg, ...third.ndcg]) };
 }
@@ -338,7 +388,8 @@ export async function scoreTwoStage(options: {
     requestScores(itemEmbeddings, dim, query, options.itemBias, recent, cooc, buf);
     const items = options.sources.candidates(buf.tower, q.atMs, q.exclude, cooc ? buf.cooc : undefined);
     const retrieval = Float32Array.from(items, (it) => retrievalScore(buf, cooc, it));
-    for (let i = 0; i < items.length; i++) examples.push({ user: q.user, item: items[i]!, atMs: q.atMs, label: 0, retrievalScore: retrieval[i]! });
+    for (let i = 0; i < items.length; i++)
+      examples.push({ user: q.user, item: items[i]!, atMs: q.atMs, label: 0, retrievalScore: retrieval[i]! });
     out.push({ user: q.user, items, ranker: new Float32Array(0), retrieval });
   }
   if (options.scoreRanker === false) {
@@ -357,7 +408,8 @@ export async function scoreTwoStage(options: {
 
 const zscore = (v: Float32Array, f: (x: number) => number = (x) => x): Float64Array => {
   const t = Float64Array.from(v, f);
-  let m = 0, s = 0;
+  let m = 0,
+    s = 0;
   for (const x of t) m += x;
   m /= Math.max(1, t.length);
   for (const x of t) s += (x - m) * (x - m);
@@ -376,10 +428,14 @@ const logit = (p: number): number => {
 export function blendRank(scored: readonly ScoredRequest[], weight: number): RankFn {
   const ordered = new Map<number, Int32Array>();
   for (const r of scored) {
-    const zr = zscore(r.ranker, logit), zt = zscore(r.retrieval);
+    const zr = zscore(r.ranker, logit),
+      zt = zscore(r.retrieval);
     const s = zr.map((z, i) => weight * z + (1 - weight) * zt[i]!);
     const order = Array.from({ length: r.items.length }, (_, i) => i).sort((a, b) => s[b]! - s[a]! || a - b);
-    ordered.set(r.user, Int32Array.from(order, (i) => r.items[i]!));
+    ordered.set(
+      r.user,
+      Int32Array.from(order, (i) => r.items[i]!),
+    );
   }
   return (u, _at, k) => (ordered.get(u) ?? new Int32Array(0)).subarray(0, k);
 }
@@ -401,14 +457,18 @@ export function tuneBlend(
 ): { weight: number; ndcg: Map<number, number>; best: number; gain: number; gainSe: number } {
   const ndcg = new Map<number, number>();
   const perUser = new Map<number, Float64Array>();
-  let best = grid[0] ?? 0, bestV = -1;
+  let best = grid[0] ?? 0,
+    bestV = -1;
   for (const w of grid) {
     const rank = blendRank(scored, w);
     const each = Float64Array.from(scored, (r) => ndcgAtK(rank(r.user, 0, 20, new Set()), relevant.get(r.user) ?? new Set(), 20));
     perUser.set(w, each);
     const v = each.reduce((a, b) => a + b, 0) / Math.max(1, scored.length);
     ndcg.set(w, v);
-    if (v > bestV + 1e-12) (best = w), (bestV = v);
+    if (v > bestV + 1e-12) {
+      best = w;
+      bestV = v;
+    }
   }
   const base = perUser.get(0);
   if (!base || best === 0) return { weight: best, ndcg, best, gain: 0, gainSe: 0 };

@@ -4,7 +4,11 @@ import type { RankBatch, Ranker } from '@frec/serving';
 function zscore(v: Float64Array): Float64Array {
   let m = 0;
   let n = 0;
-  for (const x of v) if (Number.isFinite(x)) (m += x), n++;
+  for (const x of v) {
+    if (!Number.isFinite(x)) continue;
+    m += x;
+    n++;
+  }
   m /= Math.max(1, n);
   let s = 0;
   for (const x of v) if (Number.isFinite(x)) s += (x - m) * (x - m);

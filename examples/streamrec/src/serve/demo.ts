@@ -27,14 +27,31 @@ async function main(argv: string[]): Promise<void> {
     models = await loadProductionModels({ registry });
   }
   const redis = value('--redis');
-  const online = redis ? await onlineUserFeatures({ type: 'redis', connection_string: redis, key_prefix: `streamrec-demo:`, connect_timeout_ms: 500, command_timeout_ms: 200 } as never) : undefined;
+  const online = redis
+    ? await onlineUserFeatures({
+        type: 'redis',
+        connection_string: redis,
+        key_prefix: `streamrec-demo:`,
+        connect_timeout_ms: 500,
+        command_timeout_ms: 200,
+      } as never)
+    : undefined;
   // Embedded defaults: user features come from the feature repo's SQLite online store through getOnlineFeatures.
   const embedded = online || flag('--memory-features') ? undefined : await repoOnlineUserFeatures(repo, (l) => console.log(l));
   const triton = value('--triton');
   const rec = await startRecommender({
     models,
     // --triton http://127.0.0.1:8000 ranks on a Triton server loaded with the exported repository (docs/triton.md).
-    ...(triton ? { ranker: new TritonRanker({ url: triton, model: value('--triton-model') ?? 'streamrec_ranker', outputName: 'probability', timeoutMs: 200 }) } : {}),
+    ...(triton
+      ? {
+          ranker: new TritonRanker({
+            url: triton,
+            model: value('--triton-model') ?? 'streamrec_ranker',
+            outputName: 'probability',
+            timeoutMs: 200,
+          }),
+        }
+      : {}),
     repoPath: repo,
     indexDir: path.join(repo, 'data/ann'),
     port: Number(value('--port') ?? (flag('--serve') ? 8080 : 0)),
@@ -46,7 +63,8 @@ async function main(argv: string[]): Promise<void> {
   for (const userId of [1, 42, 414]) {
     const res = await recommend(rec.url, { userId, count: 5, context: { device: 'tv', timeMs: Date.UTC(2018, 8, 1, 20) } });
     console.log(`\nuser ${userId}: level ${res.degradationLevel}, ranker ${res.modelVersions.ranker}, ${res.timingsMs.total} ms`);
-    for (const item of res.items) console.log(`  ${item.score.toFixed(3)}  ${rec.titles.get(item.itemId as number)}  [${item.sources.join(', ')}]`);
+    for (const item of res.items)
+      console.log(`  ${item.score.toFixed(3)}  ${rec.titles.get(item.itemId as number)}  [${item.sources.join(', ')}]`);
   }
   const cold = await recommend(rec, { userId: 'new-visitor', count: 5 });
   console.log(`\nnew visitor (cold start): ranker ${cold.modelVersions.ranker}`);

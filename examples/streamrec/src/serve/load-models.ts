@@ -52,7 +52,11 @@ async function artifactText(reg: ModelRegistry, m: ModelManifest, suffix: string
   return a ? Buffer.from(await reg.readArtifact(m, a.path)).toString('utf8') : undefined;
 }
 
-async function describe(reg: ModelRegistry, name: string, stage: 'production' | 'candidate' | 'latest'): Promise<ModelManifest | undefined> {
+async function describe(
+  reg: ModelRegistry,
+  name: string,
+  stage: 'production' | 'candidate' | 'latest',
+): Promise<ModelManifest | undefined> {
   try {
     return await reg.describe(name, stage);
   } catch {
@@ -81,7 +85,8 @@ function coOccurrenceOf(m: ModelManifest, notes: string[]): { coOccurrence?: { w
   if (p.coOccurrenceWeight === undefined) return {};
   const { coOccurrenceWeight: weight, coOccurrenceWindow: window, coOccurrenceNeighbours: neighbours } = p;
   const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-  if (typeof weight === 'number' && Number.isFinite(weight) && weight >= 0 && whole(window) && whole(neighbours)) return { coOccurrence: { weight, window, neighbours } };
+  if (typeof weight === 'number' && Number.isFinite(weight) && weight >= 0 && whole(window) && whole(neighbours))
+    return { coOccurrence: { weight, window, neighbours } };
   notes.push(
     `two-tower ${m.name}@${m.version}: co-occurrence params ${JSON.stringify({ weight, window, neighbours })} are not a weight >= 0 and whole window and neighbours >= 1; retrieving without the co-occurrence term (re-register the model)`,
   );
@@ -116,7 +121,11 @@ async function loadRankerModel(reg: ModelRegistry, m: ModelManifest): Promise<Ra
  * Loads the production two-tower and ranker from the model registry of a feature repo
  * (`<repo>/data/models` by default), verifying artifact checksums; returns what it found.
  */
-export async function loadProductionModels(options: { registry: string; twoTowerName?: string; rankerName?: string }): Promise<LoadedModels> {
+export async function loadProductionModels(options: {
+  registry: string;
+  twoTowerName?: string;
+  rankerName?: string;
+}): Promise<LoadedModels> {
   const notes: string[] = [];
   if (!options.registry.startsWith('s3://') && !existsSync(path.resolve(options.registry))) {
     return { notes: [`no model registry at ${options.registry}: run the training pipeline (npm run -w examples/streamrec train)`] };
@@ -138,7 +147,9 @@ export async function loadProductionModels(options: { registry: string; twoTower
       let itemBias = biasBytes ? new Float32Array(new Uint8Array(biasBytes).buffer) : undefined;
       // One bias per item, as registered; any other length cannot be aligned with the index.
       if (itemBias && parsed.itemIds && itemBias.length !== parsed.itemIds.length) {
-        notes.push(`two-tower ${tt.name}@${tt.version}: item_bias.f32 has ${itemBias.length} values for ${parsed.itemIds.length} items; retrieving without the popularity prior (re-register the model)`);
+        notes.push(
+          `two-tower ${tt.name}@${tt.version}: item_bias.f32 has ${itemBias.length} values for ${parsed.itemIds.length} items; retrieving without the popularity prior (re-register the model)`,
+        );
         itemBias = undefined;
       }
       out.twoTower = {

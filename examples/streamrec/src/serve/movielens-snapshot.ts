@@ -59,7 +59,12 @@ export function readMovieLens(dataDir = DEFAULT_DATA_DIR): MovieLensSnapshot {
     if (!line.trim()) continue;
     const [id, title = '', genres = ''] = splitCsv(line.trimEnd());
     const year = /\((\d{4})\)\s*$/.exec(title);
-    movies.push({ id: Number(id), title, genres: genres === '(no genres listed)' ? [] : genres.split('|'), year: year ? Number(year[1]) : null });
+    movies.push({
+      id: Number(id),
+      title,
+      genres: genres === '(no genres listed)' ? [] : genres.split('|'),
+      year: year ? Number(year[1]) : null,
+    });
   }
   movies.sort((a, b) => a.id - b.id);
   const rows: Array<[number, number, number, number]> = [];

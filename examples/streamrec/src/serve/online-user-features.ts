@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FeatureStore, buildRepoContents, parseRepoConfig, type OnlineStoreConfig } from '@frec/core';
 import '@frec/online';
-import * as repo from '../../../../feature_repo/features.js';
+import * as repo from '../../feature_repo/features.js';
 import { genreVector, userFeatureRow, type MovieLensSnapshot } from './movielens-snapshot.js';
 import type { UserFeatureSource } from './streamrec-recommender.js';
 
@@ -37,7 +37,10 @@ function lookupSource(store: FeatureStore): UserFeatureSource {
  * materializes `user_stats` and `user_recent` from the offline store when they were never
  * materialized, then reads them through `getOnlineFeatures` on every request.
  */
-export async function repoOnlineUserFeatures(repoPath: string, log: (line: string) => void = () => {}): Promise<{ source: UserFeatureSource; store: FeatureStore; close(): Promise<void> }> {
+export async function repoOnlineUserFeatures(
+  repoPath: string,
+  log: (line: string) => void = () => {},
+): Promise<{ source: UserFeatureSource; store: FeatureStore; close(): Promise<void> }> {
   const store = await FeatureStore.open({ repoPath });
   await store.apply();
   const views = ['user_stats', 'user_recent'];
@@ -45,7 +48,9 @@ export async function repoOnlineUserFeatures(repoPath: string, log: (line: strin
   for (const v of views) if (!(await store.registry.materializationState(v)).watermark) todo.push(v);
   if (todo.length > 0) {
     const res = await store.materialize(new Date(0), new Date(), { views: todo });
-    log(`materialized ${todo.join(', ')}: ${res.rows} rows into the ${store.config.online_store.type} online store in ${res.seconds.toFixed(1)} s`);
+    log(
+      `materialized ${todo.join(', ')}: ${res.rows} rows into the ${store.config.online_store.type} online store in ${res.seconds.toFixed(1)} s`,
+    );
   }
   return { source: lookupSource(store), store, close: () => store.close() };
 }
@@ -88,8 +93,21 @@ export async function onlineUserFeatures(online: OnlineStoreConfig): Promise<Onl
       const ts = new Date(snap.maxTimeMs);
       for (const [userId, h] of snap.histories) {
         const r = userFeatureRow(h, genresOf);
-        stats.push({ user_id: userId, n_ratings: r.n_ratings, mean_rating: r.mean_rating, days_active: r.days_active, genre_affinity: r.genre_affinity, event_timestamp: ts });
-        recent.push({ user_id: userId, last_10_items: r.last_10_items, session_length: r.session_length, session_duration: r.session_duration, event_timestamp: ts });
+        stats.push({
+          user_id: userId,
+          n_ratings: r.n_ratings,
+          mean_rating: r.mean_rating,
+          days_active: r.days_active,
+          genre_affinity: r.genre_affinity,
+          event_timestamp: ts,
+        });
+        recent.push({
+          user_id: userId,
+          last_10_items: r.last_10_items,
+          session_length: r.session_length,
+          session_duration: r.session_duration,
+          event_timestamp: ts,
+        });
       }
       await store.writeToOnlineStore('user_stats', stats);
       await store.writeToOnlineStore('user_recent', recent);

@@ -51,7 +51,10 @@ export async function startRecommender(options: StartRecommenderOptions = {}): P
  * The SDK call: asks a recommender for items, over HTTP when given its URL, or in process when
  * given a running recommender.
  */
-export async function recommend(target: string | Pick<RunningRecommender, 'recommend'>, request: RecommendRequest): Promise<RecommendResponse> {
+export async function recommend(
+  target: string | Pick<RunningRecommender, 'recommend'>,
+  request: RecommendRequest,
+): Promise<RecommendResponse> {
   if (typeof target !== 'string') return target.recommend(request);
   const res = await fetch(`${target.replace(/\/+$/, '')}/recommendations`, {
     method: 'POST',

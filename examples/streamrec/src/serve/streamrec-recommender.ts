@@ -30,13 +30,20 @@ import { servedUserQuery } from './user-query.js';
 import { DEFAULT_CO_OCCURRENCE, ensembleDim, withBiasColumn, withUnitColumn } from '../models/index.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
 import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
-import { contextFeatures } from '../../../../feature_repo/features.js';
+import { contextFeatures } from '../../feature_repo/features.js';
 import { loadProductionModels, type LoadedModels } from './load-models.js';
 import { repoItemVectors } from './repo-item-vectors.js';
-import { DEFAULT_DATA_DIR, genreVector, itemFeatureRows, readMovieLens, userFeatureRow, type MovieLensSnapshot } from './movielens-snapshot.js';
+import {
+  DEFAULT_DATA_DIR,
+  genreVector,
+  itemFeatureRows,
+  readMovieLens,
+  userFeatureRow,
+  type MovieLensSnapshot,
+} from './movielens-snapshot.js';
 
 /** The StreamRec feature repo folder (feature_store.yaml, features.ts, data/models). */
-export const FEATURE_REPO = fileURLToPath(new URL('../../../../feature_repo', import.meta.url));
+export const FEATURE_REPO = fileURLToPath(new URL('../../feature_repo', import.meta.url));
 
 /** Where user features come from at request time. */
 export type UserFeatureSource =
@@ -91,7 +98,14 @@ export interface StreamRec {
 }
 
 /** The saved index for `model`, built and saved as a new HNSW version when none matches it. */
-async function servedIndex(dir: string, model: string, ids: number[], vectors: Float32Array, dim: number, log: (l: string) => void): Promise<ReloadableItemIndex> {
+async function servedIndex(
+  dir: string,
+  model: string,
+  ids: number[],
+  vectors: Float32Array,
+  dim: number,
+  log: (l: string) => void,
+): Promise<ReloadableItemIndex> {
   const holder = new ReloadableItemIndex(dir, (r) => {
     for (const s of r.skipped) log(`warning: item index ${s.version} skipped (${s.code}); serving ${r.version}`);
   });
@@ -122,7 +136,8 @@ const dot = (a: Float32Array, ao: number, b: Float32Array, bo: number, d: number
 export async function buildStreamRec(options: StreamRecOptions = {}): Promise<StreamRec> {
   const log = options.log ?? (() => {});
   const snap = readMovieLens(options.dataDir ?? DEFAULT_DATA_DIR);
-  const models = options.models ?? (await loadProductionModels({ registry: options.modelRegistry ?? path.join(FEATURE_REPO, 'data/models') }));
+  const models =
+    options.models ?? (await loadProductionModels({ registry: options.modelRegistry ?? path.join(FEATURE_REPO, 'data/models') }));
   for (const n of models.notes) log(`note: ${n}`);
   const titles = new Map(snap.movies.map((m) => [m.id, m.title]));
   const genresOf = new Map(snap.movies.map((m) => [m.id, genreVector(m.genres)]));
@@ -161,7 +176,8 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
     const emb = tt.itemEmbeddings;
     const towerDim = ensembleDim(tt.params);
     const row = new Map(ids.map((id, r) => [id, r]));
-    const query = (f: UserFeatures, userId: string | number): Float32Array => servedUserQuery(tt, userIndex.get(Number(userId)) ?? -1, f.vector, f.values ?? {}, row, emb);
+    const query = (f: UserFeatures, userId: string | number): Float32Array =>
+      servedUserQuery(tt, userIndex.get(Number(userId)) ?? -1, f.vector, f.values ?? {}, row, emb);
     if (tt.itemBias && tt.itemBias.length === ids.length) {
       // The popularity prior as one more column (ADR 0077): the ANN and the ranker's retrieval-score
       // feature then score q . v + bias, as the pipeline evaluated and trained the ranker.
@@ -190,15 +206,24 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
   const embRow = new Map(ids.map((id, r) => [id, r]));
   let index: VectorIndex;
   if (options.index) index = options.index(ids, vectors, dim);
-  else if (tt && ids === tt.itemIds) index = await servedIndex(options.indexDir ?? path.join(FEATURE_REPO, 'data/ann'), tt.version, ids, vectors, dim, log);
+  else if (tt && ids === tt.itemIds)
+    index = await servedIndex(options.indexDir ?? path.join(FEATURE_REPO, 'data/ann'), tt.version, ids, vectors, dim, log);
   else index = new ExactVectorIndex(ids, vectors, 'exact:svd');
-  const ann = new AnnSource({ index, userVector: (f) => (f.values?.userEmbedding as Float32Array | undefined) ?? new Float32Array(dim), version: tt?.version ?? 'svd-item-embeddings' });
+  const ann = new AnnSource({
+    index,
+    userVector: (f) => (f.values?.userEmbedding as Float32Array | undefined) ?? new Float32Array(dim),
+    version: tt?.version ?? 'svd-item-embeddings',
+  });
 
   const events = [...snap.histories.values()].flatMap((h) => h.items.map((itemId, i) => ({ itemId, timeMs: h.timesMs[i]! })));
   const trending = TrendingSource.fromEvents(events, { nowMs: snap.maxTimeMs, halfLifeMs: 30 * 86_400_000, version: 'trending-30d' });
   // The table as the pipeline built it (ADR 0078), from the histories serving holds.
   const cooc = tt?.coOccurrence ?? { ...DEFAULT_CO_OCCURRENCE, weight: 0 };
-  const coOccurrence = CoOccurrenceSource.fromHistories(histories, { window: cooc.window, neighbours: cooc.neighbours, version: `co-occurrence-w${cooc.window}-n${cooc.neighbours}` });
+  const coOccurrence = CoOccurrenceSource.fromHistories(histories, {
+    window: cooc.window,
+    neighbours: cooc.neighbours,
+    version: `co-occurrence-w${cooc.window}-n${cooc.neighbours}`,
+  });
   const content = new ContentSimilaritySource(
     snap.movies.map((m) => ({ id: m.id, vector: [...genreVector(m.genres), ((m.year ?? 1995) - 1990) / 30] })),
     { version: 'content-genres' },
@@ -277,7 +302,9 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
   const metrics = new RecommendMetrics();
   const ranker = options.ranker ?? models.ranker ?? new RetrievalScoreRanker();
   if (!options.ranker && !models.ranker) log('note: no trained ranker found; ranking by the fused retrieval score');
-  const shadow = models.shadowRanker ? new ShadowScorer({ ranker: models.shadowRanker, sampleRate: options.shadowSampleRate ?? 0.1 }, metrics) : undefined;
+  const shadow = models.shadowRanker
+    ? new ShadowScorer({ ranker: models.shadowRanker, sampleRate: options.shadowSampleRate ?? 0.1 }, metrics)
+    : undefined;
   const recommender = new Recommender({
     catalog,
     sources: [
@@ -303,7 +330,13 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
         for (let filled = 1; filled < n; filled *= 2) x.copyWithin(filled * d, 0, Math.min(filled, n - filled) * d);
       }
       // The retrieval score as evaluated: q . v (+ the prior's column) + weight x co-occurrence with the recent items.
-      const co = cooc.weight > 0 ? coOccurrence.scoreItems(f.recentItems, candidates.map((c) => c.itemId)) : undefined;
+      const co =
+        cooc.weight > 0
+          ? coOccurrence.scoreItems(
+              f.recentItems,
+              candidates.map((c) => c.itemId),
+            )
+          : undefined;
       for (let i = 0; i < n; i++) {
         const side = itemSide.get(candidates[i]!.itemId as number) ?? NO_ITEM;
         const o = i * d;

@@ -4,8 +4,15 @@ import type { Split } from '../eval/protocols.js';
 import type { RankerData, TwoTowerData } from '../models/types.js';
 import { historicalRows, ITEM_FEATURE_REFS, LOOKUP_OFFSET_MS, USER_FEATURE_REFS } from './historical-rows.js';
 import {
-  CONTEXT_VECTOR_NAMES, ITEM_VECTOR_NAMES, USER_VECTOR_NAMES, requestContextAt,
-  recentItemRows, writeContextVector, writeItemVector, writeUserVector, type ItemGenreLookup,
+  CONTEXT_VECTOR_NAMES,
+  ITEM_VECTOR_NAMES,
+  USER_VECTOR_NAMES,
+  requestContextAt,
+  recentItemRows,
+  writeContextVector,
+  writeItemVector,
+  writeUserVector,
+  type ItemGenreLookup,
 } from './vectorize.js';
 
 const itemIndexes = new WeakMap<Interactions, Map<number, number>>();
@@ -21,7 +28,12 @@ export const D_USER = USER_VECTOR_NAMES.length;
 export const D_ITEM = ITEM_VECTOR_NAMES.length;
 export const D_CONTEXT = CONTEXT_VECTOR_NAMES.length;
 /** Ranker input columns: user, item and context vectors, then the two-tower score. */
-export const RANKER_FEATURE_NAMES: readonly string[] = [...USER_VECTOR_NAMES, ...ITEM_VECTOR_NAMES, ...CONTEXT_VECTOR_NAMES, 'two_tower_score'];
+export const RANKER_FEATURE_NAMES: readonly string[] = [
+  ...USER_VECTOR_NAMES,
+  ...ITEM_VECTOR_NAMES,
+  ...CONTEXT_VECTOR_NAMES,
+  'two_tower_score',
+];
 
 /** Item vectors of the whole catalog as of one moment, plus each item's genres for the user "recent genres" profile. */
 export interface CatalogSnapshot {
@@ -79,7 +91,12 @@ export async function userVectorsAt(
  * The two-tower training set: one row per training interaction, its user features read through the
  * `two_tower_v1` feature service as of just before the interaction; items carry the catalog snapshot.
  */
-export async function twoTowerTrainingSet(store: FeatureStore, data: Interactions, split: Split, catalog: CatalogSnapshot): Promise<TwoTowerData & { recentItems: Int32Array[] }> {
+export async function twoTowerTrainingSet(
+  store: FeatureStore,
+  data: Interactions,
+  split: Split,
+  catalog: CatalogSnapshot,
+): Promise<TwoTowerData & { recentItems: Int32Array[] }> {
   const n = split.train.length;
   const entities = Array.from(split.train, (e) => ({
     user_id: data.userIds[data.user[e]!]!,
@@ -116,7 +133,12 @@ export interface RankerExample {
  * The ranker training set: positives and retrieved negatives with user, item and request-context
  * features read through the `ranker_v1` feature service as of each example's moment.
  */
-export async function rankerTrainingSet(store: FeatureStore, data: Interactions, examples: readonly RankerExample[], genresOf: ItemGenreLookup): Promise<RankerData> {
+export async function rankerTrainingSet(
+  store: FeatureStore,
+  data: Interactions,
+  examples: readonly RankerExample[],
+  genresOf: ItemGenreLookup,
+): Promise<RankerData> {
   const entities = examples.map((x) => ({
     user_id: data.userIds[x.user]!,
     item_id: data.itemIds[x.item]!,

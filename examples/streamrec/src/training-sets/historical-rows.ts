@@ -2,14 +2,24 @@ import type { FeatureStore } from '@frec/core';
 
 /** Feature refs of the user-side views (long-term stats and short-term stream state). */
 export const USER_FEATURE_REFS = [
-  'user_stats:n_ratings', 'user_stats:mean_rating', 'user_stats:days_active', 'user_stats:genre_affinity',
-  'user_recent:last_10_items', 'user_recent:session_length', 'user_recent:session_duration',
+  'user_stats:n_ratings',
+  'user_stats:mean_rating',
+  'user_stats:days_active',
+  'user_stats:genre_affinity',
+  'user_recent:last_10_items',
+  'user_recent:session_length',
+  'user_recent:session_duration',
 ] as const;
 
 /** Feature refs of the item-side views (content, tags, popularity). */
 export const ITEM_FEATURE_REFS = [
-  'item_content:genres', 'item_content:year', 'item_tags:tag_vector',
-  'item_stats:pop_7d', 'item_stats:pop_30d', 'item_stats:item_n_ratings', 'item_stats:item_mean_rating',
+  'item_content:genres',
+  'item_content:year',
+  'item_tags:tag_vector',
+  'item_stats:pop_7d',
+  'item_stats:pop_30d',
+  'item_stats:item_n_ratings',
+  'item_stats:item_mean_rating',
 ] as const;
 
 /** Examples are looked up this long before their interaction, so the interaction itself is never a feature. */
@@ -25,7 +35,10 @@ export async function historicalRows(
   selector: { featureService: string } | { features: readonly string[] },
 ): Promise<Array<Record<string, unknown>>> {
   const withIds = entities.map((e, i) => ({ ...e, row_id: i }));
-  const job = await store.getHistoricalFeatures({ entities: withIds, ...('featureService' in selector ? { featureService: selector.featureService } : { features: [...selector.features] }) });
+  const job = await store.getHistoricalFeatures({
+    entities: withIds,
+    ...('featureService' in selector ? { featureService: selector.featureService } : { features: [...selector.features] }),
+  });
   const rows = await job.toRows();
   const out = new Array<Record<string, unknown>>(entities.length);
   for (const r of rows) out[Number(r.row_id)] = r;

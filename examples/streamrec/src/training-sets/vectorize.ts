@@ -9,21 +9,31 @@ type Row = Record<string, unknown>;
 
 const G = GENRES.length;
 const num = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : dflt);
-const arr = (v: unknown): ArrayLike<unknown> | null => (Array.isArray(v) || ArrayBuffer.isView(v) ? (v as unknown as ArrayLike<unknown>) : null);
+const arr = (v: unknown): ArrayLike<unknown> | null =>
+  Array.isArray(v) || ArrayBuffer.isView(v) ? (v as unknown as ArrayLike<unknown>) : null;
 
 /** Names of the user vector's columns, in order. */
 export const USER_VECTOR_NAMES: readonly string[] = [
-  'has_history', 'log_n_ratings', 'mean_rating', 'log_days_active',
+  'has_history',
+  'log_n_ratings',
+  'mean_rating',
+  'log_days_active',
   ...GENRES.map((g) => `affinity_${g}`),
-  'log_session_length', 'log_session_duration',
+  'log_session_length',
+  'log_session_duration',
   ...GENRES.map((g) => `recent_${g}`),
 ];
 
 /** Names of the item vector's columns, in order. */
 export const ITEM_VECTOR_NAMES: readonly string[] = [
-  ...GENRES.map((g) => `genre_${g}`), 'year', 'year_missing',
+  ...GENRES.map((g) => `genre_${g}`),
+  'year',
+  'year_missing',
   ...Array.from({ length: TAG_DIM }, (_, i) => `tag_${i}`),
-  'log_pop_7d', 'log_pop_30d', 'log_item_n_ratings', 'item_mean_rating',
+  'log_pop_7d',
+  'log_pop_30d',
+  'log_item_n_ratings',
+  'item_mean_rating',
 ];
 
 /** Names of the request-context columns (the context_features on-demand view). */
@@ -83,7 +93,7 @@ export function writeItemVector(row: Row, out: Float32Array, offset: number): vo
   out[o++] = Math.log1p(num(row.pop_7d));
   out[o++] = Math.log1p(num(row.pop_30d));
   out[o++] = Math.log1p(num(row.item_n_ratings));
-  out[o++] = num(row.item_mean_rating);
+  out[o] = num(row.item_mean_rating);
 }
 
 /** Writes the request-context features into `out` at `offset`. */

@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, isValidName } from '@frec/core';
-import { globalsOf } from '../main.js';
-import { emit } from '../output.js';
+import { emit, globalsOf } from '../output.js';
 import { templateDataSql, templateFiles } from './init-template.js';
 
 /** Registers `frec init NAME`. */
@@ -15,11 +14,16 @@ export function registerInit(program: Command): void {
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const g = globalsOf(cmd);
       if (!isValidName(name)) {
-        throw new ConfigError(`Project name '${name}' is invalid.`, { hint: 'Use letters, digits and underscores, starting with a letter.' });
+        throw new ConfigError(`Project name '${name}' is invalid.`, {
+          hint: 'Use letters, digits and underscores, starting with a letter.',
+        });
       }
       const dir = path.resolve(g.chdir ?? process.cwd(), name);
       if (existsSync(path.join(dir, 'feature_store.yaml'))) {
-        throw new ConfigError(`${dir} already holds a feature repo.`, { where: { file: dir }, hint: 'Pick another name or remove the folder.' });
+        throw new ConfigError(`${dir} already holds a feature repo.`, {
+          where: { file: dir },
+          hint: 'Pick another name or remove the folder.',
+        });
       }
       mkdirSync(path.join(dir, 'data'), { recursive: true });
       for (const [file, text] of Object.entries(templateFiles(name))) writeFileSync(path.join(dir, file), text);

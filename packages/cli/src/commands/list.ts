@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { formatDuration, NotFoundError, ErrorCode, didYouMean } from '@frec/core';
-import { globalsOf } from '../main.js';
-import { emit, table } from '../output.js';
+import { emit, table, globalsOf } from '../output.js';
 import { withStore } from '../context.js';
 
 /** Registers the read-only inspection verbs: entities, feature-views and feature-services. */
@@ -15,7 +14,9 @@ export function registerListCommands(program: Command): void {
       await withStore(g, async (store) => {
         const data = await store.registry.data({ fresh: true });
         const rows = Object.values(data.entities).map((e) => e.spec);
-        emit(g, rows, () => table([['NAME', 'JOIN KEY', 'TYPE', 'DESCRIPTION'], ...rows.map((e) => [e.name, e.joinKey, e.valueType, e.description])]));
+        emit(g, rows, () =>
+          table([['NAME', 'JOIN KEY', 'TYPE', 'DESCRIPTION'], ...rows.map((e) => [e.name, e.joinKey, e.valueType, e.description])]),
+        );
       });
     });
 
@@ -48,7 +49,14 @@ export function registerListCommands(program: Command): void {
         emit(g, rows, () =>
           table([
             ['NAME', 'TYPE', 'ENTITIES', 'FEATURES', 'TTL', 'ONLINE'],
-            ...rows.map((r) => [r.name, r.type, r.entities.join(','), String(r.features), r.ttl ? formatDuration(r.ttl) : '-', String(r.online)]),
+            ...rows.map((r) => [
+              r.name,
+              r.type,
+              r.entities.join(','),
+              String(r.features),
+              r.ttl ? formatDuration(r.ttl) : '-',
+              String(r.online),
+            ]),
           ]),
         );
       });
@@ -64,7 +72,9 @@ export function registerListCommands(program: Command): void {
         const obj = data.featureViews[name] ?? data.onDemandFeatureViews[name];
         if (!obj) {
           const all = [...Object.keys(data.featureViews), ...Object.keys(data.onDemandFeatureViews)];
-          throw new NotFoundError(ErrorCode.UNKNOWN_FEATURE_VIEW, `Feature view '${name}' is not applied.${didYouMean(name, all)}`, { where: { featureView: name } });
+          throw new NotFoundError(ErrorCode.UNKNOWN_FEATURE_VIEW, `Feature view '${name}' is not applied.${didYouMean(name, all)}`, {
+            where: { featureView: name },
+          });
         }
         emit(g, { ...obj, materialization: data.materialization[name] ?? null }, () => JSON.stringify(obj, null, 2));
       });

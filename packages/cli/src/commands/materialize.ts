@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ErrorCode, RequestError, type MaterializeOptions, type MaterializeProgress, type MaterializeResult } from '@frec/core';
-import { globalsOf } from '../main.js';
-import { emit, table, type GlobalOptions } from '../output.js';
+import { emit, table, type GlobalOptions, globalsOf } from '../output.js';
 import { withStore } from '../context.js';
 
 /** Parses a CLI time: ISO 8601, epoch milliseconds, or 'now'. */
 export function parseCliTime(text: string, what: string): Date {
   const d = text === 'now' ? new Date() : /^\d+$/.test(text) ? new Date(Number(text)) : new Date(text);
   if (Number.isNaN(d.getTime())) {
-    throw new RequestError(ErrorCode.INVALID_REQUEST, `${what} '${text}' is not a time.`, { where: { argument: what }, hint: "Use ISO 8601 ('2024-01-01T00:00:00Z'), epoch milliseconds, or 'now'." });
+    throw new RequestError(ErrorCode.INVALID_REQUEST, `${what} '${text}' is not a time.`, {
+      where: { argument: what },
+      hint: "Use ISO 8601 ('2024-01-01T00:00:00Z'), epoch milliseconds, or 'now'.",
+    });
   }
   return d;
 }
@@ -24,14 +26,22 @@ export function positiveInt(text: string, option: string): number {
 }
 
 function splitList(v: string | undefined): string[] | undefined {
-  const parts = v?.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = v
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return parts && parts.length > 0 ? parts : undefined;
 }
 
 /** Progress on a terminal: one bar per view with rows, rows/s and ETA. */
 function barReporter(): { onProgress: (p: MaterializeProgress) => void; stop: () => void } {
   const multi = new cliProgress.MultiBar(
-    { format: ' {view} |{bar}| {value}/{total} rows | {rate} rows/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, etaBuffer: 20 },
+    {
+      format: ' {view} |{bar}| {value}/{total} rows | {rate} rows/s | ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer: 20,
+    },
     cliProgress.Presets.shades_classic,
   );
   const bars = new Map<string, cliProgress.SingleBar>();
@@ -56,7 +66,9 @@ function lineReporter(everyMs: number): { onProgress: (p: MaterializeProgress) =
       last.set(p.view, now);
       const eta = p.etaSeconds === null ? '' : ` eta=${p.etaSeconds.toFixed(0)}s`;
       const total = p.totalRows === null ? '' : `/${p.totalRows}`;
-      process.stderr.write(`materialize view=${p.view} phase=${p.phase} rows=${p.rows}${total} rows_per_s=${Math.round(p.rowsPerSecond)}${eta}\n`);
+      process.stderr.write(
+        `materialize view=${p.view} phase=${p.phase} rows=${p.rows}${total} rows_per_s=${Math.round(p.rowsPerSecond)}${eta}\n`,
+      );
     },
     stop: () => undefined,
   };
@@ -64,7 +76,11 @@ function lineReporter(everyMs: number): { onProgress: (p: MaterializeProgress) =
 
 type MaterializeCliOptions = { views?: string; parallelism?: string; batchSize?: string; progressEvery?: string };
 
-async function runMaterialize(g: GlobalOptions, opts: MaterializeCliOptions, run: (o: MaterializeOptions) => Promise<MaterializeResult>): Promise<void> {
+async function runMaterialize(
+  g: GlobalOptions,
+  opts: MaterializeCliOptions,
+  run: (o: MaterializeOptions) => Promise<MaterializeResult>,
+): Promise<void> {
   const reporter = process.stderr.isTTY && !g.json ? barReporter() : lineReporter(Number(opts.progressEvery ?? 2) * 1000);
   let res: MaterializeResult;
   try {
@@ -82,7 +98,15 @@ async function runMaterialize(g: GlobalOptions, opts: MaterializeCliOptions, run
       ? 'Nothing to materialize: every view is up to date.'
       : `${table([
           ['VIEW', 'START', 'END', 'ROWS', 'SKIPPED OLDER', 'SECONDS', 'ROWS/S'],
-          ...res.views.map((v) => [v.view, v.start, v.end, String(v.rows), String(v.skippedOlder), v.seconds.toFixed(1), String(Math.round(v.rowsPerSecond))]),
+          ...res.views.map((v) => [
+            v.view,
+            v.start,
+            v.end,
+            String(v.rows),
+            String(v.skippedOlder),
+            v.seconds.toFixed(1),
+            String(Math.round(v.rowsPerSecond)),
+          ]),
         ])}\nMaterialized ${res.rows} rows in ${res.seconds.toFixed(1)}s.`,
   );
 }
@@ -107,7 +131,7 @@ export function registerMaterializeCommands(program: Command): void {
 
   program
     .command('materialize-incremental')
-    .description("materialize each view from its watermark (the end of its last run) up to END")
+    .description('materialize each view from its watermark (the end of its last run) up to END')
     .argument('<end>', "end time (ISO 8601, epoch ms or 'now')")
     .option('--views <names>', 'comma-separated views (default: every online view)')
     .option('--parallelism <n>', 'views materialized at once (default 2)')

@@ -1,10 +1,16 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, FrecError, NotFoundError } from '@frec/core';
-import { DEFAULT_MODEL_REGISTRY_DIR, MODEL_STAGES, openModelRegistry, type ModelManifest, type ModelRegistry, type ModelStage } from '@frec/serving/model-registry';
+import {
+  DEFAULT_MODEL_REGISTRY_DIR,
+  MODEL_STAGES,
+  openModelRegistry,
+  type ModelManifest,
+  type ModelRegistry,
+  type ModelStage,
+} from '@frec/serving/model-registry';
 import { withStore } from '../context.js';
-import { globalsOf } from '../main.js';
-import { emit, table, type GlobalOptions } from '../output.js';
+import { emit, table, type GlobalOptions, globalsOf } from '../output.js';
 
 /** The registry named by --registry, $FREC_MODEL_REGISTRY, or the repo's data/models folder. */
 function registryOf(opts: GlobalOptions & { registry?: string }): ModelRegistry {
@@ -29,7 +35,8 @@ function describeText(m: ModelManifest): string {
     `training data:    ${m.trainingData.start} .. ${m.trainingData.end}${m.trainingData.rows === undefined ? '' : ` (${m.trainingData.rows} rows)`}`,
   ];
   if (m.description) lines.push(`description:      ${m.description}`);
-  if (Object.keys(m.metrics).length) lines.push('metrics:', ...Object.entries(m.metrics).map(([k, v]) => `  ${k}: ${Number(v.toFixed(6))}`));
+  if (Object.keys(m.metrics).length)
+    lines.push('metrics:', ...Object.entries(m.metrics).map(([k, v]) => `  ${k}: ${Number(v.toFixed(6))}`));
   lines.push('artifacts:', ...m.artifacts.map((a) => `  ${a.path}  ${a.bytes} bytes  sha256:${a.sha256}`));
   lines.push('stages:', ...m.stageHistory.map((s) => `  ${s.at}  ${s.stage}`));
   return lines.join('\n');
@@ -40,7 +47,10 @@ export function registerModelsCommands(program: Command): void {
   const models = program
     .command('models')
     .description('list, describe and promote trained models in the model registry')
-    .option('--registry <location>', `model registry folder or s3://bucket/prefix (default: $FREC_MODEL_REGISTRY or <repo>/${DEFAULT_MODEL_REGISTRY_DIR})`);
+    .option(
+      '--registry <location>',
+      `model registry folder or s3://bucket/prefix (default: $FREC_MODEL_REGISTRY or <repo>/${DEFAULT_MODEL_REGISTRY_DIR})`,
+    );
 
   models
     .command('list')
@@ -56,7 +66,17 @@ export function registerModelsCommands(program: Command): void {
           ? `No models in ${reg.store.location}.`
           : table([
               ['NAME', 'VERSION', 'STAGE', 'FEATURE SERVICE', 'CREATED', 'METRICS'],
-              ...all.map((m) => [m.name, String(m.version), m.stage, m.featureService, m.createdAt, Object.entries(m.metrics).slice(0, 2).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ')]),
+              ...all.map((m) => [
+                m.name,
+                String(m.version),
+                m.stage,
+                m.featureService,
+                m.createdAt,
+                Object.entries(m.metrics)
+                  .slice(0, 2)
+                  .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+                  .join(' '),
+              ]),
             ]),
       );
     });
@@ -77,11 +97,16 @@ export function registerModelsCommands(program: Command): void {
     .argument('<name>', 'model name')
     .argument('<version>', 'version number')
     .option('--stage <stage>', `target stage (${MODEL_STAGES.join(', ')})`, 'production')
-    .description("move a version to a stage; production needs the model's feature service in the feature registry and archives the previous production version")
+    .description(
+      "move a version to a stage; production needs the model's feature service in the feature registry and archives the previous production version",
+    )
     .action(async (name: string, version: string, o: { stage: string }, cmd: Command) => {
       const g = globalsOf(cmd) as GlobalOptions & { registry?: string };
       const v = parseVersion(version);
-      if (typeof v !== 'number') throw new FrecError(ErrorCode.INVALID_REQUEST, `promote needs a version number, got '${version}'.`, { hint: 'See `frec models list`.' });
+      if (typeof v !== 'number')
+        throw new FrecError(ErrorCode.INVALID_REQUEST, `promote needs a version number, got '${version}'.`, {
+          hint: 'See `frec models list`.',
+        });
       if (!(MODEL_STAGES as readonly string[]).includes(o.stage)) {
         throw new FrecError(ErrorCode.INVALID_REQUEST, `Unknown stage '${o.stage}'.`, { hint: `Use one of ${MODEL_STAGES.join(', ')}.` });
       }

@@ -1,8 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Plan } from '@frec/core';
 import { encodeRegistry } from '@frec/core';
-import { globalsOf } from '../main.js';
-import { emit } from '../output.js';
+import { emit, globalsOf } from '../output.js';
 import { withStore } from '../context.js';
 
 const SIGN = { add: '+', change: '~', remove: '-' } as const;
@@ -17,14 +16,18 @@ export function formatPlan(plan: Plan): string {
     for (const b of c.breaking) lines.push(`    ! breaking: ${b}`);
   }
   const n = (t: string) => plan.changes.filter((c) => c.type === t).length;
-  lines.push('', `${n('add')} to add, ${n('change')} to change, ${n('remove')} to remove, ${plan.unchanged} unchanged (against registry generation ${plan.baseGeneration}).`);
+  lines.push(
+    '',
+    `${n('add')} to add, ${n('change')} to change, ${n('remove')} to remove, ${plan.unchanged} unchanged (against registry generation ${plan.baseGeneration}).`,
+  );
   if (plan.hasBreakingChanges) lines.push('Breaking changes above can break models or readers already using these features.');
   return lines.join('\n');
 }
 
 function parseGeneration(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer (the generation `frec plan` printed).');
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError('expected a non-negative integer (the generation `frec plan` printed).');
   return n;
 }
 
@@ -47,7 +50,11 @@ export function registerRepoCommands(program: Command): void {
     .command('apply')
     .description('validate the definitions, write them to the registry and update online-store infrastructure')
     .option('--skip-source-validation', 'do not read file sources to check their schemas')
-    .option('--base-generation <n>', 'refuse (REGISTRY_CONFLICT) unless the registry is still at this generation, the one `frec plan` showed', parseGeneration)
+    .option(
+      '--base-generation <n>',
+      'refuse (REGISTRY_CONFLICT) unless the registry is still at this generation, the one `frec plan` showed',
+      parseGeneration,
+    )
     .action(async (opts: { skipSourceValidation?: boolean; baseGeneration?: number }, cmd: Command) => {
       const g = globalsOf(cmd);
       await withStore(g, async (store) => {

@@ -1,8 +1,8 @@
+import { globalsOf } from '../output.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '@frec/core';
 import { serveFeatureRepo } from '@frec/serving/feature-server';
-import { globalsOf } from '../main.js';
 
 function intOption(name: string, min: number) {
   return (v: string): number => {
@@ -24,7 +24,10 @@ export function registerServeCommand(program: Command): void {
     .option('-w, --workers <n>', 'worker processes sharing the port (node:cluster)', intOption('workers', 1), 1)
     .option('--log-level <level>', 'fatal|error|warn|info|debug (debug logs every request)', 'info')
     .option('--store-timeout-ms <ms>', 'answer 503 when an online read takes longer', intOption('store-timeout-ms', 1))
-    .addHelpText('after', '\nAPI keys: feature_server.api_keys in feature_store.yaml, or env FREC_API_KEYS (comma-separated).\nExample:\n  frec serve --port 6566\n  curl -s localhost:6566/get-online-features -d \'{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[1001]}}\'')
+    .addHelpText(
+      'after',
+      '\nAPI keys: feature_server.api_keys in feature_store.yaml, or env FREC_API_KEYS (comma-separated).\nExample:\n  frec serve --port 6566\n  curl -s localhost:6566/get-online-features -d \'{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[1001]}}\'',
+    )
     .action(async (opts: { host?: string; port?: number; workers: number; logLevel: string; storeTimeoutMs?: number }, cmd: Command) => {
       const g = globalsOf(cmd);
       await serveFeatureRepo({

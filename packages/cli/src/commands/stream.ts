@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { createStreamBroker, seededRandom, ErrorCode, RequestError, StreamWorker, type FeatureViewSpec } from '@frec/core';
-import { globalsOf } from '../main.js';
-import { emit, table } from '../output.js';
+import { emit, table, globalsOf } from '../output.js';
 import { withStore } from '../context.js';
 import { parseCliTime, positiveInt } from './materialize.js';
 
 function splitList(v: string | undefined): string[] | undefined {
-  const parts = v?.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = v
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return parts && parts.length > 0 ? parts : undefined;
 }
 
@@ -53,10 +55,18 @@ export function registerStreamCommand(program: Command): void {
         const names = splitList(opts.views);
         const views: FeatureViewSpec[] = names
           ? await Promise.all(names.map((n) => store.registry.getFeatureView(n)))
-          : Object.values(data.featureViews).map((v) => v.spec).filter((v) => v.source.type === 'stream');
+          : Object.values(data.featureViews)
+              .map((v) => v.spec)
+              .filter((v) => v.source.type === 'stream');
         const notStream = views.find((v) => v.source.type !== 'stream');
-        if (notStream) throw new RequestError(ErrorCode.INVALID_REQUEST, `Feature view '${notStream.name}' has no stream source.`, { where: { featureView: notStream.name } });
-        if (views.length === 0) throw new RequestError(ErrorCode.INVALID_REQUEST, 'No stream feature view is applied.', { hint: 'Declare one with streamFeatureView(...) and run `frec apply`.' });
+        if (notStream)
+          throw new RequestError(ErrorCode.INVALID_REQUEST, `Feature view '${notStream.name}' has no stream source.`, {
+            where: { featureView: notStream.name },
+          });
+        if (views.length === 0)
+          throw new RequestError(ErrorCode.INVALID_REQUEST, 'No stream feature view is applied.', {
+            hint: 'Declare one with streamFeatureView(...) and run `frec apply`.',
+          });
         const brokerType = views[0]!.source.type === 'stream' ? views[0]!.source.broker : 'redis';
         const broker = await createStreamBroker(store.config, brokerType, opts.url ? { url: opts.url } : {});
         const worker = new StreamWorker(store, broker, views, {
@@ -67,9 +77,11 @@ export function registerStreamCommand(program: Command): void {
           ...(opts.offline === false ? { writeOffline: false } : {}),
           ...crashHook(),
           onBatch: (b) => {
-            if (b.conflicts > 0 && !g.json) process.stderr.write(`stream view=${b.view} conflicts=${b.conflicts} (their events stay pending and are claimed again)\n`);
+            if (b.conflicts > 0 && !g.json)
+              process.stderr.write(`stream view=${b.view} conflicts=${b.conflicts} (their events stay pending and are claimed again)\n`);
           },
-          onError: (err, view) => process.stderr.write(`stream view=${view} error=${JSON.stringify(String((err as Error).message ?? err))} (retrying)\n`),
+          onError: (err, view) =>
+            process.stderr.write(`stream view=${view} error=${JSON.stringify(String((err as Error).message ?? err))} (retrying)\n`),
         });
         const t0 = Date.now();
         let last = { at: t0, messages: 0 };
@@ -78,7 +90,10 @@ export function registerStreamCommand(program: Command): void {
           const now = Date.now();
           const rate = ((worker.totals.messages - last.messages) * 1000) / Math.max(1, now - last.at);
           last = { at: now, messages: worker.totals.messages };
-          if (!g.json) process.stderr.write(`stream messages=${worker.totals.messages} applied=${worker.totals.applied} replayed=${worker.totals.replayed} invalid=${worker.totals.invalid} events_per_s=${Math.round(rate)}\n`);
+          if (!g.json)
+            process.stderr.write(
+              `stream messages=${worker.totals.messages} applied=${worker.totals.applied} replayed=${worker.totals.replayed} invalid=${worker.totals.invalid} events_per_s=${Math.round(rate)}\n`,
+            );
         }, every);
         const stop = (): void => worker.stop();
         process.once('SIGINT', stop);
@@ -93,7 +108,12 @@ export function registerStreamCommand(program: Command): void {
           await worker.close();
           await broker.close();
         }
-        emit(g, { ...worker.totals, seconds: (Date.now() - t0) / 1000 }, () => `Stopped after ${worker.totals.messages} messages (${worker.totals.applied} applied, ${worker.totals.replayed} replays skipped).`);
+        emit(
+          g,
+          { ...worker.totals, seconds: (Date.now() - t0) / 1000 },
+          () =>
+            `Stopped after ${worker.totals.messages} messages (${worker.totals.applied} applied, ${worker.totals.replayed} replays skipped).`,
+        );
       });
     });
 
@@ -109,7 +129,14 @@ export function registerStreamCommand(program: Command): void {
         emit(g, rows, () =>
           table([
             ['VIEW', 'KIND', 'NEWEST VALUE AGE S', 'LAST WRITE AGE S', 'PENDING', 'UNDELIVERED'],
-            ...rows.map((r) => [r.view, r.kind, fmt(r.newestValueAgeSeconds), fmt(r.lastWriteAgeSeconds), r.consumerLag ? String(r.consumerLag.pending) : '-', r.consumerLag?.undelivered == null ? '-' : String(r.consumerLag.undelivered)]),
+            ...rows.map((r) => [
+              r.view,
+              r.kind,
+              fmt(r.newestValueAgeSeconds),
+              fmt(r.lastWriteAgeSeconds),
+              r.consumerLag ? String(r.consumerLag.pending) : '-',
+              r.consumerLag?.undelivered == null ? '-' : String(r.consumerLag.undelivered),
+            ]),
           ]),
         );
       });
@@ -132,7 +159,11 @@ export function registerStreamCommand(program: Command): void {
           ...(opts.end ? { end: parseCliTime(opts.end, '--end') } : {}),
           onProgress: (p) => !g.json && process.stderr.write(`backfill view=${view.name} events=${p.events} rows=${p.rows}\n`),
         });
-        emit(g, { view: view.name, events: res.events, rows: res.rows, entities: res.entities, invalid: res.invalid }, () => `Backfilled ${res.rows} rows of '${view.name}' from ${res.events} events (${res.entities} entities).`);
+        emit(
+          g,
+          { view: view.name, events: res.events, rows: res.rows, entities: res.entities, invalid: res.invalid },
+          () => `Backfilled ${res.rows} rows of '${view.name}' from ${res.events} events (${res.entities} entities).`,
+        );
       });
     });
 }

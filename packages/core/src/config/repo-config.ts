@@ -71,7 +71,13 @@ export type ServerConfig = z.infer<typeof serverConfigSchema>;
 export const repoConfigSchema = z
   .object({
     project: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must hold only letters, digits and underscores'),
-    registry: z.union([z.string().min(1).transform((p): RegistryConfig => ({ path: p, cache_ttl_seconds: 5 })), registryConfigSchema]),
+    registry: z.union([
+      z
+        .string()
+        .min(1)
+        .transform((p): RegistryConfig => ({ path: p, cache_ttl_seconds: 5 })),
+      registryConfigSchema,
+    ]),
     provider: z.literal('local').default('local'),
     online_store: onlineStoreConfigSchema.default({ type: 'sqlite', path: 'data/online.db' }),
     offline_store: offlineStoreConfigSchema.default({ type: 'duckdb', push_directory: 'data/pushed' }),
@@ -170,7 +176,8 @@ export function parseRepoConfig(text: string, options: { file: string; repoPath:
     const where = issue.path.join('.');
     const locOf = (pathParts: ReadonlyArray<string | number>, key?: string): string => {
       // Point at the offending key itself when there is one, else at the value.
-      let node = doc.getIn(pathParts, true) as { range?: [number, number, number]; items?: Array<{ key?: { value?: unknown; range?: [number, number, number] } }> } | undefined;
+      let node = doc.getIn(pathParts, true) as
+        { range?: [number, number, number]; items?: Array<{ key?: { value?: unknown; range?: [number, number, number] } }> } | undefined;
       if (pathParts.length === 0) node = doc.contents as typeof node;
       const keyNode = key === undefined ? undefined : node?.items?.find((it) => it.key?.value === key)?.key;
       const range = keyNode?.range ?? node?.range;
@@ -202,10 +209,14 @@ export function loadRepoConfig(repoPath: string, env?: NodeJS.ProcessEnv): RepoC
   const abs = path.resolve(repoPath);
   const file = path.join(abs, CONFIG_FILE);
   if (!existsSync(file)) {
-    throw new ConfigError(`No ${CONFIG_FILE} in ${abs}.`, {
-      where: { file },
-      hint: 'Run `frec init NAME` to create a repo, or pass --chdir to point at one.',
-    }, ErrorCode.CONFIG_NOT_FOUND);
+    throw new ConfigError(
+      `No ${CONFIG_FILE} in ${abs}.`,
+      {
+        where: { file },
+        hint: 'Run `frec init NAME` to create a repo, or pass --chdir to point at one.',
+      },
+      ErrorCode.CONFIG_NOT_FOUND,
+    );
   }
   return parseRepoConfig(readFileSync(file, 'utf8'), { file, repoPath: abs, env });
 }

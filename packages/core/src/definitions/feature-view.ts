@@ -99,19 +99,31 @@ export function buildFeatureViewSpec(
   }
   for (const e of options.entities) {
     if (!e || (e as { kind?: string }).kind !== 'entity') {
-      throw new DefinitionError(`Feature view '${options.name}' refers to an entity that was not declared with entity().`, {
-        where,
-        hint: 'Import the entity object and pass it in entities.',
-      }, ErrorCode.UNKNOWN_ENTITY);
+      throw new DefinitionError(
+        `Feature view '${options.name}' refers to an entity that was not declared with entity().`,
+        {
+          where,
+          hint: 'Import the entity object and pass it in entities.',
+        },
+        ErrorCode.UNKNOWN_ENTITY,
+      );
     }
   }
-  if (!options.source || (options.source as { kind?: string }).kind !== 'dataSource' || (options.source.spec as { type: string }).type === 'request') {
+  if (
+    !options.source ||
+    (options.source as { kind?: string }).kind !== 'dataSource' ||
+    (options.source.spec as { type: string }).type === 'request'
+  ) {
     throw new DefinitionError(`Feature view '${options.name}' needs a file, push or stream source.`, { where });
   }
   const featureNames = new Set<string>();
   for (const f of options.schema) {
     if (featureNames.has(f.name)) {
-      throw new DefinitionError(`Feature view '${options.name}' declares feature '${f.name}' twice.`, { where: { ...where, feature: f.name } }, ErrorCode.DUPLICATE_NAME);
+      throw new DefinitionError(
+        `Feature view '${options.name}' declares feature '${f.name}' twice.`,
+        { where: { ...where, feature: f.name } },
+        ErrorCode.DUPLICATE_NAME,
+      );
     }
     featureNames.add(f.name);
   }

@@ -55,7 +55,9 @@ export interface OnDemandFeatureViewOptions<S extends readonly Field[]> {
 export function onDemandFeatureView<const S extends readonly Field[]>(options: OnDemandFeatureViewOptions<S>): OnDemandFeatureView<S> {
   const site = callSite();
   if (typeof options.transform !== 'function') {
-    throw new DefinitionError(`On-demand feature view '${options.name}' needs a transform function.`, { where: { featureView: options.name, file: site } });
+    throw new DefinitionError(`On-demand feature view '${options.name}' needs a transform function.`, {
+      where: { featureView: options.name, file: site },
+    });
   }
   const sources = (options.sources ?? []).map((s) => {
     if (s instanceof RequestSource) return { kind: 'request' as const, name: s.name };
@@ -67,9 +69,13 @@ export function onDemandFeatureView<const S extends readonly Field[]>(options: O
       const fv = s as FeatureView;
       return { kind: 'featureView' as const, name: fv.name, features: fv.spec.features.map((f) => f.name) };
     }
-    throw new DefinitionError(`On-demand feature view '${options.name}' has a source that is neither a feature view nor a request source.`, {
-      where: { featureView: options.name, file: site },
-    }, ErrorCode.UNKNOWN_SOURCE);
+    throw new DefinitionError(
+      `On-demand feature view '${options.name}' has a source that is neither a feature view nor a request source.`,
+      {
+        where: { featureView: options.name, file: site },
+      },
+      ErrorCode.UNKNOWN_SOURCE,
+    );
   });
   const requestSources = options.sources.filter((s): s is RequestSource => s instanceof RequestSource).map((s) => s.spec);
   const spec = parseSpec(

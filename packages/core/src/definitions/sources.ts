@@ -13,7 +13,10 @@ import {
 import { parseSpec } from './validate.js';
 
 /** A data source: where a feature view's rows come from. */
-export class DataSource<S extends FileSourceSpec | PushSourceSpec | RequestSourceSpec | StreamSourceSpec = FileSourceSpec | PushSourceSpec | RequestSourceSpec | StreamSourceSpec> {
+export class DataSource<
+  S extends FileSourceSpec | PushSourceSpec | RequestSourceSpec | StreamSourceSpec =
+    FileSourceSpec | PushSourceSpec | RequestSourceSpec | StreamSourceSpec,
+> {
   readonly kind = 'dataSource' as const;
   constructor(
     readonly spec: S,
@@ -61,7 +64,12 @@ export function streamSource(
   options: Common & { topic: string; timestampField: string; batchSource: DataSource<FileSourceSpec>; broker?: string },
 ): DataSource<StreamSourceSpec> {
   const site = callSite();
-  const spec = parseSpec(streamSourceSpecSchema, { type: 'stream', ...options, batchSource: options.batchSource.spec }, 'stream source', site);
+  const spec = parseSpec(
+    streamSourceSpecSchema,
+    { type: 'stream', ...options, batchSource: options.batchSource.spec },
+    'stream source',
+    site,
+  );
   return new DataSource(spec, site);
 }
 

@@ -123,9 +123,7 @@ export const aggregationSpecSchema = z.discriminatedUnion('kind', [
       windowSeconds: z.number().positive(),
     })
     .strict(),
-  z
-    .object({ kind: z.enum(['session_length', 'session_duration']), name: nameSchema, gapSeconds: z.number().positive() })
-    .strict(),
+  z.object({ kind: z.enum(['session_length', 'session_duration']), name: nameSchema, gapSeconds: z.number().positive() }).strict(),
 ]);
 /** The stored form of one stream aggregation. */
 export type AggregationSpec = z.infer<typeof aggregationSpecSchema>;

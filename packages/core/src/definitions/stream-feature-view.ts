@@ -29,7 +29,11 @@ function seconds(d: Duration, what: string): number {
 /** A name suffix for a window, as people say them: 3600 -> '1h', 86400 -> '24h', 604800 -> '7d'. */
 function windowSuffix(s: number): string {
   if (s > 86400 && s % 86400 === 0) return `${s / 86400}d`;
-  for (const [u, size] of [['h', 3600], ['m', 60]] as const) if (s % size === 0) return `${s / size}${u}`;
+  for (const [u, size] of [
+    ['h', 3600],
+    ['m', 60],
+  ] as const)
+    if (s % size === 0) return `${s / size}${u}`;
   return `${s}s`;
 }
 
@@ -56,7 +60,15 @@ export function lastN<const T extends ScalarType = 'string', const N extends str
  */
 export function count<const N extends string = string>(options: { window: Duration; column?: string; name?: N }): Aggregation<N, 'int64'> {
   const w = seconds(options.window, 'count window');
-  return agg({ kind: 'count', name: options.name ?? `count_${windowSuffix(w)}`, windowSeconds: w, ...(options.column ? { column: options.column } : {}) }, 'int64');
+  return agg(
+    {
+      kind: 'count',
+      name: options.name ?? `count_${windowSuffix(w)}`,
+      windowSeconds: w,
+      ...(options.column ? { column: options.column } : {}),
+    },
+    'int64',
+  );
 }
 
 /**
@@ -89,8 +101,14 @@ export function sessionLength<const N extends string = 'session_length'>(options
  * Seconds from the first to the last event of the entity's current session (events no more than `gap` apart); float64.
  * @example sessionDuration({ gap: '30m' })
  */
-export function sessionDuration<const N extends string = 'session_duration'>(options: { gap: Duration; name?: N }): Aggregation<N, 'float64'> {
-  return agg({ kind: 'session_duration', name: options.name ?? 'session_duration', gapSeconds: seconds(options.gap, 'session gap') }, 'float64');
+export function sessionDuration<const N extends string = 'session_duration'>(options: {
+  gap: Duration;
+  name?: N;
+}): Aggregation<N, 'float64'> {
+  return agg(
+    { kind: 'session_duration', name: options.name ?? 'session_duration', gapSeconds: seconds(options.gap, 'session gap') },
+    'float64',
+  );
 }
 
 /** Options of a stream feature view: like a feature view, but the schema is derived from its aggregations. */
@@ -108,7 +126,9 @@ export interface StreamFeatureViewOptions<A extends readonly Aggregation[]> {
 }
 
 /** The fields a list of aggregations produces. */
-export type AggregationFields<A extends readonly Aggregation[]> = { [K in keyof A]: A[K] extends Aggregation<infer N, infer T> ? Field<N, T> : never };
+export type AggregationFields<A extends readonly Aggregation[]> = {
+  [K in keyof A]: A[K] extends Aggregation<infer N, infer T> ? Field<N, T> : never;
+};
 
 /**
  * Declares a stream feature view: aggregations declared once, computed online by the `frec stream`
@@ -120,11 +140,16 @@ export type AggregationFields<A extends readonly Aggregation[]> = { [K in keyof 
  *     sessionLength({ gap: '30m' }), sessionDuration({ gap: '30m' })],
  * });
  */
-export function streamFeatureView<const A extends readonly Aggregation[]>(options: StreamFeatureViewOptions<A>): FeatureView<AggregationFields<A>> {
+export function streamFeatureView<const A extends readonly Aggregation[]>(
+  options: StreamFeatureViewOptions<A>,
+): FeatureView<AggregationFields<A>> {
   const site = callSite();
   const where = { featureView: options.name, file: site };
   if (!options.source || options.source.spec?.type !== 'stream') {
-    throw new DefinitionError(`Stream feature view '${options.name}' needs a stream source.`, { where, hint: 'Declare the source with streamSource({ topic, ... }).' });
+    throw new DefinitionError(`Stream feature view '${options.name}' needs a stream source.`, {
+      where,
+      hint: 'Declare the source with streamSource({ topic, ... }).',
+    });
   }
   if (!Array.isArray(options.aggregations) || options.aggregations.length === 0) {
     throw new DefinitionError(`Stream feature view '${options.name}' declares no aggregations.`, {
@@ -134,13 +159,24 @@ export function streamFeatureView<const A extends readonly Aggregation[]>(option
   }
   for (const a of options.aggregations) {
     if (a?.kind !== 'aggregation') {
-      throw new DefinitionError(`Stream feature view '${options.name}' has an aggregation not built with lastN/count/sum/mean/sessionLength/sessionDuration.`, { where });
+      throw new DefinitionError(
+        `Stream feature view '${options.name}' has an aggregation not built with lastN/count/sum/mean/sessionLength/sessionDuration.`,
+        { where },
+      );
     }
     if (a.spec.kind === 'last_n' && !isArrayType(a.output.dtype)) {
-      throw new DefinitionError(`Aggregation '${a.spec.name}' must produce an array type.`, { where: { ...where, feature: a.spec.name } }, ErrorCode.WRONG_TYPE);
+      throw new DefinitionError(
+        `Aggregation '${a.spec.name}' must produce an array type.`,
+        { where: { ...where, feature: a.spec.name } },
+        ErrorCode.WRONG_TYPE,
+      );
     }
   }
-  const gaps = new Set(options.aggregations.flatMap((a) => (a.spec.kind === 'session_length' || a.spec.kind === 'session_duration' ? [a.spec.gapSeconds] : [])));
+  const gaps = new Set(
+    options.aggregations.flatMap((a) =>
+      a.spec.kind === 'session_length' || a.spec.kind === 'session_duration' ? [a.spec.gapSeconds] : [],
+    ),
+  );
   if (gaps.size > 1) {
     throw new DefinitionError(`Stream feature view '${options.name}' declares sessions with different gaps (${[...gaps].join('s, ')}s).`, {
       where,
@@ -148,6 +184,9 @@ export function streamFeatureView<const A extends readonly Aggregation[]>(option
     });
   }
   const schema = options.aggregations.map((a) => a.output) as unknown as AggregationFields<A>;
-  const spec = buildFeatureViewSpec({ ...options, schema }, site, { kind: 'stream', aggregations: options.aggregations.map((a) => a.spec) });
+  const spec = buildFeatureViewSpec({ ...options, schema }, site, {
+    kind: 'stream',
+    aggregations: options.aggregations.map((a) => a.spec),
+  });
   return new FeatureView(spec, schema, options.entities, site);
 }

@@ -72,9 +72,14 @@ const builders = new WeakMap<FeatureViewSpec, RowBuilder>();
 function rowBuilder(view: FeatureViewSpec): RowBuilder {
   let b = builders.get(view);
   if (!b) {
-    const props = view.features.map((f, j) => `${JSON.stringify(f.name)}: cell(types[${j}], cols[${j}] === undefined ? undefined : cols[${j}][i])`).join(',\n');
+    const props = view.features
+      .map((f, j) => `${JSON.stringify(f.name)}: cell(types[${j}], cols[${j}] === undefined ? undefined : cols[${j}][i])`)
+      .join(',\n');
     const make = new Function('cell', 'types', `return (cols, i) => ({\n${props}\n});`) as (c: typeof cell, t: unknown[]) => RowBuilder;
-    b = make(cell, view.features.map((f) => f.dtype));
+    b = make(
+      cell,
+      view.features.map((f) => f.dtype),
+    );
     builders.set(view, b);
   }
   return b;
@@ -156,7 +161,16 @@ async function materializeView(
   await store.registry.recordMaterialization(view.name, start, end);
   const seconds = (performance.now() - t0) / 1000;
   tracker.done();
-  return { view: view.name, start: start.toISOString(), end: end.toISOString(), rows, written, skippedOlder, seconds, rowsPerSecond: seconds > 0 ? rows / seconds : rows };
+  return {
+    view: view.name,
+    start: start.toISOString(),
+    end: end.toISOString(),
+    rows,
+    written,
+    skippedOlder,
+    seconds,
+    rowsPerSecond: seconds > 0 ? rows / seconds : rows,
+  };
 }
 
 async function selectViews(store: FeatureStore, names: readonly string[] | undefined): Promise<FeatureViewSpec[]> {
@@ -185,7 +199,11 @@ async function runAll(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallelism ?? 2, jobs.length)) }, worker));
-  return { views: results.filter(Boolean), rows: results.reduce((s, r) => s + (r?.rows ?? 0), 0), seconds: (performance.now() - t0) / 1000 };
+  return {
+    views: results.filter(Boolean),
+    rows: results.reduce((s, r) => s + (r?.rows ?? 0), 0),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 /**
@@ -193,16 +211,29 @@ async function runAll(
  * the online store, for each view. Safe to rerun: writes are idempotent and never replace newer values.
  * @example await store.materialize(new Date('2024-01-01'), new Date('2024-02-01'), { views: ['user_stats'] });
  */
-export async function materialize(store: FeatureStore, start: Date, end: Date, options: MaterializeOptions = {}): Promise<MaterializeResult> {
+export async function materialize(
+  store: FeatureStore,
+  start: Date,
+  end: Date,
+  options: MaterializeOptions = {},
+): Promise<MaterializeResult> {
   checkDate(start, 'start');
   checkDate(end, 'end');
   if (start.getTime() >= end.getTime()) {
-    throw new RequestError(ErrorCode.INVALID_REQUEST, `Materialization start ${start.toISOString()} is not before end ${end.toISOString()}.`, {
-      hint: 'Pass START earlier than END.',
-    });
+    throw new RequestError(
+      ErrorCode.INVALID_REQUEST,
+      `Materialization start ${start.toISOString()} is not before end ${end.toISOString()}.`,
+      {
+        hint: 'Pass START earlier than END.',
+      },
+    );
   }
   const views = await selectViews(store, options.views);
-  return runAll(store, views.map((view) => ({ view, start, end })), options);
+  return runAll(
+    store,
+    views.map((view) => ({ view, start, end })),
+    options,
+  );
 }
 
 /**

@@ -42,6 +42,14 @@ export class ProgressTracker {
     const elapsed = (performance.now() - this.t0) / 1000;
     const rate = elapsed > 0 ? this.rows / elapsed : 0;
     const eta = this.total !== null && rate > 0 ? Math.max(0, (this.total - this.rows) / rate) : null;
-    this.sink({ view: this.view, phase, rows: this.rows, totalRows: this.total, elapsedSeconds: elapsed, rowsPerSecond: rate, etaSeconds: eta });
+    this.sink({
+      view: this.view,
+      phase,
+      rows: this.rows,
+      totalRows: this.total,
+      elapsedSeconds: elapsed,
+      rowsPerSecond: rate,
+      etaSeconds: eta,
+    });
   }
 }

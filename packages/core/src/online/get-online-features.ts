@@ -47,14 +47,19 @@ function coerceKey(k: JoinKeyPlan, raw: unknown, row: number): string | number {
     });
   }
   const t = k.dtype as ScalarType;
-  if (typeof raw === 'number' && (t === 'int64' || t === 'int32') && Number.isSafeInteger(raw) && (t === 'int64' || (raw | 0) === raw)) return raw;
+  if (typeof raw === 'number' && (t === 'int64' || t === 'int32') && Number.isSafeInteger(raw) && (t === 'int64' || (raw | 0) === raw))
+    return raw;
   if (typeof raw === 'string' && t === 'string') return raw;
   const v = isArrayType(k.dtype) ? undefined : coerceScalar(t, raw);
   if (v === undefined || v === null) {
-    throw new RequestError(ErrorCode.WRONG_TYPE, `Join key '${k.name}' of entity '${k.entity}' in entity row ${row} is ${JSON.stringify(raw)} (${typeof raw}), declared ${k.dtype}.`, {
-      where: { row, joinKey: k.name, entity: k.entity },
-      hint: `Pass a ${k.dtype} value for '${k.name}'.`,
-    });
+    throw new RequestError(
+      ErrorCode.WRONG_TYPE,
+      `Join key '${k.name}' of entity '${k.entity}' in entity row ${row} is ${JSON.stringify(raw)} (${typeof raw}), declared ${k.dtype}.`,
+      {
+        where: { row, joinKey: k.name, entity: k.entity },
+        hint: `Pass a ${k.dtype} value for '${k.name}'.`,
+      },
+    );
   }
   if (typeof v === 'number' || typeof v === 'string') return v;
   if (v instanceof Date) return v.getTime();
@@ -103,7 +108,10 @@ function distinctKeys(owner: object, vp: ViewPlan, keyCols: Array<Array<string |
 
 async function readAll(online: OnlineStore, project: string, plan: RequestPlan, vks: ViewKeys[]): Promise<OnlineColumnarRead[]> {
   if (online.readColumnsMany) {
-    return online.readColumnsMany(project, plan.views.map((vp, i) => ({ view: vp.view, keys: vks[i]!.keys, features: vp.read })));
+    return online.readColumnsMany(
+      project,
+      plan.views.map((vp, i) => ({ view: vp.view, keys: vks[i]!.keys, features: vp.read })),
+    );
   }
   return Promise.all(
     plan.views.map(async (vp, i) =>
@@ -165,7 +173,15 @@ function requestValue(req: OnlineFeaturesRequest, row: number, name: string, n: 
   return shared;
 }
 
-function computeOdfvs(plan: RequestPlan, req: OnlineFeaturesRequest, results: ViewResult[], n: number, values: FeatureValue[][], statuses: FeatureStatus[][], offset: number): void {
+function computeOdfvs(
+  plan: RequestPlan,
+  req: OnlineFeaturesRequest,
+  results: ViewResult[],
+  n: number,
+  values: FeatureValue[][],
+  statuses: FeatureStatus[][],
+  offset: number,
+): void {
   plan.odfvs.forEach((op, oi) => {
     const cols = plan.outputs.map((o, c) => (o.kind === 'odfv' && o.odfv === oi ? c : -1)).filter((c) => c >= 0);
     for (let r = 0; r < n; r++) {
@@ -178,16 +194,24 @@ function computeOdfvs(plan: RequestPlan, req: OnlineFeaturesRequest, results: Vi
       for (const f of op.requestFields) {
         const raw = requestValue(req, r, f.name, n, !isArrayType(f.dtype));
         if (raw === undefined) {
-          throw new RequestError(ErrorCode.INVALID_REQUEST, `On-demand view '${op.spec.name}' needs request field '${f.name}', missing from entity row ${r} and requestData.`, {
-            where: { featureView: op.spec.name, field: f.name, row: r },
-            hint: `Add '${f.name}' to each entity row or to requestData.`,
-          });
+          throw new RequestError(
+            ErrorCode.INVALID_REQUEST,
+            `On-demand view '${op.spec.name}' needs request field '${f.name}', missing from entity row ${r} and requestData.`,
+            {
+              where: { featureView: op.spec.name, field: f.name, row: r },
+              hint: `Add '${f.name}' to each entity row or to requestData.`,
+            },
+          );
         }
         const v = coerceValue(f.dtype, raw);
         if (v === undefined) {
-          throw new RequestError(ErrorCode.WRONG_TYPE, `Request field '${f.name}' of on-demand view '${op.spec.name}' in entity row ${r} is ${JSON.stringify(raw)}, declared ${f.dtype}.`, {
-            where: { featureView: op.spec.name, field: f.name, row: r },
-          });
+          throw new RequestError(
+            ErrorCode.WRONG_TYPE,
+            `Request field '${f.name}' of on-demand view '${op.spec.name}' in entity row ${r} is ${JSON.stringify(raw)}, declared ${f.dtype}.`,
+            {
+              where: { featureView: op.spec.name, field: f.name, row: r },
+            },
+          );
         }
         input[f.name] = v;
       }
@@ -212,7 +236,7 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
   if (!badRow) for (const r of rows as unknown[]) if (r === null || typeof r !== 'object') badRow = true;
   if (badRow) {
     throw new RequestError(ErrorCode.INVALID_ENTITY_ROWS, 'entityRows must be an array of objects holding join keys.', {
-      hint: "Pass entityRows: [{ driver_id: 1001 }, ...].",
+      hint: 'Pass entityRows: [{ driver_id: 1001 }, ...].',
     });
   }
   const n = req.entityRows.length;

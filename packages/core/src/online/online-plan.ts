@@ -32,8 +32,7 @@ export interface OdfvPlan {
 /** Where an output column's values come from. */
 export type OutputPlan =
   /** `firstUse`: no earlier output column reads the same feature of the same view. */
-  | { kind: 'view'; view: number; feature: number; firstUse: boolean }
-  | { kind: 'odfv'; odfv: number; feature: string };
+  { kind: 'view'; view: number; feature: number; firstUse: boolean } | { kind: 'odfv'; odfv: number; feature: string };
 
 /** Everything about a request that depends only on the registry and the selector, computed once and cached. */
 export interface RequestPlan {

@@ -12,7 +12,10 @@ export function timestampColumnsOf(view: FeatureViewSpec): { event: string; crea
 }
 
 function rowError(code: ErrorCode, view: FeatureViewSpec, index: number, field: string, what: string, hint: string): RequestError {
-  return new RequestError(code, `Row ${index} for feature view '${view.name}': ${what}.`, { where: { featureView: view.name, row: index, field }, hint });
+  return new RequestError(code, `Row ${index} for feature view '${view.name}': ${what}.`, {
+    where: { featureView: view.name, row: index, field },
+    hint,
+  });
 }
 
 /**
@@ -28,11 +31,25 @@ export function toOnlineRows(view: FeatureViewSpec, rows: ReadonlyArray<Record<s
     const key = view.entityColumns.map((col) => {
       const raw = row[col.name];
       if (raw === undefined || raw === null) {
-        throw rowError(ErrorCode.MISSING_JOIN_KEY, view, i, col.name, `join key '${col.name}' is missing`, `Add '${col.name}' to every row.`);
+        throw rowError(
+          ErrorCode.MISSING_JOIN_KEY,
+          view,
+          i,
+          col.name,
+          `join key '${col.name}' is missing`,
+          `Add '${col.name}' to every row.`,
+        );
       }
       const v = coerceScalar(col.dtype as Parameters<typeof coerceScalar>[0], raw);
       if (typeof v !== 'number' && typeof v !== 'string') {
-        throw rowError(ErrorCode.WRONG_TYPE, view, i, col.name, `join key '${col.name}' is ${JSON.stringify(raw)}, declared ${col.dtype}`, `Pass a ${col.dtype} value.`);
+        throw rowError(
+          ErrorCode.WRONG_TYPE,
+          view,
+          i,
+          col.name,
+          `join key '${col.name}' is ${JSON.stringify(raw)}, declared ${col.dtype}`,
+          `Pass a ${col.dtype} value.`,
+        );
       }
       return v;
     });
@@ -40,21 +57,49 @@ export function toOnlineRows(view: FeatureViewSpec, rows: ReadonlyArray<Record<s
     for (const f of view.features) {
       const raw = row[f.name];
       if (raw === undefined) {
-        throw rowError(ErrorCode.INVALID_REQUEST, view, i, f.name, `feature '${f.name}' is missing`, 'Give every feature of the view a value (null for none).');
+        throw rowError(
+          ErrorCode.INVALID_REQUEST,
+          view,
+          i,
+          f.name,
+          `feature '${f.name}' is missing`,
+          'Give every feature of the view a value (null for none).',
+        );
       }
       const v = coerceValue(f.dtype, raw);
       if (v === undefined) {
-        throw rowError(ErrorCode.WRONG_TYPE, view, i, f.name, `feature '${f.name}' is ${JSON.stringify(raw)?.slice(0, 80)}, declared ${f.dtype}`, `Pass a ${f.dtype} value or null.`);
+        throw rowError(
+          ErrorCode.WRONG_TYPE,
+          view,
+          i,
+          f.name,
+          `feature '${f.name}' is ${JSON.stringify(raw)?.slice(0, 80)}, declared ${f.dtype}`,
+          `Pass a ${f.dtype} value or null.`,
+        );
       }
       values[f.name] = v;
     }
     const event = coerceScalar('unix_timestamp', row[ts.event]);
     if (!(event instanceof Date)) {
-      throw rowError(ErrorCode.INVALID_REQUEST, view, i, ts.event, `event time '${ts.event}' is missing or not a time (${JSON.stringify(row[ts.event])})`, 'Pass a Date, epoch milliseconds or an ISO-8601 string.');
+      throw rowError(
+        ErrorCode.INVALID_REQUEST,
+        view,
+        i,
+        ts.event,
+        `event time '${ts.event}' is missing or not a time (${JSON.stringify(row[ts.event])})`,
+        'Pass a Date, epoch milliseconds or an ISO-8601 string.',
+      );
     }
     const created = ts.created !== undefined && row[ts.created] !== undefined ? coerceScalar('unix_timestamp', row[ts.created]) : undefined;
     if (created !== undefined && created !== null && !(created instanceof Date)) {
-      throw rowError(ErrorCode.INVALID_REQUEST, view, i, ts.created!, `created time '${ts.created}' is not a time`, 'Pass a Date, epoch milliseconds or an ISO-8601 string.');
+      throw rowError(
+        ErrorCode.INVALID_REQUEST,
+        view,
+        i,
+        ts.created!,
+        `created time '${ts.created}' is not a time`,
+        'Pass a Date, epoch milliseconds or an ISO-8601 string.',
+      );
     }
     return { key, values, eventTimeMs: event.getTime(), ...(created instanceof Date ? { createdTimeMs: created.getTime() } : {}) };
   });
@@ -67,7 +112,9 @@ export async function writeRowsToOnline(
   rows: ReadonlyArray<Record<string, unknown>>,
 ): Promise<OnlineWriteResult> {
   if (!Array.isArray(rows)) {
-    throw new RequestError(ErrorCode.INVALID_REQUEST, `Rows for feature view '${view.name}' must be an array of objects.`, { where: { featureView: view.name } });
+    throw new RequestError(ErrorCode.INVALID_REQUEST, `Rows for feature view '${view.name}' must be an array of objects.`, {
+      where: { featureView: view.name },
+    });
   }
   const online = toOnlineRows(view, rows);
   return (await store.onlineStore()).write(store.project, view, online);

@@ -24,7 +24,10 @@ export interface PushResult {
   online: Record<string, OnlineWriteResult>;
 }
 
-async function resolveSource(store: FeatureStore, source: string | DataSource): Promise<{ spec: PushSourceSpec; views: FeatureViewSpec[] }> {
+async function resolveSource(
+  store: FeatureStore,
+  source: string | DataSource,
+): Promise<{ spec: PushSourceSpec; views: FeatureViewSpec[] }> {
   const name = typeof source === 'string' ? source : source.name;
   const data = await store.registry.data();
   const views = Object.values(data.featureViews)
@@ -32,14 +35,22 @@ async function resolveSource(store: FeatureStore, source: string | DataSource): 
     .filter((v) => v.source.type === 'push' && v.source.name === name);
   const spec = (views[0]?.source ?? data.dataSources[name]?.spec) as PushSourceSpec | undefined;
   if (!spec) {
-    const pushNames = Object.values(data.dataSources).filter((s) => s.spec.type === 'push').map((s) => s.spec.name);
-    throw new NotFoundError(ErrorCode.UNKNOWN_SOURCE, `Push source '${name}' is not in project '${store.project}'.${didYouMean(name, pushNames)}`, {
-      where: { source: name, project: store.project },
-      hint: 'Declare it with pushSource(...) and run `frec apply`.',
-    });
+    const pushNames = Object.values(data.dataSources)
+      .filter((s) => s.spec.type === 'push')
+      .map((s) => s.spec.name);
+    throw new NotFoundError(
+      ErrorCode.UNKNOWN_SOURCE,
+      `Push source '${name}' is not in project '${store.project}'.${didYouMean(name, pushNames)}`,
+      {
+        where: { source: name, project: store.project },
+        hint: 'Declare it with pushSource(...) and run `frec apply`.',
+      },
+    );
   }
   if (spec.type !== 'push') {
-    throw new RequestError(ErrorCode.INVALID_REQUEST, `Source '${name}' is a ${spec.type} source; only push sources accept pushes.`, { where: { source: name } });
+    throw new RequestError(ErrorCode.INVALID_REQUEST, `Source '${name}' is a ${spec.type} source; only push sources accept pushes.`, {
+      where: { source: name },
+    });
   }
   if (views.length === 0) {
     throw new RequestError(ErrorCode.INVALID_REQUEST, `No feature view reads push source '${name}', so a push has nowhere to go.`, {
@@ -64,7 +75,9 @@ export async function push(
 ): Promise<PushResult> {
   const to = options.to ?? 'online';
   if (to !== 'online' && to !== 'offline' && to !== 'online_and_offline') {
-    throw new RequestError(ErrorCode.INVALID_REQUEST, `Unknown push target '${String(to)}'.`, { hint: "Use 'online', 'offline' or 'online_and_offline'." });
+    throw new RequestError(ErrorCode.INVALID_REQUEST, `Unknown push target '${String(to)}'.`, {
+      hint: "Use 'online', 'offline' or 'online_and_offline'.",
+    });
   }
   const { spec, views } = await resolveSource(store, source);
   const valid = validatePushRows(spec, views, rows);
@@ -81,7 +94,13 @@ export async function push(
     await offline.appendRows(
       spec.batchSource,
       merged,
-      valid.map((r) => ({ ...r.values, [ts]: new Date(r.eventTimeMs), ...(spec.batchSource.createdTimestampColumn && r.createdTimeMs !== undefined ? { [spec.batchSource.createdTimestampColumn]: new Date(r.createdTimeMs) } : {}) })),
+      valid.map((r) => ({
+        ...r.values,
+        [ts]: new Date(r.eventTimeMs),
+        ...(spec.batchSource.createdTimestampColumn && r.createdTimeMs !== undefined
+          ? { [spec.batchSource.createdTimestampColumn]: new Date(r.createdTimeMs) }
+          : {}),
+      })),
     );
     result.offline = valid.length;
   }

@@ -20,10 +20,14 @@ function describe(v: unknown): string {
 }
 
 function bad(source: string, index: number, field: string, what: string, hint?: string): RequestError {
-  return new RequestError(ErrorCode.INVALID_PUSH_ROW, `Push to '${source}' rejected: row ${index}, field '${field}': ${what}. Nothing of this batch was written.`, {
-    where: { source, row: index, field },
-    hint,
-  });
+  return new RequestError(
+    ErrorCode.INVALID_PUSH_ROW,
+    `Push to '${source}' rejected: row ${index}, field '${field}': ${what}. Nothing of this batch was written.`,
+    {
+      where: { source, row: index, field },
+      hint,
+    },
+  );
 }
 
 /**
@@ -31,9 +35,15 @@ function bad(source: string, index: number, field: string, what: string, hint?: 
  * join keys and the timestamp present and typed, each feature present (null allowed) and of its
  * type, no unknown column. Throws INVALID_PUSH_ROW naming the first bad row and field.
  */
-export function validatePushRows(source: PushSourceSpec, views: readonly FeatureViewSpec[], rows: ReadonlyArray<Record<string, unknown>>): ValidPushRow[] {
+export function validatePushRows(
+  source: PushSourceSpec,
+  views: readonly FeatureViewSpec[],
+  rows: ReadonlyArray<Record<string, unknown>>,
+): ValidPushRow[] {
   if (!Array.isArray(rows)) {
-    throw new RequestError(ErrorCode.INVALID_PUSH_ROW, `Push to '${source.name}' needs an array of row objects.`, { where: { source: source.name } });
+    throw new RequestError(ErrorCode.INVALID_PUSH_ROW, `Push to '${source.name}' needs an array of row objects.`, {
+      where: { source: source.name },
+    });
   }
   const tsField = source.batchSource.timestampField;
   const createdField = source.batchSource.createdTimestampColumn;
@@ -45,16 +55,32 @@ export function validatePushRows(source: PushSourceSpec, views: readonly Feature
   const known = new Set([...types.keys(), tsField, ...(createdField ? [createdField] : [])]);
   const out: ValidPushRow[] = new Array(rows.length);
   rows.forEach((row, i) => {
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw bad(source.name, i, '(row)', `expected an object, got ${describe(row)}`);
+    if (row === null || typeof row !== 'object' || Array.isArray(row))
+      throw bad(source.name, i, '(row)', `expected an object, got ${describe(row)}`);
     for (const k of Object.keys(row)) {
-      if (!known.has(k)) throw bad(source.name, i, k, 'is not a column of any view reading this source', `${didYouMean(k, known).trim()} Columns: ${[...known].join(', ')}.`.trim());
+      if (!known.has(k))
+        throw bad(
+          source.name,
+          i,
+          k,
+          'is not a column of any view reading this source',
+          `${didYouMean(k, known).trim()} Columns: ${[...known].join(', ')}.`.trim(),
+        );
     }
     const eventTimeMs = parseEventTime(row[tsField]);
-    if (!Number.isFinite(eventTimeMs)) throw bad(source.name, i, tsField, `event time is missing or not a time (got ${describe(row[tsField])})`, 'Pass a Date, epoch milliseconds or an ISO string.');
+    if (!Number.isFinite(eventTimeMs))
+      throw bad(
+        source.name,
+        i,
+        tsField,
+        `event time is missing or not a time (got ${describe(row[tsField])})`,
+        'Pass a Date, epoch milliseconds or an ISO string.',
+      );
     let createdTimeMs: number | undefined;
     if (createdField && row[createdField] !== undefined && row[createdField] !== null) {
       createdTimeMs = parseEventTime(row[createdField]);
-      if (!Number.isFinite(createdTimeMs)) throw bad(source.name, i, createdField, `created time is not a time (got ${describe(row[createdField])})`);
+      if (!Number.isFinite(createdTimeMs))
+        throw bad(source.name, i, createdField, `created time is not a time (got ${describe(row[createdField])})`);
     }
     const values: Record<string, FeatureValue> = {};
     const key = new Map<string, Array<string | number>>();
@@ -62,13 +88,15 @@ export function validatePushRows(source: PushSourceSpec, views: readonly Feature
       const k: Array<string | number> = [];
       for (const c of v.entityColumns) {
         const val = coerceScalar(c.dtype === 'int32' || c.dtype === 'int64' ? c.dtype : 'string', row[c.name]);
-        if (val === undefined || val === null) throw bad(source.name, i, c.name, `join key of view '${v.name}' is missing or not ${c.dtype} (got ${describe(row[c.name])})`);
+        if (val === undefined || val === null)
+          throw bad(source.name, i, c.name, `join key of view '${v.name}' is missing or not ${c.dtype} (got ${describe(row[c.name])})`);
         k.push(val as string | number);
         values[c.name] = val;
       }
       key.set(v.name, k);
       for (const f of v.features) {
-        if (!(f.name in row)) throw bad(source.name, i, f.name, `feature of view '${v.name}' is missing`, 'Send every feature; use null for a missing value.');
+        if (!(f.name in row))
+          throw bad(source.name, i, f.name, `feature of view '${v.name}' is missing`, 'Send every feature; use null for a missing value.');
         const val = coerceValue(f.dtype, row[f.name]);
         if (val === undefined) throw bad(source.name, i, f.name, `expected ${f.dtype}, got ${describe(row[f.name])}`);
         values[f.name] = val;

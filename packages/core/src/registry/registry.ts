@@ -23,10 +23,14 @@ export class Registry {
     if (!options.fresh && this.cached && now - this.cached.at < this.cacheTtlSeconds * 1000) return this.cached.snapshot;
     const snapshot = await this.store.read();
     if (snapshot && snapshot.data.project !== this.project) {
-      throw new RegistryError(ErrorCode.REGISTRY_CORRUPT, `Registry at ${this.store.location} belongs to project '${snapshot.data.project}', not '${this.project}'.`, {
-        where: { file: this.store.location },
-        hint: 'Point feature_store.yaml at this project\'s own registry path.',
-      });
+      throw new RegistryError(
+        ErrorCode.REGISTRY_CORRUPT,
+        `Registry at ${this.store.location} belongs to project '${snapshot.data.project}', not '${this.project}'.`,
+        {
+          where: { file: this.store.location },
+          hint: "Point feature_store.yaml at this project's own registry path.",
+        },
+      );
     }
     this.cached = { snapshot, at: now };
     return snapshot;
@@ -74,38 +78,54 @@ export class Registry {
     const fv = data.featureViews[name];
     if (fv) return fv.spec;
     const all = [...Object.keys(data.featureViews), ...Object.keys(data.onDemandFeatureViews)];
-    throw new NotFoundError(ErrorCode.UNKNOWN_FEATURE_VIEW, `Feature view '${name}' is not in project '${this.project}'.${didYouMean(name, all)}`, {
-      where: { featureView: name, project: this.project },
-      hint: 'Run `frec feature-views list` to see what is applied, or `frec apply` after declaring it.',
-    });
+    throw new NotFoundError(
+      ErrorCode.UNKNOWN_FEATURE_VIEW,
+      `Feature view '${name}' is not in project '${this.project}'.${didYouMean(name, all)}`,
+      {
+        where: { featureView: name, project: this.project },
+        hint: 'Run `frec feature-views list` to see what is applied, or `frec apply` after declaring it.',
+      },
+    );
   }
 
   async getOnDemandFeatureView(name: string): Promise<OnDemandFeatureViewSpec> {
     const data = await this.data();
     const v = data.onDemandFeatureViews[name];
     if (v) return v.spec;
-    throw new NotFoundError(ErrorCode.UNKNOWN_FEATURE_VIEW, `On-demand feature view '${name}' is not in project '${this.project}'.${didYouMean(name, Object.keys(data.onDemandFeatureViews))}`, {
-      where: { featureView: name, project: this.project },
-    });
+    throw new NotFoundError(
+      ErrorCode.UNKNOWN_FEATURE_VIEW,
+      `On-demand feature view '${name}' is not in project '${this.project}'.${didYouMean(name, Object.keys(data.onDemandFeatureViews))}`,
+      {
+        where: { featureView: name, project: this.project },
+      },
+    );
   }
 
   async getFeatureService(name: string): Promise<FeatureServiceSpec> {
     const data = await this.data();
     const s = data.featureServices[name];
     if (s) return s.spec;
-    throw new NotFoundError(ErrorCode.UNKNOWN_FEATURE_SERVICE, `Feature service '${name}' is not in project '${this.project}'.${didYouMean(name, Object.keys(data.featureServices))}`, {
-      where: { featureService: name, project: this.project },
-      hint: 'Run `frec feature-services list` to see what is applied.',
-    });
+    throw new NotFoundError(
+      ErrorCode.UNKNOWN_FEATURE_SERVICE,
+      `Feature service '${name}' is not in project '${this.project}'.${didYouMean(name, Object.keys(data.featureServices))}`,
+      {
+        where: { featureService: name, project: this.project },
+        hint: 'Run `frec feature-services list` to see what is applied.',
+      },
+    );
   }
 
   async getEntity(name: string): Promise<EntitySpec> {
     const data = await this.data();
     const e = data.entities[name];
     if (e) return e.spec;
-    throw new NotFoundError(ErrorCode.UNKNOWN_ENTITY, `Entity '${name}' is not in project '${this.project}'.${didYouMean(name, Object.keys(data.entities))}`, {
-      where: { entity: name, project: this.project },
-    });
+    throw new NotFoundError(
+      ErrorCode.UNKNOWN_ENTITY,
+      `Entity '${name}' is not in project '${this.project}'.${didYouMean(name, Object.keys(data.entities))}`,
+      {
+        where: { entity: name, project: this.project },
+      },
+    );
   }
 
   async materializationState(view: string): Promise<MaterializationState> {

@@ -80,17 +80,22 @@ export async function importDefinitions(repoPath: string, files = definitionFile
       if (err instanceof FrecError) throw err;
       const e = err as Error & { code?: string };
       const missing = e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND';
-      throw new DefinitionError(`Importing ${file} failed: ${e.message?.split('\n')[0] ?? String(err)}`, {
-        where: { file },
-        hint: missing
-          ? 'Fix the import path, or install the missing package where the repo can resolve it.'
-          : 'Fix the error in that file (set FREC_DEBUG=1 to print its stack trace).',
-        cause: err,
-      }, ErrorCode.DEFINITION_IMPORT_FAILED);
+      throw new DefinitionError(
+        `Importing ${file} failed: ${e.message?.split('\n')[0] ?? String(err)}`,
+        {
+          where: { file },
+          hint: missing
+            ? 'Fix the import path, or install the missing package where the repo can resolve it.'
+            : 'Fix the error in that file (set FREC_DEBUG=1 to print its stack trace).',
+          cause: err,
+        },
+        ErrorCode.DEFINITION_IMPORT_FAILED,
+      );
     }
     for (const [exportName, value] of Object.entries(mod)) {
       if (isDefinition(value)) found.push({ object: value, file, exportName });
-      else if (Array.isArray(value)) value.filter(isDefinition).forEach((v, i) => found.push({ object: v, file, exportName: `${exportName}[${i}]` }));
+      else if (Array.isArray(value))
+        value.filter(isDefinition).forEach((v, i) => found.push({ object: v, file, exportName: `${exportName}[${i}]` }));
     }
   }
   return found;

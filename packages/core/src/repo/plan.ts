@@ -70,17 +70,27 @@ function describeTopLevel(before: Record<string, unknown>, after: Record<string,
   const out: string[] = [];
   for (const k of keys) {
     if (skip.includes(k)) continue;
-    if (stableStringify(before[k]) !== stableStringify(after[k])) out.push(`${k}: ${stableStringify(before[k])} -> ${stableStringify(after[k])}`);
+    if (stableStringify(before[k]) !== stableStringify(after[k]))
+      out.push(`${k}: ${stableStringify(before[k])} -> ${stableStringify(after[k])}`);
   }
   return out;
 }
 
-function viewChange(before: FeatureViewSpec, after: FeatureViewSpec, servedFeatures: Set<string>): { details: string[]; breaking: string[] } {
+function viewChange(
+  before: FeatureViewSpec,
+  after: FeatureViewSpec,
+  servedFeatures: Set<string>,
+): { details: string[]; breaking: string[] } {
   const details: string[] = [];
   const breaking: string[] = [];
   const served = after.online || servedFeatures.size > 0;
-  if (stableStringify(before.entities) !== stableStringify(after.entities) || stableStringify(before.entityColumns) !== stableStringify(after.entityColumns)) {
-    details.push(`entities ${stableStringify(before.entityColumns.map((c) => `${c.name}:${c.dtype}`))} -> ${stableStringify(after.entityColumns.map((c) => `${c.name}:${c.dtype}`))}`);
+  if (
+    stableStringify(before.entities) !== stableStringify(after.entities) ||
+    stableStringify(before.entityColumns) !== stableStringify(after.entityColumns)
+  ) {
+    details.push(
+      `entities ${stableStringify(before.entityColumns.map((c) => `${c.name}:${c.dtype}`))} -> ${stableStringify(after.entityColumns.map((c) => `${c.name}:${c.dtype}`))}`,
+    );
     breaking.push('entity (join keys or their types) changes: stored online rows are keyed differently');
   }
   fieldDiff('feature', before.features, after.features, served, breaking, details);
@@ -114,12 +124,20 @@ export function computePlan(repo: RepoContents, registry: RegistryData): Plan {
         } else if (kind === 'onDemandFeatureViews') {
           const details: string[] = [];
           const breaking: string[] = [];
-          fieldDiff('feature', (cur.spec as { features: FieldSpec[] }).features, (spec as { features: FieldSpec[] }).features, true, breaking, details);
+          fieldDiff(
+            'feature',
+            (cur.spec as { features: FieldSpec[] }).features,
+            (spec as { features: FieldSpec[] }).features,
+            true,
+            breaking,
+            details,
+          );
           details.push(...describeTopLevel(cur.spec, spec, ['features']));
           d = { details, breaking };
         } else if (kind === 'entities') {
           const details = describeTopLevel(cur.spec, spec, []);
-          const breaking = cur.spec.valueType !== spec.valueType || cur.spec.joinKey !== spec.joinKey ? ['entity join key or type changes'] : [];
+          const breaking =
+            cur.spec.valueType !== spec.valueType || cur.spec.joinKey !== spec.joinKey ? ['entity join key or type changes'] : [];
           d = { details, breaking };
         } else {
           d = { details: describeTopLevel(cur.spec, spec, []), breaking: [] };
@@ -131,7 +149,8 @@ export function computePlan(repo: RepoContents, registry: RegistryData): Plan {
     }
     for (const name of Object.keys(current)) {
       if (!desired.has(name)) {
-        const breaking = kind === 'featureViews' && servedByService.has(name) && !repo.featureServices.size ? ['a feature service reads this view'] : [];
+        const breaking =
+          kind === 'featureViews' && servedByService.has(name) && !repo.featureServices.size ? ['a feature service reads this view'] : [];
         changes.push({ type: 'remove', kind, name, details: [], breaking });
       }
     }

@@ -42,7 +42,9 @@ function sameSpec(a: Definition, b: Definition): boolean {
  * Checks the definitions as a whole: one name per object (naming both places when not),
  * entity and view references that resolve, feature services that select existing features.
  */
-export function buildRepoContents(found: ReadonlyArray<FoundDefinition | { object: Definition; file?: string; exportName?: string }>): RepoContents {
+export function buildRepoContents(
+  found: ReadonlyArray<FoundDefinition | { object: Definition; file?: string; exportName?: string }>,
+): RepoContents {
   const c: RepoContents = {
     entities: new Map(),
     dataSources: new Map(),
@@ -52,8 +54,7 @@ export function buildRepoContents(found: ReadonlyArray<FoundDefinition | { objec
     transforms: new Map(),
   };
   const seen = new Map<string, { object: Definition; place: string }>();
-  const namespaceOf = (d: Definition): string =>
-    d.kind === 'featureView' || d.kind === 'onDemandFeatureView' ? 'featureView' : d.kind;
+  const namespaceOf = (d: Definition): string => (d.kind === 'featureView' || d.kind === 'onDemandFeatureView' ? 'featureView' : d.kind);
   for (const d of found) {
     const key = `${namespaceOf(d.object)}:${d.object.name}`;
     const prev = seen.get(key);
@@ -107,7 +108,10 @@ function validateReferences(c: RepoContents, seen: Map<string, { place: string }
       if (!c.entities.has(e)) {
         throw new DefinitionError(
           `Feature view '${fv.name}' refers to entity '${e}', which is not declared in this repo.${didYouMean(e, c.entities.keys())}`,
-          { where: { featureView: fv.name, entity: e, file: placeOfName('featureView', fv.name) }, hint: `Export the entity '${e}' from a definitions file.` },
+          {
+            where: { featureView: fv.name, entity: e, file: placeOfName('featureView', fv.name) },
+            hint: `Export the entity '${e}' from a definitions file.`,
+          },
           ErrorCode.UNKNOWN_ENTITY,
         );
       }
@@ -120,9 +124,13 @@ function validateReferences(c: RepoContents, seen: Map<string, { place: string }
       if (s.kind !== 'featureView') continue;
       const feats = c.featureViews.get(s.name)?.features.map((f) => f.name);
       if (!feats) {
-        throw new DefinitionError(`On-demand view '${odfv.name}' reads feature view '${s.name}', which is not declared.${didYouMean(s.name, c.featureViews.keys())}`, {
-          where: { featureView: odfv.name, file: placeOfName('featureView', odfv.name) },
-        }, ErrorCode.UNKNOWN_FEATURE_VIEW);
+        throw new DefinitionError(
+          `On-demand view '${odfv.name}' reads feature view '${s.name}', which is not declared.${didYouMean(s.name, c.featureViews.keys())}`,
+          {
+            where: { featureView: odfv.name, file: placeOfName('featureView', odfv.name) },
+          },
+          ErrorCode.UNKNOWN_FEATURE_VIEW,
+        );
       }
     }
   }
@@ -131,15 +139,23 @@ function validateReferences(c: RepoContents, seen: Map<string, { place: string }
       const feats = viewFeatures(p.view);
       if (!feats) {
         const all = [...c.featureViews.keys(), ...c.onDemandFeatureViews.keys()];
-        throw new DefinitionError(`Feature service '${svc.name}' uses view '${p.view}', which is not declared.${didYouMean(p.view, all)}`, {
-          where: { featureService: svc.name, file: placeOfName('featureService', svc.name) },
-        }, ErrorCode.UNKNOWN_FEATURE_VIEW);
+        throw new DefinitionError(
+          `Feature service '${svc.name}' uses view '${p.view}', which is not declared.${didYouMean(p.view, all)}`,
+          {
+            where: { featureService: svc.name, file: placeOfName('featureService', svc.name) },
+          },
+          ErrorCode.UNKNOWN_FEATURE_VIEW,
+        );
       }
       for (const f of p.features) {
         if (!feats.includes(f)) {
-          throw new DefinitionError(`Feature service '${svc.name}' selects '${p.view}:${f}', which does not exist.${didYouMean(f, feats)}`, {
-            where: { featureService: svc.name, feature: f, file: placeOfName('featureService', svc.name) },
-          }, ErrorCode.UNKNOWN_FEATURE);
+          throw new DefinitionError(
+            `Feature service '${svc.name}' selects '${p.view}:${f}', which does not exist.${didYouMean(f, feats)}`,
+            {
+              where: { featureService: svc.name, feature: f, file: placeOfName('featureService', svc.name) },
+            },
+            ErrorCode.UNKNOWN_FEATURE,
+          );
         }
       }
     }

@@ -8,11 +8,7 @@ import type { Transform } from '../definitions/on-demand-feature-view.js';
  * Entity rows for historical retrieval: plain objects, a Parquet path or glob, a SQL query
  * over registered sources, or an Arrow table (apache-arrow `Table`).
  */
-export type EntityInput =
-  | ReadonlyArray<Record<string, unknown>>
-  | { parquet: string }
-  | { sql: string }
-  | { arrow: unknown };
+export type EntityInput = ReadonlyArray<Record<string, unknown>> | { parquet: string } | { sql: string } | { arrow: unknown };
 
 export interface HistoricalRequest {
   entities: EntityInput;

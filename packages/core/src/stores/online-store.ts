@@ -78,7 +78,12 @@ export interface OnlineStore {
    * Reads the given features of many keys straight into columns, with no per-row objects;
    * getOnlineFeatures uses it when a store has it (both built-in stores do).
    */
-  readColumns?(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features: readonly string[]): Promise<OnlineColumnarRead>;
+  readColumns?(
+    project: string,
+    view: FeatureViewSpec,
+    keys: readonly EntityKeyValues[],
+    features: readonly string[],
+  ): Promise<OnlineColumnarRead>;
   /**
    * Reads several views at once (one MGET for a whole request on Redis); one result per read,
    * in order. getOnlineFeatures prefers it when a request spans several views.

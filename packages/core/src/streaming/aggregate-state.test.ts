@@ -35,7 +35,10 @@ function reference(all: Array<AggEvent & { arrival: number }>): Record<string, u
   const sorted = [...all].sort((a, b) => a.timeMs - b.timeMs || a.arrival - b.arrival);
   const T = sorted[sorted.length - 1]!.timeMs;
   const inWin = (w: number) => sorted.filter((e) => e.timeMs > T - w && e.timeMs <= T);
-  const dwell = (w: number) => inWin(w).filter((e) => e.values.dwell !== '').map((e) => Number(e.values.dwell));
+  const dwell = (w: number) =>
+    inWin(w)
+      .filter((e) => e.values.dwell !== '')
+      .map((e) => Number(e.values.dwell));
   let start = T;
   let n = 1;
   for (let i = sorted.length - 2; i >= 0; i--) {
@@ -45,7 +48,10 @@ function reference(all: Array<AggEvent & { arrival: number }>): Record<string, u
   }
   const d7 = dwell(168 * H);
   return {
-    last_10_items: sorted.slice(-10).reverse().map((e) => Number(e.values.item_id)),
+    last_10_items: sorted
+      .slice(-10)
+      .reverse()
+      .map((e) => Number(e.values.item_id)),
     count_1h: inWin(H).length,
     sum_dwell_24h: dwell(24 * H).reduce((a, b) => a + b, 0),
     mean_dwell_7d: d7.length ? d7.reduce((a, b) => a + b, 0) / d7.length : null,
@@ -72,10 +78,17 @@ describe('streamFeatureView', () => {
     expect(() => streamFeatureView({ name: 'x', entities: [user], source: events, aggregations: [] })).toThrow(/declares no aggregations/);
     expect(() => count({ window: 'soon' })).toThrow(/invalid duration 'soon'/);
     expect(() =>
-      streamFeatureView({ name: 'x', entities: [user], source: events, aggregations: [sessionLength({ gap: '30m' }), sessionDuration({ gap: '1h' })] }),
+      streamFeatureView({
+        name: 'x',
+        entities: [user],
+        source: events,
+        aggregations: [sessionLength({ gap: '30m' }), sessionDuration({ gap: '1h' })],
+      }),
     ).toThrow(/different gaps/);
     const batch = fileSource({ name: 'b', path: 'x.parquet', timestampField: 'ts' });
-    expect(() => streamFeatureView({ name: 'x', entities: [user], source: batch as never, aggregations: [count({ window: '1h' })] })).toThrow(/needs a stream source/);
+    expect(() =>
+      streamFeatureView({ name: 'x', entities: [user], source: batch as never, aggregations: [count({ window: '1h' })] }),
+    ).toThrow(/needs a stream source/);
   });
 });
 
@@ -88,10 +101,17 @@ describe('aggregate fold', () => {
       const evs: Array<AggEvent & { arrival: number }> = [];
       for (let i = 0; i < n; i++) {
         t += Math.floor(r() * (r() < 0.2 ? 3 * H : 20 * 60_000));
-        evs.push({ timeMs: t, values: { item_id: String(Math.floor(r() * 1000)), dwell: r() < 0.1 ? '' : (r() * 100).toFixed(3) }, arrival: 0 });
+        evs.push({
+          timeMs: t,
+          values: { item_id: String(Math.floor(r() * 1000)), dwell: r() < 0.1 ? '' : (r() * 100).toFixed(3) },
+          arrival: 0,
+        });
       }
       // Deliver out of order: each event may be delayed past a few later ones.
-      const arrival = evs.map((e, i) => ({ e, at: i + r() * 6 })).sort((a, b) => a.at - b.at).map((x) => x.e);
+      const arrival = evs
+        .map((e, i) => ({ e, at: i + r() * 6 }))
+        .sort((a, b) => a.at - b.at)
+        .map((x) => x.e);
       arrival.forEach((e, i) => (e.arrival = i));
       const state = emptyState();
       arrival.forEach((e, i) => applyEvent(plan, state, e, `${i}-0`));

@@ -19,7 +19,11 @@ export interface ViewFreshness {
  * Pass a broker to reuse its connection; otherwise one is opened for the call.
  * @example const [f] = await viewFreshness(store, ['user_activity']); if ((f.newestValueAgeSeconds ?? Infinity) > 60) useFallback();
  */
-export async function viewFreshness(store: FeatureStore, views?: readonly string[], options: { broker?: StreamBroker; nowMs?: number } = {}): Promise<ViewFreshness[]> {
+export async function viewFreshness(
+  store: FeatureStore,
+  views?: readonly string[],
+  options: { broker?: StreamBroker; nowMs?: number } = {},
+): Promise<ViewFreshness[]> {
   const data = await store.registry.data({ fresh: true });
   const names = views ?? Object.keys(data.featureViews).sort();
   const now = options.nowMs ?? Date.now();
@@ -31,7 +35,13 @@ export async function viewFreshness(store: FeatureStore, views?: readonly string
       const spec = await store.registry.getFeatureView(name);
       if (spec.source.type !== 'stream') {
         const wm = data.materialization[name]?.watermark;
-        out.push({ view: name, kind: 'batch', newestValueAgeSeconds: wm ? (now - Date.parse(wm)) / 1000 : null, lastWriteAgeSeconds: null, consumerLag: null });
+        out.push({
+          view: name,
+          kind: 'batch',
+          newestValueAgeSeconds: wm ? (now - Date.parse(wm)) / 1000 : null,
+          lastWriteAgeSeconds: null,
+          consumerLag: null,
+        });
         continue;
       }
       if (!broker) {

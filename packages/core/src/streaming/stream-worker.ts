@@ -5,7 +5,15 @@ import { ErrorCode, StoreError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { OnlineWriteRow } from '../stores/online-store.js';
 import type { FeatureValue } from '../value-types.js';
-import { applyEvent, emptyState, featuresOf, planAggregations, wasApplied, type AggregateState, type AggregationPlan } from './aggregate-state.js';
+import {
+  applyEvent,
+  emptyState,
+  featuresOf,
+  planAggregations,
+  wasApplied,
+  type AggregateState,
+  type AggregationPlan,
+} from './aggregate-state.js';
 import { keyString, parseEvent } from './parse-event.js';
 import { groupOf, type AggregateStateStore, type StreamBroker, type StreamMessage, type StreamSubscription } from './stream-source.js';
 
@@ -106,9 +114,15 @@ export class StreamWorker {
 
   private async runView(view: FeatureViewSpec): Promise<void> {
     if (view.source.type !== 'stream') {
-      throw new StoreError(ErrorCode.STREAM_ERROR, `Feature view '${view.name}' has no stream source.`, { where: { featureView: view.name } });
+      throw new StoreError(ErrorCode.STREAM_ERROR, `Feature view '${view.name}' has no stream source.`, {
+        where: { featureView: view.name },
+      });
     }
-    const sub = await this.broker.subscribe({ topic: view.source.topic, group: groupOf(this.store.project, view), consumer: this.consumer });
+    const sub = await this.broker.subscribe({
+      topic: view.source.topic,
+      group: groupOf(this.store.project, view),
+      consumer: this.consumer,
+    });
     this.subs.push(sub);
     const plan = planAggregations(view);
     const batchSize = this.options.batchSize ?? 2000;
@@ -158,9 +172,16 @@ export class StreamWorker {
    * Folds a batch and writes it online; returns the batch's tail (offline append, state save,
    * acknowledgement), queued behind the tails of earlier batches of the same view.
    */
-  private async startBatch(plan: AggregationPlan, sub: StreamSubscription, msgs: readonly StreamMessage[]): Promise<{ done: Promise<BatchStats> }> {
+  private async startBatch(
+    plan: AggregationPlan,
+    sub: StreamSubscription,
+    msgs: readonly StreamMessage[],
+  ): Promise<{ done: Promise<BatchStats> }> {
     const view = plan.view;
-    const byKey = new Map<string, { key: Array<string | number>; events: Array<{ id: string; timeMs: number; values: Record<string, unknown> }> }>();
+    const byKey = new Map<
+      string,
+      { key: Array<string | number>; events: Array<{ id: string; timeMs: number; values: Record<string, unknown> }> }
+    >();
     const dead: Array<{ m: StreamMessage; reason: string }> = [];
     const idsOf = new Map<string, string[]>();
     for (const m of msgs) {
@@ -225,7 +246,8 @@ export class StreamWorker {
         touched.push(c);
       }
       // Written even for a pure replay: it repairs a crash that fell after the write and before the save.
-      if (c.state.maxTimeMs !== null) onlineRows.push({ key: g.key, values: featuresOf(plan, c.state), eventTimeMs: c.state.maxTimeMs, createdTimeMs: now });
+      if (c.state.maxTimeMs !== null)
+        onlineRows.push({ key: g.key, values: featuresOf(plan, c.state), eventTimeMs: c.state.maxTimeMs, createdTimeMs: now });
     }
     const newest = Math.max(...onlineRows.map((r) => r.eventTimeMs));
     try {
@@ -238,7 +260,10 @@ export class StreamWorker {
       let ok: boolean[] = [];
       try {
         // Offline before the save: a crash in between replays identical rows, which a point-in-time join reads the same.
-        if (offlineRows.length > 0) await (await this.store.offlineStore()).appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, offlineRows);
+        if (offlineRows.length > 0)
+          await (
+            await this.store.offlineStore()
+          ).appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, offlineRows);
         ok = saves.length > 0 ? await this.states.save(view.name, saves) : [];
       } catch (err) {
         this.release(cache, saves, touched, true);
@@ -252,7 +277,15 @@ export class StreamWorker {
       const ackIds = [...dead.map((d) => d.m.id), ...keys.filter((k) => !lost.has(k)).flatMap((k) => idsOf.get(k)!)];
       if (Number.isFinite(newest)) await this.states.recordProgress(view.name, newest);
       await sub.ack(ackIds);
-      const stats: BatchStats = { view: view.name, messages: msgs.length, applied, replayed, invalid: dead.length, entities: byKey.size, conflicts: lost.size };
+      const stats: BatchStats = {
+        view: view.name,
+        messages: msgs.length,
+        applied,
+        replayed,
+        invalid: dead.length,
+        entities: byKey.size,
+        conflicts: lost.size,
+      };
       this.totals.messages += msgs.length;
       this.totals.applied += applied;
       this.totals.replayed += replayed;
@@ -280,7 +313,12 @@ export class StreamWorker {
     });
   }
 
-  private offlineRow(plan: AggregationPlan, key: ReadonlyArray<string | number>, timeMs: number, values: Record<string, FeatureValue>): Record<string, unknown> {
+  private offlineRow(
+    plan: AggregationPlan,
+    key: ReadonlyArray<string | number>,
+    timeMs: number,
+    values: Record<string, FeatureValue>,
+  ): Record<string, unknown> {
     const view = plan.view;
     const row: Record<string, unknown> = { ...values };
     view.entityColumns.forEach((c, i) => (row[c.name] = key[i]));

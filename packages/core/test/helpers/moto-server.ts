@@ -75,7 +75,12 @@ export async function startMotoServer(): Promise<MotoServer> {
     if (!child) throw new Error('moto_server could not be started: install moto[server] (pip install "moto[server]")');
   }
   const server = child;
-  const client = new S3Client({ endpoint, forcePathStyle: true, region: MOTO_ENV.AWS_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const client = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: MOTO_ENV.AWS_REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const stop = async (): Promise<void> => {
     client.destroy();
     if (server.exitCode !== null) return;

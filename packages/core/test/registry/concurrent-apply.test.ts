@@ -36,7 +36,8 @@ const view = (name: string) => featureView({ name, entities: [user], source: src
 const base = view('base_stats');
 const fromA = view('a_stats');
 const fromB = view('b_stats');
-const contents = (...views: Array<ReturnType<typeof view>>): RepoContents => buildRepoContents([user, src, ...views].map((object) => ({ object })));
+const contents = (...views: Array<ReturnType<typeof view>>): RepoContents =>
+  buildRepoContents([user, src, ...views].map((object) => ({ object })));
 
 const BACKENDS = [
   { name: 'local file', registry: () => ({ path: 'data/registry.json' }) },
@@ -48,8 +49,17 @@ for (const backend of BACKENDS) {
     it('lets exactly one of two applies from the same base win; the loser re-plans and loses nothing', async () => {
       const repoPath = mkdtempSync(path.join(root, 'repo-'));
       const reg = backend.registry();
-      const yaml = [`project: conc`, `registry:`, ...Object.entries(reg).map(([k, v]) => `  ${k}: ${v}`), `online_store:`, `  type: sqlite`, `  path: data/online.db`, ''].join('\n');
-      const open = () => FeatureStore.open({ config: parseRepoConfig(yaml, { file: path.join(repoPath, 'feature_store.yaml'), repoPath }) });
+      const yaml = [
+        `project: conc`,
+        `registry:`,
+        ...Object.entries(reg).map(([k, v]) => `  ${k}: ${v}`),
+        `online_store:`,
+        `  type: sqlite`,
+        `  path: data/online.db`,
+        '',
+      ].join('\n');
+      const open = () =>
+        FeatureStore.open({ config: parseRepoConfig(yaml, { file: path.join(repoPath, 'feature_store.yaml'), repoPath }) });
       const stores = await Promise.all([open(), open(), open()]);
       const [setup, alice, bob] = stores as [FeatureStore, FeatureStore, FeatureStore];
       try {

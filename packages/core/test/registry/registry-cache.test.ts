@@ -19,7 +19,12 @@ class CountingStore extends LocalRegistryStore {
 function withEntity(d: RegistryData, name: string): RegistryData {
   const n = structuredClone(d);
   n.generation += 1;
-  n.entities[name] = { spec: { name, joinKey: name, valueType: 'string', description: '', tags: {}, owner: '' }, createdAt: 'x', updatedAt: 'x', version: 1 };
+  n.entities[name] = {
+    spec: { name, joinKey: name, valueType: 'string', description: '', tags: {}, owner: '' },
+    createdAt: 'x',
+    updatedAt: 'x',
+    version: 1,
+  };
   return n;
 }
 
@@ -61,7 +66,10 @@ describe('Registry read cache', () => {
 
   it('takes its TTL from registry.cache_ttl_seconds in feature_store.yaml', async () => {
     const { parseRepoConfig } = await import('../../src/index.js');
-    const cfg = parseRepoConfig('project: p\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 42\n', { file: 'feature_store.yaml', repoPath: root });
+    const cfg = parseRepoConfig('project: p\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 42\n', {
+      file: 'feature_store.yaml',
+      repoPath: root,
+    });
     expect(cfg.registry.cache_ttl_seconds).toBe(42);
     const short = parseRepoConfig('project: p\nregistry: data/registry.json\n', { file: 'feature_store.yaml', repoPath: root });
     expect(short.registry.cache_ttl_seconds).toBe(5);

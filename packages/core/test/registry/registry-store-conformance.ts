@@ -15,7 +15,12 @@ function next(base: RegistryData | undefined, project: string, mark: string): Re
   const d = structuredClone(base ?? emptyRegistry(project));
   d.generation += 1;
   d.lastUpdated = new Date().toISOString();
-  d.entities[mark] = { spec: { name: mark, joinKey: `${mark}_id`, valueType: 'int64', description: '', tags: {}, owner: '' }, createdAt: d.lastUpdated, updatedAt: d.lastUpdated, version: 1 };
+  d.entities[mark] = {
+    spec: { name: mark, joinKey: `${mark}_id`, valueType: 'int64', description: '', tags: {}, owner: '' },
+    createdAt: d.lastUpdated,
+    updatedAt: d.lastUpdated,
+    version: 1,
+  };
   return d;
 }
 
@@ -79,7 +84,11 @@ export function registryStoreConformance(backend: string, fixture: () => Registr
     for (const [what, bytes, code] of [
       ['corrupt JSON', Buffer.from('{"schemaVersion": 1, "project": "p", "generation": 3,'), ErrorCode.REGISTRY_CORRUPT],
       ['a valid JSON that is not a registry', Buffer.from('{"hello": "world"}\n'), ErrorCode.REGISTRY_CORRUPT],
-      ['a registry from a newer frec', Buffer.from(`${JSON.stringify({ ...emptyRegistry('p'), schemaVersion: 99, future: { x: 1 } })}\n`), ErrorCode.REGISTRY_VERSION_UNSUPPORTED],
+      [
+        'a registry from a newer frec',
+        Buffer.from(`${JSON.stringify({ ...emptyRegistry('p'), schemaVersion: 99, future: { x: 1 } })}\n`),
+        ErrorCode.REGISTRY_VERSION_UNSUPPORTED,
+      ],
     ] as const) {
       it(`refuses ${what} and never overwrites it`, async () => {
         const f = fixture();

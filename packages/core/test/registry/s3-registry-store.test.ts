@@ -40,13 +40,19 @@ describe('S3 registry store errors', () => {
 
   it('names a missing bucket', async () => {
     const store = new S3RegistryStore('s3://no-such-bucket-frec/registry.json', { endpoint: moto.endpoint });
-    await expect(store.read()).rejects.toMatchObject({ code: ErrorCode.REGISTRY_NOT_FOUND, message: expect.stringContaining("bucket 'no-such-bucket-frec' does not exist") });
+    await expect(store.read()).rejects.toMatchObject({
+      code: ErrorCode.REGISTRY_NOT_FOUND,
+      message: expect.stringContaining("bucket 'no-such-bucket-frec' does not exist"),
+    });
   });
 
   it('reports an unreachable endpoint as REGISTRY_UNAVAILABLE', async () => {
     const client = new S3Client({ endpoint: 'http://127.0.0.1:1', forcePathStyle: true, region: 'us-east-1', maxAttempts: 1 });
     const store = new S3RegistryStore(`s3://${bucket}/x.json`, { client });
-    await expect(store.read()).rejects.toMatchObject({ code: ErrorCode.REGISTRY_UNAVAILABLE, message: expect.stringContaining(`Cannot read registry s3://${bucket}/x.json`) });
+    await expect(store.read()).rejects.toMatchObject({
+      code: ErrorCode.REGISTRY_UNAVAILABLE,
+      message: expect.stringContaining(`Cannot read registry s3://${bucket}/x.json`),
+    });
     client.destroy();
   });
 });

@@ -43,16 +43,34 @@ export async function appendRows(
   const root = appendRoot(source, repoPath);
   const glob = sourceGlob(source, repoPath);
   if (root === undefined || !globToRegExp(glob).test(appendedFilePath(root, '2000-01-01'))) {
-    throw new StoreError(ErrorCode.OFFLINE_STORE_ERROR, `Cannot append to source '${source.name}': its path '${source.path}' does not cover <folder>/date=YYYY-MM-DD/part-*.parquet files.`, {
-      where: { source: source.name, featureView: view.name, file: glob },
-      hint: "Give the batch source a folder glob such as 'data/pushed/<name>/**/*.parquet'.",
-    });
+    throw new StoreError(
+      ErrorCode.OFFLINE_STORE_ERROR,
+      `Cannot append to source '${source.name}': its path '${source.path}' does not cover <folder>/date=YYYY-MM-DD/part-*.parquet files.`,
+      {
+        where: { source: source.name, featureView: view.name, file: glob },
+        hint: "Give the batch source a folder glob such as 'data/pushed/<name>/**/*.parquet'.",
+      },
+    );
   }
   if (rows.length === 0) return [];
 
   const columns: Array<{ name: string; column: string; dtype: ValueType; type: DuckDBType; key: boolean; values: unknown[] }> = [
-    ...view.entityColumns.map((c) => ({ name: c.name, column: sourceColumn(source, c.name), dtype: c.dtype, type: duckTypeOfValueType(c.dtype), key: true, values: [] as unknown[] })),
-    ...view.features.map((f) => ({ name: f.name, column: sourceColumn(source, f.name), dtype: f.dtype, type: duckTypeOfValueType(f.dtype), key: false, values: [] as unknown[] })),
+    ...view.entityColumns.map((c) => ({
+      name: c.name,
+      column: sourceColumn(source, c.name),
+      dtype: c.dtype,
+      type: duckTypeOfValueType(c.dtype),
+      key: true,
+      values: [] as unknown[],
+    })),
+    ...view.features.map((f) => ({
+      name: f.name,
+      column: sourceColumn(source, f.name),
+      dtype: f.dtype,
+      type: duckTypeOfValueType(f.dtype),
+      key: false,
+      values: [] as unknown[],
+    })),
   ];
   const eventTimes: Date[] = [];
   const createdTimes: Date[] = [];
@@ -60,22 +78,31 @@ export async function appendRows(
   rows.forEach((row, i) => {
     const ts = coerceValue('unix_timestamp', row[source.timestampField]) as Date | null | undefined;
     if (!ts) {
-      throw new RequestError(ErrorCode.INVALID_PUSH_ROW, `Row ${i} for feature view '${view.name}' has no valid '${source.timestampField}' (got ${JSON.stringify(row[source.timestampField])}).`, {
-        where: { featureView: view.name, row: i, column: source.timestampField },
-        hint: 'Give every row its event time as a Date, ISO string or epoch milliseconds.',
-      });
+      throw new RequestError(
+        ErrorCode.INVALID_PUSH_ROW,
+        `Row ${i} for feature view '${view.name}' has no valid '${source.timestampField}' (got ${JSON.stringify(row[source.timestampField])}).`,
+        {
+          where: { featureView: view.name, row: i, column: source.timestampField },
+          hint: 'Give every row its event time as a Date, ISO string or epoch milliseconds.',
+        },
+      );
     }
     eventTimes.push(ts);
-    if (source.createdTimestampColumn) createdTimes.push((coerceValue('unix_timestamp', row[source.createdTimestampColumn]) as Date | null) ?? now);
+    if (source.createdTimestampColumn)
+      createdTimes.push((coerceValue('unix_timestamp', row[source.createdTimestampColumn]) as Date | null) ?? now);
     for (const c of columns) {
       const raw = c.name in row ? row[c.name] : row[c.column];
       const v = coerceValue(c.dtype, raw);
       // A row without its key could never be joined: refuse it rather than store it.
       if (v === undefined || (c.key && v === null)) {
-        throw new RequestError(ErrorCode.INVALID_PUSH_ROW, `Row ${i} for feature view '${view.name}': '${c.name}' is ${JSON.stringify(raw)}, declared ${c.dtype}.`, {
-          where: { featureView: view.name, row: i, column: c.name },
-          hint: `Give '${c.name}' a value of type ${c.dtype} (or null).`,
-        });
+        throw new RequestError(
+          ErrorCode.INVALID_PUSH_ROW,
+          `Row ${i} for feature view '${view.name}': '${c.name}' is ${JSON.stringify(raw)}, declared ${c.dtype}.`,
+          {
+            where: { featureView: view.name, row: i, column: c.name },
+            hint: `Give '${c.name}' a value of type ${c.dtype} (or null).`,
+          },
+        );
       }
       c.values.push(v);
     }
@@ -99,7 +126,9 @@ export async function appendRows(
       const cols = [
         ...columns.map((c) => ({ name: c.column, type: c.type, values: idx.map((i) => c.values[i]) })),
         { name: source.timestampField, type: TIMESTAMPTZ, values: idx.map((i) => eventTimes[i]) },
-        ...(source.createdTimestampColumn ? [{ name: source.createdTimestampColumn, type: TIMESTAMPTZ, values: idx.map((i) => createdTimes[i]) }] : []),
+        ...(source.createdTimestampColumn
+          ? [{ name: source.createdTimestampColumn, type: TIMESTAMPTZ, values: idx.map((i) => createdTimes[i]) }]
+          : []),
       ];
       await createTableFromColumns(conn, table, cols, idx.length);
       await conn.run(`COPY ${ident(table)} TO ${literal(tmp)} (FORMAT parquet)`);

@@ -126,7 +126,12 @@ export function toRecordBatch(names: readonly string[], types: readonly DuckDBTy
   const vectors: Record<string, arrow.Vector> = {};
   names.forEach((name, i) => {
     const t = types[i]!;
-    const needsMap = t.typeId === DuckDBTypeId.LIST || t.typeId === DuckDBTypeId.ARRAY || t.typeId === DuckDBTypeId.UINTEGER || t.typeId === DuckDBTypeId.HUGEINT || t.typeId === DuckDBTypeId.UBIGINT;
+    const needsMap =
+      t.typeId === DuckDBTypeId.LIST ||
+      t.typeId === DuckDBTypeId.ARRAY ||
+      t.typeId === DuckDBTypeId.UINTEGER ||
+      t.typeId === DuckDBTypeId.HUGEINT ||
+      t.typeId === DuckDBTypeId.UBIGINT;
     const values = needsMap ? columns[i]!.map((v) => toArrowValue(v, t)) : columns[i]!;
     vectors[name] = arrow.vectorFromArray(values as unknown[], arrowTypeOf(t));
   });

@@ -19,12 +19,21 @@ export interface CompactResult {
  * identically, which the point-in-time join and pullLatest resolve to the same values. Files
  * appended while compaction runs are not touched.
  */
-export async function compactAppended(conn: DuckDBConnection, repoPath: string, source: FileSourceSpec, options: { minFiles?: number } = {}): Promise<CompactResult> {
+export async function compactAppended(
+  conn: DuckDBConnection,
+  repoPath: string,
+  source: FileSourceSpec,
+  options: { minFiles?: number } = {},
+): Promise<CompactResult> {
   const root = appendRoot(source, repoPath);
   if (root === undefined) {
-    throw new StoreError(ErrorCode.OFFLINE_STORE_ERROR, `Source '${source.name}' has a single-file path '${source.path}'; there is nothing to compact.`, {
-      where: { source: source.name },
-    });
+    throw new StoreError(
+      ErrorCode.OFFLINE_STORE_ERROR,
+      `Source '${source.name}' has a single-file path '${source.path}'; there is nothing to compact.`,
+      {
+        where: { source: source.name },
+      },
+    );
   }
   const minFiles = options.minFiles ?? 2;
   const result: CompactResult = { partitions: 0, filesBefore: 0, filesAfter: 0 };

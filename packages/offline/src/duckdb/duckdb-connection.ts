@@ -26,8 +26,17 @@ export async function createTableFromColumns(
   columns: ReadonlyArray<{ name: string; type: DuckDBType; values: readonly unknown[] }>,
   rowCount: number,
 ): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(table)} (${columns.map((c) => `${ident(c.name)} ${c.type.toString()}`).join(', ')})`);
-  await appendColumns(conn, table, columns.map((c) => c.type), columns.map((c) => c.values), rowCount, { temp: true });
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${ident(table)} (${columns.map((c) => `${ident(c.name)} ${c.type.toString()}`).join(', ')})`,
+  );
+  await appendColumns(
+    conn,
+    table,
+    columns.map((c) => c.type),
+    columns.map((c) => c.values),
+    rowCount,
+    { temp: true },
+  );
 }
 
 /** Appends column-major JS values to an existing table. */

@@ -28,8 +28,12 @@ export interface EntityContext {
   table: string;
 }
 
-const entityError = (message: string, hint: string, code: ErrorCode = ErrorCode.INVALID_ENTITY_ROWS, where: Record<string, string | number> = {}) =>
-  new RequestError(code, message, { hint, where });
+const entityError = (
+  message: string,
+  hint: string,
+  code: ErrorCode = ErrorCode.INVALID_ENTITY_ROWS,
+  where: Record<string, string | number> = {},
+) => new RequestError(code, message, { hint, where });
 
 /** Loads any entity input into DuckDB (or points at it) and returns the relation to join. */
 export async function loadEntities(conn: DuckDBConnection, input: EntityInput, ctx: EntityContext): Promise<EntityRelation> {
@@ -51,16 +55,24 @@ export async function loadEntities(conn: DuckDBConnection, input: EntityInput, c
   } else if (input && typeof input === 'object' && 'sql' in input && typeof input.sql === 'string') {
     await registerSourceViews(conn, ctx);
     try {
-      await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(ctx.table)} AS SELECT *, row_number() OVER () - 1 AS ${ENTITY_ROW_COLUMN} FROM (${input.sql})`);
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE ${ident(ctx.table)} AS SELECT *, row_number() OVER () - 1 AS ${ENTITY_ROW_COLUMN} FROM (${input.sql})`,
+      );
     } catch (err) {
-      throw entityError(`Entity SQL query failed: ${(err as Error).message}`, `Tables available: ${ctx.sources.map((s) => s.name).join(', ') || '(none)'}.`);
+      throw entityError(
+        `Entity SQL query failed: ${(err as Error).message}`,
+        `Tables available: ${ctx.sources.map((s) => s.name).join(', ') || '(none)'}.`,
+      );
     }
     from = ident(ctx.table);
   } else if (input && typeof input === 'object' && 'arrow' in input) {
     await loadArrow(conn, input.arrow as Table, ctx);
     from = ident(ctx.table);
   } else {
-    throw entityError('Entity rows must be an array of objects, { parquet: path }, { sql: query } or { arrow: Table }.', 'Pass entities in one of those forms.');
+    throw entityError(
+      'Entity rows must be an array of objects, { parquet: path }, { sql: query } or { arrow: Table }.',
+      'Pass entities in one of those forms.',
+    );
   }
   const columns = await describe(conn, from);
   columns.delete(ENTITY_ROW_COLUMN);
@@ -81,19 +93,34 @@ function checkColumns(columns: Map<string, string>, ctx: EntityContext): void {
     );
   }
   if (!/^(TIMESTAMP.*|DATE|VARCHAR)$/i.test(tsType)) {
-    throw entityError(`Entity timestamp column '${ctx.timestampColumn}' is ${tsType}, not a timestamp.`, 'Give event times as Dates, ISO strings or timestamp columns.', ErrorCode.WRONG_TYPE, {
-      column: ctx.timestampColumn,
-    });
+    throw entityError(
+      `Entity timestamp column '${ctx.timestampColumn}' is ${tsType}, not a timestamp.`,
+      'Give event times as Dates, ISO strings or timestamp columns.',
+      ErrorCode.WRONG_TYPE,
+      {
+        column: ctx.timestampColumn,
+      },
+    );
   }
   for (const [key, declared] of ctx.keyTypes) {
     const actual = columns.get(key);
     if (actual === undefined) {
-      throw entityError(`Entity rows have no join key column '${key}'.${didYouMean(key, names)}`, `Add '${key}' to every entity row.`, ErrorCode.MISSING_JOIN_KEY, { column: key });
+      throw entityError(
+        `Entity rows have no join key column '${key}'.${didYouMean(key, names)}`,
+        `Add '${key}' to every entity row.`,
+        ErrorCode.MISSING_JOIN_KEY,
+        { column: key },
+      );
     }
     if (!keyTypeFits(declared, actual)) {
-      throw entityError(`Join key '${key}' of the entity rows is ${actual}, but its entity declares ${declared}.`, `Give '${key}' values of type ${declared}.`, ErrorCode.WRONG_TYPE, {
-        column: key,
-      });
+      throw entityError(
+        `Join key '${key}' of the entity rows is ${actual}, but its entity declares ${declared}.`,
+        `Give '${key}' values of type ${declared}.`,
+        ErrorCode.WRONG_TYPE,
+        {
+          column: key,
+        },
+      );
     }
   }
 }
@@ -129,7 +156,12 @@ function inferType(name: string, values: readonly unknown[]): DuckDBType {
     const k = v instanceof Date ? 'date' : v instanceof Uint8Array ? 'bytes' : Array.isArray(v) ? 'array' : typeof v;
     if (kind === undefined) kind = k;
     else if (kind !== k) {
-      throw entityError(`Entity column '${name}' mixes ${kind} and ${k} values.`, `Give '${name}' values of one type.`, ErrorCode.WRONG_TYPE, { column: name });
+      throw entityError(
+        `Entity column '${name}' mixes ${kind} and ${k} values.`,
+        `Give '${name}' values of one type.`,
+        ErrorCode.WRONG_TYPE,
+        { column: name },
+      );
     }
     if (k === 'number' && !Number.isSafeInteger(v)) allInts = false;
     if (k === 'array' && elem === undefined && (v as unknown[]).length > 0) elem = inferType(name, v as unknown[]);
@@ -157,11 +189,19 @@ async function loadObjects(conn: DuckDBConnection, rows: ReadonlyArray<Record<st
   const names: string[] = [];
   const seen = new Set<string>();
   for (const r of rows) {
-    for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), names.push(k));
+    for (const k of Object.keys(r)) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      names.push(k);
+    }
   }
   if (rows.length === 0) {
     // No rows: the result still has the columns a non-empty request would have.
-    for (const k of [...ctx.keyTypes.keys(), ctx.timestampColumn]) if (!seen.has(k)) (seen.add(k), names.push(k));
+    for (const k of [...ctx.keyTypes.keys(), ctx.timestampColumn]) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      names.push(k);
+    }
   }
   const columns = names.map((name) => {
     const declared: ValueType | undefined = name === ctx.timestampColumn ? 'unix_timestamp' : ctx.keyTypes.get(name);
@@ -175,17 +215,27 @@ async function loadObjects(conn: DuckDBConnection, rows: ReadonlyArray<Record<st
       }
       if (v === undefined && rows.length > 0) {
         const what = name === ctx.timestampColumn ? `timestamp column '${name}'` : `join key '${name}'`;
-        throw entityError(`Entity row ${i} has no ${what}.`, `Give every entity row a '${name}' value.`, name === ctx.timestampColumn ? ErrorCode.INVALID_ENTITY_ROWS : ErrorCode.MISSING_JOIN_KEY, {
-          row: i,
-          column: name,
-        });
+        throw entityError(
+          `Entity row ${i} has no ${what}.`,
+          `Give every entity row a '${name}' value.`,
+          name === ctx.timestampColumn ? ErrorCode.INVALID_ENTITY_ROWS : ErrorCode.MISSING_JOIN_KEY,
+          {
+            row: i,
+            column: name,
+          },
+        );
       }
       const c = coerceValue(declared, v);
       if (c === undefined || (c === null && name === ctx.timestampColumn)) {
-        throw entityError(`Entity row ${i}: '${name}' is ${JSON.stringify(v) ?? String(v)}, not a ${declared}.`, `Give '${name}' values of type ${declared}.`, ErrorCode.WRONG_TYPE, {
-          row: i,
-          column: name,
-        });
+        throw entityError(
+          `Entity row ${i}: '${name}' is ${JSON.stringify(v) ?? String(v)}, not a ${declared}.`,
+          `Give '${name}' values of type ${declared}.`,
+          ErrorCode.WRONG_TYPE,
+          {
+            row: i,
+            column: name,
+          },
+        );
       }
       values[i] = c;
     }

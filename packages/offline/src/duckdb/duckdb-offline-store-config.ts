@@ -16,7 +16,11 @@ export interface DuckDBOfflineStoreConfig {
 /** Reads the DuckDB settings from a repo config; a relative temp directory is resolved against the repo. */
 export function duckdbConfigOf(config: RepoConfig): DuckDBOfflineStoreConfig {
   const o = config.offline_store;
-  const temp = o.temp_directory ? (path.isAbsolute(o.temp_directory) ? o.temp_directory : path.join(config.repoPath, o.temp_directory)) : path.join(os.tmpdir(), 'frec-duckdb-spill');
+  const temp = o.temp_directory
+    ? path.isAbsolute(o.temp_directory)
+      ? o.temp_directory
+      : path.join(config.repoPath, o.temp_directory)
+    : path.join(os.tmpdir(), 'frec-duckdb-spill');
   return { repoPath: config.repoPath, tempDirectory: temp, memoryLimit: o.memory_limit, threads: o.threads };
 }
 

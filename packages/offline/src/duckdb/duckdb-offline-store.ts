@@ -1,5 +1,13 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { FeatureViewSpec, FileSourceSpec, HistoricalRequest, OfflineStore, PulledBatch, RetrievalMetadata, ValueType } from '@frec/core';
+import type {
+  FeatureViewSpec,
+  FileSourceSpec,
+  HistoricalRequest,
+  OfflineStore,
+  PulledBatch,
+  RetrievalMetadata,
+  ValueType,
+} from '@frec/core';
 import { ErrorCode, RequestError } from '@frec/core';
 import { offlineStoreError } from '../errors.js';
 import { batchSourceOf } from '../file-source.js';
@@ -69,7 +77,8 @@ export class DuckDBOfflineStore implements OfflineStore {
     const conn = await this.connect();
     try {
       const keyTypes = new Map<string, ValueType>();
-      for (const rv of request.resolved.views) for (const k of rv.view.entityColumns) if (!keyTypes.has(k.name)) keyTypes.set(k.name, k.dtype);
+      for (const rv of request.resolved.views)
+        for (const k of rv.view.entityColumns) if (!keyTypes.has(k.name)) keyTypes.set(k.name, k.dtype);
       const sources = (request.sources ?? request.resolved.views.map((rv) => rv.view.source)).flatMap((s) =>
         s.type === 'file' ? [s] : s.type === 'push' || s.type === 'stream' ? [s.batchSource] : [],
       );
@@ -88,8 +97,23 @@ export class DuckDBOfflineStore implements OfflineStore {
       }
       const plan = planHistorical(request, entity, shapes);
       const sql = compilePointInTimeJoin({ ...plan.join, tieBreak: this.tieBreak });
-      const metadata = await this.metadataOf(conn, entity.from, request.timestampColumn, entity.columns.get(request.timestampColumn)!, plan.featureNames);
-      const job = new DuckDBRetrievalJob(conn, sql, plan, request, metadata, (j) => this.jobs.delete(j), () => this.connect(), this.batchRows);
+      const metadata = await this.metadataOf(
+        conn,
+        entity.from,
+        request.timestampColumn,
+        entity.columns.get(request.timestampColumn)!,
+        plan.featureNames,
+      );
+      const job = new DuckDBRetrievalJob(
+        conn,
+        sql,
+        plan,
+        request,
+        metadata,
+        (j) => this.jobs.delete(j),
+        () => this.connect(),
+        this.batchRows,
+      );
       this.jobs.add(job);
       return job;
     } catch (err) {
@@ -99,14 +123,27 @@ export class DuckDBOfflineStore implements OfflineStore {
   }
 
   /** Min and max entity time; a null entity time is an error, since no point in time can be joined to it. */
-  private async metadataOf(conn: DuckDBConnection, from: string, tsColumn: string, tsType: string, features: string[]): Promise<RetrievalMetadata> {
+  private async metadataOf(
+    conn: DuckDBConnection,
+    from: string,
+    tsColumn: string,
+    tsType: string,
+    features: string[],
+  ): Promise<RetrievalMetadata> {
     const ts = asUtcTimestamp(ident(tsColumn), tsType);
-    const [row] = await queryRows(conn, `SELECT min(${ts}) AS lo, max(${ts}) AS hi, count(*) FILTER (WHERE ${ts} IS NULL) AS nulls FROM ${from}`);
+    const [row] = await queryRows(
+      conn,
+      `SELECT min(${ts}) AS lo, max(${ts}) AS hi, count(*) FILTER (WHERE ${ts} IS NULL) AS nulls FROM ${from}`,
+    );
     if (Number(row?.nulls ?? 0) > 0) {
-      throw new RequestError(ErrorCode.INVALID_ENTITY_ROWS, `${Number(row!.nulls)} entity rows have no value in timestamp column '${tsColumn}'.`, {
-        where: { column: tsColumn },
-        hint: 'Give every entity row an event time.',
-      });
+      throw new RequestError(
+        ErrorCode.INVALID_ENTITY_ROWS,
+        `${Number(row!.nulls)} entity rows have no value in timestamp column '${tsColumn}'.`,
+        {
+          where: { column: tsColumn },
+          hint: 'Give every entity row an event time.',
+        },
+      );
     }
     return { features, minEventTimestamp: (row?.lo as Date | null) ?? null, maxEventTimestamp: (row?.hi as Date | null) ?? null };
   }

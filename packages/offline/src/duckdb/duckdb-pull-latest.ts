@@ -13,10 +13,16 @@ import type { SourceShape } from './duckdb-source-schema.js';
 export function compilePullLatest(view: FeatureViewSpec, shape: SourceShape, start: Date, end: Date): string {
   const src = batchSourceOf(view);
   const typeOf = (c: string): string => shape.columns.get(c) ?? 'VARCHAR';
-  const keys = view.entityColumns.map((k, i) => `${asDeclared(ident(sourceColumn(src, k.name)), k.dtype, typeOf(sourceColumn(src, k.name)))} AS __frec_k${i}`);
-  const feats = view.features.map((f, i) => `${asDeclared(ident(sourceColumn(src, f.name)), f.dtype, typeOf(sourceColumn(src, f.name)))} AS __frec_f${i}`);
+  const keys = view.entityColumns.map(
+    (k, i) => `${asDeclared(ident(sourceColumn(src, k.name)), k.dtype, typeOf(sourceColumn(src, k.name)))} AS __frec_k${i}`,
+  );
+  const feats = view.features.map(
+    (f, i) => `${asDeclared(ident(sourceColumn(src, f.name)), f.dtype, typeOf(sourceColumn(src, f.name)))} AS __frec_f${i}`,
+  );
   const ts = asUtcTimestamp(ident(src.timestampField), typeOf(src.timestampField));
-  const created = src.createdTimestampColumn ? asUtcTimestamp(ident(src.createdTimestampColumn), typeOf(src.createdTimestampColumn)) : 'NULL::TIMESTAMP';
+  const created = src.createdTimestampColumn
+    ? asUtcTimestamp(ident(src.createdTimestampColumn), typeOf(src.createdTimestampColumn))
+    : 'NULL::TIMESTAMP';
   const part = view.entityColumns.map((_, i) => `__frec_k${i}`).join(', ');
   return [
     `SELECT * FROM (SELECT ${[...keys, ...feats, `${ts} AS __frec_ts`, `${created} AS __frec_created`].join(', ')}`,
@@ -35,7 +41,12 @@ export function compileCountLatest(view: FeatureViewSpec, shape: SourceShape, st
 }
 
 /** Streams a pull-latest query as PulledBatches of at most `batchSize` rows. */
-export async function* streamPulled(conn: DuckDBConnection, view: FeatureViewSpec, sql: string, batchSize: number): AsyncGenerator<PulledBatch> {
+export async function* streamPulled(
+  conn: DuckDBConnection,
+  view: FeatureViewSpec,
+  sql: string,
+  batchSize: number,
+): AsyncGenerator<PulledBatch> {
   const result = await conn.stream(sql).catch((err: unknown) => {
     throw offlineStoreError(`pull the latest rows of feature view '${view.name}'`, err, { featureView: view.name });
   });

@@ -17,7 +17,9 @@ export interface SourceShape {
 }
 
 /** The columns a view needs from its source: view name, source column, declared type and role. */
-export function requiredColumns(view: FeatureViewSpec): Array<{ name: string; column: string; dtype: ValueType | 'timestamp'; role: string }> {
+export function requiredColumns(
+  view: FeatureViewSpec,
+): Array<{ name: string; column: string; dtype: ValueType | 'timestamp'; role: string }> {
   const src = batchSourceOf(view);
   const cols: Array<{ name: string; column: string; dtype: ValueType | 'timestamp'; role: string }> = [
     ...view.entityColumns.map((c) => ({ name: c.name, column: sourceColumn(src, c.name), dtype: c.dtype, role: 'join key' })),
@@ -25,7 +27,12 @@ export function requiredColumns(view: FeatureViewSpec): Array<{ name: string; co
     ...view.features.map((f) => ({ name: f.name, column: sourceColumn(src, f.name), dtype: f.dtype, role: 'feature' })),
   ];
   if (src.createdTimestampColumn) {
-    cols.push({ name: src.createdTimestampColumn, column: src.createdTimestampColumn, dtype: 'timestamp', role: 'created timestamp column' });
+    cols.push({
+      name: src.createdTimestampColumn,
+      column: src.createdTimestampColumn,
+      dtype: 'timestamp',
+      role: 'created timestamp column',
+    });
   }
   return cols;
 }
@@ -47,7 +54,9 @@ export async function inspectSource(conn: DuckDBConnection, view: FeatureViewSpe
       });
     }
     // A push or stream source whose first batch has not arrived: an empty relation with the declared columns.
-    const cols = requiredColumns(view).map((c) => `NULL::${c.dtype === 'timestamp' ? 'TIMESTAMP' : duckdbTypeOf(c.dtype)} AS ${ident(c.column)}`);
+    const cols = requiredColumns(view).map(
+      (c) => `NULL::${c.dtype === 'timestamp' ? 'TIMESTAMP' : duckdbTypeOf(c.dtype)} AS ${ident(c.column)}`,
+    );
     const columns = new Map(requiredColumns(view).map((c) => [c.column, c.dtype === 'timestamp' ? 'TIMESTAMP' : duckdbTypeOf(c.dtype)]));
     return { glob, from: `(SELECT ${cols.join(', ')} WHERE false)`, columns, empty: true };
   }
@@ -65,7 +74,10 @@ export async function checkSourceSchema(conn: DuckDBConnection, view: FeatureVie
     if (actual === undefined) {
       throw new SourceSchemaMismatchError(
         `Source '${src.name}' of feature view '${view.name}' has no column '${c.column}'${mapped}, the ${c.role} declared as ${c.dtype}, in '${shape.glob}'.${didYouMean(c.column, names)}`,
-        { where: { featureView: view.name, source: src.name, file: shape.glob, column: c.column }, hint: `Columns present: ${names.join(', ')}. Fix the schema or add a fieldMapping.` },
+        {
+          where: { featureView: view.name, source: src.name, file: shape.glob, column: c.column },
+          hint: `Columns present: ${names.join(', ')}. Fix the schema or add a fieldMapping.`,
+        },
       );
     }
     const ok = c.dtype === 'timestamp' ? isTimestampType(actual) : isCompatible(c.dtype, actual, { widenIntToFloat: c.role === 'feature' });
@@ -73,7 +85,10 @@ export async function checkSourceSchema(conn: DuckDBConnection, view: FeatureVie
       const file = await fileWithType(conn, shape.glob, c.column, actual);
       throw new SourceSchemaMismatchError(
         `Source '${src.name}' of feature view '${view.name}': column '${c.column}'${mapped} is ${actual} in '${file}', but the ${c.role} is declared as ${c.dtype}.`,
-        { where: { featureView: view.name, source: src.name, file, column: c.column }, hint: `Declare '${c.name}' with a type that matches ${actual}, or rewrite the file with ${c.dtype} values.` },
+        {
+          where: { featureView: view.name, source: src.name, file, column: c.column },
+          hint: `Declare '${c.name}' with a type that matches ${actual}, or rewrite the file with ${c.dtype} values.`,
+        },
       );
     }
   }

@@ -73,7 +73,9 @@ export async function backfillStreamView(view: FeatureViewSpec, options: StreamB
 
 function defaultWriter(view: FeatureViewSpec, offline: OfflineStore | undefined): (rows: Array<Record<string, unknown>>) => Promise<void> {
   if (!offline || view.source.type !== 'stream') {
-    throw new StoreError(ErrorCode.OFFLINE_STORE_ERROR, `Backfill of '${view.name}' needs an offline store or a write function.`, { where: { featureView: view.name } });
+    throw new StoreError(ErrorCode.OFFLINE_STORE_ERROR, `Backfill of '${view.name}' needs an offline store or a write function.`, {
+      where: { featureView: view.name },
+    });
   }
   const src = view.source.batchSource;
   return (rows) => offline.appendRows(src, view, rows);
@@ -85,11 +87,19 @@ async function run(
   options: StreamBackfillOptions,
   write: (rows: Array<Record<string, unknown>>) => Promise<void>,
 ): Promise<StreamBackfillResult> {
-  const from = typeof options.events === 'string' ? `read_parquet(${literal(options.events)}, hive_partitioning = true, union_by_name = true)` : `(${options.events.sql})`;
+  const from =
+    typeof options.events === 'string'
+      ? `read_parquet(${literal(options.events)}, hive_partitioning = true, union_by_name = true)`
+      : `(${options.events.sql})`;
   // The file order is the arrival order: number rows before anything can reorder them.
   await conn.run('SET preserve_insertion_order = true');
   await conn.run(`CREATE TEMP VIEW __events AS SELECT *, row_number() OVER () AS __rn FROM ${from}`);
-  const cols = new Map(((await (await conn.runAndReadAll('DESCRIBE __events')).getRowObjectsJS()) as Array<Record<string, unknown>>).map((r) => [String(r.column_name), String(r.column_type)]));
+  const cols = new Map(
+    ((await (await conn.runAndReadAll('DESCRIBE __events')).getRowObjectsJS()) as Array<Record<string, unknown>>).map((r) => [
+      String(r.column_name),
+      String(r.column_type),
+    ]),
+  );
   const ts = timestampFieldOf(view);
   const plan = planAggregations(view);
   const where = { featureView: view.name, file: typeof options.events === 'string' ? options.events : undefined };

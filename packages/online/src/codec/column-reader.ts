@@ -105,7 +105,8 @@ export class ColumnReader {
       try {
         const id = b.length >= 5 ? rowSchemaId(b) : -1;
         const schema = id === current.id ? current : this.schemas.get(`${view.name}:${id}`);
-        if (schema) decodeRowInto(b, schema, schema === current ? currentPlan : this.planOf(schema, features), values, k, eventTimeMs, createdTimeMs);
+        if (schema)
+          decodeRowInto(b, schema, schema === current ? currentPlan : this.planOf(schema, features), values, k, eventTimeMs, createdTimeMs);
         else if (id >= 0) (pending ??= []).push(k);
         else throw new TypeError('row too short for a feature-set id');
       } catch (err) {

@@ -2,11 +2,12 @@ import type { EntityKeyValues } from '@frec/core';
 
 // A unit separator joins composite keys; escaping it (and the escape) keeps distinct keys distinct.
 const SEP = '\u001f';
+// eslint-disable-next-line no-control-regex -- the separator is a control character on purpose
 const NEEDS_ESCAPE = /[\u001f\\]/;
 
 function part(v: string | number): string {
   if (typeof v === 'number') return String(v);
-  return NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replace(/\u001f/g, '\\u') : v;
+  return NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, '\\\\').replaceAll(SEP, '\\u') : v;
 }
 
 /** The string form of an entity key inside a store key: `1001`, `abc`, or `u1\u001fi7` for two join keys. */

@@ -35,8 +35,17 @@ function decodeOne(b: Buffer, s = schema, features = names): { values: FeatureVa
 describe('row codec', () => {
   test('round-trips every type, nulls inside arrays, empty arrays and unicode', () => {
     const values: FeatureValue[] = [
-      -2147483648, 2 ** 53 - 1, 0.5, Math.PI, true, 'héllo ✓ 日本', new Uint8Array([0, 255, 7]), new Date(1_700_000_000_123),
-      [1.5, null, -2], ['a', null, ''], [],
+      -2147483648,
+      2 ** 53 - 1,
+      0.5,
+      Math.PI,
+      true,
+      'héllo ✓ 日本',
+      new Uint8Array([0, 255, 7]),
+      new Date(1_700_000_000_123),
+      [1.5, null, -2],
+      ['a', null, ''],
+      [],
     ];
     const b = encodeRow(schema, values, 1000, 2000);
     const out = decodeOne(b);
@@ -44,23 +53,47 @@ describe('row codec', () => {
     expect(out.event).toBe(1000);
     expect(out.created).toBe(2000);
     // DuckDB hands int64 columns over as bigint; the row stores them as numbers.
-    const big = encodeRow(schema, [1, 12345678901n as unknown as FeatureValue, 0, 0, false, '', null, null, null, null, [3n as unknown as number]], 1, 1);
+    const big = encodeRow(
+      schema,
+      [1, 12345678901n as unknown as FeatureValue, 0, 0, false, '', null, null, null, null, [3n as unknown as number]],
+      1,
+      1,
+    );
     expect(decodeOne(big).values[1]).toBe(12345678901);
     expect(decodeOne(big).values[10]).toEqual([3]);
-    const nulls = decodeOne(encodeRow(schema, FIELDS.map(() => null), 1, 1));
+    const nulls = decodeOne(
+      encodeRow(
+        schema,
+        FIELDS.map(() => null),
+        1,
+        1,
+      ),
+    );
     expect(nulls.values).toEqual(FIELDS.map(() => null));
   });
 
   test('decodes only what is asked, by column or by row, with the same result', async () => {
-    const rows = [0, 1, 2].map((i) => encodeRow(schema, [i, i, i + 0.5, i * 2, i % 2 === 0, `s${i}`, null, new Date(i), [i], [`t${i}`], [i, i]], 10 + i, 20 + i));
+    const rows = [0, 1, 2].map((i) =>
+      encodeRow(schema, [i, i, i + 0.5, i * 2, i % 2 === 0, `s${i}`, null, new Date(i), [i], [`t${i}`], [i, i]], 10 + i, 20 + i),
+    );
     const reader = new ColumnReader();
     const read = await reader.decode(view(), [rows[0]!, null, rows[2]!], ['tags', 'f64', 's'], String, () => undefined);
-    expect(read.values).toEqual([[['t0'], null, ['t2']], [0, null, 4], ['s0', null, 's2']]);
+    expect(read.values).toEqual([
+      [['t0'], null, ['t2']],
+      [0, null, 4],
+      ['s0', null, 's2'],
+    ]);
     expect(Array.from(read.eventTimeMs)).toEqual([10, Number.NaN, 12]);
     expect(decodeOne(rows[1]!, schema, ['f64', 's']).values).toEqual([2, 's1']);
     const withNull = encodeRow(schema, [7, null, null, null, null, null, null, null, null, null, null], 1, 1);
     const mixed = await reader.decode(view(), [rows[0]!, withNull, rows[1]!], ['f32', 'i32', 'f64', 'b', 'ts'], String, () => undefined);
-    expect(mixed.values).toEqual([[0.5, null, 1.5], [0, 7, 1], [0, null, 2], [true, null, false], [new Date(0), null, new Date(1)]]);
+    expect(mixed.values).toEqual([
+      [0.5, null, 1.5],
+      [0, 7, 1],
+      [0, null, 2],
+      [true, null, false],
+      [new Date(0), null, new Date(1)],
+    ]);
   });
 
   test('rows spread over several ArrayBuffers decode alike; null-free columns are reported; no promise without a schema fetch', () => {
@@ -109,19 +142,34 @@ describe('row codec', () => {
     ];
     for (const b of damaged) expect(() => decodeOne(b)).toThrow();
     const reader = new ColumnReader();
-    const read = await reader.decode(view(), [good, ...damaged], ['i64'], (k) => `key${k}`, () => undefined);
+    const read = await reader.decode(
+      view(),
+      [good, ...damaged],
+      ['i64'],
+      (k) => `key${k}`,
+      () => undefined,
+    );
     expect(read.values[0]![0]).toBe(2);
     expect(read.errors?.filter(Boolean)).toHaveLength(damaged.length);
     expect(read.errors?.[1]?.message).toContain("'key1'");
     const fixedOnly = rowSchemaOf([{ name: 'a', dtype: 'float64' }]);
     const fb = encodeRow(fixedOnly, [1], 1, 1);
-    const r2 = await reader.decode(view([{ name: 'a', dtype: 'float64' }]), [fb, fb.subarray(0, fb.length - 1)], ['a'], String, () => undefined);
+    const r2 = await reader.decode(
+      view([{ name: 'a', dtype: 'float64' }]),
+      [fb, fb.subarray(0, fb.length - 1)],
+      ['a'],
+      String,
+      () => undefined,
+    );
     expect(r2.values[0]).toEqual([1, null]);
     expect(r2.errors?.[1]).toBeDefined();
   });
 
   test('rows of an older feature set stay readable after a feature is added', async () => {
-    const before = [{ name: 'a', dtype: 'float64' as const }, { name: 's', dtype: 'string' as const }];
+    const before = [
+      { name: 'a', dtype: 'float64' as const },
+      { name: 's', dtype: 'string' as const },
+    ];
     const after = [...before, { name: 'c', dtype: 'int64' as const }];
     const old = rowSchemaOf(before);
     expect(featureSetId(after)).not.toBe(old.id);

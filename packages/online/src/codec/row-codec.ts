@@ -61,7 +61,15 @@ export function rowSchemaOf(fields: readonly FieldSpec[] | ReadonlyArray<{ name:
       fixedBytes += WIDTH[code]!;
     } else varFields.push(i);
   });
-  return { id: featureSetId(plain), fields: plain, codes, fixedOffsets, fixedBytes, bitmapBytes: (plain.length + 7) >> 3, varFields: Int32Array.from(varFields) };
+  return {
+    id: featureSetId(plain),
+    fields: plain,
+    codes,
+    fixedOffsets,
+    fixedBytes,
+    bitmapBytes: (plain.length + 7) >> 3,
+    varFields: Int32Array.from(varFields),
+  };
 }
 
 // One scratch buffer per process: rows are copied out, so encoding allocates only the result.
@@ -457,9 +465,13 @@ export function decodeVarInto(b: Buffer, schema: RowSchema, plan: DecodePlan, co
 
 /** The CORRUPT_ROW error reported for one key whose stored bytes could not be decoded. */
 export function corruptRowError(view: string, key: string, cause: unknown): StoreError {
-  return new StoreError(ErrorCode.CORRUPT_ROW, `Stored row of feature view '${view}' for entity key '${key}' cannot be decoded: ${(cause as Error).message ?? String(cause)}.`, {
-    where: { featureView: view, entityKey: key },
-    hint: 'Rewrite the row (materialize or push it again); other keys of the request are unaffected.',
-    cause,
-  });
+  return new StoreError(
+    ErrorCode.CORRUPT_ROW,
+    `Stored row of feature view '${view}' for entity key '${key}' cannot be decoded: ${(cause as Error).message ?? String(cause)}.`,
+    {
+      where: { featureView: view, entityKey: key },
+      hint: 'Rewrite the row (materialize or push it again); other keys of the request are unaffected.',
+      cause,
+    },
+  );
 }

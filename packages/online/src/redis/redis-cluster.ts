@@ -50,7 +50,10 @@ export class RedisClusterBackend implements RedisBackend {
    * Runs per-node pipelines; when the slot map moved under us (MOVED after a failover or a
    * resharding), refreshes it and regroups the keys, twice at most. The caller's deadline bounds it all.
    */
-  private async runPerNode(keys: readonly string[], add: (pipe: ScriptedPipeline, idx: number[]) => void): Promise<Array<{ idx: number[]; value: unknown }>> {
+  private async runPerNode(
+    keys: readonly string[],
+    add: (pipe: ScriptedPipeline, idx: number[]) => void,
+  ): Promise<Array<{ idx: number[]; value: unknown }>> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.runPerNodeOnce(keys, add);
@@ -62,7 +65,10 @@ export class RedisClusterBackend implements RedisBackend {
     }
   }
 
-  private async runPerNodeOnce(keys: readonly string[], add: (pipe: ScriptedPipeline, idx: number[]) => void): Promise<Array<{ idx: number[]; value: unknown }>> {
+  private async runPerNodeOnce(
+    keys: readonly string[],
+    add: (pipe: ScriptedPipeline, idx: number[]) => void,
+  ): Promise<Array<{ idx: number[]; value: unknown }>> {
     const groups = groupByNode(this.cluster, keys);
     const runs: Array<Promise<Array<{ idx: number[]; value: unknown }>>> = [];
     for (const slots of groups.values()) {

@@ -61,15 +61,21 @@ export function mapRedisError(err: unknown, o: DeadlineOptions): FrecError {
   const e = err as Error & { code?: string; name?: string };
   const msg = e?.message ?? String(err);
   if (/timed out/i.test(msg)) {
-    return new StoreError(ErrorCode.ONLINE_STORE_TIMEOUT, `Online store Redis at ${o.where} did not answer within command_timeout_ms=${o.commandTimeoutMs}.`, {
-      where: { store: o.where },
-      hint: 'Check Redis load and latency, or raise online_store.command_timeout_ms.',
-      cause: err,
-    });
+    return new StoreError(
+      ErrorCode.ONLINE_STORE_TIMEOUT,
+      `Online store Redis at ${o.where} did not answer within command_timeout_ms=${o.commandTimeoutMs}.`,
+      {
+        where: { store: o.where },
+        hint: 'Check Redis load and latency, or raise online_store.command_timeout_ms.',
+        cause: err,
+      },
+    );
   }
   if (
     e?.name === 'MaxRetriesPerRequestError' ||
-    /connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|writeable|Failed to refresh slots|None of startup nodes|CLUSTERDOWN|TRYAGAIN|^MOVED|^ASK|enableOfflineQueue/i.test(msg)
+    /connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|writeable|Failed to refresh slots|None of startup nodes|CLUSTERDOWN|TRYAGAIN|^MOVED|^ASK|enableOfflineQueue/i.test(
+      msg,
+    )
   ) {
     return unavailable(o, msg, err);
   }

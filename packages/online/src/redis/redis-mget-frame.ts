@@ -45,7 +45,11 @@ class FramedMget extends Command {
 }
 
 /** MGET of `keys`, written from their frames (`frames[i]` is `keyFrame(keys[i])`). */
-export function mgetFramed(client: { sendCommand(c: Command): unknown }, keys: readonly string[], frames: readonly Buffer[]): Promise<Array<Buffer | null>> {
+export function mgetFramed(
+  client: { sendCommand(c: Command): unknown },
+  keys: readonly string[],
+  frames: readonly Buffer[],
+): Promise<Array<Buffer | null>> {
   const cmd = new FramedMget(keys, frames);
   client.sendCommand(cmd);
   return cmd.promise as Promise<Array<Buffer | null>>;

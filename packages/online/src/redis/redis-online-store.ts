@@ -153,11 +153,19 @@ export class RedisOnlineStore implements OnlineStore {
     const schema = await this.saveSchema(project, view);
     const fields = schema.fields;
     const values = new Array<FeatureValue>(fields.length);
-    return this.writeEncoded(project, view, rows.length, (i) => {
-      const r = rows[i]!;
-      for (let f = 0; f < fields.length; f++) values[f] = r.values[fields[f]!.name] ?? null;
-      return values;
-    }, (i) => rows[i]!.key, (i) => rows[i]!.eventTimeMs, (i) => rows[i]!.createdTimeMs);
+    return this.writeEncoded(
+      project,
+      view,
+      rows.length,
+      (i) => {
+        const r = rows[i]!;
+        for (let f = 0; f < fields.length; f++) values[f] = r.values[fields[f]!.name] ?? null;
+        return values;
+      },
+      (i) => rows[i]!.key,
+      (i) => rows[i]!.eventTimeMs,
+      (i) => rows[i]!.createdTimeMs,
+    );
   }
 
   /** Writes rows given column by column (no object per row), with the same conditions as `write`. */
@@ -169,10 +177,18 @@ export class RedisOnlineStore implements OnlineStore {
     const cols = batch.columns;
     const values = new Array<FeatureValue>(cols.length);
     const created = batch.createdTimeMs;
-    return this.writeEncoded(project, view, n, (i) => {
-      for (let f = 0; f < cols.length; f++) values[f] = cols[f]![i] ?? null;
-      return values;
-    }, (i) => batch.keys[i]!, (i) => batch.eventTimeMs[i]!, created ? (i) => created[i] : () => undefined);
+    return this.writeEncoded(
+      project,
+      view,
+      n,
+      (i) => {
+        for (let f = 0; f < cols.length; f++) values[f] = cols[f]![i] ?? null;
+        return values;
+      },
+      (i) => batch.keys[i]!,
+      (i) => batch.eventTimeMs[i]!,
+      created ? (i) => created[i] : () => undefined,
+    );
   }
 
   // Encodes n rows (values in row-schema order) and writes them in pipelined conditional batches.
@@ -204,7 +220,12 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /** Reads the requested features of many keys into columns with one MGET (one per node in a Cluster). */
-  async readColumns(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features: readonly string[]): Promise<OnlineColumnarRead> {
+  async readColumns(
+    project: string,
+    view: FeatureViewSpec,
+    keys: readonly EntityKeyValues[],
+    features: readonly string[],
+  ): Promise<OnlineColumnarRead> {
     const [read] = await this.readColumnsMany(project, [{ view, keys, features }]);
     return read!;
   }
@@ -245,7 +266,13 @@ export class RedisOnlineStore implements OnlineStore {
       const r = reads[v]!;
       const part = reads.length === 1 ? rows : rows.slice(at, at + r.keys.length);
       at += r.keys.length;
-      const read = this.reader.decode(r.view, part, r.features, (k) => entityKeyString(r.keys[k]!), (name, id) => this.loadSchema(project, name, id));
+      const read = this.reader.decode(
+        r.view,
+        part,
+        r.features,
+        (k) => entityKeyString(r.keys[k]!),
+        (name, id) => this.loadSchema(project, name, id),
+      );
       // Only rows of a feature set not seen yet need an await (a schema fetch).
       if (read instanceof Promise) (later ??= []).push(read.then((x) => void (out[v] = x)));
       else out[v] = read;
@@ -254,7 +281,12 @@ export class RedisOnlineStore implements OnlineStore {
     return out;
   }
 
-  async read(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features?: readonly string[]): Promise<OnlineReadResult[]> {
+  async read(
+    project: string,
+    view: FeatureViewSpec,
+    keys: readonly EntityKeyValues[],
+    features?: readonly string[],
+  ): Promise<OnlineReadResult[]> {
     const names = features ?? view.features.map((f) => f.name);
     return columnsToResults(await this.readColumns(project, view, keys, names), names);
   }

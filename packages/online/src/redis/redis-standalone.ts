@@ -21,7 +21,10 @@ export class RedisStandalone implements RedisBackend {
 
   async conditionalSet(keys: readonly string[], rows: readonly Buffer[], expireAtMs: readonly number[]): Promise<number> {
     const c = this.client as ScriptedRedis;
-    const pipe = c.pipeline() as unknown as { frecConditionalSet: ScriptedRedis['frecConditionalSet']; exec(): Promise<Array<[Error | null, unknown]> | null> };
+    const pipe = c.pipeline() as unknown as {
+      frecConditionalSet: ScriptedRedis['frecConditionalSet'];
+      exec(): Promise<Array<[Error | null, unknown]> | null>;
+    };
     for (let s = 0; s < keys.length; s += WRITE_BATCH) {
       const e = Math.min(keys.length, s + WRITE_BATCH);
       const args: Array<string | Buffer | number> = keys.slice(s, e) as string[];

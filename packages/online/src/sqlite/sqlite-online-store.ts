@@ -68,17 +68,23 @@ export class SqliteOnlineStore implements OnlineStore {
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(DDL);
     } catch (err) {
-      throw new StoreError(ErrorCode.ONLINE_STORE_UNAVAILABLE, `Cannot open the SQLite online store at ${this.file}: ${(err as Error).message}.`, {
-        where: { file: this.file },
-        hint: 'Check online_store.path in feature_store.yaml and that its folder is writable.',
-        cause: err,
-      });
+      throw new StoreError(
+        ErrorCode.ONLINE_STORE_UNAVAILABLE,
+        `Cannot open the SQLite online store at ${this.file}: ${(err as Error).message}.`,
+        {
+          where: { file: this.file },
+          hint: 'Check online_store.path in feature_store.yaml and that its folder is writable.',
+          cause: err,
+        },
+      );
     }
     this.stmts = {
       upsert: this.db.prepare(UPSERT),
       get: this.db.prepare('SELECT row FROM frec_online_rows WHERE project = ? AND view = ? AND entity_key = ?').pluck(),
       getMany: this.db
-        .prepare('SELECT entity_key, row FROM frec_online_rows WHERE project = ? AND view = ? AND entity_key IN (SELECT value FROM json_each(?))')
+        .prepare(
+          'SELECT entity_key, row FROM frec_online_rows WHERE project = ? AND view = ? AND entity_key IN (SELECT value FROM json_each(?))',
+        )
         .raw(),
       saveSchema: this.db.prepare('INSERT OR IGNORE INTO frec_online_schemas (project, view, schema_id, fields) VALUES (?, ?, ?, ?)'),
       loadSchema: this.db.prepare('SELECT fields FROM frec_online_schemas WHERE project = ? AND view = ? AND schema_id = ?').pluck(),
@@ -118,7 +124,12 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   /** Reads the requested features of many keys into columns (one indexed lookup per key). */
-  async readColumns(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features: readonly string[]): Promise<OnlineColumnarRead> {
+  async readColumns(
+    project: string,
+    view: FeatureViewSpec,
+    keys: readonly EntityKeyValues[],
+    features: readonly string[],
+  ): Promise<OnlineColumnarRead> {
     const rows = new Array<Buffer | null>(keys.length).fill(null);
     const strKeys = new Array<string>(keys.length);
     for (let i = 0; i < keys.length; i++) strKeys[i] = entityKeyString(keys[i]!);
@@ -135,10 +146,16 @@ export class SqliteOnlineStore implements OnlineStore {
       // A key asked for twice got its row at its last position only.
       if (slot.size !== keys.length) for (let i = 0; i < keys.length; i++) rows[i] ??= rows[slot.get(strKeys[i]!)!] ?? null;
     }
-    return this.reader.decode(view, rows, features, (k) => strKeys[k]!, (v, id) => {
-      const text = this.stmts.loadSchema.get(project, v, id) as string | undefined;
-      return text ? schemaFromJson(text) : undefined;
-    });
+    return this.reader.decode(
+      view,
+      rows,
+      features,
+      (k) => strKeys[k]!,
+      (v, id) => {
+        const text = this.stmts.loadSchema.get(project, v, id) as string | undefined;
+        return text ? schemaFromJson(text) : undefined;
+      },
+    );
   }
 
   /** Reads several views, one after the other (SQLite lookups are in-process). */
@@ -148,7 +165,12 @@ export class SqliteOnlineStore implements OnlineStore {
     return out;
   }
 
-  async read(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features?: readonly string[]): Promise<OnlineReadResult[]> {
+  async read(
+    project: string,
+    view: FeatureViewSpec,
+    keys: readonly EntityKeyValues[],
+    features?: readonly string[],
+  ): Promise<OnlineReadResult[]> {
     const names = features ?? view.features.map((f) => f.name);
     return columnsToResults(await this.readColumns(project, view, keys, names), names);
   }

@@ -123,37 +123,57 @@ export async function startRedisCluster(nodeTimeoutMs = 1000): Promise<RedisClus
       procs.set(
         port,
         startProcess(port, dir, [
-          '--cluster-enabled', 'yes',
-          '--cluster-config-file', `nodes-${port}.conf`,
-          '--cluster-node-timeout', String(nodeTimeoutMs),
-          '--dbfilename', `dump-${port}.rdb`,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          String(nodeTimeoutMs),
+          '--dbfilename',
+          `dump-${port}.rdb`,
           // A replica that synced moments ago must still be allowed to take over.
-          '--cluster-replica-validity-factor', '0',
+          '--cluster-replica-validity-factor',
+          '0',
         ]),
       );
     }
     await Promise.all(ports.map((p) => waitFor(() => pingPort(p), 10_000, `redis-server on ${p}`)));
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes']);
-    await waitFor(async () => {
-      const states = await Promise.all(ports.map((p) => run('redis-cli', ['-p', String(p), 'cluster', 'info'])));
-      return states.every((s) => s.stdout.includes('cluster_state:ok'));
-    }, 20_000, 'cluster_state:ok');
+    await waitFor(
+      async () => {
+        const states = await Promise.all(ports.map((p) => run('redis-cli', ['-p', String(p), 'cluster', 'info'])));
+        return states.every((s) => s.stdout.includes('cluster_state:ok'));
+      },
+      20_000,
+      'cluster_state:ok',
+    );
     // Failover needs replicas that finished their first sync.
-    await waitFor(async () => {
-      const infos = await Promise.all(ports.map((p) => run('redis-cli', ['-p', String(p), 'info', 'replication'])));
-      const replicas = infos.filter((i) => i.stdout.includes('role:slave'));
-      return replicas.length === 3 && replicas.every((i) => i.stdout.includes('master_link_status:up'));
-    }, 20_000, 'replicas in sync');
+    await waitFor(
+      async () => {
+        const infos = await Promise.all(ports.map((p) => run('redis-cli', ['-p', String(p), 'info', 'replication'])));
+        const replicas = infos.filter((i) => i.stdout.includes('role:slave'));
+        return replicas.length === 3 && replicas.every((i) => i.stdout.includes('master_link_status:up'));
+      },
+      20_000,
+      'replicas in sync',
+    );
   } catch (err) {
     await stop();
     throw err;
   }
   return {
     ports,
-    connection: ports.slice(0, 3).map((p) => `redis://127.0.0.1:${p}`).join(','),
+    connection: ports
+      .slice(0, 3)
+      .map((p) => `redis://127.0.0.1:${p}`)
+      .join(','),
     procs,
     masters: async () => {
-      const r = new Redis(ports.find((p) => procs.get(p)!.child.exitCode === null && procs.get(p)!.child.signalCode === null)!, '127.0.0.1', { lazyConnect: true });
+      const r = new Redis(
+        ports.find((p) => procs.get(p)!.child.exitCode === null && procs.get(p)!.child.signalCode === null)!,
+        '127.0.0.1',
+        { lazyConnect: true },
+      );
       try {
         await r.connect();
         const nodes = (await r.call('CLUSTER', 'NODES')) as string;

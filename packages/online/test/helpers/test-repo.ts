@@ -2,9 +2,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  Array as ArrayOf, Bool, Bytes, Float32, Float64, Int64, String as Str, UnixTimestamp,
-  buildRepoContents, entity, featureService, featureView, field, fileSource, onDemandFeatureView, parseRepoConfig, requestSource,
-  FeatureStore, type OnlineStoreConfig,
+  Array as ArrayOf,
+  Bool,
+  Bytes,
+  Float32,
+  Float64,
+  Int64,
+  String as Str,
+  UnixTimestamp,
+  buildRepoContents,
+  entity,
+  featureService,
+  featureView,
+  field,
+  fileSource,
+  onDemandFeatureView,
+  parseRepoConfig,
+  requestSource,
+  FeatureStore,
+  type OnlineStoreConfig,
 } from '@frec/core';
 import '../../src/index.js';
 
@@ -12,7 +28,12 @@ import '../../src/index.js';
 export function testDefinitions(options: { extraFeature?: boolean } = {}) {
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
   const item = entity({ name: 'item', joinKey: 'item_id', valueType: Str });
-  const src = fileSource({ name: 'events', path: 'data/events.parquet', timestampField: 'event_timestamp', createdTimestampColumn: 'created' });
+  const src = fileSource({
+    name: 'events',
+    path: 'data/events.parquet',
+    timestampField: 'event_timestamp',
+    createdTimestampColumn: 'created',
+  });
   const userStats = featureView({
     name: 'user_stats',
     entities: [user],
@@ -59,7 +80,10 @@ export interface TestRepo {
 }
 
 /** Opens a TestRepo on `online` (project `online_test` unless told). */
-export async function openTestRepo(online: OnlineStoreConfig, options: { project?: string; maxOnlineEntities?: number } = {}): Promise<TestRepo> {
+export async function openTestRepo(
+  online: OnlineStoreConfig,
+  options: { project?: string; maxOnlineEntities?: number } = {},
+): Promise<TestRepo> {
   const dir = mkdtempSync(path.join(tmpdir(), 'frec-online-'));
   const project = options.project ?? 'online_test';
   const yaml = [

@@ -2,7 +2,13 @@ import { ErrorCode, FrecError } from '@frec/core';
 
 /** An ANN index could not be loaded: missing (ANN_INDEX_NOT_FOUND) or failing its checksum or format (ANN_INDEX_CORRUPT). */
 export class AnnIndexError extends FrecError {
-  constructor(code: typeof ErrorCode.ANN_INDEX_CORRUPT | typeof ErrorCode.ANN_INDEX_NOT_FOUND, message: string, where: Record<string, string>, hint: string, cause?: unknown) {
+  constructor(
+    code: typeof ErrorCode.ANN_INDEX_CORRUPT | typeof ErrorCode.ANN_INDEX_NOT_FOUND,
+    message: string,
+    where: Record<string, string>,
+    hint: string,
+    cause?: unknown,
+  ) {
     super(code, message, { where, hint, cause });
     this.name = 'AnnIndexError';
   }

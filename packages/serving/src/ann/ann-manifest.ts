@@ -4,7 +4,11 @@ import { z } from 'zod';
 export const ANN_MANIFEST_FORMAT = 'frec-ann-index/1';
 
 /** One data file of a saved index with its checksum. */
-export const annFileSchema = z.object({ name: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+export const annFileSchema = z.object({
+  name: z.string(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
 
 /** manifest.json of a saved index version: what it is, and a sha256 for every file it needs. */
 export const annManifestSchema = z.object({

@@ -83,7 +83,12 @@ export async function saveItemIndex(rootDir: string, index: ItemIndex, opts: Sav
     });
   }
   const finalDir = path.join(rootDir, version);
-  if (await stat(finalDir).then(() => true, () => false)) {
+  if (
+    await stat(finalDir).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new FrecError(ErrorCode.REGISTRY_CONFLICT, `ANN index version '${version}' already exists in ${rootDir}.`, {
       where: { rootDir, version },
       hint: 'Save under a new version; saved versions are immutable.',
@@ -134,7 +139,13 @@ async function readManifest(rootDir: string, version: string): Promise<AnnManife
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new AnnIndexError(ErrorCode.ANN_INDEX_NOT_FOUND, `ANN index version '${version}' not found in ${rootDir} (no ${file}).`, { rootDir, version }, 'List saved versions with listItemIndexVersions, or build and save an index first.', cause);
+    throw new AnnIndexError(
+      ErrorCode.ANN_INDEX_NOT_FOUND,
+      `ANN index version '${version}' not found in ${rootDir} (no ${file}).`,
+      { rootDir, version },
+      'List saved versions with listItemIndexVersions, or build and save an index first.',
+      cause,
+    );
   }
   let json: unknown;
   try {
@@ -143,7 +154,12 @@ async function readManifest(rootDir: string, version: string): Promise<AnnManife
     throw corrupt(rootDir, version, 'manifest.json is not valid JSON', cause);
   }
   const parsed = annManifestSchema.safeParse(json);
-  if (!parsed.success) throw corrupt(rootDir, version, `manifest.json does not match ${ANN_MANIFEST_FORMAT} (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+  if (!parsed.success)
+    throw corrupt(
+      rootDir,
+      version,
+      `manifest.json does not match ${ANN_MANIFEST_FORMAT} (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`,
+    );
   if (parsed.data.version !== version) throw corrupt(rootDir, version, `manifest.json names version '${parsed.data.version}'`);
   return parsed.data;
 }
@@ -158,7 +174,12 @@ export async function loadItemIndex(rootDir: string, version?: string): Promise<
   if (v === undefined) {
     const all = await listItemIndexVersions(rootDir);
     if (all.length === 0) {
-      throw new AnnIndexError(ErrorCode.ANN_INDEX_NOT_FOUND, `No ANN index saved in ${rootDir}.`, { rootDir }, 'Build the item index (pipeline step "ann") and save it with saveItemIndex.');
+      throw new AnnIndexError(
+        ErrorCode.ANN_INDEX_NOT_FOUND,
+        `No ANN index saved in ${rootDir}.`,
+        { rootDir },
+        'Build the item index (pipeline step "ann") and save it with saveItemIndex.',
+      );
     }
     v = all[all.length - 1]!.version;
   }
@@ -174,7 +195,11 @@ export async function loadItemIndex(rootDir: string, version?: string): Promise<
     }
     const sha = createHash('sha256').update(buf).digest('hex');
     if (buf.byteLength !== f.bytes || sha !== f.sha256) {
-      throw corrupt(rootDir, v, `${f.name} has sha256 ${sha.slice(0, 12)}… (${buf.byteLength} bytes), manifest says ${f.sha256.slice(0, 12)}… (${f.bytes} bytes)`);
+      throw corrupt(
+        rootDir,
+        v,
+        `${f.name} has sha256 ${sha.slice(0, 12)}… (${buf.byteLength} bytes), manifest says ${f.sha256.slice(0, 12)}… (${f.bytes} bytes)`,
+      );
     }
     bufs.set(f.name, buf);
   }
@@ -190,11 +215,13 @@ export async function loadItemIndex(rootDir: string, version?: string): Promise<
     if (cause instanceof AnnIndexError) throw cause;
     throw corrupt(rootDir, v, 'ids.json is not valid JSON', cause);
   }
-  if (!Array.isArray(ids) || ids.length !== manifest.count) throw corrupt(rootDir, v, `ids.json holds ${Array.isArray(ids) ? ids.length : 'no'} ids, manifest says ${manifest.count}`);
+  if (!Array.isArray(ids) || ids.length !== manifest.count)
+    throw corrupt(rootDir, v, `ids.json holds ${Array.isArray(ids) ? ids.length : 'no'} ids, manifest says ${manifest.count}`);
   let index: ItemIndex;
   if (manifest.kind === 'exact') {
     const b = need('vectors.f32');
-    if (b.byteLength !== manifest.count * manifest.dim * 4) throw corrupt(rootDir, v, `vectors.f32 has ${b.byteLength} bytes for ${manifest.count} x ${manifest.dim} floats`);
+    if (b.byteLength !== manifest.count * manifest.dim * 4)
+      throw corrupt(rootDir, v, `vectors.f32 has ${b.byteLength} bytes for ${manifest.count} x ${manifest.dim} floats`);
     const vectors = new Float32Array(b.byteLength / 4);
     new Uint8Array(vectors.buffer).set(b);
     index = ExactItemIndex.fromVectors(ids, vectors, manifest.dim, manifest.metric);
@@ -220,7 +247,12 @@ export async function loadPreviousItemIndex(rootDir: string, version: string): P
       if (!(err instanceof AnnIndexError) || err.code !== ErrorCode.ANN_INDEX_CORRUPT) throw err;
     }
   }
-  throw new AnnIndexError(ErrorCode.ANN_INDEX_NOT_FOUND, `No valid ANN index older than '${version}' in ${rootDir}.`, { rootDir, version }, 'Rebuild the item index from the current item embeddings.');
+  throw new AnnIndexError(
+    ErrorCode.ANN_INDEX_NOT_FOUND,
+    `No valid ANN index older than '${version}' in ${rootDir}.`,
+    { rootDir, version },
+    'Rebuild the item index from the current item embeddings.',
+  );
 }
 
 /** Result of loadItemIndexWithFallback: the index served and the versions skipped on the way. */

@@ -13,7 +13,10 @@ export interface ItemEmbeddings {
  * linear preference model can express "popular" as well as "like these". A fallback for when
  * no trained item tower is available; seeded, so it is reproducible.
  */
-export function svdItemEmbeddings(histories: ReadonlyArray<readonly ItemId[]>, options: { dim?: number; iterations?: number; seed?: number } = {}): ItemEmbeddings {
+export function svdItemEmbeddings(
+  histories: ReadonlyArray<readonly ItemId[]>,
+  options: { dim?: number; iterations?: number; seed?: number } = {},
+): ItemEmbeddings {
   const k = options.dim ?? 24;
   const row = new Map<ItemId, number>();
   const ids: ItemId[] = [];

@@ -85,7 +85,13 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
     const seconds = reply.elapsedTime / 1000;
     metrics.requestDuration.observe({ route, method: request.method, status }, seconds);
     metrics.requests.inc({ route, status });
-    const line = { route, method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, code: request.frecErrorCode ?? undefined };
+    const line = {
+      route,
+      method: request.method,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+      code: request.frecErrorCode ?? undefined,
+    };
     if (reply.statusCode >= 500) request.log.error(line, 'request failed');
     else if (reply.statusCode >= 400) request.log.info(line, 'request rejected');
     else request.log.debug(line, 'request');

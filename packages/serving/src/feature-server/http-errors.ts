@@ -7,7 +7,10 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message: (e: Error) => st
     message: () => 'The request body is larger than this server accepts.',
     hint: 'Send fewer entity rows per request, or raise feature_server.max_body_bytes in feature_store.yaml.',
   },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: ErrorCode.INVALID_REQUEST, message: () => 'The Content-Length header does not match the body.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: ErrorCode.INVALID_REQUEST,
+    message: () => 'The Content-Length header does not match the body.',
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: ErrorCode.INVALID_REQUEST, message: () => 'The request body is empty; send a JSON object.' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: ErrorCode.INVALID_REQUEST, message: (e) => `The request body is not valid JSON: ${e.message}` },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: ErrorCode.INVALID_REQUEST, message: () => 'Unsupported Content-Type; send application/json.' },
@@ -31,5 +34,8 @@ export function toHttpError(err: unknown): { status: number; error: FrecError } 
     return { status: e.statusCode, error: new RequestError(ErrorCode.INVALID_REQUEST, e.message) };
   }
   const internal = toFrecError(err);
-  return { status: 500, error: new FrecError(ErrorCode.INTERNAL, 'Internal error while serving the request; see the server log.', { cause: internal }) };
+  return {
+    status: 500,
+    error: new FrecError(ErrorCode.INTERNAL, 'Internal error while serving the request; see the server log.', { cause: internal }),
+  };
 }

@@ -130,25 +130,36 @@ function knownKeys(schema: z.ZodTypeAny): string[] {
  * Turns columns into row objects, checking that every column has one value per row and that
  * the row count stays within `maxRows` (413 beyond it).
  */
-export function columnsToRows(cols: Record<string, unknown[]>, opts: { route: string; field: string; maxRows: number }): Array<Record<string, unknown>> {
+export function columnsToRows(
+  cols: Record<string, unknown[]>,
+  opts: { route: string; field: string; maxRows: number },
+): Array<Record<string, unknown>> {
   const names = Object.keys(cols);
   let n = -1;
   let first = '';
   for (const name of names) {
     const len = cols[name]!.length;
     if (len > opts.maxRows) {
-      throw new RequestError(ErrorCode.REQUEST_TOO_LARGE, `${opts.route}: ${opts.field}.${name} has ${len} values; this server takes at most ${opts.maxRows} rows per request.`, {
-        where: { route: opts.route, field: `${opts.field}.${name}` },
-        hint: 'Split the request into smaller batches, or raise feature_server.max_entities in feature_store.yaml.',
-      });
+      throw new RequestError(
+        ErrorCode.REQUEST_TOO_LARGE,
+        `${opts.route}: ${opts.field}.${name} has ${len} values; this server takes at most ${opts.maxRows} rows per request.`,
+        {
+          where: { route: opts.route, field: `${opts.field}.${name}` },
+          hint: 'Split the request into smaller batches, or raise feature_server.max_entities in feature_store.yaml.',
+        },
+      );
     }
     if (n === -1) {
       n = len;
       first = name;
     } else if (len !== n) {
-      throw new RequestError(ErrorCode.INVALID_REQUEST, `${opts.route}: ${opts.field}.${name} has ${len} values but ${opts.field}.${first} has ${n}; every column needs one value per row.`, {
-        where: { route: opts.route, field: `${opts.field}.${name}` },
-      });
+      throw new RequestError(
+        ErrorCode.INVALID_REQUEST,
+        `${opts.route}: ${opts.field}.${name} has ${len} values but ${opts.field}.${first} has ${n}; every column needs one value per row.`,
+        {
+          where: { route: opts.route, field: `${opts.field}.${name}` },
+        },
+      );
     }
   }
   const rows: Array<Record<string, unknown>> = new Array(Math.max(n, 0));

@@ -35,7 +35,10 @@ export async function serveFeatureRepo(options: ServeOptions): Promise<void> {
       const port = options.port ?? store.config.feature_server.port;
       throw new ConfigError(`Cannot listen on ${host}:${port} (${e.code}).`, {
         where: { host, port },
-        hint: e.code === 'EADDRINUSE' ? 'Another process uses that port: pass --port, or stop it.' : 'Pick another --host/--port (ports below 1024 need privileges).',
+        hint:
+          e.code === 'EADDRINUSE'
+            ? 'Another process uses that port: pass --port, or stop it.'
+            : 'Pick another --host/--port (ports below 1024 need privileges).',
       });
     }
     throw err;

@@ -34,8 +34,18 @@ export class ServerMetrics {
       buckets: BUCKETS,
       registers,
     });
-    this.requests = new Counter({ name: 'frec_http_requests_total', help: 'HTTP requests by route and status.', labelNames: ['route', 'status'], registers });
-    this.errors = new Counter({ name: 'frec_http_errors_total', help: 'Failed HTTP requests by route and frec error code.', labelNames: ['route', 'code'], registers });
+    this.requests = new Counter({
+      name: 'frec_http_requests_total',
+      help: 'HTTP requests by route and status.',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'frec_http_errors_total',
+      help: 'Failed HTTP requests by route and frec error code.',
+      labelNames: ['route', 'code'],
+      registers,
+    });
     this.storeReadDuration = new Histogram({
       name: 'frec_online_store_read_duration_seconds',
       help: 'Latency of one online-store read of one feature view.',
@@ -43,8 +53,17 @@ export class ServerMetrics {
       buckets: BUCKETS,
       registers,
     });
-    this.rowsRead = new Counter({ name: 'frec_online_rows_read_total', help: 'Entity keys read from the online store, by feature view.', labelNames: ['view'], registers });
-    this.entitiesRequested = new Counter({ name: 'frec_entities_requested_total', help: 'Entity rows asked for in /get-online-features requests.', registers });
+    this.rowsRead = new Counter({
+      name: 'frec_online_rows_read_total',
+      help: 'Entity keys read from the online store, by feature view.',
+      labelNames: ['view'],
+      registers,
+    });
+    this.entitiesRequested = new Counter({
+      name: 'frec_entities_requested_total',
+      help: 'Entity rows asked for in /get-online-features requests.',
+      registers,
+    });
     new Gauge({
       name: 'frec_registry_age_seconds',
       help: 'Seconds since the registry was last read from storage.',

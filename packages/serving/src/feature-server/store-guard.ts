@@ -45,9 +45,13 @@ export class StoreGuard {
         });
       }
       if (isBrokenCircuitError(err)) {
-        throw new StoreError(ErrorCode.ONLINE_STORE_UNAVAILABLE, 'The online store is unavailable (several reads in a row failed); failing fast until it recovers.', {
-          hint: 'Check that the online store is up; a trial read is made about once a second.',
-        });
+        throw new StoreError(
+          ErrorCode.ONLINE_STORE_UNAVAILABLE,
+          'The online store is unavailable (several reads in a row failed); failing fast until it recovers.',
+          {
+            hint: 'Check that the online store is up; a trial read is made about once a second.',
+          },
+        );
       }
       throw err;
     }

@@ -4,7 +4,9 @@ import { z } from 'zod';
 export const MODEL_STAGES = ['candidate', 'production', 'archived'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
 
-export const artifactSchema = z.object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() }).strict();
+export const artifactSchema = z
+  .object({ path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() })
+  .strict();
 /** One stored file of a model version, with its checksum. */
 export type ModelArtifact = z.infer<typeof artifactSchema>;
 

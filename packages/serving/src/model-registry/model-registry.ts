@@ -43,11 +43,17 @@ export class ModelRegistry {
   /** Stores a new version (stage `candidate`) and returns its manifest. */
   async register(input: RegisterModelInput): Promise<ModelManifest> {
     if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(input.name)) {
-      throw registryError(`Model name '${input.name}' is invalid.`, 'Use letters, digits, _ and -, starting with a letter.', { model: input.name });
+      throw registryError(`Model name '${input.name}' is invalid.`, 'Use letters, digits, _ and -, starting with a letter.', {
+        model: input.name,
+      });
     }
     for (const a of input.artifacts) {
       if (a.path.includes('..') || a.path.startsWith('/')) {
-        throw registryError(`Artifact path '${a.path}' of model '${input.name}' leaves the version folder.`, 'Use a relative path without "..".', { model: input.name });
+        throw registryError(
+          `Artifact path '${a.path}' of model '${input.name}' leaves the version folder.`,
+          'Use a relative path without "..".',
+          { model: input.name },
+        );
       }
     }
     let version = (await this.versions(input.name)).reduce((m, v) => Math.max(m, v), 0) + 1;
@@ -95,13 +101,23 @@ export class ModelRegistry {
     if (all.length === 0) {
       const names = [...new Set((await this.list()).map((m) => m.name))];
       const close = closestNames(name, names);
-      throw new NotFoundError(ErrorCode.MODEL_REGISTRY_ERROR, `Model '${name}' is not in the model registry at ${this.store.location}.${close.length ? ` Did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : ''}`, {
-        where: { model: name },
-        hint: names.length ? `Registered models: ${names.join(', ')}.` : 'Train and register a model first (npm run train in examples/streamrec).',
-      });
+      throw new NotFoundError(
+        ErrorCode.MODEL_REGISTRY_ERROR,
+        `Model '${name}' is not in the model registry at ${this.store.location}.${close.length ? ` Did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : ''}`,
+        {
+          where: { model: name },
+          hint: names.length
+            ? `Registered models: ${names.join(', ')}.`
+            : 'Train and register a model first (npm run train in examples/streamrec).',
+        },
+      );
     }
     const found =
-      version === 'latest' ? all[all.length - 1] : typeof version === 'number' ? all.find((m) => m.version === version) : [...all].reverse().find((m) => m.stage === version);
+      version === 'latest'
+        ? all[all.length - 1]
+        : typeof version === 'number'
+          ? all.find((m) => m.version === version)
+          : [...all].reverse().find((m) => m.stage === version);
     if (!found) {
       throw new NotFoundError(ErrorCode.MODEL_REGISTRY_ERROR, `Model '${name}' has no version ${String(version)}.`, {
         where: { model: name, version: String(version) },
@@ -132,7 +148,8 @@ export class ModelRegistry {
     const now = new Date().toISOString();
     if (stage === 'production') {
       for (const m of await this.list(name)) {
-        if (m.stage === 'production' && m.version !== version) await this.writeManifest({ ...m, stage: 'archived', stageHistory: [...m.stageHistory, { stage: 'archived', at: now }] });
+        if (m.stage === 'production' && m.version !== version)
+          await this.writeManifest({ ...m, stage: 'archived', stageHistory: [...m.stageHistory, { stage: 'archived', at: now }] });
       }
     }
     const next = { ...target, stage, stageHistory: [...target.stageHistory, { stage, at: now }] };
@@ -144,12 +161,25 @@ export class ModelRegistry {
   async readArtifact(manifest: ModelManifest, artifactPath: string): Promise<Uint8Array> {
     const a = manifest.artifacts.find((x) => x.path === artifactPath);
     if (!a) {
-      throw registryError(`Model ${manifest.name} v${manifest.version} has no artifact '${artifactPath}'.`, `Artifacts: ${manifest.artifacts.map((x) => x.path).join(', ')}.`, { model: manifest.name });
+      throw registryError(
+        `Model ${manifest.name} v${manifest.version} has no artifact '${artifactPath}'.`,
+        `Artifacts: ${manifest.artifacts.map((x) => x.path).join(', ')}.`,
+        { model: manifest.name },
+      );
     }
     const data = await this.store.read(`${manifest.name}/${manifest.version}/artifacts/${a.path}`);
-    if (!data) throw registryError(`Artifact '${a.path}' of ${manifest.name} v${manifest.version} is missing from ${this.store.location}.`, 'Register the model again.', { model: manifest.name });
+    if (!data)
+      throw registryError(
+        `Artifact '${a.path}' of ${manifest.name} v${manifest.version} is missing from ${this.store.location}.`,
+        'Register the model again.',
+        { model: manifest.name },
+      );
     if (sha256(data) !== a.sha256) {
-      throw registryError(`Artifact '${a.path}' of ${manifest.name} v${manifest.version} does not match its sha256 checksum.`, 'The file was changed or corrupted; register the model again.', { model: manifest.name, artifact: a.path });
+      throw registryError(
+        `Artifact '${a.path}' of ${manifest.name} v${manifest.version} does not match its sha256 checksum.`,
+        'The file was changed or corrupted; register the model again.',
+        { model: manifest.name, artifact: a.path },
+      );
     }
     return data;
   }
@@ -170,7 +200,11 @@ export class ModelRegistry {
     try {
       return modelManifestSchema.parse(JSON.parse(new TextDecoder().decode(raw)));
     } catch (err) {
-      throw registryError(`Manifest ${key} in ${this.store.location} is not a valid model manifest: ${(err as Error).message.slice(0, 200)}`, 'Restore it or register the model again.', { model: name, version });
+      throw registryError(
+        `Manifest ${key} in ${this.store.location} is not a valid model manifest: ${(err as Error).message.slice(0, 200)}`,
+        'Restore it or register the model again.',
+        { model: name, version },
+      );
     }
   }
 

@@ -60,7 +60,12 @@ export class CoOccurrenceSource implements RetrievalSource {
     // Rows in id order, so the table's ties (to the lower row) go to the lower id, whatever order the histories came in.
     const ids = [...new Set(hs.flat())].sort(compareIds);
     const rowOf = new Map(ids.map((id, r) => [id, r]));
-    const t = buildCoOccurrenceTable(hs.map((h) => Int32Array.from(h, (id) => rowOf.get(id)!)), ids.length, options.window ?? 5, options.neighbours ?? 50);
+    const t = buildCoOccurrenceTable(
+      hs.map((h) => Int32Array.from(h, (id) => rowOf.get(id)!)),
+      ids.length,
+      options.window ?? 5,
+      options.neighbours ?? 50,
+    );
     const neighbours = new Map<ItemId, ScoredItem[]>();
     for (let a = 0; a < ids.length; a++) {
       if (t.start[a] === t.start[a + 1]) continue;

@@ -12,7 +12,12 @@ export interface CoOccurrenceTable {
  * positions of each other in one history co-occur, and each row keeps its `neighbours` best.
  * Serving's `CoOccurrenceSource` and StreamRec's training pipeline both build theirs here.
  */
-export function buildCoOccurrenceTable(histories: Iterable<ArrayLike<number>>, numRows: number, window: number, neighbours: number): CoOccurrenceTable {
+export function buildCoOccurrenceTable(
+  histories: Iterable<ArrayLike<number>>,
+  numRows: number,
+  window: number,
+  neighbours: number,
+): CoOccurrenceTable {
   const hs = [...histories];
   const count = new Float64Array(numRows);
   // Every pair (a, b) within the window as the key a x numRows + b, both ways; sorted, each key's
@@ -35,11 +40,12 @@ export function buildCoOccurrenceTable(histories: Iterable<ArrayLike<number>>, n
   }
   const sorted = keys.subarray(0, p).sort();
   const rows: { b: number; s: number }[][] = Array.from({ length: numRows }, () => []);
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     const key = sorted[i]!;
     let j = i + 1;
     while (j < sorted.length && sorted[j] === key) j++;
-    const a = Math.floor(key / numRows), b = key - a * numRows;
+    const a = Math.floor(key / numRows),
+      b = key - a * numRows;
     rows[a]!.push({ b, s: (j - i) / Math.sqrt(Math.max(count[a]!, 1) * Math.max(count[b]!, 1)) });
     i = j;
   }

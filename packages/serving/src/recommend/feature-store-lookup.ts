@@ -23,7 +23,9 @@ export interface FeatureStoreLookupOptions {
  * timeouts make a dead Redis fail fast rather than hang.
  */
 export function featureStoreLookup(options: FeatureStoreLookupOptions): FeatureLookup {
-  const selector: FeatureSelector = options.featureService ? { featureService: options.featureService } : { features: options.features ?? [] };
+  const selector: FeatureSelector = options.featureService
+    ? { featureService: options.featureService }
+    : { features: options.features ?? [] };
   return async (userId) => {
     const res = await options.store.getOnlineFeatures({ ...selector, entityRows: [{ [options.joinKey]: userId }] });
     const values: Record<string, FeatureValue> = {};

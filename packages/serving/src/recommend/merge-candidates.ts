@@ -27,7 +27,11 @@ const RRF_K = 60;
  * an item found by several sources sums its contributions. Items not in the catalog are dropped
  * before they can reach ranking or the response.
  */
-export function mergeCandidates(lists: ReadonlyArray<{ source: string; items: readonly ScoredItem[] }>, catalog: Catalog, limit = 500): MergeResult {
+export function mergeCandidates(
+  lists: ReadonlyArray<{ source: string; items: readonly ScoredItem[] }>,
+  catalog: Catalog,
+  limit = 500,
+): MergeResult {
   const byId = new Map<ItemId, Candidate & { fused: number }>();
   let droppedNotInCatalog = 0;
   for (const { source, items } of lists) {

@@ -19,7 +19,12 @@ export function createRecommendServer(options: RecommendServerOptions): FastifyI
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
   const rec = options.recommender;
   app.setErrorHandler((err, _req, reply) => {
-    const fe = err instanceof RequestError ? err : (err as { statusCode?: number }).statusCode === 400 ? new RequestError(ErrorCode.INVALID_REQUEST, (err as Error).message) : toFrecError(err);
+    const fe =
+      err instanceof RequestError
+        ? err
+        : (err as { statusCode?: number }).statusCode === 400
+          ? new RequestError(ErrorCode.INVALID_REQUEST, (err as Error).message)
+          : toFrecError(err);
     void reply.status(httpStatusOf(fe.code)).send({ error: fe.toJSON() });
   });
   app.post('/recommendations', async (req) => rec.recommend(parseRequest(req.body, options.maxCount ?? 100)));
@@ -47,7 +52,8 @@ export function parseRequest(body: unknown, maxCount = 100): RecommendRequest {
   }
   let count = 20;
   if (b.count !== undefined) {
-    if (typeof b.count !== 'number' || !Number.isInteger(b.count) || b.count < 1 || b.count > maxCount) return bad('count', `must be an integer from 1 to ${maxCount}`);
+    if (typeof b.count !== 'number' || !Number.isInteger(b.count) || b.count < 1 || b.count > maxCount)
+      return bad('count', `must be an integer from 1 to ${maxCount}`);
     count = b.count;
   }
   const context: RecommendRequest['context'] = {};

@@ -91,7 +91,14 @@ export class Recommender {
       // Last line of defence: a bug or an unguarded dependency still gets an answer.
       const timings: Record<string, number> = {};
       this.metrics.stageFailures.inc({ stage: 'request', reason: 'error' });
-      const res = this.popularResponse(request, request.count ?? 20, new Set(), { request: (err as Error).message ?? String(err) }, timings, {});
+      const res = this.popularResponse(
+        request,
+        request.count ?? 20,
+        new Set(),
+        { request: (err as Error).message ?? String(err) },
+        timings,
+        {},
+      );
       return this.finish(res, t0, timings);
     }
   }
@@ -133,7 +140,9 @@ export class Recommender {
     const lists = await Promise.all(
       this.options.sources.map(async ({ source, k }) => {
         const start = performance.now();
-        const r = await this.stages.sources.get(source.name)!.run(() => source.retrieve(ctx, k), this.remaining(t0, this.budgets.retrieval));
+        const r = await this.stages.sources
+          .get(source.name)!
+          .run(() => source.retrieve(ctx, k), this.remaining(t0, this.budgets.retrieval));
         stage(`retrieval_${source.name}`, start);
         if (!r.ok) {
           fail(`retrieval_${source.name}`, r);
@@ -165,7 +174,10 @@ export class Recommender {
     let scores: Float32Array;
     const cold = this.options.coldStart;
     if (cold && features.interactionCount < cold.threshold) {
-      scores = cold.score(request.userId, candidates.map((c) => c.itemId));
+      scores = cold.score(
+        request.userId,
+        candidates.map((c) => c.itemId),
+      );
       modelVersions.ranker = cold.version;
     } else {
       const batch = this.options.buildBatch(features, candidates, context);
@@ -213,7 +225,11 @@ export class Recommender {
       rules.exposure.timeMs,
     );
     stage('rerank', rerankStart);
-    return this.finish({ userId: request.userId, items, modelVersions, degradationLevel: level, degraded, timingsMs: timings }, t0, timings);
+    return this.finish(
+      { userId: request.userId, items, modelVersions, degradationLevel: level, degraded, timingsMs: timings },
+      t0,
+      timings,
+    );
   }
 
   private remaining(t0: number, stageBudget: number): number {
@@ -234,7 +250,14 @@ export class Recommender {
       .slice(0, count)
       .map((i) => ({ itemId: i.itemId, score: i.score, sources: ['popular'] }));
     degraded.retrieval = 'no_candidates';
-    return { userId: request.userId, items, modelVersions: { ...modelVersions, ranker: 'popular' }, degradationLevel: DegradationLevel.POPULAR, degraded, timingsMs: timings };
+    return {
+      userId: request.userId,
+      items,
+      modelVersions: { ...modelVersions, ranker: 'popular' },
+      degradationLevel: DegradationLevel.POPULAR,
+      degraded,
+      timingsMs: timings,
+    };
   }
 
   private finish(res: RecommendResponse, t0: number, timings: Record<string, number>): RecommendResponse {

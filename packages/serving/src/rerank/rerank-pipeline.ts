@@ -50,7 +50,8 @@ export function rerank(items: readonly RankedItem[], options: RerankOptions): Ra
   // Stable, like sorting the items themselves: equal scores keep their input order.
   order.sort((a, b) => scores[b]! - scores[a]!);
   const copy = (i: number): RankedItem => ({ ...items[i]!, score: scores[i]! });
-  if (options.diversity?.kind === 'mmr') return cutAndExpose(mmr(order.map(copy), options.diversity.lambda, options.genresOf, options.count), options);
+  if (options.diversity?.kind === 'mmr')
+    return cutAndExpose(mmr(order.map(copy), options.diversity.lambda, options.genresOf, options.count), options);
 
   const count = options.count;
   const filters = options.filters ?? [];
@@ -105,7 +106,10 @@ function cutAndExpose(diversified: RankedItem[], options: RerankOptions): Ranked
     const slots = Math.min(ex.slots ?? 2, top.length);
     // The best-scored unexposed items beyond the cut take the last slots: tail items get seen,
     // while the head of the list (what users click most) stays as ranked.
-    const fresh = list.slice(options.count).filter((i) => !ex.tracker.exposed(i.itemId, ex.timeMs)).slice(0, slots);
+    const fresh = list
+      .slice(options.count)
+      .filter((i) => !ex.tracker.exposed(i.itemId, ex.timeMs))
+      .slice(0, slots);
     for (let s = 0; s < fresh.length; s++) top[top.length - fresh.length + s] = fresh[s]!;
   }
   return top;

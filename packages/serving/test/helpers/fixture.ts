@@ -43,8 +43,16 @@ export function syntheticWorld(seed = 7, nItems = 1000, nUsers = 60) {
   const content = new ContentSimilaritySource(items.map((i) => ({ id: i.id, vector: GENRES.map((g) => (i.genres.includes(g) ? 1 : 0)) })));
   const vectors = new Float32Array(items.length * ITEM_DIM);
   items.forEach((it, r) => vectors.set(it.features, r * ITEM_DIM));
-  const index = new ExactVectorIndex(items.map((i) => i.id), vectors, 'index-v1');
-  const ann = new AnnSource({ index, userVector: (f) => Float32Array.from({ length: ITEM_DIM }, (_, j) => f.vector[j % USER_DIM]!), version: 'two-tower-v1' });
+  const index = new ExactVectorIndex(
+    items.map((i) => i.id),
+    vectors,
+    'index-v1',
+  );
+  const ann = new AnnSource({
+    index,
+    userVector: (f) => Float32Array.from({ length: ITEM_DIM }, (_, j) => f.vector[j % USER_DIM]!),
+    version: 'two-tower-v1',
+  });
   return { items, catalog, histories, trending, coOccurrence, content, ann, index, now };
 }
 
@@ -65,7 +73,11 @@ export function userFeatures(world: ReturnType<typeof syntheticWorld>, userId: s
 export const TEST_BUDGETS = { features: 1000, retrieval: 1000, ranking: 1000, total: 4000 };
 
 /** Recommender options over the synthetic world, with a given ranker. */
-export function recommenderOptions(world: ReturnType<typeof syntheticWorld>, ranker: Ranker, overrides: Partial<RecommenderOptions> = {}): RecommenderOptions {
+export function recommenderOptions(
+  world: ReturnType<typeof syntheticWorld>,
+  ranker: Ranker,
+  overrides: Partial<RecommenderOptions> = {},
+): RecommenderOptions {
   return {
     catalog: world.catalog,
     sources: [

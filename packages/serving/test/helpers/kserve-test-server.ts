@@ -14,7 +14,13 @@ export interface SeenRequest {
  * /v2/health/ready, /v2/models/{name}[/versions/{v}], /v2/models/{name}/infer in JSON or with
  * the binary tensor data extension — the request and response shapes Triton uses.
  */
-export async function startKServeServer(options: { model: string; onnx: Uint8Array; inputName?: string; outputName?: string; dim: number }) {
+export async function startKServeServer(options: {
+  model: string;
+  onnx: Uint8Array;
+  inputName?: string;
+  outputName?: string;
+  dim: number;
+}) {
   const session = await ort.InferenceSession.create(options.onnx);
   const input = options.inputName ?? 'x';
   const output = options.outputName ?? 'score';
@@ -69,7 +75,9 @@ export async function startKServeServer(options: { model: string; onnx: Uint8Arr
     const wantBinary = parsed.outputs?.find((o) => o.name === output)?.parameters?.binary_data === true;
     const outMeta = { name: output, datatype: 'FP32', shape: out[output]!.dims };
     if (!wantBinary) return json(200, { model_name: options.model, outputs: [{ ...outMeta, data: Array.from(scores) }] });
-    const header = Buffer.from(JSON.stringify({ model_name: options.model, outputs: [{ ...outMeta, parameters: { binary_data_size: scores.byteLength } }] }));
+    const header = Buffer.from(
+      JSON.stringify({ model_name: options.model, outputs: [{ ...outMeta, parameters: { binary_data_size: scores.byteLength } }] }),
+    );
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) });
     res.end(Buffer.concat([header, Buffer.from(scores.buffer, scores.byteOffset, scores.byteLength)]));
   });

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Path of the vendored MovieLens latest-small folder. */
-export const MOVIELENS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../examples/streamrec/data/ml-latest-small');
+export const MOVIELENS_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../../examples/streamrec/data/ml-latest-small',
+);
 
 /** Per-user movie ids in time order (ties by movie id), from ratings.csv. */
 export function movieLensHistories(): Map<number, number[]> {

@@ -42,7 +42,11 @@ export class RedisProcess {
 
   /** Starts the server and waits until it answers PING. */
   async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+      { stdio: 'ignore' },
+    );
     const end = Date.now() + 5000;
     while (!(await accepts(this.port))) {
       if (Date.now() > end) throw new Error(`redis-server on ${this.port} did not start`);

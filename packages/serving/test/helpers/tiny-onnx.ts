@@ -7,7 +7,11 @@ const { onnx } = onnxProto;
  * With `sqrt: true` the logit goes through Sqrt first, so negative logits give NaN — a real
  * model producing non-finite scores.
  */
-export function tinyRankerOnnx(weights: number[], bias: number, options: { sqrt?: boolean; inputName?: string; outputName?: string } = {}): Uint8Array {
+export function tinyRankerOnnx(
+  weights: number[],
+  bias: number,
+  options: { sqrt?: boolean; inputName?: string; outputName?: string } = {},
+): Uint8Array {
   const d = weights.length;
   const input = options.inputName ?? 'x';
   const output = options.outputName ?? 'score';
@@ -30,7 +34,11 @@ export function tinyRankerOnnx(weights: number[], bias: number, options: { sqrt?
         tensorType: onnx.TypeProto.Tensor.create({
           elemType: onnx.TensorProto.DataType.FLOAT,
           shape: onnx.TensorShapeProto.create({
-            dim: dims.map((v) => (typeof v === 'number' ? onnx.TensorShapeProto.Dimension.create({ dimValue: v }) : onnx.TensorShapeProto.Dimension.create({ dimParam: v }))),
+            dim: dims.map((v) =>
+              typeof v === 'number'
+                ? onnx.TensorShapeProto.Dimension.create({ dimValue: v })
+                : onnx.TensorShapeProto.Dimension.create({ dimParam: v }),
+            ),
           }),
         }),
       }),

@@ -32,7 +32,10 @@ export class TowerTrainingPool {
 
   /** Queues one training; resolves with its parameters. */
   train(job: TowerJob, onEpoch?: (stats: EpochStats) => void): Promise<TwoTowerParams> {
-    if (this.closed) return Promise.reject(new FrecError(ErrorCode.INVALID_USAGE, 'The tower training pool is closed.', { hint: 'Create a new TowerTrainingPool.' }));
+    if (this.closed)
+      return Promise.reject(
+        new FrecError(ErrorCode.INVALID_USAGE, 'The tower training pool is closed.', { hint: 'Create a new TowerTrainingPool.' }),
+      );
     if (this.threads <= 0) {
       try {
         return Promise.resolve(trainTowerJob(job, onEpoch));
@@ -94,7 +97,11 @@ export class TowerTrainingPool {
       this.started--;
       const i = this.idle.indexOf(worker);
       if (i >= 0) this.idle.splice(i, 1);
-      p?.reject(new FrecError(ErrorCode.INTERNAL, `A two-tower training worker ${why}.`, { hint: 'Rerun with trainThreads: 0 to train in process and see the failure directly.' }));
+      p?.reject(
+        new FrecError(ErrorCode.INTERNAL, `A two-tower training worker ${why}.`, {
+          hint: 'Rerun with trainThreads: 0 to train in process and see the failure directly.',
+        }),
+      );
       if (!this.closed) this.dispatch();
     };
     worker.on('error', (e) => fail(`failed: ${e.message}`));

@@ -9,6 +9,10 @@ parentPort!.on('message', (job: TowerJobMessage) => {
     post({ id: job.id, type: 'done', params });
   } catch (e) {
     const err = e as Error & { code?: string; hint?: string };
-    post({ id: job.id, type: 'error', error: { name: err.name, message: err.message, ...(err.code ? { code: err.code } : {}), ...(err.hint ? { hint: err.hint } : {}) } });
+    post({
+      id: job.id,
+      type: 'error',
+      error: { name: err.name, message: err.message, ...(err.code ? { code: err.code } : {}), ...(err.hint ? { hint: err.hint } : {}) },
+    });
   }
 });

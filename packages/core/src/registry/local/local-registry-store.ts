@@ -37,11 +37,16 @@ export class LocalRegistryStore implements RegistryStore {
       const bytes = await this.readBytes();
       if ((bytes === null ? null : tokenOf(bytes)) !== expectedToken) {
         // Only on a mismatch is the file parsed: a damaged or newer file gets its own error.
-        const found = bytes === null ? 'it was removed' : `it is now at generation ${decodeRegistry(bytes.toString('utf8'), this.location).generation}`;
-        throw new RegistryError(ErrorCode.REGISTRY_CONFLICT, `Registry at ${this.location} changed since it was read (${expectedToken === null ? 'it was created meanwhile' : found}).`, {
-          where: { file: this.location },
-          hint: 'Someone else applied meanwhile: run `frec plan` again and re-apply.',
-        });
+        const found =
+          bytes === null ? 'it was removed' : `it is now at generation ${decodeRegistry(bytes.toString('utf8'), this.location).generation}`;
+        throw new RegistryError(
+          ErrorCode.REGISTRY_CONFLICT,
+          `Registry at ${this.location} changed since it was read (${expectedToken === null ? 'it was created meanwhile' : found}).`,
+          {
+            where: { file: this.location },
+            hint: 'Someone else applied meanwhile: run `frec plan` again and re-apply.',
+          },
+        );
       }
       const text = encodeRegistry(data);
       const tmp = `${this.location}.${process.pid}.${Date.now()}.tmp`;

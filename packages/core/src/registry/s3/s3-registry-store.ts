@@ -1,10 +1,4 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ConfigError, ErrorCode, RegistryError } from '../../errors.js';
 import { decodeRegistry, encodeRegistry } from '../decode.js';
 import type { RegistryData } from '../registry-data.js';
@@ -67,10 +61,14 @@ export class S3RegistryStore implements RegistryStore {
       throw this.storageError('read', err);
     }
     if (!etag) {
-      throw new RegistryError(ErrorCode.REGISTRY_UNAVAILABLE, `S3 returned ${this.location} without an ETag, so it cannot be written safely.`, {
-        where: { file: this.location },
-        hint: 'Use S3 or an S3-compatible server that returns ETags and supports conditional writes.',
-      });
+      throw new RegistryError(
+        ErrorCode.REGISTRY_UNAVAILABLE,
+        `S3 returned ${this.location} without an ETag, so it cannot be written safely.`,
+        {
+          where: { file: this.location },
+          hint: 'Use S3 or an S3-compatible server that returns ETags and supports conditional writes.',
+        },
+      );
     }
     return { data: decodeRegistry(text, this.location), token: etag };
   }
@@ -116,11 +114,15 @@ export class S3RegistryStore implements RegistryStore {
     const name = nameOf(err);
     const detail = err instanceof Error ? err.message || name : String(err);
     if (name === 'NoSuchBucket') {
-      return new RegistryError(ErrorCode.REGISTRY_NOT_FOUND, `Cannot ${op} registry ${this.location}: bucket '${this.bucket}' does not exist.`, {
-        where: { file: this.location },
-        hint: `Create the bucket '${this.bucket}' or fix registry.path in feature_store.yaml.`,
-        cause: err,
-      });
+      return new RegistryError(
+        ErrorCode.REGISTRY_NOT_FOUND,
+        `Cannot ${op} registry ${this.location}: bucket '${this.bucket}' does not exist.`,
+        {
+          where: { file: this.location },
+          hint: `Create the bucket '${this.bucket}' or fix registry.path in feature_store.yaml.`,
+          cause: err,
+        },
+      );
     }
     return new RegistryError(ErrorCode.REGISTRY_UNAVAILABLE, `Cannot ${op} registry ${this.location}: ${detail}.`, {
       where: { file: this.location },
@@ -131,7 +133,9 @@ export class S3RegistryStore implements RegistryStore {
 }
 
 function statusOf(err: unknown): number | undefined {
-  return err instanceof S3ServiceException ? err.$metadata.httpStatusCode : (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return err instanceof S3ServiceException
+    ? err.$metadata.httpStatusCode
+    : (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
 function nameOf(err: unknown): string {

@@ -8,7 +8,10 @@ import { brokerUrlOf, RedisStreamsBroker } from './redis-streams-broker.js';
 registerStreamBroker(
   'redis',
   (config, options) =>
-    new RedisStreamsBroker({ url: brokerUrlOf(config, options?.url), keyPrefix: config.online_store.type === 'redis' ? config.online_store.key_prefix : '' }),
+    new RedisStreamsBroker({
+      url: brokerUrlOf(config, options?.url),
+      keyPrefix: config.online_store.type === 'redis' ? config.online_store.key_prefix : '',
+    }),
 );
 
 export { RedisStreamsBroker, brokerUrlOf, type RedisStreamsBrokerOptions } from './redis-streams-broker.js';

@@ -58,7 +58,10 @@ export class RedisAggregateStateStore implements AggregateStateStore {
 
   async save(view: string, entries: ReadonlyArray<{ key: string; json: string; expected: number }>): Promise<boolean[]> {
     const c = this.client as CasRedis;
-    const pipe = c.pipeline() as unknown as { frecStateCas: CasRedis['frecStateCas']; exec(): Promise<Array<[Error | null, unknown]> | null> };
+    const pipe = c.pipeline() as unknown as {
+      frecStateCas: CasRedis['frecStateCas'];
+      exec(): Promise<Array<[Error | null, unknown]> | null>;
+    };
     for (let s = 0; s < entries.length; s += CAS_BATCH) {
       const part = entries.slice(s, s + CAS_BATCH);
       const args: Array<string | number> = part.map((e) => this.key(view, e.key));

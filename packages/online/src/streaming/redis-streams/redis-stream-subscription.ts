@@ -54,10 +54,14 @@ export class RedisStreamSubscription implements StreamSubscription {
       await this.client.xgroup('CREATE', this.topic, this.group, '0', 'MKSTREAM');
     } catch (err) {
       if (!String((err as Error).message).includes('BUSYGROUP')) {
-        throw new StoreError(ErrorCode.STREAM_ERROR, `Could not create consumer group '${this.group}' on stream '${this.topic}': ${(err as Error).message}`, {
-          where: { stream: this.topic },
-          cause: err,
-        });
+        throw new StoreError(
+          ErrorCode.STREAM_ERROR,
+          `Could not create consumer group '${this.group}' on stream '${this.topic}': ${(err as Error).message}`,
+          {
+            where: { stream: this.topic },
+            cause: err,
+          },
+        );
       }
     }
     return this;
@@ -69,9 +73,9 @@ export class RedisStreamSubscription implements StreamSubscription {
       const args: Array<string | number> = ['GROUP', this.group, this.consumer, 'COUNT', options.count];
       if (!own) args.push('BLOCK', options.blockMs);
       args.push('STREAMS', this.topic, own ? this.pendingCursor : '>');
-      const reply = (await (this.client as unknown as { xreadgroup(...a: Array<string | number>): Promise<unknown> }).xreadgroup(...args)) as
-        | Array<[string, RawEntry[]]>
-        | null;
+      const reply = (await (this.client as unknown as { xreadgroup(...a: Array<string | number>): Promise<unknown> }).xreadgroup(
+        ...args,
+      )) as Array<[string, RawEntry[]]> | null;
       const entries = reply?.[0]?.[1] ?? [];
       if (own && entries.length > 0) this.pendingCursor = entries[entries.length - 1]![0];
       const { messages, gone } = toMessages(entries);
@@ -86,11 +90,15 @@ export class RedisStreamSubscription implements StreamSubscription {
   }
 
   async claimStale(options: { minIdleMs: number; count: number }): Promise<StreamMessage[]> {
-    const reply = (await this.client.xautoclaim(this.topic, this.group, this.consumer, options.minIdleMs, this.claimCursor, 'COUNT', options.count)) as unknown as [
-      string,
-      RawEntry[],
-      string[]?,
-    ];
+    const reply = (await this.client.xautoclaim(
+      this.topic,
+      this.group,
+      this.consumer,
+      options.minIdleMs,
+      this.claimCursor,
+      'COUNT',
+      options.count,
+    )) as unknown as [string, RawEntry[], string[]?];
     this.claimCursor = reply[0] ?? '0-0';
     const { messages, gone } = toMessages(reply[1] ?? []);
     const deleted = [...gone, ...(reply[2] ?? [])];

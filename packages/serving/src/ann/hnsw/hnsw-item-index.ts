@@ -25,7 +25,15 @@ export interface BuildHnswOptions extends BuildItemIndexOptions, Partial<HnswSet
 
 function newIndex(dim: number, s: HnswSettings): Index {
   // Vectors are normalized up front, so inner product ranks the same as cosine and the score is 1 - distance.
-  return new Index({ dimensions: dim, metric: MetricKind.IP, quantization: ScalarKind.F32, connectivity: s.connectivity, expansion_add: s.expansionAdd, expansion_search: s.expansionSearch, multi: false });
+  return new Index({
+    dimensions: dim,
+    metric: MetricKind.IP,
+    quantization: ScalarKind.F32,
+    connectivity: s.connectivity,
+    expansion_add: s.expansionAdd,
+    expansion_search: s.expansionSearch,
+    multi: false,
+  });
 }
 
 /** Approximate search over an HNSW graph built with usearch (ADR 0061); keys are row numbers into `ids`. */
@@ -53,7 +61,11 @@ export class HnswItemIndex implements ItemIndex {
     const index = newIndex(dim, s);
     if (ids.length > 0) {
       const v = metric === 'cosine' ? l2Normalize(vectors, dim) : vectors;
-      index.add(BigUint64Array.from({ length: ids.length }, (_, i) => BigInt(i)), v, opts.threads ?? 1);
+      index.add(
+        BigUint64Array.from({ length: ids.length }, (_, i) => BigInt(i)),
+        v,
+        opts.threads ?? 1,
+      );
     }
     return new HnswItemIndex([...ids], index, dim, metric, s);
   }

@@ -34,7 +34,10 @@ export async function checkReady(store: FeatureStore, timeoutMs: number): Promis
 }
 
 /** GET /health (the process answers) and GET /ready (registry loaded and online store reachable). */
-export function registerHealthRoutes(app: FastifyInstance, deps: { store: FeatureStore; timeoutMs: number; draining: () => boolean }): void {
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  deps: { store: FeatureStore; timeoutMs: number; draining: () => boolean },
+): void {
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
     if (deps.draining()) {

@@ -24,7 +24,14 @@ export function registerOnlineFeaturesRoute(
       return deps.store.getOnlineFeatures({ ...selector, entityRows, fullFeatureNames: body.full_feature_names });
     });
     if (res.errors.length > 0) {
-      request.log.warn({ rowErrors: res.errors.slice(0, 10).map((e) => ({ row: e.row, featureView: e.featureView, code: e.error.code, message: e.error.message })) }, 'stored rows could not be read');
+      request.log.warn(
+        {
+          rowErrors: res.errors
+            .slice(0, 10)
+            .map((e) => ({ row: e.row, featureView: e.featureView, code: e.error.code, message: e.error.message })),
+        },
+        'stored rows could not be read',
+      );
     }
     reply.header('content-type', 'application/json; charset=utf-8');
     return JSON.stringify(toFeastResponse(res));

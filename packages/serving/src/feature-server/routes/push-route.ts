@@ -5,7 +5,11 @@ import { columnsToRows, parseBody, pushBody } from '../request-schemas.js';
 const ROUTE = '/push';
 
 /** The push method FeatureStore gains with the materialization change; looked up at run time. */
-type PushFn = (source: string, rows: Array<Record<string, unknown>>, options: { to: 'online' | 'offline' | 'online_and_offline' }) => Promise<unknown>;
+type PushFn = (
+  source: string,
+  rows: Array<Record<string, unknown>>,
+  options: { to: 'online' | 'offline' | 'online_and_offline' },
+) => Promise<unknown>;
 
 /** POST /push: Feast's push request (`push_source_name`, `df` as columns, `to`) over FeatureStore.push. */
 export function registerPushRoute(app: FastifyInstance, deps: { store: FeatureStore; maxEntities: number }): void {

@@ -71,7 +71,9 @@ export class S3ModelStore implements ModelStore {
     const { s3, sdk: m } = await this.connect();
     let token: string | undefined;
     do {
-      const res = await s3.send(new m.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.key(prefix), ContinuationToken: token }));
+      const res = await s3.send(
+        new m.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.key(prefix), ContinuationToken: token }),
+      );
       for (const o of res.Contents ?? []) if (o.Key) out.push(o.Key.slice(base.length));
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);

@@ -76,7 +76,11 @@ export class KServeClient {
         inputs: names.map((name) => ({ name, shape: inputs[name]!.dims, datatype: 'FP32', data: Array.from(inputs[name]!.data) })),
         outputs: outputs.map((name) => ({ name })),
       };
-      const res = await this.call(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, options.signal);
+      const res = await this.call(
+        path,
+        { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+        options.signal,
+      );
       return parseJsonOutputs((await res.json()) as InferResponse);
     }
     const header = {

@@ -48,7 +48,8 @@ export class TritonRanker implements Ranker {
     const res = await this.client.infer(this.options.model, inputs, [output], { version: this.options.modelVersion, signal });
     const t = res[output];
     if (!t) throw new Error(`Triton model '${this.options.model}' returned no output '${output}'`);
-    if (t.data.length !== batch.size) throw new Error(`Triton model '${this.options.model}' returned ${t.data.length} scores for ${batch.size} rows`);
+    if (t.data.length !== batch.size)
+      throw new Error(`Triton model '${this.options.model}' returned ${t.data.length} scores for ${batch.size} rows`);
     return t.data;
   }
 

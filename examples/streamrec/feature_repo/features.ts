@@ -4,17 +4,43 @@
  * The Parquet sources are daily / per-event snapshots written by examples/streamrec (see ADR 0051).
  */
 import {
-  entity, field, fileSource, featureView, onDemandFeatureView, featureService, requestSource,
-  streamSource, streamFeatureView, lastN, sessionLength, sessionDuration,
-  Int32, Int64, Float32, Float64, Array as ArrayOf,
+  entity,
+  field,
+  fileSource,
+  featureView,
+  onDemandFeatureView,
+  featureService,
+  requestSource,
+  streamSource,
+  streamFeatureView,
+  lastN,
+  sessionLength,
+  sessionDuration,
+  Int32,
+  Int64,
+  Float32,
+  Float64,
+  Array as ArrayOf,
 } from '@frec/core';
 
 export const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64, description: 'A MovieLens user' });
 export const item = entity({ name: 'item', joinKey: 'item_id', valueType: Int64, description: 'A MovieLens movie' });
 
-export const userStatsSource = fileSource({ name: 'user_stats_source', path: 'data/user_stats.parquet', timestampField: 'event_timestamp' });
-export const itemStatsSource = fileSource({ name: 'item_stats_source', path: 'data/item_stats.parquet', timestampField: 'event_timestamp' });
-export const itemContentSource = fileSource({ name: 'item_content_source', path: 'data/item_content.parquet', timestampField: 'event_timestamp' });
+export const userStatsSource = fileSource({
+  name: 'user_stats_source',
+  path: 'data/user_stats.parquet',
+  timestampField: 'event_timestamp',
+});
+export const itemStatsSource = fileSource({
+  name: 'item_stats_source',
+  path: 'data/item_stats.parquet',
+  timestampField: 'event_timestamp',
+});
+export const itemContentSource = fileSource({
+  name: 'item_content_source',
+  path: 'data/item_content.parquet',
+  timestampField: 'event_timestamp',
+});
 export const itemTagsSource = fileSource({ name: 'item_tags_source', path: 'data/item_tags.parquet', timestampField: 'event_timestamp' });
 
 /** Long-term taste, as of the end of each active day. */
@@ -64,12 +90,7 @@ export const itemStats = featureView({
   name: 'item_stats',
   entities: [item],
   source: itemStatsSource,
-  schema: [
-    field('pop_7d', Int64),
-    field('pop_30d', Int64),
-    field('item_n_ratings', Int64),
-    field('item_mean_rating', Float64),
-  ],
+  schema: [field('pop_7d', Int64), field('pop_30d', Int64), field('item_n_ratings', Int64), field('item_mean_rating', Float64)],
 });
 
 /** Catalog content: known when the item enters the catalog. */
@@ -98,7 +119,13 @@ export const requestContext = requestSource({
 export const contextFeatures = onDemandFeatureView({
   name: 'context_features',
   sources: [requestContext],
-  schema: [field('hour_sin', Float64), field('hour_cos', Float64), field('dow_sin', Float64), field('dow_cos', Float64), field('is_weekend', Float64)],
+  schema: [
+    field('hour_sin', Float64),
+    field('hour_cos', Float64),
+    field('dow_sin', Float64),
+    field('dow_cos', Float64),
+    field('is_weekend', Float64),
+  ],
   transform: (row) => {
     const h = Number(row.hour_of_day ?? 0);
     const d = Number(row.day_of_week ?? 0);
