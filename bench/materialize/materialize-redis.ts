@@ -13,7 +13,6 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Redis } from 'ioredis';
 import {
-  batchToColumns,
   buildRepoContents,
   entity,
   featureView,
@@ -23,7 +22,8 @@ import {
   loadRepoConfig,
   type MaterializeResult,
 } from '@frec/core';
-import { deleteKeysWithPrefix } from '@frec/online';
+import { batchToColumns } from '@frec/core/spi';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 const ROWS = Number(process.argv[2] ?? 5_000_000);
 const PAR_ROWS = Number(process.argv[3] ?? Math.min(500_000, ROWS / 2));
@@ -84,7 +84,7 @@ try {
 
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: bench\nregistry: data/registry.json\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\n  command_timeout_ms: 30000\noffline_store:\n  type: duckdb\n`,
+    `project: bench\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: data/registry.json\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\n  command_timeout_ms: 30000\noffline_store:\n  type: duckdb\n`,
   );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
   const schema = Array.from({ length: 20 }, (_, j) => field(`f${j}`, 'float64'));

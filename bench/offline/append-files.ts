@@ -7,7 +7,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { entity, emptyRegistry, featureView, field, fileSource, Float64, Int64, pushSource, resolveFeatures } from '@frec/core';
+import { entity, featureView, field, fileSource, Float64, Int64, pushSource } from '@frec/core';
+import { emptyRegistry, resolveFeatures } from '@frec/core/spi';
 import { DuckDBOfflineStore } from '@frec/offline';
 
 const arg = (n: string, d: number) => Number(process.argv[process.argv.indexOf(`--${n}`) + 1]) || d;

@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { entity, featureView, field, fileSource, Float64, Int64, emptyRegistry, resolveFeatures, type HistoricalRequest } from '@frec/core';
+import { entity, featureView, field, fileSource, Float64, Int64 } from '@frec/core';
+import { emptyRegistry, resolveFeatures, type HistoricalRequest } from '@frec/core/spi';
 import { DuckDBOfflineStore } from '@frec/offline';
 import { VIEWS } from './pit-data.js';
 

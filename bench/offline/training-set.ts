@@ -10,18 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync, rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import {
-  entity,
-  featureView,
-  field,
-  fileSource,
-  Float32,
-  Float64,
-  Int64,
-  emptyRegistry,
-  resolveFeatures,
-  Array as ArrayOf,
-} from '@frec/core';
+import { entity, featureView, field, fileSource, Float32, Float64, Int64, Array as ArrayOf } from '@frec/core';
+import { emptyRegistry, resolveFeatures } from '@frec/core/spi';
 import { DuckDBOfflineStore } from '@frec/offline';
 
 const repeat = Number(process.argv[process.argv.indexOf('--repeat') + 1] ?? 3) || 3;

@@ -1,4 +1,4 @@
-import { seededRandom } from '@frec/core';
+import { seededRandom } from '@frec/core/spi';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import {
   fileSource,
   parseRepoConfig,
   FeatureStore,
-  type OnlineStoreConfig,
+  type StoreSection,
 } from '@frec/core';
 import '@frec/online';
 
@@ -36,9 +36,10 @@ export function benchDefinitions() {
 export const seeded = seededRandom;
 
 /** A FeatureStore on a temp repo with the bench definitions applied to `online`. */
-export async function openBenchStore(online: OnlineStoreConfig): Promise<{ store: FeatureStore; close(): Promise<void> }> {
+export async function openBenchStore(online: StoreSection): Promise<{ store: FeatureStore; close(): Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'frec-bench-'));
-  const yaml = 'project: bench\nregistry: { path: data/registry.json, cache_ttl_seconds: 3600 }\n';
+  const yaml =
+    "project: bench\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: { path: data/registry.json, cache_ttl_seconds: 3600 }\n";
   const config = { ...parseRepoConfig(yaml, { file: path.join(dir, 'feature_store.yaml'), repoPath: dir }), online_store: online };
   const definitions = buildRepoContents(benchDefinitions().objects.map((object) => ({ object })));
   const store = await FeatureStore.open({ config, definitions });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { benchDefinitions, openBenchStore, pct, seeded, timeInterleaved, type Timing } from './bench-repo.js';
-import { deleteKeysWithPrefix } from '@frec/online';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ITER = Number(process.argv[2] ?? 2000);

@@ -5,8 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { OnlineWriteRow } from '@frec/core';
-import { encodeRow, entityKeyString, rowSchemaOf, deleteKeysWithPrefix } from '@frec/online';
+import { type OnlineWriteRow } from '@frec/core/spi';
+import { encodeRow, entityKeyString, rowSchemaOf } from '@frec/online';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 import { benchDefinitions, openBenchStore, seeded } from './bench-repo.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

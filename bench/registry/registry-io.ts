@@ -11,23 +11,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { buildRepoContents, entity, featureView, field, fileSource, Float32, Int64 } from '@frec/core';
 import {
   applyPlanToRegistry,
-  buildRepoContents,
   decodeRegistry,
   emptyRegistry,
   encodeRegistry,
-  entity,
-  featureView,
-  field,
-  fileSource,
-  Float32,
-  Int64,
   LocalRegistryStore,
   Registry,
   type RegistryData,
   type RegistryStore,
-} from '@frec/core';
+} from '@frec/core/spi';
 import { S3RegistryStore } from '../../packages/core/src/registry/s3/s3-registry-store.js';
 
 const { values } = parseArgs({ options: { views: { type: 'string', default: '100' }, iterations: { type: 'string', default: '200' } } });

@@ -1,11 +1,11 @@
-import { seededRandom } from '@frec/core';
+import { seededRandom } from '@frec/core/spi';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { FeatureStore, Float32, Int64, buildRepoContents, entity, featureView, field, fileSource } from '@frec/core';
-import { deleteKeysWithPrefix } from '@frec/online';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 /** The two request shapes of the issue: 1 user x 50 features, and 500 ranking candidates x 20 features. */
 export const USER_FEATURES = Array.from({ length: 50 }, (_, i) => `user_features:u${i}`);
@@ -49,7 +49,7 @@ export async function setupBenchRepo(redisUrl = process.env.REDIS_URL ?? 'redis:
   const prefix = `frec-bench-${randomUUID()}:`;
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: bench_server\nregistry: ${path.join(dir, 'registry.json')}\nonline_store:\n  type: redis\n  connection_string: ${redisUrl}\n  key_prefix: '${prefix}'\nfeature_server:\n  max_entities: 1000\n`,
+    `project: bench_server\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: ${path.join(dir, 'registry.json')}\nonline_store:\n  type: redis\n  connection_string: ${redisUrl}\n  key_prefix: '${prefix}'\nfeature_server:\n  max_entities: 1000\n`,
   );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
   const item = entity({ name: 'item', joinKey: 'item_id', valueType: Int64 });

@@ -1,4 +1,4 @@
-import { seededRandom } from '@frec/core';
+import { seededRandom } from '@frec/core/spi';
 /**
  * Stream features end to end: a `frec stream` worker process consumes Redis Streams and keeps a
  * stream view (last 10 items, last seq, count 1h, sum 24h, session length/duration) online and
@@ -28,7 +28,7 @@ import {
   streamSource,
   sum,
 } from '@frec/core';
-import { deleteKeysWithPrefix } from '@frec/online';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 const RATE = Number(process.argv[2] ?? 5000);
 const SECONDS = Number(process.argv[3] ?? 30);
@@ -181,7 +181,7 @@ try {
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: sbench\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
+    `project: sbench\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
   );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
   const src = streamSource({

@@ -3,13 +3,14 @@ import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStreamBroker, FeatureStore, parseRepoConfig, StreamWorker, type StreamBroker } from '@frec/core';
+import { createStreamBroker, FeatureStore, parseRepoConfig, StreamWorker } from '@frec/core';
+import { type StreamBroker } from '@frec/core/spi';
 import { backfillStreamView } from '@frec/offline/stream-backfill';
 import { loadMovieLens } from '../src/data/movielens-loader.js';
 import { computeFeatures } from '../src/features/compute-features.js';
 import { backfillToParquet, streamViewOf } from '../src/features/stream-view-backfill.js';
 import { csvFixture, tempFeatureRepo, type Fixture } from './fixtures.js';
-import { deleteKeysWithPrefix } from '@frec/online';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FEATURES = ['last_10_items', 'session_length', 'session_duration'] as const;
@@ -122,7 +123,7 @@ describe('user_recent as a stream feature view', () => {
 
   it('serves the same values from the Redis stream worker as the backfill, before and after new events', async () => {
     const config = parseRepoConfig(
-      `project: streamrec\nregistry:\n  path: data/registry-stream.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
+      `project: streamrec\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry:\n  path: data/registry-stream.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
       { file: path.join(repo, 'feature_store.yaml'), repoPath: repo },
     );
     const store = await FeatureStore.open({ config });

@@ -66,4 +66,3 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(err, Boolean((program.opts() as GlobalOptions).json));
   }
 }
-

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { FrecError, toFrecError } from '@frec/core';
+import { FrecError } from '@frec/core';
+import { toFrecError } from '@frec/core/spi';
 
 /** Options every command shares. */
 export interface GlobalOptions {

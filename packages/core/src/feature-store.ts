@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { ErrorCode, FrecError, RegistryError, StoreError } from './errors.js';
+import { ErrorCode, RegistryError } from './errors.js';
 import { loadRepoConfig, type RepoConfig } from './config/repo-config.js';
+import { withSource } from './config/config-errors.js';
 import type { Transform } from './definitions/on-demand-feature-view.js';
 import type { FeatureViewSpec } from './definitions/specs.js';
 import { resolveFeatures, type FeatureSelector } from './feature-refs.js';
@@ -27,6 +28,11 @@ export interface OpenOptions {
   config?: RepoConfig;
   /** Definitions loaded in this process; their transforms are used instead of the registry's source text. */
   definitions?: RepoContents;
+  /**
+   * Plugin modules to load when a store is first needed, after those the config lists under
+   * `plugins:` (the CLI passes the built-in backends this way).
+   */
+  plugins?: readonly string[];
 }
 
 export interface ApplyResult {
@@ -53,6 +59,7 @@ export class FeatureStore {
   readonly registry: Registry;
   private definitions: RepoContents | undefined;
   private online: Promise<OnlineStore> | undefined;
+  private readonly decorators = new Map<string, (store: OnlineStore) => OnlineStore>();
   private offline: Promise<OfflineStore> | undefined;
 
   private constructor(config: RepoConfig, registry: Registry, definitions?: RepoContents) {
@@ -62,7 +69,9 @@ export class FeatureStore {
   }
 
   static async open(options: OpenOptions = {}): Promise<FeatureStore> {
-    const config = options.config ?? loadRepoConfig(options.repoPath ?? process.cwd());
+    const loaded = options.config ?? loadRepoConfig(options.repoPath ?? process.cwd());
+    const extra = (options.plugins ?? []).filter((p) => !loaded.plugins.includes(p));
+    const config = extra.length > 0 ? withSource({ ...loaded, plugins: [...loaded.plugins, ...extra] }, loaded) : loaded;
     const store = await createRegistryStore(config);
     return new FeatureStore(config, new Registry(store, config.project, config.registry.cache_ttl_seconds), options.definitions);
   }
@@ -80,11 +89,24 @@ export class FeatureStore {
 
   /** The online store named in the config, created on first use. */
   onlineStore(): Promise<OnlineStore> {
-    this.online ??= createOnlineStore(this.config).catch((err) => {
-      this.online = undefined;
-      throw err;
-    });
+    this.online ??= createOnlineStore(this.config)
+      .then((s) => [...this.decorators.values()].reduce((acc, decorate) => decorate(acc), s))
+      .catch((err) => {
+        this.online = undefined;
+        throw err;
+      });
     return this.online;
+  }
+
+  /**
+   * Wraps the online store in a decorator (metrics, tracing), once per `key`: every later read and
+   * write goes through it, including those of a store already created.
+   * @example store.decorateOnlineStore('metrics', (s) => new InstrumentedOnlineStore(s, metrics));
+   */
+  decorateOnlineStore(key: string, decorate: (store: OnlineStore) => OnlineStore): void {
+    if (this.decorators.has(key)) return;
+    this.decorators.set(key, decorate);
+    if (this.online) this.online = this.online.then(decorate);
   }
 
   /** The offline store named in the config, created on first use. */
@@ -227,10 +249,3 @@ export class FeatureStore {
     await Promise.all(closing);
   }
 }
-
-/** Raised by code paths that a later part of the SDK fills in. */
-export function notImplemented(what: string): never {
-  throw new FrecError(ErrorCode.NOT_IMPLEMENTED, `${what} is not implemented.`);
-}
-
-export { StoreError };

@@ -68,22 +68,6 @@ export function elementType(t: ValueType): ScalarType {
   return (isArrayType(t) ? t.slice(0, -2) : t) as ScalarType;
 }
 
-/** The DuckDB SQL type a value type is stored as in Parquet. */
-export function duckdbTypeOf(t: ValueType): string {
-  const base: Record<ScalarType, string> = {
-    int32: 'INTEGER',
-    int64: 'BIGINT',
-    float32: 'FLOAT',
-    float64: 'DOUBLE',
-    bool: 'BOOLEAN',
-    string: 'VARCHAR',
-    bytes: 'BLOB',
-    unix_timestamp: 'TIMESTAMP WITH TIME ZONE',
-  };
-  const b = base[elementType(t)];
-  return isArrayType(t) ? `${b}[]` : b;
-}
-
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ConfigError, ErrorCode, loadRepoConfig, parseRepoConfig } from '../src/index.js';
+import { createOnlineStore, createRegistryStore, definePlugin, registerPlugin } from '../src/spi.js';
 
 const file = '/repo/feature_store.yaml';
 const parse = (text: string, env: NodeJS.ProcessEnv = {}) => parseRepoConfig(text, { file, repoPath: '/repo', env });
@@ -20,8 +22,10 @@ function errorOf(fn: () => unknown): ConfigError {
 describe('feature_store.yaml', () => {
   it('fills embedded defaults', () => {
     const c = parse('project: demo\nregistry: data/registry.json\n');
-    expect(c.online_store).toEqual({ type: 'sqlite', path: 'data/online.db' });
-    expect(c.offline_store.type).toBe('duckdb');
+    // Core knows only the type; the plugin of that type fills in and checks its own keys.
+    expect(c.online_store).toEqual({ type: 'sqlite' });
+    expect(c.offline_store).toEqual({ type: 'duckdb' });
+    expect(c.plugins).toEqual([]);
     expect(c.registry).toEqual({ path: 'data/registry.json', cache_ttl_seconds: 5 });
   });
 
@@ -38,25 +42,66 @@ describe('feature_store.yaml', () => {
     const top = errorOf(() => parse('project: demo\nregistry: r.json\nonline_stor:\n  type: sqlite\n'));
     expect(top.message).toContain("unknown key 'online_stor'. Did you mean 'online_store'");
     expect(top.message).toMatch(/feature_store\.yaml:3:1:/);
-    const nested = errorOf(() => parse('project: demo\nregistry: r.json\nonline_store:\n  type: redis\n  conection_string: redis://x\n'));
-    expect(nested.message).toContain("unknown key 'online_store.conection_string'. Did you mean 'connection_string'?");
-    expect(nested.message).toMatch(/feature_store\.yaml:5:3:/);
-    expect(nested.hint).toMatch(/Allowed keys here: .*cluster/);
+    const nested = errorOf(() => parse('project: demo\nregistry: r.json\nfeature_sever:\n  port: 1\n'));
+    expect(nested.message).toContain("unknown key 'feature_sever'. Did you mean 'feature_server'?");
   });
 
-  it('rejects an unknown store type and a bad project name, naming the key', () => {
-    expect(errorOf(() => parse('project: demo\nregistry: r.json\nonline_store:\n  type: cassandra\n')).message).toMatch(
-      /online_store\.type/,
+  it('rejects a store section without a type and a bad project name, naming the key', () => {
+    expect(errorOf(() => parse('project: demo\nregistry: r.json\nonline_store:\n  path: x.db\n')).message).toMatch(
+      /:4:3: online_store\.type: is required/,
     );
     expect(errorOf(() => parse('project: my-demo\nregistry: r.json\n')).message).toMatch(
       /project: must hold only letters, digits and underscores/,
     );
     expect(errorOf(() => parse('project: demo\n')).message).toMatch(/registry: is required/);
-    const reg = errorOf(() => parse('project: demo\nregistry:\n  path: r.json\n  cache_ttl: 3\n'));
-    expect(reg.message).toMatch(/feature_store\.yaml:4:3: unknown key 'registry\.cache_ttl'\. Did you mean 'cache_ttl_seconds'\?/);
     expect(errorOf(() => parse('project: demo\nregistry:\n  path: r.json\n  cache_ttl_seconds: -1\n')).message).toMatch(
       /:4:22: registry\.cache_ttl_seconds: Number must be greater than or equal to 0\./,
     );
+  });
+
+  it("checks a section's own keys with its plugin's schema, pointing at the line", async () => {
+    // The registry store of a plain path is core's 'local' plugin; its schema owns `registry`'s keys.
+    const reg = await createRegistryStore(parse('project: demo\nregistry:\n  path: r.json\n  cache_ttl: 3\n')).catch((e: unknown) => e);
+    expect(reg).toBeInstanceOf(ConfigError);
+    expect((reg as ConfigError).message).toMatch(
+      /feature_store\.yaml:4:3: unknown key 'registry\.cache_ttl'\. Did you mean 'cache_ttl_seconds'\?/,
+    );
+    const s3 = await createRegistryStore(parse('project: demo\nregistry:\n  path: s3://bucket/r.json\n  s3_endpiont: http://x\n')).catch(
+      (e: unknown) => e,
+    );
+    expect((s3 as ConfigError).message).toMatch(/:4:3: unknown key 'registry\.s3_endpiont'\. Did you mean 's3_endpoint'/);
+  });
+
+  it('names an online store type no plugin registered, and the plugins that are', async () => {
+    registerPlugin(
+      definePlugin({
+        kind: 'onlineStore',
+        type: 'config_test_store',
+        configSchema: z.object({ type: z.literal('config_test_store'), size: z.number().int() }).strict(),
+        create: () => {
+          throw new Error('not built in this test');
+        },
+      }),
+    );
+    const unknown = await createOnlineStore(parse('project: demo\nregistry: r.json\nonline_store:\n  type: cassandra\n')).catch(
+      (e: unknown) => e,
+    );
+    expect(unknown).toMatchObject({ code: ErrorCode.UNKNOWN_PLUGIN });
+    expect((unknown as ConfigError).message).toMatch(
+      /:4:3: online_store\.type 'cassandra' is not a registered online store \(registered: .*config_test_store/,
+    );
+    expect((unknown as ConfigError).hint).toMatch(/plugins:/);
+    const badKey = await createOnlineStore(
+      parse('project: demo\nregistry: r.json\nonline_store:\n  type: config_test_store\n  sise: 3\n'),
+    ).catch((e: unknown) => e);
+    expect((badKey as ConfigError).message).toMatch(/:5:3: unknown key 'online_store\.sise'\. Did you mean 'size'/);
+    const missing = await createOnlineStore(
+      parse('project: demo\nregistry: r.json\nplugins: [./no-such-plugin.ts]\nonline_store:\n  type: nope\n'),
+    ).catch((e: unknown) => e);
+    expect(missing).toMatchObject({
+      code: ErrorCode.PLUGIN_LOAD_FAILED,
+      message: expect.stringContaining("plugin './no-such-plugin.ts' (plugins[0])"),
+    });
   });
 
   it('interpolates ${VAR} and ${VAR:-default} in values', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { entity, featureView, fileSource, field, Float32, Int64, DefinitionError, parseDuration } from '../src/index.js';
+import { entity, featureView, fileSource, field, Float32, Int64, DefinitionError } from '../src/index.js';
+import { parseDuration } from '../src/spi.js';
 
 const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
 const src = fileSource({ name: 'src', path: 'data/x.parquet', timestampField: 'ts' });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { REDIS_URL, testRepo, type TestRepo } from './materialize-fixture.js';
-import { deleteKeysWithPrefix } from '@frec/online';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 const FREC = path.resolve(__dirname, '../../../node_modules/.bin/frec');
 const USERS = 20_000;

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  applyPlanToRegistry,
   buildRepoContents,
-  computePlan,
-  emptyRegistry,
   entity,
   featureService,
   featureView,
@@ -13,8 +10,8 @@ import {
   Float64,
   Int64,
   String as Str,
-  type Definition,
 } from '../src/index.js';
+import { applyPlanToRegistry, computePlan, emptyRegistry, type Definition } from '../src/spi.js';
 
 const src = fileSource({ name: 'src', path: 'data/x.parquet', timestampField: 'ts' });
 const repo = (...defs: Definition[]) => buildRepoContents(defs.map((object) => ({ object })));

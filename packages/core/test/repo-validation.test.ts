@@ -2,7 +2,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildRepoContents, DefinitionError, ErrorCode, FrecError, importDefinitions } from '../src/index.js';
+import { buildRepoContents, DefinitionError, ErrorCode, FrecError } from '../src/index.js';
+import { importDefinitions } from '../src/spi.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'frec-repo-validation-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

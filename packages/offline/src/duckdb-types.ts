@@ -1,5 +1,21 @@
-import { duckdbTypeOf, elementType, isArrayType, type ValueType } from '@frec/core';
+import { elementType, isArrayType, type ScalarType, type ValueType } from '@frec/core/spi';
 import { ident } from './sql.js';
+
+/** The DuckDB SQL type a value type is stored as in Parquet. */
+export function duckdbTypeOf(t: ValueType): string {
+  const base: Record<ScalarType, string> = {
+    int32: 'INTEGER',
+    int64: 'BIGINT',
+    float32: 'FLOAT',
+    float64: 'DOUBLE',
+    bool: 'BOOLEAN',
+    string: 'VARCHAR',
+    bytes: 'BLOB',
+    unix_timestamp: 'TIMESTAMP WITH TIME ZONE',
+  };
+  const b = base[elementType(t)];
+  return isArrayType(t) ? `${b}[]` : b;
+}
 
 type Category = 'int' | 'float' | 'bool' | 'string' | 'bytes' | 'timestamp' | 'other';
 

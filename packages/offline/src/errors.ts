@@ -1,9 +1,18 @@
-import { ErrorCode, FrecError, StoreError, type FrecErrorOptions } from '@frec/core';
+import { FrecError, StoreError, type FrecErrorOptions } from '@frec/core';
+
+/** The codes the offline store raises, beside core's. */
+export const OfflineErrorCode = {
+  SOURCE_SCHEMA_MISMATCH: 'SOURCE_SCHEMA_MISMATCH',
+  SOURCE_NOT_FOUND: 'SOURCE_NOT_FOUND',
+  OFFLINE_STORE_ERROR: 'OFFLINE_STORE_ERROR',
+} as const;
+/** One of the offline store's error codes. */
+export type OfflineErrorCode = (typeof OfflineErrorCode)[keyof typeof OfflineErrorCode];
 
 /** A source's Parquet files lack a column a view declares, or hold it with an incompatible type. */
 export class SourceSchemaMismatchError extends FrecError {
   constructor(message: string, options: FrecErrorOptions = {}) {
-    super(ErrorCode.SOURCE_SCHEMA_MISMATCH, message, options);
+    super(OfflineErrorCode.SOURCE_SCHEMA_MISMATCH, message, options);
     this.name = 'SourceSchemaMismatchError';
   }
 }
@@ -11,7 +20,7 @@ export class SourceSchemaMismatchError extends FrecError {
 /** A source's path or glob matches no file. */
 export class SourceNotFoundError extends FrecError {
   constructor(message: string, options: FrecErrorOptions = {}) {
-    super(ErrorCode.SOURCE_NOT_FOUND, message, options);
+    super(OfflineErrorCode.SOURCE_NOT_FOUND, message, options);
     this.name = 'SourceNotFoundError';
   }
 }
@@ -20,5 +29,9 @@ export class SourceNotFoundError extends FrecError {
 export function offlineStoreError(what: string, err: unknown, where: FrecErrorOptions['where'] = {}): FrecError {
   if (err instanceof FrecError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  return new StoreError(ErrorCode.OFFLINE_STORE_ERROR, `Offline store failed to ${what}: ${msg}`, { where, cause: err });
+  return new StoreError(OfflineErrorCode.OFFLINE_STORE_ERROR, `Offline store failed to ${what}: ${msg}`, {
+    where,
+    cause: err,
+    httpStatus: 500,
+  });
 }

@@ -1,4 +1,5 @@
-import { ErrorCode, outputColumnNames, RequestError, type HistoricalRequest, type ResolvedOdfv, type ValueType } from '@frec/core';
+import { ErrorCode, RequestError, type ValueType } from '@frec/core';
+import { outputColumnNames, type HistoricalRequest, type ResolvedOdfv } from '@frec/core/spi';
 import { asDeclared, asUtcTimestamp } from './duckdb-types.js';
 import { batchSourceOf, sourceColumn } from './file-source.js';
 import type { PointInTimeJoin, ViewRead } from './point-in-time-join.js';

@@ -1,16 +1,23 @@
 /**
- * @frec/offline: the DuckDB offline store. Importing it registers `offline_store: { type: duckdb }`.
+ * @frec/offline: the DuckDB offline store. Importing it registers the `duckdb` plugin as an
+ * `offline_store.type` (list '@frec/offline' under `plugins:` in feature_store.yaml, or import it).
  */
-import { registerOfflineStore } from '@frec/core';
-import { DuckDBOfflineStore } from './duckdb/duckdb-offline-store.js';
-import { duckdbConfigOf } from './duckdb/duckdb-offline-store-config.js';
+import { registerPlugin } from '@frec/core/spi';
+import { duckdbOfflineStore } from './duckdb/duckdb-offline-store-plugin.js';
 
-registerOfflineStore('duckdb', (config) => DuckDBOfflineStore.create(duckdbConfigOf(config)));
+registerPlugin(duckdbOfflineStore);
+
+export { duckdbOfflineStore };
 
 export { DuckDBOfflineStore } from './duckdb/duckdb-offline-store.js';
 export type { CompactResult } from './duckdb/duckdb-compact.js';
 export { DuckDBRetrievalJob, DEFAULT_BATCH_ROWS } from './duckdb/duckdb-retrieval-job.js';
-export { duckdbConfigOf, type DuckDBOfflineStoreConfig } from './duckdb/duckdb-offline-store-config.js';
+export {
+  duckdbConfigOf,
+  duckdbOfflineStoreConfigSchema,
+  type DuckDBOfflineStoreConfig,
+  type DuckDBOfflineStoreSection,
+} from './duckdb/duckdb-offline-store-config.js';
 export {
   compilePointInTimeJoin,
   ENTITY_ROW_COLUMN,

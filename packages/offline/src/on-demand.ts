@@ -1,4 +1,5 @@
-import { coerceValue, ErrorCode, RequestError, runTransform, type HistoricalRequest } from '@frec/core';
+import { ErrorCode, RequestError } from '@frec/core';
+import { coerceValue, runTransform, type HistoricalRequest } from '@frec/core/spi';
 import type { HistoricalPlan } from './historical-plan.js';
 import { toPlainValue } from './duckdb/duckdb-arrow.js';
 

@@ -2,9 +2,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  applyPlanToRegistry,
   buildRepoContents,
-  emptyRegistry,
   entity,
   featureService,
   featureView,
@@ -15,6 +13,7 @@ import {
   Int64,
   onDemandFeatureView,
 } from '@frec/core';
+import { applyPlanToRegistry, emptyRegistry } from '@frec/core/spi';
 import { tempRepo } from './helpers.js';
 
 describe('FeatureStore.getHistoricalFeatures over the DuckDB offline store', () => {
@@ -25,7 +24,7 @@ describe('FeatureStore.getHistoricalFeatures over the DuckDB offline store', () 
     );
     writeFileSync(
       path.join(repo.dir, 'feature_store.yaml'),
-      'project: e2e\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: .spill2\n',
+      "project: e2e\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: .spill2\n",
     );
     const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
     const ratings = fileSource({ name: 'ratings', path: 'ratings.parquet', timestampField: 'ts' });

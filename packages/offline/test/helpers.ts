@@ -2,17 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import {
-  emptyRegistry,
-  resolveFeatures,
-  type FeatureSelector,
-  type FeatureViewSpec,
-  type HistoricalRequest,
-  type OnDemandFeatureView,
-  type RegistryData,
-  type Transform,
-  type EntityInput,
-} from '@frec/core';
+import { type FeatureSelector, type FeatureViewSpec, type OnDemandFeatureView, type Transform, type EntityInput } from '@frec/core';
+import { emptyRegistry, resolveFeatures, type HistoricalRequest, type RegistryData } from '@frec/core/spi';
 import { DuckDBOfflineStore } from '../src/index.js';
 
 /** A temporary feature repo folder with a DuckDB offline store over it; dispose removes both. */

@@ -1,4 +1,4 @@
-import { seededRandom } from '@frec/core';
+import { seededRandom } from '@frec/core/spi';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIGINT, DOUBLE, TIMESTAMP, TIMESTAMPTZ, VARCHAR, type DuckDBType } from '@duckdb/node-api';

@@ -2,7 +2,6 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  createOfflineStore,
   entity,
   featureView,
   field,
@@ -13,8 +12,8 @@ import {
   pushSource,
   streamSource,
   String as Str,
-  type PulledBatch,
 } from '@frec/core';
+import { createOfflineStore, type PulledBatch } from '@frec/core/spi';
 import { mkdirSync } from 'node:fs';
 import { DuckDBOfflineStore } from '../src/index.js';
 import { registryOf, requestOf, tempRepo } from './helpers.js';
@@ -212,7 +211,7 @@ describe('registration', () => {
   it("importing @frec/offline registers type 'duckdb' with the config's DuckDB settings", async () => {
     await using repo = await tempRepo();
     const config = parseRepoConfig(
-      `project: p\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: spill\n  memory_limit: 512MB\n  threads: 1\n`,
+      `project: p\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: spill\n  memory_limit: 512MB\n  threads: 1\n`,
       {
         file: path.join(repo.dir, 'feature_store.yaml'),
         repoPath: repo.dir,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FrecError, buildRepoContents, type FeatureViewSpec } from '@frec/core';
+import { readRows } from '@frec/core/spi';
 import { STORES, startStore, type StoreFixture } from './helpers/store-kinds.js';
 import { openTestRepo, testDefinitions, type TestRepo } from './helpers/test-repo.js';
 
@@ -252,7 +253,7 @@ for (const kind of STORES) {
       expect(res.errors[0]!.error.message).toContain("'60'");
       const online = await repo.store.onlineStore();
       const view = (await repo.store.getFeatureView('user_stats')) as FeatureViewSpec;
-      const [bad, good] = await online.read(project, view, [[60], [61]]);
+      const [bad, good] = await readRows(online, project, view, [[60], [61]]);
       expect(bad).toBeInstanceOf(FrecError);
       expect((good as { values: Record<string, unknown> }).values.mean_rating).toBe(61.25);
     });
@@ -266,7 +267,7 @@ for (const kind of STORES) {
       const online = await repo.store.onlineStore();
       const view = await repo.store.getFeatureView('item_stats');
       const keys = [['k3'], ['k1'], ['nope'], ['k3'], ['k2'], ['k1']];
-      const res = await online.read(project, view, keys, ['title']);
+      const res = await readRows(online, project, view, keys, ['title']);
       expect(res.map((r) => (r && !(r instanceof Error) ? r.values.title : r))).toEqual(['k3', 'k1', null, 'k3', 'k2', 'k1']);
     });
 
@@ -274,7 +275,7 @@ for (const kind of STORES) {
       await repo.store.writeToOnlineStore('user_item', [{ user_id: 70, item_id: 'x', affinity: 1, event_timestamp: Date.now() }]);
       const online = await repo.store.onlineStore();
       const view = await repo.store.getFeatureView('user_item');
-      expect(await online.read(project, view, [[70, 'x']])).not.toEqual([null]);
+      expect(await readRows(online, project, view, [[70, 'x']])).not.toEqual([null]);
       const without = buildRepoContents(
         testDefinitions()
           .filter((d) => d.name !== 'user_item')
@@ -282,7 +283,7 @@ for (const kind of STORES) {
       );
       const res = await repo.store.apply(without, { validateSources: false });
       expect(res.plan.changes.some((c) => c.name === 'user_item' && c.type === 'remove')).toBe(true);
-      expect(await online.read(project, view, [[70, 'x']])).toEqual([null]);
+      expect(await readRows(online, project, view, [[70, 'x']])).toEqual([null]);
     });
 
     test('teardown removes the stored rows', async () => {
@@ -291,7 +292,7 @@ for (const kind of STORES) {
       const online = await repo.store.onlineStore();
       const view = await repo.store.getFeatureView('item_stats');
       await online.teardown({ project, views: [view] });
-      expect(await online.read(project, view, [['gone']])).toEqual([null]);
+      expect(await readRows(online, project, view, [['gone']])).toEqual([null]);
       await online.ping();
     });
   });

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, test } from 'vitest';
-import { StoreError, type OnlineStoreConfig } from '@frec/core';
+import { StoreError, type StoreSection } from '@frec/core';
 import { freePort, startRedis, startRedisOnPort, type StandaloneRedis } from './helpers/redis-servers.js';
 import { openTestRepo } from './helpers/test-repo.js';
 
 const CONNECT_MS = 300;
 const COMMAND_MS = 200;
 
-function redisAt(connection: string, cluster = false): OnlineStoreConfig {
+function redisAt(connection: string, cluster = false): StoreSection {
   return {
     type: 'redis',
     connection_string: connection,

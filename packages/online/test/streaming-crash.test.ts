@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { applyEvent, emptyState, featuresOf, planAggregations, type AggregateState } from '@frec/core';
+import { applyEvent, emptyState, featuresOf, planAggregations, readRows, type AggregateState } from '@frec/core/spi';
 import { eventLog, rng, streamRepo, waitFor, type StreamRepo } from './streaming-fixture.js';
 
 const FREC = path.resolve(__dirname, '../../../node_modules/.bin/frec');
@@ -93,7 +93,8 @@ describe('stream worker killed at random points', () => {
     const saved = await states.load('user_activity', users.map(String));
     users.forEach((u, i) => expect(saved[i]?.state.applied, `events applied for user ${u}`).toBe(want.get(u)!.applied));
     const online = await repo.store.onlineStore();
-    const rows = await online.read(
+    const rows = await readRows(
+      online,
       'streamtest',
       repo.view,
       users.map((u) => [u]),

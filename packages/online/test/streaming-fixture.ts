@@ -1,4 +1,4 @@
-import { seededRandom } from '@frec/core';
+import { seededRandom } from '@frec/core/spi';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -20,10 +20,10 @@ import {
   streamSource,
   sum,
   type FeatureViewSpec,
-  type StreamBroker,
 } from '@frec/core';
+import { type StreamBroker } from '@frec/core/spi';
 import type { RedisStreamsBroker } from '../src/streaming/redis-streams/index.js';
-import { deleteKeysWithPrefix } from '@frec/online';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 export const REDIS_URL = process.env.FREC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -76,7 +76,7 @@ export async function streamRepo(): Promise<StreamRepo> {
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: streamtest\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
+    `project: streamtest\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
   );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
   const source = streamSource({

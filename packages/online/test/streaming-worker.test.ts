@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyEvent, emptyState, featuresOf, planAggregations, StreamWorker, type AggregateState, type FeatureValue } from '@frec/core';
+import { StreamWorker, type FeatureValue } from '@frec/core';
+import { applyEvent, emptyState, featuresOf, planAggregations, type AggregateState } from '@frec/core/spi';
 import { Redis } from 'ioredis';
 import { eventLog, recentStart, REDIS_URL, streamRepo, waitFor, type Interaction, type StreamRepo } from './streaming-fixture.js';
 

@@ -1,4 +1,4 @@
-import { seededRandom } from '@frec/core';
+import { seededRandom } from '@frec/core/spi';
 import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -22,7 +22,7 @@ import {
   requestSource,
   type RepoContents,
 } from '@frec/core';
-import { deleteKeysWithPrefix } from '@frec/online';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 /** A free loopback TCP port. */
 export async function freePort(): Promise<number> {
@@ -80,6 +80,7 @@ export async function driverRepo(opts: { redisUrl?: string; commandTimeoutMs?: n
   const prefix = `frec-test-${randomUUID()}:`;
   const redisUrl = opts.redisUrl ?? 'redis://127.0.0.1:6379';
   const yaml = `project: fs_test
+plugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']
 registry:
   path: ${path.join(dir, 'registry.json')}
   cache_ttl_seconds: 60

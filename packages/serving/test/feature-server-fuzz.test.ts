@@ -1,4 +1,4 @@
-import { seededRandom } from '@frec/core';
+import { seededRandom } from '@frec/core/spi';
 import http from 'node:http';
 import net from 'node:net';
 import v8 from 'node:v8';

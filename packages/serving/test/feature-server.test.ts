@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyAuth, createFeatureServer, resolveServerOptions, type FeatureServer } from '@frec/serving/feature-server';
+import { ApiKeyAuth, createFeatureServer, resolveServerOptions, serverConfigOf, type FeatureServer } from '@frec/serving/feature-server';
 import { driverRepo, type DriverRepo } from './feature-server-fixture.js';
 
 const KEY = 'test-key-0123456789';
@@ -300,7 +300,7 @@ describe('feature server: metrics and logs', () => {
 
 describe('feature server: options', () => {
   it('merges API keys from feature_store.yaml, FREC_API_KEYS and options, and keeps config defaults', () => {
-    const config = repo.store.config.feature_server;
+    const config = serverConfigOf(repo.store.config);
     const opts = resolveServerOptions(
       { ...config, api_keys: ['from-yaml'] },
       { env: { FREC_API_KEYS: 'env-a, env-b,,' }, apiKeys: ['from-option'] },

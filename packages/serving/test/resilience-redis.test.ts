@@ -57,10 +57,13 @@ beforeAll(async () => {
   await redis.start();
   dir = mkdtempSync(path.join(tmpdir(), 'frec-rec-redis-'));
   const config = {
-    ...parseRepoConfig('project: rec_redis\nregistry: { path: data/registry.json, cache_ttl_seconds: 60 }', {
-      file: path.join(dir, 'feature_store.yaml'),
-      repoPath: dir,
-    }),
+    ...parseRepoConfig(
+      "project: rec_redis\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: { path: data/registry.json, cache_ttl_seconds: 60 }",
+      {
+        file: path.join(dir, 'feature_store.yaml'),
+        repoPath: dir,
+      },
+    ),
     online_store: {
       type: 'redis' as const,
       connection_string: `redis://127.0.0.1:${redis.port}`,

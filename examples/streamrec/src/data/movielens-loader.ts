@@ -1,7 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ErrorCode, FrecError } from '@frec/core';
+import { FrecError } from '@frec/core';
+
+/** The codes the MovieLens loader raises. */
+export const LoaderErrorCode = { SOURCE_NOT_FOUND: 'SOURCE_NOT_FOUND', SOURCE_SCHEMA_MISMATCH: 'SOURCE_SCHEMA_MISMATCH' } as const;
 import { U_ITEM_GENRES } from './genres.js';
 import { queryRows, sqlString, withDuckDb } from './duckdb-session.js';
 
@@ -33,14 +36,14 @@ export interface LoadResult {
 /** Finds the layout of a MovieLens folder, or explains what is missing. */
 export function detectFormat(inputDir: string): MovieLensFormat {
   if (!existsSync(inputDir)) {
-    throw new FrecError(ErrorCode.SOURCE_NOT_FOUND, `MovieLens folder '${inputDir}' does not exist.`, {
+    throw new FrecError(LoaderErrorCode.SOURCE_NOT_FOUND, `MovieLens folder '${inputDir}' does not exist.`, {
       where: { file: inputDir },
       hint: 'Pass a folder holding ratings.csv (MovieLens latest) or u.data (MovieLens 100K).',
     });
   }
   if (existsSync(path.join(inputDir, 'ratings.csv'))) return 'csv';
   if (existsSync(path.join(inputDir, 'u.data'))) return 'u.data';
-  throw new FrecError(ErrorCode.SOURCE_NOT_FOUND, `Folder '${inputDir}' holds neither ratings.csv nor u.data.`, {
+  throw new FrecError(LoaderErrorCode.SOURCE_NOT_FOUND, `Folder '${inputDir}' holds neither ratings.csv nor u.data.`, {
     where: { file: inputDir },
     hint: 'Point the loader at an unpacked MovieLens release (ml-latest-small, ml-25m, ml-100k...).',
   });
@@ -92,7 +95,7 @@ async function wrap(what: string, file: string, run: () => Promise<unknown>): Pr
     await run();
   } catch (err) {
     if (err instanceof FrecError) throw err;
-    throw new FrecError(ErrorCode.SOURCE_SCHEMA_MISMATCH, `Cannot read ${what} from '${file}': ${(err as Error).message.split('\n')[0]}`, {
+    throw new FrecError(LoaderErrorCode.SOURCE_SCHEMA_MISMATCH, `Cannot read ${what} from '${file}': ${(err as Error).message.split('\n')[0]}`, {
       where: { file },
       hint: 'Check that the file follows the MovieLens layout (see the README of the release).',
       cause: err,
@@ -108,7 +111,7 @@ async function stageRatings(conn: DuckDBConnection, format: MovieLensFormat, dir
       const names = new Set(cols.map((c) => c.column_name as string));
       const missing = ['userId', 'movieId', 'rating', 'timestamp'].filter((c) => !names.has(c));
       if (missing.length > 0) {
-        throw new FrecError(ErrorCode.SOURCE_SCHEMA_MISMATCH, `'${file}' lacks the column(s) ${missing.join(', ')}.`, {
+        throw new FrecError(LoaderErrorCode.SOURCE_SCHEMA_MISMATCH, `'${file}' lacks the column(s) ${missing.join(', ')}.`, {
           where: { file },
           hint: 'A MovieLens ratings.csv starts with the header userId,movieId,rating,timestamp.',
         });
@@ -132,14 +135,14 @@ async function checkRatings(conn: DuckDBConnection, format: MovieLensFormat, dir
   const [bad] = await queryRows(conn, `SELECT count(*) AS n, min(rn) AS first FROM (SELECT *, row_number() OVER () AS rn FROM raw_ratings)
     WHERE user_id IS NULL OR item_id IS NULL OR rating IS NULL OR ts IS NULL`);
   if ((bad!.n as number) > 0) {
-    throw new FrecError(ErrorCode.SOURCE_SCHEMA_MISMATCH, `'${file}' has ${bad!.n as number} row(s) with a missing or non-numeric user, item, rating or timestamp (first at data row ${bad!.first as number}).`, {
+    throw new FrecError(LoaderErrorCode.SOURCE_SCHEMA_MISMATCH, `'${file}' has ${bad!.n as number} row(s) with a missing or non-numeric user, item, rating or timestamp (first at data row ${bad!.first as number}).`, {
       where: { file, row: bad!.first as number },
       hint: 'Fix or remove those rows; every rating needs integer ids, a numeric rating and a unix timestamp in seconds.',
     });
   }
   const [n] = await queryRows(conn, 'SELECT count(*) AS n FROM raw_ratings');
   if ((n!.n as number) === 0) {
-    throw new FrecError(ErrorCode.SOURCE_SCHEMA_MISMATCH, `'${file}' holds no ratings.`, { where: { file }, hint: 'Use a non-empty MovieLens release.' });
+    throw new FrecError(LoaderErrorCode.SOURCE_SCHEMA_MISMATCH, `'${file}' holds no ratings.`, { where: { file }, hint: 'Use a non-empty MovieLens release.' });
   }
   await conn.run(`CREATE TABLE ratings AS SELECT user_id, item_id, rating, to_timestamp(ts) AS event_timestamp FROM raw_ratings`);
 }

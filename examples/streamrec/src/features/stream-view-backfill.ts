@@ -15,16 +15,8 @@ import {
   type DuckDBConnection,
   type DuckDBType,
 } from '@duckdb/node-api';
-import {
-  elementType,
-  FeatureStore,
-  FrecError,
-  ErrorCode,
-  isArrayType,
-  type FeatureViewSpec,
-  type ScalarType,
-  type ValueType,
-} from '@frec/core';
+import { FeatureStore, FrecError, ErrorCode, type FeatureViewSpec, type ScalarType, type ValueType } from '@frec/core';
+import { elementType, isArrayType } from '@frec/core/spi';
 import { appendRoot } from '@frec/offline';
 import { backfillStreamView } from '@frec/offline/stream-backfill';
 import { sqlString, withDuckDb } from '../data/duckdb-session.js';

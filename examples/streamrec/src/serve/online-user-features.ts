@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FeatureStore, buildRepoContents, parseRepoConfig, type OnlineStoreConfig } from '@frec/core';
+import { FeatureStore, buildRepoContents, parseRepoConfig, type StoreSection } from '@frec/core';
 import '@frec/online';
 import * as repo from '../../feature_repo/features.js';
 import { genreVector, userFeatureRow, type MovieLensSnapshot } from './movielens-snapshot.js';
@@ -69,12 +69,15 @@ export interface OnlineUserFeatures {
  * from an online store through `getOnlineFeatures`. The registry lives in a private temp folder
  * so serving never rewrites the repo's own registry.
  */
-export async function onlineUserFeatures(online: OnlineStoreConfig): Promise<OnlineUserFeatures> {
+export async function onlineUserFeatures(online: StoreSection): Promise<OnlineUserFeatures> {
   const dir = mkdtempSync(path.join(tmpdir(), 'streamrec-serve-'));
-  const base = parseRepoConfig('project: streamrec\nregistry: { path: registry.json, cache_ttl_seconds: 300 }', {
-    file: path.join(dir, 'feature_store.yaml'),
-    repoPath: dir,
-  });
+  const base = parseRepoConfig(
+    "project: streamrec\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: { path: registry.json, cache_ttl_seconds: 300 }",
+    {
+      file: path.join(dir, 'feature_store.yaml'),
+      repoPath: dir,
+    },
+  );
   const definitions = buildRepoContents(
     Object.values(repo)
       .filter((v): v is Extract<typeof v, { kind: string }> => typeof v === 'object' && v !== null && 'kind' in v)

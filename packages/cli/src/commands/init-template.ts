@@ -6,6 +6,8 @@ export function templateFiles(project: string): Record<string, string> {
 # Local registry file; use s3://bucket/key for a shared one.
 registry: data/registry.json
 provider: local
+# The packages that provide the stores below; they register themselves when loaded.
+plugins: ['@frec/online', '@frec/offline']
 # Embedded defaults: SQLite online store and DuckDB over Parquet. For Redis:
 # online_store:
 #   type: redis

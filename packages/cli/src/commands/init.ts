@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, isValidName } from '@frec/core';
+import { ConfigError } from '@frec/core';
+import { isValidName } from '@frec/core/spi';
 import { emit, globalsOf } from '../output.js';
 import { templateDataSql, templateFiles } from './init-template.js';
 

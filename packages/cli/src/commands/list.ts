@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { formatDuration, NotFoundError, ErrorCode, didYouMean } from '@frec/core';
+import { NotFoundError, ErrorCode } from '@frec/core';
+import { formatDuration, didYouMean } from '@frec/core/spi';
 import { emit, table, globalsOf } from '../output.js';
 import { withStore } from '../context.js';
 

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Plan } from '@frec/core';
-import { encodeRegistry } from '@frec/core';
+import { encodeRegistry } from '@frec/core/spi';
 import { emit, globalsOf } from '../output.js';
 import { withStore } from '../context.js';
 

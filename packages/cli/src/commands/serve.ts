@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '@frec/core';
 import { serveFeatureRepo } from '@frec/serving/feature-server';
+import { BUILT_IN_PLUGINS } from '../context.js';
 
 function intOption(name: string, min: number) {
   return (v: string): number => {
@@ -32,6 +33,7 @@ export function registerServeCommand(program: Command): void {
       const g = globalsOf(cmd);
       await serveFeatureRepo({
         repoPath: path.resolve(g.chdir ?? process.cwd()),
+        plugins: BUILT_IN_PLUGINS,
         workers: opts.workers,
         logLevel: opts.logLevel,
         ...(opts.host !== undefined ? { host: opts.host } : {}),

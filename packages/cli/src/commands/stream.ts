@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { createStreamBroker, seededRandom, ErrorCode, RequestError, StreamWorker, type FeatureViewSpec } from '@frec/core';
+import { createStreamBroker, ErrorCode, RequestError, StreamWorker, type FeatureViewSpec } from '@frec/core';
+import { seededRandom } from '@frec/core/spi';
 import { emit, table, globalsOf } from '../output.js';
 import { withStore } from '../context.js';
 import { parseCliTime, positiveInt } from './materialize.js';

@@ -67,25 +67,6 @@ function coerceKey(k: JoinKeyPlan, raw: unknown, row: number): string | number {
   return String(v);
 }
 
-function columnsFromResults(results: Awaited<ReturnType<OnlineStore['read']>>, features: readonly string[]): OnlineColumnarRead {
-  const n = results.length;
-  const values = features.map(() => new Array<FeatureValue>(n).fill(null));
-  const eventTimeMs = new Float64Array(n).fill(Number.NaN);
-  const createdTimeMs = new Float64Array(n).fill(Number.NaN);
-  let errors: Array<Error | undefined> | undefined;
-  results.forEach((r, k) => {
-    if (r instanceof Error) (errors ??= new Array(n))[k] = r;
-    else if (r) {
-      features.forEach((f, i) => {
-        values[i]![k] = r.values[f] ?? null;
-      });
-      eventTimeMs[k] = r.eventTimeMs;
-      createdTimeMs[k] = r.createdTimeMs;
-    }
-  });
-  return { values, eventTimeMs, createdTimeMs, errors };
-}
-
 // Duplicate keys are read once: rows map to distinct keys.
 function distinctKeys(owner: object, vp: ViewPlan, keyCols: Array<Array<string | number>>, n: number): ViewKeys {
   if (vp.keyCols.length === 1) return keyInternerOf(owner, vp.view.name).distinct(keyCols[vp.keyCols[0]!]!, n);
@@ -106,19 +87,10 @@ function distinctKeys(owner: object, vp: ViewPlan, keyCols: Array<Array<string |
   return { keys, rowToKey };
 }
 
-async function readAll(online: OnlineStore, project: string, plan: RequestPlan, vks: ViewKeys[]): Promise<OnlineColumnarRead[]> {
-  if (online.readColumnsMany) {
-    return online.readColumnsMany(
-      project,
-      plan.views.map((vp, i) => ({ view: vp.view, keys: vks[i]!.keys, features: vp.read })),
-    );
-  }
-  return Promise.all(
-    plan.views.map(async (vp, i) =>
-      online.readColumns
-        ? online.readColumns(project, vp.view, vks[i]!.keys, vp.read)
-        : columnsFromResults(await online.read(project, vp.view, vks[i]!.keys, vp.read), vp.read),
-    ),
+function readAll(online: OnlineStore, project: string, plan: RequestPlan, vks: ViewKeys[]): Promise<OnlineColumnarRead[]> {
+  return online.readColumnsMany(
+    project,
+    plan.views.map((vp, i) => ({ view: vp.view, keys: vks[i]!.keys, features: vp.read })),
   );
 }
 

@@ -1,5 +1,4 @@
 import type { FeatureViewSpec, FileSourceSpec } from '../definitions/specs.js';
-import type { RepoConfig } from '../config/repo-config.js';
 import type { ResolvedFeatures } from '../feature-refs.js';
 import type { DataSourceSpec, OnDemandFeatureViewSpec } from '../definitions/specs.js';
 import type { Transform } from '../definitions/on-demand-feature-view.js';
@@ -67,5 +66,3 @@ export interface OfflineStore {
   appendRows(source: FileSourceSpec, view: FeatureViewSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<void>;
   close(): Promise<void>;
 }
-
-export type OfflineStoreFactory = (config: RepoConfig) => OfflineStore | Promise<OfflineStore>;

@@ -1,5 +1,4 @@
 import type { FeatureViewSpec } from '../definitions/specs.js';
-import type { RepoConfig } from '../config/repo-config.js';
 import type { FeatureValue } from '../value-types.js';
 
 /** An entity key: the join-key values of a view's entities, in the view's entity order. */
@@ -33,7 +32,7 @@ export interface OnlineReadRow {
 /** What a read returns per key: a row, null when absent, or an Error for that key alone (a corrupt row). */
 export type OnlineReadResult = OnlineReadRow | null | Error;
 
-/** Feature values of many keys laid out by column: what `OnlineStore.readColumns` returns. */
+/** Feature values of many keys laid out by column: what `OnlineStore.readColumnsMany` returns per view. */
 export interface OnlineColumnarRead {
   /** `values[f][k]`: feature `features[f]` of key `k`; null when absent or stored as null. */
   values: FeatureValue[][];
@@ -75,28 +74,14 @@ export interface OnlineStore {
   /** Writes rows given column by column, as `write` does; materialization prefers it when a store has it. */
   writeColumns?(project: string, view: FeatureViewSpec, batch: OnlineColumnarWrite): Promise<OnlineWriteResult>;
   /**
-   * Reads the given features of many keys straight into columns, with no per-row objects;
-   * getOnlineFeatures uses it when a store has it (both built-in stores do).
+   * The one read path: the given features of many keys of several views, straight into columns
+   * (one MGET for a whole request on Redis), one result per read, in order. A backend that can
+   * only read rows wraps itself with `rowReadAdapter`.
    */
-  readColumns?(
-    project: string,
-    view: FeatureViewSpec,
-    keys: readonly EntityKeyValues[],
-    features: readonly string[],
-  ): Promise<OnlineColumnarRead>;
-  /**
-   * Reads several views at once (one MGET for a whole request on Redis); one result per read,
-   * in order. getOnlineFeatures prefers it when a request spans several views.
-   */
-  readColumnsMany?(project: string, reads: readonly OnlineColumnarRequest[]): Promise<OnlineColumnarRead[]>;
-  /** Reads rows for entity keys of one view, in key order. `features` limits what is decoded. */
-  read(project: string, view: FeatureViewSpec, keys: readonly EntityKeyValues[], features?: readonly string[]): Promise<OnlineReadResult[]>;
+  readColumnsMany(project: string, reads: readonly OnlineColumnarRequest[]): Promise<OnlineColumnarRead[]>;
   /** Removes every stored value of the given views. */
   teardown(args: { project: string; views: readonly FeatureViewSpec[] }): Promise<void>;
   /** Throws a StoreError if the store cannot be reached (readiness checks). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
-
-/** Builds an online store from its config section. */
-export type OnlineStoreFactory = (config: RepoConfig) => OnlineStore | Promise<OnlineStore>;

@@ -1,4 +1,3 @@
-import type { RepoConfig } from '../config/repo-config.js';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import type { AggregateState } from './aggregate-state.js';
 
@@ -77,9 +76,6 @@ export interface StreamBroker {
   lag(topic: string, group: string): Promise<StreamLag>;
   close(): Promise<void>;
 }
-
-/** Builds a broker from the repo config (its online store connection, unless overridden). */
-export type StreamBrokerFactory = (config: RepoConfig, options?: { url?: string }) => StreamBroker | Promise<StreamBroker>;
 
 /** The consumer group a view's worker uses (one group per view, so views progress independently). */
 export function groupOf(project: string, view: FeatureViewSpec): string {

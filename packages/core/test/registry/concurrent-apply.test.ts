@@ -51,6 +51,7 @@ for (const backend of BACKENDS) {
       const reg = backend.registry();
       const yaml = [
         `project: conc`,
+        "plugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']",
         `registry:`,
         ...Object.entries(reg).map(([k, v]) => `  ${k}: ${v}`),
         `online_store:`,

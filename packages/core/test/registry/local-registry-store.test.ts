@@ -3,7 +3,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import { LocalRegistryStore, type RegistryStore } from '../../src/index.js';
+import { LocalRegistryStore, type RegistryStore } from '../../src/spi.js';
 import { registryStoreConformance } from './registry-store-conformance.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'frec-local-registry-'));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emptyRegistry, LocalRegistryStore, Registry, type RegistryData, type RegistryStore } from '../../src/index.js';
+import { emptyRegistry, LocalRegistryStore, Registry, type RegistryData, type RegistryStore } from '../../src/spi.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'frec-registry-cache-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

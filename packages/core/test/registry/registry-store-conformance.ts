@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emptyRegistry, ErrorCode, FrecError, type RegistryData, type RegistryStore } from '../../src/index.js';
+import { ErrorCode, FrecError } from '../../src/index.js';
+import { emptyRegistry, type RegistryData, type RegistryStore } from '../../src/spi.js';
 
 /** Raw access to where a backend keeps its bytes, so tests can plant corrupt files and check they survive. */
 export interface RegistryBackendFixture {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, type RegistryStore } from '../../src/index.js';
+import { ErrorCode } from '../../src/index.js';
+import { type RegistryStore } from '../../src/spi.js';
 import { S3RegistryStore, parseS3Uri } from '../../src/registry/s3/s3-registry-store.js';
 import { startMotoServer, type MotoServer } from '../helpers/moto-server.js';
 import { registryStoreConformance } from './registry-store-conformance.js';

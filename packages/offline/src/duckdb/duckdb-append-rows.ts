@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TIMESTAMPTZ, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
-import { coerceValue, ErrorCode, RequestError, StoreError, type FeatureViewSpec, type FileSourceSpec, type ValueType } from '@frec/core';
+import { ErrorCode, RequestError, StoreError, type FeatureViewSpec, type FileSourceSpec, type ValueType } from '@frec/core';
+import { coerceValue } from '@frec/core/spi';
 import { appendRoot, sourceColumn, sourceGlob } from '../file-source.js';
 import { ident, literal } from '../sql.js';
 import { createTableFromColumns } from './duckdb-connection.js';
 import { duckTypeOfValueType } from './duckdb-arrow.js';
+import { OfflineErrorCode } from '../errors.js';
 
 /** Turns a glob into a RegExp over paths ('**' crosses folders, '*' and '?' do not). */
 function globToRegExp(glob: string): RegExp {
@@ -44,7 +46,7 @@ export async function appendRows(
   const glob = sourceGlob(source, repoPath);
   if (root === undefined || !globToRegExp(glob).test(appendedFilePath(root, '2000-01-01'))) {
     throw new StoreError(
-      ErrorCode.OFFLINE_STORE_ERROR,
+      OfflineErrorCode.OFFLINE_STORE_ERROR,
       `Cannot append to source '${source.name}': its path '${source.path}' does not cover <folder>/date=YYYY-MM-DD/part-*.parquet files.`,
       {
         where: { source: source.name, featureView: view.name, file: glob },

@@ -13,7 +13,8 @@ import {
   type DuckDBType,
 } from '@duckdb/node-api';
 import * as arrow from 'apache-arrow';
-import { elementType, isArrayType, type ScalarType, type ValueType } from '@frec/core';
+import { type ScalarType, type ValueType } from '@frec/core';
+import { elementType, isArrayType } from '@frec/core/spi';
 
 const SCALAR_DUCK: Record<ScalarType, DuckDBType> = {
   int32: INTEGER,

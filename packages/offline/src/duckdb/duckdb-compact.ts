@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ErrorCode, StoreError, type FileSourceSpec } from '@frec/core';
+import { StoreError, type FileSourceSpec } from '@frec/core';
 import { appendRoot } from '../file-source.js';
 import { literal, readParquet } from '../sql.js';
+import { OfflineErrorCode } from '../errors.js';
 
 /** What a compaction did: partitions rewritten, files before and after. */
 export interface CompactResult {
@@ -28,7 +29,7 @@ export async function compactAppended(
   const root = appendRoot(source, repoPath);
   if (root === undefined) {
     throw new StoreError(
-      ErrorCode.OFFLINE_STORE_ERROR,
+      OfflineErrorCode.OFFLINE_STORE_ERROR,
       `Source '${source.name}' has a single-file path '${source.path}'; there is nothing to compact.`,
       {
         where: { source: source.name },

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { BIGINT, BLOB, BOOLEAN, DOUBLE, LIST, TIMESTAMPTZ, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
-import { coerceValue, didYouMean, ErrorCode, RequestError, type EntityInput, type FileSourceSpec, type ValueType } from '@frec/core';
+import { ErrorCode, RequestError, type EntityInput, type FileSourceSpec, type ValueType } from '@frec/core';
+import { coerceValue, didYouMean } from '@frec/core/spi';
 import { ENTITY_ROW_COLUMN } from '../point-in-time-join.js';
 import { SourceNotFoundError } from '../errors.js';
 import { ident, literal, readParquet } from '../sql.js';

@@ -1,8 +1,24 @@
 import os from 'node:os';
 import path from 'node:path';
-import type { RepoConfig } from '@frec/core';
+import { z } from 'zod';
 
-/** DuckDB settings taken from `offline_store` in feature_store.yaml. */
+/** `offline_store:` with `type: duckdb`: DuckDB over Parquet files (the default). */
+export const duckdbOfflineStoreConfigSchema = z
+  .object({
+    type: z.literal('duckdb'),
+    /** Where DuckDB spills when a join does not fit in memory. */
+    temp_directory: z.string().optional(),
+    /** DuckDB memory limit, e.g. '4GB'. */
+    memory_limit: z.string().optional(),
+    threads: z.number().int().positive().optional(),
+    /** Folder that offline pushes append Parquet files to, when a push source has no batch path of its own. */
+    push_directory: z.string().default('data/pushed'),
+  })
+  .strict();
+/** The `offline_store` section when `type: duckdb`, defaults filled in. */
+export type DuckDBOfflineStoreSection = z.infer<typeof duckdbOfflineStoreConfigSchema>;
+
+/** DuckDB settings the store runs with. */
 export interface DuckDBOfflineStoreConfig {
   /** Folder the feature repo lives in; relative source paths are read from here. */
   repoPath: string;
@@ -13,15 +29,17 @@ export interface DuckDBOfflineStoreConfig {
   threads?: number | undefined;
 }
 
-/** Reads the DuckDB settings from a repo config; a relative temp directory is resolved against the repo. */
-export function duckdbConfigOf(config: RepoConfig): DuckDBOfflineStoreConfig {
-  const o = config.offline_store;
-  const temp = o.temp_directory
-    ? path.isAbsolute(o.temp_directory)
-      ? o.temp_directory
-      : path.join(config.repoPath, o.temp_directory)
+/** The store's settings from its section; a relative temp directory is resolved against the repo. */
+export function duckdbConfigOf(
+  section: Omit<DuckDBOfflineStoreSection, 'type' | 'push_directory'>,
+  repoPath: string,
+): DuckDBOfflineStoreConfig {
+  const temp = section.temp_directory
+    ? path.isAbsolute(section.temp_directory)
+      ? section.temp_directory
+      : path.join(repoPath, section.temp_directory)
     : path.join(os.tmpdir(), 'frec-duckdb-spill');
-  return { repoPath: config.repoPath, tempDirectory: temp, memoryLimit: o.memory_limit, threads: o.threads };
+  return { repoPath, tempDirectory: temp, memoryLimit: section.memory_limit, threads: section.threads };
 }
 
 /** The options DuckDBInstance.create takes. */

@@ -1,13 +1,6 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type {
-  FeatureViewSpec,
-  FileSourceSpec,
-  HistoricalRequest,
-  OfflineStore,
-  PulledBatch,
-  RetrievalMetadata,
-  ValueType,
-} from '@frec/core';
+import { type FeatureViewSpec, type FileSourceSpec, type RetrievalMetadata, type ValueType } from '@frec/core';
+import { type HistoricalRequest, type OfflineStore, type PulledBatch } from '@frec/core/spi';
 import { ErrorCode, RequestError } from '@frec/core';
 import { offlineStoreError } from '../errors.js';
 import { batchSourceOf } from '../file-source.js';

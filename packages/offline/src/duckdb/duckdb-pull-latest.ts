@@ -1,5 +1,6 @@
 import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
-import { coerceValue, type FeatureViewSpec, type PulledBatch } from '@frec/core';
+import { type FeatureViewSpec } from '@frec/core';
+import { coerceValue, type PulledBatch } from '@frec/core/spi';
 import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
 import { offlineStoreError } from '../errors.js';
 import { batchSourceOf, sourceColumn } from '../file-source.js';

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { didYouMean, duckdbTypeOf, type FeatureViewSpec, type ValueType } from '@frec/core';
+import { didYouMean, type FeatureViewSpec, type ValueType } from '@frec/core/spi';
+import { duckdbTypeOf } from '../duckdb-types.js';
 import { SourceNotFoundError, SourceSchemaMismatchError } from '../errors.js';
 import { batchSourceOf, mayBeEmpty, sourceColumn, sourceGlob } from '../file-source.js';
 import { isCompatible, isTimestampType } from '../duckdb-types.js';

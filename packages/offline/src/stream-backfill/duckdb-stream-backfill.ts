@@ -1,18 +1,17 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { StoreError, type FeatureViewSpec } from '@frec/core';
 import {
   applyEvent,
   emptyState,
-  ErrorCode,
   featuresOf,
   keyString,
   planAggregations,
-  StoreError,
   timestampFieldOf,
   type AggregateState,
-  type FeatureViewSpec,
   type OfflineStore,
-} from '@frec/core';
+} from '@frec/core/spi';
 import { ident, literal } from '../sql.js';
+import { OfflineErrorCode } from '../errors.js';
 
 /** Options of a stream view backfill. */
 export interface StreamBackfillOptions {
@@ -55,10 +54,14 @@ function epochMsExpr(column: string, type: string): string {
  */
 export async function backfillStreamView(view: FeatureViewSpec, options: StreamBackfillOptions): Promise<StreamBackfillResult> {
   if (view.kind !== 'stream' || view.aggregations.length === 0) {
-    throw new StoreError(ErrorCode.OFFLINE_STORE_ERROR, `Feature view '${view.name}' is not a stream feature view with aggregations.`, {
-      where: { featureView: view.name },
-      hint: 'Backfill views declared with streamFeatureView(...).',
-    });
+    throw new StoreError(
+      OfflineErrorCode.OFFLINE_STORE_ERROR,
+      `Feature view '${view.name}' is not a stream feature view with aggregations.`,
+      {
+        where: { featureView: view.name },
+        hint: 'Backfill views declared with streamFeatureView(...).',
+      },
+    );
   }
   const write = options.write ?? defaultWriter(view, options.offline);
   const instance = await DuckDBInstance.create(':memory:');
@@ -73,7 +76,7 @@ export async function backfillStreamView(view: FeatureViewSpec, options: StreamB
 
 function defaultWriter(view: FeatureViewSpec, offline: OfflineStore | undefined): (rows: Array<Record<string, unknown>>) => Promise<void> {
   if (!offline || view.source.type !== 'stream') {
-    throw new StoreError(ErrorCode.OFFLINE_STORE_ERROR, `Backfill of '${view.name}' needs an offline store or a write function.`, {
+    throw new StoreError(OfflineErrorCode.OFFLINE_STORE_ERROR, `Backfill of '${view.name}' needs an offline store or a write function.`, {
       where: { featureView: view.name },
     });
   }
@@ -105,7 +108,7 @@ async function run(
   const where = { featureView: view.name, file: typeof options.events === 'string' ? options.events : undefined };
   for (const c of [...view.entityColumns.map((e) => e.name), ts, ...plan.columns]) {
     if (!cols.has(c)) {
-      throw new StoreError(ErrorCode.SOURCE_SCHEMA_MISMATCH, `Historical events for '${view.name}' have no column '${c}'.`, {
+      throw new StoreError(OfflineErrorCode.SOURCE_SCHEMA_MISMATCH, `Historical events for '${view.name}' have no column '${c}'.`, {
         where: { ...where, column: c },
         hint: `Columns found: ${[...cols.keys()].filter((k) => k !== '__rn').join(', ')}.`,
       });

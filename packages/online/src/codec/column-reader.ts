@@ -1,4 +1,5 @@
-import type { FeatureValue, FeatureViewSpec, OnlineColumnarRead, OnlineReadResult } from '@frec/core';
+import { type FeatureValue, type FeatureViewSpec } from '@frec/core';
+import { type OnlineColumnarRead, type OnlineReadResult } from '@frec/core/spi';
 import {
   corruptRowError,
   decodeFixedColumns,

@@ -1,4 +1,4 @@
-import type { EntityKeyValues } from '@frec/core';
+import { type EntityKeyValues } from '@frec/core/spi';
 
 // A unit separator joins composite keys; escaping it (and the escape) keeps distinct keys distinct.
 const SEP = '\u001f';

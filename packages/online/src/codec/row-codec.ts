@@ -1,4 +1,5 @@
-import { ErrorCode, StoreError, elementType, isArrayType, type FeatureValue, type FieldSpec, type ValueType } from '@frec/core';
+import { ErrorCode, StoreError, type FeatureValue, type FieldSpec, type ValueType } from '@frec/core';
+import { elementType, isArrayType } from '@frec/core/spi';
 
 /**
  * The binary row every online store keeps per (project, view, entity key); see ADR 0020.

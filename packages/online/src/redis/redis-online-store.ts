@@ -1,17 +1,16 @@
 import { Cluster, Redis } from 'ioredis';
-import type {
-  EntityKeyValues,
-  FeatureValue,
-  FeatureViewSpec,
-  OnlineColumnarRead,
-  OnlineColumnarWrite,
-  OnlineColumnarRequest,
-  OnlineReadResult,
-  OnlineStore,
-  OnlineWriteResult,
-  OnlineWriteRow,
-  RepoConfig,
-} from '@frec/core';
+import { type FeatureValue, type FeatureViewSpec } from '@frec/core';
+import {
+  type EntityKeyValues,
+  type OnlineColumnarRead,
+  type OnlineColumnarWrite,
+  type OnlineColumnarRequest,
+  type OnlineReadResult,
+  type OnlineStore,
+  type OnlineWriteResult,
+  type OnlineWriteRow,
+} from '@frec/core/spi';
+import type { RedisOnlineStoreConfig } from './redis-online-store-config.js';
 import { ColumnReader, columnsToResults, schemaFromJson, schemaToJson } from '../codec/column-reader.js';
 import { entityKeyString } from '../codec/entity-key.js';
 import { encodeRow, type RowSchema } from '../codec/row-codec.js';
@@ -20,9 +19,6 @@ import { RedisClusterBackend } from './redis-cluster.js';
 import { withDeadline, type DeadlineOptions, type Watchable } from './redis-deadline.js';
 import { keyFrame } from './redis-mget-frame.js';
 import { escapeGlob, RedisStandalone } from './redis-standalone.js';
-
-/** The `online_store` section of feature_store.yaml when `type: redis`. */
-export type RedisOnlineStoreConfig = Extract<RepoConfig['online_store'], { type: 'redis' }>;
 
 /** Entity keys per view whose Redis key strings are kept between reads. */
 const KEY_CACHE_SIZE = 100_000;

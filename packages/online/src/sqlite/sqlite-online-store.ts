@@ -1,26 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ErrorCode, StoreError, type FeatureViewSpec } from '@frec/core';
 import {
-  ErrorCode,
-  StoreError,
   resolveRepoPath,
   type EntityKeyValues,
-  type FeatureViewSpec,
   type OnlineColumnarRead,
   type OnlineColumnarRequest,
   type OnlineReadResult,
   type OnlineStore,
   type OnlineWriteResult,
   type OnlineWriteRow,
-  type RepoConfig,
-} from '@frec/core';
+} from '@frec/core/spi';
+import type { SqliteOnlineStoreConfig } from './sqlite-online-store-config.js';
 import { ColumnReader, columnsToResults, schemaFromJson, schemaToJson } from '../codec/column-reader.js';
 import { entityKeyString } from '../codec/entity-key.js';
 import { encodeRow } from '../codec/row-codec.js';
-
-/** The `online_store` section of feature_store.yaml when `type: sqlite`. */
-export type SqliteOnlineStoreConfig = Extract<RepoConfig['online_store'], { type: 'sqlite' }>;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS frec_online_rows (

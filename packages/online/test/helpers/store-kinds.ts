@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Cluster, Redis } from 'ioredis';
-import type { OnlineStoreConfig } from '@frec/core';
-import { deleteKeysWithPrefix } from '../../src/index.js';
+import type { StoreSection } from '@frec/core';
+import { deleteKeysWithPrefix } from '../../src/testing/index.js';
 import { startRedisCluster, type RedisClusterFixture } from './redis-servers.js';
 
 /** The stores every conformance test runs against. */
@@ -15,7 +15,7 @@ export type StoreKind = (typeof STORES)[number];
 
 /** A running store for one test file: its config, a way to damage a stored row, and cleanup. */
 export interface StoreFixture {
-  config: OnlineStoreConfig;
+  config: StoreSection;
   /** Overwrites the stored bytes of one row (project, view, entity key string) with garbage. */
   corrupt(project: string, view: string, key: string, bytes: Buffer): Promise<void>;
   /** Remaining time to live of a row in ms (-1: no expiry, -2: absent); SQLite has no expiry and returns -1. */

@@ -20,7 +20,7 @@ import {
   parseRepoConfig,
   requestSource,
   FeatureStore,
-  type OnlineStoreConfig,
+  type StoreSection,
 } from '@frec/core';
 import '../../src/index.js';
 
@@ -75,19 +75,20 @@ export interface TestRepo {
   /** Opens another FeatureStore on the same registry and online store (e.g. with changed definitions). */
   reopen(options?: { extraFeature?: boolean }): Promise<FeatureStore>;
   /** Opens a FeatureStore on the same registry with another online store, without applying. */
-  openWith(online: OnlineStoreConfig): Promise<FeatureStore>;
+  openWith(online: StoreSection): Promise<FeatureStore>;
   close(): Promise<void>;
 }
 
 /** Opens a TestRepo on `online` (project `online_test` unless told). */
 export async function openTestRepo(
-  online: OnlineStoreConfig,
+  online: StoreSection,
   options: { project?: string; maxOnlineEntities?: number } = {},
 ): Promise<TestRepo> {
   const dir = mkdtempSync(path.join(tmpdir(), 'frec-online-'));
   const project = options.project ?? 'online_test';
   const yaml = [
     `project: ${project}`,
+    "plugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']",
     'registry: { path: data/registry.json, cache_ttl_seconds: 0 }',
     `max_online_entities: ${options.maxOnlineEntities ?? 1000}`,
   ].join('\n');

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode, FrecError } from '@frec/core';
-import { AnnIndexError } from './ann-errors.js';
+import { AnnErrorCode, AnnIndexError } from './ann-errors.js';
 import { ANN_MANIFEST_FORMAT, annManifestSchema, type AnnManifest } from './ann-manifest.js';
 import { ExactItemIndex } from './exact/exact-item-index.js';
 import { DEFAULT_HNSW_SETTINGS, HnswItemIndex } from './hnsw/hnsw-item-index.js';
@@ -125,7 +125,7 @@ export async function saveItemIndex(rootDir: string, index: ItemIndex, opts: Sav
 
 function corrupt(rootDir: string, version: string, what: string, cause?: unknown): AnnIndexError {
   return new AnnIndexError(
-    ErrorCode.ANN_INDEX_CORRUPT,
+    AnnErrorCode.ANN_INDEX_CORRUPT,
     `ANN index ${version} in ${rootDir} is corrupt: ${what}.`,
     { rootDir, version },
     'Load the previous version (loadPreviousItemIndex / loadItemIndexWithFallback) and rebuild this one from the item embeddings.',
@@ -140,7 +140,7 @@ async function readManifest(rootDir: string, version: string): Promise<AnnManife
     text = await readFile(file, 'utf8');
   } catch (cause) {
     throw new AnnIndexError(
-      ErrorCode.ANN_INDEX_NOT_FOUND,
+      AnnErrorCode.ANN_INDEX_NOT_FOUND,
       `ANN index version '${version}' not found in ${rootDir} (no ${file}).`,
       { rootDir, version },
       'List saved versions with listItemIndexVersions, or build and save an index first.',
@@ -175,7 +175,7 @@ export async function loadItemIndex(rootDir: string, version?: string): Promise<
     const all = await listItemIndexVersions(rootDir);
     if (all.length === 0) {
       throw new AnnIndexError(
-        ErrorCode.ANN_INDEX_NOT_FOUND,
+        AnnErrorCode.ANN_INDEX_NOT_FOUND,
         `No ANN index saved in ${rootDir}.`,
         { rootDir },
         'Build the item index (pipeline step "ann") and save it with saveItemIndex.',
@@ -244,11 +244,11 @@ export async function loadPreviousItemIndex(rootDir: string, version: string): P
     try {
       return await loadItemIndex(rootDir, m.version);
     } catch (err) {
-      if (!(err instanceof AnnIndexError) || err.code !== ErrorCode.ANN_INDEX_CORRUPT) throw err;
+      if (!(err instanceof AnnIndexError) || err.code !== AnnErrorCode.ANN_INDEX_CORRUPT) throw err;
     }
   }
   throw new AnnIndexError(
-    ErrorCode.ANN_INDEX_NOT_FOUND,
+    AnnErrorCode.ANN_INDEX_NOT_FOUND,
     `No valid ANN index older than '${version}' in ${rootDir}.`,
     { rootDir, version },
     'Rebuild the item index from the current item embeddings.',
@@ -274,19 +274,19 @@ export async function loadItemIndexWithFallback(rootDir: string): Promise<Fallba
     try {
       await readManifest(rootDir, n);
     } catch (err) {
-      if (err instanceof AnnIndexError && err.code === ErrorCode.ANN_INDEX_CORRUPT) skipped.push({ version: n, error: err });
+      if (err instanceof AnnIndexError && err.code === AnnErrorCode.ANN_INDEX_CORRUPT) skipped.push({ version: n, error: err });
     }
   }
   for (const m of [...listed].reverse()) {
     try {
       return { ...(await loadItemIndex(rootDir, m.version)), skipped };
     } catch (err) {
-      if (!(err instanceof AnnIndexError) || err.code !== ErrorCode.ANN_INDEX_CORRUPT) throw err;
+      if (!(err instanceof AnnIndexError) || err.code !== AnnErrorCode.ANN_INDEX_CORRUPT) throw err;
       skipped.push({ version: m.version, error: err });
     }
   }
   throw new AnnIndexError(
-    ErrorCode.ANN_INDEX_NOT_FOUND,
+    AnnErrorCode.ANN_INDEX_NOT_FOUND,
     `No valid ANN index in ${rootDir}${skipped.length ? ` (corrupt: ${skipped.map((s) => s.version).join(', ')})` : ''}.`,
     { rootDir },
     'Rebuild the item index from the current item embeddings.',

@@ -1,5 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ErrorCode, RequestError } from '@frec/core';
+import { RequestError } from '@frec/core';
+
+/** The codes the feature server raises, beside core's. */
+export const FeatureServerErrorCode = { UNAUTHORIZED: 'UNAUTHORIZED' } as const;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
@@ -43,7 +46,8 @@ export class ApiKeyAuth {
   /** Throws a 401 error that does not say whether the header was missing, malformed or wrong. */
   check(headers: Record<string, string | string[] | undefined>): void {
     if (!this.accepts(presentedKey(headers))) {
-      throw new RequestError(ErrorCode.UNAUTHORIZED, 'Missing or invalid credentials.', {
+      throw new RequestError(FeatureServerErrorCode.UNAUTHORIZED, 'Missing or invalid credentials.', {
+        httpStatus: 401,
         hint: 'Send a configured API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.',
       });
     }

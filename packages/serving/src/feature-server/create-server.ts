@@ -3,7 +3,7 @@ import type { FeatureStore } from '@frec/core';
 import { ApiKeyAuth } from './auth.js';
 import { clusterMetricsSource } from './cluster-metrics.js';
 import { toHttpError } from './http-errors.js';
-import { instrumentOnlineStore } from './instrument-store.js';
+import { InstrumentedOnlineStore } from './instrument-store.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetricsRoute } from './routes/metrics-route.js';
 import { registerOnlineFeaturesRoute } from './routes/online-features-route.js';
@@ -11,6 +11,7 @@ import { registerPushRoute } from './routes/push-route.js';
 import { resolveServerOptions, type FeatureServerOptions, type ResolvedServerOptions } from './server-options.js';
 import { ServerMetrics } from './server-metrics.js';
 import { StoreGuard } from './store-guard.js';
+import { serverConfigOf } from './server-config.js';
 
 /** Routes any client may call without a key: orchestrators probe them. */
 const OPEN_ROUTES = new Set(['/health', '/ready']);
@@ -43,7 +44,7 @@ declare module 'fastify' {
  * await server.listen();
  */
 export async function createFeatureServer(store: FeatureStore, options: FeatureServerOptions = {}): Promise<FeatureServer> {
-  const opts = resolveServerOptions(store.config.feature_server, options);
+  const opts = resolveServerOptions(serverConfigOf(store.config), options);
   const auth = new ApiKeyAuth(opts.apiKeys);
   const metrics = new ServerMetrics({ registryAgeSeconds: () => store.registry.ageSeconds() });
   const guard = new StoreGuard({ timeoutMs: opts.storeTimeoutMs, threshold: opts.breakerThreshold, resetMs: opts.breakerResetMs });
@@ -125,12 +126,10 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
   registerHealthRoutes(app, { store, timeoutMs: opts.storeTimeoutMs, draining: () => draining });
   registerMetricsRoute(app, metrics, opts.clusterMetrics ? clusterMetricsSource(metrics.registry) : undefined);
 
-  // Instrument the store once it exists; one that cannot be created yet is instrumented by the
-  // first read that gets it (under the store guard, so a dead store cannot hang a request).
-  await store
-    .onlineStore()
-    .then((s) => instrumentOnlineStore(s, metrics))
-    .catch((err: Error) => app.log.warn({ err: err.message }, 'online store not available at start'));
+  // Every read and write of this store goes through the metrics decorator, once; a store that
+  // cannot be created yet is decorated when the first read creates it.
+  store.decorateOnlineStore('feature-server-metrics', (s) => new InstrumentedOnlineStore(s, metrics));
+  await store.onlineStore().catch((err: Error) => app.log.warn({ err: err.message }, 'online store not available at start'));
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,4 +1,5 @@
-import { ErrorCode, FrecError, RequestError, httpStatusOf, toFrecError } from '@frec/core';
+import { ErrorCode, FrecError, RequestError } from '@frec/core';
+import { toFrecError } from '@frec/core/spi';
 
 /** Fastify's own error codes that mean "the client sent something wrong", mapped to frec codes. */
 const FASTIFY_CODES: Record<string, { code: ErrorCode; message: (e: Error) => string; hint?: string }> = {
@@ -18,12 +19,12 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message: (e: Error) => st
 
 /** Converts anything a route or fastify throws into a FrecError and its HTTP status; never leaks internals on 500. */
 export function toHttpError(err: unknown): { status: number; error: FrecError } {
-  if (err instanceof FrecError) return { status: httpStatusOf(err.code), error: err };
+  if (err instanceof FrecError) return { status: err.httpStatus, error: err };
   const e = err as Error & { code?: string; statusCode?: number };
   const known = e.code ? FASTIFY_CODES[e.code] : undefined;
   if (known) {
     const error = new RequestError(known.code, known.message(e), known.hint ? { hint: known.hint } : {});
-    return { status: httpStatusOf(known.code), error };
+    return { status: error.httpStatus, error };
   }
   if (e instanceof SyntaxError) {
     const error = new RequestError(ErrorCode.INVALID_REQUEST, `The request body is not valid JSON: ${e.message}`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ErrorCode, RequestError, didYouMean } from '@frec/core';
+import { ErrorCode, RequestError } from '@frec/core';
+import { didYouMean } from '@frec/core/spi';
 
 /** Column names must be plain identifiers; `__proto__` and friends would poison row objects. */
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);

@@ -4,6 +4,7 @@ import { serveClusterMetrics } from './cluster-metrics.js';
 import { createFeatureServer, type FeatureServer } from './create-server.js';
 import { tuneHeapForServing } from './heap-tuning.js';
 import type { FeatureServerOptions } from './server-options.js';
+import { serverConfigOf } from './server-config.js';
 
 /** Options of `serveFeatureRepo`: the repo folder plus server options. */
 export interface ServeOptions extends FeatureServerOptions {
@@ -11,6 +12,8 @@ export interface ServeOptions extends FeatureServerOptions {
   repoPath: string;
   /** Worker processes (node:cluster) sharing the port; 1 serves in this process. */
   workers?: number;
+  /** Plugin modules to load besides the repo's `plugins:` (see FeatureStore.open). */
+  plugins?: readonly string[];
 }
 
 /**
@@ -22,7 +25,7 @@ export async function serveFeatureRepo(options: ServeOptions): Promise<void> {
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers);
   tuneHeapForServing();
-  const store = await FeatureStore.open({ repoPath: options.repoPath });
+  const store = await FeatureStore.open({ repoPath: options.repoPath, ...(options.plugins ? { plugins: options.plugins } : {}) });
   let server: FeatureServer;
   try {
     server = await createFeatureServer(store, { ...options, closeStore: true, clusterMetrics: cluster.isWorker });
@@ -31,8 +34,9 @@ export async function serveFeatureRepo(options: ServeOptions): Promise<void> {
     await store.close();
     const e = err as { code?: string };
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
-      const host = options.host ?? store.config.feature_server.host;
-      const port = options.port ?? store.config.feature_server.port;
+      const section = serverConfigOf(store.config);
+      const host = options.host ?? section.host;
+      const port = options.port ?? section.port;
       throw new ConfigError(`Cannot listen on ${host}:${port} (${e.code}).`, {
         where: { host, port },
         hint:

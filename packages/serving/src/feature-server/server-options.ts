@@ -1,4 +1,4 @@
-import type { ServerConfig } from '@frec/core';
+import type { ServerConfig } from './server-config.js';
 
 /** Options of one feature server; unset fields come from the repo's `feature_server` config section. */
 export interface FeatureServerOptions {

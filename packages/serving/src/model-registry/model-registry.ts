@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ErrorCode, FrecError, NotFoundError, closestNames } from '@frec/core';
+import { FrecError, NotFoundError } from '@frec/core';
+import { closestNames } from '@frec/core/spi';
+
+/** The codes the model registry raises, beside core's. */
+export const ModelRegistryErrorCode = { MODEL_REGISTRY_ERROR: 'MODEL_REGISTRY_ERROR' } as const;
 import { modelManifestSchema, MODEL_STAGES, type ModelArtifact, type ModelManifest, type ModelStage } from './model-manifest.js';
 import type { ModelStore } from './model-store.js';
 
@@ -26,7 +30,7 @@ const enc = new TextEncoder();
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 function registryError(message: string, hint: string, where: Record<string, string | number | undefined> = {}): FrecError {
-  return new FrecError(ErrorCode.MODEL_REGISTRY_ERROR, message, { hint, where });
+  return new FrecError(ModelRegistryErrorCode.MODEL_REGISTRY_ERROR, message, { hint, where });
 }
 
 /**
@@ -102,7 +106,7 @@ export class ModelRegistry {
       const names = [...new Set((await this.list()).map((m) => m.name))];
       const close = closestNames(name, names);
       throw new NotFoundError(
-        ErrorCode.MODEL_REGISTRY_ERROR,
+        ModelRegistryErrorCode.MODEL_REGISTRY_ERROR,
         `Model '${name}' is not in the model registry at ${this.store.location}.${close.length ? ` Did you mean ${close.map((c) => `'${c}'`).join(' or ')}?` : ''}`,
         {
           where: { model: name },
@@ -119,7 +123,7 @@ export class ModelRegistry {
           ? all.find((m) => m.version === version)
           : [...all].reverse().find((m) => m.stage === version);
     if (!found) {
-      throw new NotFoundError(ErrorCode.MODEL_REGISTRY_ERROR, `Model '${name}' has no version ${String(version)}.`, {
+      throw new NotFoundError(ModelRegistryErrorCode.MODEL_REGISTRY_ERROR, `Model '${name}' has no version ${String(version)}.`, {
         where: { model: name, version: String(version) },
         hint: `Versions: ${all.map((m) => `${m.version} (${m.stage})`).join(', ')}.`,
       });

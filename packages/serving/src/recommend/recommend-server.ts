@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ErrorCode, RequestError, httpStatusOf, toFrecError } from '@frec/core';
+import { ErrorCode, RequestError } from '@frec/core';
+import { toFrecError } from '@frec/core/spi';
 import type { Recommender } from './recommender.js';
 import type { RecommendRequest } from './types.js';
 
@@ -25,7 +26,7 @@ export function createRecommendServer(options: RecommendServerOptions): FastifyI
         : (err as { statusCode?: number }).statusCode === 400
           ? new RequestError(ErrorCode.INVALID_REQUEST, (err as Error).message)
           : toFrecError(err);
-    void reply.status(httpStatusOf(fe.code)).send({ error: fe.toJSON() });
+    void reply.status(fe.httpStatus).send({ error: fe.toJSON() });
   });
   app.post('/recommendations', async (req) => rec.recommend(parseRequest(req.body, options.maxCount ?? 100)));
   app.get('/metrics', async (_req, reply) => {

@@ -1,4 +1,5 @@
-import { ErrorCode, FrecError } from '@frec/core';
+import { FrecError } from '@frec/core';
+import { AnnErrorCode } from '../ann/ann-errors.js';
 import { loadItemIndexWithFallback } from '../ann/ann-store.js';
 import type { ItemIndex } from '../ann/item-index.js';
 import type { VectorIndex } from './ann-source.js';
@@ -51,7 +52,7 @@ export class ReloadableItemIndex implements VectorIndex {
 
   search(query: Float32Array, k: number): ScoredItem[] {
     if (!this.current) {
-      throw new FrecError(ErrorCode.ANN_INDEX_NOT_FOUND, `No item index loaded from ${this.rootDir}.`, {
+      throw new FrecError(AnnErrorCode.ANN_INDEX_NOT_FOUND, `No item index loaded from ${this.rootDir}.`, {
         hint: 'Save a valid index version there and call reload().',
         where: { rootDir: this.rootDir },
       });

@@ -1,4 +1,4 @@
-import { seededRandom } from '@frec/core';
+import { seededRandom } from '@frec/core/spi';
 import type { ItemId, RequestContext, UserFeatures } from '../../src/recommend/types.js';
 import { InMemoryCatalog } from '../../src/recommend/in-memory-catalog.js';
 import { TrendingSource } from '../../src/recommend/trending-source.js';

@@ -2,17 +2,13 @@
  * The Redis Streams broker of stream feature views. Importing it registers broker type 'redis'
  * so `frec stream` and `createStreamBroker` find it.
  */
-import { registerStreamBroker } from '@frec/core';
-import { brokerUrlOf, RedisStreamsBroker } from './redis-streams-broker.js';
+import { registerPlugin } from '@frec/core/spi';
+import { redisStreamsBroker } from './redis-streams-plugin.js';
 
-registerStreamBroker(
-  'redis',
-  (config, options) =>
-    new RedisStreamsBroker({
-      url: brokerUrlOf(config, options?.url),
-      keyPrefix: config.online_store.type === 'redis' ? config.online_store.key_prefix : '',
-    }),
-);
+registerPlugin(redisStreamsBroker);
+
+export { redisStreamsBroker };
+export { redisStreamsConfigSchema, type RedisStreamsConfig } from './redis-streams-config.js';
 
 export { RedisStreamsBroker, brokerUrlOf, type RedisStreamsBrokerOptions } from './redis-streams-broker.js';
 export { RedisStreamSubscription, parseGroupInfo } from './redis-stream-subscription.js';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AggregateState, AggregateStateStore, VersionedState, ViewProgress } from '@frec/core';
+import { type AggregateState, type AggregateStateStore, type VersionedState, type ViewProgress } from '@frec/core/spi';
 import { deleteKeysWithPrefix } from '../../redis/redis-standalone.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { ErrorCode, StoreError, type StreamLag, type StreamMessage, type StreamSubscription } from '@frec/core';
+import { ErrorCode, StoreError } from '@frec/core';
+import { type StreamLag, type StreamMessage, type StreamSubscription } from '@frec/core/spi';
 
 type RawEntry = [string, string[] | null];
 

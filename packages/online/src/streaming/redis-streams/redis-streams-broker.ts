@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import type { AggregateStateStore, RepoConfig, StreamBroker, StreamLag, StreamSubscription } from '@frec/core';
+import { type RepoConfig } from '@frec/core';
+import { type AggregateStateStore, type StreamBroker, type StreamLag, type StreamSubscription } from '@frec/core/spi';
 import { RedisAggregateStateStore } from './redis-aggregate-state-store.js';
 import { parseGroupInfo, RedisStreamSubscription } from './redis-stream-subscription.js';
 
@@ -86,6 +87,8 @@ export class RedisStreamsBroker implements StreamBroker {
 export function brokerUrlOf(config: RepoConfig, url?: string): string {
   if (url) return url;
   if (process.env.FREC_STREAM_REDIS_URL) return process.env.FREC_STREAM_REDIS_URL;
-  if (config.online_store.type === 'redis' && !config.online_store.cluster) return config.online_store.connection_string.split(',')[0]!;
+  const online = config.online_store;
+  if (online.type === 'redis' && online.cluster !== true)
+    return String(online.connection_string ?? 'redis://127.0.0.1:6379').split(',')[0]!;
   return 'redis://127.0.0.1:6379';
 }

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { FeatureStore } from '@frec/core';
 import { toFeastResponse } from '../feast-response.js';
-import { instrumentOnlineStore } from '../instrument-store.js';
 import { columnsToRows, getOnlineFeaturesBody, parseBody } from '../request-schemas.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { StoreGuard } from '../store-guard.js';
@@ -19,10 +18,9 @@ export function registerOnlineFeaturesRoute(
     const entityRows = columnsToRows(body.entities, { route: ROUTE, field: 'entities', maxRows: deps.maxEntities });
     deps.metrics.entitiesRequested.inc(entityRows.length);
     const selector = body.feature_service !== undefined ? { featureService: body.feature_service } : { features: body.features! };
-    const res = await deps.guard.run(async () => {
-      instrumentOnlineStore(await deps.store.onlineStore(), deps.metrics);
-      return deps.store.getOnlineFeatures({ ...selector, entityRows, fullFeatureNames: body.full_feature_names });
-    });
+    const res = await deps.guard.run(() =>
+      deps.store.getOnlineFeatures({ ...selector, entityRows, fullFeatureNames: body.full_feature_names }),
+    );
     if (res.errors.length > 0) {
       request.log.warn(
         {
