@@ -88,6 +88,45 @@ describe('getOnlineFeatures and writeToOnlineStore reject bad input clearly', ()
     expect(w.code).toBe('WRONG_TYPE');
   });
 
+  test('entities given as columns read the same as entity rows, request fields included, with no row objects built', async () => {
+    const features = ['user_stats:mean_rating', 'user_stats:n_ratings', 'boosted:boosted_rating'];
+    const byRows = await repo.store.getOnlineFeatures({
+      features,
+      entityRows: [
+        { user_id: 1, boost: 2 },
+        { user_id: 9, boost: 3 },
+        { user_id: 1, boost: 4 },
+      ],
+    });
+    const byColumns = await repo.store.getOnlineFeatures({ features, entities: { user_id: [1, 9, 1], boost: [2, 3, 4] } });
+    expect(byColumns.toRows()).toEqual(byRows.toRows());
+    expect(byColumns.statuses).toEqual(byRows.statuses);
+    expect(byColumns.toRows()[0]).toMatchObject({ user_id: 1, mean_rating: 1, boosted_rating: expect.any(Number) });
+  });
+
+  test('columns of unequal length, a non-array column or both shapes at once are INVALID_ENTITY_ROWS', async () => {
+    const uneven = await codeOf(
+      repo.store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entities: { user_id: [1, 2], boost: [1] } }),
+    );
+    expect(uneven.code).toBe('INVALID_ENTITY_ROWS');
+    expect(uneven.message).toContain('entities.boost has 1 values but entities.user_id has 2');
+    const scalar = await codeOf(
+      repo.store.getOnlineFeatures({
+        features: ['user_stats:mean_rating'],
+        entities: { user_id: 1 } as unknown as Record<string, number[]>,
+      }),
+    );
+    expect(scalar.code).toBe('INVALID_ENTITY_ROWS');
+    const both = await codeOf(
+      repo.store.getOnlineFeatures({
+        features: ['user_stats:mean_rating'],
+        entityRows: [{ user_id: 1 }],
+        entities: { user_id: [1] },
+      } as unknown as Parameters<typeof repo.store.getOnlineFeatures>[0]),
+    );
+    expect(both.code).toBe('INVALID_ENTITY_ROWS');
+  });
+
   test('a bad row in writeToOnlineStore names its index and field, and nothing is written', async () => {
     const good = {
       user_id: 5,

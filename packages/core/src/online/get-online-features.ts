@@ -4,6 +4,7 @@ import type { FeatureSelector } from '../feature-refs.js';
 import type { EntityKeyValues, OnlineColumnarRead, OnlineStore } from '../stores/online-store.js';
 import { runTransform } from '../transforms.js';
 import { coerceScalar, coerceValue, isArrayType, type FeatureValue, type ScalarType } from '../value-types.js';
+import { entityInputOf, type EntityInput } from './entity-input.js';
 import { keyInternerOf, type ViewKeys } from './key-interner.js';
 import { cachedRequestPlan, type JoinKeyPlan, type RequestPlan, type ViewPlan } from './online-plan.js';
 import { OnlineFeaturesResponse, type FeatureStatus, type OnlineRowError } from './online-response.js';
@@ -11,16 +12,20 @@ import { OnlineFeaturesResponse, type FeatureStatus, type OnlineRowError } from 
 export { OnlineFeaturesResponse, type FeatureStatus, type OnlineRowError } from './online-response.js';
 
 /**
- * A getOnlineFeatures request: features (`view:feature`) or a feature service, and one entity row
- * per entity (join keys, plus any request-data fields that on-demand views need, as in Feast).
- * `requestData` gives request fields for all rows at once: a value shared by every row, or an
- * array with one value per row.
+ * A getOnlineFeatures request: features (`view:feature`) or a feature service, and the entities:
+ * `entityRows`, one object per entity (join keys, plus any request-data fields that on-demand views
+ * need, as in Feast), or `entities`, the same table as one array per column (Feast's HTTP shape,
+ * read as is). `requestData` gives request fields for all rows at once: a value shared by every row,
+ * or an array with one value per row.
  */
-export type OnlineFeaturesRequest = FeatureSelector & {
-  entityRows: ReadonlyArray<Record<string, unknown>>;
-  requestData?: Record<string, unknown>;
-  fullFeatureNames?: boolean;
-};
+export type OnlineFeaturesRequest = FeatureSelector &
+  (
+    | { entityRows: ReadonlyArray<Record<string, unknown>>; entities?: undefined }
+    | { entities: Readonly<Record<string, ReadonlyArray<unknown>>>; entityRows?: undefined }
+  ) & {
+    requestData?: Record<string, unknown>;
+    fullFeatureNames?: boolean;
+  };
 
 // Row states of a view read, decided once per distinct key.
 const PRESENT = 0;
@@ -137,8 +142,8 @@ function viewResult(vp: ViewPlan, vk: ViewKeys, read: OnlineColumnarRead, n: num
   return { read, rowToKey, state, eventTimes, identity, rowStatus, anyExpired };
 }
 
-function requestValue(req: OnlineFeaturesRequest, row: number, name: string, n: number, scalar: boolean): unknown {
-  const own = req.entityRows[row]![name];
+function requestValue(req: OnlineFeaturesRequest, input: EntityInput, row: number, name: string, n: number, scalar: boolean): unknown {
+  const own = input.value(row, name);
   if (own !== undefined) return own;
   const shared = req.requestData?.[name];
   if (Array.isArray(shared) && shared.length === n && (scalar || Array.isArray(shared[0]))) return shared[row];
@@ -148,6 +153,7 @@ function requestValue(req: OnlineFeaturesRequest, row: number, name: string, n: 
 function computeOdfvs(
   plan: RequestPlan,
   req: OnlineFeaturesRequest,
+  entities: EntityInput,
   results: ViewResult[],
   n: number,
   values: FeatureValue[][],
@@ -164,7 +170,7 @@ function computeOdfvs(
         input[inp.name] = vr.state[u] === PRESENT ? vr.read.values[inp.feature]![u] : null;
       }
       for (const f of op.requestFields) {
-        const raw = requestValue(req, r, f.name, n, !isArrayType(f.dtype));
+        const raw = requestValue(req, entities, r, f.name, n, !isArrayType(f.dtype));
         if (raw === undefined) {
           throw new RequestError(
             ErrorCode.INVALID_REQUEST,
@@ -203,15 +209,8 @@ function computeOdfvs(
  * statuses per value, on-demand views computed with request data. See OnlineFeaturesRequest.
  */
 export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
-  const rows = req.entityRows as unknown;
-  let badRow = !Array.isArray(rows);
-  if (!badRow) for (const r of rows as unknown[]) if (r === null || typeof r !== 'object') badRow = true;
-  if (badRow) {
-    throw new RequestError(ErrorCode.INVALID_ENTITY_ROWS, 'entityRows must be an array of objects holding join keys.', {
-      hint: 'Pass entityRows: [{ driver_id: 1001 }, ...].',
-    });
-  }
-  const n = req.entityRows.length;
+  const input = entityInputOf(req);
+  const n = input.n;
   const limit = store.config.max_online_entities;
   if (n > limit) {
     throw new RequestError(ErrorCode.REQUEST_TOO_LARGE, `The request has ${n} entity rows; the limit is ${limit}.`, {
@@ -224,7 +223,7 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
 
   const keyCols = plan.joinKeys.map((k) => {
     const col = new Array<string | number>(n);
-    for (let r = 0; r < n; r++) col[r] = coerceKey(k, req.entityRows[r]![k.name], r);
+    for (let r = 0; r < n; r++) col[r] = coerceKey(k, input.value(r, k.name), r);
     return col;
   });
 
@@ -294,7 +293,7 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
     }
     statuses[c] = st;
   });
-  if (plan.odfvs.length > 0) computeOdfvs(plan, req, results, n, values, statuses, nk);
+  if (plan.odfvs.length > 0) computeOdfvs(plan, req, input, results, n, values, statuses, nk);
 
   const errors: OnlineRowError[] = [];
   for (let vi = 0; vi < results.length; vi++) {
