@@ -67,7 +67,10 @@ export function adapterConfig(): AdapterConfig {
 
 /** Expands an adapter metricsQuery the way the adapter does for one request. */
 export function expandAdapterQuery(query: string, at: { series: string; labelMatchers: string; groupBy: string }): string {
-  return query.replaceAll('<<.Series>>', at.series).replaceAll('<<.LabelMatchers>>', at.labelMatchers).replaceAll('<<.GroupBy>>', at.groupBy);
+  return query
+    .replaceAll('<<.Series>>', at.series)
+    .replaceAll('<<.LabelMatchers>>', at.labelMatchers)
+    .replaceAll('<<.GroupBy>>', at.groupBy);
 }
 
 /** The adapter's config as a ConfigMap in the monitoring namespace, to mount as its `--config`. */

@@ -26,7 +26,11 @@ export function policyFindings(text: string): DockerfileFinding[] {
   for (const f of froms) {
     const tag = f.getImageTag();
     if (!f.getImageDigest() && (!tag || tag === 'latest'))
-      add('pinned-base', f.getRange().start.line + 1, `Base image '${f.getImageName()}' must be pinned by a tag other than latest, or a digest.`);
+      add(
+        'pinned-base',
+        f.getRange().start.line + 1,
+        `Base image '${f.getImageName()}' must be pinned by a tag other than latest, or a digest.`,
+      );
   }
   const instructions = d.getInstructions();
   const lastFrom = froms.at(-1);
@@ -58,16 +62,17 @@ export function policyFindings(text: string): DockerfileFinding[] {
 
 /** Every finding of dockerfile-utils (Docker's grammar), dockerfilelint (best practices) and frec's policy. */
 export function lintDockerfile(text: string, options: { configDir: string }): DockerfileFinding[] {
-  const grammar = validate(text).map(
-    (diag): DockerfileFinding => ({
-      source: 'dockerfile-utils',
-      rule: String(diag.code ?? 'diagnostic'),
-      line: diag.range.start.line + 1,
-      message: diag.message,
-    }),
-  );
-  const practice = dockerfilelint(options.configDir, text).map(
-    (f): DockerfileFinding => ({ source: 'dockerfilelint', rule: f.rule, line: f.line, message: `${f.title}: ${f.description}` }),
-  );
+  const grammar = validate(text).map((diag): DockerfileFinding => ({
+    source: 'dockerfile-utils',
+    rule: String(diag.code ?? 'diagnostic'),
+    line: diag.range.start.line + 1,
+    message: typeof diag.message === 'string' ? diag.message : diag.message.value,
+  }));
+  const practice = dockerfilelint(options.configDir, text).map((f): DockerfileFinding => ({
+    source: 'dockerfilelint',
+    rule: f.rule,
+    line: f.line,
+    message: `${f.title}: ${f.description}`,
+  }));
   return [...grammar, ...practice, ...policyFindings(text)];
 }

@@ -15,7 +15,10 @@ export const FEATURE_SERVER = 'frec-feature-server';
  * /health; scaled on CPU and on requests per second per pod. One process per pod (`--workers 1`):
  * the autoscaler adds pods, which spread over nodes, where node:cluster could only add cores.
  */
-export function featureServer(v: DeployValues, configChecksum: string): [Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget] {
+export function featureServer(
+  v: DeployValues,
+  configChecksum: string,
+): [Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget] {
   const fs = v.featureServer;
   // POST /push with `to: offline` appends Parquet under data/pushed, so data/ is writable.
   const vol = repoVolumes(v, { dataReadOnly: false, tmpSize: '256Mi' });

@@ -50,7 +50,8 @@ export function alertGroups(v: DeployValues): Array<{ name: string; rules: Alert
           labels: { severity: 'page' },
           annotations: {
             summary: 'Feature server answers 5xx',
-            description: '{{ $value | humanizePercentage }} of feature-server requests failed with 5xx over 5 minutes; see frec_http_errors_total by code.',
+            description:
+              '{{ $value | humanizePercentage }} of feature-server requests failed with 5xx over 5 minutes; see frec_http_errors_total by code.',
           },
         },
       ],
@@ -65,7 +66,8 @@ export function alertGroups(v: DeployValues): Array<{ name: string; rules: Alert
           labels: { severity: 'warning' },
           annotations: {
             summary: 'Recommendation p95 over budget',
-            description: 'p95 of a whole recommendation is {{ $value | humanizeDuration }}; frec_recommend_stage_seconds by stage shows which stage.',
+            description:
+              'p95 of a whole recommendation is {{ $value | humanizeDuration }}; frec_recommend_stage_seconds by stage shows which stage.',
           },
         },
         {
@@ -91,7 +93,8 @@ export function alertGroups(v: DeployValues): Array<{ name: string; rules: Alert
           labels: { severity: 'warning' },
           annotations: {
             summary: 'Stream view behind by more than 10 minutes',
-            description: "The freshest value of stream view {{ $labels.view }} is {{ $value | humanizeDuration }} old; check the stream workers' logs and replicas.",
+            description:
+              "The freshest value of stream view {{ $labels.view }} is {{ $value | humanizeDuration }} old; check the stream workers' logs and replicas.",
           },
         },
         {
@@ -116,7 +119,8 @@ export function alertGroups(v: DeployValues): Array<{ name: string; rules: Alert
           labels: { severity: 'warning' },
           annotations: {
             summary: 'Production model older than 72 hours',
-            description: 'Model {{ $labels.model }} was trained {{ $value | humanizeDuration }} ago: the daily training job has not promoted a new one.',
+            description:
+              'Model {{ $labels.model }} was trained {{ $value | humanizeDuration }} ago: the daily training job has not promoted a new one.',
           },
         },
         {

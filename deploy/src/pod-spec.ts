@@ -20,7 +20,12 @@ export function labelsOf(name: string, component: string): { labels: Record<stri
   const selector = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': 'frec' };
   return {
     selector,
-    labels: { ...selector, 'app.kubernetes.io/component': component, 'app.kubernetes.io/part-of': 'frec', 'app.kubernetes.io/version': '0.1.0' },
+    labels: {
+      ...selector,
+      'app.kubernetes.io/component': component,
+      'app.kubernetes.io/part-of': 'frec',
+      'app.kubernetes.io/version': '0.1.0',
+    },
   };
 }
 
@@ -70,7 +75,10 @@ export function streamUrlEnv(): IEnvVar {
  * Volumes: feature_store.yaml from the ConfigMap over the image's copy, the shared data volume
  * at the repo's data/ (registry, offline Parquet, models, indexes), and a writable /tmp.
  */
-export function repoVolumes(v: DeployValues, options: { dataReadOnly: boolean; tmpSize: string }): { volumes: IVolume[]; mounts: IVolumeMount[] } {
+export function repoVolumes(
+  v: DeployValues,
+  options: { dataReadOnly: boolean; tmpSize: string },
+): { volumes: IVolume[]; mounts: IVolumeMount[] } {
   return {
     volumes: [
       { name: 'config', configMap: { name: NAMES.configMap } },

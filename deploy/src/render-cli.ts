@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
     const stale = [...files].filter(([f, text]) => !existsSync(path.join(out, f)) || readFileSync(path.join(out, f), 'utf8') !== text);
     const extra = existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.yaml') && !files.has(f)) : [];
     if (stale.length + extra.length > 0) {
-      process.stderr.write(`${out} differs from a fresh render: ${[...stale.map(([f]) => f), ...extra].join(', ')}. Run \`npm run -w deploy render\`.\n`);
+      process.stderr.write(
+        `${out} differs from a fresh render: ${[...stale.map(([f]) => f), ...extra].join(', ')}. Run \`npm run -w deploy render\`.\n`,
+      );
       return 1;
     }
     process.stdout.write(`${files.size} manifest files match a fresh render.\n`);

@@ -17,7 +17,7 @@ export interface Manifest {
   kind: string;
   metadata?: { name?: string; namespace?: string };
   validate(): void;
-  toJSON(): object;
+  toJSON(): unknown;
 }
 
 /** The manifests of one output file. */

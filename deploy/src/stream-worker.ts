@@ -36,11 +36,7 @@ export function streamWorker(v: DeployValues, configChecksum: string): [Deployme
           image: v.image,
           // $(POD_NAME) is expanded by the kubelet from the env below.
           command: frecCommand(v, 'stream', '--consumer', '$(POD_NAME)', '--claim-idle-ms', '30000', '--log-every', '30', ...views),
-          env: [
-            ...baseEnv(w.resources),
-            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-            streamUrlEnv(),
-          ],
+          env: [...baseEnv(w.resources), { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, streamUrlEnv()],
           resources: resourcesOf(w.resources),
           volumeMounts: vol.mounts,
         }),

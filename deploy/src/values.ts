@@ -132,7 +132,8 @@ export const productionValues: DeployValues = {
     resources: { cpu: '4', memory: '8Gi', cpuLimit: '8', memoryLimit: '16Gi' },
   },
   redis: {
-    clusterNodes: 'redis-cluster-0.redis-cluster.redis.svc:6379,redis-cluster-1.redis-cluster.redis.svc:6379,redis-cluster-2.redis-cluster.redis.svc:6379',
+    clusterNodes:
+      'redis-cluster-0.redis-cluster.redis.svc:6379,redis-cluster-1.redis-cluster.redis.svc:6379,redis-cluster-2.redis-cluster.redis.svc:6379',
     keyPrefix: 'streamrec:',
     connectTimeoutMs: 1000,
     commandTimeoutMs: 200,

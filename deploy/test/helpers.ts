@@ -40,7 +40,9 @@ export interface Doc {
 /** Every document of every checked-in manifest file (kustomization.yaml aside). */
 export function checkedInDocs(): Doc[] {
   const docs: Doc[] = [];
-  for (const file of readdirSync(MANIFESTS).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort()) {
+  for (const file of readdirSync(MANIFESTS)
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .sort()) {
     for (const d of parseAllDocuments(readFileSync(path.join(MANIFESTS, file), 'utf8'))) {
       if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]!.message}`);
       docs.push({ file, obj: d.toJS() });

@@ -66,7 +66,11 @@ describe('workloads', () => {
     expect(workloads.length).toBe(5);
     for (const w of workloads) {
       const pod = podSpecOf(w);
-      expect(pod.securityContext, w.metadata.name).toMatchObject({ runAsNonRoot: true, runAsUser: dockerUid, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(pod.securityContext, w.metadata.name).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: dockerUid,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       expect(pod.automountServiceAccountToken).toBe(false);
       for (const c of pod.containers) {
         expect(c.securityContext, `${w.metadata.name}/${c.name}`).toEqual({
@@ -97,7 +101,9 @@ describe('workloads', () => {
   });
 
   it('every Deployment that serves HTTP has startup, readiness and liveness probes on its named port; only the stream worker serves none', () => {
-    const withoutPorts = deployments.filter((d) => !d.spec.template.spec.containers.some((c: any) => c.ports?.length)).map((d) => d.metadata.name);
+    const withoutPorts = deployments
+      .filter((d) => !d.spec.template.spec.containers.some((c: any) => c.ports?.length))
+      .map((d) => d.metadata.name);
     expect(withoutPorts).toEqual([STREAM_WORKER]);
     for (const d of deployments.filter((x) => x.metadata.name !== STREAM_WORKER)) {
       for (const c of d.spec.template.spec.containers) {
@@ -115,7 +121,10 @@ describe('workloads', () => {
     expect([fs.readinessProbe.httpGet.path, fs.livenessProbe.httpGet.path]).toEqual(['/ready', '/health']);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'frec-deploy-'));
     try {
-      writeFileSync(path.join(dir, 'feature_store.yaml'), 'project: probes\nregistry: data/registry.json\nonline_store:\n  type: sqlite\n  path: data/online.db\n');
+      writeFileSync(
+        path.join(dir, 'feature_store.yaml'),
+        'project: probes\nregistry: data/registry.json\nonline_store:\n  type: sqlite\n  path: data/online.db\n',
+      );
       const store = await FeatureStore.open({ repoPath: dir });
       const server = await createFeatureServer(store, { apiKeys: ['k'], logLevel: 'fatal' });
       try {
@@ -150,8 +159,13 @@ describe('workloads', () => {
     const services = ofKind(docs, 'Service');
     expect(services.map((s) => s.metadata.name).sort()).toEqual(['frec-feature-server', 'streamrec-recommender']);
     for (const s of services) {
-      const matching = deployments.filter((d) => Object.entries(s.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
-      expect(matching.map((d) => d.metadata.name), s.metadata.name).toEqual([s.metadata.name]);
+      const matching = deployments.filter((d) =>
+        Object.entries(s.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v),
+      );
+      expect(
+        matching.map((d) => d.metadata.name),
+        s.metadata.name,
+      ).toEqual([s.metadata.name]);
       const ports = matching[0].spec.template.spec.containers.flatMap((c: any) => c.ports.map((p: any) => p.name));
       for (const p of s.spec.ports) expect(ports).toContain(p.targetPort);
     }
@@ -163,20 +177,28 @@ describe('workloads', () => {
     const hpas = ofKind(docs, 'HorizontalPodAutoscaler');
     expect(hpas).toHaveLength(3);
     for (const h of hpas) {
-      const target = deployments.find((d) => d.metadata.name === h.spec.scaleTargetRef.name && d.metadata.namespace === h.metadata.namespace);
+      const target = deployments.find(
+        (d) => d.metadata.name === h.spec.scaleTargetRef.name && d.metadata.namespace === h.metadata.namespace,
+      );
       expect(target, h.metadata.name).toBeDefined();
       expect(h.spec.scaleTargetRef).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment' });
       expect(h.spec.minReplicas).toBeLessThanOrEqual(h.spec.maxReplicas);
       expect(target.spec.replicas).toBe(h.spec.minReplicas);
-      for (const m of h.spec.metrics.filter((x: any) => x.type !== 'Resource')) expect(served).toContain((m.pods ?? m.external).metric.name);
+      for (const m of h.spec.metrics.filter((x: any) => x.type !== 'Resource'))
+        expect(served).toContain((m.pods ?? m.external).metric.name);
     }
     expect(hpas.find((h) => h.metadata.name === STREAM_WORKER).spec.metrics.map((m: any) => m.type)).toEqual(['External']);
     for (const name of ['frec-feature-server', 'streamrec-recommender'])
       expect(hpas.find((h) => h.metadata.name === name).spec.metrics.map((m: any) => m.type)).toEqual(['Resource', 'Pods']);
     for (const p of ofKind(docs, 'PodDisruptionBudget')) {
-      const d = deployments.find((x) => Object.entries(p.spec.selector.matchLabels).every(([k, v]) => x.spec.template.metadata.labels[k] === v));
+      const d = deployments.find((x) =>
+        Object.entries(p.spec.selector.matchLabels).every(([k, v]) => x.spec.template.metadata.labels[k] === v),
+      );
       expect(d, p.metadata.name).toBeDefined();
-      const min = p.spec.minAvailable === undefined ? d.spec.replicas - p.spec.maxUnavailable : Math.ceil((parseInt(p.spec.minAvailable) / 100) * d.spec.replicas);
+      const min =
+        p.spec.minAvailable === undefined
+          ? d.spec.replicas - p.spec.maxUnavailable
+          : Math.ceil((parseInt(p.spec.minAvailable) / 100) * d.spec.replicas);
       expect(min, `${p.metadata.name} at minReplicas`).toBeLessThan(d.spec.replicas);
       expect(min).toBeGreaterThan(0);
     }
@@ -185,7 +207,9 @@ describe('workloads', () => {
   it('the daily CronJobs parse, cannot overlap, retry, and materialization runs before training', () => {
     expect(cronJobs.map((c) => c.metadata.name).sort()).toEqual(['frec-materialize', 'streamrec-daily']);
     const next = (c: any) =>
-      CronExpressionParser.parse(c.spec.schedule, { tz: c.spec.timeZone, currentDate: new Date('2026-03-10T12:00:00Z') }).next().getTime();
+      CronExpressionParser.parse(c.spec.schedule, { tz: c.spec.timeZone, currentDate: new Date('2026-03-10T12:00:00Z') })
+        .next()
+        .getTime();
     for (const c of cronJobs) {
       expect(() => CronExpressionParser.parse(c.spec.schedule, { tz: c.spec.timeZone })).not.toThrow();
       expect(c.spec).toMatchObject({ concurrencyPolicy: 'Forbid', startingDeadlineSeconds: expect.any(Number) });
@@ -198,7 +222,7 @@ describe('workloads', () => {
     expect(podSpecOf(mat).containers[0].command.slice(-2)).toEqual(['materialize-incremental', 'now']);
   });
 
-  it("the training job runs the agreed entry point with a --day the shell computes as YYYY-MM-DD", () => {
+  it('the training job runs the agreed entry point with a --day the shell computes as YYYY-MM-DD', () => {
     const daily = cronJobs.find((c) => c.metadata.name === 'streamrec-daily');
     expect(podSpecOf(daily).containers[0].command).toEqual(TRAINING_COMMAND);
     const script = TRAINING_COMMAND[2]!;
@@ -206,14 +230,20 @@ describe('workloads', () => {
     const dayExpr = /--day "\$\((.+)\)"$/.exec(script)![1]!;
     const day = execFileSync('sh', ['-c', dayExpr], { encoding: 'utf8' }).trim();
     expect(day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(Date.parse(`${day}T00:00:00Z`)).toBe(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 86_400_000);
+    expect(Date.parse(`${day}T00:00:00Z`)).toBe(
+      Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 86_400_000,
+    );
   });
 });
 
 describe('configuration', () => {
-  it("feature_store.yaml in the ConfigMap is a valid frec config: Redis Cluster online, DuckDB offline, the server on all interfaces", () => {
+  it('feature_store.yaml in the ConfigMap is a valid frec config: Redis Cluster online, DuckDB offline, the server on all interfaces', () => {
     const cm = ofKind(docs, 'ConfigMap').find((c) => c.metadata.name === NAMES.configMap);
-    const config = parseRepoConfig(cm.data['feature_store.yaml'], { file: 'feature_store.yaml', repoPath: productionValues.repoPath, env: {} });
+    const config = parseRepoConfig(cm.data['feature_store.yaml'], {
+      file: 'feature_store.yaml',
+      repoPath: productionValues.repoPath,
+      env: {},
+    });
     expect(config.online_store).toMatchObject({ type: 'redis', cluster: true });
     expect(config.online_store.type === 'redis' && config.online_store.connection_string.split(',')).toHaveLength(3);
     expect(config.offline_store.type).toBe('duckdb');
@@ -223,14 +253,15 @@ describe('configuration', () => {
   it('every pod carries the checksum of the config it mounts, so a config change rolls it', () => {
     const sum = checksumOf(configMap(productionValues));
     for (const w of workloads) {
-      const annotations = w.kind === 'CronJob' ? w.spec.jobTemplate.spec.template.metadata.annotations : w.spec.template.metadata.annotations;
+      const annotations =
+        w.kind === 'CronJob' ? w.spec.jobTemplate.spec.template.metadata.annotations : w.spec.template.metadata.annotations;
       expect(annotations['frec.dev/config-checksum'], w.metadata.name).toBe(sum);
       const pod = podSpecOf(w);
       expect(pod.volumes.find((v: any) => v.configMap)?.configMap.name).toBe(NAMES.configMap);
     }
   });
 
-  it("API keys reach the feature server from the Secret, under the variable the server reads; every Secret reference is required", () => {
+  it('API keys reach the feature server from the Secret, under the variable the server reads; every Secret reference is required', () => {
     expect(apiKeysFromEnv({ [NAMES.apiKeysKey]: 'a, b' })).toEqual(['a', 'b']);
     const fs = deployments.find((d) => d.metadata.name === 'frec-feature-server').spec.template.spec.containers[0];
     expect(fs.env.find((e: any) => e.name === 'FREC_API_KEYS').valueFrom.secretKeyRef).toEqual({

@@ -9,7 +9,7 @@ import { onlineUserFeatures, repoOnlineUserFeatures } from './online-user-featur
 import { recommend, startRecommender } from './start-recommender.js';
 
 /**
- * `npm run demo [-- --serve] [--port N] [--redis redis://...] [--triton http://host:8000] [--repo feature_repo] [--no-train] [--memory-features]`: trains the models when the
+ * `npm run demo [-- --serve] [--host H] [--port N] [--redis redis://...] [--triton http://host:8000] [--repo feature_repo] [--no-train] [--memory-features]`: trains the models when the
  * registry has none (or loads them), starts the recommender on embedded defaults, and prints sample
  * recommendations; with --serve it keeps answering `POST /recommendations`.
  */
@@ -54,6 +54,8 @@ async function main(argv: string[]): Promise<void> {
       : {}),
     repoPath: repo,
     indexDir: path.join(repo, 'data/ann'),
+    // --host 0.0.0.0 in a container, where the Service reaches the pod on its own address.
+    ...(value('--host') ? { host: value('--host') } : {}),
     port: Number(value('--port') ?? (flag('--serve') ? 8080 : 0)),
     ...(online ? { features: online.source } : embedded ? { features: embedded.source } : {}),
     log: (l) => console.log(l),
