@@ -155,6 +155,14 @@ describe('workloads', () => {
     }
   });
 
+  it("the recommender's command runs StreamRec's serve entry point with flags it reads", () => {
+    const rec = deployments.find((d) => d.metadata.name === 'streamrec-recommender').spec.template.spec.containers[0];
+    expect(rec.command.slice(0, 4)).toEqual(['node', '--import', 'tsx', 'examples/streamrec/src/serve/demo.ts']);
+    const source = readFileSync(path.join(ROOT, rec.command[3]), 'utf8');
+    for (const f of rec.command.slice(4).filter((a: string) => a.startsWith('--')))
+      expect(source, f).toMatch(new RegExp(`(flag|value)\\('${f}'\\)`));
+  });
+
   it('Services select the pods of a Deployment and target a port its containers name', () => {
     const services = ofKind(docs, 'Service');
     expect(services.map((s) => s.metadata.name).sort()).toEqual(['frec-feature-server', 'streamrec-recommender']);
