@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { RepoConfigInput } from '@frec/core';
+import type { duckdbOfflineStoreConfigSchema } from '@frec/offline';
+import type { RedisOnlineStoreConfigInput } from '@frec/online';
+import type { serverConfigSchema } from '@frec/serving/feature-server';
+import type { z } from 'zod';
 import { ConfigMap, Namespace, PersistentVolumeClaim, ServiceAccount } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
 import { NAMES } from './pod-spec.js';
@@ -7,14 +11,20 @@ import type { DeployValues } from './values.js';
 
 /**
  * The feature_store.yaml every pod mounts: the Redis Cluster online store, DuckDB over the shared
- * volume's Parquet offline, the registry on the shared volume. Typed as frec's own config input,
- * and parsed by frec's parser in the tests.
+ * volume's Parquet offline, the registry on the shared volume. Each section is typed by the
+ * schema of the plugin that owns it, and the tests parse it with those schemas.
  */
-export function featureStoreConfig(v: DeployValues): RepoConfigInput {
+export function featureStoreConfig(v: DeployValues): RepoConfigInput & {
+  online_store: RedisOnlineStoreConfigInput;
+  offline_store: z.input<typeof duckdbOfflineStoreConfigSchema>;
+  feature_server: z.input<typeof serverConfigSchema>;
+} {
   return {
     project: 'streamrec',
     registry: { path: 'data/registry.json', cache_ttl_seconds: 5 },
     provider: 'local',
+    // Imported by every process that opens the store, the CLI's and the recommender's alike.
+    plugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams'],
     online_store: {
       type: 'redis',
       cluster: true,

@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { CronExpressionParser } from 'cron-parser';
 import { describe, expect, it } from 'vitest';
 import { FeatureStore, parseRepoConfig } from '@frec/core';
-import { apiKeysFromEnv, createFeatureServer } from '@frec/serving/feature-server';
+import { apiKeysFromEnv, createFeatureServer, serverConfigOf } from '@frec/serving/feature-server';
+import { duckdbOfflineStoreConfigSchema } from '@frec/offline';
+import { redisOnlineStoreConfigSchema } from '@frec/online';
 import { buildProgram } from '@frec/cli';
 import { checksumOf, configMap } from '../src/config.js';
 import { TRAINING_COMMAND } from '../src/cron-jobs.js';
@@ -245,17 +247,19 @@ describe('workloads', () => {
 });
 
 describe('configuration', () => {
-  it('feature_store.yaml in the ConfigMap is a valid frec config: Redis Cluster online, DuckDB offline, the server on all interfaces', () => {
+  it("feature_store.yaml in the ConfigMap is valid for frec's parser and each section's plugin: Redis Cluster, DuckDB, the server on all interfaces", () => {
     const cm = ofKind(docs, 'ConfigMap').find((c) => c.metadata.name === NAMES.configMap);
-    const config = parseRepoConfig(cm.data['feature_store.yaml'], {
-      file: 'feature_store.yaml',
-      repoPath: productionValues.repoPath,
-      env: {},
-    });
-    expect(config.online_store).toMatchObject({ type: 'redis', cluster: true });
-    expect(config.online_store.type === 'redis' && config.online_store.connection_string.split(',')).toHaveLength(3);
-    expect(config.offline_store.type).toBe('duckdb');
-    expect(config.feature_server).toMatchObject({ host: '0.0.0.0', port: productionValues.featureServer.port, api_keys: [] });
+    const file = path.join(productionValues.repoPath, 'feature_store.yaml');
+    const config = parseRepoConfig(cm.data['feature_store.yaml'], { file, repoPath: productionValues.repoPath, env: {} });
+    const online = redisOnlineStoreConfigSchema.parse(config.online_store);
+    expect(online).toMatchObject({ type: 'redis', cluster: true, key_prefix: productionValues.redis.keyPrefix });
+    expect(online.connection_string.split(',')).toHaveLength(3);
+    expect(duckdbOfflineStoreConfigSchema.parse(config.offline_store)).toMatchObject({ type: 'duckdb', temp_directory: '/tmp/duckdb' });
+    expect(serverConfigOf(config)).toMatchObject({ host: '0.0.0.0', port: productionValues.featureServer.port, api_keys: [] });
+    // The plugins every process imports must be packages the image installs.
+    const rootDeps = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).dependencies;
+    for (const p of config.plugins) expect(rootDeps).toHaveProperty([p.split('/').slice(0, 2).join('/')]);
+    expect(() => redisOnlineStoreConfigSchema.parse({ ...config.online_store, clustr: true })).toThrow();
   });
 
   it('every pod carries the checksum of the config it mounts, so a config change rolls it', () => {
