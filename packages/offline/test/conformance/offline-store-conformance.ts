@@ -1,25 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import {
-  emptyRegistry,
   entity,
   featureView,
   field,
   Float64,
   Int64,
   pushSource,
-  resolveFeatures,
-  seededRandom,
   String as Str,
+  type DataSource,
   type EntityInput,
   type FeatureSelector,
-  type DataSource,
   type FeatureView,
   type FileSourceSpec,
+} from '@frec/core';
+import {
+  emptyRegistry,
+  resolveFeatures,
+  seededRandom,
   type HistoricalRequest,
   type OfflineStore,
   type PulledBatch,
   type RegistryData,
-} from '@frec/core';
+} from '@frec/core/spi';
 
 /** A batch source over files or tables, as `fileSource` builds it. */
 export type FileSource = DataSource<FileSourceSpec>;
