@@ -1,30 +1,27 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HnswItemIndex, saveItemIndex } from '@frec/model-serving/item-index';
+import { RetrievalScoreRanker, type Ranker } from '@frec/model-serving/ranking';
+import { DegradationLevel, type StageBudgets } from '@frec/model-serving/resilience';
+import { ShadowScorer } from '@frec/model-serving/shadow';
 import {
   AnnSource,
   ColdStartModel,
   ContentSimilaritySource,
   CoOccurrenceSource,
-  DegradationLevel,
   ExactVectorIndex,
   ExposureTracker,
-  HnswItemIndex,
   InMemoryCatalog,
   ReloadableItemIndex,
-  saveItemIndex,
   Recommender,
   RecommendMetrics,
-  RetrievalScoreRanker,
-  ShadowScorer,
   TrendingSource,
   fitPopulationPrior,
   svdItemEmbeddings,
   type FeatureLookup,
-  type Ranker,
-  type StageBudgets,
   type UserFeatures,
   type VectorIndex,
-} from '@frec/serving';
+} from '../recommender/index.js';
 import { GENRES } from '../data/genres.js';
 import { servedUserQuery } from './user-query.js';
 import { DEFAULT_CO_OCCURRENCE, ensembleDim, withBiasColumn, withUnitColumn } from '../models/index.js';
