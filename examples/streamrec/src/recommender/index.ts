@@ -11,7 +11,7 @@ export { TrendingSource, type InteractionEvent } from './sources/trending-source
 export { CoOccurrenceSource, type CoOccurrenceOptions } from './sources/co-occurrence-source.js';
 export { buildCoOccurrenceTable, type CoOccurrenceTable as CoOccurrenceCsr } from './sources/co-occurrence-table.js';
 export { ContentSimilaritySource } from './sources/content-similarity-source.js';
-export { AnnSource, ExactVectorIndex, type VectorIndex, type AnnSourceOptions } from './sources/ann-source.js';
+export { AnnSource, type VectorIndex, type AnnSourceOptions } from './sources/ann-source.js';
 export { ReloadableItemIndex, type IndexLoadReport } from './sources/reloadable-index.js';
 export { Recommender, type RecommenderOptions, type FeatureLookup, type BatchBuilder } from './recommender.js';
 export { RecommendMetrics } from './recommend-metrics.js';

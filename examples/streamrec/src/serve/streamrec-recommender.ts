@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HnswItemIndex, saveItemIndex } from '@frec/model-serving/item-index';
+import { ExactItemIndex, HnswItemIndex, saveItemIndex } from '@frec/model-serving/item-index';
 import { RetrievalScoreRanker, type Ranker } from '@frec/model-serving/ranking';
 import { DegradationLevel, type StageBudgets } from '@frec/model-serving/resilience';
 import { ShadowScorer } from '@frec/model-serving/shadow';
@@ -9,7 +9,6 @@ import {
   ColdStartModel,
   ContentSimilaritySource,
   CoOccurrenceSource,
-  ExactVectorIndex,
   ExposureTracker,
   InMemoryCatalog,
   ReloadableItemIndex,
@@ -205,7 +204,12 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
   if (options.index) index = options.index(ids, vectors, dim);
   else if (tt && ids === tt.itemIds)
     index = await servedIndex(options.indexDir ?? path.join(FEATURE_REPO, 'data/ann'), tt.version, ids, vectors, dim, log);
-  else index = new ExactVectorIndex(ids, vectors, 'exact:svd');
+  else {
+    // Raw inner product over the SVD embeddings: the query is a sum of item rows, not a unit vector.
+    const exact = ExactItemIndex.fromVectors(ids, vectors, dim, 'ip');
+    exact.version = 'exact:svd';
+    index = exact;
+  }
   const ann = new AnnSource({
     index,
     userVector: (f) => (f.values?.userEmbedding as Float32Array | undefined) ?? new Float32Array(dim),

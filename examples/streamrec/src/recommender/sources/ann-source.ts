@@ -1,8 +1,7 @@
 import type { RetrievalContext, RetrievalSource } from './retrieval-source.js';
-import { topK } from '@frec/model-serving/item-index';
 import type { ItemId, ScoredItem, UserFeatures } from '../types.js';
 
-/** The small part of an item index that retrieval needs: nearest items to a query vector. */
+/** The small part of an item index that retrieval needs: nearest items to a query vector (an ItemIndex of @frec/model-serving fits). */
 export interface VectorIndex {
   /** Up to `k` nearest items, best first, with similarity scores (higher is closer). */
   search(query: Float32Array, k: number): Promise<ScoredItem[]> | ScoredItem[];
@@ -40,33 +39,5 @@ export class AnnSource implements RetrievalSource {
     const seen = new Set<ItemId>(features.recentItems);
     const hits = await this.index().search(q, k + seen.size);
     return hits.filter((h) => !seen.has(h.itemId)).slice(0, k);
-  }
-}
-
-/** Exact inner-product search over row-major item vectors; the right choice for small catalogs. */
-export class ExactVectorIndex implements VectorIndex {
-  private readonly dim: number;
-  // Reused between calls: search is synchronous, so no two calls share it at once.
-  private scratch = new Float32Array(0);
-
-  constructor(
-    private readonly ids: readonly ItemId[],
-    private readonly vectors: Float32Array,
-    readonly version = 'exact',
-  ) {
-    this.dim = ids.length > 0 ? vectors.length / ids.length : 0;
-  }
-
-  search(query: Float32Array, k: number): ScoredItem[] {
-    const d = this.dim;
-    const n = this.ids.length;
-    const scores = this.scratch.length === n ? this.scratch : (this.scratch = new Float32Array(n));
-    for (let r = 0; r < n; r++) {
-      let s = 0;
-      const base = r * d;
-      for (let j = 0; j < d; j++) s += this.vectors[base + j]! * query[j]!;
-      scores[r] = s;
-    }
-    return topK(scores, k).map((r) => ({ itemId: this.ids[r]!, score: scores[r]! }));
   }
 }

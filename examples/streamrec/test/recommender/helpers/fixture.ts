@@ -4,7 +4,8 @@ import { InMemoryCatalog } from '../../../src/recommender/in-memory-catalog.js';
 import { TrendingSource } from '../../../src/recommender/sources/trending-source.js';
 import { CoOccurrenceSource } from '../../../src/recommender/sources/co-occurrence-source.js';
 import { ContentSimilaritySource } from '../../../src/recommender/sources/content-similarity-source.js';
-import { AnnSource, ExactVectorIndex } from '../../../src/recommender/sources/ann-source.js';
+import { AnnSource } from '../../../src/recommender/sources/ann-source.js';
+import { ExactItemIndex } from '@frec/model-serving/item-index';
 import { concatRankBatch, RetrievalScoreRanker, type Ranker } from '@frec/model-serving/ranking';
 import type { RecommenderOptions } from '../../../src/recommender/recommender.js';
 
@@ -41,11 +42,13 @@ export function syntheticWorld(seed = 7, nItems = 1000, nUsers = 60) {
   const content = new ContentSimilaritySource(items.map((i) => ({ id: i.id, vector: GENRES.map((g) => (i.genres.includes(g) ? 1 : 0)) })));
   const vectors = new Float32Array(items.length * ITEM_DIM);
   items.forEach((it, r) => vectors.set(it.features, r * ITEM_DIM));
-  const index = new ExactVectorIndex(
+  const index = ExactItemIndex.build(
     items.map((i) => i.id),
     vectors,
-    'index-v1',
+    ITEM_DIM,
+    { metric: 'ip' },
   );
+  index.version = 'index-v1';
   const ann = new AnnSource({
     index,
     userVector: (f) => Float32Array.from({ length: ITEM_DIM }, (_, j) => f.vector[j % USER_DIM]!),
