@@ -20,6 +20,10 @@ import type { ItemId, RecommendRequest, RecommendResponse, RequestContext, Score
 // abort() without a reason builds a DOMException with a stack trace on every request.
 const RETRIEVAL_DONE = new Error('retrieval finished');
 
+const reportToStderr = (err: unknown): void => {
+  process.stderr.write(`recommender: request failed outside its stages: ${(err as Error)?.stack ?? String(err)}\n`);
+};
+
 /** Looks up a user's features (online store); should honour `signal`. */
 export type FeatureLookup = (userId: string | number, context: RequestContext, signal: AbortSignal) => Promise<UserFeatures>;
 
@@ -51,6 +55,8 @@ export interface RecommenderOptions {
   /** Breaker open time before a trial call (default 2000 ms). */
   halfOpenAfterMs?: number;
   metrics?: RecommendMetrics;
+  /** Where an error that escaped every stage is reported (default: stderr); the response only says `degraded.request: 'error'`. */
+  onInternalError?: (err: unknown) => void;
 }
 
 /**
@@ -96,14 +102,9 @@ export class Recommender {
       // Last line of defence: a bug or an unguarded dependency still gets an answer.
       const timings: Record<string, number> = {};
       this.metrics.stageFailures.inc({ stage: 'request', reason: 'error' });
-      const res = this.popularResponse(
-        request,
-        request.count ?? 20,
-        new Set(),
-        { request: (err as Error).message ?? String(err) },
-        timings,
-        {},
-      );
+      // The message may hold internals (addresses, paths): it is reported, and the response names only the reason.
+      (this.options.onInternalError ?? reportToStderr)(err);
+      const res = this.popularResponse(request, request.count ?? 20, new Set(), { request: 'error' }, timings, {});
       return this.finish(res, t0, timings);
     }
   }

@@ -1,6 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { ErrorCode, RequestError } from '@frec/core';
-import { toFrecError } from '@frec/core/spi';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { ErrorCode, FrecError, RequestError } from '@frec/core';
 import type { Recommender } from '../recommender.js';
 import type { RecommendRequest } from '../types.js';
 
@@ -10,6 +9,8 @@ export interface RecommendServerOptions {
   /** Largest `count` a client may ask for (default 100). */
   maxCount?: number;
   logger?: boolean;
+  /** Where an unexpected error is reported (default: the fastify log when `logger` is on, else stderr); the client only sees INTERNAL. */
+  onInternalError?: (err: unknown, request: FastifyRequest) => void;
 }
 
 /**
@@ -19,13 +20,15 @@ export interface RecommendServerOptions {
 export function createRecommendServer(options: RecommendServerOptions): FastifyInstance {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
   const rec = options.recommender;
-  app.setErrorHandler((err, _req, reply) => {
-    const fe =
-      err instanceof RequestError
-        ? err
-        : (err as { statusCode?: number }).statusCode === 400
-          ? new RequestError(ErrorCode.INVALID_REQUEST, (err as Error).message)
-          : toFrecError(err);
+  const report =
+    options.onInternalError ??
+    ((err: unknown, req: FastifyRequest) => {
+      if (options.logger) req.log.error({ err }, 'internal error');
+      else process.stderr.write(`recommend server: internal error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}\n`);
+    });
+  app.setErrorHandler((err, req, reply) => {
+    const fe = responseError(err);
+    if (fe.code === ErrorCode.INTERNAL) report(err, req);
     void reply.status(fe.httpStatus).send({ error: fe.toJSON() });
   });
   app.post('/recommendations', async (req) => rec.recommend(parseRequest(req.body, options.maxCount ?? 100)));
@@ -35,6 +38,19 @@ export function createRecommendServer(options: RecommendServerOptions): FastifyI
   });
   app.get('/health', async () => ({ status: 'ok' }));
   return app;
+}
+
+/**
+ * What a client is told about an error: frec's own errors and fastify's client errors (bad JSON, a
+ * body too large) as they are; anything unexpected as a generic INTERNAL, whose message may hold
+ * internals (paths, addresses, stack details) and is only logged.
+ */
+function responseError(err: unknown): FrecError {
+  if (err instanceof FrecError) return err;
+  const status = (err as { statusCode?: number }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new RequestError(ErrorCode.INVALID_REQUEST, (err as Error).message, { httpStatus: status });
+  return new FrecError(ErrorCode.INTERNAL, 'Internal error while answering the request; see the server log.');
 }
 
 /** Validates a request body; bad input gets a 400 naming the field. */
