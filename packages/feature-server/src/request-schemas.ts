@@ -128,17 +128,13 @@ function knownKeys(schema: z.ZodTypeAny): string[] {
 }
 
 /**
- * Turns columns into row objects, checking that every column has one value per row and that
- * the row count stays within `maxRows` (413 beyond it).
+ * Checks that every column of a table has one value per row and that the row count stays within
+ * `maxRows` (413 beyond it); returns the row count.
  */
-export function columnsToRows(
-  cols: Record<string, unknown[]>,
-  opts: { route: string; field: string; maxRows: number },
-): Array<Record<string, unknown>> {
-  const names = Object.keys(cols);
+export function checkColumns(cols: Record<string, unknown[]>, opts: { route: string; field: string; maxRows: number }): number {
   let n = -1;
   let first = '';
-  for (const name of names) {
+  for (const name of Object.keys(cols)) {
     const len = cols[name]!.length;
     if (len > opts.maxRows) {
       throw new RequestError(
@@ -157,13 +153,21 @@ export function columnsToRows(
       throw new RequestError(
         ErrorCode.INVALID_REQUEST,
         `${opts.route}: ${opts.field}.${name} has ${len} values but ${opts.field}.${first} has ${n}; every column needs one value per row.`,
-        {
-          where: { route: opts.route, field: `${opts.field}.${name}` },
-        },
+        { where: { route: opts.route, field: `${opts.field}.${name}` } },
       );
     }
   }
-  const rows: Array<Record<string, unknown>> = new Array(Math.max(n, 0));
+  return Math.max(n, 0);
+}
+
+/** Turns a checked table of columns into row objects (push rows are validated row by row). */
+export function columnsToRows(
+  cols: Record<string, unknown[]>,
+  opts: { route: string; field: string; maxRows: number },
+): Array<Record<string, unknown>> {
+  const n = checkColumns(cols, opts);
+  const names = Object.keys(cols);
+  const rows: Array<Record<string, unknown>> = new Array(n);
   for (let i = 0; i < n; i++) {
     const row: Record<string, unknown> = {};
     for (const name of names) row[name] = cols[name]![i];

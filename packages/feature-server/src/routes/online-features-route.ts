@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { FeatureStore } from '@frec/core';
 import { toFeastResponse } from '../feast-response.js';
-import { columnsToRows, getOnlineFeaturesBody, parseBody } from '../request-schemas.js';
+import { checkColumns, getOnlineFeaturesBody, parseBody } from '../request-schemas.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { StoreGuard } from '../store-guard.js';
 
@@ -14,12 +14,13 @@ export function registerOnlineFeaturesRoute(
 ): void {
   app.post(ROUTE, async (request, reply) => {
     const body = parseBody(getOnlineFeaturesBody, request.body, ROUTE);
-    // Join keys and request-data fields ride in the same columns, as in Feast.
-    const entityRows = columnsToRows(body.entities, { route: ROUTE, field: 'entities', maxRows: deps.maxEntities });
-    deps.metrics.entitiesRequested.inc(entityRows.length);
+    // Join keys and request-data fields ride in the same columns, as in Feast; the SDK reads the
+    // columns as they are, with no row object per entity.
+    const n = checkColumns(body.entities, { route: ROUTE, field: 'entities', maxRows: deps.maxEntities });
+    deps.metrics.entitiesRequested.inc(n);
     const selector = body.feature_service !== undefined ? { featureService: body.feature_service } : { features: body.features! };
     const res = await deps.guard.run(() =>
-      deps.store.getOnlineFeatures({ ...selector, entityRows, fullFeatureNames: body.full_feature_names }),
+      deps.store.getOnlineFeatures({ ...selector, entities: body.entities, fullFeatureNames: body.full_feature_names }),
     );
     if (res.errors.length > 0) {
       request.log.warn(
