@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { FeatureStore } from '@frec/core';
+import { resolveRepoPath } from '@frec/core/spi';
+import { FeatureLogger } from '@frec/monitoring';
 import { ApiKeyAuth } from './auth.js';
 import { clusterMetricsSource } from './cluster-metrics.js';
 import { toHttpError } from './http-errors.js';
@@ -22,6 +24,8 @@ export interface FeatureServer {
   readonly app: FastifyInstance;
   readonly metrics: ServerMetrics;
   readonly options: ResolvedServerOptions;
+  /** The sampled feature log, when `feature_logging` is configured. */
+  readonly featureLog: FeatureLogger | undefined;
   /** Starts listening; resolves to the bound address. */
   listen(): Promise<{ url: string; host: string; port: number }>;
   /** Stops accepting requests, waits for in-flight ones (up to shutdownTimeoutMs), then closes. */
@@ -44,9 +48,25 @@ declare module 'fastify' {
  * await server.listen();
  */
 export async function createFeatureServer(store: FeatureStore, options: FeatureServerOptions = {}): Promise<FeatureServer> {
-  const opts = resolveServerOptions(serverConfigOf(store.config), options);
+  const section = serverConfigOf(store.config);
+  const opts = resolveServerOptions(section, options);
   const auth = new ApiKeyAuth(opts.apiKeys);
-  const metrics = new ServerMetrics({ registryAgeSeconds: () => store.registry.ageSeconds() });
+  const metrics = new ServerMetrics({
+    registryAgeSeconds: () => store.registry.ageSeconds(),
+    skewReportDir: resolveRepoPath(store.config, section.skew_report_path),
+  });
+  const logging = options.featureLogging ?? section.feature_logging;
+  const featureLog =
+    logging && logging.sample_rate > 0
+      ? new FeatureLogger({
+          dir: resolveRepoPath(store.config, logging.path),
+          sampleRate: logging.sample_rate,
+          writer: 'feature-server',
+          flushRows: logging.flush_rows,
+          flushIntervalMs: logging.flush_interval_seconds * 1000,
+          random: options.random,
+        })
+      : undefined;
   const guard = new StoreGuard({ timeoutMs: opts.storeTimeoutMs, threshold: opts.breakerThreshold, resetMs: opts.breakerResetMs });
   let draining = false;
 
@@ -121,7 +141,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
     };
   });
 
-  registerOnlineFeaturesRoute(app, { store, guard, metrics, maxEntities: opts.maxEntities });
+  registerOnlineFeaturesRoute(app, { store, guard, metrics, maxEntities: opts.maxEntities, featureLog });
   registerPushRoute(app, { store, maxEntities: opts.maxEntities });
   registerHealthRoutes(app, { store, timeoutMs: opts.storeTimeoutMs, draining: () => draining });
   registerMetricsRoute(app, metrics, opts.clusterMetrics ? clusterMetricsSource(metrics.registry) : undefined);
@@ -136,6 +156,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
     app,
     metrics,
     options: opts,
+    featureLog,
     async listen() {
       await app.listen({ host: opts.host, port: opts.port });
       const addr = app.server.address();
@@ -155,6 +176,8 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
           await app.close();
         } finally {
           clearTimeout(force);
+          // Logged values still buffered are written before the process goes.
+          await featureLog?.close();
           if (opts.closeStore) await store.close();
         }
       })();

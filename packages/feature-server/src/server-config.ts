@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseConfigSection } from '@frec/core/spi';
+import { featureLoggingConfigSchema } from '@frec/monitoring';
 
 /** `feature_server:` in feature_store.yaml, owned by the feature server (core passes it through). */
 export const serverConfigSchema = z
@@ -9,6 +10,10 @@ export const serverConfigSchema = z
     api_keys: z.array(z.string()).default([]),
     max_body_bytes: z.number().int().positive().default(1_048_576),
     max_entities: z.number().int().positive().default(10_000),
+    /** Sampled logging of served values to Parquet (docs/monitoring-contract.md); off when absent. */
+    feature_logging: featureLoggingConfigSchema.optional(),
+    /** Folder of the daily skew reports whose newest one /metrics exports as gauges. */
+    skew_report_path: z.string().min(1).default('data/monitoring/skew'),
   })
   .strict();
 /** A parsed `feature_server` section. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SkewGauges } from '@frec/monitoring';
 
 /** Latency buckets in seconds: sub-millisecond reads up to multi-second timeouts. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -7,6 +8,8 @@ const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export interface MetricSources {
   /** Seconds since the registry was last read from storage. */
   registryAgeSeconds(): number;
+  /** Folder of daily skew reports: the newest one is exported as `frec_feature_psi` and friends. */
+  skewReportDir?: string;
 }
 
 /**
@@ -21,6 +24,9 @@ export class ServerMetrics {
   readonly storeReadDuration: Histogram<'view'>;
   readonly rowsRead: Counter<'view'>;
   readonly entitiesRequested: Counter;
+  /** Requests whose served values were written to the feature log. */
+  readonly featureLogRequests: Counter;
+  readonly skew: SkewGauges;
   /** Newest event time (epoch ms) seen per view in reads and writes through this process. */
   private readonly newestEventMs = new Map<string, number>();
 
@@ -64,6 +70,12 @@ export class ServerMetrics {
       help: 'Entity rows asked for in /get-online-features requests.',
       registers,
     });
+    this.featureLogRequests = new Counter({
+      name: 'frec_feature_log_requests_total',
+      help: 'Requests whose served values were sampled into the feature log.',
+      registers,
+    });
+    this.skew = new SkewGauges(this.registry, { reportDir: sources.skewReportDir });
     new Gauge({
       name: 'frec_registry_age_seconds',
       help: 'Seconds since the registry was last read from storage.',

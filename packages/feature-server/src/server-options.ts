@@ -1,3 +1,4 @@
+import type { FeatureLoggingConfig } from '@frec/monitoring';
 import type { ServerConfig } from './server-config.js';
 
 /** Options of one feature server; unset fields come from the repo's `feature_server` config section. */
@@ -30,6 +31,10 @@ export interface FeatureServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Serve /metrics of every cluster worker summed (set by `--workers N`). */
   clusterMetrics?: boolean;
+  /** Overrides the config's `feature_logging` section (sample rate 0 turns logging off). */
+  featureLogging?: FeatureLoggingConfig;
+  /** Random source of the feature log's sampling, seeded in tests. */
+  random?: () => number;
 }
 
 /** Options with every default filled in. */

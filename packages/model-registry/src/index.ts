@@ -6,7 +6,13 @@
  * const reg = openModelRegistry('s3://models/team');
  * const m = await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts });
  */
-export { ModelRegistry, type RegisterModelInput, type PromoteOptions } from './model-registry.js';
+export {
+  ModelRegistry,
+  type RegisterModelInput,
+  type PromoteOptions,
+  type ModelHistoryEntry,
+  type LastGoodModel,
+} from './model-registry.js';
 export {
   openModelRegistry,
   openModelStore,
@@ -14,7 +20,16 @@ export {
   DEFAULT_MODEL_REGISTRY_DIR,
   type OpenModelRegistryOptions,
 } from './open-model-registry.js';
-export { modelManifestSchema, MODEL_STAGES, type ModelManifest, type ModelStage, type ModelArtifact } from './model-manifest.js';
+export {
+  modelManifestSchema,
+  MODEL_STAGES,
+  MODEL_EVENTS,
+  type ModelManifest,
+  type ModelStage,
+  type ModelEvent,
+  type ModelArtifact,
+  type StageHistoryEntry,
+} from './model-manifest.js';
 export type { ModelStore, ModelStoreContext } from './model-store.js';
 export { ModelRegistryErrorCode } from './errors.js';
 export { LocalModelStore } from './local/local-model-store.js';

@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { NotFoundError } from '@frec/core';
 import { closestNames } from '@frec/core/spi';
 import { ModelRegistryErrorCode, modelRegistryError as registryError } from './errors.js';
-import { modelManifestSchema, MODEL_STAGES, type ModelArtifact, type ModelManifest, type ModelStage } from './model-manifest.js';
+import {
+  modelManifestSchema,
+  MODEL_STAGES,
+  type ModelArtifact,
+  type ModelEvent,
+  type ModelManifest,
+  type ModelStage,
+  type StageHistoryEntry,
+} from './model-manifest.js';
 import type { ModelStore } from './model-store.js';
 
 /** What `register` needs: the model's files and the facts the registry keeps about them. */
@@ -22,6 +30,20 @@ export interface PromoteOptions {
   stage?: ModelStage;
   /** Answers whether a feature service exists in the feature registry; a model whose service is missing is refused. */
   featureServiceExists: (name: string) => Promise<boolean>;
+  /** Why (recorded in the version's history): e.g. the shadow gate's report, or who promoted by hand. */
+  reason?: string;
+}
+
+/** One history entry of one version, as `history()` lists them across versions. */
+export interface ModelHistoryEntry extends StageHistoryEntry {
+  name: string;
+  version: number;
+}
+
+/** What `lastGood` found: the version to serve, and the newer production versions it skipped and why. */
+export interface LastGoodModel {
+  manifest: ModelManifest;
+  skipped: Array<{ version: number; reason: string }>;
 }
 
 const enc = new TextEncoder();
@@ -76,7 +98,7 @@ export class ModelRegistry {
       artifacts,
       params: input.params ?? {},
       description: input.description ?? '',
-      stageHistory: [{ stage: 'candidate', at: now }],
+      stageHistory: [{ stage: 'candidate', at: now, event: 'registered' }],
     });
     await this.writeManifest(manifest);
     return manifest;
@@ -144,15 +166,81 @@ export class ModelRegistry {
     }
     await this.verify(target);
     const now = new Date().toISOString();
-    if (stage === 'production') {
-      for (const m of await this.list(name)) {
-        if (m.stage === 'production' && m.version !== version)
-          await this.writeManifest({ ...m, stage: 'archived', stageHistory: [...m.stageHistory, { stage: 'archived', at: now }] });
+    if (stage === 'production') await this.archiveProduction(name, version, now, `replaced by v${version}`);
+    const event: ModelEvent = stage === 'production' ? 'promoted' : stage === 'archived' ? 'archived' : stage === 'rejected' ? 'refused' : 'canary';
+    return this.append(target, { stage, at: now, event, ...(options.reason ? { reason: options.reason } : {}) });
+  }
+
+  /**
+   * Records that a candidate was refused (by the shadow gate, or a corrupt artifact): it moves to
+   * `rejected` with the reason, production stays as it is, and serving never loads it again.
+   */
+  async refuse(name: string, version: number, reason: string): Promise<ModelManifest> {
+    const target = await this.describe(name, version);
+    if (target.stage === 'production') {
+      throw registryError(
+        `Cannot refuse ${name} v${version}: it is the production version.`,
+        'Roll it back instead (ModelRegistry.rollback), which restores the previous production version.',
+        { model: name, version },
+      );
+    }
+    return this.append(target, { stage: 'rejected', at: new Date().toISOString(), event: 'refused', reason });
+  }
+
+  /**
+   * Rolls a version back: it moves to `rejected` with the reason. When it was in production, the
+   * newest earlier production version whose artifacts still verify is restored to production (the
+   * last good model); when none is left, the model has no production version and serving says so.
+   */
+  async rollback(name: string, version: number, reason: string): Promise<{ rejected: ModelManifest; restored?: ModelManifest }> {
+    const target = await this.describe(name, version);
+    const now = new Date().toISOString();
+    const rejected = await this.append(target, { stage: 'rejected', at: now, event: 'rolled_back', reason });
+    if (target.stage !== 'production') return { rejected };
+    const previous = await this.previousProduction(name, version);
+    if (!previous) return { rejected };
+    const restored = await this.append(previous.manifest, {
+      stage: 'production',
+      at: now,
+      event: 'restored',
+      reason: `rollback of v${version}: ${reason}`,
+    });
+    return { rejected, restored };
+  }
+
+  /** Appends a history entry that changes no stage (a canary step, a gate pass): the registry keeps the trail. */
+  async note(name: string, version: number, event: ModelEvent, reason: string): Promise<ModelManifest> {
+    const target = await this.describe(name, version);
+    return this.append(target, { stage: target.stage, at: new Date().toISOString(), event, reason });
+  }
+
+  /** Every history entry of a model (or all models), oldest first: promotions, refusals and rollbacks with time and reason. */
+  async history(name?: string): Promise<ModelHistoryEntry[]> {
+    const out: ModelHistoryEntry[] = [];
+    for (const m of await this.list(name)) for (const h of m.stageHistory) out.push({ name: m.name, version: m.version, ...h });
+    return out.sort((a, b) => a.at.localeCompare(b.at) || a.name.localeCompare(b.name) || a.version - b.version);
+  }
+
+  /**
+   * The version serving should use: production when its artifacts verify, else the newest earlier
+   * production version (archived, never rejected) that does. Undefined when no version was ever
+   * promoted or none verifies; a candidate is never served as a fallback.
+   */
+  async lastGood(name: string): Promise<LastGoodModel | undefined> {
+    const all = await this.list(name).catch(() => [] as ModelManifest[]);
+    const skipped: LastGoodModel['skipped'] = [];
+    const servable = all
+      .filter((m) => m.stage === 'production' || (m.stage === 'archived' && m.stageHistory.some((h) => h.stage === 'production')))
+      .sort((a, b) => Number(b.stage === 'production') - Number(a.stage === 'production') || b.version - a.version);
+    for (const m of servable) {
+      try {
+        await this.verify(m);
+        return { manifest: m, skipped };
+      } catch (err) {
+        skipped.push({ version: m.version, reason: (err as Error).message });
       }
     }
-    const next = { ...target, stage, stageHistory: [...target.stageHistory, { stage, at: now }] };
-    await this.writeManifest(next);
-    return next;
+    return undefined;
   }
 
   /** Reads one artifact and checks it against the manifest's sha256. */
@@ -185,6 +273,32 @@ export class ModelRegistry {
   /** Checks every artifact's checksum; throws on the first mismatch. */
   async verify(manifest: ModelManifest): Promise<void> {
     for (const a of manifest.artifacts) await this.readArtifact(manifest, a.path);
+  }
+
+  private async archiveProduction(name: string, except: number, at: string, reason: string): Promise<void> {
+    for (const m of await this.list(name)) {
+      if (m.stage === 'production' && m.version !== except) await this.append(m, { stage: 'archived', at, event: 'archived', reason });
+    }
+  }
+
+  private async previousProduction(name: string, before: number): Promise<LastGoodModel | undefined> {
+    const all = await this.list(name);
+    for (const m of all.filter((x) => x.version !== before && x.stage === 'archived').reverse()) {
+      if (!m.stageHistory.some((h) => h.stage === 'production')) continue;
+      try {
+        await this.verify(m);
+        return { manifest: m, skipped: [] };
+      } catch {
+        // A corrupt earlier version cannot be restored: look further back.
+      }
+    }
+    return undefined;
+  }
+
+  private async append(m: ModelManifest, entry: StageHistoryEntry): Promise<ModelManifest> {
+    const next = { ...m, stage: entry.stage, stageHistory: [...m.stageHistory, entry] };
+    await this.writeManifest(next);
+    return next;
   }
 
   private async versions(name: string): Promise<number[]> {

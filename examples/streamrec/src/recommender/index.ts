@@ -13,7 +13,8 @@ export { buildCoOccurrenceTable, type CoOccurrenceTable as CoOccurrenceCsr } fro
 export { ContentSimilaritySource } from './sources/content-similarity-source.js';
 export { AnnSource, type VectorIndex, type AnnSourceOptions } from './sources/ann-source.js';
 export { ReloadableItemIndex, type IndexLoadReport } from './sources/reloadable-index.js';
-export { Recommender, type RecommenderOptions, type FeatureLookup, type BatchBuilder } from './recommender.js';
+export { Recommender, type RecommenderOptions, type FeatureLookup, type BatchBuilder, type RunningCanary } from './recommender.js';
+export { recommenderLatencyReport, formatLatencyReport, requestPathLayout } from './latency-budget.js';
 export { RecommendMetrics } from './recommend-metrics.js';
 export { createRecommendServer, parseRequest, type RecommendServerOptions } from './server/recommend-server.js';
 export {

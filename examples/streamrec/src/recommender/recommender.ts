@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { CanaryArm, CanaryController } from '@frec/model-serving/canary';
 import type { RankBatch, Ranker } from '@frec/model-serving/ranking';
 import {
   DEFAULT_STAGE_BUDGETS,
@@ -14,7 +16,15 @@ import { rerank, type RankedItem, type RerankOptions } from './rerank/rerank-pip
 import { mergeCandidates, type Candidate } from './merge-candidates.js';
 import { RecommendMetrics } from './recommend-metrics.js';
 import type { Catalog, RetrievalContext, SourceQuota } from './sources/retrieval-source.js';
-import type { ItemId, RecommendRequest, RecommendResponse, RequestContext, ScoredItem, UserFeatures } from './types.js';
+import type {
+  ItemId,
+  RecommendRequest,
+  RecommendResponse,
+  RecommendTrace,
+  RequestContext,
+  ScoredItem,
+  UserFeatures,
+} from './types.js';
 
 // The reason retrieval's signal is aborted once every source answered; one shared value, because
 // abort() without a reason builds a DOMException with a stack trace on every request.
@@ -57,6 +67,28 @@ export interface RecommenderOptions {
   metrics?: RecommendMetrics;
   /** Where an error that escaped every stage is reported (default: stderr); the response only says `degraded.request: 'error'`. */
   onInternalError?: (err: unknown) => void;
+  /** Called with every answered request after its response is built (impression logging); must not throw. */
+  onServed?: (request: RecommendRequest & { requestId: string }, response: RecommendResponse) => void;
+}
+
+/** How one run of the request path differs from a plain request. */
+interface RunOptions {
+  /** A traced shadow run: no metrics, no exposure recorded, no canary, no served hook, no shadow scoring. */
+  quiet: boolean;
+  /** Rank with this model instead of production (a traced run of a candidate). */
+  ranker?: Ranker;
+  arm?: CanaryArm;
+  trace?: RecommendTrace;
+  /** Set when the candidate arm's model was asked to rank (not for cold-start users or empty retrieval). */
+  candidateTried?: boolean;
+  /** Set when the candidate arm's model failed or gave non-finite scores. */
+  candidateFailed?: boolean;
+}
+
+/** A running canary: the controller routing users and the candidate model. */
+export interface RunningCanary {
+  controller: CanaryController;
+  ranker: Ranker;
 }
 
 /**
@@ -71,9 +103,16 @@ export interface RecommenderOptions {
  */
 export class Recommender {
   readonly metrics: RecommendMetrics;
-  readonly stages: { features: GuardedStage; ranking: GuardedStage; sources: Map<string, GuardedStage> };
-  private readonly budgets: StageBudgets;
+  readonly stages: {
+    features: GuardedStage;
+    ranking: GuardedStage;
+    /** The canary candidate's own budget and breaker, so its failures never open production's. */
+    candidateRanking: GuardedStage;
+    sources: Map<string, GuardedStage>;
+  };
+  readonly budgets: StageBudgets;
   private ranker: Ranker;
+  private canaryState: RunningCanary | undefined;
 
   constructor(private readonly options: RecommenderOptions) {
     this.metrics = options.metrics ?? new RecommendMetrics();
@@ -84,6 +123,7 @@ export class Recommender {
     this.stages = {
       features: guard('features', this.budgets.features),
       ranking: guard('ranking', this.budgets.ranking),
+      candidateRanking: guard('ranking_candidate', this.budgets.ranking),
       sources: new Map(options.sources.map((s) => [s.source.name, guard(`retrieval_${s.source.name}`, this.budgets.retrieval)])),
     };
   }
@@ -93,11 +133,67 @@ export class Recommender {
     this.ranker = ranker;
   }
 
+  /** The production ranker. */
+  get productionRanker(): Ranker {
+    return this.ranker;
+  }
+
+  /** The re-ranking rules every request applies (the shadow gate's rule-order check re-applies them). */
+  get rerankRules(): Omit<RerankOptions, 'count'> {
+    const rules = this.options.rerank ?? {};
+    return { ...rules, genresOf: rules.genresOf ?? ((id) => this.options.catalog.genres(id)) };
+  }
+
+  /** The canary in progress, if any. */
+  get canary(): RunningCanary | undefined {
+    return this.canaryState;
+  }
+
+  /** Starts routing the controller's share of users to `ranker` (ADR 0087). */
+  startCanary(controller: CanaryController, ranker: Ranker): void {
+    this.canaryState = { controller, ranker };
+  }
+
+  /** Stops the canary (after a rollback or a promotion) and returns it; every user is on production again. */
+  stopCanary(): RunningCanary | undefined {
+    const c = this.canaryState;
+    this.canaryState = undefined;
+    return c;
+  }
+
   /** Answers one request; never throws for a dependency failure (it degrades instead). */
   async recommend(request: RecommendRequest): Promise<RecommendResponse> {
     const t0 = performance.now();
+    const canary = this.canaryState;
+    const arm = canary?.controller.arm(request.userId);
+    const run: RunOptions = { quiet: false, ...(arm ? { arm } : {}) };
+    const res = await this.guardedRun(request, t0, run);
+    if (canary && run.candidateTried) canary.controller.record('candidate', { ok: !run.candidateFailed, ms: res.timingsMs.total ?? 0 });
+    if (this.options.onServed) {
+      const requestId = request.requestId ?? randomUUID();
+      try {
+        this.options.onServed({ ...request, requestId }, res);
+      } catch (err) {
+        (this.options.onInternalError ?? reportToStderr)(err);
+      }
+    }
+    return res;
+  }
+
+  /**
+   * Runs the request path for the shadow gate with `ranker` (default: production) and returns the
+   * response with what it saw: candidates, raw scores, the list before re-ranking. Nothing is
+   * recorded (metrics, exposure, canary, hooks), so a traced run never changes what users get.
+   */
+  async recommendTraced(request: RecommendRequest, ranker?: Ranker): Promise<{ response: RecommendResponse; trace: RecommendTrace }> {
+    const trace: RecommendTrace = { candidates: [], ranked: [], seen: [], count: request.count ?? 20, exposureSlots: 0 };
+    const response = await this.recommendOnce(request, performance.now(), { quiet: true, ...(ranker ? { ranker } : {}), trace });
+    return { response, trace };
+  }
+
+  private async guardedRun(request: RecommendRequest, t0: number, run: RunOptions): Promise<RecommendResponse> {
     try {
-      return await this.recommendOnce(request, t0);
+      return await this.recommendOnce(request, t0, run);
     } catch (err) {
       // Last line of defence: a bug or an unguarded dependency still gets an answer.
       const timings: Record<string, number> = {};
@@ -105,25 +201,27 @@ export class Recommender {
       // The message may hold internals (addresses, paths): it is reported, and the response names only the reason.
       (this.options.onInternalError ?? reportToStderr)(err);
       const res = this.popularResponse(request, request.count ?? 20, new Set(), { request: 'error' }, timings, {});
-      return this.finish(res, t0, timings);
+      if (run.arm === 'candidate') run.candidateTried = run.candidateFailed = true;
+      return this.finish(res, t0, timings, run);
     }
   }
 
-  private async recommendOnce(request: RecommendRequest, t0: number): Promise<RecommendResponse> {
+  private async recommendOnce(request: RecommendRequest, t0: number, run: RunOptions): Promise<RecommendResponse> {
     const count = request.count ?? 20;
     const context: RequestContext = { timeMs: Date.now(), ...request.context };
     const degraded: Record<string, string> = {};
     const timings: Record<string, number> = {};
     let level: DegradationLevel = DegradationLevel.FULL;
     const m = this.metrics;
+    const quiet = run.quiet;
     const stage = (name: string, start: number): void => {
       const ms = performance.now() - start;
       timings[name] = Math.round(ms * 100) / 100;
-      m.stageSeconds.observe({ stage: name }, ms / 1000);
+      if (!quiet) m.stageSeconds.observe({ stage: name }, ms / 1000);
     };
     const fail = (name: string, r: StageResult<unknown> & { ok: false }): void => {
       degraded[name] = r.reason;
-      m.stageFailures.inc({ stage: name, reason: r.reason });
+      if (!quiet) m.stageFailures.inc({ stage: name, reason: r.reason });
     };
 
     // 1. Feature lookup starts now; sources that need features await the same promise.
@@ -154,15 +252,17 @@ export class Recommender {
           fail(`retrieval_${source.name}`, r);
           return { source: source.name, items: [] as ScoredItem[] };
         }
-        m.candidates.inc({ source: source.name }, r.value.length);
+        if (!quiet) m.candidates.inc({ source: source.name }, r.value.length);
         return { source: source.name, items: r.value };
       }),
     );
     ctxAbort.abort(RETRIEVAL_DONE);
     const merged = mergeCandidates(lists, this.options.catalog, this.options.candidateLimit ?? 500);
     stage('retrieval', retrievalStart);
-    m.candidatesPerRequest.observe(merged.candidates.length);
-    if (merged.droppedNotInCatalog > 0) m.droppedNotInCatalog.inc(merged.droppedNotInCatalog);
+    if (!quiet) {
+      m.candidatesPerRequest.observe(merged.candidates.length);
+      if (merged.droppedNotInCatalog > 0) m.droppedNotInCatalog.inc(merged.droppedNotInCatalog);
+    }
 
     const features = await featuresPromise;
     if (features.stale) level = worseLevel(level, DegradationLevel.STALE_FEATURES);
@@ -171,7 +271,7 @@ export class Recommender {
     for (const { source } of this.options.sources) if (source.version) modelVersions[source.name] = source.version;
 
     if (merged.candidates.length === 0) {
-      return this.finish(this.popularResponse(request, count, seen, degraded, timings, modelVersions), t0, timings);
+      return this.finish(this.popularResponse(request, count, seen, degraded, timings, modelVersions), t0, timings, run);
     }
 
     // 3. Ranking: cold users by their Bayesian preference model, others by the ranker in one batch.
@@ -187,19 +287,54 @@ export class Recommender {
       modelVersions.ranker = cold.version;
     } else {
       const batch = this.options.buildBatch(features, candidates, context);
-      const ranker = this.ranker;
-      const r = await this.stages.ranking.run((signal) => ranker.score(batch, signal), this.remaining(t0, this.budgets.ranking));
-      if (r.ok && r.value.length === candidates.length) {
-        scores = r.value;
-        modelVersions.ranker = ranker.version;
-        this.options.shadow?.maybeCompare(batch, scores);
+      let answered: Float32Array | undefined;
+      // A canary user is ranked by the candidate under its own breaker; if it fails, production ranks.
+      const candidate = run.arm === 'candidate' ? this.canaryState?.ranker : undefined;
+      if (candidate) {
+        run.candidateTried = true;
+        const c = await this.stages.candidateRanking.run(
+          (signal) => candidate.score(batch, signal),
+          this.remaining(t0, this.budgets.ranking),
+        );
+        if (c.ok && c.value.length === candidates.length) {
+          answered = c.value;
+          modelVersions.ranker = candidate.version;
+          if (!c.value.every(Number.isFinite)) run.candidateFailed = true;
+        } else {
+          run.candidateFailed = true;
+          if (!c.ok) fail('ranking_candidate', c);
+          else degraded.ranking_candidate = 'wrong_length';
+        }
+      }
+      if (!answered) {
+        const ranker = run.ranker ?? this.ranker;
+        // A traced candidate runs under the candidate's breaker: its failures never open production's.
+        const guard = run.ranker ? this.stages.candidateRanking : this.stages.ranking;
+        const r = await guard.run((signal) => ranker.score(batch, signal), this.remaining(t0, this.budgets.ranking));
+        if (r.ok && r.value.length === candidates.length) {
+          answered = r.value;
+          modelVersions.ranker = ranker.version;
+          if (!quiet) this.options.shadow?.maybeCompare(batch, answered);
+        } else {
+          if (!r.ok) fail('ranking', r);
+          else degraded.ranking = 'wrong_length';
+          level = worseLevel(level, DegradationLevel.SIMPLE_RANKING);
+        }
+      }
+      if (answered) {
+        scores = answered;
+        if (run.trace) {
+          run.trace.rawScores = Float32Array.from(answered);
+          run.trace.rankerVersion = modelVersions.ranker;
+        }
       } else {
-        if (!r.ok) fail('ranking', r);
-        else degraded.ranking = 'wrong_length';
-        level = worseLevel(level, DegradationLevel.SIMPLE_RANKING);
         scores = await this.options.fallbackRanker.score(batch);
         modelVersions.ranker = this.options.fallbackRanker.version;
       }
+    }
+    if (run.trace) {
+      run.trace.candidates = candidates.map((c) => c.itemId);
+      run.trace.seen = run.trace.candidates.filter((id) => seen.has(id));
     }
     // A NaN or infinite score would sort unpredictably; the item keeps its retrieval score instead.
     let nonFinite = 0;
@@ -212,10 +347,11 @@ export class Recommender {
       return { itemId: c.itemId, score: s, sources: c.sources };
     });
     if (nonFinite > 0) {
-      m.nonFiniteScores.inc({ model_version: modelVersions.ranker ?? 'unknown' }, nonFinite);
+      if (!quiet) m.nonFiniteScores.inc({ model_version: modelVersions.ranker ?? 'unknown' }, nonFinite);
       degraded.nonFiniteScores = String(nonFinite);
     }
     stage('ranking', rankStart);
+    if (run.trace) run.trace.ranked = ranked.map((r) => ({ ...r, sources: [...r.sources] }));
 
     // 4. Re-ranking rules, in their stated order, plus a filter of items the user already saw.
     const rerankStart = performance.now();
@@ -226,15 +362,18 @@ export class Recommender {
       genresOf: rules.genresOf ?? ((id) => this.options.catalog.genres(id)),
       filters: [{ name: 'seen', keep: (i) => !seen.has(i.itemId) }, ...(rules.filters ?? [])],
     });
-    rules.exposure?.tracker.record(
-      items.map((i) => i.itemId),
-      rules.exposure.timeMs,
-    );
+    if (run.trace && rules.exposure) run.trace.exposureSlots = Math.min(rules.exposure.slots ?? 2, count);
+    if (!quiet)
+      rules.exposure?.tracker.record(
+        items.map((i) => i.itemId),
+        rules.exposure.timeMs,
+      );
     stage('rerank', rerankStart);
     return this.finish(
       { userId: request.userId, items, modelVersions, degradationLevel: level, degraded, timingsMs: timings },
       t0,
       timings,
+      run,
     );
   }
 
@@ -266,11 +405,14 @@ export class Recommender {
     };
   }
 
-  private finish(res: RecommendResponse, t0: number, timings: Record<string, number>): RecommendResponse {
+  private finish(res: RecommendResponse, t0: number, timings: Record<string, number>, run: RunOptions): RecommendResponse {
     const ms = performance.now() - t0;
     timings.total = Math.round(ms * 100) / 100;
+    if (run.arm) res.arm = run.candidateTried ? 'candidate' : 'production';
+    if (run.quiet) return res;
     this.metrics.stageSeconds.observe({ stage: 'total' }, ms / 1000);
     this.metrics.responses.inc({ level: res.degradationLevel });
+    if (res.arm) this.metrics.canaryRequests.inc({ arm: res.arm, outcome: run.candidateFailed ? 'failed' : 'ok' });
     return res;
   }
 }

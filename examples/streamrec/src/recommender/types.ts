@@ -33,6 +33,8 @@ export interface RecommendRequest {
   context?: RequestContext;
   /** Number of items to return (default 20). */
   count?: number;
+  /** Names the request in logs (the HTTP server passes its request id). */
+  requestId?: string;
 }
 
 /** One recommended item with the evidence behind it. */
@@ -54,4 +56,23 @@ export interface RecommendResponse {
   degraded: Record<string, string>;
   /** Milliseconds spent per stage. */
   timingsMs: Record<string, number>;
+  /** While a canary runs: which model answered ('production' or 'candidate'). */
+  arm?: 'production' | 'candidate';
+}
+
+/** What a traced run saw besides the response (the shadow gate's checks read it). */
+export interface RecommendTrace {
+  /** Merged candidates, in ranking-batch order. */
+  candidates: ItemId[];
+  /** The ranker's raw scores, row per candidate (NaN and Infinity kept); undefined when no model ranked. */
+  rawScores?: Float32Array;
+  /** Version of the model whose scores are `rawScores`. */
+  rankerVersion?: string;
+  /** The ranked list that entered re-ranking (non-finite scores already replaced). */
+  ranked: Array<{ itemId: ItemId; score: number; sources: string[] }>;
+  /** Candidates the user had already seen (filtered out by re-ranking). */
+  seen: ItemId[];
+  /** The request's item count and the long-tail slots re-ranking may fill with unexposed items. */
+  count: number;
+  exposureSlots: number;
 }

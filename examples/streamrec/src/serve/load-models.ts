@@ -31,6 +31,8 @@ export interface LoadedModels {
   shadowRanker?: Ranker;
   /** Why a model is missing, for the startup log. */
   notes: string[];
+  /** The manifests of what was loaded (training-data range for the model-age gauge). */
+  manifests?: { twoTower?: ModelManifest; ranker?: ModelManifest; shadowRanker?: ModelManifest };
 }
 
 /** DCN-V2 scored in process from its trained parameters: used when no ONNX export exists. */
@@ -64,10 +66,13 @@ async function describe(
   }
 }
 
-/** The production version, or the latest one when none was promoted (noted). */
+/** The last good production version (an earlier one when production's artifacts fail their checksums), or the latest one when none was promoted (noted). */
 async function servingVersion(reg: ModelRegistry, name: string, notes: string[]): Promise<ModelManifest | undefined> {
-  const prod = await describe(reg, name, 'production');
-  if (prod) return prod;
+  const good = await reg.lastGood(name);
+  for (const s of good?.skipped ?? []) notes.push(`${name} v${s.version} skipped: ${s.reason}`);
+  if (good) return good.manifest;
+  // Promoted once but nothing verifies any more: serve without it (a lower level) rather than not at all.
+  if ((await reg.history(name).catch(() => [])).some((h) => h.stage === 'production')) return undefined;
   const latest = await describe(reg, name, 'latest');
   if (latest) notes.push(`no production '${name}': serving the latest version ${latest.version} (promote it with frec models promote)`);
   return latest;
@@ -94,7 +99,7 @@ function coOccurrenceOf(m: ModelManifest, notes: string[]): { coOccurrence?: { w
 }
 
 /** The ranker as evaluated: blended with the two-tower score when training tuned a blend weight below 1. */
-async function loadRanker(reg: ModelRegistry, m: ModelManifest): Promise<Ranker | undefined> {
+export async function loadRanker(reg: ModelRegistry, m: ModelManifest): Promise<Ranker | undefined> {
   const inner = await loadRankerModel(reg, m);
   const w = (m.params as { blendWeight?: unknown } | undefined)?.blendWeight;
   return inner && typeof w === 'number' && w >= 0 && w < 1 ? new BlendedRanker(inner, w) : inner;
@@ -131,7 +136,7 @@ export async function loadProductionModels(options: {
     return { notes: [`no model registry at ${options.registry}: run the training pipeline (npm run -w examples/streamrec train)`] };
   }
   const reg = openModelRegistry(options.registry);
-  const out: LoadedModels = { notes };
+  const out: LoadedModels = { notes, manifests: {} };
   const tt = await servingVersion(reg, options.twoTowerName ?? 'two_tower', notes);
   if (tt) {
     await reg.verify(tt);
@@ -152,6 +157,7 @@ export async function loadProductionModels(options: {
         );
         itemBias = undefined;
       }
+      out.manifests!.twoTower = tt;
       out.twoTower = {
         params: asEnsemble(params),
         version: `${tt.name}@${tt.version}`,
@@ -168,9 +174,15 @@ export async function loadProductionModels(options: {
   if (rk) {
     await reg.verify(rk);
     out.ranker = await loadRanker(reg, rk);
+    out.manifests!.ranker = rk;
     if (!out.ranker) notes.push(`ranker ${rk.name}@${rk.version} has no .onnx or params artifact`);
     const cand = await describe(reg, options.rankerName ?? 'ranker', 'candidate');
-    if (cand && cand.version !== rk.version) out.shadowRanker = await loadRanker(reg, cand);
+    // A corrupt candidate never stops serving: production serves, the candidate is left out.
+    if (cand && cand.version !== rk.version)
+      out.shadowRanker = await loadRanker(reg, cand).then(
+        (r) => ((out.manifests!.shadowRanker = cand), r),
+        (err: Error) => (notes.push(`candidate ${cand.name} v${cand.version} not shadowed: ${err.message}`), undefined),
+      );
   } else notes.push(`no '${options.rankerName ?? 'ranker'}' model in ${options.registry}`);
   return out;
 }

@@ -6,16 +6,9 @@ import '@frec/online';
 import * as repo from '../../feature_repo/features.js';
 import { genreVector, userFeatureRow, type MovieLensSnapshot } from './movielens-snapshot.js';
 import type { UserFeatureSource } from './streamrec-recommender.js';
+import { USER_FEATURE_REFS } from './user-feature-refs.js';
 
-const USER_FEATURES = [
-  'user_stats:n_ratings',
-  'user_stats:mean_rating',
-  'user_stats:days_active',
-  'user_stats:genre_affinity',
-  'user_recent:last_10_items',
-  'user_recent:session_length',
-  'user_recent:session_duration',
-];
+const USER_FEATURES = Object.values(USER_FEATURE_REFS);
 
 /** Reads StreamRec's user batch and stream features for one user through `getOnlineFeatures`. */
 function lookupSource(store: FeatureStore): UserFeatureSource {

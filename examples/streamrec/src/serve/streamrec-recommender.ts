@@ -4,6 +4,7 @@ import { ExactItemIndex, HnswItemIndex, saveItemIndex } from '@frec/model-servin
 import { RetrievalScoreRanker, type Ranker } from '@frec/model-serving/ranking';
 import { DegradationLevel, type StageBudgets } from '@frec/model-serving/resilience';
 import { ShadowScorer } from '@frec/model-serving/shadow';
+import { FeatureLogger, ImpressionLogger } from '@frec/monitoring';
 import {
   AnnSource,
   ColdStartModel,
@@ -18,6 +19,7 @@ import {
   fitPopulationPrior,
   svdItemEmbeddings,
   type FeatureLookup,
+  type ItemId,
   type UserFeatures,
   type VectorIndex,
 } from '../recommender/index.js';
@@ -29,6 +31,7 @@ import { requestContextAt, writeContextVector, writeItemVector, writeUserVector 
 import { contextFeatures } from '../../feature_repo/features.js';
 import { loadProductionModels, type LoadedModels } from './load-models.js';
 import { repoItemVectors } from './repo-item-vectors.js';
+import { USER_FEATURE_REFS } from './user-feature-refs.js';
 import {
   DEFAULT_DATA_DIR,
   genreVector,
@@ -78,6 +81,12 @@ export interface StreamRecOptions {
   /** The item index: overrides the above. */
   index?: (ids: readonly number[], vectors: Float32Array, dim: number) => VectorIndex;
   log?: (line: string) => void;
+  /** Sampled logging of the user features each request reads (docs/monitoring-contract.md); off when absent. */
+  featureLog?: { dir: string; sampleRate: number; flushRows?: number };
+  /** Logging of served lists for engagement tracking; off when absent (sampleRate default 1: every list). */
+  impressionLog?: { dir: string; sampleRate?: number; flushRows?: number };
+  /** Random source of the logs' sampling, seeded in tests. */
+  random?: () => number;
 }
 
 /** What buildStreamRec returns: the request path and the pieces tests and demos inspect. */
@@ -90,6 +99,10 @@ export interface StreamRec {
   titles: Map<number, string>;
   coldStart: ColdStartModel;
   shadow?: ShadowScorer;
+  /** Interactions per item in the served data: the gate's zero-impression check reads it. */
+  impressionsOf: (id: ItemId) => number;
+  featureLog?: FeatureLogger;
+  impressionLog?: ImpressionLogger;
   close(): Promise<void>;
 }
 
@@ -107,9 +120,14 @@ async function servedIndex(
   });
   const loaded = await holder.reload().catch(() => undefined);
   // The dimension too: the same model serves dim + 1 columns once it carries a popularity prior.
-  if (loaded?.metadata.model === model && loaded.metadata.dim === String(dim)) return holder;
+  // And the metric: an index saved before it was inner product (cosine L2-normalised the bias column away) is rebuilt.
+  if (loaded?.metadata.model === model && loaded.metadata.dim === String(dim) && loaded.metadata.metric === 'ip') return holder;
   try {
-    await saveItemIndex(dir, HnswItemIndex.build(ids, vectors, dim), { metadata: { model, dim: String(dim) } });
+    // Inner product, not cosine: the served order must be q . v + bias (ADR 0077), and cosine would
+    // normalise each item row, bias column included, before the product.
+    await saveItemIndex(dir, HnswItemIndex.build(ids, vectors, dim, { metric: 'ip' }), {
+      metadata: { model, dim: String(dim), metric: 'ip' },
+    });
   } catch (err) {
     // Another process saved the same version first: load what it wrote.
     log(`note: saving the item index failed (${(err as Error).message}); reloading`);
@@ -268,11 +286,32 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
     if (!row) memoryRows.set(userId, (row = userFeatureRow(snap.histories.get(userId), genresOf)));
     return row;
   };
+  const featureLog = options.featureLog
+    ? new FeatureLogger({
+        dir: options.featureLog.dir,
+        sampleRate: options.featureLog.sampleRate,
+        writer: 'recommender',
+        flushRows: options.featureLog.flushRows,
+        random: options.random,
+      })
+    : undefined;
+  // The values the request path read, by 'view:feature', for the sampled requests.
+  const logRead = (userId: number, row: Record<string, unknown>): void => {
+    if (!featureLog?.sample()) return;
+    const values: Record<string, unknown> = {};
+    for (const [name, ref] of Object.entries(USER_FEATURE_REFS)) values[ref] = row[name] ?? null;
+    featureLog.logRow({ requestId: `user-${userId}-${Date.now()}`, service: 'streamrec-recommender', entityKey: `user_id=${userId}`, values });
+  };
   const features: FeatureLookup =
     source.kind === 'memory'
-      ? async (userId) => toUserFeatures(Number(userId), memoryRow(Number(userId)), false)
+      ? async (userId) => {
+          const row = memoryRow(Number(userId));
+          logRead(Number(userId), row);
+          return toUserFeatures(Number(userId), row, false);
+        }
       : async (userId, _ctx, signal) => {
           const { row, stale } = await source.lookup(Number(userId), signal);
+          logRead(Number(userId), row);
           return toUserFeatures(Number(userId), row, stale);
         };
 
@@ -301,6 +340,19 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
   const NO_ITEM = { features: zeros, embOffset: -1 };
 
   const metrics = new RecommendMetrics();
+  // Model age (frec_model_age_seconds): since each served model's training data ends.
+  for (const [model, m] of Object.entries({ two_tower: models.manifests?.twoTower, ranker: models.manifests?.ranker }))
+    if (m) metrics.setServedModel(model, `${m.name}@${m.version}`, Date.parse(m.trainingData.end));
+  const impressionLog = options.impressionLog
+    ? new ImpressionLogger({
+        dir: options.impressionLog.dir,
+        sampleRate: options.impressionLog.sampleRate ?? 1,
+        flushRows: options.impressionLog.flushRows,
+        random: options.random,
+      })
+    : undefined;
+  const itemCounts = new Map<number, number>();
+  for (const h of snap.histories.values()) for (const id of h.items) itemCounts.set(id, (itemCounts.get(id) ?? 0) + 1);
   const ranker = options.ranker ?? models.ranker ?? new RetrievalScoreRanker();
   if (!options.ranker && !models.ranker) log('note: no trained ranker found; ranking by the fused retrieval score');
   const shadow = models.shadowRanker
@@ -355,6 +407,20 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
     coldStart,
     shadow,
     metrics,
+    ...(impressionLog
+      ? {
+          onServed: (req, res) =>
+            impressionLog.log({
+              requestId: req.requestId,
+              userId: req.userId,
+              items: res.items,
+              modelVersion: res.modelVersions.ranker ?? 'unknown',
+              arm: res.arm,
+              level: res.degradationLevel,
+              ...(req.context?.timeMs !== undefined ? { servedAt: new Date(req.context.timeMs) } : {}),
+            }),
+        }
+      : {}),
     budgets: options.budgets,
     rerank: {
       diversity: { kind: 'genre-cap', maxPerGenre: 8 },
@@ -374,8 +440,13 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
     titles,
     coldStart,
     shadow,
+    impressionsOf: (id: ItemId) => itemCounts.get(Number(id)) ?? 0,
+    featureLog,
+    impressionLog,
     close: async () => {
       await shadow?.drain();
+      await featureLog?.close();
+      await impressionLog?.close();
       // Models passed in by the caller are the caller's to close.
       if (options.models || options.ranker) return;
       await ranker.close();

@@ -38,7 +38,10 @@ function describeText(m: ModelManifest): string {
   if (Object.keys(m.metrics).length)
     lines.push('metrics:', ...Object.entries(m.metrics).map(([k, v]) => `  ${k}: ${Number(v.toFixed(6))}`));
   lines.push('artifacts:', ...m.artifacts.map((a) => `  ${a.path}  ${a.bytes} bytes  sha256:${a.sha256}`));
-  lines.push('stages:', ...m.stageHistory.map((s) => `  ${s.at}  ${s.stage}`));
+  lines.push(
+    'stages:',
+    ...m.stageHistory.map((s) => `  ${s.at}  ${s.stage}${s.event ? ` (${s.event})` : ''}${s.reason ? `: ${s.reason}` : ''}`),
+  );
   return lines.join('\n');
 }
 

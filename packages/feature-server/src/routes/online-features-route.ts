@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { FeatureStore } from '@frec/core';
+import type { FeatureStore, OnlineFeaturesResponse } from '@frec/core';
+import { resolveFeatures, type FeatureSelector } from '@frec/core/spi';
+import { entityKeyOf, type FeatureLogger } from '@frec/monitoring';
 import { toFeastResponse } from '../feast-response.js';
 import { checkColumns, getOnlineFeaturesBody, parseBody } from '../request-schemas.js';
 import type { ServerMetrics } from '../server-metrics.js';
@@ -10,7 +12,7 @@ const ROUTE = '/get-online-features';
 /** POST /get-online-features: Feast's request and response shapes over FeatureStore.getOnlineFeatures. */
 export function registerOnlineFeaturesRoute(
   app: FastifyInstance,
-  deps: { store: FeatureStore; guard: StoreGuard; metrics: ServerMetrics; maxEntities: number },
+  deps: { store: FeatureStore; guard: StoreGuard; metrics: ServerMetrics; maxEntities: number; featureLog?: FeatureLogger },
 ): void {
   app.post(ROUTE, async (request, reply) => {
     const body = parseBody(getOnlineFeaturesBody, request.body, ROUTE);
@@ -32,7 +34,44 @@ export function registerOnlineFeaturesRoute(
         'stored rows could not be read',
       );
     }
+    const log = deps.featureLog;
+    if (log?.sample()) {
+      deps.metrics.featureLogRequests.inc();
+      // After the response is out: logging never adds to a request's latency or fails it.
+      setImmediate(() =>
+        logServed(log, deps.store, selector, res, request.id).catch((err: Error) =>
+          request.log.warn({ err: err.message }, 'feature logging failed'),
+        ),
+      );
+    }
     reply.header('content-type', 'application/json; charset=utf-8');
     return JSON.stringify(toFeastResponse(res));
+  });
+}
+
+/** Writes one served response to the feature log: every entity row and feature, named 'view:feature'. */
+async function logServed(
+  log: FeatureLogger,
+  store: FeatureStore,
+  selector: FeatureSelector,
+  res: OnlineFeaturesResponse,
+  requestId: string,
+): Promise<void> {
+  const resolved = resolveFeatures(await store.registry.data(), selector);
+  const nKeys = res.featureNames.length - resolved.outputs.length;
+  const keys = res.featureNames.slice(0, nKeys);
+  const entityKeys = Array.from({ length: res.rowCount }, (_, r) =>
+    entityKeyOf(
+      keys,
+      keys.map((_k, c) => res.values[c]![r]),
+    ),
+  );
+  log.logColumns({
+    requestId,
+    service: resolved.featureService ?? 'adhoc',
+    features: resolved.outputs.map((o) => `${o.prefix}:${o.feature}`),
+    entityKeys,
+    values: res.values.slice(nKeys),
+    statuses: res.statuses.slice(nKeys),
   });
 }

@@ -10,3 +10,12 @@
 export { DegradationLevel, DEGRADATION_LEVELS, worseLevel } from './degradation-level.js';
 export { GuardedStage, type GuardedStageOptions, type StageResult, type StageFailure } from './guarded-stage.js';
 export { DEFAULT_STAGE_BUDGETS, type StageBudgets } from './stage-budgets.js';
+export {
+  latencyBudgetReport,
+  histogramQuantileMs,
+  histogramsByLabel,
+  type StageLayout,
+  type HistogramSnapshot,
+  type StageLatency,
+  type LatencyBudgetReport,
+} from './latency-budget-report.js';

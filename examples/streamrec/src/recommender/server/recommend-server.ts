@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ErrorCode, FrecError, RequestError } from '@frec/core';
+import { recommenderLatencyReport } from '../latency-budget.js';
 import type { Recommender } from '../recommender.js';
 import type { RecommendRequest } from '../types.js';
 
@@ -11,11 +12,21 @@ export interface RecommendServerOptions {
   logger?: boolean;
   /** Where an unexpected error is reported (default: the fastify log when `logger` is on, else stderr); the client only sees INTERNAL. */
   onInternalError?: (err: unknown, request: FastifyRequest) => void;
+  /**
+   * Readiness beyond "loaded and not closing" (the server listens only once models are loaded):
+   * e.g. false while a model swap is in progress. GET /ready answers 503 with the detail when false.
+   */
+  readiness?: () => { ready: boolean; detail?: string };
 }
+
+/** Routes the kubelet and Prometheus call: not client traffic. */
+const PROBE_ROUTES = new Set(['/health', '/ready', '/metrics']);
 
 /**
  * Builds the HTTP app: `POST /recommendations` ({ userId, context: { device, timeMs }, count }),
- * `GET /metrics` (Prometheus), `GET /health`.
+ * `GET /metrics` (Prometheus), `GET /health` (liveness: the process answers), `GET /ready`
+ * (readiness: 503 once closing, or when `readiness` says so) and `GET /latency-budget` (the
+ * latency budget report from the live per-stage histograms).
  */
 export function createRecommendServer(options: RecommendServerOptions): FastifyInstance {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
@@ -26,17 +37,33 @@ export function createRecommendServer(options: RecommendServerOptions): FastifyI
       if (options.logger) req.log.error({ err }, 'internal error');
       else process.stderr.write(`recommend server: internal error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}\n`);
     });
+  let closing = false;
+  // preClose runs as close() begins, while in-flight requests still finish: /ready turns 503 at once.
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // Every answered client request, so 5xx over all is the error rate; labelled by route, never the raw URL.
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    if (!PROBE_ROUTES.has(route)) rec.metrics.httpRequests.inc({ route, status: String(reply.statusCode) });
+  });
   app.setErrorHandler((err, req, reply) => {
     const fe = responseError(err);
     if (fe.code === ErrorCode.INTERNAL) report(err, req);
     void reply.status(fe.httpStatus).send({ error: fe.toJSON() });
   });
-  app.post('/recommendations', async (req) => rec.recommend(parseRequest(req.body, options.maxCount ?? 100)));
+  app.post('/recommendations', async (req) => rec.recommend({ ...parseRequest(req.body, options.maxCount ?? 100), requestId: req.id }));
   app.get('/metrics', async (_req, reply) => {
     void reply.header('content-type', rec.metrics.registry.contentType);
     return rec.metrics.text();
   });
   app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_req, reply) => {
+    const r = closing ? { ready: false, detail: 'shutting down' } : (options.readiness?.() ?? { ready: true });
+    void reply.status(r.ready ? 200 : 503);
+    return { status: r.ready ? 'ready' : 'not_ready', ...(r.detail ? { detail: r.detail } : {}) };
+  });
+  app.get('/latency-budget', async () => recommenderLatencyReport(rec));
   return app;
 }
 
