@@ -113,6 +113,9 @@ export class Recommender {
   readonly budgets: StageBudgets;
   private ranker: Ranker;
   private canaryState: RunningCanary | undefined;
+  /** Each traced candidate gets a breaker of its own: one candidate's failures never judge the next. */
+  private readonly tracedGuards = new WeakMap<Ranker, GuardedStage>();
+  private readonly guard: (name: string, timeoutMs: number) => GuardedStage;
 
   constructor(private readonly options: RecommenderOptions) {
     this.metrics = options.metrics ?? new RecommendMetrics();
@@ -120,6 +123,7 @@ export class Recommender {
     this.ranker = options.ranker;
     const guard = (name: string, timeoutMs: number): GuardedStage =>
       new GuardedStage(name, { timeoutMs, failuresToOpen: options.failuresToOpen, halfOpenAfterMs: options.halfOpenAfterMs });
+    this.guard = guard;
     this.stages = {
       features: guard('features', this.budgets.features),
       ranking: guard('ranking', this.budgets.ranking),
@@ -151,6 +155,7 @@ export class Recommender {
 
   /** Starts routing the controller's share of users to `ranker` (ADR 0087). */
   startCanary(controller: CanaryController, ranker: Ranker): void {
+    this.stages.candidateRanking = this.guard('ranking_candidate', this.budgets.ranking);
     this.canaryState = { controller, ranker };
   }
 
@@ -309,7 +314,7 @@ export class Recommender {
       if (!answered) {
         const ranker = run.ranker ?? this.ranker;
         // A traced candidate runs under the candidate's breaker: its failures never open production's.
-        const guard = run.ranker ? this.stages.candidateRanking : this.stages.ranking;
+        const guard = run.ranker ? this.tracedGuard(run.ranker) : this.stages.ranking;
         const r = await guard.run((signal) => ranker.score(batch, signal), this.remaining(t0, this.budgets.ranking));
         if (r.ok && r.value.length === candidates.length) {
           answered = r.value;
@@ -375,6 +380,13 @@ export class Recommender {
       timings,
       run,
     );
+  }
+
+  private tracedGuard(ranker: Ranker): GuardedStage {
+    if (ranker === this.ranker) return this.stages.ranking;
+    let g = this.tracedGuards.get(ranker);
+    if (!g) this.tracedGuards.set(ranker, (g = this.guard('ranking_traced', this.budgets.ranking)));
+    return g;
   }
 
   private remaining(t0: number, stageBudget: number): number {

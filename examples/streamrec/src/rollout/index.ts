@@ -18,3 +18,4 @@ export {
 } from './streamrec-shadow-gate.js';
 export { startStreamRecCanary, type StreamRecCanaryOptions } from './streamrec-canary.js';
 export { reloadProductionRanker, type ReloadOutcome } from './production-reload.js';
+export { gateRegisteredCandidate, type GateRegisteredOptions, type RankerLoader } from './gate-registered-candidate.js';
