@@ -16,7 +16,7 @@ export { ReloadableItemIndex, type IndexLoadReport } from './sources/reloadable-
 export { Recommender, type RecommenderOptions, type FeatureLookup, type BatchBuilder, type RunningCanary } from './recommender.js';
 export { recommenderLatencyReport, formatLatencyReport, requestPathLayout } from './latency-budget.js';
 export { RecommendMetrics } from './recommend-metrics.js';
-export { createRecommendServer, parseRequest, type RecommendServerOptions } from './server/recommend-server.js';
+export { createRecommendServer, parseRequest, type RecommendServerOptions, type RecommendServer } from './server/recommend-server.js';
 export {
   rerank,
   RERANK_ORDER,

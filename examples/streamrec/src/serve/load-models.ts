@@ -72,7 +72,10 @@ async function servingVersion(reg: ModelRegistry, name: string, notes: string[])
   for (const s of good?.skipped ?? []) notes.push(`${name} v${s.version} skipped: ${s.reason}`);
   if (good) return good.manifest;
   // Promoted once but nothing verifies any more: serve without it (a lower level) rather than not at all.
-  if ((await reg.history(name).catch(() => [])).some((h) => h.stage === 'production')) return undefined;
+  if ((await reg.history(name).catch(() => [])).some((h) => h.stage === 'production')) {
+    notes.push(`no production version of '${name}' passes its checksums: serving without it`);
+    return undefined;
+  }
   const latest = await describe(reg, name, 'latest');
   if (latest) notes.push(`no production '${name}': serving the latest version ${latest.version} (promote it with frec models promote)`);
   return latest;

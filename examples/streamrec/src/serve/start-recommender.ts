@@ -40,6 +40,7 @@ export async function startRecommender(options: StartRecommenderOptions = {}): P
     url,
     recommend: (request) => streamrec.recommender.recommend(request),
     close: async () => {
+      app.beginDrain();
       await app.close();
       await streamrec.shadow?.drain();
       await streamrec.close();

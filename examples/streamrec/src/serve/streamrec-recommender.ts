@@ -106,8 +106,8 @@ export interface StreamRec {
   close(): Promise<void>;
 }
 
-/** The saved index for `model`, built and saved as a new HNSW version when none matches it. */
-async function servedIndex(
+/** The saved index for `model`, built and saved as a new inner-product HNSW version when none matches it. */
+export async function servedIndex(
   dir: string,
   model: string,
   ids: number[],

@@ -19,6 +19,12 @@ export interface RecommendServerOptions {
   readiness?: () => { ready: boolean; detail?: string };
 }
 
+/** The recommendation HTTP app. */
+export type RecommendServer = FastifyInstance & {
+  /** Turns GET /ready to 503 while in-flight and new requests are still answered (before close, on SIGTERM). */
+  beginDrain(): void;
+};
+
 /** Routes the kubelet and Prometheus call: not client traffic. */
 const PROBE_ROUTES = new Set(['/health', '/ready', '/metrics']);
 
@@ -28,7 +34,7 @@ const PROBE_ROUTES = new Set(['/health', '/ready', '/metrics']);
  * (readiness: 503 once closing, or when `readiness` says so) and `GET /latency-budget` (the
  * latency budget report from the live per-stage histograms).
  */
-export function createRecommendServer(options: RecommendServerOptions): FastifyInstance {
+export function createRecommendServer(options: RecommendServerOptions): RecommendServer {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
   const rec = options.recommender;
   const report =
@@ -64,7 +70,11 @@ export function createRecommendServer(options: RecommendServerOptions): FastifyI
     return { status: r.ready ? 'ready' : 'not_ready', ...(r.detail ? { detail: r.detail } : {}) };
   });
   app.get('/latency-budget', async () => recommenderLatencyReport(rec));
-  return app;
+  return Object.assign(app, {
+    beginDrain: () => {
+      closing = true;
+    },
+  });
 }
 
 /**
