@@ -13,8 +13,9 @@ export const RECOMMENDER = 'streamrec-recommender';
 /**
  * StreamRec's `POST /recommendations` (examples/streamrec/src/serve/demo.ts --serve): it loads the
  * production models and indexes from the shared volume and reads user features from the online
- * store through feature_store.yaml. It listens only once everything is loaded, so `/health`
- * answering means ready; it has no separate `/ready` route.
+ * store through feature_store.yaml. It listens only once everything is loaded; `/ready` (readiness)
+ * turns 503 as soon as it starts draining on SIGTERM, while `/health` (liveness) only says the
+ * process answers.
  */
 export function recommender(v: DeployValues, configChecksum: string): [Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget] {
   const r = v.recommender;
@@ -50,7 +51,7 @@ export function recommender(v: DeployValues, configChecksum: string): [Deploymen
       volumeMounts: vol.mounts,
       // Loading models and indexes (and a first materialization) can take minutes; liveness waits for it.
       startupProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5, failureThreshold: 120 },
-      readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+      readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
       livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
       lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } },
     }),

@@ -34,8 +34,6 @@ function exportedMetrics(): Map<string, string[]> {
 
 /** Metrics the alerts may use that no frec code exports today, and who provides them. */
 const NOT_FROM_FREC_CODE: Record<string, { labels: string[]; by: string }> = {
-  // Being built in parallel with this deployment: the daily job's model-age gauge, name and label as agreed.
-  frec_model_age_seconds: { labels: ['model'], by: 'the daily training job (being built)' },
   kube_job_status_failed: { labels: ['job_name'], by: 'kube-state-metrics' },
 };
 

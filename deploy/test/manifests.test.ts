@@ -15,6 +15,8 @@ import { NAMES } from '../src/pod-spec.js';
 import { renderFiles } from '../src/render.js';
 import { STREAM_WORKER } from '../src/stream-worker.js';
 import { productionValues } from '../src/values.js';
+import { RetrievalScoreRanker } from '@frec/model-serving/ranking';
+import { InMemoryCatalog, Recommender, createRecommendServer } from '../../examples/streamrec/src/recommender/index.js';
 import { MANIFESTS, MODELS, ROOT, checkedInDocs, ofKind, podSpecOf, quantity } from './helpers.js';
 
 const docs = checkedInDocs();
@@ -140,6 +142,31 @@ describe('workloads', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the recommender's probe routes exist on a real recommender server: /ready for readiness (503 once draining), /health for liveness", async () => {
+    const c = deployments.find((d) => d.metadata.name === 'streamrec-recommender').spec.template.spec.containers[0];
+    expect([c.readinessProbe.httpGet.path, c.livenessProbe.httpGet.path, c.startupProbe.httpGet.path]).toEqual(['/ready', '/health', '/health']);
+    const ranker = new RetrievalScoreRanker();
+    const rec = new Recommender({
+      catalog: new InMemoryCatalog([{ id: 1 }]),
+      sources: [],
+      features: async () => ({ vector: new Float32Array(0), recentItems: [], interactionCount: 0, stale: false }),
+      defaultFeatures: () => ({ vector: new Float32Array(0), recentItems: [], interactionCount: 0, stale: true }),
+      ranker,
+      fallbackRanker: ranker,
+      buildBatch: (_f, cands) => ({ size: cands.length, inputs: {} }),
+      popular: () => [{ itemId: 1, score: 1 }],
+    });
+    const app = createRecommendServer({ recommender: rec });
+    try {
+      expect((await app.inject({ url: c.readinessProbe.httpGet.path })).statusCode).toBe(200);
+      app.beginDrain();
+      expect((await app.inject({ url: c.readinessProbe.httpGet.path })).statusCode).toBe(503);
+      expect((await app.inject({ url: c.livenessProbe.httpGet.path })).statusCode).toBe(200);
+    } finally {
+      await app.close();
     }
   });
 

@@ -40,3 +40,4 @@ export {
   type WeeklyCoverage,
 } from './engagement/engagement-report.js';
 export { readImpressions } from './engagement/read-impressions.js';
+export { MonitoringErrorCode } from './errors.js';

@@ -4,3 +4,4 @@ export { startRecommender, recommend, type StartRecommenderOptions, type Running
 export { loadProductionModels, ParamsRanker, type LoadedModels } from './load-models.js';
 export { onlineUserFeatures } from './online-user-features.js';
 export { readMovieLens, DEFAULT_DATA_DIR, type MovieLensSnapshot } from './movielens-snapshot.js';
+export { fetchLatencyReport, streamRecEngagement, formatEngagement } from './monitor-cli.js';

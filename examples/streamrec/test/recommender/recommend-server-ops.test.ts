@@ -20,7 +20,7 @@ describe('recommend server: readiness, HTTP error rate, latency budget report', 
   it('GET /ready is 200 while serving, 503 once draining (requests still answered, /health 200), and when readiness says so', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const held: Ranker = { kind: 'test', version: 'held@1', score: async (b, s) => (await gate, onnx.score(b, s)), close: async () => {} };
+    const held: Ranker = { kind: 'test', version: 'held@1', score: async (b) => (await gate, onnx.score(b)), close: async () => {} };
     const rec = new Recommender(recommenderOptions(world, held));
     let ready = true;
     const app = createRecommendServer({ recommender: rec, readiness: () => (ready ? { ready: true } : { ready: false, detail: 'loading ranker@2' }) });
