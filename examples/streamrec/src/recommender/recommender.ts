@@ -113,11 +113,13 @@ export class Recommender {
   readonly budgets: StageBudgets;
   private ranker: Ranker;
   private canaryState: RunningCanary | undefined;
+  private shadow: ShadowScorer | undefined;
   /** Each traced candidate gets a breaker of its own: one candidate's failures never judge the next. */
   private readonly tracedGuards = new WeakMap<Ranker, GuardedStage>();
   private readonly guard: (name: string, timeoutMs: number) => GuardedStage;
 
   constructor(private readonly options: RecommenderOptions) {
+    this.shadow = options.shadow;
     this.metrics = options.metrics ?? new RecommendMetrics();
     this.budgets = { ...DEFAULT_STAGE_BUDGETS, ...options.budgets };
     this.ranker = options.ranker;
@@ -135,6 +137,11 @@ export class Recommender {
   /** Swaps the production ranker (a newly promoted model version). */
   setRanker(ranker: Ranker): void {
     this.ranker = ranker;
+  }
+
+  /** Sets or removes the shadow scorer (a new candidate to compare, or none). */
+  setShadow(shadow: ShadowScorer | undefined): void {
+    this.shadow = shadow;
   }
 
   /** The production ranker. */
@@ -319,7 +326,7 @@ export class Recommender {
         if (r.ok && r.value.length === candidates.length) {
           answered = r.value;
           modelVersions.ranker = ranker.version;
-          if (!quiet) this.options.shadow?.maybeCompare(batch, answered);
+          if (!quiet) this.shadow?.maybeCompare(batch, answered);
         } else {
           if (!r.ok) fail('ranking', r);
           else degraded.ranking = 'wrong_length';

@@ -33,7 +33,8 @@ export interface ShadowOptions {
 export class ShadowScorer {
   private readonly stats: ShadowStats;
   private readonly pending = new Set<Promise<void>>();
-  private readonly sampleRate: number;
+  /** Fraction of requests scored; may be changed while serving (0 turns shadow scoring off). */
+  sampleRate: number;
   private readonly random: () => number;
 
   constructor(
