@@ -157,6 +157,14 @@ export class ModelRegistry {
       throw registryError(`Unknown stage '${stage}'.`, `Use one of ${MODEL_STAGES.join(', ')}.`, { model: name });
     }
     const target = await this.describe(name, version);
+    if (target.stage === 'rejected' && stage !== 'archived') {
+      const why = [...target.stageHistory].reverse().find((h) => h.stage === 'rejected')?.reason;
+      throw registryError(
+        `Cannot promote ${name} v${version}: it was rejected${why ? ` (${why})` : ''}.`,
+        'Register the model again to gate a new version.',
+        { model: name, version },
+      );
+    }
     if (stage === 'production' && !(await options.featureServiceExists(target.featureService))) {
       throw registryError(
         `Cannot promote ${name} v${version}: its feature service '${target.featureService}' is not in the feature registry.`,

@@ -42,6 +42,10 @@ describe('model registry history: promotions, refusals and rollbacks with time a
     expect((await reg.describe('ranker', 2)).stage).toBe('rejected');
     // A rejected version is never the newest candidate again.
     await expect(reg.describe('ranker', 'candidate')).rejects.toThrow(/no version candidate/);
+    await expect(reg.promote('ranker', 2, { featureServiceExists: exists })).rejects.toMatchObject({
+      code: 'MODEL_REGISTRY_ERROR',
+      message: expect.stringContaining('Cannot promote ranker v2: it was rejected (shadow gate refused: finite_scores'),
+    });
     await expect(reg.refuse('ranker', 3, 'x')).rejects.toMatchObject({ code: 'MODEL_REGISTRY_ERROR', message: expect.stringContaining('production') });
   });
 
