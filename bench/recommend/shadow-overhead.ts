@@ -32,7 +32,11 @@ const body = (): string => {
   return JSON.stringify({ userId: 1 + (seed % 610), count: 20, context: { device: 'tv' } });
 };
 const setShadow = async (rate: number): Promise<void> => {
-  await fetch(`${info.url}/bench/shadow`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rate }) });
+  await fetch(`${info.url}/bench/shadow`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rate }),
+  });
 };
 const at = (rate: number, s = seconds): Promise<PacedResult> => pacedRun(info.url, { rate, seconds: s, connections: 64, body });
 

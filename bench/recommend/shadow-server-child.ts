@@ -17,7 +17,13 @@ const models = await loadProductionModels({ registry });
 const reg = openModelRegistry(registry);
 const manifest = models.manifests?.ranker;
 const candidate = manifest ? await loadRanker(reg, manifest) : undefined;
-const sr = await buildStreamRec({ models, features: { kind: 'memory' }, repoPath: repo, indexDir: path.join(repo, 'data/ann'), log: (l) => console.error(l) });
+const sr = await buildStreamRec({
+  models,
+  features: { kind: 'memory' },
+  repoPath: repo,
+  indexDir: path.join(repo, 'data/ann'),
+  log: (l) => console.error(l),
+});
 const shadow = candidate ? new ShadowScorer({ ranker: candidate, sampleRate: 0 }, sr.metrics) : undefined;
 sr.recommender.setShadow(shadow);
 const app = createRecommendServer({ recommender: sr.recommender });
@@ -26,7 +32,14 @@ app.post('/bench/shadow', async (req) => {
   return { rate: shadow?.sampleRate ?? 0, requests: shadow?.snapshot().requests ?? 0 };
 });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
-console.log(JSON.stringify({ url, ranker: `${models.ranker?.kind ?? 'none'} ${models.ranker?.version ?? ''}`, shadow: candidate?.version ?? 'none', notes: models.notes }));
+console.log(
+  JSON.stringify({
+    url,
+    ranker: `${models.ranker?.kind ?? 'none'} ${models.ranker?.version ?? ''}`,
+    shadow: candidate?.version ?? 'none',
+    notes: models.notes,
+  }),
+);
 const stop = async () => {
   await app.close();
   await sr.close();

@@ -147,7 +147,11 @@ describe('workloads', () => {
 
   it("the recommender's probe routes exist on a real recommender server: /ready for readiness (503 once draining), /health for liveness", async () => {
     const c = deployments.find((d) => d.metadata.name === 'streamrec-recommender').spec.template.spec.containers[0];
-    expect([c.readinessProbe.httpGet.path, c.livenessProbe.httpGet.path, c.startupProbe.httpGet.path]).toEqual(['/ready', '/health', '/health']);
+    expect([c.readinessProbe.httpGet.path, c.livenessProbe.httpGet.path, c.startupProbe.httpGet.path]).toEqual([
+      '/ready',
+      '/health',
+      '/health',
+    ]);
     const ranker = new RetrievalScoreRanker();
     const rec = new Recommender({
       catalog: new InMemoryCatalog([{ id: 1 }]),

@@ -18,7 +18,12 @@ describe('frec monitor skew (real CLI, scaffolded repo)', () => {
     // Served values of one day: conv_rate shifted up against the offline source, acc_rate as in it.
     const src = await queryParquet(`SELECT conv_rate, acc_rate FROM read_parquet('${path.join(repo, 'data/driver_stats.parquet')}')`);
     const rand = seededRandom(4);
-    const log = new FeatureLogger({ dir: path.join(repo, 'data/monitoring/feature-log'), sampleRate: 1, writer: 'test', flushIntervalMs: 0 });
+    const log = new FeatureLogger({
+      dir: path.join(repo, 'data/monitoring/feature-log'),
+      sampleRate: 1,
+      writer: 'test',
+      flushIntervalMs: 0,
+    });
     for (let i = 0; i < 400; i++) {
       const r = src[Math.floor(rand() * src.length)]!;
       log.logRow({
@@ -26,7 +31,10 @@ describe('frec monitor skew (real CLI, scaffolded repo)', () => {
         servedAt: new Date('2026-12-01T08:00:00Z'),
         service: 'driver_activity_v1',
         entityKey: `driver_id=${1001 + (i % 5)}`,
-        values: { 'driver_hourly_stats:conv_rate': Number(r.conv_rate) + 0.5, 'driver_hourly_stats:acc_rate': i % 20 === 0 ? null : Number(r.acc_rate) },
+        values: {
+          'driver_hourly_stats:conv_rate': Number(r.conv_rate) + 0.5,
+          'driver_hourly_stats:acc_rate': i % 20 === 0 ? null : Number(r.acc_rate),
+        },
       });
     }
     await log.close();
@@ -53,7 +61,10 @@ describe('frec monitor skew (real CLI, scaffolded repo)', () => {
   it('a day with no log rows and a bad date are clear errors with exit 1', async () => {
     const empty = await frec(['-c', repo, '--json', 'monitor', 'skew', '--date', '2026-12-05']);
     expect(empty.code).toBe(1);
-    expect(JSON.parse(empty.stderr).error).toMatchObject({ code: 'MONITORING_LOG_EMPTY', hint: expect.stringContaining('feature_logging') });
+    expect(JSON.parse(empty.stderr).error).toMatchObject({
+      code: 'MONITORING_LOG_EMPTY',
+      hint: expect.stringContaining('feature_logging'),
+    });
     const bad = await frec(['-c', repo, 'monitor', 'skew', '--date', 'yesterday']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--date 'yesterday' is not a date");

@@ -18,7 +18,13 @@ describe('feature server: feature_logging', () => {
   it('samples served requests into Parquet (request id, service, view:feature, entity key, value, status) and writes them on close', async () => {
     const repo = await driverRepo({ serverYaml: 'feature_server:\n  feature_logging:\n    sample_rate: 0.5\n    path: data/flog\n' });
     cleanups.push(() => repo.cleanup());
-    const server = await createFeatureServer(repo.store, { port: 0, logLevel: 'silent', env: {}, storeTimeoutMs: 20_000, random: seededRandom(9) });
+    const server = await createFeatureServer(repo.store, {
+      port: 0,
+      logLevel: 'silent',
+      env: {},
+      storeTimeoutMs: 20_000,
+      random: seededRandom(9),
+    });
     const { port } = await server.listen();
     for (let i = 0; i < 40; i++) {
       const body =
@@ -40,7 +46,10 @@ describe('feature server: feature_logging', () => {
     const rows = await queryParquet(
       `SELECT service, feature, entity_key, status, count(*) AS n, count(DISTINCT request_id) AS requests, min(value_num) AS lo FROM read_parquet(${glob}) GROUP BY ALL ORDER BY ALL`,
     );
-    const requests = rows.reduce((a, r) => a + (r.feature === 'driver_hourly_stats:conv_rate' && r.entity_key !== 'driver_id=1009' ? Number(r.requests) : 0), 0);
+    const requests = rows.reduce(
+      (a, r) => a + (r.feature === 'driver_hourly_stats:conv_rate' && r.entity_key !== 'driver_id=1009' ? Number(r.requests) : 0),
+      0,
+    );
     expect(requests).toBe(sampled);
     const keys = rows.map((r) => `${r.service} ${r.feature} ${r.entity_key} ${r.status}`);
     expect(keys).toContain('driver_activity driver_hourly_stats:conv_rate driver_id=1001 PRESENT');

@@ -175,7 +175,8 @@ export class ModelRegistry {
     await this.verify(target);
     const now = new Date().toISOString();
     if (stage === 'production') await this.archiveProduction(name, version, now, `replaced by v${version}`);
-    const event: ModelEvent = stage === 'production' ? 'promoted' : stage === 'archived' ? 'archived' : stage === 'rejected' ? 'refused' : 'canary';
+    const event: ModelEvent =
+      stage === 'production' ? 'promoted' : stage === 'archived' ? 'archived' : stage === 'rejected' ? 'refused' : 'canary';
     return this.append(target, { stage, at: now, event, ...(options.reason ? { reason: options.reason } : {}) });
   }
 

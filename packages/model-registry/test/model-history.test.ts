@@ -13,7 +13,12 @@ function registry(name: string): ModelRegistry {
   return new ModelRegistry(new LocalModelStore(path.join(root, name)));
 }
 const register = (reg: ModelRegistry, byte: number) =>
-  reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: [{ path: 'model.onnx', data: new Uint8Array([byte]) }] });
+  reg.register({
+    name: 'ranker',
+    featureService: 'ranker_v1',
+    trainingData,
+    artifacts: [{ path: 'model.onnx', data: new Uint8Array([byte]) }],
+  });
 
 describe('model registry history: promotions, refusals and rollbacks with time and reason', () => {
   it('records each event with its reason; history lists them oldest first across versions', async () => {
@@ -46,7 +51,10 @@ describe('model registry history: promotions, refusals and rollbacks with time a
       code: 'MODEL_REGISTRY_ERROR',
       message: expect.stringContaining('Cannot promote ranker v2: it was rejected (shadow gate refused: finite_scores'),
     });
-    await expect(reg.refuse('ranker', 3, 'x')).rejects.toMatchObject({ code: 'MODEL_REGISTRY_ERROR', message: expect.stringContaining('production') });
+    await expect(reg.refuse('ranker', 3, 'x')).rejects.toMatchObject({
+      code: 'MODEL_REGISTRY_ERROR',
+      message: expect.stringContaining('production'),
+    });
   });
 
   it('rollback of production restores the previous production version; of a candidate, only rejects it', async () => {
@@ -58,7 +66,10 @@ describe('model registry history: promotions, refusals and rollbacks with time a
     const { rejected, restored } = await reg.rollback('ranker', 2, 'canary rollback: p95 300 ms over the 150 ms budget');
     expect(rejected).toMatchObject({ version: 2, stage: 'rejected' });
     expect(restored).toMatchObject({ version: 1, stage: 'production' });
-    expect(restored!.stageHistory.at(-1)).toMatchObject({ event: 'restored', reason: expect.stringContaining('rollback of v2: canary rollback: p95') });
+    expect(restored!.stageHistory.at(-1)).toMatchObject({
+      event: 'restored',
+      reason: expect.stringContaining('rollback of v2: canary rollback: p95'),
+    });
     expect((await reg.describe('ranker', 'production')).version).toBe(1);
     await register(reg, 3);
     const r3 = await reg.rollback('ranker', 3, 'canary rollback: error rate 100%');

@@ -28,7 +28,13 @@ describe('CanaryController', () => {
 
   it('steps 5% -> 25% -> 100% after enough requests within budget, then promotes; production requests never count', async () => {
     const events: CanaryEvent[] = [];
-    const c = new CanaryController({ model: 'ranker', candidate: 'ranker@2', requestsPerStep: 30, budgets: { p95Ms: 50 }, onEvent: (e) => void events.push(e) });
+    const c = new CanaryController({
+      model: 'ranker',
+      candidate: 'ranker@2',
+      requestsPerStep: 30,
+      budgets: { p95Ms: 50 },
+      onEvent: (e) => void events.push(e),
+    });
     expect(c.share).toBe(0.05);
     for (let i = 0; i < 100; i++) c.record('production', { ok: false, ms: 900 });
     expect(c.snapshot()).toMatchObject({ step: 1, requests: 0, status: 'running' });
@@ -52,7 +58,14 @@ describe('CanaryController', () => {
 
   it('rolls back when the error rate breaches the budget, and sends everyone to production', async () => {
     const events: CanaryEvent[] = [];
-    const c = new CanaryController({ model: 'ranker', candidate: 'ranker@3', requestsPerStep: 200, minRequestsToJudge: 10, budgets: { p95Ms: 50, errorRate: 0.01 }, onEvent: (e) => void events.push(e) });
+    const c = new CanaryController({
+      model: 'ranker',
+      candidate: 'ranker@3',
+      requestsPerStep: 200,
+      minRequestsToJudge: 10,
+      budgets: { p95Ms: 50, errorRate: 0.01 },
+      onEvent: (e) => void events.push(e),
+    });
     run(c, 2, () => ({ ok: false, ms: 1 }));
     expect(c.snapshot().status).toBe('running');
     // A third error spends the step's allowance of floor(1% x 200) = 2.
@@ -69,7 +82,13 @@ describe('CanaryController', () => {
 
   it('rolls back on p95 over budget once enough requests were seen, not before', async () => {
     const events: CanaryEvent[] = [];
-    const c = new CanaryController({ model: 'ranker', candidate: 'ranker@4', minRequestsToJudge: 10, budgets: { p95Ms: 100 }, onEvent: (e) => void events.push(e) });
+    const c = new CanaryController({
+      model: 'ranker',
+      candidate: 'ranker@4',
+      minRequestsToJudge: 10,
+      budgets: { p95Ms: 100 },
+      onEvent: (e) => void events.push(e),
+    });
     run(c, 9, () => ({ ok: true, ms: 300 }));
     expect(c.snapshot().status).toBe('running');
     run(c, 1, () => ({ ok: true, ms: 300 }));
@@ -78,7 +97,9 @@ describe('CanaryController', () => {
   });
 
   it('refuses steps that are not increasing shares in (0, 1]', () => {
-    expect(() => new CanaryController({ model: 'm', candidate: 'c', steps: [0.5, 0.25], budgets: { p95Ms: 1 } })).toThrow(/increasing shares/);
+    expect(() => new CanaryController({ model: 'm', candidate: 'c', steps: [0.5, 0.25], budgets: { p95Ms: 1 } })).toThrow(
+      /increasing shares/,
+    );
     expect(() => new CanaryController({ model: 'm', candidate: 'c', steps: [0, 1], budgets: { p95Ms: 1 } })).toThrow(/increasing shares/);
   });
 });

@@ -5,7 +5,16 @@ import { histogramQuantileMs, histogramsByLabel, latencyBudgetReport } from '../
 describe('latency budget report', () => {
   it('interpolates quantiles inside buckets as histogram_quantile does', () => {
     // 100 observations: 50 in (0, 10 ms], 40 in (10, 20 ms], 10 in (20, 50 ms].
-    const h = { buckets: [{ le: 0.01, count: 50 }, { le: 0.02, count: 90 }, { le: 0.05, count: 100 }, { le: Infinity, count: 100 }], count: 100, sum: 1.2 };
+    const h = {
+      buckets: [
+        { le: 0.01, count: 50 },
+        { le: 0.02, count: 90 },
+        { le: 0.05, count: 100 },
+        { le: Infinity, count: 100 },
+      ],
+      count: 100,
+      sum: 1.2,
+    };
     expect(histogramQuantileMs(h, 0.5)).toBeCloseTo(10, 9);
     expect(histogramQuantileMs(h, 0.95)).toBeCloseTo(35, 9);
     expect(histogramQuantileMs(h, 0.75)).toBeCloseTo(16.25, 9);
@@ -14,7 +23,13 @@ describe('latency budget report', () => {
 
   it('reports per-stage quantiles, the serial sum, and the critical path with parallel stages overlapped, from prom-client histograms', async () => {
     const registry = new Registry();
-    const stage = new Histogram({ name: 'stage_seconds', help: 'h', labelNames: ['stage'], buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1], registers: [registry] });
+    const stage = new Histogram({
+      name: 'stage_seconds',
+      help: 'h',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+      registers: [registry],
+    });
     // features 4 ms, two parallel sources 8 and 3 ms, ranking 15 ms, rerank 0.5 ms, total about 24 ms.
     for (let i = 0; i < 200; i++) {
       stage.observe({ stage: 'features' }, 0.004);

@@ -13,7 +13,16 @@ const answer = (u: number, f: (item: number) => number): Answer => {
 const production: GateModel = { name: 'ranker', version: 1, metrics: { 'global/ndcg20': 0.2, 'global/recall20': 0.3 } };
 const candidate = (metrics = { 'global/ndcg20': 0.198, 'global/recall20': 0.31 }): GateModel => ({ name: 'ranker', version: 2, metrics });
 const traffic = Array.from({ length: 20 }, (_, i) => i + 1);
-const checks = [finiteScoresCheck<number, Answer>((a) => a.scores, (a, i) => a.items[i]!), itemsInCatalogCheck<number, Answer>((a) => a.items, (id) => catalog.has(Number(id)))];
+const checks = [
+  finiteScoresCheck<number, Answer>(
+    (a) => a.scores,
+    (a, i) => a.items[i]!,
+  ),
+  itemsInCatalogCheck<number, Answer>(
+    (a) => a.items,
+    (id) => catalog.has(Number(id)),
+  ),
+];
 const silent = () => {};
 
 function metrics() {
@@ -37,7 +46,10 @@ describe('runShadowGate', () => {
       traffic,
       serve: { production: async (u) => answer(u, (i) => i / 10), candidate: async (u) => answer(u, (i) => i / 11) },
       checks,
-      metrics: [{ metric: 'global/ndcg20', tolerance: 0.005 }, { metric: 'global/recall20', tolerance: 0.005 }],
+      metrics: [
+        { metric: 'global/ndcg20', tolerance: 0.005 },
+        { metric: 'global/recall20', tolerance: 0.005 },
+      ],
       latency: { budgetMs: 1000 },
       gateMetrics: m.gate,
       log: (l) => lines.push(l),
@@ -130,7 +142,12 @@ describe('runShadowGate', () => {
 
   it('quantile is the nearest-rank quantile', () => {
     expect(quantile([5, 1, 4, 2, 3], 0.95)).toBe(5);
-    expect(quantile(Array.from({ length: 100 }, (_, i) => i + 1), 0.95)).toBe(95);
+    expect(
+      quantile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        0.95,
+      ),
+    ).toBe(95);
     expect(quantile([], 0.5)).toBeNaN();
   });
 });

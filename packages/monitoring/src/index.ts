@@ -28,7 +28,14 @@ export {
   type SkewFeature,
   type SkewReport,
 } from './skew/skew-report.js';
-export { writeSkewReport, latestSkewReport, readFeatureLogDay, queryParquet, sqlLiteral, DEFAULT_SKEW_REPORT_DIR } from './skew/skew-files.js';
+export {
+  writeSkewReport,
+  latestSkewReport,
+  readFeatureLogDay,
+  queryParquet,
+  sqlLiteral,
+  DEFAULT_SKEW_REPORT_DIR,
+} from './skew/skew-files.js';
 export { SkewGauges } from './skew/skew-gauges.js';
 export {
   engagementReport,

@@ -84,10 +84,23 @@ describe('feature log (Parquet per docs/monitoring-contract.md)', () => {
     const dir = path.join(root, 'imps');
     const log = new ImpressionLogger({ dir, flushIntervalMs: 0 });
     expect(
-      log.log({ requestId: 'a', userId: 7, items: [{ itemId: 10, score: 0.9 }, { itemId: 11, score: 0.5 }], modelVersion: 'ranker@2', arm: 'candidate', level: 'FULL', servedAt: new Date('2026-12-03T01:00:00Z') }),
+      log.log({
+        requestId: 'a',
+        userId: 7,
+        items: [
+          { itemId: 10, score: 0.9 },
+          { itemId: 11, score: 0.5 },
+        ],
+        modelVersion: 'ranker@2',
+        arm: 'candidate',
+        level: 'FULL',
+        servedAt: new Date('2026-12-03T01:00:00Z'),
+      }),
     ).toBe(true);
     await log.close();
-    const rows = await queryParquet(`SELECT user_id, item_id, position, model_version, arm, level FROM read_parquet(${sqlLiteral(path.join(dir, 'date=2026-12-03/*.parquet'))}) ORDER BY position`);
+    const rows = await queryParquet(
+      `SELECT user_id, item_id, position, model_version, arm, level FROM read_parquet(${sqlLiteral(path.join(dir, 'date=2026-12-03/*.parquet'))}) ORDER BY position`,
+    );
     expect(rows).toEqual([
       { user_id: '7', item_id: '10', position: 0, model_version: 'ranker@2', arm: 'candidate', level: 'FULL' },
       { user_id: '7', item_id: '11', position: 1, model_version: 'ranker@2', arm: 'candidate', level: 'FULL' },

@@ -124,7 +124,7 @@ export class RecommendMetrics {
     });
     this.canaryShare = new Gauge({
       name: 'frec_canary_share',
-      help: "Share of users the canary candidate serves (0 after a rollback, 1 once promoted).",
+      help: 'Share of users the canary candidate serves (0 after a rollback, 1 once promoted).',
       labelNames: ['model', 'candidate'],
       registers: r,
     });
@@ -147,7 +147,7 @@ export class RecommendMetrics {
       registers: r,
     });
     const served = this.servedModels;
-    const metrics = this;
+    const clock = (): number => this.now();
     new Gauge({
       name: 'frec_model_age_seconds',
       help: "Seconds since the served model's training data ends, by model (alert at 72 h).",
@@ -155,7 +155,7 @@ export class RecommendMetrics {
       registers: r,
       collect() {
         this.reset();
-        const now = metrics.now();
+        const now = clock();
         for (const [model, m] of served) this.set({ model }, Math.max(0, (now - m.trainingEndMs) / 1000));
       },
     });

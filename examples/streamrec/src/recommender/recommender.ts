@@ -16,15 +16,7 @@ import { rerank, type RankedItem, type RerankOptions } from './rerank/rerank-pip
 import { mergeCandidates, type Candidate } from './merge-candidates.js';
 import { RecommendMetrics } from './recommend-metrics.js';
 import type { Catalog, RetrievalContext, SourceQuota } from './sources/retrieval-source.js';
-import type {
-  ItemId,
-  RecommendRequest,
-  RecommendResponse,
-  RecommendTrace,
-  RequestContext,
-  ScoredItem,
-  UserFeatures,
-} from './types.js';
+import type { ItemId, RecommendRequest, RecommendResponse, RecommendTrace, RequestContext, ScoredItem, UserFeatures } from './types.js';
 
 // The reason retrieval's signal is aborted once every source answered; one shared value, because
 // abort() without a reason builds a DOMException with a stack trace on every request.

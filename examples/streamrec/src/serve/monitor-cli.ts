@@ -33,7 +33,9 @@ export async function streamRecEngagement(options: {
   target?: number;
 }): Promise<EngagementReport> {
   const snap = readMovieLens(options.dataDir ?? DEFAULT_DATA_DIR);
-  const interactions = [...snap.histories].flatMap(([userId, h]) => h.items.map((itemId, i) => ({ userId: String(userId), itemId: String(itemId), at: h.timesMs[i]! })));
+  const interactions = [...snap.histories].flatMap(([userId, h]) =>
+    h.items.map((itemId, i) => ({ userId: String(userId), itemId: String(itemId), at: h.timesMs[i]! })),
+  );
   return engagementReport({
     impressions: await readImpressions(options.impressionsDir, options.from, options.to),
     interactions,
@@ -48,7 +50,9 @@ export function formatEngagement(r: EngagementReport): string {
   const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
   const lines = [
     `impressions ${r.overall.impressions} in ${r.overall.lists} lists; CTR proxy ${pct(r.overall.ctrProxy)}, hit rate ${pct(r.overall.hitRate)} (interaction within ${r.attributionWindowHours} h)`,
-    ...Object.entries(r.byModel).map(([m, f]) => `  ${m}: ${f.impressions} impressions, CTR proxy ${pct(f.ctrProxy)}, hit rate ${pct(f.hitRate)}`),
+    ...Object.entries(r.byModel).map(
+      ([m, f]) => `  ${m}: ${f.impressions} impressions, CTR proxy ${pct(f.ctrProxy)}, hit rate ${pct(f.hitRate)}`,
+    ),
     `catalog coverage per week (target ${pct(r.coverageTarget)} of ${r.catalogSize} items):`,
     ...r.weeks.map((w) => `  week of ${w.week}: ${w.itemsShown} items, ${pct(w.coverage)}${w.meetsTarget ? '' : ' (below target)'}`),
   ];

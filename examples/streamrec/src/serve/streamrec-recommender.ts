@@ -300,7 +300,12 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
     if (!featureLog?.sample()) return;
     const values: Record<string, unknown> = {};
     for (const [name, ref] of Object.entries(USER_FEATURE_REFS)) values[ref] = row[name] ?? null;
-    featureLog.logRow({ requestId: `user-${userId}-${Date.now()}`, service: 'streamrec-recommender', entityKey: `user_id=${userId}`, values });
+    featureLog.logRow({
+      requestId: `user-${userId}-${Date.now()}`,
+      service: 'streamrec-recommender',
+      entityKey: `user_id=${userId}`,
+      values,
+    });
   };
   const features: FeatureLookup =
     source.kind === 'memory'

@@ -23,7 +23,10 @@ describe('recommend server: readiness, HTTP error rate, latency budget report', 
     const held: Ranker = { kind: 'test', version: 'held@1', score: async (b) => (await gate, onnx.score(b)), close: async () => {} };
     const rec = new Recommender(recommenderOptions(world, held));
     let ready = true;
-    const app = createRecommendServer({ recommender: rec, readiness: () => (ready ? { ready: true } : { ready: false, detail: 'loading ranker@2' }) });
+    const app = createRecommendServer({
+      recommender: rec,
+      readiness: () => (ready ? { ready: true } : { ready: false, detail: 'loading ranker@2' }),
+    });
     await app.ready();
     expect((await app.inject({ url: '/ready' })).json()).toEqual({ status: 'ready' });
     ready = false;
@@ -50,7 +53,8 @@ describe('recommend server: readiness, HTTP error rate, latency budget report', 
   it('counts HTTP requests by route and status (not probes), so 5xx over all is the error rate', async () => {
     const rec = new Recommender(recommenderOptions(world, onnx));
     const app = createRecommendServer({ recommender: rec, onInternalError: () => {} });
-    for (let i = 0; i < 3; i++) expect((await app.inject({ method: 'POST', url: '/recommendations', payload: { userId: i + 1 } })).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await app.inject({ method: 'POST', url: '/recommendations', payload: { userId: i + 1 } })).statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/recommendations', payload: { count: 5 } })).statusCode).toBe(400);
     expect((await app.inject({ url: '/nope' })).statusCode).toBe(404);
     await app.inject({ url: '/health' });
@@ -68,7 +72,15 @@ describe('recommend server: readiness, HTTP error rate, latency budget report', 
     const app = createRecommendServer({ recommender: rec });
     for (let u = 1; u <= 30; u++) await app.inject({ method: 'POST', url: '/recommendations', payload: { userId: u } });
     const r = (await app.inject({ url: '/latency-budget' })).json() as LatencyBudgetReport;
-    expect(r.stages.map((s) => s.stage)).toEqual(['features', 'retrieval_two_tower', 'retrieval_co_occurrence', 'retrieval_content', 'retrieval_trending', 'ranking', 'rerank']);
+    expect(r.stages.map((s) => s.stage)).toEqual([
+      'features',
+      'retrieval_two_tower',
+      'retrieval_co_occurrence',
+      'retrieval_content',
+      'retrieval_trending',
+      'ranking',
+      'rerank',
+    ]);
     for (const s of r.stages) {
       expect(s.count).toBe(30);
       expect(s.p50).toBeLessThanOrEqual(s.p95);
@@ -77,7 +89,10 @@ describe('recommend server: readiness, HTTP error rate, latency budget report', 
     const p95 = (stage: string) => r.stages.find((s) => s.stage === stage)!.p95;
     const parallel = Math.max(p95('features'), ...['two_tower', 'co_occurrence', 'content', 'trending'].map((s) => p95(`retrieval_${s}`)));
     expect(r.criticalPath.p95).toBeCloseTo(parallel + p95('ranking') + p95('rerank'), 2);
-    expect(r.serialSum.p95).toBeCloseTo(r.stages.reduce((a, s) => a + s.p95, 0), 2);
+    expect(r.serialSum.p95).toBeCloseTo(
+      r.stages.reduce((a, s) => a + s.p95, 0),
+      2,
+    );
     expect(r.criticalPath.p95).toBeLessThanOrEqual(r.serialSum.p95);
     expect(r.criticalPath.stages.slice(-2)).toEqual(['ranking', 'rerank']);
     expect(r.total!.count).toBe(30);

@@ -33,7 +33,8 @@ beforeAll(async () => {
   const artifact = (weights: number[]) => [{ path: 'model.onnx', data: tinyRankerOnnx(weights, 0.1) }];
   await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: artifact(PROD_WEIGHTS) });
   await reg.promote('ranker', 1, { featureServiceExists: exists });
-  for (let v = 2; v <= 5; v++) await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: artifact(CANDIDATE_WEIGHTS) });
+  for (let v = 2; v <= 5; v++)
+    await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: artifact(CANDIDATE_WEIGHTS) });
   prod = await OnnxRanker.load({ model: tinyRankerOnnx(PROD_WEIGHTS, 0.1), version: 'ranker@1' });
   good = await OnnxRanker.load({ model: tinyRankerOnnx(CANDIDATE_WEIGHTS, 0.1), version: 'ranker@5' });
   metrics = new RecommendMetrics();
@@ -41,7 +42,14 @@ beforeAll(async () => {
   rec = w.recommender(prod, {
     metrics,
     onServed: (req, res) =>
-      impressions.log({ requestId: req.requestId, userId: req.userId, items: res.items, modelVersion: res.modelVersions.ranker!, arm: res.arm, level: res.degradationLevel }),
+      impressions.log({
+        requestId: req.requestId,
+        userId: req.userId,
+        items: res.items,
+        modelVersion: res.modelVersions.ranker!,
+        arm: res.arm,
+        level: res.degradationLevel,
+      }),
   });
   const app = createRecommendServer({ recommender: rec });
   url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -61,7 +69,11 @@ async function drive(done: () => boolean, max: number): Promise<RecommendRespons
   while (out.length < max && !done()) {
     const batch = await Promise.all(
       Array.from({ length: 8 }, async () => {
-        const res = await fetch(`${url}/recommendations`, { method: 'POST', body: JSON.stringify({ userId: nextUser++, count: 20 }), headers: { 'content-type': 'application/json' } });
+        const res = await fetch(`${url}/recommendations`, {
+          method: 'POST',
+          body: JSON.stringify({ userId: nextUser++, count: 20 }),
+          headers: { 'content-type': 'application/json' },
+        });
         expect(res.status).toBe(200);
         return (await res.json()) as RecommendResponse;
       }),
@@ -103,7 +115,10 @@ describe('canary through the real recommender HTTP server, with injected bad mod
     expect(rec.canary).toBeUndefined();
     const v2 = await reg.describe('ranker', 2);
     expect(v2.stage).toBe('rejected');
-    expect(v2.stageHistory.at(-1)).toMatchObject({ event: 'rolled_back', reason: expect.stringMatching(/^canary rollback: error rate 100% \(1 of 1 requests\) over the 1% budget at 5%$/) });
+    expect(v2.stageHistory.at(-1)).toMatchObject({
+      event: 'rolled_back',
+      reason: expect.stringMatching(/^canary rollback: error rate 100% \(1 of 1 requests\) over the 1% budget at 5%$/),
+    });
     expect((await reg.describe('ranker', 'production')).version).toBe(1);
     // Recovery: everyone is on production, with no canary arm.
     const after = await drive(() => false, 16);
@@ -171,7 +186,9 @@ describe('canary through the real recommender HTTP server, with injected bad mod
     const first = imps.filter((i) => i.requestId === imps[0]!.requestId);
     expect(first.map((i) => i.position)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     // Every user interacts with the item served first to them, an hour later.
-    const interactions = imps.filter((i) => i.position === 0).map((i) => ({ userId: i.userId, itemId: i.itemId, at: i.servedAt + 3_600_000 }));
+    const interactions = imps
+      .filter((i) => i.position === 0)
+      .map((i) => ({ userId: i.userId, itemId: i.itemId, at: i.servedAt + 3_600_000 }));
     const r = engagementReport({ impressions: imps, interactions, catalogSize: w.world.catalog.size });
     expect(r.overall.hitRate).toBe(1);
     expect(r.overall.ctrProxy).toBeCloseTo(1 / 20, 6);

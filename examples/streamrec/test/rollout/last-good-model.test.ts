@@ -35,7 +35,9 @@ describe('last good model', () => {
     writeFileSync(path.join(dir, 'ranker/2/artifacts/model.onnx'), 'damaged');
     const loaded = await loadProductionModels({ registry: dir });
     expect(loaded.ranker?.version).toBe('ranker@1');
-    expect(loaded.notes).toContainEqual(expect.stringMatching(/^ranker v2 skipped: Artifact 'model.onnx' of ranker v2 does not match its sha256/));
+    expect(loaded.notes).toContainEqual(
+      expect.stringMatching(/^ranker v2 skipped: Artifact 'model.onnx' of ranker v2 does not match its sha256/),
+    );
     expect(loaded.manifests?.ranker?.version).toBe(1);
 
     const metrics = new RecommendMetrics();
@@ -44,12 +46,20 @@ describe('last good model', () => {
     const rec = w.recommender(loaded.ranker!, { metrics });
     const app = createRecommendServer({ recommender: rec });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    const ask = async () => (await (await fetch(`${url}/recommendations`, { method: 'POST', body: JSON.stringify({ userId: 3 }), headers: { 'content-type': 'application/json' } })).json()) as { modelVersions: Record<string, string>; degradationLevel: string; items: unknown[] };
+    const ask = async () =>
+      (await (
+        await fetch(`${url}/recommendations`, {
+          method: 'POST',
+          body: JSON.stringify({ userId: 3 }),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).json()) as { modelVersions: Record<string, string>; degradationLevel: string; items: unknown[] };
     try {
       expect(await ask()).toMatchObject({ modelVersions: { ranker: 'ranker@1' }, degradationLevel: 'FULL' });
       expect(await (await fetch(`${url}/metrics`)).text()).toContain('frec_model_age_seconds{model="ranker"} 3600');
       const lines: string[] = [];
-      const reload = (current: number) => reloadProductionRanker({ registry: reg, recommender: rec, metrics, current, load: loadRanker, log: (l) => lines.push(l) });
+      const reload = (current: number) =>
+        reloadProductionRanker({ registry: reg, recommender: rec, metrics, current, load: loadRanker, log: (l) => lines.push(l) });
 
       // Nothing better than v1 verifies: unchanged.
       expect(await reload(1)).toEqual({ kind: 'unchanged', version: 1 });
@@ -79,7 +89,12 @@ describe('last good model', () => {
   it('with no production version that verifies, serving starts without the model (a lower level) instead of failing', async () => {
     const dir = path.join(root, 'models-broken');
     const reg = new ModelRegistry(new LocalModelStore(dir));
-    await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData: { start: day(1), end: day(2) }, artifacts: [{ path: 'model.onnx', data: tinyRankerOnnx(PROD_WEIGHTS, 0.1) }] });
+    await reg.register({
+      name: 'ranker',
+      featureService: 'ranker_v1',
+      trainingData: { start: day(1), end: day(2) },
+      artifacts: [{ path: 'model.onnx', data: tinyRankerOnnx(PROD_WEIGHTS, 0.1) }],
+    });
     await reg.promote('ranker', 1, { featureServiceExists: exists });
     writeFileSync(path.join(dir, 'ranker/1/artifacts/model.onnx'), 'damaged');
     const loaded = await loadProductionModels({ registry: dir });

@@ -18,7 +18,9 @@ const TSX = fileURLToPath(new URL('../../../../node_modules/.bin/tsx', import.me
 
 const run = (args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(TSX, [CLI, ...args], { timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr })),
+    execFile(TSX, [CLI, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    ),
   );
 
 describe('StreamRec monitor command', () => {
@@ -26,7 +28,12 @@ describe('StreamRec monitor command', () => {
     const app = createRecommendServer({ recommender: rolloutWorld(71).recommender(new RetrievalScoreRanker()) });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
-      for (let u = 1; u <= 10; u++) await fetch(`${url}/recommendations`, { method: 'POST', body: JSON.stringify({ userId: u }), headers: { 'content-type': 'application/json' } });
+      for (let u = 1; u <= 10; u++)
+        await fetch(`${url}/recommendations`, {
+          method: 'POST',
+          body: JSON.stringify({ userId: u }),
+          headers: { 'content-type': 'application/json' },
+        });
       const r = await run(['latency', '--url', url]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^STAGE\s+COUNT\s+P50 MS\s+P95 MS\s+P99 MS\s+BUDGET MS$/m);

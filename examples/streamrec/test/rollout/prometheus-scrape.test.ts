@@ -15,7 +15,8 @@ import { tinyRankerOnnx } from '../../../../packages/model-serving/test/helpers/
 import { PROD_WEIGHTS, rolloutWorld } from './rollout-fixture.js';
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasPrometheus) console.warn('SKIPPED: the `prometheus` binary is not installed (apt-get install -y prometheus); the real-scrape test does not run.');
+if (!hasPrometheus)
+  console.warn('SKIPPED: the `prometheus` binary is not installed (apt-get install -y prometheus); the real-scrape test does not run.');
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -50,19 +51,42 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scrapes the monitoring gauges
     const recUrl = await app.listen({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => app.close());
     for (let u = 1; u <= 5; u++) {
-      const res = await fetch(`${recUrl}/recommendations`, { method: 'POST', body: JSON.stringify({ userId: u }), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${recUrl}/recommendations`, {
+        method: 'POST',
+        body: JSON.stringify({ userId: u }),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(200);
     }
-    expect((await fetch(`${recUrl}/recommendations`, { method: 'POST', body: '{"userId": []}', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect(
+      (
+        await fetch(`${recUrl}/recommendations`, {
+          method: 'POST',
+          body: '{"userId": []}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(400);
 
     // The feature server, with yesterday's skew report in its repo.
     const repo = path.join(dir, 'repo');
     mkdirSync(repo);
-    writeFileSync(path.join(repo, 'feature_store.yaml'), 'project: prom_skew\nregistry: data/registry.json\nonline_store:\n  type: sqlite\n  path: data/online.db\n');
+    writeFileSync(
+      path.join(repo, 'feature_store.yaml'),
+      'project: prom_skew\nregistry: data/registry.json\nonline_store:\n  type: sqlite\n  path: data/online.db\n',
+    );
     const report = computeSkewReport({
       date: '2026-12-01',
-      reference: { kind: 'offline_source', name: 'user_stats_source', features: new Map([['user_stats:mean_rating', { values: Array.from({ length: 1000 }, (_, i) => 3 + (i % 10) / 10) }]]) },
-      served: { features: new Map([['user_stats:mean_rating', { values: Array.from({ length: 200 }, (_, i) => (i % 5 === 0 ? null : 3.8 + (i % 10) / 10)) }]]) },
+      reference: {
+        kind: 'offline_source',
+        name: 'user_stats_source',
+        features: new Map([['user_stats:mean_rating', { values: Array.from({ length: 1000 }, (_, i) => 3 + (i % 10) / 10) }]]),
+      },
+      served: {
+        features: new Map([
+          ['user_stats:mean_rating', { values: Array.from({ length: 200 }, (_, i) => (i % 5 === 0 ? null : 3.8 + (i % 10) / 10)) }],
+        ]),
+      },
     });
     await writeSkewReport(path.join(repo, 'data/monitoring/skew'), report);
     const store = await FeatureStore.open({ repoPath: repo });
@@ -81,7 +105,12 @@ describe.skipIf(!hasPrometheus)('a real Prometheus scrapes the monitoring gauges
     const promPort = await freePort();
     const prom: ChildProcess = spawn(
       'prometheus',
-      [`--config.file=${path.join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'],
+      [
+        `--config.file=${path.join(promDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
       { stdio: 'ignore' },
     );
     cleanups.push(

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalModelStore, ModelRegistry } from '@frec/model-registry';
 import { OnnxRanker } from '@frec/model-serving/ranking';
-import { Recommender } from '../../src/recommender/recommender.js';
 import { RecommendMetrics } from '../../src/recommender/recommend-metrics.js';
 import { InMemoryCatalog } from '../../src/recommender/in-memory-catalog.js';
 import { rerank, type RankedItem } from '../../src/recommender/rerank/rerank-pipeline.js';
@@ -20,7 +19,12 @@ let prod: OnnxRanker;
 let good: OnnxRanker;
 const traffic: RecommendRequest[] = Array.from({ length: 30 }, (_, i) => ({ userId: i + 1, count: 20 }));
 const trainingData = { start: '2025-12-01T00:00:00.000Z', end: '2026-01-01T00:00:00.000Z' };
-const prodManifest = { name: 'ranker', version: 1, metrics: { 'global_time/ndcg20': 0.2, 'global_time/recall20': 0.3 }, trainingData } as never;
+const prodManifest = {
+  name: 'ranker',
+  version: 1,
+  metrics: { 'global_time/ndcg20': 0.2, 'global_time/recall20': 0.3 },
+  trainingData,
+} as never;
 const candManifest = (metrics: Record<string, number> = { 'global_time/ndcg20': 0.199, 'global_time/recall20': 0.31 }) =>
   ({ name: 'ranker', version: 2, metrics, trainingData }) as never;
 const silent = () => {};
@@ -38,7 +42,11 @@ afterAll(async () => {
 function diversityBeforePromotions(a: TracedAnswer): TracedAnswer {
   const { trace } = a;
   const seen = new Set(trace.seen);
-  const diversified = rerank(trace.ranked, { count: trace.ranked.length, genresOf: (id) => w.world.catalog.genres(id), diversity: w.rules.diversity });
+  const diversified = rerank(trace.ranked, {
+    count: trace.ranked.length,
+    genresOf: (id) => w.world.catalog.genres(id),
+    diversity: w.rules.diversity,
+  });
   const boosted: RankedItem[] = diversified.map((i) => ({ ...i, score: i.score + (w.rules.promotions.get(i.itemId) ?? 0) }));
   boosted.sort((x, y) => y.score - x.score);
   const items = boosted.filter((i) => !seen.has(i.itemId)).slice(0, trace.count);
@@ -130,9 +138,7 @@ describe('shadow gate on the StreamRec request path', () => {
     // Removed items have no genres in the current catalog, so the rule order breaks around them too.
     expect(d.checks.filter((c) => !c.passed).map((c) => c.name)).toContain('no_removed_items');
     expect(d.checks.find((c) => c.name === 'no_removed_items')!.violations).toBeGreaterThan(20);
-    const ids = d.checks
-      .find((c) => c.name === 'no_removed_items')!
-      .examples.flatMap((e) => e.split(': ')[1]!.split(', ').map(Number));
+    const ids = d.checks.find((c) => c.name === 'no_removed_items')!.examples.flatMap((e) => e.split(': ')[1]!.split(', ').map(Number));
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) expect(removed).toContain(id);
   });
@@ -151,7 +157,9 @@ describe('shadow gate on the StreamRec request path', () => {
     });
     expect(d.outcome).toBe('refused');
     expect(d.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(['promotions_before_diversity']);
-    expect(d.checks.find((c) => c.name === 'promotions_before_diversity')!.examples[0]).toMatch(/^position \d+: item \d+ where the rule order gives \d+$/);
+    expect(d.checks.find((c) => c.name === 'promotions_before_diversity')!.examples[0]).toMatch(
+      /^position \d+: item \d+ where the rule order gives \d+$/,
+    );
   });
 
   it('refuses a worse offline metric and a slow candidate, naming the metric and the budget', async () => {
@@ -159,7 +167,10 @@ describe('shadow gate on the StreamRec request path', () => {
       recommender: w.recommender(prod),
       catalog: w.world.catalog,
       impressionsOf: w.impressionsOf,
-      candidate: { ranker: faulty(good, 'slow', 'ranker@4', 60), manifest: candManifest({ 'global_time/ndcg20': 0.18, 'global_time/recall20': 0.3 }) },
+      candidate: {
+        ranker: faulty(good, 'slow', 'ranker@4', 60),
+        manifest: candManifest({ 'global_time/ndcg20': 0.18, 'global_time/recall20': 0.3 }),
+      },
       production: { manifest: prodManifest },
       traffic: traffic.slice(0, 8),
       latencyBudgetMs: 30,
@@ -173,9 +184,21 @@ describe('shadow gate on the StreamRec request path', () => {
     const reg = new ModelRegistry(new LocalModelStore(path.join(root, 'models')));
     const exists = async () => true;
     const enc = (w8: number[]) => ({ path: 'model.onnx', data: tinyRankerOnnx(w8, 0.1) });
-    await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, metrics: { 'global_time/ndcg20': 0.2 }, artifacts: [enc(PROD_WEIGHTS)] });
+    await reg.register({
+      name: 'ranker',
+      featureService: 'ranker_v1',
+      trainingData,
+      metrics: { 'global_time/ndcg20': 0.2 },
+      artifacts: [enc(PROD_WEIGHTS)],
+    });
     await reg.promote('ranker', 1, { featureServiceExists: exists });
-    await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, metrics: { 'global_time/ndcg20': 0.2 }, artifacts: [enc(CANDIDATE_WEIGHTS)] });
+    await reg.register({
+      name: 'ranker',
+      featureService: 'ranker_v1',
+      trainingData,
+      metrics: { 'global_time/ndcg20': 0.2 },
+      artifacts: [enc(CANDIDATE_WEIGHTS)],
+    });
     writeFileSync(path.join(root, 'models/ranker/2/artifacts/model.onnx'), 'truncated');
     const common = {
       registry: reg,
@@ -189,21 +212,45 @@ describe('shadow gate on the StreamRec request path', () => {
     };
     const corrupt = await gateRegisteredCandidate({ ...common, version: 2 });
     expect(corrupt.decision.outcome).toBe('refused');
-    expect(corrupt.decision.reasons[0]).toMatch(/^artifact: cannot load the candidate: Artifact 'model.onnx' of ranker v2 does not match its sha256/);
-    expect((await reg.describe('ranker', 2)).stageHistory.at(-1)).toMatchObject({ stage: 'rejected', event: 'refused', reason: expect.stringContaining('sha256') });
+    expect(corrupt.decision.reasons[0]).toMatch(
+      /^artifact: cannot load the candidate: Artifact 'model.onnx' of ranker v2 does not match its sha256/,
+    );
+    expect((await reg.describe('ranker', 2)).stageHistory.at(-1)).toMatchObject({
+      stage: 'rejected',
+      event: 'refused',
+      reason: expect.stringContaining('sha256'),
+    });
 
     // A sound artifact whose model throws: loaded, gated, refused on candidate_errors.
-    await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, metrics: { 'global_time/ndcg20': 0.2 }, artifacts: [enc(CANDIDATE_WEIGHTS)] });
+    await reg.register({
+      name: 'ranker',
+      featureService: 'ranker_v1',
+      trainingData,
+      metrics: { 'global_time/ndcg20': 0.2 },
+      artifacts: [enc(CANDIDATE_WEIGHTS)],
+    });
     const throwing = await gateRegisteredCandidate({ ...common, version: 3, load: async () => faulty(good, 'throw', 'ranker@3') });
-    expect(throwing.decision.reasons[0]).toMatch(/^candidate_errors: 10 of 10 requests failed on the candidate \(e\.g\. request 1: the candidate ranker did not answer \(error\)\)/);
+    expect(throwing.decision.reasons[0]).toMatch(
+      /^candidate_errors: 10 of 10 requests failed on the candidate \(e\.g\. request 1: the candidate ranker did not answer \(error\)\)/,
+    );
 
-    await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, metrics: { 'global_time/ndcg20': 0.2 }, artifacts: [enc(CANDIDATE_WEIGHTS)] });
+    await reg.register({
+      name: 'ranker',
+      featureService: 'ranker_v1',
+      trainingData,
+      metrics: { 'global_time/ndcg20': 0.2 },
+      artifacts: [enc(CANDIDATE_WEIGHTS)],
+    });
     const passed = await gateRegisteredCandidate({ ...common, version: 4 });
     expect(passed.decision.reasons).toEqual([]);
     expect(passed.decision.outcome).toBe('promoted');
     expect(passed.candidate?.version).toBe('ranker@4');
     await passed.candidate!.close();
-    expect((await reg.describe('ranker', 4)).stageHistory.at(-1)).toMatchObject({ stage: 'candidate', event: 'canary', reason: expect.stringMatching(/^shadow gate passed \d+ checks on 10 requests; canary starts$/) });
+    expect((await reg.describe('ranker', 4)).stageHistory.at(-1)).toMatchObject({
+      stage: 'candidate',
+      event: 'canary',
+      reason: expect.stringMatching(/^shadow gate passed \d+ checks on 10 requests; canary starts$/),
+    });
     expect((await reg.describe('ranker', 'production')).version).toBe(1);
     expect((await reg.history('ranker')).filter((h) => h.event === 'refused').map((h) => h.version)).toEqual([2, 3]);
   });

@@ -35,7 +35,9 @@ async function columnValues(glob: string, column: string, limit: number): Promis
   const types = await queryParquet(`DESCRIBE SELECT ${ident(column)} FROM read_parquet(${sqlLiteral(glob)}, union_by_name = true)`);
   const list = /\[\]$|^LIST|^STRUCT/.test(String(types[0]?.column_type ?? ''));
   const expr = list ? `len(${ident(column)})` : ident(column);
-  const rows = await queryParquet(`SELECT ${expr} AS v FROM read_parquet(${sqlLiteral(glob)}, union_by_name = true) USING SAMPLE reservoir(${limit} ROWS) REPEATABLE (42)`);
+  const rows = await queryParquet(
+    `SELECT ${expr} AS v FROM read_parquet(${sqlLiteral(glob)}, union_by_name = true) USING SAMPLE reservoir(${limit} ROWS) REPEATABLE (42)`,
+  );
   return {
     values: rows.map((r) => {
       const v = r.v;
@@ -51,13 +53,20 @@ async function referenceOf(
   store: FeatureStore,
   features: readonly string[],
   o: SkewOptions,
-): Promise<{ kind: SkewReport['reference']['kind']; name: string; samples: Map<string, FeatureSample>; skipped: Array<{ feature: string; reason: string }> }> {
+): Promise<{
+  kind: SkewReport['reference']['kind'];
+  name: string;
+  samples: Map<string, FeatureSample>;
+  skipped: Array<{ feature: string; reason: string }>;
+}> {
   const limit = Number(o.maxReferenceRows);
   const samples = new Map<string, FeatureSample>();
   const skipped: Array<{ feature: string; reason: string }> = [];
   if (o.trainingSet) {
     const file = path.resolve(o.trainingSet);
-    const cols = new Set((await queryParquet(`DESCRIBE SELECT * FROM read_parquet(${sqlLiteral(file)})`)).map((c) => String(c.column_name)));
+    const cols = new Set(
+      (await queryParquet(`DESCRIBE SELECT * FROM read_parquet(${sqlLiteral(file)})`)).map((c) => String(c.column_name)),
+    );
     for (const f of features) {
       const [view, feature] = f.split(':') as [string, string];
       const col = [`${view}__${feature}`, feature].find((c) => cols.has(c));
@@ -90,7 +99,10 @@ export function registerMonitorCommands(program: Command): void {
       "compare one day of the feature log with the training set's (or the offline sources') values per feature: PSI, null/default share, out-of-range share; writes <skew dir>/<date>.json",
     )
     .option('--date <YYYY-MM-DD>', 'the served day (default: yesterday, UTC)')
-    .option('--training-set <file.parquet>', "reference values from a training set's columns (view__feature or feature) instead of the offline sources")
+    .option(
+      '--training-set <file.parquet>',
+      "reference values from a training set's columns (view__feature or feature) instead of the offline sources",
+    )
     .option('--threshold <psi>', 'PSI over which a feature is flagged', String(DEFAULT_PSI_THRESHOLD))
     .option('--log-dir <path>', `feature log folder (default: feature_server.feature_logging.path, else ${DEFAULT_FEATURE_LOG_DIR})`)
     .option('--out-dir <path>', `report folder (default: ${DEFAULT_SKEW_REPORT_DIR})`)
@@ -99,10 +111,14 @@ export function registerMonitorCommands(program: Command): void {
       const g = globalsOf(cmd) as GlobalOptions;
       const date = o.date ?? new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
-        throw new FrecError(ErrorCode.INVALID_REQUEST, `--date '${date}' is not a date.`, { hint: 'Use YYYY-MM-DD, e.g. --date 2026-12-01.' });
+        throw new FrecError(ErrorCode.INVALID_REQUEST, `--date '${date}' is not a date.`, {
+          hint: 'Use YYYY-MM-DD, e.g. --date 2026-12-01.',
+        });
       const threshold = Number(o.threshold);
       if (!(threshold > 0))
-        throw new FrecError(ErrorCode.INVALID_REQUEST, `--threshold '${o.threshold}' is not a positive number.`, { hint: 'E.g. --threshold 0.2.' });
+        throw new FrecError(ErrorCode.INVALID_REQUEST, `--threshold '${o.threshold}' is not a positive number.`, {
+          hint: 'E.g. --threshold 0.2.',
+        });
       const report = await withStore(g, async (store) => {
         const section = (store.config as { feature_server?: { feature_logging?: { path?: string } } }).feature_server;
         const logDir = resolveRepoPath(store.config, o.logDir ?? section?.feature_logging?.path ?? DEFAULT_FEATURE_LOG_DIR);
@@ -124,7 +140,15 @@ export function registerMonitorCommands(program: Command): void {
           `Skew report ${report.date}: ${report.features.length} features, ${report.features.filter((f) => f.flagged).length} flagged (PSI > ${threshold}); written to ${report.file}`,
           table([
             ['FEATURE', 'TYPE', 'PSI', 'FLAGGED', 'NULL REF', 'NULL SERVED', 'OUT OF RANGE'],
-            ...report.features.map((f) => [f.feature, f.type, f.psi.toFixed(4), f.flagged ? 'yes' : 'no', f.nullShare.reference.toFixed(3), f.nullShare.served.toFixed(3), f.outOfRange.toFixed(3)]),
+            ...report.features.map((f) => [
+              f.feature,
+              f.type,
+              f.psi.toFixed(4),
+              f.flagged ? 'yes' : 'no',
+              f.nullShare.reference.toFixed(3),
+              f.nullShare.served.toFixed(3),
+              f.outOfRange.toFixed(3),
+            ]),
           ]),
           ...(report.skipped ?? []).map((s) => `skipped ${s.feature}: ${s.reason}`),
         ].join('\n'),

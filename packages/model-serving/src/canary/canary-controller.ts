@@ -177,7 +177,8 @@ export class CanaryController {
     const cb = this.options.onEvent;
     if (!cb) return;
     const event: CanaryEvent = { model: this.options.model, candidate: this.options.candidate, ...e };
-    const report = this.options.onEventError ?? ((err: unknown) => process.stderr.write(`canary: recording ${e.kind} failed: ${String(err)}\n`));
+    const report =
+      this.options.onEventError ?? ((err: unknown) => process.stderr.write(`canary: recording ${e.kind} failed: ${String(err)}\n`));
     // Events are recorded in order, off the request path.
     this.pending = this.pending.then(async () => {
       try {

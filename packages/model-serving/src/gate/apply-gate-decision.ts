@@ -2,7 +2,11 @@ import type { GateDecision } from './gate-types.js';
 
 /** The part of the model registry a gate decision is recorded in (`@frec/model-registry`'s ModelRegistry fits). */
 export interface GateRegistry {
-  promote(name: string, version: number, options: { featureServiceExists: (s: string) => Promise<boolean>; reason?: string }): Promise<unknown>;
+  promote(
+    name: string,
+    version: number,
+    options: { featureServiceExists: (s: string) => Promise<boolean>; reason?: string },
+  ): Promise<unknown>;
   refuse(name: string, version: number, reason: string): Promise<unknown>;
   note(name: string, version: number, event: 'canary', reason: string): Promise<unknown>;
 }
@@ -22,6 +26,7 @@ export async function applyGateDecision(registry: GateRegistry, decision: GateDe
     return;
   }
   const passed = `shadow gate passed ${decision.checks.length} checks on ${decision.requests} requests`;
-  if (rollout.kind === 'now') await registry.promote(model, candidate.version, { featureServiceExists: rollout.featureServiceExists, reason: passed });
+  if (rollout.kind === 'now')
+    await registry.promote(model, candidate.version, { featureServiceExists: rollout.featureServiceExists, reason: passed });
   else await registry.note(model, candidate.version, 'canary', `${passed}; canary starts`);
 }

@@ -53,7 +53,9 @@ export function quantile(values: readonly number[], q: number): number {
  * if (d.outcome === 'refused') console.log(d.reasons);
  */
 export async function runShadowGate<Req, Out>(options: ShadowGateOptions<Req, Out>): Promise<GateDecision> {
-  const violations = new Map<string, { count: number; examples: string[] }>(options.checks.map((c) => [c.name, { count: 0, examples: [] }]));
+  const violations = new Map<string, { count: number; examples: string[] }>(
+    options.checks.map((c) => [c.name, { count: 0, examples: [] }]),
+  );
   const errors = { count: 0, examples: [] as string[] };
   const candidateMs: number[] = [];
   let requests = 0;
@@ -88,7 +90,10 @@ export async function runShadowGate<Req, Out>(options: ShadowGateOptions<Req, Ou
     passed: requests >= minRequests,
     checked: requests,
     violations: requests >= minRequests ? 0 : 1,
-    detail: requests >= minRequests ? `${requests} requests replayed` : `only ${requests} requests replayed, fewer than the ${minRequests} required`,
+    detail:
+      requests >= minRequests
+        ? `${requests} requests replayed`
+        : `only ${requests} requests replayed, fewer than the ${minRequests} required`,
     examples: [],
   });
   reports.push({

@@ -146,11 +146,7 @@ export class ParquetLogWriter {
             slice.length,
           );
           cols.forEach((c, i) =>
-            chunk.setColumnValuesConverted(
-              i,
-              slice.map((r) => toDuck(c.type, r[c.name])) as never[],
-              JSToDuckDBValueConverter,
-            ),
+            chunk.setColumnValuesConverted(i, slice.map((r) => toDuck(c.type, r[c.name])) as never[], JSToDuckDBValueConverter),
           );
           appender.appendDataChunk(chunk);
         }

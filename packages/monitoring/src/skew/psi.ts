@@ -39,11 +39,15 @@ export function quantileEdges(reference: readonly number[], bins = NUMERIC_BINS)
  * bin closed, overflow `(e_last,+inf]`; a single distinct value gives one inner bin `[v,v]`.
  * Returns the bins and a function that finds a value's bin.
  */
-export function numericBins(edges: readonly number[]): { bins: Array<Omit<SkewBin, 'reference' | 'served'>>; binOf: (x: number) => number } {
+export function numericBins(edges: readonly number[]): {
+  bins: Array<Omit<SkewBin, 'reference' | 'served'>>;
+  binOf: (x: number) => number;
+} {
   const e = edges;
   const bins: Array<Omit<SkewBin, 'reference' | 'served'>> = [{ label: `[-inf,${fmt(e[0]!)})`, lo: null, hi: e[0]! }];
   if (e.length === 1) bins.push({ label: `[${fmt(e[0]!)},${fmt(e[0]!)}]`, lo: e[0]!, hi: e[0]! });
-  for (let i = 0; i + 1 < e.length; i++) bins.push({ label: `[${fmt(e[i]!)},${fmt(e[i + 1]!)}${i + 2 === e.length ? ']' : ')'}`, lo: e[i]!, hi: e[i + 1]! });
+  for (let i = 0; i + 1 < e.length; i++)
+    bins.push({ label: `[${fmt(e[i]!)},${fmt(e[i + 1]!)}${i + 2 === e.length ? ']' : ')'}`, lo: e[i]!, hi: e[i + 1]! });
   bins.push({ label: `(${fmt(e.at(-1)!)},+inf]`, lo: e.at(-1)!, hi: null });
   const last = e.length - 1;
   const binOf = (x: number): number => {

@@ -28,7 +28,14 @@ export class SkewGauges {
       await pending;
     };
     const r = [registry];
-    this.psi = new Gauge({ name: 'frec_feature_psi', help: 'PSI of served vs reference values, newest daily skew report.', labelNames: ['feature'], registers: r, collect: refresh, aggregator: 'max' });
+    this.psi = new Gauge({
+      name: 'frec_feature_psi',
+      help: 'PSI of served vs reference values, newest daily skew report.',
+      labelNames: ['feature'],
+      registers: r,
+      collect: refresh,
+      aggregator: 'max',
+    });
     this.nullShare = new Gauge({
       name: 'frec_feature_null_share',
       help: 'Share of null or default values per side (reference, served), newest daily skew report.',
@@ -38,7 +45,14 @@ export class SkewGauges {
       // Every cluster worker reads the same report: summing would multiply it.
       aggregator: 'max',
     });
-    this.flagged = new Gauge({ name: 'frec_feature_skew_flagged', help: '1 when the feature PSI is over the report threshold.', labelNames: ['feature'], registers: r, collect: refresh, aggregator: 'max' });
+    this.flagged = new Gauge({
+      name: 'frec_feature_skew_flagged',
+      help: '1 when the feature PSI is over the report threshold.',
+      labelNames: ['feature'],
+      registers: r,
+      collect: refresh,
+      aggregator: 'max',
+    });
     this.outOfRange = new Gauge({
       name: 'frec_feature_out_of_range_share',
       help: "Share of served values outside the reference's range or categories.",

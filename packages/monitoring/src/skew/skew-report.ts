@@ -47,13 +47,18 @@ function present(sample: FeatureSample): { values: Array<number | string>; nulls
 }
 
 /** Compares one feature's served values with its reference values. */
-export function compareFeature(feature: string, reference: FeatureSample, served: FeatureSample, threshold = DEFAULT_PSI_THRESHOLD): SkewFeature {
+export function compareFeature(
+  feature: string,
+  reference: FeatureSample,
+  served: FeatureSample,
+  threshold = DEFAULT_PSI_THRESHOLD,
+): SkewFeature {
   const ref = present(reference);
   const srv = present(served);
   const share = (n: number, d: number): number => (d > 0 ? n / d : 0);
   const numeric = ref.values.length > 0 && ref.values.every((v) => typeof v === 'number');
   let bins: SkewBin[];
-  let outOfRange = 0;
+  let outOfRange: number;
   if (numeric) {
     const edges = quantileEdges(ref.values as number[]);
     const { bins: shape, binOf } = numericBins(edges);
@@ -94,7 +99,13 @@ export function compareFeature(feature: string, reference: FeatureSample, served
     }));
     outOfRange = share(unseen, srv.values.length);
   }
-  const value = srv.values.length > 0 && ref.values.length > 0 ? psi(bins.map((b) => b.reference), bins.map((b) => b.served)) : 0;
+  const value =
+    srv.values.length > 0 && ref.values.length > 0
+      ? psi(
+          bins.map((b) => b.reference),
+          bins.map((b) => b.served),
+        )
+      : 0;
   return {
     feature,
     type: numeric ? 'numeric' : 'categorical',
