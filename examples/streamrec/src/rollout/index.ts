@@ -19,3 +19,4 @@ export {
 export { startStreamRecCanary, type StreamRecCanaryOptions } from './streamrec-canary.js';
 export { reloadProductionRanker, type ReloadOutcome } from './production-reload.js';
 export { gateRegisteredCandidate, type GateRegisteredOptions, type RankerLoader } from './gate-registered-candidate.js';
+export { registrySync, type SyncOutcome } from './registry-sync.js';

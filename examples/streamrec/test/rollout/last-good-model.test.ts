@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LocalModelStore, ModelRegistry } from '@frec/model-registry';
 import { createRecommendServer } from '../../src/recommender/server/recommend-server.js';
 import { RecommendMetrics } from '../../src/recommender/recommend-metrics.js';
-import { reloadProductionRanker } from '../../src/rollout/index.js';
+import { registrySync, reloadProductionRanker } from '../../src/rollout/index.js';
 import { loadProductionModels, loadRanker } from '../../src/serve/load-models.js';
 import { tinyRankerOnnx } from '../../../../packages/model-serving/test/helpers/tiny-onnx.js';
 import { CANDIDATE_WEIGHTS, PROD_WEIGHTS, rolloutWorld } from './rollout-fixture.js';
@@ -100,5 +100,48 @@ describe('last good model', () => {
     const loaded = await loadProductionModels({ registry: dir });
     expect(loaded.ranker).toBeUndefined();
     expect(loaded.notes).toContain("no production version of 'ranker' passes its checksums: serving without it");
+  });
+
+  it("registrySync: a serving process starts the canary the daily job's gate passed, and follows production", async () => {
+    const dir = path.join(root, 'models-sync');
+    const reg = new ModelRegistry(new LocalModelStore(dir));
+    const register = () =>
+      reg.register({
+        name: 'ranker',
+        featureService: 'ranker_v1',
+        trainingData: { start: day(1), end: day(3) },
+        artifacts: [{ path: 'model.onnx', data: tinyRankerOnnx(CANDIDATE_WEIGHTS, 0.1) }],
+      });
+    await register();
+    await reg.promote('ranker', 1, { featureServiceExists: exists });
+    const loaded = await loadProductionModels({ registry: dir });
+    const metrics = new RecommendMetrics();
+    const rec = w.recommender(loaded.ranker!, { metrics });
+    const lines: string[] = [];
+    const s = registrySync({
+      registry: reg,
+      recommender: rec,
+      metrics,
+      load: loadRanker,
+      featureServiceExists: exists,
+      current: 1,
+      log: (l) => lines.push(l),
+    });
+    expect(await s.sync()).toEqual({ production: { kind: 'unchanged', version: 1 }, canary: { kind: 'none' } });
+    // The job gated v2 (passed, canary noted) and refused v3.
+    await register();
+    await reg.note('ranker', 2, 'canary', 'shadow gate passed 9 checks on 50 requests; canary starts');
+    await register();
+    await reg.refuse('ranker', 3, 'shadow gate refused: finite_scores');
+    const started = await s.sync();
+    expect(started.canary).toEqual({ kind: 'started', version: 2 });
+    expect(rec.canary?.ranker.version).toBe('ranker@2');
+    expect(lines).toContain('canary ranker@2: started at 5% of users');
+    expect((await s.sync()).canary).toEqual({ kind: 'running' });
+    rec.stopCanary();
+    // Promoted by hand meanwhile: the next sync serves it and no canary waits.
+    await reg.promote('ranker', 2, { featureServiceExists: exists });
+    expect(await s.sync()).toEqual({ production: { kind: 'swapped', from: 1, version: 2 }, canary: { kind: 'none' } });
+    expect(rec.productionRanker.version).toBe('ranker@2');
   });
 });
