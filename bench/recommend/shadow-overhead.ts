@@ -40,6 +40,22 @@ const setShadow = async (rate: number): Promise<void> => {
 };
 const at = (rate: number, s = seconds): Promise<PacedResult> => pacedRun(info.url, { rate, seconds: s, connections: 64, body });
 
+// In-process service time per request (no HTTP, no queue), shadow work included: the CPU it adds.
+type InProcess = { n: number; meanWithShadowMs: number; p50: number; p95: number };
+const inProcess = async (rate: number): Promise<InProcess> =>
+  (await (await fetch(`${info.url}/bench/inprocess?n=${quick ? 200 : 600}&rate=${rate}`)).json()) as InProcess;
+await inProcess(0);
+const service = new Map<number, InProcess[]>([0, 0.1, 1].map((a) => [a, []]));
+for (let round = 0; round < 3; round++) for (const a of [0, 0.1, 1]) service.get(a)!.push(await inProcess(a));
+const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const s0 = med(service.get(0)!.map((r) => r.meanWithShadowMs));
+console.log('in-process service time, sequential requests, median of 3 rounds:');
+console.log('shadow sample | mean ms / request (shadow work included) | ratio');
+for (const [a, rs] of service) {
+  const m = med(rs.map((r) => r.meanWithShadowMs));
+  console.log(`${`${a * 100}%`.padEnd(13)} | ${m.toFixed(3).padStart(40)} | ${(m / s0).toFixed(3)}`);
+}
+
 // Warm-up, then the rate where p95 crosses 50 ms without shadow: doubling, then bisection.
 await setShadow(0);
 await at(50, 3);

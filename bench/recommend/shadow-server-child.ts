@@ -31,6 +31,25 @@ app.post('/bench/shadow', async (req) => {
   if (shadow) shadow.sampleRate = Number((req.body as { rate?: number }).rate ?? 0);
   return { rate: shadow?.sampleRate ?? 0, requests: shadow?.snapshot().requests ?? 0 };
 });
+// Service time without HTTP or queueing: sequential requests, the shadow's background work drained
+// before the clock stops, so its whole CPU cost is in the mean.
+app.get('/bench/inprocess', async (req) => {
+  const q = req.query as { n?: string; rate?: string };
+  const n = Number(q.n ?? 300);
+  if (shadow) shadow.sampleRate = Number(q.rate ?? 0);
+  const times: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await sr.recommender.recommend({ userId: 1 + ((i * 7919) % 610), count: 20, context: { device: 'tv' } });
+    times.push(performance.now() - t);
+  }
+  await shadow?.drain();
+  const wall = performance.now() - t0;
+  if (shadow) shadow.sampleRate = 0;
+  times.sort((a, b) => a - b);
+  return { n, meanWithShadowMs: wall / n, p50: times[Math.floor(n / 2)]!, p95: times[Math.floor(n * 0.95)]! };
+});
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(
   JSON.stringify({
