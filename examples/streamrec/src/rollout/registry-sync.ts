@@ -42,11 +42,10 @@ export function registrySync(options: {
         .filter((m) => m.stage === 'candidate' && m.stageHistory.at(-1)?.event === 'canary' && m.version > (current ?? 0))
         .at(-1);
       if (!waiting) return { production, canary: { kind: 'none' } };
-      let ranker;
+      let ranker: Awaited<ReturnType<RankerLoader>>;
       try {
         ranker = await options.load(options.registry, waiting);
       } catch (err) {
-        ranker = undefined;
         const reason = (err as Error).message;
         await options.registry.refuse(name, waiting.version, `canary could not start: ${reason}`);
         return { production, canary: { kind: 'failed', version: waiting.version, reason } };
