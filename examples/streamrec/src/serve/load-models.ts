@@ -72,8 +72,15 @@ async function servingVersion(reg: ModelRegistry, name: string, notes: string[])
   for (const s of good?.skipped ?? []) notes.push(`${name} v${s.version} skipped: ${s.reason}`);
   if (good) return good.manifest;
   // Promoted once but nothing verifies any more: serve without it (a lower level) rather than not at all.
-  if ((await reg.history(name).catch(() => [])).some((h) => h.stage === 'production')) {
-    notes.push(`no production version of '${name}' passes its checksums: serving without it`);
+  const prod = await describe(reg, name, 'production');
+  if (prod || (await reg.history(name).catch(() => [])).some((h) => h.stage === 'production')) {
+    const why = prod
+      ? await reg.verify(prod).then(
+          () => 'unreadable',
+          (e: Error) => e.message,
+        )
+      : 'none left';
+    notes.push(`no production version of '${name}' passes its checksums (v${prod?.version ?? '-'}: ${why}): serving without it`);
     return undefined;
   }
   const latest = await describe(reg, name, 'latest');
@@ -172,7 +179,8 @@ export async function loadProductionModels(options: {
         ...coOccurrenceOf(tt, notes),
       };
     } else notes.push(`two-tower ${tt.name}@${tt.version} has no params artifact`);
-  } else notes.push(`no '${options.twoTowerName ?? 'two_tower'}' model in ${options.registry}`);
+  } else if (!notes.some((n) => n.startsWith(`no production version of '${options.twoTowerName ?? 'two_tower'}'`)))
+    notes.push(`no '${options.twoTowerName ?? 'two_tower'}' model in ${options.registry}`);
   const rk = await servingVersion(reg, options.rankerName ?? 'ranker', notes);
   if (rk) {
     await reg.verify(rk);
@@ -186,6 +194,7 @@ export async function loadProductionModels(options: {
         (r) => ((out.manifests!.shadowRanker = cand), r),
         (err: Error) => (notes.push(`candidate ${cand.name} v${cand.version} not shadowed: ${err.message}`), undefined),
       );
-  } else notes.push(`no '${options.rankerName ?? 'ranker'}' model in ${options.registry}`);
+  } else if (!notes.some((n) => n.startsWith(`no production version of '${options.rankerName ?? 'ranker'}'`)))
+    notes.push(`no '${options.rankerName ?? 'ranker'}' model in ${options.registry}`);
   return out;
 }

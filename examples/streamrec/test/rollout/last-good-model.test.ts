@@ -99,7 +99,9 @@ describe('last good model', () => {
     writeFileSync(path.join(dir, 'ranker/1/artifacts/model.onnx'), 'damaged');
     const loaded = await loadProductionModels({ registry: dir });
     expect(loaded.ranker).toBeUndefined();
-    expect(loaded.notes).toContain("no production version of 'ranker' passes its checksums: serving without it");
+    expect(loaded.notes).toContainEqual(
+      expect.stringMatching(/^no production version of 'ranker' passes its checksums \(v1: .*sha256.*\): serving without it$/),
+    );
   });
 
   it("registrySync: a serving process starts the canary the daily job's gate passed, and follows production", async () => {
