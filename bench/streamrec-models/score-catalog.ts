@@ -8,7 +8,7 @@
  * Ratio = plain time / scoreAll time (above 1: scoreAll faster). Both must give the same bits.
  */
 import { parseArgs } from 'node:util';
-import { Rng } from '../../examples/streamrec/src/models/rng.js';
+import { Rng } from '../../examples/streamrec/src/nn/rng.js';
 import { scoreAll } from '../../examples/streamrec/src/pipeline/two-stage.js';
 
 const { values } = parseArgs({

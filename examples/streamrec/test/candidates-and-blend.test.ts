@@ -8,7 +8,7 @@ import { ensembleItemForward, towerEnsemble, trainTwoTower } from '../src/models
 import { D_USER } from '../src/training-sets/build-training-sets.js';
 import { globalTimeSplit, maxOverlapTestFraction, perUserTemporalSplit, rankerHoldout } from '../src/eval/protocols.js';
 import { validationSlice } from '../src/eval/validation.js';
-import { mulberry32 } from '../src/baselines/rng.js';
+import { mulberry32 } from '../src/nn/rng.js';
 import type { Interactions } from '../src/data/interactions.js';
 import { interactionsOf } from './fixtures.js';
 

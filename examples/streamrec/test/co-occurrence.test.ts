@@ -6,18 +6,16 @@ import { LocalModelStore, ModelRegistry } from '@frec/serving/model-registry';
 import { loadProductionModels } from '../src/serve/load-models.js';
 import { CoOccurrenceSource } from '@frec/serving';
 import {
-  buildCoOccurrence,
-  coOccurrenceScores,
   serializeParams,
   ensembleDim,
   ensembleItemForward,
   ensembleUserForward,
-  historyQuery,
   towerEnsemble,
   trainTwoTower,
 } from '../src/models/index.js';
+import { buildCoOccurrence, coOccurrenceScores, historyQuery } from '../src/retrieval/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
-import { Rng } from '../src/models/rng.js';
+import { Rng } from '../src/nn/rng.js';
 import { CO_OCCURRENCE_WEIGHT_GRID, scoreAll, tuneHistoryQuery, tuneRetrievalQuery } from '../src/pipeline/two-stage.js';
 import { ndcgAtK, topK } from '../src/eval/metrics.js';
 import { OfflineCandidates } from '../src/pipeline/candidates.js';

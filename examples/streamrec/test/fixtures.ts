@@ -2,7 +2,7 @@ import type { Interactions } from '../src/data/interactions.js';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mulberry32 } from '../src/baselines/rng.js';
+import { mulberry32 } from '../src/nn/rng.js';
 
 /** A seeded synthetic MovieLens release: `users` users rating items over ~60 days. */
 export interface Fixture {

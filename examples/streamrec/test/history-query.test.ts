@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ensembleDim,
-  ensembleItemForward,
-  ensembleUserForward,
-  historyQuery,
-  RECENT_DECAY_GRID,
-  RECENT_WEIGHT_GRID,
-  towerEnsemble,
-  trainTwoTower,
-} from '../src/models/index.js';
+import { ensembleDim, ensembleItemForward, ensembleUserForward, towerEnsemble, trainTwoTower } from '../src/models/index.js';
+import { historyQuery, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID } from '../src/retrieval/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
-import { Rng } from '../src/models/rng.js';
+import { Rng } from '../src/nn/rng.js';
 import { scoreAll, tuneHistoryQuery } from '../src/pipeline/two-stage.js';
 import { ndcgAtK, topK } from '../src/eval/metrics.js';
 import { recentItemRows } from '../src/training-sets/vectorize.js';
@@ -58,7 +50,7 @@ describe('served user query', () => {
   it('weighs the newest of last_10_items most, as training and evaluation do', async () => {
     const { initTwoTower, twoTowerConfig, userTowerForward, towerEnsemble } = await import('../src/models/index.js');
     const { servedUserQuery } = await import('../src/serve/user-query.js');
-    const { Rng } = await import('../src/models/rng.js');
+    const { Rng } = await import('../src/nn/rng.js');
     const rng = new Rng(3);
     const data = {
       numUsers: 2,

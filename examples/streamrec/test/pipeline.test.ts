@@ -15,7 +15,7 @@ import {
   RECENT_DECAY_GRID,
   RECENT_WEIGHT_GRID,
   retrievalBias,
-} from '../src/models/index.js';
+} from '../src/retrieval/index.js';
 import { CO_OCCURRENCE_WEIGHT_GRID } from '../src/pipeline/two-stage.js';
 
 const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));

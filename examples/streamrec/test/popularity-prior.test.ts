@@ -6,22 +6,24 @@ import { LocalModelStore, ModelRegistry } from '@frec/serving/model-registry';
 import { loadProductionModels } from '../src/serve/load-models.js';
 import { ExactVectorIndex } from '@frec/serving';
 import {
-  addBias,
   ensembleDim,
   ensembleItemForward,
   ensembleUserForward,
+  serializeParams,
+  towerEnsemble,
+  trainTwoTower,
+} from '../src/models/index.js';
+import {
+  addBias,
   historyQuery,
   POPULARITY_WEIGHT_GRID,
   popularityPrior,
   retrievalBias,
-  serializeParams,
-  towerEnsemble,
-  trainTwoTower,
   withBiasColumn,
   withUnitColumn,
-} from '../src/models/index.js';
+} from '../src/retrieval/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
-import { Rng } from '../src/models/rng.js';
+import { Rng } from '../src/nn/rng.js';
 import { scoreAll, tuneHistoryQuery, tuneRetrievalQuery, twoTowerRank } from '../src/pipeline/two-stage.js';
 import { ndcgAtK, topK } from '../src/eval/metrics.js';
 

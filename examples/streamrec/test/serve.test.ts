@@ -7,15 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, LocalModelStore } from '@frec/serving/model-registry';
 import { CoOccurrenceSource, TritonRanker, type Ranker } from '@frec/serving';
 import { exportRankerOnnx } from '../src/export/index.js';
-import {
-  deserializeParams,
-  serializeParams,
-  trainRanker,
-  trainTwoTower,
-  itemTowerForward,
-  popularityPrior,
-  retrievalBias,
-} from '../src/models/index.js';
+import { deserializeParams, serializeParams, trainRanker, trainTwoTower, itemTowerForward } from '../src/models/index.js';
+import { popularityPrior, retrievalBias } from '../src/retrieval/index.js';
 import type { DcnParams } from '../src/models/types.js';
 import { startKServeServer } from '../../../packages/serving/test/helpers/kserve-test-server.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../src/training-sets/build-training-sets.js';

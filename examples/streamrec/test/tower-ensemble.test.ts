@@ -14,11 +14,11 @@ import {
   serializeParams,
   deserializeParams,
   towerEnsemble,
-  TowerTrainingPool,
   trainTwoTower,
   userTowerForward,
   type TowerEnsemble,
 } from '../src/models/index.js';
+import { TowerTrainingPool } from '../src/tower-pool/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
 
 const s = syntheticInteractions({ numUsers: 30, numItems: 50, n: 700, dUser: 4, dItem: 5, seed: 21 });

@@ -1,6 +1,6 @@
 import { ndcgAtK, recallAtK, topK } from './metrics.js';
 import type { Split } from './protocols.js';
-import { mulberry32 } from '../baselines/rng.js';
+import { mulberry32 } from '../nn/rng.js';
 import { excludeAt, type ItemExclusion } from './catalog-at.js';
 
 /** Something that ranks the full catalog for a user at a moment: returns the top `k` item indexes, best first. */

@@ -1,4 +1,4 @@
-import type { HistoryQueryParams } from '../models/index.js';
+import type { HistoryQueryParams } from '../retrieval/index.js';
 
 /**
  * The training query's recent-items term: weight chosen from RECENT_WEIGHT_GRID by the validation

@@ -6,9 +6,11 @@ import { validationSlice, type ValidationSlice } from '../eval/validation.js';
 import { excludeAt } from '../eval/catalog-at.js';
 import { allTimePopularity, recentPopularity } from '../baselines/popularity.js';
 import { bprScores, trainBpr } from '../baselines/bpr-mf.js';
-import { popularityPrior, retrievalBias, towerEnsemble, trainRanker, type TowerEnsemble, type TowerTrainingPool } from '../models/index.js';
+import { towerEnsemble, trainRanker, type TowerEnsemble } from '../models/index.js';
+import { popularityPrior, retrievalBias } from '../retrieval/index.js';
+import { type TowerTrainingPool } from '../tower-pool/index.js';
 import type { TwoTowerData } from '../models/types.js';
-import { buildCoOccurrence, DEFAULT_CO_OCCURRENCE } from '../models/co-occurrence.js';
+import { buildCoOccurrence, DEFAULT_CO_OCCURRENCE } from '../retrieval/co-occurrence.js';
 import {
   catalogSnapshot,
   D_USER,

@@ -1,27 +1,23 @@
 import type { Interactions } from '../data/interactions.js';
 import { ndcgAtK, topK } from '../eval/metrics.js';
 import type { RankFn } from '../eval/evaluate.js';
-import { mulberry32 } from '../baselines/rng.js';
+import { mulberry32 } from '../nn/rng.js';
+import { ensembleDim, ensembleItemForward, ensembleUserForward, rankerPredict, type TowerEnsemble } from '../models/index.js';
 import {
   addBias,
-  ensembleDim,
-  ensembleItemForward,
-  ensembleUserForward,
   historyQuery,
   POPULARITY_WEIGHT_GRID,
-  rankerPredict,
   RECENT_DECAY_GRID,
   RECENT_WEIGHT_GRID,
   type HistoryQueryParams,
-  type TowerEnsemble,
-} from '../models/index.js';
+} from '../retrieval/index.js';
 import type { DcnParams } from '../models/types.js';
 import type { FeatureStore } from '@frec/core';
 import { D_USER, rankerTrainingSet, type CatalogSnapshot, type RankerExample } from '../training-sets/build-training-sets.js';
 import type { ItemGenreLookup } from '../training-sets/vectorize.js';
 import type { OfflineCandidates } from './candidates.js';
 import { allowedItems, type ItemExclusion } from '../eval/catalog-at.js';
-import { coOccurrenceScores, type CoOccurrenceTable } from '../models/co-occurrence.js';
+import { coOccurrenceScores, type CoOccurrenceTable } from '../retrieval/co-occurrence.js';
 
 /** The co-occurrence term of the retrieval score (ADR 0078): `weight` x coOccurrenceScores against the request's recent items. */
 export interface CoOccurrenceTerm {

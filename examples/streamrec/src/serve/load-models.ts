@@ -6,7 +6,7 @@ import { exportRankerOnnx } from '../export/index.js';
 import { asEnsemble, deserializeParams, rankerPredict, type TowerEnsemble } from '../models/index.js';
 import { BlendedRanker } from './blended-ranker.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
-import type { HistoryQueryParams } from '../models/index.js';
+import type { HistoryQueryParams } from '../retrieval/index.js';
 
 /** The production models serving uses, as found in the model registry. */
 export interface LoadedModels {
