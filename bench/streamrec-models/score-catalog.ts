@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Rng } from '../../examples/streamrec/src/nn/rng.js';
-import { scoreAll } from '../../examples/streamrec/src/pipeline/two-stage.js';
+import { scoreAll } from '../../examples/streamrec/src/nn/matvec.js';
 
 const { values } = parseArgs({
   options: {

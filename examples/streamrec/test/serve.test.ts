@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, LocalModelStore } from '@frec/serving/model-registry';
 import { CoOccurrenceSource, TritonRanker, type Ranker } from '@frec/serving';
 import { exportRankerOnnx } from '../src/export/index.js';
-import { deserializeParams, serializeParams, trainRanker, trainTwoTower, itemTowerForward } from '../src/models/index.js';
+import { asEnsemble, deserializeParams, serializeParams, trainRanker, trainTwoTower, itemTowerForward } from '../src/models/index.js';
+import { rankerManifestParams, twoTowerManifestParams } from '../src/models/manifest-params.js';
 import { popularityPrior, retrievalBias } from '../src/retrieval/index.js';
 import type { DcnParams } from '../src/models/types.js';
 import { startKServeServer } from '../../../packages/serving/test/helpers/kserve-test-server.js';
@@ -97,7 +98,11 @@ async function registerTinyModels(registryDir: string): Promise<void> {
     name: 'two_tower',
     featureService: 'two_tower_v1',
     trainingData,
-    params: { coOccurrenceWeight: 0.5, coOccurrenceWindow: 10, coOccurrenceNeighbours: 400 },
+    params: twoTowerManifestParams(asEnsemble(tower), {
+      history: { weight: 0, decay: 1 },
+      popularityWeight: 0.5,
+      coOccurrence: { weight: 0.5, window: 10, neighbours: 400 },
+    }),
     artifacts: [
       { path: 'params.json', data: enc.encode(serializeParams(tower)) },
       { path: 'item_embeddings.f32', data: new Uint8Array(itemEmbeddings.buffer.slice(0)) },
@@ -106,11 +111,14 @@ async function registerTinyModels(registryDir: string): Promise<void> {
     ],
   });
   await reg.promote('two_tower', t.version, { featureServiceExists: exists });
+  const r1Params = ranker(1),
+    r2Params = ranker(2);
   const r1 = await reg.register({
     name: 'ranker',
     featureService: 'ranker_v1',
     trainingData,
-    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(1))) }],
+    params: rankerManifestParams(r1Params, 1, 'listwise'),
+    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(r1Params)) }],
   });
   await reg.promote('ranker', r1.version, { featureServiceExists: exists });
   // A second version stays a candidate: shadow mode scores it beside production.
@@ -118,7 +126,8 @@ async function registerTinyModels(registryDir: string): Promise<void> {
     name: 'ranker',
     featureService: 'ranker_v1',
     trainingData,
-    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(2))) }],
+    params: rankerManifestParams(r2Params, 1, 'listwise'),
+    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(r2Params)) }],
   });
 }
 

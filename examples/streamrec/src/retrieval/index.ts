@@ -6,6 +6,7 @@ export { historyQuery, RECENT_WEIGHT_GRID, RECENT_DECAY_GRID, type HistoryQueryP
 export { popularityPrior, retrievalBias, addBias, withBiasColumn, withUnitColumn, POPULARITY_WEIGHT_GRID } from './popularity-prior.js';
 export {
   buildCoOccurrence,
+  CO_OCCURRENCE_WEIGHT_GRID,
   DEFAULT_CO_OCCURRENCE,
   coOccurrenceScores,
   type CoOccurrenceTable,
