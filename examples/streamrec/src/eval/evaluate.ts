@@ -117,7 +117,8 @@ export function formatComparisons(results: readonly EvalResult[], model = 'two_t
       const c = pairedBootstrap(mine, other);
       lines.push(
         `${protocol.padEnd(18)} ${model} vs ${base.padEnd(21)} NDCG@20 ${c.diff >= 0 ? '+' : ''}${c.diff.toFixed(4)} ` +
-          `(95% CI ${c.diffLo.toFixed(4)} .. ${c.diffHi.toFixed(4)}), ratio ${c.ratio.toFixed(2)}x (${c.ratioLo.toFixed(2)} .. ${c.ratioHi.toFixed(2)}), ${mine.users} users`,
+          `(95% CI ${c.diffLo.toFixed(4)} .. ${c.diffHi.toFixed(4)}), ` +
+          `ratio ${c.ratio.toFixed(2)}x (${c.ratioLo.toFixed(2)} .. ${c.ratioHi.toFixed(2)}), ${mine.users} users`,
       );
     }
   }
