@@ -42,6 +42,23 @@ export interface PipelineResult {
   data: Interactions;
 }
 
+/** The steps' names in the order a run starts them (the per-protocol ones once per protocol). */
+export const PIPELINE_STEPS: readonly string[] = [
+  loadStep,
+  featuresStep,
+  splitStep,
+  trainRetrievalStep,
+  baselinesStep,
+  tuneQueryStep,
+  rankerSetStep,
+  trainRankerStep,
+  tuneBlendStep,
+  refitStep,
+  evaluateStep,
+  exportStep,
+  registerStep,
+].map((s) => s.name);
+
 /** One protocol's split with its towers queued on the training pool. */
 interface Queued {
   ctx: StepContext;
@@ -54,9 +71,9 @@ interface Queued {
  * evaluation protocol trains and evaluates popularity, BPR-MF, the two-tower and the DCN-V2 ranker on
  * training sets read through getHistoricalFeatures, and registers the global split's models.
  *
- * The steps run in this order: load, features; per protocol split and train-retrieval (the towers
- * train on worker threads from here on); per protocol baselines; per protocol tune-query,
- * ranker-set, train-ranker, tune-blend, refit, evaluate; then export and register.
+ * The steps (PIPELINE_STEPS) run in this order: load, features; per protocol split and
+ * train-retrieval (the towers train on worker threads from here on); per protocol baselines; per
+ * protocol tune-query, ranker-set, train-ranker, tune-blend, refit, evaluate; then export and register.
  * @example await runPipeline({ repoPath: 'feature_repo', inputDir: 'examples/streamrec/data/ml-latest-small' })
  */
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {

@@ -2,13 +2,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, FrecError } from '@frec/core';
 import { FEATURE_REPO, VENDORED_DATA } from '../data/load-cli.js';
-import { runPipeline } from './run-pipeline.js';
+import { PIPELINE_STEPS, runPipeline } from './run-pipeline.js';
 import { writeTrainingBenchmarks } from './benchmarks-doc.js';
 
 const USAGE = `Usage: npm run -w examples/streamrec train -- [movielens-folder] [options]
 
 Loads a MovieLens folder (default: the vendored latest-small), computes the features, trains and
 evaluates every model under both protocols, prints the metrics table and registers the models.
+Steps: ${PIPELINE_STEPS.join(', ')}.
 
 Options:
   --max-users N        keep only N users (seeded)
