@@ -21,6 +21,9 @@ export interface CoOccurrenceOptions {
   neighbours?: number;
 }
 
+/** Co-occurrence weights tried on the held-out users, at the query the first passes chose. */
+export const CO_OCCURRENCE_WEIGHT_GRID = [0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6] as const;
+
 /** The table's window and neighbours, chosen on the held-out users of both protocols (ADR 0078). */
 export const DEFAULT_CO_OCCURRENCE: Required<CoOccurrenceOptions> = { window: 10, neighbours: 400 };
 
