@@ -9,6 +9,6 @@ export {
   CO_OCCURRENCE_WEIGHT_GRID,
   DEFAULT_CO_OCCURRENCE,
   coOccurrenceScores,
-  type CoOccurrenceTable,
+  type DenseCoOccurrence,
   type CoOccurrenceOptions,
 } from './co-occurrence.js';

@@ -9,7 +9,7 @@ import {
   POPULARITY_WEIGHT_GRID,
   RECENT_DECAY_GRID,
   RECENT_WEIGHT_GRID,
-  type CoOccurrenceTable,
+  type DenseCoOccurrence,
   type HistoryQueryParams,
 } from '../../retrieval/index.js';
 
@@ -56,7 +56,7 @@ export function tuneHistoryQuery(options: {
   prior?: Float32Array;
   priorWeights?: readonly number[];
   /** Item-to-item co-occurrence with the recent items (coOccurrenceScores), tried at `coOccurrenceWeights`. */
-  coOccurrence?: CoOccurrenceTable;
+  coOccurrence?: DenseCoOccurrence;
   coOccurrenceWeights?: readonly number[];
 }): QueryTuneResult {
   const { tower, itemEmbeddings, requests } = options;

@@ -2,12 +2,12 @@ import type { RankFn } from '../../eval/evaluate.js';
 import { topK } from '../../eval/metrics.js';
 import { ensembleDim, ensembleItemForward, ensembleUserForward, type TowerEnsemble } from '../../models/index.js';
 import { scoreAll } from '../../nn/matvec.js';
-import { addBias, coOccurrenceScores, historyQuery, type CoOccurrenceTable, type HistoryQueryParams } from '../../retrieval/index.js';
+import { addBias, coOccurrenceScores, historyQuery, type DenseCoOccurrence, type HistoryQueryParams } from '../../retrieval/index.js';
 import type { CatalogSnapshot } from '../../training-sets/build-training-sets.js';
 
 /** The co-occurrence term of the retrieval score (ADR 0078): `weight` x coOccurrenceScores against the request's recent items. */
 export interface CoOccurrenceTerm {
-  table: CoOccurrenceTable;
+  table: DenseCoOccurrence;
   weight: number;
 }
 
