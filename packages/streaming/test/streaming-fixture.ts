@@ -22,8 +22,10 @@ import {
   type FeatureViewSpec,
 } from '@frec/core';
 import { type StreamBroker } from '@frec/core/spi';
-import type { RedisStreamsBroker } from '../src/redis-streams/index.js';
-import type { NatsJetStreamBroker } from '../src/nats-jetstream/index.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { streamKeyOf, type RedisStreamsBroker } from '../src/redis-streams/index.js';
+import { deadSubjectOf, type NatsJetStreamBroker } from '../src/nats-jetstream/index.js';
 import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 export const REDIS_URL = process.env.FREC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -46,6 +48,34 @@ export interface StreamRepoOptions {
 export function brokerYaml(broker: BrokerType, id: string, ackWaitMs = 1500): string {
   if (broker === 'redis') return '';
   return `brokers:\n  nats:\n    servers: ${NATS_URL}\n    stream: FRECTEST_${id}\n    subject_prefix: frectest-${id}\n    state_bucket: frectest_${id}_state\n    lease_bucket: frectest_${id}_leases\n    ack_wait_ms: ${ackWaitMs}\n    storage: memory\n`;
+}
+
+/** The dead-lettered messages of a topic (partition), read with the broker's own client, oldest first. */
+export async function deadLettersOf(broker: StreamBroker, topic: string, partition?: number): Promise<Array<Record<string, string>>> {
+  if (broker.type === 'redis') {
+    const r = new Redis(REDIS_URL);
+    try {
+      const entries = await r.xrange(`${streamKeyOf(topic, partition)}:dead`, '-', '+');
+      return entries.map(([, flat]) => Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!])));
+    } finally {
+      r.disconnect();
+    }
+  }
+  const { stream, subject_prefix } = (broker as NatsJetStreamBroker).options;
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const subject = deadSubjectOf(subject_prefix, topic, partition);
+    const out: Array<Record<string, string>> = [];
+    for (let seq = 1; ; ) {
+      const m = await jsm.streams.getMessage(stream, { seq, next_by_subj: subject }).catch(() => null);
+      if (!m) return out;
+      out.push(m.json<Record<string, string>>());
+      seq = m.seq + 1;
+    }
+  } finally {
+    await nc.close();
+  }
 }
 
 /** Deletes what a test broker created: Redis streams of the topic, or the NATS stream and KV buckets. */
