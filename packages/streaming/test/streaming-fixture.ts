@@ -68,7 +68,9 @@ export async function deadLettersOf(broker: StreamBroker, topic: string, partiti
     const subject = deadSubjectOf(subject_prefix, topic, partition);
     const out: Array<Record<string, string>> = [];
     for (let seq = 1; ; ) {
-      const m = await jsm.streams.getMessage(stream, { seq, next_by_subj: subject }).catch(() => null);
+      // STREAM.MSG.GET takes next_by_subj beside seq (the client's type lists only seq).
+      const q: { seq: number; next_by_subj: string } = { seq, next_by_subj: subject };
+      const m = await jsm.streams.getMessage(stream, q).catch(() => null);
       if (!m) return out;
       out.push(m.json<Record<string, string>>());
       seq = m.seq + 1;

@@ -245,6 +245,7 @@ export class NatsJetStreamBroker implements StreamBroker, NatsSubscriptionHost {
   async lag(topic: string, group: string, partition?: number): Promise<StreamLag> {
     const { stream, subject_prefix: prefix } = this.options;
     const subject = subjectOf(prefix, topic, partition);
+    // STREAM.MSG.GET takes next_by_subj beside seq (the client's type lists only seq).
     const msg = async (q: { seq: number; next_by_subj: string } | { last_by_subj: string }) => {
       try {
         return await this.jsm.streams.getMessage(stream, q);

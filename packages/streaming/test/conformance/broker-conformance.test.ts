@@ -132,7 +132,8 @@ describe.each(BROKER_KITS.map((k) => [k.type, k] as const))('broker conformance:
     const ids = await b.broker.publish(topic, events(12), { partition: 1 });
     const none = await b.broker.lag(topic, 'g-lag', 1);
     expect(none).toMatchObject({ pending: 0, undelivered: 12, lastId: ids[11] });
-    expect(none.oldestUnackedMs).toBeGreaterThanOrEqual(before - 1000);
+    expect(none.oldestUnackedMs).toBeGreaterThanOrEqual(before - 50);
+    expect(none.oldestUnackedMs).toBeLessThanOrEqual(Date.now());
     const sub = await b.broker.subscribe({ topic, group: 'g-lag', consumer: 'c1', partition: 1 });
     const got = await readN(sub, 4);
     await sub.ack(got.slice(0, 4).map((m) => m.id));
@@ -142,7 +143,7 @@ describe.each(BROKER_KITS.map((k) => [k.type, k] as const))('broker conformance:
       (l) => l.pending + (l.undelivered ?? 0) === 8,
       '8 behind',
     );
-    expect(mid.oldestUnackedMs).toBeGreaterThanOrEqual(before - 1000);
+    expect(mid.oldestUnackedMs).toBeGreaterThanOrEqual(before - 50);
     const rest = await readN(sub, 8);
     await sub.ack(rest.map((m) => m.id));
     const done = await eventually(
