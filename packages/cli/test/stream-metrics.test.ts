@@ -94,7 +94,21 @@ describe('frec stream metrics', () => {
     await broker.publish(`${prefix}clicks`, [{ user_id: 'x', ts: 'never' }], { partition: 1 });
     const child = spawn(
       FREC_BIN,
-      ['-c', dir, 'stream', '--views', 'clicks_by_user', '--metrics-port', '0', '--metrics-host', '127.0.0.1', '--lease-ms', '900', '--block-ms', '50'],
+      [
+        '-c',
+        dir,
+        'stream',
+        '--views',
+        'clicks_by_user',
+        '--metrics-port',
+        '0',
+        '--metrics-host',
+        '127.0.0.1',
+        '--lease-ms',
+        '900',
+        '--block-ms',
+        '50',
+      ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },

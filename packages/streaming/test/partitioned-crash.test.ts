@@ -21,7 +21,22 @@ interface Worker {
 function startWorker(dir: string, name: string, crashSeed?: number): Worker {
   const child = spawn(
     FREC,
-    ['-c', dir, 'stream', '--consumer', name, '--block-ms', '50', '--batch-size', '20', '--lease-ms', '1500', '--no-offline', '--log-every', '3600'],
+    [
+      '-c',
+      dir,
+      'stream',
+      '--consumer',
+      name,
+      '--block-ms',
+      '50',
+      '--batch-size',
+      '20',
+      '--lease-ms',
+      '1500',
+      '--no-offline',
+      '--log-every',
+      '3600',
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
@@ -91,7 +106,8 @@ describe.each(BROKERS)('partitioned workers killed at random points (broker %s)'
       await publishByKey(repo.broker, repo.view, events.slice(round * burst, (round + 1) * burst));
       // Wait until the burst is being consumed and the victim holds partitions, then kill it at a random moment.
       await waitFor(
-        async () => ((await states.progress('user_activity')).updatedAtMs !== base.updatedAtMs && owns(victim).length > 0) || !alive(victim.child),
+        async () =>
+          ((await states.progress('user_activity')).updatedAtMs !== base.updatedAtMs && owns(victim).length > 0) || !alive(victim.child),
         `round ${round}: ${name} consuming`,
         40_000,
       );
@@ -123,7 +139,9 @@ describe.each(BROKERS)('partitioned workers killed at random points (broker %s)'
       60_000,
     ).catch(async (e: Error) => {
       const lag = await groupLag(repo.broker, repo.topic, GROUP, K);
-      throw new Error(`${e.message}; lag ${JSON.stringify(lag)}; stderr: ${[...running.values()].map((w) => w.stderr.slice(-400)).join(' | ')}`);
+      throw new Error(
+        `${e.message}; lag ${JSON.stringify(lag)}; stderr: ${[...running.values()].map((w) => w.stderr.slice(-400)).join(' | ')}`,
+      );
     });
     // Restarted workers rejoin: the partitions end up shared 2, 2, 2.
     await waitFor(
@@ -138,7 +156,12 @@ describe.each(BROKERS)('partitioned workers killed at random points (broker %s)'
     expect(selfKills, 'crashes between state save and acknowledgement').toBeGreaterThan(0);
 
     // The clean run: one worker, no crash, the same events.
-    const worker = new StreamWorker(clean.store, clean.broker, [clean.view], { consumer: 'clean', writeOffline: false, blockMs: 50, leaseMs: 900 });
+    const worker = new StreamWorker(clean.store, clean.broker, [clean.view], {
+      consumer: 'clean',
+      writeOffline: false,
+      blockMs: 50,
+      leaseMs: 900,
+    });
     const run = worker.run();
     await publishByKey(clean.broker, clean.view, events);
     await waitFor(async () => worker.totals.messages === events.length, 'the clean run');
@@ -153,7 +176,10 @@ describe.each(BROKERS)('partitioned workers killed at random points (broker %s)'
       expect(got[i]?.state.applied, `events applied for user ${u}`).toBe(want[i]!.state.applied);
       expect(got[i]?.state.maxTimeMs, `newest event of user ${u}`).toBe(want[i]!.state.maxTimeMs);
     });
-    expect(got.reduce((n, s) => n + s!.state.applied, 0), 'no event lost or counted twice').toBe(events.length);
+    expect(
+      got.reduce((n, s) => n + s!.state.applied, 0),
+      'no event lost or counted twice',
+    ).toBe(events.length);
     const keys = users.map((u) => [u]);
     const online = await readRows(await repo.store.onlineStore(), 'streamtest', repo.view, keys);
     const cleanOnline = await readRows(await clean.store.onlineStore(), 'streamtest', clean.view, keys);

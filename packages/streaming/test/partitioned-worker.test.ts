@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamWorker } from '@frec/core';
-import { applyEvent, emptyState, featuresOf, groupLag, keyString, partitionOf, planAggregations, type AggregateState } from '@frec/core/spi';
+import {
+  applyEvent,
+  emptyState,
+  featuresOf,
+  groupLag,
+  keyString,
+  partitionOf,
+  planAggregations,
+  type AggregateState,
+} from '@frec/core/spi';
 import { publishByKey } from '../src/index.js';
 import { BROKERS, eventLog, streamRepo, waitFor, type StreamRepo } from './streaming-fixture.js';
 
@@ -29,7 +38,10 @@ describe.each(BROKERS)('partitioned stream view on broker %s', (broker) => {
     const a = new StreamWorker(repo.store, repo.broker, [repo.view], opts('a'));
     const runA = a.run();
     await publishByKey(repo.broker, repo.view, events.slice(0, 300));
-    await waitFor(async () => a.ownedPartitions('user_activity').length === K && a.totals.messages === 300, 'worker a to own every partition and drain');
+    await waitFor(
+      async () => a.ownedPartitions('user_activity').length === K && a.totals.messages === 300,
+      'worker a to own every partition and drain',
+    );
 
     const b = new StreamWorker(repo.store, repo.broker, [repo.view], opts('b'));
     const runB = b.run();
@@ -85,7 +97,13 @@ describe.each(BROKERS)('partitioned stream view on broker %s', (broker) => {
     });
     res.toRows().forEach((row, i) => {
       const f = featuresOf(plan, want.get(users[i]!)!);
-      expect(row).toEqual({ user_id: users[i], last_10_items: f.last_10_items, count_1h: f.count_1h, sum_dwell_24h: f.sum_dwell_24h, session_length: f.session_length });
+      expect(row).toEqual({
+        user_id: users[i],
+        last_10_items: f.last_10_items,
+        count_1h: f.count_1h,
+        sum_dwell_24h: f.sum_dwell_24h,
+        session_length: f.session_length,
+      });
     });
   });
 });

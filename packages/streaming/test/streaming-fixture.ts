@@ -56,7 +56,9 @@ export async function deadLettersOf(broker: StreamBroker, topic: string, partiti
     const r = new Redis(REDIS_URL);
     try {
       const entries = await r.xrange(`${streamKeyOf(topic, partition)}:dead`, '-', '+');
-      return entries.map(([, flat]) => Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!])));
+      return entries.map(([, flat]) =>
+        Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!])),
+      );
     } finally {
       r.disconnect();
     }
@@ -67,7 +69,7 @@ export async function deadLettersOf(broker: StreamBroker, topic: string, partiti
     const jsm = await jetstreamManager(nc);
     const subject = deadSubjectOf(subject_prefix, topic, partition);
     const out: Array<Record<string, string>> = [];
-    for (let seq = 1; ; ) {
+    for (let seq = 1; ;) {
       // STREAM.MSG.GET takes next_by_subj beside seq (the client's type lists only seq).
       const q: { seq: number; next_by_subj: string } = { seq, next_by_subj: subject };
       const m = await jsm.streams.getMessage(stream, q).catch(() => null);

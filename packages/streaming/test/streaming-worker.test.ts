@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamWorker, type FeatureValue } from '@frec/core';
 import { applyEvent, emptyState, featuresOf, planAggregations, type AggregateState } from '@frec/core/spi';
-import { BROKERS, deadLettersOf, eventLog, recentStart, streamRepo, waitFor, type Interaction, type StreamRepo } from './streaming-fixture.js';
+import {
+  BROKERS,
+  deadLettersOf,
+  eventLog,
+  recentStart,
+  streamRepo,
+  waitFor,
+  type Interaction,
+  type StreamRepo,
+} from './streaming-fixture.js';
 
 /** The features each user should have after all of `events`, folded in order by the shared code. */
 function expected(
@@ -60,7 +69,10 @@ describe.each(BROKERS)('stream worker on broker %s', (broker) => {
 
     const dead = await deadLettersOf(repo.broker, repo.topic);
     expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatchObject({ user_id: 'not-a-number', frec_reason: expect.stringContaining("join key 'user_id' is missing or not int64") });
+    expect(dead[0]).toMatchObject({
+      user_id: 'not-a-number',
+      frec_reason: expect.stringContaining("join key 'user_id' is missing or not int64"),
+    });
 
     const [f] = await repo.store.freshness(['user_activity']);
     expect(f).toMatchObject({ view: 'user_activity', kind: 'stream', consumerLag: { pending: 0, undelivered: 0 } });

@@ -23,7 +23,12 @@ export interface StreamMetrics {
  * unpartitioned view is partition "0", which every worker of that view consumes), so the sum of
  * `frec_stream_lag_messages` over a partitioned view's workers is its whole lag.
  */
-export function streamMetrics(project: string, views: readonly FeatureViewSpec[], worker: StreamWorker, broker: StreamBroker): StreamMetrics {
+export function streamMetrics(
+  project: string,
+  views: readonly FeatureViewSpec[],
+  worker: StreamWorker,
+  broker: StreamBroker,
+): StreamMetrics {
   const registry = new Registry();
   const lanes = (view: FeatureViewSpec): Array<number | undefined> =>
     partitionsOf(view) === 1 ? [undefined] : worker.ownedPartitions(view.name);

@@ -59,8 +59,14 @@ export function registerStreamCommand(program: Command): void {
     .option('--block-ms <ms>', 'how long a read waits for new messages (default 1000)')
     .option('--claim-idle-ms <ms>', "claim another consumer's messages pending this long (default 30000)")
     .option('--no-offline', 'do not append feature rows to the offline store')
-    .option('--url <url>', "broker URL (default: the broker's section in feature_store.yaml, else FREC_STREAM_REDIS_URL / FREC_STREAM_NATS_URL)")
-    .option('--lease-ms <ms>', 'partitioned sources: lease TTL, so how soon a dead worker\'s partitions move (default 10000; the same for every worker)')
+    .option(
+      '--url <url>',
+      "broker URL (default: the broker's section in feature_store.yaml, else FREC_STREAM_REDIS_URL / FREC_STREAM_NATS_URL)",
+    )
+    .option(
+      '--lease-ms <ms>',
+      "partitioned sources: lease TTL, so how soon a dead worker's partitions move (default 10000; the same for every worker)",
+    )
     .option('--metrics-port <port>', 'serve Prometheus metrics on http://<host>:<port>/metrics (0: any free port)')
     .option('--metrics-host <host>', 'address the metrics server binds (default 0.0.0.0)')
     .option('--log-every <s>', 'seconds between progress lines (default 10)')

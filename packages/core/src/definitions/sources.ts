@@ -64,7 +64,13 @@ export function pushSource(options: Common & { batchSource: DataSource<FileSourc
  * `partitions: K` its events are spread over K partitions by entity key, shared by the workers of a view.
  */
 export function streamSource(
-  options: Common & { topic: string; timestampField: string; batchSource: DataSource<FileSourceSpec>; broker?: string; partitions?: number },
+  options: Common & {
+    topic: string;
+    timestampField: string;
+    batchSource: DataSource<FileSourceSpec>;
+    broker?: string;
+    partitions?: number;
+  },
 ): DataSource<StreamSourceSpec> {
   const site = callSite();
   const spec = parseSpec(

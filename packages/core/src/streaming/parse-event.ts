@@ -39,7 +39,10 @@ export function parseEvent(view: FeatureViewSpec, fields: Record<string, unknown
 }
 
 /** The typed entity key of one raw event, or an error naming the bad join key. */
-export function parseKey(view: FeatureViewSpec, fields: Record<string, unknown>): Array<string | number> | { error: string; field: string } {
+export function parseKey(
+  view: FeatureViewSpec,
+  fields: Record<string, unknown>,
+): Array<string | number> | { error: string; field: string } {
   const key: Array<string | number> = [];
   for (const c of view.entityColumns) {
     const v = coerceScalar(c.dtype === 'int32' || c.dtype === 'int64' || c.dtype === 'string' ? c.dtype : 'string', fields[c.name]);

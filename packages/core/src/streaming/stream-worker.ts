@@ -80,6 +80,11 @@ interface CachedState {
   /** The version the store holds once every queued save of this entity succeeds. */
   version: number;
   inflight: number;
+  /**
+   * Set when a save folded from this state lost its race or failed: a later batch in flight that folded on top of
+   * it must not save either, since its version number could match the winner's and overwrite the winner's events.
+   */
+  broken?: boolean;
 }
 
 /**
@@ -379,11 +384,20 @@ export class StreamWorker {
           await (
             await this.store.offlineStore()
           ).appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, offlineRows);
-        ok = saves.length > 0 ? await this.states.save(view.name, saves) : [];
+        // Decided now, after the earlier batches' saves: one of them may have lost the state this one folded on.
+        const doomed = touched.map((c) => c.broken === true);
+        const live = saves.filter((_, i) => !doomed[i]);
+        const res = live.length > 0 ? await this.states.save(view.name, live) : [];
+        let j = 0;
+        ok = saves.map((_, i) => (doomed[i] ? false : res[j++] === true));
       } catch (err) {
+        for (const c of touched) c.broken = true;
         this.release(cache, saves, touched, true);
         throw err;
       }
+      saves.forEach((_, i) => {
+        if (!ok[i]) touched[i]!.broken = true;
+      });
       this.options.afterSave?.(view.name);
       const lost = new Set(saves.filter((_, i) => !ok[i]).map((s) => s.key));
       this.release(cache, saves, touched, lost.size > 0);

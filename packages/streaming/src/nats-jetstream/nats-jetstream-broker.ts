@@ -212,25 +212,27 @@ export class NatsJetStreamBroker implements StreamBroker, NatsSubscriptionHost {
   /** The lease bucket: its TTL is the lease TTL, so every worker of a deployment must use the same one. */
   private leaseBucket(ttlMs: number): Promise<KV> {
     if (this.leaseKv && this.leaseKv.ttlMs !== ttlMs)
-      throw new StoreError(ErrorCode.STREAM_ERROR, `NATS lease bucket opened with a TTL of ${this.leaseKv.ttlMs} ms, then asked for ${ttlMs} ms.`, {
-        where: { broker: 'nats', bucket: this.options.lease_bucket },
-      });
+      throw new StoreError(
+        ErrorCode.STREAM_ERROR,
+        `NATS lease bucket opened with a TTL of ${this.leaseKv.ttlMs} ms, then asked for ${ttlMs} ms.`,
+        {
+          where: { broker: 'nats', bucket: this.options.lease_bucket },
+        },
+      );
     if (!this.leaseKv) {
-      const kv = this.kvm
-        .create(this.options.lease_bucket, { history: 1, ttl: ttlMs, replicas: this.options.replicas })
-        .then(async (b) => {
-          const have = (await b.status()).ttl;
-          if (have !== ttlMs)
-            throw new StoreError(
-              ErrorCode.STREAM_ERROR,
-              `NATS KV bucket '${this.options.lease_bucket}' has a TTL of ${have} ms, but this worker's lease is ${ttlMs} ms.`,
-              {
-                where: { broker: 'nats', bucket: this.options.lease_bucket },
-                hint: 'Give every worker of a group the same --lease-ms, or delete the bucket (`nats kv del`) when none runs.',
-              },
-            );
-          return b;
-        });
+      const kv = this.kvm.create(this.options.lease_bucket, { history: 1, ttl: ttlMs, replicas: this.options.replicas }).then(async (b) => {
+        const have = (await b.status()).ttl;
+        if (have !== ttlMs)
+          throw new StoreError(
+            ErrorCode.STREAM_ERROR,
+            `NATS KV bucket '${this.options.lease_bucket}' has a TTL of ${have} ms, but this worker's lease is ${ttlMs} ms.`,
+            {
+              where: { broker: 'nats', bucket: this.options.lease_bucket },
+              hint: 'Give every worker of a group the same --lease-ms, or delete the bucket (`nats kv del`) when none runs.',
+            },
+          );
+        return b;
+      });
       this.leaseKv = { ttlMs, kv };
       kv.catch(() => (this.leaseKv = null));
     }

@@ -8,5 +8,6 @@ export const natsJetStreamBroker = definePlugin({
   type: 'nats',
   description: 'NATS JetStream durable pull consumers, state in JetStream KV',
   configSchema: natsJetStreamConfigSchema,
-  create: ({ type: _type, url, servers, ...rest }) => NatsJetStreamBroker.connect({ ...rest, ...((url ?? servers) ? { servers: url ?? servers } : {}) }),
+  create: ({ type: _type, url, servers, ...rest }) =>
+    NatsJetStreamBroker.connect({ ...rest, ...((url ?? servers) ? { servers: url ?? servers } : {}) }),
 });

@@ -7,7 +7,11 @@ import { partitionOfEvent, partitionsOf, type FeatureViewSpec, type StreamBroker
  * order within a partition; the returned IDs are in the order of `events`.
  * @example await publishByKey(broker, activity.spec, [{ user_id: 7, item_id: 42, ts: Date.now() }]);
  */
-export async function publishByKey(broker: StreamBroker, view: FeatureViewSpec, events: ReadonlyArray<Record<string, unknown>>): Promise<string[]> {
+export async function publishByKey(
+  broker: StreamBroker,
+  view: FeatureViewSpec,
+  events: ReadonlyArray<Record<string, unknown>>,
+): Promise<string[]> {
   if (view.source.type !== 'stream')
     throw new RequestError(ErrorCode.INVALID_REQUEST, `Feature view '${view.name}' has no stream source to publish to.`, {
       where: { featureView: view.name },

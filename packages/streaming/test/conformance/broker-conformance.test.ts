@@ -28,7 +28,8 @@ async function readN(sub: StreamSubscription, n: number, claimIdleMs?: number): 
   return got;
 }
 
-const events = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ user_id: (from + i) % 7, seq: from + i, ts: 1_700_000_000_000 + from + i }));
+const events = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({ user_id: (from + i) % 7, seq: from + i, ts: 1_700_000_000_000 + from + i }));
 
 describe.each(BROKER_KITS.map((k) => [k.type, k] as const))('broker conformance: %s', (_type, kit) => {
   let b: OpenedBroker;
@@ -121,7 +122,9 @@ describe.each(BROKER_KITS.map((k) => [k.type, k] as const))('broker conformance:
     await sub.deadLetter(m!, "join key 'user_id' is missing or not int64");
     await sub.ack([m!.id]);
     const dead = await b.deadLetters(topic, 3);
-    expect(dead).toEqual([{ frec_id: id, frec_reason: "join key 'user_id' is missing or not int64", user_id: 'not-a-number', ts: 'yesterday' }]);
+    expect(dead).toEqual([
+      { frec_id: id, frec_reason: "join key 'user_id' is missing or not int64", user_id: 'not-a-number', ts: 'yesterday' },
+    ]);
     expect(await b.deadLetters(topic, 2)).toEqual([]);
     await sub.close();
   });
