@@ -26,7 +26,7 @@ export interface StreamMetrics {
 export function streamMetrics(
   project: string,
   views: readonly FeatureViewSpec[],
-  worker: StreamWorker,
+  worker: Pick<StreamWorker, 'ownedPartitions'>,
   broker: StreamBroker,
 ): StreamMetrics {
   const registry = new Registry();

@@ -91,7 +91,8 @@ export function registerStreamCommand(program: Command): void {
           });
         const brokerType = views[0]!.source.type === 'stream' ? views[0]!.source.broker : 'redis';
         const broker = await createStreamBroker(store.config, brokerType, opts.url ? { url: opts.url } : {});
-        let metrics: ReturnType<typeof streamMetrics> | undefined;
+        // Built first so the worker's batches count from the start; it asks the worker what it owns only when scraped.
+        const metrics = streamMetrics(store.project, views, { ownedPartitions: (v) => worker.ownedPartitions(v) }, broker);
         const worker = new StreamWorker(store, broker, views, {
           consumer: opts.consumer ?? os.hostname(),
           ...(opts.leaseMs ? { leaseMs: positiveInt(opts.leaseMs, '--lease-ms') } : {}),
@@ -101,7 +102,7 @@ export function registerStreamCommand(program: Command): void {
           ...(opts.offline === false ? { writeOffline: false } : {}),
           ...crashHook(),
           onBatch: (b) => {
-            metrics?.countBatch(b.view, b.applied, b.replayed, b.invalid);
+            metrics.countBatch(b.view, b.applied, b.replayed, b.invalid);
             if (b.conflicts > 0 && !g.json)
               process.stderr.write(`stream view=${b.view} conflicts=${b.conflicts} (their events stay pending and are claimed again)\n`);
           },
@@ -109,7 +110,6 @@ export function registerStreamCommand(program: Command): void {
             process.stderr.write(`stream view=${view} error=${JSON.stringify(String((err as Error).message ?? err))} (retrying)\n`),
           onPartitions: (view, owned) => !g.json && process.stderr.write(`stream view=${view} partitions=${owned.join(',') || '-'}\n`),
         });
-        metrics = streamMetrics(store.project, views, worker, broker);
         const server =
           opts.metricsPort !== undefined
             ? await serveMetrics(metrics.registry, nonNegativeInt(opts.metricsPort, '--metrics-port'), opts.metricsHost)
