@@ -40,12 +40,12 @@ export interface StreamRepoOptions {
   broker?: BrokerType;
   /** Partitions of the stream source (default 1). */
   partitions?: number;
-  /** NATS: redelivery of unacknowledged messages after this long (default 1500 ms, so crash tests recover quickly). */
+  /** NATS: redelivery of unacknowledged messages after this long (default 1000 ms, so crash tests recover quickly). */
   ackWaitMs?: number;
 }
 
 /** The `brokers:` section and plugin list a test repo of this broker uses; names unique to `id`. */
-export function brokerYaml(broker: BrokerType, id: string, ackWaitMs = 1500): string {
+export function brokerYaml(broker: BrokerType, id: string, ackWaitMs = 1000): string {
   if (broker === 'redis') return '';
   return `brokers:\n  nats:\n    servers: ${NATS_URL}\n    stream: FRECTEST_${id}\n    subject_prefix: frectest-${id}\n    state_bucket: frectest_${id}_state\n    lease_bucket: frectest_${id}_leases\n    ack_wait_ms: ${ackWaitMs}\n    storage: memory\n`;
 }

@@ -173,7 +173,9 @@ export class StreamWorker {
       if (release) await leases.release(p, this.consumer).catch(() => undefined);
       changed();
     };
+    const renewed = new Map<number, number>();
     const startLane = (p: number): void => {
+      renewed.set(p, Date.now());
       const lane = { stop: false, done: Promise.resolve() };
       lane.done = this.runLane(view, p, () => this.stopping || lane.stop, true).catch((err) => this.options.onError?.(err, view.name));
       lanes.set(p, lane);
@@ -187,7 +189,10 @@ export class StreamWorker {
         try {
           const members = await leases.heartbeat(this.consumer);
           const share = Math.ceil(k / Math.max(1, members.length));
-          for (const p of [...lanes.keys()]) if (!(await leases.acquire(p, this.consumer))) await stopLane(p, false);
+          for (const p of [...lanes.keys()]) {
+            if (await leases.acquire(p, this.consumer)) renewed.set(p, Date.now());
+            else await stopLane(p, false);
+          }
           const surplus = [...lanes.keys()].sort((a, b) => b - a).slice(0, Math.max(0, lanes.size - share));
           await Promise.all(surplus.map((p) => stopLane(p, true)));
           if (lanes.size < share) {
@@ -199,6 +204,8 @@ export class StreamWorker {
           }
         } catch (err) {
           this.options.onError?.(err, view.name);
+          // Leases we could not renew for a whole TTL may be another worker's by now: stop those partitions.
+          for (const p of [...lanes.keys()]) if (Date.now() - (renewed.get(p) ?? 0) > leaseMs) await stopLane(p, false);
         }
         await this.sleep(leaseMs / 3);
       }

@@ -1,4 +1,5 @@
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { ErrorCode, StoreError } from '@frec/core';
 import type { StreamLag, StreamMessage, StreamSubscription } from '@frec/core/spi';
 
 /** What a subscription needs of its broker: the shared unacknowledged deliveries, dead-lettering, lag and flushing. */
@@ -42,6 +43,7 @@ export class NatsStreamSubscription implements StreamSubscription {
   private messages: ConsumerMessages | null = null;
   private pump: Promise<void> = Promise.resolve();
   private closed = false;
+  private ended: Error | null = null;
 
   constructor(
     private readonly host: NatsSubscriptionHost,
@@ -61,11 +63,20 @@ export class NatsStreamSubscription implements StreamSubscription {
         this.buffer.push(m);
         this.wake?.();
       }
-    })().catch(() => undefined);
+    })().then(
+      () => void (this.ended ??= new Error('the consumer stopped delivering')),
+      (err: unknown) => void (this.ended = err as Error),
+    );
     return this;
   }
 
   async read(options: { count: number; blockMs: number }): Promise<StreamMessage[]> {
+    if (this.buffer.length === 0 && this.ended && !this.closed)
+      // The worker reports it and subscribes again on its next start; meanwhile nothing is lost (unacknowledged messages are redelivered).
+      throw new StoreError(ErrorCode.STREAM_ERROR, `NATS consumer '${this.durable}' stopped: ${this.ended.message}`, {
+        where: { broker: 'nats', consumer: this.durable },
+        cause: this.ended,
+      });
     if (this.buffer.length === 0 && !this.closed) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, options.blockMs);
