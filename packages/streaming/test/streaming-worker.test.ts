@@ -31,7 +31,8 @@ function expected(
 describe.each(BROKERS)('stream worker on broker %s', (broker) => {
   let repo: StreamRepo;
   beforeAll(async () => {
-    repo = await streamRepo({ broker });
+    // NATS: the dead consumer's messages must stay pending while the test checks them, even on a loaded machine.
+    repo = await streamRepo({ broker, ackWaitMs: 2500 });
   });
   afterAll(async () => {
     await repo?.dispose();

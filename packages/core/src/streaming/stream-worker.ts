@@ -177,7 +177,16 @@ export class StreamWorker {
     const startLane = (p: number): void => {
       renewed.set(p, Date.now());
       const lane = { stop: false, done: Promise.resolve() };
-      lane.done = this.runLane(view, p, () => this.stopping || lane.stop, true).catch((err) => this.options.onError?.(err, view.name));
+      lane.done = this.runLane(view, p, () => this.stopping || lane.stop, true)
+        .catch((err) => this.options.onError?.(err, view.name))
+        .finally(() => {
+          // A lane that ended by itself (its subscription failed) gives the partition up, to be taken again on a later tick.
+          if (lane.stop || this.stopping || lanes.get(p) !== lane) return;
+          lanes.delete(p);
+          owned.delete(p);
+          void leases.release(p, this.consumer).catch(() => undefined);
+          changed();
+        });
       lanes.set(p, lane);
       owned.add(p);
       changed();

@@ -13,19 +13,23 @@ async function eventually<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: s
   }
 }
 
-/** Reads (and, where the broker needs it, claims) until `n` messages have come, in arrival order. */
+/**
+ * Reads (and, where the broker needs it, claims) until `n` distinct messages have come, in arrival
+ * order; a redelivery of one already read (a loaded machine can outlast an ack wait) is not counted twice.
+ */
 async function readN(sub: StreamSubscription, n: number, claimIdleMs?: number): Promise<StreamMessage[]> {
-  const got: StreamMessage[] = [];
+  const got = new Map<string, StreamMessage>();
+  const add = (ms: StreamMessage[]) => ms.forEach((m) => got.has(m.id) || got.set(m.id, m));
   await eventually(
     async () => {
-      if (claimIdleMs !== undefined) got.push(...(await sub.claimStale({ minIdleMs: claimIdleMs, count: n })));
-      if (got.length < n) got.push(...(await sub.read({ count: n - got.length, blockMs: 100 })));
-      return got.length;
+      if (claimIdleMs !== undefined) add(await sub.claimStale({ minIdleMs: claimIdleMs, count: n }));
+      if (got.size < n) add(await sub.read({ count: n - got.size, blockMs: 100 }));
+      return got.size;
     },
     (c) => c >= n,
     `${n} messages`,
   );
-  return got;
+  return [...got.values()];
 }
 
 const events = (n: number, from = 0) =>
