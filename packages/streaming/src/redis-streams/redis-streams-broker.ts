@@ -1,12 +1,14 @@
 import { Redis } from 'ioredis';
 import { type RepoConfig } from '@frec/core';
-import { type AggregateStateStore, type StreamBroker, type StreamLag, type StreamSubscription } from '@frec/core/spi';
+import { type AggregateStateStore, type PartitionLeases, type StreamBroker, type StreamLag, type StreamSubscription } from '@frec/core/spi';
 import { RedisAggregateStateStore } from './redis-aggregate-state-store.js';
-import { parseGroupInfo, RedisStreamSubscription } from './redis-stream-subscription.js';
+import { deadKeyOf, streamKeyOf } from './redis-keys.js';
+import { RedisPartitionLeases } from './redis-partition-leases.js';
+import { RedisStreamSubscription, streamLag } from './redis-stream-subscription.js';
 
 /** Options of the Redis Streams broker. */
 export interface RedisStreamsBrokerOptions {
-  /** redis:// URL of the broker (a single node: streams are not spread over a cluster here). */
+  /** redis:// URL of the broker (a single node; partition keys carry hash tags for a later cluster mode). */
   url: string;
   /** Prefix of the state keys (the online store's key_prefix). */
   keyPrefix?: string;
@@ -43,16 +45,17 @@ export class RedisStreamsBroker implements StreamBroker {
     return c;
   }
 
-  async subscribe(o: { topic: string; group: string; consumer: string }): Promise<StreamSubscription> {
-    const sub = await new RedisStreamSubscription(this.connect(), o.topic, o.group, o.consumer).init();
+  async subscribe(o: { topic: string; group: string; consumer: string; partition?: number }): Promise<StreamSubscription> {
+    const sub = await new RedisStreamSubscription(this.connect(), streamKeyOf(o.topic, o.partition), o.group, o.consumer).init();
     this.subscriptions.add(sub);
     return sub;
   }
 
-  async publish(topic: string, events: ReadonlyArray<Record<string, unknown>>): Promise<string[]> {
+  async publish(topic: string, events: ReadonlyArray<Record<string, unknown>>, options: { partition?: number } = {}): Promise<string[]> {
     if (events.length === 0) return [];
+    const key = streamKeyOf(topic, options.partition);
     const pipe = this.client.pipeline();
-    for (const e of events) pipe.xadd(topic, '*', ...Object.entries(e).flatMap(([k, v]) => [k, encodeField(v)]));
+    for (const e of events) pipe.xadd(key, '*', ...Object.entries(e).flatMap(([k, v]) => [k, encodeField(v)]));
     return ((await pipe.exec()) ?? []).map(([err, id]) => {
       if (err) throw err;
       return String(id);
@@ -63,18 +66,18 @@ export class RedisStreamsBroker implements StreamBroker {
     return new RedisAggregateStateStore(this.client, this.options.keyPrefix ?? '', project);
   }
 
-  async lag(topic: string, group: string): Promise<StreamLag> {
-    const exists = await this.client.exists(topic);
-    if (!exists) return { pending: 0, undelivered: 0, lastId: null };
-    const info = parseGroupInfo(await this.client.xinfo('GROUPS', topic), group);
-    const last = (await this.client.xrevrange(topic, '+', '-', 'COUNT', 1))[0]?.[0] ?? null;
-    // No group yet: nothing was consumed, so the whole stream is behind.
-    return { ...(info ?? { pending: 0, undelivered: await this.client.xlen(topic) }), lastId: last };
+  leases(group: string, ttlMs: number): PartitionLeases {
+    return new RedisPartitionLeases(this.client, this.options.keyPrefix ?? '', group, ttlMs);
   }
 
-  /** Deletes a stream, its dead-letter stream and its groups (tests, teardown). */
-  async deleteTopic(topic: string): Promise<void> {
-    await this.client.unlink(topic, `${topic}:dead`);
+  lag(topic: string, group: string, partition?: number): Promise<StreamLag> {
+    return streamLag(this.client, streamKeyOf(topic, partition), group);
+  }
+
+  /** Deletes a topic's streams (every partition of `partitions`), their dead-letter streams and groups (tests, teardown). */
+  async deleteTopic(topic: string, partitions = 1): Promise<void> {
+    const keys = partitions <= 1 ? [topic] : Array.from({ length: partitions }, (_, p) => streamKeyOf(topic, p));
+    for (const k of keys) await this.client.unlink(k, deadKeyOf(k));
   }
 
   async close(): Promise<void> {

@@ -12,4 +12,6 @@ export { redisStreamsConfigSchema, type RedisStreamsConfig } from './redis-strea
 
 export { RedisStreamsBroker, brokerUrlOf, type RedisStreamsBrokerOptions } from './redis-streams-broker.js';
 export { RedisStreamSubscription, parseGroupInfo } from './redis-stream-subscription.js';
+export { RedisPartitionLeases } from './redis-partition-leases.js';
+export { streamKeyOf } from './redis-keys.js';
 export { RedisAggregateStateStore } from './redis-aggregate-state-store.js';

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamWorker } from '@frec/core';
-import { recentStart, streamRepo, waitFor, type StreamRepo } from './streaming-fixture.js';
+import { BROKERS, recentStart, streamRepo, waitFor, type StreamRepo } from './streaming-fixture.js';
 
 // Several events of one user in the same millisecond must leave one offline row, the state after
 // the last of them; otherwise a point-in-time read may return an in-between state.
-describe('stream worker offline rows for events at one time', () => {
+describe.each(BROKERS)('stream worker offline rows for events at one time (broker %s)', (broker) => {
   let repo: StreamRepo;
   beforeAll(async () => {
-    repo = await streamRepo();
+    repo = await streamRepo({ broker });
   });
   afterAll(async () => {
     await repo?.dispose();

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { type AggregateState, type AggregateStateStore, type VersionedState, type ViewProgress } from '@frec/core/spi';
-import { deleteKeysWithPrefix } from '../../redis/redis-standalone.js';
+import { unlinkPrefix } from './redis-keys.js';
 
 /**
  * Compare-and-set of many states in one script: each key's version must still be the one the
@@ -94,7 +94,7 @@ export class RedisAggregateStateStore implements AggregateStateStore {
   }
 
   async clear(view: string): Promise<void> {
-    await deleteKeysWithPrefix(this.client, this.key(view, ''));
+    await unlinkPrefix(this.client, this.key(view, ''));
     await this.client.unlink(this.progressKey(view));
   }
 

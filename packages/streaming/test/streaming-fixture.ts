@@ -22,10 +22,71 @@ import {
   type FeatureViewSpec,
 } from '@frec/core';
 import { type StreamBroker } from '@frec/core/spi';
-import type { RedisStreamsBroker } from '../src/streaming/redis-streams/index.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { streamKeyOf, type RedisStreamsBroker } from '../src/redis-streams/index.js';
+import { deadSubjectOf, type NatsJetStreamBroker } from '../src/nats-jetstream/index.js';
 import { deleteKeysWithPrefix } from '@frec/online/testing';
 
 export const REDIS_URL = process.env.FREC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const NATS_URL = process.env.FREC_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** The broker types every broker-agnostic streaming test runs on. */
+export const BROKERS = ['redis', 'nats'] as const;
+export type BrokerType = (typeof BROKERS)[number];
+
+/** Options of a test stream repo. */
+export interface StreamRepoOptions {
+  broker?: BrokerType;
+  /** Partitions of the stream source (default 1). */
+  partitions?: number;
+  /** NATS: redelivery of unacknowledged messages after this long (default 1000 ms, so crash tests recover quickly). */
+  ackWaitMs?: number;
+}
+
+/** The `brokers:` section and plugin list a test repo of this broker uses; names unique to `id`. */
+export function brokerYaml(broker: BrokerType, id: string, ackWaitMs = 1000): string {
+  if (broker === 'redis') return '';
+  return `brokers:\n  nats:\n    servers: ${NATS_URL}\n    stream: FRECTEST_${id}\n    subject_prefix: frectest-${id}\n    state_bucket: frectest_${id}_state\n    lease_bucket: frectest_${id}_leases\n    ack_wait_ms: ${ackWaitMs}\n    storage: memory\n`;
+}
+
+/** The dead-lettered messages of a topic (partition), read with the broker's own client, oldest first. */
+export async function deadLettersOf(broker: StreamBroker, topic: string, partition?: number): Promise<Array<Record<string, string>>> {
+  if (broker.type === 'redis') {
+    const r = new Redis(REDIS_URL);
+    try {
+      const entries = await r.xrange(`${streamKeyOf(topic, partition)}:dead`, '-', '+');
+      return entries.map(([, flat]) =>
+        Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!])),
+      );
+    } finally {
+      r.disconnect();
+    }
+  }
+  const { stream, subject_prefix } = (broker as NatsJetStreamBroker).options;
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const subject = deadSubjectOf(subject_prefix, topic, partition);
+    const out: Array<Record<string, string>> = [];
+    for (let seq = 1; ;) {
+      // STREAM.MSG.GET takes next_by_subj beside seq (the client's type lists only seq).
+      const q: { seq: number; next_by_subj: string } = { seq, next_by_subj: subject };
+      const m = await jsm.streams.getMessage(stream, q).catch(() => null);
+      if (!m) return out;
+      out.push(m.json<Record<string, string>>());
+      seq = m.seq + 1;
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Deletes what a test broker created: Redis streams of the topic, or the NATS stream and KV buckets. */
+export async function dropBroker(broker: StreamBroker, topic: string, partitions: number): Promise<void> {
+  if (broker.type === 'redis') await (broker as RedisStreamsBroker).deleteTopic(topic, partitions);
+  else await (broker as NatsJetStreamBroker).destroy();
+}
 
 export const rng = seededRandom;
 
@@ -61,6 +122,8 @@ export interface StreamRepo {
   prefix: string;
   store: FeatureStore;
   broker: StreamBroker;
+  brokerType: BrokerType;
+  partitions: number;
   view: FeatureViewSpec;
   reopen(): Promise<FeatureStore>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -68,7 +131,9 @@ export interface StreamRepo {
 }
 
 /** Writes feature_store.yaml and a definitions file, applies them, and returns handles; dispose deletes every key and file. */
-export async function streamRepo(): Promise<StreamRepo> {
+export async function streamRepo(options: StreamRepoOptions = {}): Promise<StreamRepo> {
+  const brokerType = options.broker ?? 'redis';
+  const partitions = options.partitions ?? 1;
   const id = randomUUID().slice(0, 8);
   const prefix = `frec-test-${id}:`;
   const topic = `frec-test-${id}:interactions`;
@@ -76,12 +141,14 @@ export async function streamRepo(): Promise<StreamRepo> {
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: streamtest\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
+    `project: streamtest\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams', '@frec/streaming/nats-jetstream']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n${brokerYaml(brokerType, id, options.ackWaitMs)}`,
   );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
   const source = streamSource({
     name: 'interactions',
     topic,
+    broker: brokerType,
+    ...(partitions > 1 ? { partitions } : {}),
     timestampField: 'ts',
     batchSource: fileSource({ name: 'user_activity_rows', path: 'data/user_activity/**/*.parquet', timestampField: 'ts' }),
   });
@@ -103,11 +170,11 @@ export async function streamRepo(): Promise<StreamRepo> {
   const config = loadRepoConfig(dir);
   const store = await FeatureStore.open({ config, definitions: contents });
   await store.apply(contents, { validateSources: false });
-  const broker = await createStreamBroker(store.config);
+  const broker = await createStreamBroker(store.config, brokerType);
   const opened: FeatureStore[] = [store];
   const dispose = async (): Promise<void> => {
     await Promise.all(opened.map((s) => s.close()));
-    await (broker as RedisStreamsBroker).deleteTopic(topic);
+    await dropBroker(broker, topic, partitions);
     await broker.close();
     const r = new Redis(REDIS_URL);
     await deleteKeysWithPrefix(r, prefix);
@@ -120,6 +187,8 @@ export async function streamRepo(): Promise<StreamRepo> {
     prefix,
     store,
     broker,
+    brokerType,
+    partitions,
     view: activity.spec,
     reopen: async () => {
       const s = await FeatureStore.open({ config: loadRepoConfig(dir) });

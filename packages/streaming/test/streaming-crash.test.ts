@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { applyEvent, emptyState, featuresOf, planAggregations, readRows, type AggregateState } from '@frec/core/spi';
-import { eventLog, rng, streamRepo, waitFor, type StreamRepo } from './streaming-fixture.js';
+import { BROKERS, eventLog, rng, streamRepo, waitFor, type StreamRepo } from './streaming-fixture.js';
 
 const FREC = path.resolve(__dirname, '../../../node_modules/.bin/frec');
 
@@ -24,11 +24,11 @@ function exited(child: ChildProcess): Promise<number | null> {
     : new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
-describe('stream worker killed at random points', () => {
+describe.each(BROKERS)('stream worker killed at random points (broker %s)', (broker) => {
   let repo: StreamRepo;
   const children: ChildProcess[] = [];
   beforeAll(async () => {
-    repo = await streamRepo();
+    repo = await streamRepo({ broker });
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ErrorCode, StoreError } from '@frec/core';
 import { type StreamLag, type StreamMessage, type StreamSubscription } from '@frec/core/spi';
+import { deadKeyOf } from './redis-keys.js';
 
 type RawEntry = [string, string[] | null];
 
@@ -20,21 +21,49 @@ function toMessages(entries: readonly RawEntry[]): { messages: StreamMessage[]; 
   return { messages, gone };
 }
 
-/** Parses the flat reply of XINFO GROUPS into the named group's lag. */
-export function parseGroupInfo(reply: unknown, group: string): StreamLag | null {
+/** Parses the flat reply of XINFO GROUPS into the named group's lag and last delivered ID. */
+export function parseGroupInfo(reply: unknown, group: string): (StreamLag & { lastDeliveredId: string }) | null {
   for (const g of (reply as unknown[][]) ?? []) {
     const o: Record<string, unknown> = {};
     for (let i = 0; i + 1 < g.length; i += 2) o[String(g[i])] = g[i + 1];
     if (o.name === group) {
-      return { pending: Number(o.pending ?? 0), undelivered: o.lag === null || o.lag === undefined ? null : Number(o.lag), lastId: null };
+      return {
+        pending: Number(o.pending ?? 0),
+        undelivered: o.lag === null || o.lag === undefined ? null : Number(o.lag),
+        lastId: null,
+        lastDeliveredId: String(o['last-delivered-id'] ?? '0-0'),
+      };
     }
   }
   return null;
 }
 
+/** The append time of a stream ID ('<ms>-<seq>'). */
+const msOf = (id: string): number => Number(id.split('-')[0]);
+
 /**
- * One consumer of a Redis Streams consumer group. It owns its connection because XREADGROUP
- * BLOCK holds it. After a restart it first re-reads its own pending entries (ID 0), then new ones ('>').
+ * A group's lag on one stream key: XINFO GROUPS for the counts; the oldest unacknowledged message
+ * is the oldest pending entry, else the first one after the group's last delivered ID.
+ */
+export async function streamLag(client: Redis, key: string, group: string): Promise<StreamLag> {
+  if (!(await client.exists(key))) return { pending: 0, undelivered: 0, lastId: null, oldestUnackedMs: null };
+  const info = parseGroupInfo(await client.xinfo('GROUPS', key), group);
+  const last = (await client.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[0] ?? null;
+  // No group yet: nothing was consumed, so the whole stream is behind.
+  if (!info) {
+    const first = (await client.xrange(key, '-', '+', 'COUNT', 1))[0]?.[0];
+    return { pending: 0, undelivered: await client.xlen(key), lastId: last, oldestUnackedMs: first ? msOf(first) : null };
+  }
+  let oldest: string | undefined;
+  if (info.pending > 0) oldest = ((await client.xpending(key, group)) as [number, string | null])[1] ?? undefined;
+  else if (info.undelivered !== 0) oldest = (await client.xrange(key, `(${info.lastDeliveredId}`, '+', 'COUNT', 1))[0]?.[0];
+  return { pending: info.pending, undelivered: info.undelivered, lastId: last, oldestUnackedMs: oldest ? msOf(oldest) : null };
+}
+
+/**
+ * One consumer of a Redis Streams consumer group on one stream key (a topic, or one partition of
+ * it). It owns its connection because XREADGROUP BLOCK holds it. After a restart it first re-reads
+ * its own pending entries (ID 0), then new ones ('>').
  */
 export class RedisStreamSubscription implements StreamSubscription {
   private readingOwnPending = true;
@@ -114,13 +143,11 @@ export class RedisStreamSubscription implements StreamSubscription {
 
   async deadLetter(message: StreamMessage, reason: string): Promise<void> {
     const flat = Object.entries(message.fields).flat();
-    await this.client.xadd(`${this.topic}:dead`, 'MAXLEN', '~', 10000, '*', 'frec_id', message.id, 'frec_reason', reason, ...flat);
+    await this.client.xadd(deadKeyOf(this.topic), 'MAXLEN', '~', 10000, '*', 'frec_id', message.id, 'frec_reason', reason, ...flat);
   }
 
-  async lag(): Promise<StreamLag> {
-    const info = parseGroupInfo(await this.client.xinfo('GROUPS', this.topic), this.group);
-    const last = (await this.client.xrevrange(this.topic, '+', '-', 'COUNT', 1))[0]?.[0] ?? null;
-    return { ...(info ?? { pending: 0, undelivered: null }), lastId: last };
+  lag(): Promise<StreamLag> {
+    return streamLag(this.client, this.topic, this.group);
   }
 
   async close(): Promise<void> {

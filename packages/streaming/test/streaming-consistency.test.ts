@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamWorker, type FeatureValue } from '@frec/core';
 import { backfillStreamView } from '@frec/offline/stream-backfill';
-import { eventLog, streamRepo, waitFor, type StreamRepo } from './streaming-fixture.js';
+import { BROKERS, eventLog, streamRepo, waitFor, type StreamRepo } from './streaming-fixture.js';
 
 const FEATURES = ['last_10_items', 'count_1h', 'sum_dwell_24h', 'mean_dwell_7d', 'session_length', 'session_duration'];
 
@@ -17,10 +17,10 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-describe('stream worker and DuckDB backfill agree', () => {
+describe.each(BROKERS)('stream worker and DuckDB backfill agree (broker %s)', (broker) => {
   let repo: StreamRepo;
   beforeAll(async () => {
-    repo = await streamRepo();
+    repo = await streamRepo({ broker });
   });
   afterAll(async () => {
     await repo?.dispose();
