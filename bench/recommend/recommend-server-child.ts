@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { createRecommendServer, type RecommendResponse } from '@frec/serving';
+import { createRecommendServer, type RecommendResponse } from '../../examples/streamrec/src/recommender/index.js';
 import path from 'node:path';
 import { FEATURE_REPO, buildStreamRec } from '../../examples/streamrec/src/serve/streamrec-recommender.js';
 import { onlineUserFeatures } from '../../examples/streamrec/src/serve/online-user-features.js';

@@ -5,8 +5,8 @@
  */
 import http from 'node:http';
 import os from 'node:os';
-import { createFeatureServer, toFeastResponse } from '@frec/serving/feature-server';
-import { columnsToRows, getOnlineFeaturesBody, parseBody } from '../../packages/serving/src/feature-server/request-schemas.js';
+import { createFeatureServer, toFeastResponse } from '@frec/feature-server';
+import { columnsToRows, getOnlineFeaturesBody, parseBody } from '../../packages/feature-server/src/request-schemas.js';
 import { setupBenchRepo, shapes, timeLoop } from './bench-repo.js';
 import { postOnce } from './http-client.js';
 

@@ -44,9 +44,9 @@ if (isMainThread) {
   });
 } else {
   const { FeatureStore } = await import('@frec/core');
-  // Not @frec/serving's root index: it loads the recommender's native model runtimes, which hang in a thread here.
-  const { toFeastResponse } = await import('@frec/serving/feature-server');
-  const { getOnlineFeaturesBody, parseBody, columnsToRows } = await import('../../packages/serving/src/feature-server/request-schemas.js');
+  // @frec/feature-server loads no native model runtime (those hang in a worker thread here).
+  const { toFeastResponse } = await import('@frec/feature-server');
+  const { getOnlineFeaturesBody, parseBody, columnsToRows } = await import('../../packages/feature-server/src/request-schemas.js');
   const store = await FeatureStore.open({ repoPath: (workerData as { dir: string }).dir });
   await store.onlineStore();
   parentPort!.on('message', async (m: { id: number; body: string }) => {

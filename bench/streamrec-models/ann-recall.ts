@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ExactItemIndex, HnswItemIndex, loadItemIndex, recallAtK, saveItemIndex } from '../../packages/serving/src/ann/index.js';
+import { ExactItemIndex, HnswItemIndex, loadItemIndex, recallAtK, saveItemIndex } from '@frec/model-serving/item-index';
 import { movieLensEmbeddings } from './movielens-embeddings.js';
 
 const { items, users, dim, movieIds, trainSeconds } = movieLensEmbeddings();

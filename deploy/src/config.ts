@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RepoConfigInput } from '@frec/core';
 import type { duckdbOfflineStoreConfigSchema } from '@frec/offline';
 import type { RedisOnlineStoreConfigInput } from '@frec/online';
-import type { serverConfigSchema } from '@frec/serving/feature-server';
+import type { serverConfigSchema } from '@frec/feature-server';
 import type { z } from 'zod';
 import { ConfigMap, Namespace, PersistentVolumeClaim, ServiceAccount } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';

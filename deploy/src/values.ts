@@ -1,4 +1,4 @@
-import { DEFAULT_STAGE_BUDGETS } from '@frec/serving';
+import { DEFAULT_STAGE_BUDGETS } from '@frec/model-serving/resilience';
 
 /** The knobs of a rendered deployment; `productionValues` sizes it for the seed's 10,000 req/s peak. */
 export interface DeployValues {

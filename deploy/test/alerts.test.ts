@@ -6,8 +6,8 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { RecommendMetrics } from '@frec/serving';
-import { ServerMetrics } from '@frec/serving/feature-server';
+import { RecommendMetrics } from '../../examples/streamrec/src/recommender/recommend-metrics.js';
+import { ServerMetrics } from '@frec/feature-server';
 import { ADAPTER_METRICS, NON_TRAFFIC_ROUTES, adapterConfig, expandAdapterQuery } from '../src/adapter-rules.js';
 import { alertGroups } from '../src/monitoring.js';
 import { productionValues } from '../src/values.js';
@@ -109,7 +109,7 @@ describe('alert rules', () => {
   });
 
   it('the latency budget is the recommender features-stage budget the code sets', async () => {
-    const { DEFAULT_STAGE_BUDGETS } = await import('@frec/serving');
+    const { DEFAULT_STAGE_BUDGETS } = await import('@frec/model-serving/resilience');
     expect(alerts.find((a) => a.alert === 'FrecFeatureServerLatencyBudget').expr).toMatch(
       new RegExp(`> ${DEFAULT_STAGE_BUDGETS.features / 1000}$`),
     );

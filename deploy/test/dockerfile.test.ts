@@ -143,7 +143,12 @@ const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slic
 describe('runtime dependencies (npm ci --omit=dev installs only `dependencies`)', () => {
   it('every package a runtime source file imports is in its workspace `dependencies`, not only in devDependencies', () => {
     const problems: string[] = [];
-    for (const ws of ['packages/core', 'packages/offline', 'packages/online', 'packages/serving', 'packages/cli', 'examples/streamrec']) {
+    // Every workspace the image ships (packages/ and the example), read from the root manifest so a new package is covered.
+    const workspaces = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces.filter(
+      (w) => w.startsWith('packages/') || w === 'examples/streamrec',
+    );
+    expect(workspaces).toContain('packages/core');
+    for (const ws of workspaces) {
       const pkg = JSON.parse(readFileSync(path.join(ROOT, ws, 'package.json'), 'utf8'));
       const deps = new Set([pkg.name, ...Object.keys(pkg.dependencies ?? {})]);
       const files = execFileSync('git', ['ls-files', `${ws}/src/**.ts`, `${ws}/bin/*`, `${ws}/feature_repo/*.ts`], {

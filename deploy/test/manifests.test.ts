@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { CronExpressionParser } from 'cron-parser';
 import { describe, expect, it } from 'vitest';
 import { FeatureStore, parseRepoConfig } from '@frec/core';
-import { apiKeysFromEnv, createFeatureServer, serverConfigOf } from '@frec/serving/feature-server';
+import { apiKeysFromEnv, createFeatureServer, serverConfigOf } from '@frec/feature-server';
 import { duckdbOfflineStoreConfigSchema } from '@frec/offline';
 import { redisOnlineStoreConfigSchema } from '@frec/online';
 import { buildProgram } from '@frec/cli';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RankBatch, Ranker } from '@frec/serving';
+import type { RankBatch, Ranker } from '@frec/model-serving/ranking';
 import { BlendedRanker } from '../src/serve/blended-ranker.js';
 
 /** A ranker whose scores are fixed per row, to check the blend arithmetic alone. */

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalModelStore, ModelRegistry } from '@frec/serving/model-registry';
+import { LocalModelStore, ModelRegistry } from '@frec/model-registry';
 import { loadProductionModels } from '../src/serve/load-models.js';
-import { CoOccurrenceSource } from '@frec/serving';
+import { CoOccurrenceSource } from '../src/recommender/index.js';
 import {
   buildCoOccurrence,
   coOccurrenceScores,

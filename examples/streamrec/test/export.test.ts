@@ -26,7 +26,7 @@ import {
   twoTowerOnnxArtifacts,
   writeTritonRanker,
 } from '../src/export/index.js';
-import { loadItemIndex } from '@frec/serving/ann';
+import { loadItemIndex } from '@frec/model-serving/item-index';
 import { Rng } from '../src/models/rng.js';
 
 const dirs: string[] = [];

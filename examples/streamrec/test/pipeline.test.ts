@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openModelRegistry } from '@frec/serving/model-registry';
+import { openModelRegistry } from '@frec/model-registry';
 import { runPipeline, type PipelineResult } from '../src/pipeline/run-pipeline.js';
 import { ASK_BEFORE_MS } from '../src/eval/protocols.js';
 import { tempFeatureRepo } from './fixtures.js';

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalModelStore, ModelRegistry } from '@frec/serving/model-registry';
+import { LocalModelStore, ModelRegistry } from '@frec/model-registry';
 import { loadProductionModels } from '../src/serve/load-models.js';
-import { ExactVectorIndex } from '@frec/serving';
+import { ExactItemIndex } from '@frec/model-serving/item-index';
 import {
   addBias,
   ensembleDim,
@@ -171,7 +171,7 @@ describe('popularity prior (ADR 0077)', () => {
     const vectors = withBiasColumn(emb, dim, bias);
     expect(vectors).toHaveLength(n * (dim + 1));
     const ids = Array.from({ length: n }, (_, i) => 1000 + i);
-    const index = new ExactVectorIndex(ids, vectors, 'test');
+    const index = ExactItemIndex.build(ids, vectors, dim + 1, { metric: 'ip' });
     const got = index.search(withUnitColumn(q), 10);
     const want = Array.from(topK(addBias(scoreAll(emb, dim, q, 0, new Float64Array(n)), bias), 10, new Set()));
     expect(got.map((s) => s.itemId)).toEqual(want.map((i) => ids[i]));

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelRegistry, LocalModelStore } from '@frec/serving/model-registry';
-import { CoOccurrenceSource, TritonRanker, type Ranker } from '@frec/serving';
+import { ModelRegistry, LocalModelStore } from '@frec/model-registry';
+import { TritonRanker, type Ranker } from '@frec/model-serving/ranking';
+import { CoOccurrenceSource } from '../src/recommender/index.js';
 import { exportRankerOnnx } from '../src/export/index.js';
 import {
   deserializeParams,
@@ -17,7 +18,7 @@ import {
   retrievalBias,
 } from '../src/models/index.js';
 import type { DcnParams } from '../src/models/types.js';
-import { startKServeServer } from '../../../packages/serving/test/helpers/kserve-test-server.js';
+import { startKServeServer } from '../../../packages/model-serving/test/helpers/kserve-test-server.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../src/training-sets/build-training-sets.js';
 import { writeItemVector, writeUserVector } from '../src/training-sets/vectorize.js';
 import { genreVector, itemFeatureRows, readMovieLens, userFeatureRow } from '../src/serve/movielens-snapshot.js';

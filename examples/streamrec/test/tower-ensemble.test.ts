@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FrecError } from '@frec/core';
-import { LocalModelStore, ModelRegistry } from '@frec/serving/model-registry';
+import { LocalModelStore, ModelRegistry } from '@frec/model-registry';
 import { loadProductionModels } from '../src/serve/load-models.js';
 import { servedUserQuery } from '../src/serve/user-query.js';
 import {

@@ -21,7 +21,7 @@ function verbOf(argv: readonly string[]): string | undefined {
 
 /**
  * Builds the `frec` program. Each verb lives in ./commands. Given the verb about to run, it
- * skips loading the other packages' verbs (fastify, onnxruntime...) when the verb does not need them.
+ * skips loading the other packages' verbs (fastify, DuckDB, the AWS SDK...) when the verb does not need them.
  */
 export async function buildProgram(options: { verb?: string; json?: boolean } = {}): Promise<Command> {
   const program = new Command('frec');

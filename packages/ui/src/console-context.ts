@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FeatureStore } from '@frec/core';
 import { resolveRepoPath } from '@frec/core/spi';
-import { DEFAULT_MODEL_REGISTRY_DIR, openModelRegistry, type ModelRegistry } from '@frec/serving/model-registry';
+import { DEFAULT_MODEL_REGISTRY_DIR, openModelRegistry, type ModelRegistry } from '@frec/model-registry';
 import { DuckSession } from './drift/duck-session.js';
 import type { DriftLocations } from './drift/distribution.js';
 import { MetricsSampler, type MetricSource } from './metrics/metric-sources.js';

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FeatureStore } from '@frec/core';
-import { ApiKeyAuth, resolveServerOptions, serverConfigOf } from '@frec/serving/feature-server';
+import { ApiKeyAuth, resolveServerOptions, serverConfigOf } from '@frec/feature-server';
 import { publicError } from './console-errors.js';
 import type { ConsoleOptions } from './console-context.js';
 import { mountConsole } from './mount-console.js';

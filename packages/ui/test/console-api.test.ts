@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFeatureServer, type FeatureServer } from '@frec/serving/feature-server';
+import { createFeatureServer, type FeatureServer } from '@frec/feature-server';
 import { mountConsole, registrySource } from '../src/index.js';
 import { numericEntry, categoricalEntry } from '../src/testing/index.js';
 import { createConsoleRepo, DAYS, PAYLOAD, type ConsoleRepo } from './helpers/console-repo.js';

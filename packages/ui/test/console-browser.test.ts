@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { createFeatureServer, type FeatureServer } from '@frec/serving/feature-server';
+import { createFeatureServer, type FeatureServer } from '@frec/feature-server';
 import { mountConsole, registrySource } from '../src/index.js';
 import { launchChromium, numericEntry, type ChromiumSession } from '../src/testing/index.js';
 import { createConsoleRepo, DAYS, PAYLOAD, type ConsoleRepo } from './helpers/console-repo.js';

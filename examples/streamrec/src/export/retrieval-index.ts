@@ -1,4 +1,4 @@
-import { ExactItemIndex, HnswItemIndex, saveItemIndex, type AnnManifest, type BuildHnswOptions } from '@frec/serving/ann';
+import { ExactItemIndex, HnswItemIndex, saveItemIndex, type AnnManifest, type BuildHnswOptions } from '@frec/model-serving/item-index';
 
 /** Options of saveRetrievalIndex. */
 export interface SaveRetrievalIndexOptions {

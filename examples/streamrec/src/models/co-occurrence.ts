@@ -1,4 +1,4 @@
-import { buildCoOccurrenceTable } from '@frec/serving';
+import { buildCoOccurrenceTable } from '../recommender/sources/co-occurrence-table.js';
 
 /**
  * Item-to-item co-occurrence over dense item indexes: the offline twin of serving's

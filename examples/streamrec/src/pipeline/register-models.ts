@@ -1,5 +1,5 @@
 import type { FeatureStore } from '@frec/core';
-import type { ModelManifest, ModelRegistry } from '@frec/serving/model-registry';
+import type { ModelManifest, ModelRegistry } from '@frec/model-registry';
 import type { Interactions } from '../data/interactions.js';
 import type { EvalResult } from '../eval/evaluate.js';
 import { ensembleDim, serializeParams } from '../models/index.js';

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { ErrorCode, FeatureStore, FrecError } from '@frec/core';
-import { openModelRegistry, type ModelManifest } from '@frec/serving/model-registry';
+import { openModelRegistry, type ModelManifest } from '@frec/model-registry';
 import { loadMovieLens, type LoadResult } from '../data/movielens-loader.js';
 import { readInteractions, type Interactions } from '../data/interactions.js';
 import { computeFeatures } from '../features/compute-features.js';

@@ -1,4 +1,4 @@
-import type { RankBatch, Ranker } from '@frec/serving';
+import type { RankBatch, Ranker } from '@frec/model-serving/ranking';
 
 /** z-scores values within one request over its finite entries (all-equal values give zeros). */
 function zscore(v: Float64Array): Float64Array {

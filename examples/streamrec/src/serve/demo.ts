@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TritonRanker } from '@frec/serving';
-import { tuneHeapForServing } from '@frec/serving/feature-server';
+import { tuneHeapForServing } from '@frec/feature-server';
+import { TritonRanker } from '@frec/model-serving/ranking';
 import { FEATURE_REPO, VENDORED_DATA } from '../data/load-cli.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
 import { loadProductionModels } from './load-models.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { OnnxRanker, type RankBatch, type Ranker } from '@frec/serving';
-import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/serving/model-registry';
+import { OnnxRanker, type RankBatch, type Ranker } from '@frec/model-serving/ranking';
+import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/model-registry';
 import { exportRankerOnnx } from '../export/index.js';
 import { asEnsemble, deserializeParams, rankerPredict, type TowerEnsemble } from '../models/index.js';
 import { BlendedRanker } from './blended-ranker.js';

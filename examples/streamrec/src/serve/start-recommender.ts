@@ -1,4 +1,4 @@
-import { createRecommendServer, type RecommendRequest, type RecommendResponse } from '@frec/serving';
+import { createRecommendServer, type RecommendRequest, type RecommendResponse } from '../recommender/index.js';
 import { buildStreamRec, type StreamRec, type StreamRecOptions } from './streamrec-recommender.js';
 
 /** Options of startRecommender: the StreamRec options plus where to listen. */

@@ -1,30 +1,26 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ExactItemIndex, HnswItemIndex, saveItemIndex } from '@frec/model-serving/item-index';
+import { RetrievalScoreRanker, type Ranker } from '@frec/model-serving/ranking';
+import { DegradationLevel, type StageBudgets } from '@frec/model-serving/resilience';
+import { ShadowScorer } from '@frec/model-serving/shadow';
 import {
   AnnSource,
   ColdStartModel,
   ContentSimilaritySource,
   CoOccurrenceSource,
-  DegradationLevel,
-  ExactVectorIndex,
   ExposureTracker,
-  HnswItemIndex,
   InMemoryCatalog,
   ReloadableItemIndex,
-  saveItemIndex,
   Recommender,
   RecommendMetrics,
-  RetrievalScoreRanker,
-  ShadowScorer,
   TrendingSource,
   fitPopulationPrior,
   svdItemEmbeddings,
   type FeatureLookup,
-  type Ranker,
-  type StageBudgets,
   type UserFeatures,
   type VectorIndex,
-} from '@frec/serving';
+} from '../recommender/index.js';
 import { GENRES } from '../data/genres.js';
 import { servedUserQuery } from './user-query.js';
 import { DEFAULT_CO_OCCURRENCE, ensembleDim, withBiasColumn, withUnitColumn } from '../models/index.js';
@@ -208,7 +204,12 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
   if (options.index) index = options.index(ids, vectors, dim);
   else if (tt && ids === tt.itemIds)
     index = await servedIndex(options.indexDir ?? path.join(FEATURE_REPO, 'data/ann'), tt.version, ids, vectors, dim, log);
-  else index = new ExactVectorIndex(ids, vectors, 'exact:svd');
+  else {
+    // Raw inner product over the SVD embeddings: the query is a sum of item rows, not a unit vector.
+    const exact = ExactItemIndex.fromVectors(ids, vectors, dim, 'ip');
+    exact.version = 'exact:svd';
+    index = exact;
+  }
   const ann = new AnnSource({
     index,
     userVector: (f) => (f.values?.userEmbedding as Float32Array | undefined) ?? new Float32Array(dim),

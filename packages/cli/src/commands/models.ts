@@ -8,7 +8,7 @@ import {
   type ModelManifest,
   type ModelRegistry,
   type ModelStage,
-} from '@frec/serving/model-registry';
+} from '@frec/model-registry';
 import { withStore } from '../context.js';
 import { emit, table, type GlobalOptions, globalsOf } from '../output.js';
 

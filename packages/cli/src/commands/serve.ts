@@ -2,7 +2,7 @@ import { globalsOf } from '../output.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '@frec/core';
-import { serveFeatureRepo } from '@frec/serving/feature-server';
+import { serveFeatureRepo } from '@frec/feature-server';
 import { BUILT_IN_PLUGINS } from '../context.js';
 
 function intOption(name: string, min: number) {

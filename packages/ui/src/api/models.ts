@@ -1,4 +1,4 @@
-import type { ModelManifest, ModelRegistry } from '@frec/serving/model-registry';
+import type { ModelManifest, ModelRegistry } from '@frec/model-registry';
 import type { ShadowRow } from '../metrics/serving-summary.js';
 
 /** One version of a model as the console shows it (artifacts without their bytes, small params only). */

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { FeatureStore } from '@frec/core';
 import { seededRandom } from '@frec/core/spi';
-import { openModelRegistry, type ModelRegistry } from '@frec/serving/model-registry';
+import { openModelRegistry, type ModelRegistry } from '@frec/model-registry';
 import { categoricalEntry, numericEntry, writeFeatureLog, writeSkewReport, type FeatureLogRow } from '../../src/testing/index.js';
 
 /** Text that would run if any page rendered it as markup. */
