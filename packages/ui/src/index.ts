@@ -3,7 +3,7 @@
  * models, registry history) as pages under /ui/ and a read-only JSON API under /api/. `frec ui`
  * runs it on its own; `frec serve --ui` mounts it in the feature server. See docs/ui.md.
  */
-export { mountConsole } from './mount-console.js';
+export { mountConsole, consoleExtension } from './mount-console.js';
 export { createConsoleServer, DEFAULT_CONSOLE_PORT, type ConsoleServer, type ConsoleServerOptions } from './console-server.js';
 export {
   createConsoleContext,
