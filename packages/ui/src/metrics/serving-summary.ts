@@ -186,7 +186,9 @@ export function summarizeServing(snapshots: readonly MetricsSnapshot[], budgetsM
     const stageBefore = histograms(before, STAGE_FAMILY, ['stage']);
     for (const [key, series] of stageNow) {
       const stage = series.labels.stage ?? '';
-      stages.push(latency(src.name, stage, series.buckets, before ? stageBefore.get(key)?.buckets : undefined, windowSeconds, budgetsMs[stage] ?? null));
+      // A stage first seen after the earlier scrape had no observations then.
+      const prev = before ? (stageBefore.get(key)?.buckets ?? new Map<number, number>()) : undefined;
+      stages.push(latency(src.name, stage, series.buckets, prev, windowSeconds, budgetsMs[stage] ?? null));
     }
     const requests = sum(exp, 'frec_recommend_shadow_requests_total', 'version');
     const errors = sum(exp, 'frec_recommend_shadow_errors_total', 'version');
