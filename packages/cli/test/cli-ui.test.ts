@@ -17,7 +17,11 @@ afterAll(() => {
 
 /** Starts `frec ...args` and resolves with the first stdout line that `match` accepts. */
 function start(args: string[], match: (line: string) => unknown): Promise<{ child: ChildProcess; found: any }> {
-  const child = spawn(FREC_BIN, args, { cwd: demo, env: { ...process.env, FREC_API_KEYS: KEY, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(FREC_BIN, args, {
+    cwd: demo,
+    env: { ...process.env, FREC_API_KEYS: KEY, FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let stderr = '';
@@ -44,7 +48,17 @@ describe('frec ui and frec serve --ui', () => {
   it('documents its options', async () => {
     const help = await frec(['ui', '--help'], { cwd: demo });
     expect(help.code).toBe(0);
-    for (const o of ['--host', '--port', '--api-key', '--metrics-url', '--model-registry', '--feature-log', '--skew-reports', '--max-lag', '--stage-budget']) {
+    for (const o of [
+      '--host',
+      '--port',
+      '--api-key',
+      '--metrics-url',
+      '--model-registry',
+      '--feature-log',
+      '--skew-reports',
+      '--max-lag',
+      '--stage-budget',
+    ]) {
       expect(help.stdout).toContain(o);
     }
     expect((await frec(['serve', '--help'], { cwd: demo })).stdout).toContain('--ui');

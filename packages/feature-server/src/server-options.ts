@@ -7,7 +7,10 @@ import type { ServerMetrics } from './server-metrics.js';
  * Adds routes to the feature server before it listens (the web console: `frec serve --ui`). They
  * pass the server's API-key check unless marked `config: { public: true }`.
  */
-export type FeatureServerExtension = (app: FastifyInstance, server: { store: FeatureStore; metrics: ServerMetrics }) => Promise<unknown> | void;
+export type FeatureServerExtension = (
+  app: FastifyInstance,
+  server: { store: FeatureStore; metrics: ServerMetrics },
+) => Promise<unknown> | void;
 
 /** Options of one feature server; unset fields come from the repo's `feature_server` config section. */
 export interface FeatureServerOptions {

@@ -39,7 +39,10 @@ export const DEFAULT_CONSOLE_PORT = 6567;
  */
 export async function createConsoleServer(store: FeatureStore, options: ConsoleServerOptions = {}): Promise<ConsoleServer> {
   const section = serverConfigOf(store.config);
-  const resolved = resolveServerOptions(section, { ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}), ...(options.env ? { env: options.env } : {}) });
+  const resolved = resolveServerOptions(section, {
+    ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
   const auth = new ApiKeyAuth(resolved.apiKeys);
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
@@ -58,7 +61,8 @@ export async function createConsoleServer(store: FeatureStore, options: ConsoleS
   app.get('/', { config: { public: true } }, async (_req, reply) => reply.redirect('/ui/'));
   await mountConsole(app, store, {
     ...options,
-    featureServerUrl: options.featureServerUrl ?? `http://${section.host.includes(':') ? `[${section.host}]` : section.host}:${section.port}`,
+    featureServerUrl:
+      options.featureServerUrl ?? `http://${section.host.includes(':') ? `[${section.host}]` : section.host}:${section.port}`,
   });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? DEFAULT_CONSOLE_PORT;

@@ -37,7 +37,10 @@ export async function mountConsole(app: FastifyInstance, store: FeatureStore, op
  */
 export function consoleExtension(options: ConsoleOptions = {}): FeatureServerExtension {
   return async (app, { store, metrics }) => {
-    await mountConsole(app, store, { ...options, metrics: [registrySource('feature-server', metrics.registry), ...(options.metrics ?? [])] });
+    await mountConsole(app, store, {
+      ...options,
+      metrics: [registrySource('feature-server', metrics.registry), ...(options.metrics ?? [])],
+    });
     app.log.info({ path: '/ui/' }, 'web console mounted');
   };
 }

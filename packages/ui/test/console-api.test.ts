@@ -15,7 +15,11 @@ let url: string;
 
 async function get(p: string, key: string | null = KEY): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
   const res = await server.app.inject({ method: 'GET', url: p, headers: key ? { authorization: `Bearer ${key}` } : {} });
-  return { status: res.statusCode, body: res.headers['content-type']?.toString().includes('json') ? res.json() : res.body, headers: res.headers };
+  return {
+    status: res.statusCode,
+    body: res.headers['content-type']?.toString().includes('json') ? res.json() : res.body,
+    headers: res.headers,
+  };
 }
 
 beforeAll(async () => {
@@ -24,7 +28,10 @@ beforeAll(async () => {
     port: 0,
     apiKeys: [KEY],
     logLevel: 'silent',
-    extensions: [(app, { store, metrics }) => mountConsole(app, store, { metrics: [registrySource('feature-server', metrics.registry)], metricsMinIntervalMs: 0 })],
+    extensions: [
+      (app, { store, metrics }) =>
+        mountConsole(app, store, { metrics: [registrySource('feature-server', metrics.registry)], metricsMinIntervalMs: 0 }),
+    ],
   });
   ({ url } = await server.listen());
 }, 120_000);
@@ -35,7 +42,14 @@ afterAll(async () => {
 
 describe('the console API in the feature server (frec serve --ui)', () => {
   it('answers 401 without a key on every /api/ route, and serves the pages without one', async () => {
-    for (const p of ['/api/overview', '/api/catalog?q=score', '/api/objects/featureViews/user_stats', '/api/serving', '/api/models', '/api/history']) {
+    for (const p of [
+      '/api/overview',
+      '/api/catalog?q=score',
+      '/api/objects/featureViews/user_stats',
+      '/api/serving',
+      '/api/models',
+      '/api/history',
+    ]) {
       const res = await get(p, null);
       expect(res.status, p).toBe(401);
       expect(res.body.error.code).toBe('UNAUTHORIZED');
@@ -53,7 +67,14 @@ describe('the console API in the feature server (frec serve --ui)', () => {
 
   it('searches names, features, descriptions and tags across kinds, with counts of all matches', async () => {
     const all = (await get('/api/catalog?q=')).body;
-    expect(all.counts).toMatchObject({ entities: 1, dataSources: 1, featureViews: 1, onDemandFeatureViews: 1, featureServices: 1, features: 4 });
+    expect(all.counts).toMatchObject({
+      entities: 1,
+      dataSources: 1,
+      featureViews: 1,
+      onDemandFeatureViews: 1,
+      featureServices: 1,
+      features: 4,
+    });
     const score = (await get('/api/catalog?q=score')).body;
     // The exact name first: user_stats:score and score_ctx:score_doubled... 'score' matches the feature named score exactly.
     expect(score.items[0]).toMatchObject({ kind: 'features', name: 'score', view: 'user_stats', viewKind: 'featureViews' });
@@ -68,11 +89,18 @@ describe('the console API in the feature server (frec serve --ui)', () => {
 
   it("shows a view's spec, where it is declared, what reads it, and snippets that really work", async () => {
     // Over real HTTP, so the snippet names this server's address.
-    const d: any = await (await fetch(`${url}/api/objects/featureViews/user_stats`, { headers: { authorization: `Bearer ${KEY}` } })).json();
+    const d: any = await (
+      await fetch(`${url}/api/objects/featureViews/user_stats`, { headers: { authorization: `Bearer ${KEY}` } })
+    ).json();
     expect(d.site).toBe('features.ts:8');
     expect(d.spec.ttlSeconds).toBe(3650 * 86400);
     expect(d.spec.description).toContain(PAYLOAD);
-    expect(d.related).toMatchObject({ sources: ['user_stats_source'], entities: ['user'], onDemandViews: ['score_ctx'], services: ['ranker_v1'] });
+    expect(d.related).toMatchObject({
+      sources: ['user_stats_source'],
+      entities: ['user'],
+      onDemandViews: ['score_ctx'],
+      services: ['ranker_v1'],
+    });
     expect(d.related.models).toEqual([
       { name: 'ranker', version: 1, stage: 'production' },
       { name: 'ranker', version: 2, stage: 'candidate' },
@@ -90,7 +118,7 @@ describe('the console API in the feature server (frec serve --ui)', () => {
     expect(out.metadata.feature_names).toEqual(['user_id', 'score', 'n_ratings', 'segment']);
     expect(out.results[1].statuses).toEqual(['PRESENT']);
     expect(d.snippets.curl).toContain(`${url}/get-online-features`);
-    expect(d.snippets.typescript).toContain("features: [\n    \"user_stats:score\"");
+    expect(d.snippets.typescript).toContain('features: [\n    "user_stats:score"');
     const svc = (await get('/api/objects/featureServices/ranker_v1')).body;
     expect(svc.snippets.featureService).toBe('ranker_v1');
     expect(svc.snippets.typescript).toContain('featureService: "ranker_v1"');
@@ -138,6 +166,16 @@ describe('the console API in the feature server (frec serve --ui)', () => {
     expect(Date.parse(row.newestEventTime)).toBe(Date.parse('2026-11-01T00:00:00Z') + (300 * 3 + 2) * 3_600_000);
   });
 
+  it('marks a view stale once its newest value is older than its TTL', async () => {
+    const { viewFreshness } = await import('../src/api/freshness.js');
+    const data = await repo.store.registry.data({ fresh: true });
+    const later = Date.parse('2040-01-01T00:00:00Z');
+    const page = await viewFreshness(repo.store, data, { maxLag: 1000, offset: 0, limit: 10, now: later });
+    const row = page.rows.find((r) => r.view === 'user_stats')!;
+    expect(row.status).toBe('stale');
+    expect(row.reasons[0]).toMatch(/older than the TTL \(\d+ s > 315360000 s\)/);
+  });
+
   it('keeps the apply log: who applied what, when', async () => {
     const h = (await get('/api/history')).body;
     expect(h.applies).toHaveLength(1);
@@ -156,7 +194,12 @@ describe('the console API in the feature server (frec serve --ui)', () => {
         payload: { features: ['user_stats:score'], entities: { user_id: [i + 1] } },
       });
     }
-    await server.app.inject({ method: 'POST', url: '/get-online-features', headers: { authorization: `Bearer ${KEY}` }, payload: { features: ['nope:x'], entities: { user_id: [1] } } });
+    await server.app.inject({
+      method: 'POST',
+      url: '/get-online-features',
+      headers: { authorization: `Bearer ${KEY}` },
+      payload: { features: ['nope:x'], entities: { user_id: [1] } },
+    });
     const s = (await get('/api/serving')).body;
     expect(s.sources).toEqual([{ name: 'feature-server', ok: true, error: null }]);
     const ep = endpoint(s);

@@ -86,12 +86,15 @@ describe('the console in a real browser, mounted in the feature server', () => {
     const rows = await page.getByTestId('bins').locator('tbody tr').allTextContents();
     expect(rows).toHaveLength(want.bins.length);
     // The canvas holds the bars: it is not blank.
-    const painted = await page.getByTestId('histogram').locator('canvas').evaluate((c: HTMLCanvasElement) => {
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
-      return n;
-    });
+    const painted = await page
+      .getByTestId('histogram')
+      .locator('canvas')
+      .evaluate((c: HTMLCanvasElement) => {
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+        return n;
+      });
     expect(painted).toBeGreaterThan(1000);
     await page.getByTestId('drift-chart').locator('canvas').waitFor();
     await shot('drift');

@@ -33,7 +33,9 @@ describe(`the console on a registry of ${VIEWS} feature views (frec ui, no keys 
       const e = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
       return { domContentLoaded: e.domContentLoadedEventEnd, load: e.loadEventEnd };
     });
-    process.stdout.write(`first page with ${VIEWS} views: catalog on screen ${ms.toFixed(0)} ms after navigation (DOMContentLoaded ${nav.domContentLoaded.toFixed(0)} ms)\n`);
+    process.stdout.write(
+      `first page with ${VIEWS} views: catalog on screen ${ms.toFixed(0)} ms after navigation (DOMContentLoaded ${nav.domContentLoaded.toFixed(0)} ms)\n`,
+    );
     expect(await page.getByTestId('tab-featureViews').textContent()).toBe(`feature views ${VIEWS}`);
     expect(await page.getByTestId('tab-features').textContent()).toBe(`features ${3 + 2 * (VIEWS - 1) + 1}`);
     expect(await page.getByTestId('catalog-results').locator('tbody tr').count()).toBe(50);

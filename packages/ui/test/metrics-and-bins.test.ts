@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { categoricalBins, histogramQuantile, numericBins, parsePrometheusText, psi, summarizeServing, registrySource, MetricsSampler } from '../src/index.js';
+import {
+  categoricalBins,
+  histogramQuantile,
+  numericBins,
+  parsePrometheusText,
+  psi,
+  summarizeServing,
+  registrySource,
+  MetricsSampler,
+} from '../src/index.js';
 
 describe('Prometheus text parsing', () => {
   it('reads what prom-client writes, labels with escapes included', async () => {
@@ -32,14 +41,28 @@ describe('histogram quantiles, as PromQL computes them', () => {
     ]);
     // Rank 20 of 40 lies halfway through (0.1, 0.5]: 0.1 + 0.4 * (20 - 10) / 20.
     expect(histogramQuantile(0.5, b)).toBeCloseTo(0.3, 12);
-    expect(histogramQuantile(0.99, b)).toBeCloseTo(0.5 + 0.5 * (39.6 - 30) / 10, 12);
-    expect(histogramQuantile(0.5, new Map([[0.1, 0], [Number.POSITIVE_INFINITY, 5]]))).toBe(0.1);
+    expect(histogramQuantile(0.99, b)).toBeCloseTo(0.5 + (0.5 * (39.6 - 30)) / 10, 12);
+    expect(
+      histogramQuantile(
+        0.5,
+        new Map([
+          [0.1, 0],
+          [Number.POSITIVE_INFINITY, 5],
+        ]),
+      ),
+    ).toBe(0.1);
     expect(histogramQuantile(0.5, new Map([[Number.POSITIVE_INFINITY, 0]]))).toBeNull();
   });
 
   it('summarizes latency per stage with its budget, and rates between scrapes', async () => {
     const reg = new Registry();
-    const h = new Histogram({ name: 'frec_recommend_stage_seconds', help: 'h', labelNames: ['stage'], buckets: [0.01, 0.1], registers: [reg] });
+    const h = new Histogram({
+      name: 'frec_recommend_stage_seconds',
+      help: 'h',
+      labelNames: ['stage'],
+      buckets: [0.01, 0.1],
+      registers: [reg],
+    });
     let now = 0;
     const sampler = new MetricsSampler([registrySource('rec', reg)], { minIntervalMs: 0, now: () => now });
     await sampler.sample();
@@ -47,7 +70,13 @@ describe('histogram quantiles, as PromQL computes them', () => {
     now = 2000;
     const s = summarizeServing(await sampler.sample(), { ranking: 80 });
     expect(s.stages).toEqual([
-      expect.objectContaining({ source: 'rec', name: 'ranking', count: 10, budgetMs: 80, window: expect.objectContaining({ count: 10, perSecond: 5 }) }),
+      expect.objectContaining({
+        source: 'rec',
+        name: 'ranking',
+        count: 10,
+        budgetMs: 80,
+        window: expect.objectContaining({ count: 10, perSecond: 5 }),
+      }),
     ]);
     expect(s.stages[0]!.p50Ms).toBeCloseTo(5, 9);
   });

@@ -8,7 +8,8 @@ import { globalsOf } from '../output.js';
 function intOption(name: string, min: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${name} must be an integer >= ${min}, got '${v}'.`, { where: { option: name } });
+    if (!Number.isInteger(n) || n < min)
+      throw new ConfigError(`--${name} must be an integer >= ${min}, got '${v}'.`, { where: { option: name } });
     return n;
   };
 }
@@ -20,7 +21,11 @@ function budgets(values: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const v of values) {
     const m = /^([A-Za-z0-9_]+)=(\d+(?:\.\d+)?)$/.exec(v);
-    if (!m) throw new ConfigError(`--stage-budget must look like stage=milliseconds, got '${v}'.`, { where: { option: 'stage-budget' }, hint: 'For example --stage-budget ranking=80.' });
+    if (!m)
+      throw new ConfigError(`--stage-budget must look like stage=milliseconds, got '${v}'.`, {
+        where: { option: 'stage-budget' },
+        hint: 'For example --stage-budget ranking=80.',
+      });
     out[m[1]!] = Number(m[2]);
   }
   return out;
@@ -43,12 +48,17 @@ interface UiOptions {
 export function registerUiCommand(program: Command): void {
   program
     .command('ui')
-    .description('Serve the web console for the repo: catalog, lineage, freshness, drift, serving latency, models and registry history (pages at /ui/, JSON at /api/)')
+    .description(
+      'Serve the web console for the repo: catalog, lineage, freshness, drift, serving latency, models and registry history (pages at /ui/, JSON at /api/)',
+    )
     .option('--host <host>', 'interface to bind (loopback unless you choose otherwise)', '127.0.0.1')
     .option('-p, --port <port>', `port (0 picks a free one)`, intOption('port', 0), DEFAULT_CONSOLE_PORT)
     .option('--api-key <key>', 'accept this API key (repeatable), beside feature_server.api_keys and $FREC_API_KEYS', collect, [])
     .option('--metrics-url <url>', 'a /metrics URL for the serving page, e.g. the feature server or recommender (repeatable)', collect, [])
-    .option('--model-registry <location>', 'model registry folder or s3://bucket/prefix (default: $FREC_MODEL_REGISTRY or <repo>/data/models)')
+    .option(
+      '--model-registry <location>',
+      'model registry folder or s3://bucket/prefix (default: $FREC_MODEL_REGISTRY or <repo>/data/models)',
+    )
     .option('--feature-log <dir>', 'feature-log folder (default: feature_server.feature_logging.path or data/monitoring/feature-log)')
     .option('--skew-reports <dir>', 'daily skew-report folder (default: data/monitoring/skew)')
     .option('--max-lag <n>', 'consumer lag shown as lagging past this many messages (default 1000)', intOption('max-lag', 0))
@@ -98,9 +108,18 @@ export function registerUiCommand(program: Command): void {
         }
         throw err;
       }
-      const line = { url: bound.url, host: bound.host, port: bound.port, project: store.project, auth: server.authRequired, pid: process.pid };
+      const line = {
+        url: bound.url,
+        host: bound.host,
+        port: bound.port,
+        project: store.project,
+        auth: server.authRequired,
+        pid: process.pid,
+      };
       process.stdout.write(
-        g.json ? `${JSON.stringify(line)}\n` : `frec console for project '${store.project}' at ${bound.url}${server.authRequired ? ' (API key required)' : ''}\n`,
+        g.json
+          ? `${JSON.stringify(line)}\n`
+          : `frec console for project '${store.project}' at ${bound.url}${server.authRequired ? ' (API key required)' : ''}\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -50,7 +50,8 @@ export function catalogIndex(data: RegistryData): CatalogIndex {
     entries.push({ kind: 'entities', name: spec.name, subkind: spec.valueType, ...meta(spec), summary: `join key ${spec.joinKey}` });
   }
   for (const { spec } of Object.values(data.dataSources)) {
-    const where = spec.type === 'file' ? spec.path : spec.type === 'stream' ? spec.topic : spec.type === 'push' ? spec.batchSource.path : '';
+    const where =
+      spec.type === 'file' ? spec.path : spec.type === 'stream' ? spec.topic : spec.type === 'push' ? spec.batchSource.path : '';
     entries.push({ kind: 'dataSources', name: spec.name, subkind: spec.type, ...meta(spec), summary: where });
   }
   for (const { spec } of Object.values(data.featureViews)) {
@@ -106,7 +107,9 @@ export function catalogIndex(data: RegistryData): CatalogIndex {
     });
   }
   const order = CATALOG_KINDS;
-  entries.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.name.localeCompare(b.name) || (a.view ?? '').localeCompare(b.view ?? ''));
+  entries.sort(
+    (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.name.localeCompare(b.name) || (a.view ?? '').localeCompare(b.view ?? ''),
+  );
   const index = { generation: data.generation, entries, haystacks: entries.map(haystack) };
   indexCache.set(data, index);
   return index;

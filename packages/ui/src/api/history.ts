@@ -22,8 +22,15 @@ export interface RegistryHistory {
 export function registryHistory(data: RegistryData): RegistryHistory {
   const objects: ObjectVersion[] = [];
   for (const kind of ['entities', 'dataSources', 'featureViews', 'onDemandFeatureViews', 'featureServices'] as const) {
-    for (const [name, o] of Object.entries(data[kind])) objects.push({ kind, name, version: o.version, createdAt: o.createdAt, updatedAt: o.updatedAt });
+    for (const [name, o] of Object.entries(data[kind]))
+      objects.push({ kind, name, version: o.version, createdAt: o.createdAt, updatedAt: o.updatedAt });
   }
   objects.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
-  return { project: data.project, generation: data.generation, lastUpdated: data.lastUpdated, applies: [...(data.history ?? [])].reverse(), objects };
+  return {
+    project: data.project,
+    generation: data.generation,
+    lastUpdated: data.lastUpdated,
+    applies: [...(data.history ?? [])].reverse(),
+    objects,
+  };
 }

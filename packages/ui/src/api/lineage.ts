@@ -34,16 +34,35 @@ export interface LineageGraph {
 export const MAX_FULL_GRAPH = 400;
 
 /** Builds the lineage graph source -> view -> (on-demand view) -> feature service -> model. */
-export function buildLineage(data: RegistryData, models: readonly ModelSummary[], modelsError: string | null, focus?: string): LineageGraph {
+export function buildLineage(
+  data: RegistryData,
+  models: readonly ModelSummary[],
+  modelsError: string | null,
+  focus?: string,
+): LineageGraph {
   const nodes = new Map<string, LineageNode>();
   const edges: LineageEdge[] = [];
   const add = (n: LineageNode) => nodes.set(n.id, n);
   for (const { spec } of Object.values(data.dataSources)) {
     // A push or stream source's batch source is part of it, not a separate input.
-    add({ id: `source:${spec.name}`, kind: 'source', name: spec.name, detail: spec.type, layer: 0, link: { kind: 'dataSources', name: spec.name } });
+    add({
+      id: `source:${spec.name}`,
+      kind: 'source',
+      name: spec.name,
+      detail: spec.type,
+      layer: 0,
+      link: { kind: 'dataSources', name: spec.name },
+    });
   }
   for (const { spec } of Object.values(data.featureViews)) {
-    add({ id: `view:${spec.name}`, kind: 'view', name: spec.name, detail: spec.kind, layer: 1, link: { kind: 'featureViews', name: spec.name } });
+    add({
+      id: `view:${spec.name}`,
+      kind: 'view',
+      name: spec.name,
+      detail: spec.kind,
+      layer: 1,
+      link: { kind: 'featureViews', name: spec.name },
+    });
     if (!nodes.has(`source:${spec.source.name}`)) {
       add({
         id: `source:${spec.source.name}`,
@@ -65,10 +84,18 @@ export function buildLineage(data: RegistryData, models: readonly ModelSummary[]
       layer: 2,
       link: { kind: 'onDemandFeatureViews', name: spec.name },
     });
-    for (const s of spec.sources) edges.push({ from: s.kind === 'request' ? `source:${s.name}` : `view:${s.name}`, to: `view:${spec.name}` });
+    for (const s of spec.sources)
+      edges.push({ from: s.kind === 'request' ? `source:${s.name}` : `view:${s.name}`, to: `view:${spec.name}` });
   }
   for (const { spec } of Object.values(data.featureServices)) {
-    add({ id: `service:${spec.name}`, kind: 'service', name: spec.name, detail: 'feature service', layer: 3, link: { kind: 'featureServices', name: spec.name } });
+    add({
+      id: `service:${spec.name}`,
+      kind: 'service',
+      name: spec.name,
+      detail: 'feature service',
+      layer: 3,
+      link: { kind: 'featureServices', name: spec.name },
+    });
     for (const v of new Set(spec.projections.map((p) => p.view))) edges.push({ from: `view:${v}`, to: `service:${spec.name}` });
   }
   for (const m of models) {
@@ -93,7 +120,13 @@ export function buildLineage(data: RegistryData, models: readonly ModelSummary[]
     const keep = new Set([focus]);
     const walk = (start: string, next: (id: string) => string[]) => {
       const stack = [start];
-      while (stack.length) for (const n of next(stack.pop()!)) if (!keep.has(n)) (keep.add(n), stack.push(n));
+      while (stack.length) {
+        for (const n of next(stack.pop()!)) {
+          if (keep.has(n)) continue;
+          keep.add(n);
+          stack.push(n);
+        }
+      }
     };
     const down = new Map<string, string[]>();
     const up = new Map<string, string[]>();

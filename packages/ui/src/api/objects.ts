@@ -65,7 +65,9 @@ export function objectDetail(
   models: readonly ModelSummary[],
   where: { repoPath: string; serverUrl: string },
 ): ObjectDetail {
-  const stored = (data[kind] as Record<string, { spec: unknown; createdAt: string; updatedAt: string; version: number; site?: string }>)[name];
+  const stored = (data[kind] as Record<string, { spec: unknown; createdAt: string; updatedAt: string; version: number; site?: string }>)[
+    name
+  ];
   if (!stored) {
     throw notFound(`No ${kind} object named '${name}' in project '${data.project}'.`, 'Search the catalog for the name.', { kind, name });
   }
@@ -76,7 +78,9 @@ export function objectDetail(
   const related: ObjectDetail['related'] = { sources: [], entities: [], views: [], onDemandViews: [], services: [], models: [] };
   const servicesReading = (view: string) => services.filter((s) => s.projections.some((p) => p.view === view)).map((s) => s.name);
   const modelsOf = (svcs: readonly string[]) =>
-    models.flatMap((m) => m.versions.filter((v) => svcs.includes(v.featureService)).map((v) => ({ name: m.name, version: v.version, stage: v.stage })));
+    models.flatMap((m) =>
+      m.versions.filter((v) => svcs.includes(v.featureService)).map((v) => ({ name: m.name, version: v.version, stage: v.stage })),
+    );
   let snippets: Snippets | null = null;
   switch (kind) {
     case 'entities':

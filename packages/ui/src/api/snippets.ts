@@ -39,7 +39,9 @@ function render(
   serverUrl: string,
 ): Snippets {
   const row = Object.fromEntries(columns.map((c) => [c.name, example(c.dtype)]));
-  const selector = service ? `featureService: ${JSON.stringify(service)}` : `features: ${JSON.stringify(features, null, 2).replace(/\n/g, '\n  ')}`;
+  const selector = service
+    ? `featureService: ${JSON.stringify(service)}`
+    : `features: ${JSON.stringify(features, null, 2).replace(/\n/g, '\n  ')}`;
   const typescript = [
     "import { FeatureStore } from '@frec/core';",
     '',
@@ -57,7 +59,9 @@ function render(
   };
   // The body is single-quoted for the shell: a quote inside it is closed, escaped and reopened.
   const json = JSON.stringify(body).replace(/'/g, "'\\''");
-  const curl = [`curl -s ${serverUrl}/get-online-features \\`, `  -H "Authorization: Bearer $FREC_API_KEY" \\`, `  -d '${json}'`].join('\n');
+  const curl = [`curl -s ${serverUrl}/get-online-features \\`, `  -H "Authorization: Bearer $FREC_API_KEY" \\`, `  -d '${json}'`].join(
+    '\n',
+  );
   return { typescript, curl, features, featureService: service, entityColumns: columns };
 }
 
@@ -77,5 +81,14 @@ export function viewSnippets(data: RegistryData, view: string, repoPath: string,
 /** Snippets that read a feature service by name. */
 export function serviceSnippets(data: RegistryData, svc: FeatureServiceSpec, repoPath: string, serverUrl: string): Snippets {
   const features = svc.projections.flatMap((p) => p.features.map((f) => `${p.alias ?? p.view}:${f}`));
-  return render(features, svc.name, columnsOf(data, svc.projections.map((p) => p.view)), repoPath, serverUrl);
+  return render(
+    features,
+    svc.name,
+    columnsOf(
+      data,
+      svc.projections.map((p) => p.view),
+    ),
+    repoPath,
+    serverUrl,
+  );
 }

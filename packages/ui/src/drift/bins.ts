@@ -28,10 +28,18 @@ export function numericBins(edges: readonly number[]): Bin[] {
   const e = [...new Set(edges.filter((x) => Number.isFinite(x)))].sort((a, b) => a - b);
   if (e.length === 0) return [];
   const bins: Bin[] = [{ label: `[-inf,${fmt(e[0]!)})`, lo: null, hi: e[0]!, loClosed: false, hiClosed: false, category: null }];
-  if (e.length === 1) bins.push({ label: `[${fmt(e[0]!)},${fmt(e[0]!)}]`, lo: e[0]!, hi: e[0]!, loClosed: true, hiClosed: true, category: null });
+  if (e.length === 1)
+    bins.push({ label: `[${fmt(e[0]!)},${fmt(e[0]!)}]`, lo: e[0]!, hi: e[0]!, loClosed: true, hiClosed: true, category: null });
   for (let i = 0; i + 1 < e.length; i++) {
     const last = i + 2 === e.length;
-    bins.push({ label: `[${fmt(e[i]!)},${fmt(e[i + 1]!)}${last ? ']' : ')'}`, lo: e[i]!, hi: e[i + 1]!, loClosed: true, hiClosed: last, category: null });
+    bins.push({
+      label: `[${fmt(e[i]!)},${fmt(e[i + 1]!)}${last ? ']' : ')'}`,
+      lo: e[i]!,
+      hi: e[i + 1]!,
+      loClosed: true,
+      hiClosed: last,
+      category: null,
+    });
   }
   bins.push({ label: `(${fmt(e.at(-1)!)},+inf]`, lo: e.at(-1)!, hi: null, loClosed: false, hiClosed: false, category: null });
   return bins;
@@ -49,12 +57,23 @@ export function categoricalBins(categories: readonly string[]): Bin[] {
  * Bins as a skew report lists them ({label, lo, hi}); the label's brackets say which bounds are
  * inside ('[1.5,2)' holds 1.5, not 2), and a bin with neither bound is a category unless it is 'other'.
  */
-export function binsFromReport(bins: ReadonlyArray<{ label: string; lo: number | null; hi: number | null }>, type: 'numeric' | 'categorical'): Bin[] {
+export function binsFromReport(
+  bins: ReadonlyArray<{ label: string; lo: number | null; hi: number | null }>,
+  type: 'numeric' | 'categorical',
+): Bin[] {
   return bins.map((b) => {
-    if (type === 'categorical') return { label: b.label, lo: null, hi: null, loClosed: false, hiClosed: false, category: b.label === 'other' ? null : b.label };
+    if (type === 'categorical')
+      return { label: b.label, lo: null, hi: null, loClosed: false, hiClosed: false, category: b.label === 'other' ? null : b.label };
     const open = b.label.trim()[0];
     const close = b.label.trim().at(-1);
-    return { label: b.label, lo: b.lo, hi: b.hi, loClosed: open === '[' && b.lo !== null, hiClosed: close === ']' && b.hi !== null, category: null };
+    return {
+      label: b.label,
+      lo: b.lo,
+      hi: b.hi,
+      loClosed: open === '[' && b.lo !== null,
+      hiClosed: close === ']' && b.hi !== null,
+      category: null,
+    };
   });
 }
 

@@ -180,7 +180,13 @@ export async function featureDistribution(
       threshold = r.report.threshold.psi;
       if (entry) {
         dayEntry = entry;
-        report = { date: d, psi: entry.psi, flagged: entry.flagged, referenceRows: r.report.reference.rows ?? null, servedRows: r.report.served.rows ?? null };
+        report = {
+          date: d,
+          psi: entry.psi,
+          flagged: entry.flagged,
+          referenceRows: r.report.reference.rows ?? null,
+          servedRows: r.report.served.rows ?? null,
+        };
       }
     }
   }
@@ -228,7 +234,8 @@ export async function featureDistribution(
 
   const refCounts = 'relation' in refRel ? await countBins(duck, refRel.relation, bins, kind) : null;
   const servedCounts = servedRel ? await countBins(duck, servedRel, bins, kind) : null;
-  const shares = (c: { nonNull: number; counts: number[] } | null) => bins.map((_, i) => (c && c.nonNull > 0 ? c.counts[i]! / c.nonNull : 0));
+  const shares = (c: { nonNull: number; counts: number[] } | null) =>
+    bins.map((_, i) => (c && c.nonNull > 0 ? c.counts[i]! / c.nonNull : 0));
   const refShares = shares(refCounts);
   const servedShares = shares(servedCounts);
   const side = (c: { rows: number; nonNull: number } | null, note: string | null): SideSummary =>

@@ -2,7 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
-const binSchema = z.object({ label: z.string(), lo: z.number().nullable(), hi: z.number().nullable(), reference: z.number(), served: z.number() }).passthrough();
+const binSchema = z
+  .object({ label: z.string(), lo: z.number().nullable(), hi: z.number().nullable(), reference: z.number(), served: z.number() })
+  .passthrough();
 
 const featureSchema = z
   .object({

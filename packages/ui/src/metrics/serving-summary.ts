@@ -139,7 +139,16 @@ function requestTotals(exp: Exposition | null): { requests: number; errors: numb
 export function summarizeServing(snapshots: readonly MetricsSnapshot[], budgetsMs: Record<string, number> = {}): ServingSummary {
   const latest = snapshots.at(-1);
   if (!latest) {
-    return { sampledAt: new Date().toISOString(), windowSeconds: null, sources: [], endpoints: [], stages: [], shadow: [], modelAge: [], rate: [] };
+    return {
+      sampledAt: new Date().toISOString(),
+      windowSeconds: null,
+      sources: [],
+      endpoints: [],
+      stages: [],
+      shadow: [],
+      modelAge: [],
+      rate: [],
+    };
   }
   const older = snapshots.slice(0, -1);
   const base = older.find((s) => s.atMs >= latest.atMs - WINDOW_MS) ?? older.at(-1);
@@ -210,7 +219,8 @@ export function summarizeServing(snapshots: readonly MetricsSnapshot[], budgetsM
         meanScoreDiff: dc > 0 ? (diffSum.get(version) ?? 0) / dc : null,
       });
     }
-    for (const s of exp?.samples ?? []) if (s.name === 'frec_model_age_seconds') modelAge.push({ source: src.name, model: s.labels.model ?? '', seconds: s.value });
+    for (const s of exp?.samples ?? [])
+      if (s.name === 'frec_model_age_seconds') modelAge.push({ source: src.name, model: s.labels.model ?? '', seconds: s.value });
   });
   const rate: ServingSummary['rate'] = [];
   for (let k = 1; k < snapshots.length; k++) {

@@ -23,9 +23,13 @@ function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string):
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const param = issue.path.join('.') || what;
-    throw badRequest(`Parameter '${param}' of ${what} ${issue.message.replace(/^./, (c) => c.toLowerCase())}.`, 'See docs/ui.md for the /api/ parameters.', {
-      parameter: param,
-    });
+    throw badRequest(
+      `Parameter '${param}' of ${what} ${issue.message.replace(/^./, (c) => c.toLowerCase())}.`,
+      'See docs/ui.md for the /api/ parameters.',
+      {
+        parameter: param,
+      },
+    );
   }
   return r.data;
 }
@@ -55,7 +59,13 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: ConsoleContex
       });
       api.setNotFoundHandler(async (request, reply) => {
         reply.code(404);
-        return { error: { code: 'CONSOLE_NOT_FOUND', message: `No console API route ${request.method} ${request.url.split('?')[0]}.`, hint: 'See docs/ui.md.' } };
+        return {
+          error: {
+            code: 'CONSOLE_NOT_FOUND',
+            message: `No console API route ${request.method} ${request.url.split('?')[0]}.`,
+            hint: 'See docs/ui.md.',
+          },
+        };
       });
       api.addHook('onSend', async (_request, reply, payload) => {
         reply.header('cache-control', 'no-store');
@@ -110,8 +120,14 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: ConsoleContex
       api.get('/freshness', async (request) => {
         const q = parse(z.object({ view: name.optional(), ...page }), request.query, '/api/freshness');
         const d = await ctx.store.registry.data({ fresh: true });
-        if (q.view && !d.featureViews[q.view]) throw notFound(`No feature view '${q.view}'.`, 'Pick a view from the catalog.', { view: q.view });
-        return viewFreshness(ctx.store, d, { maxLag: ctx.maxLag, offset: q.offset, limit: q.limit, ...(q.view ? { views: [q.view] } : {}) });
+        if (q.view && !d.featureViews[q.view])
+          throw notFound(`No feature view '${q.view}'.`, 'Pick a view from the catalog.', { view: q.view });
+        return viewFreshness(ctx.store, d, {
+          maxLag: ctx.maxLag,
+          offset: q.offset,
+          limit: q.limit,
+          ...(q.view ? { views: [q.view] } : {}),
+        });
       });
 
       api.get('/drift', async (request) => {
@@ -150,10 +166,17 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: ConsoleContex
         const d = await data();
         const view = d.featureViews[p.view]?.spec;
         if (!view) {
-          throw notFound(`No batch, stream or aggregation view '${p.view}'.`, 'Distributions are shown for views with an offline source.', { view: p.view });
+          throw notFound(`No batch, stream or aggregation view '${p.view}'.`, 'Distributions are shown for views with an offline source.', {
+            view: p.view,
+          });
         }
         const field = view.features.find((f) => f.name === p.feature);
-        if (!field) throw notFound(`View '${p.view}' has no feature '${p.feature}'.`, `Its features: ${view.features.map((f) => f.name).join(', ')}.`, p);
+        if (!field)
+          throw notFound(
+            `View '${p.view}' has no feature '${p.feature}'.`,
+            `Its features: ${view.features.map((f) => f.name).join(', ')}.`,
+            p,
+          );
         return { ...(await featureDistribution(ctx.duck, ctx.drift, view, field, q.date)), binnable: featureKind(field.dtype) !== 'array' };
       });
 

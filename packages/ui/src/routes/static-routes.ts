@@ -21,7 +21,8 @@ const TYPES: Record<string, string> = {
  * Scripts and styles only from this origin, no inline script, no framing: a name that slipped
  * through as markup could still not run. Styles set through the DOM (charts, layout) are allowed.
  */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 interface Asset {
   body: Buffer;
@@ -39,7 +40,11 @@ function loadAssets(dir: string): Map<string, Asset> {
     for (const name of readdirSync(d)) {
       const full = path.join(d, name);
       if (statSync(full).isDirectory()) walk(full);
-      else out.set(path.relative(dir, full).split(path.sep).join('/'), { body: readFileSync(full), type: TYPES[path.extname(name)] ?? 'application/octet-stream' });
+      else
+        out.set(path.relative(dir, full).split(path.sep).join('/'), {
+          body: readFileSync(full),
+          type: TYPES[path.extname(name)] ?? 'application/octet-stream',
+        });
     }
   };
   walk(dir);

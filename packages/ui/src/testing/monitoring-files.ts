@@ -55,7 +55,13 @@ export async function writeFeatureLog(dir: string, date: string, rows: readonly 
 /** Writes a daily skew report file (`<dir>/YYYY-MM-DD.json`) in the contract's shape. */
 export function writeSkewReport(
   dir: string,
-  report: { date: string; reference: { kind: 'training_set' | 'offline_source'; name: string; rows: number }; servedRows: number; features: ReportFeature[]; threshold?: number },
+  report: {
+    date: string;
+    reference: { kind: 'training_set' | 'offline_source'; name: string; rows: number };
+    servedRows: number;
+    features: ReportFeature[];
+    threshold?: number;
+  },
 ): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${report.date}.json`);

@@ -39,7 +39,12 @@ function psiOf(bins: readonly ReportBin[]): number {
 }
 
 /** A numeric feature's report entry from raw reference and served values (null = missing). */
-export function numericEntry(feature: string, reference: ReadonlyArray<number | null>, served: ReadonlyArray<number | null>, threshold = 0.2): ReportFeature {
+export function numericEntry(
+  feature: string,
+  reference: ReadonlyArray<number | null>,
+  served: ReadonlyArray<number | null>,
+  threshold = 0.2,
+): ReportFeature {
   const ref = reference.filter((v): v is number => v !== null).sort((a, b) => a - b);
   const srv = served.filter((v): v is number => v !== null);
   const edges = [...new Set(Array.from({ length: 11 }, (_, k) => quantile(ref, k / 10)))].sort((a, b) => a - b);
@@ -60,7 +65,13 @@ export function numericEntry(feature: string, reference: ReadonlyArray<number | 
   const fmt = (x: number) => String(Number(x.toPrecision(6)));
   const bins: ReportBin[] = [
     { label: `[-inf,${fmt(edges[0]!)})`, lo: null, hi: edges[0]!, reference: r[0]!, served: s[0]! },
-    ...inner.map((b, i) => ({ label: `[${fmt(b.lo)},${fmt(b.hi)}${b.last ? ']' : ')'}`, lo: b.lo, hi: b.hi, reference: r[i + 1]!, served: s[i + 1]! })),
+    ...inner.map((b, i) => ({
+      label: `[${fmt(b.lo)},${fmt(b.hi)}${b.last ? ']' : ')'}`,
+      lo: b.lo,
+      hi: b.hi,
+      reference: r[i + 1]!,
+      served: s[i + 1]!,
+    })),
     { label: `(${fmt(edges.at(-1)!)},+inf]`, lo: edges.at(-1)!, hi: null, reference: r.at(-1)!, served: s.at(-1)! },
   ];
   const psi = psiOf(bins);
@@ -76,14 +87,28 @@ export function numericEntry(feature: string, reference: ReadonlyArray<number | 
 }
 
 /** A categorical feature's report entry: the reference's 20 most frequent values and 'other'. */
-export function categoricalEntry(feature: string, reference: ReadonlyArray<string | null>, served: ReadonlyArray<string | null>, threshold = 0.2): ReportFeature {
+export function categoricalEntry(
+  feature: string,
+  reference: ReadonlyArray<string | null>,
+  served: ReadonlyArray<string | null>,
+  threshold = 0.2,
+): ReportFeature {
   const ref = reference.filter((v): v is string => v !== null);
   const srv = served.filter((v): v is string => v !== null);
   const freq = new Map<string, number>();
   for (const v of ref) freq.set(v, (freq.get(v) ?? 0) + 1);
-  const top = [...freq].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 20).map(([v]) => v);
+  const top = [...freq]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 20)
+    .map(([v]) => v);
   const share = (vs: readonly string[], c: string | null) => vs.filter((v) => (c === null ? !top.includes(v) : v === c)).length / vs.length;
-  const bins: ReportBin[] = [...top, null].map((c) => ({ label: c ?? 'other', lo: null, hi: null, reference: share(ref, c), served: share(srv, c) }));
+  const bins: ReportBin[] = [...top, null].map((c) => ({
+    label: c ?? 'other',
+    lo: null,
+    hi: null,
+    reference: share(ref, c),
+    served: share(srv, c),
+  }));
   const psi = psiOf(bins);
   return {
     feature,

@@ -109,7 +109,15 @@ export async function createConsoleRepo(options: { extraViews?: number; seed?: n
   mkdirSync(path.join(dir, 'data'));
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    [`project: ${project}`, "plugins: ['@frec/online', '@frec/offline']", 'registry: data/registry.json', 'online_store:', '  type: sqlite', '  path: data/online.db', ''].join('\n'),
+    [
+      `project: ${project}`,
+      "plugins: ['@frec/online', '@frec/offline']",
+      'registry: data/registry.json',
+      'online_store:',
+      '  type: sqlite',
+      '  path: data/online.db',
+      '',
+    ].join('\n'),
   );
   writeFileSync(path.join(dir, 'features.ts'), definitions(options.extraViews ?? 0));
 
@@ -162,8 +170,26 @@ export async function createConsoleRepo(options: { extraViews?: number; seed?: n
       s.segment.push(segment);
       const at = new Date(Date.parse(`${day}T08:00:00Z`) + i * 60_000);
       const status = missing ? 'NOT_FOUND' : 'PRESENT';
-      rows.push({ request_id: `r${d}-${i}`, served_at: at, service: 'ranker_v1', feature: 'user_stats:score', entity_key: String(user), value_num: score, value_str: null, status });
-      rows.push({ request_id: `r${d}-${i}`, served_at: at, service: 'ranker_v1', feature: 'user_stats:segment', entity_key: String(user), value_num: null, value_str: segment, status });
+      rows.push({
+        request_id: `r${d}-${i}`,
+        served_at: at,
+        service: 'ranker_v1',
+        feature: 'user_stats:score',
+        entity_key: String(user),
+        value_num: score,
+        value_str: null,
+        status,
+      });
+      rows.push({
+        request_id: `r${d}-${i}`,
+        served_at: at,
+        service: 'ranker_v1',
+        feature: 'user_stats:segment',
+        entity_key: String(user),
+        value_num: null,
+        value_str: segment,
+        status,
+      });
     }
     served[day] = s;
     await writeFeatureLog(logDir, day, rows);
@@ -171,7 +197,10 @@ export async function createConsoleRepo(options: { extraViews?: number; seed?: n
       date: day,
       reference: { kind: 'offline_source', name: 'user_stats_source', rows: reference.score.length },
       servedRows: s.score.length,
-      features: [numericEntry('user_stats:score', reference.score, s.score), categoricalEntry('user_stats:segment', reference.segment, s.segment)],
+      features: [
+        numericEntry('user_stats:score', reference.score, s.score),
+        categoricalEntry('user_stats:segment', reference.segment, s.segment),
+      ],
     });
   }
 
@@ -186,7 +215,13 @@ export async function createConsoleRepo(options: { extraViews?: number; seed?: n
     description: 'a tiny ranker for the console tests',
   });
   await models.promote('ranker', v1.version, { featureServiceExists: async (s) => s === 'ranker_v1' });
-  await models.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: [{ path: 'params.json', data: new TextEncoder().encode('{"w":[1,2,4]}') }], metrics: { 'per_user_temporal/ndcg20': 0.1301 } });
+  await models.register({
+    name: 'ranker',
+    featureService: 'ranker_v1',
+    trainingData,
+    artifacts: [{ path: 'params.json', data: new TextEncoder().encode('{"w":[1,2,4]}') }],
+    metrics: { 'per_user_temporal/ndcg20': 0.1301 },
+  });
 
   return {
     dir,

@@ -35,7 +35,8 @@ export async function apiGet<T>(path: string, signal?: AbortSignal): Promise<T> 
   const res = await fetch(`/api${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {}, ...(signal ? { signal } : {}) });
   const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string; hint?: string } } | null;
   if (res.status === 401) throw new AuthError(body?.error?.hint ?? '');
-  if (!res.ok) throw new ApiError(res.status, body?.error?.code ?? 'HTTP_ERROR', body?.error?.message ?? `HTTP ${res.status}`, body?.error?.hint);
+  if (!res.ok)
+    throw new ApiError(res.status, body?.error?.code ?? 'HTTP_ERROR', body?.error?.message ?? `HTTP ${res.status}`, body?.error?.hint);
   return body as T;
 }
 

@@ -34,7 +34,11 @@ function Page(props: { route: Route }) {
     case 'freshness':
       return <FreshnessView />;
     case 'drift':
-      return a && b ? <FeatureDriftView view={a} feature={b} query={q} key={`${a}/${b}/${q.get('date') ?? ''}`} /> : <DriftOverviewView query={q} />;
+      return a && b ? (
+        <FeatureDriftView view={a} feature={b} query={q} key={`${a}/${b}/${q.get('date') ?? ''}`} />
+      ) : (
+        <DriftOverviewView query={q} />
+      );
     case 'serving':
       return <ServingView />;
     case 'models':
@@ -60,7 +64,14 @@ function KeyPrompt(props: { onClose: () => void }) {
       }}
     >
       <span>This console needs an API key (feature_server.api_keys or FREC_API_KEYS).</span>
-      <input type="password" placeholder="API key" value={key} onInput={(e) => setKey(e.currentTarget.value)} data-testid="key-input" autocomplete="off" />
+      <input
+        type="password"
+        placeholder="API key"
+        value={key}
+        onInput={(e) => setKey(e.currentTarget.value)}
+        data-testid="key-input"
+        autocomplete="off"
+      />
       <button type="submit" data-testid="key-submit">
         Use key
       </button>

@@ -28,15 +28,37 @@ export function HistogramChart(props: { labels: string[]; reference: number[]; s
         {
           width: props.width ?? 640,
           height: 260,
-          scales: { x: { time: false, range: [-0.5, labels.length - 0.5] }, y: { range: (_u, _min, max) => [0, Math.max(max, 0.01) * 1.1] } },
+          scales: {
+            x: { time: false, range: [-0.5, labels.length - 0.5] },
+            y: { range: (_u, _min, max) => [0, Math.max(max, 0.01) * 1.1] },
+          },
           axes: [
-            { values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? (labels[s] ?? '') : '')), rotate: -30, size: 70, font: '11px system-ui' } as uPlot.Axis,
+            {
+              values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? (labels[s] ?? '') : '')),
+              rotate: -30,
+              size: 70,
+              font: '11px system-ui',
+            } as uPlot.Axis,
             { values: (_u, splits) => splits.map((s) => `${Math.round(s * 100)}%`) },
           ],
           series: [
             { label: 'bin', value: (_u, v) => (v === null ? '' : (labels[v] ?? '')) },
-            { label: 'offline', fill: REF, stroke: REF, paths: uPlot.paths.bars!({ size: [0.4, 60], align: -1 }), points: { show: false }, value: (_u, v) => (v === null ? '' : `${(v * 100).toFixed(1)}%`) },
-            { label: 'served', fill: SERVED, stroke: SERVED, paths: uPlot.paths.bars!({ size: [0.4, 60], align: 1 }), points: { show: false }, value: (_u, v) => (v === null ? '' : `${(v * 100).toFixed(1)}%`) },
+            {
+              label: 'offline',
+              fill: REF,
+              stroke: REF,
+              paths: uPlot.paths.bars!({ size: [0.4, 60], align: -1 }),
+              points: { show: false },
+              value: (_u, v) => (v === null ? '' : `${(v * 100).toFixed(1)}%`),
+            },
+            {
+              label: 'served',
+              fill: SERVED,
+              stroke: SERVED,
+              paths: uPlot.paths.bars!({ size: [0.4, 60], align: 1 }),
+              points: { show: false },
+              value: (_u, v) => (v === null ? '' : `${(v * 100).toFixed(1)}%`),
+            },
           ],
           legend: { show: true },
           cursor: { points: { show: false } },
@@ -62,7 +84,21 @@ export function DriftChart(props: { points: Array<{ date: string; value: number 
         series.push({ label: 'threshold', stroke: '#999', dash: [6, 4], points: { show: false } });
         (data as number[][]).push(points.map(() => props.threshold!));
       }
-      return new uPlot({ width: props.width ?? 640, height: 220, series, scales: { y: { range: (_u, _min, max) => [0, Math.max(max, props.threshold ?? 0) * 1.2 || 1] } } }, data, target);
+      return new uPlot(
+        {
+          width: props.width ?? 640,
+          height: 220,
+          series,
+          scales: { y: { range: (_u, _min, max) => [0, Math.max(max, props.threshold ?? 0) * 1.2 || 1] } },
+          // One tick per report day, labelled with the day.
+          axes: [
+            { splits: () => x, values: (_u, splits) => splits.map((s) => new Date(s * 1000).toISOString().slice(0, 10)), space: 90 },
+            {},
+          ],
+        },
+        data,
+        target,
+      );
     },
     [points.map((p) => `${p.date}=${p.value}`).join(','), props.threshold],
   );

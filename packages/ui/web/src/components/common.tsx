@@ -6,7 +6,12 @@ import type { Loaded } from '../use-api';
 /** Renders a request's data, or its loading and error states. */
 export function Show<T>(props: { res: Loaded<T>; children: (data: T) => ComponentChildren }) {
   const { res } = props;
-  if (res.state === 'loading') return <p class="muted" data-testid="loading">Loading…</p>;
+  if (res.state === 'loading')
+    return (
+      <p class="muted" data-testid="loading">
+        Loading…
+      </p>
+    );
   if (res.state === 'error') return <ErrorBox error={res.error} />;
   return <>{props.children(res.data)}</>;
 }
@@ -14,7 +19,12 @@ export function Show<T>(props: { res: Loaded<T>; children: (data: T) => Componen
 /** An API error as a message with its code and hint. */
 export function ErrorBox(props: { error: Error }) {
   const e = props.error;
-  if (e instanceof AuthError) return <p class="error" data-testid="auth-error">401: this console needs an API key (enter it above).</p>;
+  if (e instanceof AuthError)
+    return (
+      <p class="error" data-testid="auth-error">
+        401: this console needs an API key (enter it above).
+      </p>
+    );
   return (
     <div class="error" data-testid="api-error">
       <strong>{e instanceof ApiError ? `${e.status} ${e.code}` : 'Error'}</strong>: {e.message}

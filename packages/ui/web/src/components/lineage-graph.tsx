@@ -41,7 +41,14 @@ export function LineageGraphView(props: { graph: LineageGraph }) {
   const { layers, pos, width, height } = layout(nodes, edges);
   return (
     <div class="graph-wrap">
-      <svg width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label="lineage graph" data-testid="lineage-graph">
+      <svg
+        width={width}
+        height={height}
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-label="lineage graph"
+        data-testid="lineage-graph"
+      >
         {layers.map((l, col) => (
           <text x={10 + col * COL} y={18} class="layer-title" key={`t${l}`}>
             {LAYER_TITLES[l] ?? ''}
@@ -56,7 +63,14 @@ export function LineageGraphView(props: { graph: LineageGraph }) {
           const x2 = b.x;
           const y2 = b.y + H / 2;
           const mid = (x1 + x2) / 2;
-          return <path key={`${e.from}>${e.to}`} class="edge" d={`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`} data-edge={`${e.from}>${e.to}`} />;
+          return (
+            <path
+              key={`${e.from}>${e.to}`}
+              class="edge"
+              d={`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`}
+              data-edge={`${e.from}>${e.to}`}
+            />
+          );
         })}
         {nodes.map((n) => {
           const p = pos.get(n.id)!;

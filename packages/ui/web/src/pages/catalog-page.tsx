@@ -46,7 +46,13 @@ export function CatalogView(props: { query: URLSearchParams }) {
               {TABS.map((t) => {
                 const n = t === '' ? Object.values(page.counts).reduce((a, b) => a + b, 0) : page.counts[t];
                 return (
-                  <button type="button" key={t} class={t === kind ? 'tab active' : 'tab'} onClick={() => setKind(t)} data-testid={`tab-${t || 'all'}`}>
+                  <button
+                    type="button"
+                    key={t}
+                    class={t === kind ? 'tab active' : 'tab'}
+                    onClick={() => setKind(t)}
+                    data-testid={`tab-${t || 'all'}`}
+                  >
                     {t === '' ? 'all' : `${KIND_LABEL[t]}s`} <span class="count">{n}</span>
                   </button>
                 );

@@ -16,7 +16,14 @@ interface DriftOverview {
     reference: { kind: string; name?: string; rows?: number };
     served: { rows?: number };
     threshold: number;
-    features: Array<{ feature: string; type: string; psi: number; flagged: boolean; nullShare: { reference: number; served: number } | null; outOfRange: number | null }>;
+    features: Array<{
+      feature: string;
+      type: string;
+      psi: number;
+      flagged: boolean;
+      nullShare: { reference: number; served: number } | null;
+      outOfRange: number | null;
+    }>;
   } | null;
   reportError: string | null;
 }
@@ -37,15 +44,17 @@ export function DriftOverviewView(props: { query: URLSearchParams }) {
         {(d) => (
           <div>
             <p class="muted">
-              Skew reports: {d.reportDates.length ? d.reportDates.join(', ') : 'none yet'} · feature log days: {d.servedDates.length ? d.servedDates.join(', ') : 'none yet'}.
-              Open a feature from the catalog or below to see its histogram offline and served.
+              Skew reports: {d.reportDates.length ? d.reportDates.join(', ') : 'none yet'} · feature log days:{' '}
+              {d.servedDates.length ? d.servedDates.join(', ') : 'none yet'}. Open a feature from the catalog or below to see its histogram
+              offline and served.
             </p>
             {d.reportError ? <p class="warn-text">{d.reportError}</p> : null}
             {d.report ? (
               <Section title={`Skew report ${d.report.date}`}>
                 <p class="muted">
-                  reference {d.report.reference.kind} {d.report.reference.name ?? ''} ({num(d.report.reference.rows ?? null, 0)} rows) · served{' '}
-                  {num(d.report.served.rows ?? null, 0)} rows · PSI threshold {d.report.threshold} · generated {time(d.report.generatedAt)}
+                  reference {d.report.reference.kind} {d.report.reference.name ?? ''} ({num(d.report.reference.rows ?? null, 0)} rows) ·
+                  served {num(d.report.served.rows ?? null, 0)} rows · PSI threshold {d.report.threshold} · generated{' '}
+                  {time(d.report.generatedAt)}
                 </p>
                 <table class="list" data-testid="drift-report">
                   <thead>
@@ -124,14 +133,18 @@ export function FeatureDriftView(props: { view: string; feature: string; query: 
                 <div class="figure-value" data-testid="psi-value">
                   {num(d.psi, 4)}
                 </div>
-                <div class="small muted">{d.binsFrom === 'report' ? "over the skew report's bins" : d.binsFrom === 'reference' ? 'over reference deciles' : ''}</div>
+                <div class="small muted">
+                  {d.binsFrom === 'report' ? "over the skew report's bins" : d.binsFrom === 'reference' ? 'over reference deciles' : ''}
+                </div>
               </div>
               <div class="figure" data-testid="report-psi">
                 <div class="figure-label">skew report PSI</div>
                 <div class="figure-value" data-testid="report-psi-value">
                   {d.report ? num(d.report.psi, 4) : '—'}
                 </div>
-                <div class="small muted">{d.report ? `${d.report.date}${d.report.flagged ? ' · flagged' : ''}` : 'no report for this day'}</div>
+                <div class="small muted">
+                  {d.report ? `${d.report.date}${d.report.flagged ? ' · flagged' : ''}` : 'no report for this day'}
+                </div>
               </div>
               <div class="figure">
                 <div class="figure-label">nulls offline / served</div>
@@ -157,7 +170,8 @@ export function FeatureDriftView(props: { view: string; feature: string; query: 
             ) : null}
             {d.report && d.reference.rows && d.report.referenceRows && d.report.referenceRows !== d.reference.rows ? (
               <p class="warn-text">
-                The report was computed over {d.report.referenceRows} reference rows; the source holds {d.reference.rows} now, so the PSI figures can differ.
+                The report was computed over {d.report.referenceRows} reference rows; the source holds {d.reference.rows} now, so the PSI
+                figures can differ.
               </p>
             ) : null}
             {d.reference.note ? <p class="muted">offline: {d.reference.note}</p> : null}
@@ -165,7 +179,11 @@ export function FeatureDriftView(props: { view: string; feature: string; query: 
             {d.reportError ? <p class="warn-text">{d.reportError}</p> : null}
             {d.bins.length > 0 ? (
               <Section title={`Histogram: offline source ${d.reference.name} beside served values`}>
-                <HistogramChart labels={d.bins.map((b) => b.label)} reference={d.bins.map((b) => b.reference)} served={d.bins.map((b) => b.served)} />
+                <HistogramChart
+                  labels={d.bins.map((b) => b.label)}
+                  reference={d.bins.map((b) => b.reference)}
+                  served={d.bins.map((b) => b.served)}
+                />
                 <table class="list small" data-testid="bins">
                   <thead>
                     <tr>

@@ -4,7 +4,13 @@ import { duration, num, time } from '../format';
 import { objectHref } from '../router';
 import { useApi } from '../use-api';
 
-const TONE: Record<ViewFreshnessRow['status'], 'ok' | 'warn' | 'bad' | 'muted'> = { ok: 'ok', stale: 'bad', lagging: 'warn', empty: 'warn', unknown: 'muted' };
+const TONE: Record<ViewFreshnessRow['status'], 'ok' | 'warn' | 'bad' | 'muted'> = {
+  ok: 'ok',
+  stale: 'bad',
+  lagging: 'warn',
+  empty: 'warn',
+  unknown: 'muted',
+};
 
 /** Per view: last materialized interval, online rows, newest event time, consumer lag; stale and lagging views in colour. */
 export function FreshnessView() {
@@ -16,8 +22,9 @@ export function FreshnessView() {
         {(p) => (
           <div>
             <p class="muted">
-              A view is <Badge tone="bad">stale</Badge> when its newest online value is older than its TTL, <Badge tone="warn">lagging</Badge> when its
-              stream consumer is more than {p.maxLag} messages behind. {p.total > p.rows.length ? `First ${p.rows.length} of ${p.total} views.` : ''}
+              A view is <Badge tone="bad">stale</Badge> when its newest online value is older than its TTL,{' '}
+              <Badge tone="warn">lagging</Badge> when its stream consumer is more than {p.maxLag} messages behind.{' '}
+              {p.total > p.rows.length ? `First ${p.rows.length} of ${p.total} views.` : ''}
             </p>
             {p.errors.map((e) => (
               <p class="warn-text" key={e}>

@@ -19,17 +19,21 @@ export function HistoryView() {
               Project {h.project}, generation {h.generation}, last written {time(h.lastUpdated)}.
             </p>
             <Section title="Applies">
-              {h.applies.length === 0 ? <p class="muted">No apply recorded (the registry was last applied by a frec that kept no history).</p> : null}
+              {h.applies.length === 0 ? (
+                <p class="muted">No apply recorded (the registry was last applied by a frec that kept no history).</p>
+              ) : null}
               {h.applies.map((a) => (
                 <div class="apply" key={a.generation} data-testid="apply" data-generation={a.generation}>
                   <div class="apply-head">
-                    <strong>generation {a.generation}</strong> · {time(a.appliedAt)} · by {a.user || 'unknown user'} · {a.changes.length + a.omittedChanges} change(s), {a.unchanged} unchanged
+                    <strong>generation {a.generation}</strong> · {time(a.appliedAt)} · by {a.user || 'unknown user'} ·{' '}
+                    {a.changes.length + a.omittedChanges} change(s), {a.unchanged} unchanged
                   </div>
                   <ul class="changes">
                     {a.changes.map((c) => (
                       <li key={`${c.kind}/${c.name}`} class={`change-${c.type}`}>
                         <code>{SIGN[c.type]}</code> {KIND_LABEL[c.kind] ?? c.kind}{' '}
-                        {c.type === 'remove' ? <span>{c.name}</span> : <a href={objectHref(c.kind, c.name)}>{c.name}</a>} {c.breaking.length ? <Badge tone="bad">breaking</Badge> : null}
+                        {c.type === 'remove' ? <span>{c.name}</span> : <a href={objectHref(c.kind, c.name)}>{c.name}</a>}{' '}
+                        {c.breaking.length ? <Badge tone="bad">breaking</Badge> : null}
                         {c.details.length || c.breaking.length ? (
                           <ul>
                             {c.details.map((d) => (

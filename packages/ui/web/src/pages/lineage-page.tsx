@@ -12,7 +12,10 @@ export function LineageView(props: { query: URLSearchParams }) {
   return (
     <div>
       <h1>Lineage</h1>
-      <p class="muted">Sources feed feature views, views feed feature services, and services feed the models registered against them. Click a node to open it.</p>
+      <p class="muted">
+        Sources feed feature views, views feed feature services, and services feed the models registered against them. Click a node to open
+        it.
+      </p>
       <Show res={res}>
         {(g) => (
           <div>

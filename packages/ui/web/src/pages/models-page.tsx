@@ -57,7 +57,11 @@ export function ModelsView(props: { name?: string }) {
                             ))}
                           </td>
                           <td class="small">
-                            {v.shadow ? `${num(v.shadow.requests, 0)} requests, overlap ${num(v.shadow.meanRankOverlap, 3)}, ${num(v.shadow.errors, 0)} errors` : v.stage === 'candidate' ? 'not in shadow' : '—'}
+                            {v.shadow
+                              ? `${num(v.shadow.requests, 0)} requests, overlap ${num(v.shadow.meanRankOverlap, 3)}, ${num(v.shadow.errors, 0)} errors`
+                              : v.stage === 'candidate'
+                                ? 'not in shadow'
+                                : '—'}
                           </td>
                         </tr>
                       ))}

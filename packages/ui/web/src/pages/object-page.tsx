@@ -8,7 +8,24 @@ import { href, objectHref } from '../router';
 import { useApi } from '../use-api';
 
 /** Spec fields each kind's page shows in its own sections; the rest are listed under Settings. */
-const SHOWN = new Set(['name', 'description', 'owner', 'tags', 'features', 'entities', 'entityColumns', 'aggregations', 'ttlSeconds', 'kind', 'source', 'projections', 'transformSource', 'sources', 'requestSources', 'schema']);
+const SHOWN = new Set([
+  'name',
+  'description',
+  'owner',
+  'tags',
+  'features',
+  'entities',
+  'entityColumns',
+  'aggregations',
+  'ttlSeconds',
+  'kind',
+  'source',
+  'projections',
+  'transformSource',
+  'sources',
+  'requestSources',
+  'schema',
+]);
 
 interface Field {
   name: string;
@@ -27,7 +44,15 @@ function Settings(props: { spec: Record<string, unknown> }) {
           {rest.map(([k, v]) => (
             <tr key={k}>
               <th>{k}</th>
-              <td>{typeof v === 'object' ? <code>{JSON.stringify(v)}</code> : k.endsWith('Seconds') && typeof v === 'number' ? `${duration(v)} (${v} s)` : String(v)}</td>
+              <td>
+                {typeof v === 'object' ? (
+                  <code>{JSON.stringify(v)}</code>
+                ) : k.endsWith('Seconds') && typeof v === 'number' ? (
+                  `${duration(v)} (${v} s)`
+                ) : (
+                  String(v)
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -160,12 +185,20 @@ function Windows(props: { detail: ObjectDetail }) {
 /** The page of one registry object. */
 export function ObjectView(props: { kind: string; name: string; query: URLSearchParams }) {
   const res = useApi<ObjectDetail>(`/objects/${enc(props.kind)}/${enc(props.name)}`);
-  const prefix = props.kind === 'featureServices' ? 'service' : props.kind === 'dataSources' ? 'source' : props.kind === 'entities' ? null : 'view';
+  const prefix =
+    props.kind === 'featureServices' ? 'service' : props.kind === 'dataSources' ? 'source' : props.kind === 'entities' ? null : 'view';
   const lineage = useApi<LineageGraph>(prefix ? `/lineage?focus=${enc(`${prefix}:${props.name}`)}` : null);
   return (
     <Show res={res}>
       {(d) => {
-        const spec = d.spec as Record<string, unknown> & { ttlSeconds?: number; kind?: string; online?: boolean; tags?: Record<string, string>; owner?: string; description?: string };
+        const spec = d.spec as Record<string, unknown> & {
+          ttlSeconds?: number;
+          kind?: string;
+          online?: boolean;
+          tags?: Record<string, string>;
+          owner?: string;
+          description?: string;
+        };
         return (
           <div>
             <p class="crumbs">
@@ -205,7 +238,9 @@ export function ObjectView(props: { kind: string; name: string; query: URLSearch
                 ) : null}
               </tbody>
             </table>
-            {d.kind === 'featureViews' || d.kind === 'onDemandFeatureViews' ? <Schema detail={d} highlight={props.query.get('feature')} /> : null}
+            {d.kind === 'featureViews' || d.kind === 'onDemandFeatureViews' ? (
+              <Schema detail={d} highlight={props.query.get('feature')} />
+            ) : null}
             {d.kind === 'featureViews' ? (
               <Section title="Entities">
                 <table class="list">

@@ -30,7 +30,10 @@ export function ServingView() {
           <div>
             <p class="muted">
               Scraped {time(s.sampledAt)}
-              {s.windowSeconds ? `; rates and percentiles over the last ${duration(s.windowSeconds)} (all-time until a second scrape)` : '; percentiles since each process started'}.
+              {s.windowSeconds
+                ? `; rates and percentiles over the last ${duration(s.windowSeconds)} (all-time until a second scrape)`
+                : '; percentiles since each process started'}
+              .
             </p>
             {s.sources.length === 0 ? (
               <p class="warn-text" data-testid="no-metrics">
