@@ -1,6 +1,6 @@
-import { trainTwoTower } from '../two-tower.js';
-import type { EpochStats, TwoTowerConfig, TwoTowerData, TwoTowerParams } from '../types.js';
-import type { HistoryQueryParams } from '../history-query.js';
+import { trainTwoTower } from '../models/two-tower.js';
+import type { EpochStats, TwoTowerConfig, TwoTowerData, TwoTowerParams } from '../models/types.js';
+import type { HistoryQueryParams } from '../retrieval/history-query.js';
 
 /** One two-tower training, as the pool hands it to a worker thread. */
 export interface TowerJob {

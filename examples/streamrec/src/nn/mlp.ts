@@ -1,5 +1,4 @@
-import { denseBackward, denseForward, reluBackwardInPlace, reluInPlace } from './dense.js';
-import type { DenseLayer } from './types.js';
+import { denseBackward, denseForward, reluBackwardInPlace, reluInPlace, type DenseLayer } from './dense.js';
 
 /**
  * Forward/backward of a ReLU MLP (linear last layer unless `reluLast`) over a batch, with buffers sized once for

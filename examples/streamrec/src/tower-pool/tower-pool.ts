@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, FrecError, type ErrorCode as Code } from '@frec/core';
-import type { EpochStats, TwoTowerParams } from '../types.js';
+import type { EpochStats, TwoTowerParams } from '../models/types.js';
 import { trainTowerJob, type TowerJob, type TowerJobMessage, type TowerWorkerReply } from './protocol.js';
 
 export type { TowerJob } from './protocol.js';

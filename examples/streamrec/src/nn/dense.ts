@@ -1,6 +1,15 @@
-import type { DenseLayer } from './types.js';
 import type { Rng } from './rng.js';
 import { matmulABt, transpose } from './linalg.js';
+
+/** A fully connected layer y = x W + b, with W stored row-major as inDim x outDim (ONNX MatMul layout). */
+export interface DenseLayer {
+  inDim: number;
+  outDim: number;
+  /** inDim x outDim, row-major. */
+  w: Float32Array;
+  /** outDim. */
+  b: Float32Array;
+}
 
 /** He-initialized dense layer (ReLU follows most layers). */
 export function initDense(rng: Rng, inDim: number, outDim: number, gain = 2): DenseLayer {

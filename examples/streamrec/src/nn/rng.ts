@@ -1,4 +1,4 @@
-/** A seeded PRNG (mulberry32): the only source of randomness in training, so runs are reproducible. */
+/** A seeded PRNG (mulberry32): StreamRec's only source of randomness, so runs are reproducible. */
 export class Rng {
   private state: number;
 
@@ -43,4 +43,10 @@ export class Rng {
     for (let i = 0; i < n; i++) out[i] = this.normal() * std;
     return out;
   }
+}
+
+/** The generator as a function, as the baselines and the evaluation draw from it: the same sequence as `new Rng(seed).next()`. */
+export function mulberry32(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
 }

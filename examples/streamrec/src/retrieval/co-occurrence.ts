@@ -1,17 +1,11 @@
-import { buildCoOccurrenceTable } from '../recommender/sources/co-occurrence-table.js';
+import { buildCoOccurrenceTable, type CoOccurrenceTable } from '../recommender/sources/co-occurrence-table.js';
 
 /**
- * Item-to-item co-occurrence over dense item indexes: the offline twin of serving's
- * `CoOccurrenceSource`, built by the same `buildCoOccurrenceTable` and scored with the same
- * recency weights, so a score tuned here is the score serving computes for a candidate.
+ * Serving's co-occurrence table (one builder, `buildCoOccurrenceTable`) over the pipeline's dense
+ * item indexes, its scores held as float32 for the offline scoring kernels: a score tuned here is
+ * the score serving computes for a candidate, scored with the same recency weights.
  */
-export interface CoOccurrenceTable {
-  numItems: number;
-  /** Row r's neighbours are nbr[start[r]..start[r + 1]), best first. */
-  start: Int32Array;
-  nbr: Int32Array;
-  score: Float32Array;
-}
+export type DenseCoOccurrence = Omit<CoOccurrenceTable, 'score'> & { numItems: number; score: Float32Array };
 
 /** Options of the table, as serving's `CoOccurrenceSource.fromHistories`. */
 export interface CoOccurrenceOptions {
@@ -20,6 +14,9 @@ export interface CoOccurrenceOptions {
   /** Neighbours kept per item (default DEFAULT_CO_OCCURRENCE). */
   neighbours?: number;
 }
+
+/** Co-occurrence weights tried on the held-out users, at the query the first passes chose. */
+export const CO_OCCURRENCE_WEIGHT_GRID = [0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6] as const;
 
 /** The table's window and neighbours, chosen on the held-out users of both protocols (ADR 0078). */
 export const DEFAULT_CO_OCCURRENCE: Required<CoOccurrenceOptions> = { window: 10, neighbours: 400 };
@@ -31,7 +28,7 @@ export function buildCoOccurrence(
   events: Int32Array,
   numItems: number,
   options: CoOccurrenceOptions = {},
-): CoOccurrenceTable {
+): DenseCoOccurrence {
   const window = options.window ?? DEFAULT_CO_OCCURRENCE.window;
   const keep = options.neighbours ?? DEFAULT_CO_OCCURRENCE.neighbours;
   const histories = new Map<number, number[]>();
@@ -50,7 +47,7 @@ export function buildCoOccurrence(
  * newest of n weighs 1, the oldest 1/n, as serving weighs them. Writes into `out` (zeroed first).
  */
 export function coOccurrenceScores<T extends Float32Array | Float64Array>(
-  table: CoOccurrenceTable,
+  table: DenseCoOccurrence,
   recentNewestFirst: ArrayLike<number>,
   out: T,
 ): T {

@@ -1,7 +1,7 @@
-import type { Interactions } from '../data/interactions.js';
-import { topK } from '../eval/metrics.js';
-import { allTimePopularity, recentPopularity } from '../baselines/popularity.js';
-import { excludeAt, itemFirstSeenMs, type ItemExclusion } from '../eval/catalog-at.js';
+import type { Interactions } from '../../data/interactions.js';
+import { topK } from '../../eval/metrics.js';
+import { allTimePopularity, recentPopularity } from '../../baselines/popularity.js';
+import { excludeAt, itemFirstSeenMs, type ItemExclusion } from '../../eval/catalog-at.js';
 
 /** How many items each offline candidate source hands to the ranker per request. */
 export interface CandidateMix {

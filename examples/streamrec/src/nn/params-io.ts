@@ -1,14 +1,8 @@
-import type { DcnParams, TwoTowerParams } from './types.js';
-import type { TowerEnsemble } from './tower-ensemble.js';
-
-/** Trained parameters of either StreamRec model. */
-export type ModelParams = TwoTowerParams | TowerEnsemble | DcnParams;
-
 /**
  * Serializes parameters to JSON with every Float32Array as base64 little-endian bytes, so a saved
  * model reloads bit for bit (JSON numbers would round-trip through float64 text).
  */
-export function serializeParams(params: ModelParams): string {
+export function serializeParams(params: object): string {
   return JSON.stringify(params, (_key, value: unknown) => {
     if (value instanceof Float32Array) {
       return { $f32: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
@@ -18,7 +12,7 @@ export function serializeParams(params: ModelParams): string {
 }
 
 /** Inverse of serializeParams. */
-export function deserializeParams<P extends ModelParams = ModelParams>(json: string): P {
+export function deserializeParams<P extends object>(json: string): P {
   return JSON.parse(json, (_key, value: unknown) => {
     if (value && typeof value === 'object' && '$f32' in value) {
       const buf = Buffer.from((value as { $f32: string }).$f32, 'base64');
