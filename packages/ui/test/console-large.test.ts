@@ -25,16 +25,20 @@ afterAll(async () => {
 
 describe(`the console on a registry of ${VIEWS} feature views (frec ui, no keys configured)`, () => {
   it('loads the first page with counts of everything and searches it', async () => {
-    // A cold load: the time from navigation to the catalog table on screen, reported (not asserted).
-    await page.goto(`${url}`);
-    await page.getByTestId('catalog-results').waitFor();
-    const ms = await page.evaluate(() => performance.now());
-    const nav = await page.evaluate(() => {
-      const e = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      return { domContentLoaded: e.domContentLoadedEventEnd, load: e.loadEventEnd };
-    });
+    // The time from navigation to the catalog table on screen, reported (not asserted): the first
+    // load (cold caches: bundle, registry read, catalog index) and the median of three reloads.
+    const load = async () => {
+      await page.goto(`${url}/ui/?t=${Math.random()}`);
+      await page.getByTestId('catalog-results').waitFor();
+      return page.evaluate(() => ({
+        ms: performance.now(),
+        dcl: (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).domContentLoadedEventEnd,
+      }));
+    };
+    const first = await load();
+    const again = [await load(), await load(), await load()].sort((x, y) => x.ms - y.ms)[1]!;
     process.stdout.write(
-      `first page with ${VIEWS} views: catalog on screen ${ms.toFixed(0)} ms after navigation (DOMContentLoaded ${nav.domContentLoaded.toFixed(0)} ms)\n`,
+      `first page with ${VIEWS} views: catalog on screen ${first.ms.toFixed(0)} ms after navigation (DOMContentLoaded ${first.dcl.toFixed(0)} ms); reloads: median ${again.ms.toFixed(0)} ms\n`,
     );
     expect(await page.getByTestId('tab-featureViews').textContent()).toBe(`feature views ${VIEWS}`);
     expect(await page.getByTestId('tab-features').textContent()).toBe(`features ${3 + 2 * (VIEWS - 1) + 1}`);
