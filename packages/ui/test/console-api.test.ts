@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeatureServer, type FeatureServer } from '@frec/feature-server';
 import { mountConsole, registrySource } from '../src/index.js';
-import { numericEntry, categoricalEntry } from '../src/testing/index.js';
+import { numericEntry, categoricalEntry } from './support/index.js';
 import { createConsoleRepo, DAYS, PAYLOAD, type ConsoleRepo } from './helpers/console-repo.js';
 
 const KEY = 'console-test-key';

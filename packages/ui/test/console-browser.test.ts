@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createFeatureServer, type FeatureServer } from '@frec/feature-server';
 import { mountConsole, registrySource } from '../src/index.js';
-import { launchChromium, numericEntry, type ChromiumSession } from '../src/testing/index.js';
+import { launchChromium, numericEntry, type ChromiumSession } from './support/index.js';
 import { createConsoleRepo, DAYS, PAYLOAD, type ConsoleRepo } from './helpers/console-repo.js';
 
 const KEY = 'browser-test-key';

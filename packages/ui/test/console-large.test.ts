@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createConsoleServer, type ConsoleServer } from '../src/index.js';
-import { launchChromium, type ChromiumSession } from '../src/testing/index.js';
+import { launchChromium, type ChromiumSession } from './support/index.js';
 import { createConsoleRepo, type ConsoleRepo } from './helpers/console-repo.js';
 
 const VIEWS = 1000;

@@ -16,6 +16,8 @@ export interface WindowSummary {
   windowSeconds: number | null;
   gapSeconds: number | null;
   n: number | null;
+  /** Every other field of the aggregation (groupBy, normalize, approx, ...), as stored. */
+  options: Record<string, unknown>;
 }
 
 /** Everything the detail page of one object shows. */
@@ -47,7 +49,9 @@ export interface ObjectDetail {
 function windowsOf(spec: Record<string, unknown>): WindowSummary[] {
   const aggs = Array.isArray(spec.aggregations) ? (spec.aggregations as Array<Record<string, unknown>>) : [];
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  const known = new Set(['name', 'kind', 'column', 'windowSeconds', 'gapSeconds', 'n']);
   return aggs.map((a) => ({
+    options: Object.fromEntries(Object.entries(a).filter(([k]) => !known.has(k))),
     feature: String(a.name ?? ''),
     kind: String(a.kind ?? ''),
     column: typeof a.column === 'string' ? a.column : null,

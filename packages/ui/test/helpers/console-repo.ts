@@ -9,7 +9,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { FeatureStore } from '@frec/core';
 import { seededRandom } from '@frec/core/spi';
 import { openModelRegistry, type ModelRegistry } from '@frec/model-registry';
-import { categoricalEntry, numericEntry, writeFeatureLog, writeSkewReport, type FeatureLogRow } from '../../src/testing/index.js';
+import { categoricalEntry, numericEntry, writeFeatureLog, writeSkewReport, type FeatureLogRow } from '../support/index.js';
 
 /** Text that would run if any page rendered it as markup. */
 export const PAYLOAD = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`;

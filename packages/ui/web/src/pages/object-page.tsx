@@ -161,6 +161,7 @@ function Windows(props: { detail: ObjectDetail }) {
             <th>window</th>
             <th>session gap</th>
             <th>n</th>
+            <th>options</th>
           </tr>
         </thead>
         <tbody>
@@ -174,6 +175,7 @@ function Windows(props: { detail: ObjectDetail }) {
               <td>{a.windowSeconds === null ? '—' : a.windowSeconds === 0 ? 'lifetime' : duration(a.windowSeconds)}</td>
               <td>{a.gapSeconds === null ? '—' : duration(a.gapSeconds)}</td>
               <td>{a.n ?? '—'}</td>
+              <td>{Object.keys(a.options).length ? <code>{JSON.stringify(a.options)}</code> : '—'}</td>
             </tr>
           ))}
         </tbody>

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { sqlString } from '../drift/duck-session.js';
+import { sqlString } from '../../src/drift/duck-session.js';
 import type { ReportFeature } from './skew-reference.js';
 
 /** One served value as the feature log keeps it (docs: monitoring contract). */

@@ -1,8 +1,0 @@
-/**
- * Test helpers of @frec/ui: a real headless Chromium (Debian's /usr/bin/chromium) driven by
- * playwright-core, monitoring files in the contract's layout, and an independent skew-report
- * implementation the console's figures are checked against.
- */
-export { launchChromium, CHROMIUM_PATH, type ChromiumSession } from './chromium.js';
-export { writeFeatureLog, writeSkewReport, type FeatureLogRow } from './monitoring-files.js';
-export { numericEntry, categoricalEntry, quantile, type ReportFeature, type ReportBin } from './skew-reference.js';
