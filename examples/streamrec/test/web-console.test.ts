@@ -180,7 +180,18 @@ describe('the web console on the StreamRec feature repo (40 MovieLens users, app
     await shot('view');
   });
 
+  it("shows a stream view's aggregations: last-N and the session gap", async () => {
+    await page.goto(`${url}/ui/#/object/featureViews/user_recent`);
+    const windows = page.getByTestId('windows');
+    await windows.waitFor();
+    const rows = await windows.locator('tbody tr').allTextContents();
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toContain('last_10_itemslast_nitem_id');
+    expect(rows[1]).toContain('30 min');
+  });
+
   it("draws the view's lineage through its services to the registered models", async () => {
+    await page.goto(`${url}/ui/#/object/featureViews/user_stats`);
     const graph = page.getByTestId('lineage-graph');
     await graph.waitFor();
     for (const id of [

@@ -51,3 +51,13 @@ export const KIND_LABEL: Record<string, string> = {
   features: 'feature',
   models: 'model',
 };
+
+/** Plural labels of registry kinds. */
+export const KIND_PLURAL: Record<string, string> = {
+  entities: 'entities',
+  dataSources: 'sources',
+  featureViews: 'feature views',
+  onDemandFeatureViews: 'on-demand views',
+  featureServices: 'feature services',
+  features: 'features',
+};

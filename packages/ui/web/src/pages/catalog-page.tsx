@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { CatalogPage } from '../../../src/api/catalog';
 import { Show, Tags } from '../components/common';
-import { KIND_LABEL } from '../format';
+import { KIND_LABEL, KIND_PLURAL } from '../format';
 import { href, objectHref } from '../router';
 import { useApi } from '../use-api';
 
@@ -53,7 +53,7 @@ export function CatalogView(props: { query: URLSearchParams }) {
                     onClick={() => setKind(t)}
                     data-testid={`tab-${t || 'all'}`}
                   >
-                    {t === '' ? 'all' : `${KIND_LABEL[t]}s`} <span class="count">{n}</span>
+                    {t === '' ? 'all' : KIND_PLURAL[t]} <span class="count">{n}</span>
                   </button>
                 );
               })}
