@@ -1,4 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import type { FeatureStore } from '@frec/core';
 import type { ServerConfig } from './server-config.js';
+import type { ServerMetrics } from './server-metrics.js';
+
+/**
+ * Adds routes to the feature server before it listens (the web console: `frec serve --ui`). They
+ * pass the server's API-key check unless marked `config: { public: true }`.
+ */
+export type FeatureServerExtension = (
+  app: FastifyInstance,
+  server: { store: FeatureStore; metrics: ServerMetrics },
+) => Promise<unknown> | void;
 
 /** Options of one feature server; unset fields come from the repo's `feature_server` config section. */
 export interface FeatureServerOptions {
@@ -30,6 +42,8 @@ export interface FeatureServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Serve /metrics of every cluster worker summed (set by `--workers N`). */
   clusterMetrics?: boolean;
+  /** Extra routes mounted before listening (see FeatureServerExtension). */
+  extensions?: readonly FeatureServerExtension[];
 }
 
 /** Options with every default filled in. */

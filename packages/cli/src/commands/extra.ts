@@ -3,11 +3,13 @@ import { registerMaterializeCommands } from './materialize.js';
 import { registerStreamCommand } from './stream.js';
 import { registerServeCommand } from './serve.js';
 import { registerModelsCommands } from './models.js';
+import { registerUiCommand } from './ui.js';
 
-/** Verbs owned by the other packages' features: materialization, streaming, serving, models. */
+/** Verbs owned by the other packages' features: materialization, streaming, serving, models, the web console. */
 export function registerExtraCommands(program: Command): void {
   registerMaterializeCommands(program);
   registerStreamCommand(program);
   registerServeCommand(program);
   registerModelsCommands(program);
+  registerUiCommand(program);
 }
