@@ -16,6 +16,7 @@ export default tseslint.config(
       'coverage/**',
       '**/*.d.ts',
       'packages/*/ui-dist/**',
+      'packages/ui/dist-web/**',
     ],
   },
   js.configs.recommended,

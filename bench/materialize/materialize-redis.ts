@@ -84,7 +84,7 @@ try {
 
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: bench\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: data/registry.json\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\n  command_timeout_ms: 30000\noffline_store:\n  type: duckdb\n`,
+    `project: bench\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: data/registry.json\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\n  command_timeout_ms: 30000\noffline_store:\n  type: duckdb\n`,
   );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
   const schema = Array.from({ length: 20 }, (_, j) => field(`f${j}`, 'float64'));

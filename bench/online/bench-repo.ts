@@ -39,7 +39,7 @@ export const seeded = seededRandom;
 export async function openBenchStore(online: StoreSection): Promise<{ store: FeatureStore; close(): Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'frec-bench-'));
   const yaml =
-    "project: bench\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: { path: data/registry.json, cache_ttl_seconds: 3600 }\n";
+    "project: bench\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: { path: data/registry.json, cache_ttl_seconds: 3600 }\n";
   const config = { ...parseRepoConfig(yaml, { file: path.join(dir, 'feature_store.yaml'), repoPath: dir }), online_store: online };
   const definitions = buildRepoContents(benchDefinitions().objects.map((object) => ({ object })));
   const store = await FeatureStore.open({ config, definitions });

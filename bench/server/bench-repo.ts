@@ -49,7 +49,7 @@ export async function setupBenchRepo(redisUrl = process.env.REDIS_URL ?? 'redis:
   const prefix = `frec-bench-${randomUUID()}:`;
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: bench_server\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: ${path.join(dir, 'registry.json')}\nonline_store:\n  type: redis\n  connection_string: ${redisUrl}\n  key_prefix: '${prefix}'\nfeature_server:\n  max_entities: 1000\n`,
+    `project: bench_server\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: ${path.join(dir, 'registry.json')}\nonline_store:\n  type: redis\n  connection_string: ${redisUrl}\n  key_prefix: '${prefix}'\nfeature_server:\n  max_entities: 1000\n`,
   );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
   const item = entity({ name: 'item', joinKey: 'item_id', valueType: Int64 });

@@ -181,7 +181,7 @@ try {
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: sbench\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
+    `project: sbench\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
   );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
   const src = streamSource({

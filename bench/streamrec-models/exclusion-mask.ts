@@ -9,7 +9,7 @@
  *   npx tsx bench/streamrec-models/exclusion-mask.ts [--requests 300] [--rounds 5] [--points 57]
  */
 import { parseArgs } from 'node:util';
-import { mulberry32 } from '../../examples/streamrec/src/baselines/rng.js';
+import { mulberry32 } from '../../examples/streamrec/src/nn/rng.js';
 import { topK } from '../../examples/streamrec/src/eval/metrics.js';
 import { allowedItems, excludeAt, type ItemExclusion } from '../../examples/streamrec/src/eval/catalog-at.js';
 

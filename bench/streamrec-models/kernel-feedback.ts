@@ -11,14 +11,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { matmulABt } from '../../examples/streamrec/src/models/linalg.js';
-import { Rng } from '../../examples/streamrec/src/models/rng.js';
+import { matmulABt } from '../../examples/streamrec/src/nn/linalg.js';
+import { Rng } from '../../examples/streamrec/src/nn/rng.js';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '200' } } });
 const reps = Number(values.reps);
 
 // The same source compiled again: a new function, with its own feedback.
-const src = readFileSync(new URL('../../examples/streamrec/src/models/linalg.ts', import.meta.url), 'utf8');
+const src = readFileSync(new URL('../../examples/streamrec/src/nn/linalg.ts', import.meta.url), 'utf8');
 const strip = (code: string): string => code.replace(/: ArrayLike<number>|: Float64Array|: number|: void/g, '').replace(/!/g, '');
 const dotSrc = strip(src.slice(src.indexOf('export function dot'), src.indexOf('/** dst')).replace('export function dot', 'function dot'));
 const mmSrc = strip(src.slice(src.indexOf('export function matmulABt')).replace('export function matmulABt', 'function mm'));

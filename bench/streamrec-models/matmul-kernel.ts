@@ -9,8 +9,8 @@
  * Ratio = one-dot-per-element time / matmulABt time (above 1: matmulABt faster). Both must give the same bits.
  */
 import { parseArgs } from 'node:util';
-import { Rng } from '../../examples/streamrec/src/models/rng.js';
-import { dot, matmulABt } from '../../examples/streamrec/src/models/linalg.js';
+import { Rng } from '../../examples/streamrec/src/nn/rng.js';
+import { dot, matmulABt } from '../../examples/streamrec/src/nn/linalg.js';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '200' }, rounds: { type: 'string', default: '5' } } });
 const reps = Number(values.reps);

@@ -8,8 +8,8 @@
  * Ratio = plain time / scoreAll time (above 1: scoreAll faster). Both must give the same bits.
  */
 import { parseArgs } from 'node:util';
-import { Rng } from '../../examples/streamrec/src/models/rng.js';
-import { scoreAll } from '../../examples/streamrec/src/pipeline/two-stage.js';
+import { Rng } from '../../examples/streamrec/src/nn/rng.js';
+import { scoreAll } from '../../examples/streamrec/src/nn/matvec.js';
 
 const { values } = parseArgs({
   options: {

@@ -4,14 +4,10 @@
  * and the two-stage system's ratio to each baseline per seed. The global split evaluates only
  * 32 users, so one seed's figure is not the model's figure (ADR 0052).
  *
- *   npx tsx bench/streamrec-models/seed-sweep.ts [--protocol global_time|per_user_temporal] [--seeds 42,1,2,3,4] [--any-item-any-time] [--no-popularity-prior]
- *     [--no-co-occurrence] [--blend-rule best|one-se]
+ *   npx tsx bench/streamrec-models/seed-sweep.ts [--protocol global_time|per_user_temporal] [--seeds 42,1,2,3,4]
  *
- * `--any-item-any-time` turns off the catalog rule of ADR 0076 (catalogAtRequest: false), to compare with figures from before it.
- * `--no-popularity-prior` retrieves by the dot product alone (popularityPrior: false, ADR 0077).
- * `--no-co-occurrence` leaves the co-occurrence term and source out (coOccurrence: false, ADR 0078).
- * `--blend-rule best` picks the blend weight by the best validation mean, without the one-standard-error rule (ADR 0078).
- * The two-stage order at blend weights 0 and 1 is reported too (two_stage_w0, two_stage_w1).
+ * The two-stage order at blend weights 0 and 1 is reported too (two_stage_w0, two_stage_w1). The
+ * switches that reproduced figures from before ADR 0076-0078 are gone with the pipeline options they set (git history keeps them).
  */
 import { mkdtempSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,10 +21,6 @@ const arg = (flag: string, fallback: string): string =>
   process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1]! : fallback;
 const protocol = arg('--protocol', 'global_time') as ProtocolName;
 const seeds = arg('--seeds', '42,1,2,3,4').split(',').map(Number);
-const catalogAtRequest = !process.argv.includes('--any-item-any-time');
-const popularityPrior = !process.argv.includes('--no-popularity-prior');
-const coOccurrence = process.argv.includes('--no-co-occurrence') ? (false as const) : undefined;
-const blendRule = arg('--blend-rule', 'one-se') as 'best' | 'one-se';
 const TWO_STAGE = 'two_tower+dcn_v2';
 
 const ndcg = new Map<string, number[]>();
@@ -46,11 +38,7 @@ for (const seed of seeds) {
       protocols: [protocol],
       register: false,
       quiet: true,
-      catalogAtRequest,
-      popularityPrior,
-      blendRule,
-      reportBlends: true,
-      ...(coOccurrence === false ? { coOccurrence } : {}),
+      steps: { evaluate: { reportBlends: true } },
     });
     for (const r of res.results) {
       users = r.users;

@@ -1,4 +1,4 @@
-import { Rng } from '../../examples/streamrec/src/models/rng.js';
+import { Rng } from '../../examples/streamrec/src/nn/rng.js';
 import type { RankerData, TwoTowerData } from '../../examples/streamrec/src/models/types.js';
 
 /** MovieLens latest-small sized shapes (610 users, 9,742 items), overridable from the command line. */

@@ -24,7 +24,7 @@ export function featureStoreConfig(v: DeployValues): RepoConfigInput & {
     registry: { path: 'data/registry.json', cache_ttl_seconds: 5 },
     provider: 'local',
     // Imported by every process that opens the store, the CLI's and the recommender's alike.
-    plugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams'],
+    plugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams'],
     online_store: {
       type: 'redis',
       cluster: true,

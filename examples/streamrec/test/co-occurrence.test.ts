@@ -5,23 +5,25 @@ import { describe, expect, it } from 'vitest';
 import { LocalModelStore, ModelRegistry } from '@frec/model-registry';
 import { loadProductionModels } from '../src/serve/load-models.js';
 import { CoOccurrenceSource } from '../src/recommender/index.js';
+import { twoTowerManifestParams } from '../src/models/manifest-params.js';
 import {
-  buildCoOccurrence,
-  coOccurrenceScores,
+  asEnsemble,
   serializeParams,
   ensembleDim,
   ensembleItemForward,
   ensembleUserForward,
-  historyQuery,
   towerEnsemble,
   trainTwoTower,
 } from '../src/models/index.js';
+import { buildCoOccurrence, coOccurrenceScores, historyQuery } from '../src/retrieval/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
-import { Rng } from '../src/models/rng.js';
-import { CO_OCCURRENCE_WEIGHT_GRID, scoreAll, tuneHistoryQuery, tuneRetrievalQuery } from '../src/pipeline/two-stage.js';
+import { Rng } from '../src/nn/rng.js';
+import { scoreAll } from '../src/nn/matvec.js';
+import { CO_OCCURRENCE_WEIGHT_GRID } from '../src/retrieval/index.js';
 import { ndcgAtK, topK } from '../src/eval/metrics.js';
-import { OfflineCandidates } from '../src/pipeline/candidates.js';
+import { OfflineCandidates, tuneHistoryQuery, tuneRetrievalQuery } from '../src/pipeline/two-stage/index.js';
 import type { Interactions } from '../src/data/interactions.js';
+import { ndcgAt } from './fixtures.js';
 
 /** Seeded histories: each user walks a ring of items, so nearby items co-occur often. */
 function histories(users: number, items: number, length: number, seed: number): number[][] {
@@ -120,19 +122,19 @@ describe('co-occurrence in the retrieval score (ADR 0078)', () => {
         for (let i = 0; i < 60; i++) scores[i] = scores[i]! + gamma * co[i]!;
         sum += ndcgAtK(topK(scores, 20, q.exclude), next.get(q.user)!, 20);
       }
-      expect(tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}/c${gamma}`)).toBeCloseTo(sum / requests.length, 5);
+      expect(ndcgAt(tuned.grid, { ...tuned.best, coOccurrenceWeight: gamma })).toBeCloseTo(sum / requests.length, 5);
     }
     expect(tuned.coOccurrenceWeight).toBeGreaterThan(0);
-    expect(tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}/c${tuned.coOccurrenceWeight}`)!).toBeGreaterThan(
-      tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}/c0`)!,
+    expect(ndcgAt(tuned.grid, { ...tuned.best, coOccurrenceWeight: tuned.coOccurrenceWeight })!).toBeGreaterThan(
+      ndcgAt(tuned.grid, { ...tuned.best, coOccurrenceWeight: 0 })!,
     );
     // Second world: users go on to the items opposite theirs on the ring, which never co-occur: weight 0.
     const far = new Map(requests.map((q) => [q.user, new Set([30, 31, 32].map((k) => (q.recent[0]! + k) % 60))] as const));
     expect(tuneRetrievalQuery({ tower, itemEmbeddings: items, requests, relevant: far, coOccurrence: table }).coOccurrenceWeight).toBe(0);
     // Without a table there is no co-occurrence axis.
-    expect(
-      [...tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant: next }).ndcg.keys()].some((k) => k.includes('/c')),
-    ).toBe(false);
+    const plain = tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant: next });
+    expect(plain.grid.length).toBeGreaterThan(0);
+    expect(plain.grid.every((g) => g.coOccurrenceWeight === undefined)).toBe(true);
   });
 
   it('adds a co-occurrence candidate source: only items that co-occur, never an excluded one', () => {
@@ -157,13 +159,14 @@ describe('co-occurrence in the retrieval score (ADR 0078)', () => {
     expect(Array.from(src.candidates(tower, n * 1000, new Set([4])))).toEqual([5]);
   });
 
-  it('travels with the registered two-tower; malformed params are left out with a note', async () => {
+  it('travels with the registered two-tower; params that do not fit the schema fail the load, naming the field', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'frec-cooc-'));
     try {
       const s = syntheticInteractions({ numUsers: 5, numItems: 6, n: 40, dUser: 4, dItem: 5, seed: 3 });
       const tower = trainTwoTower(s.train, { epochs: 1, seed: 1 }).params;
       const reg = new ModelRegistry(new LocalModelStore(dir));
       const enc = new TextEncoder();
+      const base = twoTowerManifestParams(asEnsemble(tower), { history: { weight: 0, decay: 1 }, popularityWeight: 0.5 });
       const register = async (params: Record<string, unknown>) => {
         const m = await reg.register({
           name: 'two_tower',
@@ -177,19 +180,30 @@ describe('co-occurrence in the retrieval score (ADR 0078)', () => {
         });
         await reg.promote('two_tower', m.version, { featureServiceExists: async () => true });
       };
-      await register({ coOccurrenceWeight: 0.4, coOccurrenceWindow: 10, coOccurrenceNeighbours: 400 });
+      await register({ ...base, coOccurrenceWeight: 0.4, coOccurrenceWindow: 10, coOccurrenceNeighbours: 400 });
       const ok = await loadProductionModels({ registry: dir });
       expect(ok.twoTower!.coOccurrence).toEqual({ weight: 0.4, window: 10, neighbours: 400 });
       expect(ok.notes.join('\n')).not.toMatch(/co-occurrence/);
-      await register({ coOccurrenceWeight: 0.4, coOccurrenceWindow: 0, coOccurrenceNeighbours: 400 });
-      const bad = await loadProductionModels({ registry: dir });
-      expect(bad.twoTower!.coOccurrence).toBeUndefined();
-      expect(bad.notes.join('\n')).toMatch(/two_tower@2: co-occurrence params .*"window":0.* retrieving without the co-occurrence term/);
-      // A model registered before ADR 0078 has none, and no note.
-      await register({ popularityWeight: 0.5 });
-      const old = await loadProductionModels({ registry: dir });
-      expect(old.twoTower!.coOccurrence).toBeUndefined();
-      expect(old.notes.join('\n')).not.toMatch(/co-occurrence/);
+      await register({ ...base, coOccurrenceWeight: 0.4, coOccurrenceWindow: 0, coOccurrenceNeighbours: 400 });
+      await expect(loadProductionModels({ registry: dir })).rejects.toMatchObject({
+        name: 'ModelParamsError',
+        code: 'MODEL_REGISTRY_ERROR',
+        message: expect.stringMatching(/two_tower@2: its params are not StreamRec two-tower params \(coOccurrenceWindow: .*greater than 0/),
+      });
+      // Half a term is no term: the three come together.
+      await register({ ...base, coOccurrenceWeight: 0.4 });
+      await expect(loadProductionModels({ registry: dir })).rejects.toThrow(/two_tower@3: .*come together or not at all/);
+      // An unknown param is a mismatch too (a typo would otherwise be ignored).
+      await register({ ...base, recentWieght: 1 });
+      await expect(loadProductionModels({ registry: dir })).rejects.toThrow(
+        /two_tower@4: .*Unrecognized key\(s\) in object: 'recentWieght'/,
+      );
+      // A two-tower registered without the term retrieves without it, and says nothing.
+      await register(base);
+      const none = await loadProductionModels({ registry: dir });
+      expect(none.twoTower!.coOccurrence).toBeUndefined();
+      expect(none.twoTower!.history).toEqual({ weight: 0, decay: 1 });
+      expect(none.notes.join('\n')).not.toMatch(/co-occurrence/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -27,7 +27,7 @@ import {
   writeTritonRanker,
 } from '../src/export/index.js';
 import { loadItemIndex } from '@frec/model-serving/item-index';
-import { Rng } from '../src/models/rng.js';
+import { Rng } from '../src/nn/rng.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

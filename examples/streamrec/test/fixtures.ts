@@ -2,7 +2,8 @@ import type { Interactions } from '../src/data/interactions.js';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mulberry32 } from '../src/baselines/rng.js';
+import { mulberry32 } from '../src/nn/rng.js';
+import type { QueryGridPoint } from '../src/pipeline/two-stage/index.js';
 
 /** A seeded synthetic MovieLens release: `users` users rating items over ~60 days. */
 export interface Fixture {
@@ -94,4 +95,15 @@ export function interactionsOf(ev: Array<[number, number, number]>, users: numbe
     itemIds: Array.from({ length: items }, (_, i) => i + 1),
     itemTitles: Array.from({ length: items }, (_, i) => `m${i}`),
   };
+}
+
+/** The NDCG@20 of the grid point with exactly these settings (a term the pass left out is absent), or undefined. */
+export function ndcgAt(grid: readonly QueryGridPoint[], at: Omit<QueryGridPoint, 'ndcg'>): number | undefined {
+  return grid.find(
+    (g) =>
+      g.weight === at.weight &&
+      g.decay === at.decay &&
+      g.popularityWeight === at.popularityWeight &&
+      g.coOccurrenceWeight === at.coOccurrenceWeight,
+  )?.ndcg;
 }

@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ensembleDim,
-  ensembleItemForward,
-  ensembleUserForward,
-  historyQuery,
-  RECENT_DECAY_GRID,
-  RECENT_WEIGHT_GRID,
-  towerEnsemble,
-  trainTwoTower,
-} from '../src/models/index.js';
+import { ensembleDim, ensembleItemForward, ensembleUserForward, towerEnsemble, trainTwoTower } from '../src/models/index.js';
+import { historyQuery, RECENT_DECAY_GRID, RECENT_WEIGHT_GRID } from '../src/retrieval/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
-import { Rng } from '../src/models/rng.js';
-import { scoreAll, tuneHistoryQuery } from '../src/pipeline/two-stage.js';
+import { Rng } from '../src/nn/rng.js';
+import { tuneHistoryQuery } from '../src/pipeline/two-stage/index.js';
+import { scoreAll } from '../src/nn/matvec.js';
 import { ndcgAtK, topK } from '../src/eval/metrics.js';
 import { recentItemRows } from '../src/training-sets/vectorize.js';
+import { ndcgAt } from './fixtures.js';
 
 describe('retrieval query with recent items', () => {
   // Three items in 2 dimensions; the user embedding sits at offset 2 of its array.
@@ -58,7 +52,7 @@ describe('served user query', () => {
   it('weighs the newest of last_10_items most, as training and evaluation do', async () => {
     const { initTwoTower, twoTowerConfig, userTowerForward, towerEnsemble } = await import('../src/models/index.js');
     const { servedUserQuery } = await import('../src/serve/user-query.js');
-    const { Rng } = await import('../src/models/rng.js');
+    const { Rng } = await import('../src/nn/rng.js');
     const rng = new Rng(3);
     const data = {
       numUsers: 2,
@@ -147,15 +141,15 @@ describe('tuning the recent-items query', () => {
           sum += ndcgAtK(topK(scoreAll(items, dim, query), 20, q.exclude), relevant.get(q.user)!, 20);
         }
         const v = sum / requests.length;
-        expect(tuned.ndcg.get(`w${weight}/d${decay}`)).toBeCloseTo(v, 6);
+        expect(ndcgAt(tuned.grid, { weight, decay })).toBeCloseTo(v, 6);
         if (v > bestV + 1e-6) {
           best = `w${weight}/d${decay}`;
           bestV = v;
         }
       }
     }
-    expect(tuned.ndcg.size).toBe(1 + (RECENT_WEIGHT_GRID.length - 1) * RECENT_DECAY_GRID.length);
-    expect(tuned.ndcg.get(`w${tuned.best.weight}/d${tuned.best.decay}`)).toBeCloseTo(bestV, 6);
+    expect(tuned.grid).toHaveLength(1 + (RECENT_WEIGHT_GRID.length - 1) * RECENT_DECAY_GRID.length);
+    expect(ndcgAt(tuned.grid, tuned.best)).toBeCloseTo(bestV, 6);
     expect(bestV).toBeGreaterThan(0);
     expect(best).not.toBe('');
   });

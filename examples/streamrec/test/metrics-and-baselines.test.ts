@@ -4,7 +4,7 @@ import { evaluate, formatComparisons, pairedBootstrap, rankByScores } from '../s
 import { ASK_BEFORE_MS, globalTimeSplit, perUserTemporalSplit, seenItems, type Split } from '../src/eval/protocols.js';
 import { allTimePopularity, recentPopularity } from '../src/baselines/popularity.js';
 import { bprScores, trainBpr } from '../src/baselines/bpr-mf.js';
-import { mulberry32 } from '../src/baselines/rng.js';
+import { mulberry32 } from '../src/nn/rng.js';
 import type { Interactions } from '../src/data/interactions.js';
 import { interactionsOf } from './fixtures.js';
 

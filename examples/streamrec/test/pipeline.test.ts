@@ -15,8 +15,9 @@ import {
   RECENT_DECAY_GRID,
   RECENT_WEIGHT_GRID,
   retrievalBias,
-} from '../src/models/index.js';
-import { CO_OCCURRENCE_WEIGHT_GRID } from '../src/pipeline/two-stage.js';
+} from '../src/retrieval/index.js';
+import { CO_OCCURRENCE_WEIGHT_GRID } from '../src/retrieval/index.js';
+import { parseRankerManifestParams, parseTwoTowerManifestParams } from '../src/models/manifest-params.js';
 
 const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));
 
@@ -32,11 +33,12 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
       maxUsers: 40,
       seed: 42,
       quiet: true,
-      bpr: { epochs: 5 },
-      twoTower: { epochs: 2 },
-      ranker: { epochs: 1 },
-      rankerPositives: 1500,
-      candidates: { twoTower: 50, trending: 20, popular: 20 },
+      steps: {
+        baselines: { bpr: { epochs: 5 } },
+        trainRetrieval: { tower: { epochs: 2 } },
+        trainRanker: { dcn: { epochs: 1 } },
+        rankerSet: { positives: 1500, candidates: { twoTower: 50, trending: 20, popular: 20 } },
+      },
     });
   }, 140_000);
   afterAll(() => {
@@ -74,6 +76,7 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
       'global_time:tune-history-query',
       'per_user_temporal:train-ranker',
       'per_user_temporal:refit-two-tower',
+      'export',
       'register',
     ])
       expect(steps).toContain(s);
@@ -102,6 +105,15 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
     expect(tower.artifacts.map((a) => a.path)).toEqual(expect.arrayContaining(['params.json', 'item_embeddings.f32', 'user_tower.onnx']));
     await reg.verify(tower);
     await reg.verify(ranker);
+    // Both params parse with the schemas serving loads them with; the ranker trained listwise at the tuned blend.
+    expect(parseTwoTowerManifestParams(tower)).toEqual(tower.params);
+    expect(parseRankerManifestParams(ranker)).toEqual({
+      crossLayers: res.global!.ranker.config.crossLayers,
+      hidden: res.global!.ranker.config.hidden,
+      d: res.global!.ranker.d,
+      blendWeight: res.global!.blendWeight,
+      loss: 'listwise',
+    });
     // The retriever is an ensemble of two towers (seeds 42 and 142) whose embeddings are concatenated.
     expect(tower.params).toMatchObject({ members: 2, outputDim: 64 });
     expect(res.global!.tower.members.map((m) => m.config.seed)).toEqual([42, 142]);
@@ -141,7 +153,7 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
 describe('choosing the protocols', () => {
   const base = { inputDir: VENDORED, maxUsers: 40, seed: 7, quiet: true };
 
-  it('refuses unknown protocols, registering without the global split and a bad ensemble size or thread count, before any work', async () => {
+  it('refuses unknown protocols, registering without the global split, a bad ensemble size or thread count, before any work', async () => {
     const repo = tempFeatureRepo();
     try {
       await expect(runPipeline({ ...base, repoPath: repo, protocols: ['weekly' as never] })).rejects.toMatchObject({
@@ -155,9 +167,9 @@ describe('choosing the protocols', () => {
       await expect(runPipeline({ ...base, repoPath: repo, protocols: ['per_user_temporal'] })).rejects.toThrow(
         /needs the global_time protocol/,
       );
-      await expect(runPipeline({ ...base, repoPath: repo, towerMembers: 0 })).rejects.toMatchObject({
+      await expect(runPipeline({ ...base, repoPath: repo, steps: { trainRetrieval: { members: 0 } } })).rejects.toMatchObject({
         code: 'INVALID_REQUEST',
-        message: expect.stringContaining('towerMembers is 0; it must be a whole number of at least 1'),
+        message: expect.stringContaining('steps.trainRetrieval.members is 0; it must be a whole number of at least 1'),
       });
       await expect(runPipeline({ ...base, repoPath: repo, trainThreads: 1.5 })).rejects.toMatchObject({
         code: 'INVALID_REQUEST',
@@ -178,11 +190,12 @@ describe('choosing the protocols', () => {
         repoPath: repo,
         protocols: ['per_user_temporal'],
         register: false,
-        bpr: { epochs: 2 },
-        twoTower: { epochs: 1 },
-        ranker: { epochs: 1 },
-        rankerPositives: 800,
-        candidates: { twoTower: 30, trending: 10, popular: 10 },
+        steps: {
+          baselines: { bpr: { epochs: 2 } },
+          trainRetrieval: { tower: { epochs: 1 } },
+          trainRanker: { dcn: { epochs: 1 } },
+          rankerSet: { positives: 800, candidates: { twoTower: 30, trending: 10, popular: 10 } },
+        },
       });
       expect(new Set(res.results.map((r) => r.protocol))).toEqual(new Set(['per_user_temporal']));
       expect(res.global).toBeUndefined();

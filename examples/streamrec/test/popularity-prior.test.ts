@@ -5,25 +5,31 @@ import { describe, expect, it } from 'vitest';
 import { LocalModelStore, ModelRegistry } from '@frec/model-registry';
 import { loadProductionModels } from '../src/serve/load-models.js';
 import { ExactItemIndex } from '@frec/model-serving/item-index';
+import { twoTowerManifestParams } from '../src/models/manifest-params.js';
 import {
-  addBias,
+  asEnsemble,
   ensembleDim,
   ensembleItemForward,
   ensembleUserForward,
+  serializeParams,
+  towerEnsemble,
+  trainTwoTower,
+} from '../src/models/index.js';
+import {
+  addBias,
   historyQuery,
   POPULARITY_WEIGHT_GRID,
   popularityPrior,
   retrievalBias,
-  serializeParams,
-  towerEnsemble,
-  trainTwoTower,
   withBiasColumn,
   withUnitColumn,
-} from '../src/models/index.js';
+} from '../src/retrieval/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
-import { Rng } from '../src/models/rng.js';
-import { scoreAll, tuneHistoryQuery, tuneRetrievalQuery, twoTowerRank } from '../src/pipeline/two-stage.js';
+import { Rng } from '../src/nn/rng.js';
+import { tuneHistoryQuery, tuneRetrievalQuery, twoTowerRank, type QueryGridPoint } from '../src/pipeline/two-stage/index.js';
+import { scoreAll } from '../src/nn/matvec.js';
 import { ndcgAtK, topK } from '../src/eval/metrics.js';
+import { ndcgAt } from './fixtures.js';
 
 describe('popularity prior (ADR 0077)', () => {
   it('is T x log(1 + count) per item, scaled by its weight', () => {
@@ -96,13 +102,13 @@ describe('popularity prior (ADR 0077)', () => {
           const scores = addBias(scoreAll(items, dim, query, 0, new Float64Array(80)), retrievalBias(prior, beta));
           sum += ndcgAtK(topK(scores, 20, q.exclude), popularNext.get(q.user)!, 20);
         }
-        expect(tuned.ndcg.get(`w${weight}/d1/p${beta}`)).toBeCloseTo(sum / requests.length, 5);
+        expect(ndcgAt(tuned.grid, { weight, decay: 1, popularityWeight: beta })).toBeCloseTo(sum / requests.length, 5);
       }
     }
-    expect(tuned.ndcg.size).toBe(2 * POPULARITY_WEIGHT_GRID.length);
+    expect(tuned.grid).toHaveLength(2 * POPULARITY_WEIGHT_GRID.length);
     expect(tuned.popularityWeight).toBeGreaterThan(0);
-    expect(tuned.ndcg.get(`w${tuned.best.weight}/d1/p${tuned.popularityWeight}`)!).toBeGreaterThan(
-      tuned.ndcg.get(`w${tuned.best.weight}/d1/p0`)!,
+    expect(ndcgAt(tuned.grid, { ...tuned.best, popularityWeight: tuned.popularityWeight })!).toBeGreaterThan(
+      ndcgAt(tuned.grid, { ...tuned.best, popularityWeight: 0 })!,
     );
 
     // In the second world users go on to watch the least-watched items: no prior.
@@ -113,7 +119,10 @@ describe('popularity prior (ADR 0077)', () => {
     // Without a prior the grid has no prior axis and the weight is 0.
     const none = tuneHistoryQuery({ tower, itemEmbeddings: items, requests, relevant: popularNext, weights: [0, 1], decays: [1] });
     expect(none.popularityWeight).toBe(0);
-    expect([...none.ndcg.keys()]).toEqual(['w0/d1', 'w1/d1']);
+    expect(none.grid.map(({ ndcg: _, ...at }) => at)).toEqual([
+      { weight: 0, decay: 1 },
+      { weight: 1, decay: 1 },
+    ]);
   });
 
   it('is tuned in two passes: the recent-items grid, then that decay\u2019s weights x prior weights', () => {
@@ -138,19 +147,20 @@ describe('popularity prior (ADR 0077)', () => {
     const got = tuneRetrievalQuery({ tower, itemEmbeddings: items, requests, relevant, prior });
     expect(got.best.decay).toBe(first.best.decay);
     // The second pass is the joint grid at that decay: the same scores, so the same choice among them.
-    let best = '',
+    let best: QueryGridPoint | undefined,
       bestV = -1;
-    for (const [k, v] of joint.ndcg) {
-      if (!k.includes(`/d${first.best.decay}/`) && !k.startsWith('w0/')) continue;
-      expect(got.ndcg.get(k.startsWith('w0/') ? `w0/d${first.best.decay}/${k.split('/')[2]}` : k)).toBeCloseTo(v, 6);
-      if (v > bestV + 1e-12) {
-        best = k;
-        bestV = v;
+    for (const point of joint.grid) {
+      // Weight 0 is scored under the first decay only; the second pass has it under the chosen one.
+      if (point.decay !== first.best.decay && point.weight !== 0) continue;
+      expect(ndcgAt(got.grid, { ...point, decay: first.best.decay })).toBeCloseTo(point.ndcg, 6);
+      if (point.ndcg > bestV + 1e-12) {
+        best = point;
+        bestV = point.ndcg;
       }
     }
-    expect(got.ndcg.get(`w${got.best.weight}/d${got.best.decay}/p${got.popularityWeight}`)).toBeCloseTo(bestV, 6);
-    expect(bestV).toBeGreaterThanOrEqual(Math.max(...first.ndcg.values()) - 1e-9);
-    expect(best).not.toBe('');
+    expect(ndcgAt(got.grid, { ...got.best, popularityWeight: got.popularityWeight })).toBeCloseTo(bestV, 6);
+    expect(bestV).toBeGreaterThanOrEqual(Math.max(...first.grid.map((g) => g.ndcg)) - 1e-9);
+    expect(best).toBeDefined();
     // Without a prior it is the first pass.
     expect(tuneRetrievalQuery({ tower, itemEmbeddings: items, requests, relevant })).toEqual(first);
   });
@@ -196,7 +206,7 @@ describe('popularity prior (ADR 0077)', () => {
           name: 'two_tower',
           featureService: 'two_tower_v1',
           trainingData: { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' },
-          params: { popularityWeight: 0.75 },
+          params: twoTowerManifestParams(asEnsemble(tower), { history: { weight: 0, decay: 1 }, popularityWeight: 0.75 }),
           artifacts: [
             { path: 'params.json', data: enc.encode(serializeParams(tower)) },
             { path: 'ids.json', data: enc.encode(JSON.stringify({ userIds: [1, 2, 3, 4, 5], itemIds: [10, 11, 12, 13, 14, 15] })) },

@@ -8,15 +8,9 @@ import { ModelRegistry, LocalModelStore } from '@frec/model-registry';
 import { TritonRanker, type Ranker } from '@frec/model-serving/ranking';
 import { CoOccurrenceSource } from '../src/recommender/index.js';
 import { exportRankerOnnx } from '../src/export/index.js';
-import {
-  deserializeParams,
-  serializeParams,
-  trainRanker,
-  trainTwoTower,
-  itemTowerForward,
-  popularityPrior,
-  retrievalBias,
-} from '../src/models/index.js';
+import { asEnsemble, deserializeParams, serializeParams, trainRanker, trainTwoTower, itemTowerForward } from '../src/models/index.js';
+import { rankerManifestParams, twoTowerManifestParams } from '../src/models/manifest-params.js';
+import { popularityPrior, retrievalBias } from '../src/retrieval/index.js';
 import type { DcnParams } from '../src/models/types.js';
 import { startKServeServer } from '../../../packages/model-serving/test/helpers/kserve-test-server.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../src/training-sets/build-training-sets.js';
@@ -105,7 +99,11 @@ async function registerTinyModels(registryDir: string): Promise<void> {
     name: 'two_tower',
     featureService: 'two_tower_v1',
     trainingData,
-    params: { coOccurrenceWeight: 0.5, coOccurrenceWindow: 10, coOccurrenceNeighbours: 400 },
+    params: twoTowerManifestParams(asEnsemble(tower), {
+      history: { weight: 0, decay: 1 },
+      popularityWeight: 0.5,
+      coOccurrence: { weight: 0.5, window: 10, neighbours: 400 },
+    }),
     artifacts: [
       { path: 'params.json', data: enc.encode(serializeParams(tower)) },
       { path: 'item_embeddings.f32', data: new Uint8Array(itemEmbeddings.buffer.slice(0)) },
@@ -114,11 +112,14 @@ async function registerTinyModels(registryDir: string): Promise<void> {
     ],
   });
   await reg.promote('two_tower', t.version, { featureServiceExists: exists });
+  const r1Params = ranker(1),
+    r2Params = ranker(2);
   const r1 = await reg.register({
     name: 'ranker',
     featureService: 'ranker_v1',
     trainingData,
-    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(1))) }],
+    params: rankerManifestParams(r1Params, 1, 'listwise'),
+    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(r1Params)) }],
   });
   await reg.promote('ranker', r1.version, { featureServiceExists: exists });
   // A second version stays a candidate: shadow mode scores it beside production.
@@ -126,7 +127,8 @@ async function registerTinyModels(registryDir: string): Promise<void> {
     name: 'ranker',
     featureService: 'ranker_v1',
     trainingData,
-    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(ranker(2))) }],
+    params: rankerManifestParams(r2Params, 1, 'listwise'),
+    artifacts: [{ path: 'params.json', data: enc.encode(serializeParams(r2Params)) }],
   });
 }
 

@@ -123,7 +123,7 @@ describe('user_recent as a stream feature view', () => {
 
   it('serves the same values from the Redis stream worker as the backfill, before and after new events', async () => {
     const config = parseRepoConfig(
-      `project: streamrec\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry:\n  path: data/registry-stream.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
+      `project: streamrec\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry:\n  path: data/registry-stream.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\noffline_store:\n  type: duckdb\n`,
       { file: path.join(repo, 'feature_store.yaml'), repoPath: repo },
     );
     const store = await FeatureStore.open({ config });

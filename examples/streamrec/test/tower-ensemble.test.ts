@@ -14,11 +14,12 @@ import {
   serializeParams,
   deserializeParams,
   towerEnsemble,
-  TowerTrainingPool,
   trainTwoTower,
   userTowerForward,
   type TowerEnsemble,
 } from '../src/models/index.js';
+import { twoTowerManifestParams } from '../src/models/manifest-params.js';
+import { TowerTrainingPool } from '../src/tower-pool/index.js';
 import { syntheticInteractions } from '../src/models/synthetic.js';
 
 const s = syntheticInteractions({ numUsers: 30, numItems: 50, n: 700, dUser: 4, dItem: 5, seed: 21 });
@@ -75,7 +76,7 @@ describe('two-tower ensemble', () => {
         name: 'two_tower',
         featureService: 'two_tower_v1',
         trainingData: { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' },
-        params: { recentWeight: 1, recentDecay: 0.5 },
+        params: twoTowerManifestParams(ens, { history: { weight: 1, decay: 0.5 }, popularityWeight: 0 }),
         artifacts: [
           { path: 'params.json', data: enc.encode(serializeParams(ens)) },
           { path: 'item_embeddings.f32', data: new Uint8Array(items.buffer.slice(0)) },

@@ -6,7 +6,12 @@ import type { GlobalOptions } from './output.js';
  * The backends the CLI ships with, loaded only when a verb first needs a store of that kind (a
  * repo's own `plugins:` come first, so it can override them).
  */
-export const BUILT_IN_PLUGINS = ['@frec/online', '@frec/offline', '@frec/online/redis-streams'] as const;
+export const BUILT_IN_PLUGINS = [
+  '@frec/online',
+  '@frec/offline',
+  '@frec/streaming/redis-streams',
+  '@frec/streaming/nats-jetstream',
+] as const;
 
 /** Opens the feature store of the repo named by --chdir (default: the current directory). */
 export async function openStore(opts: GlobalOptions): Promise<FeatureStore> {

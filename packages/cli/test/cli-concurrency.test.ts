@@ -27,7 +27,7 @@ function checkout(name: string, extra?: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: shared\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: ${registryFile}\nonline_store:\n  type: sqlite\n  path: data/online.db\n`,
+    `project: shared\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: ${registryFile}\nonline_store:\n  type: sqlite\n  path: data/online.db\n`,
   );
   writeFileSync(path.join(dir, 'base.ts'), BASE);
   if (extra) writeFileSync(path.join(dir, `${extra}.ts`), extraView(extra));

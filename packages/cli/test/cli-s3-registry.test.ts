@@ -39,7 +39,7 @@ function checkout(name: string, extra = ''): string {
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    "project: shared\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry:\n  path: s3://${FREC_REGISTRY_BUCKET}/team/registry.json\n  s3_endpoint: ${FREC_S3_ENDPOINT}\nonline_store:\n  type: sqlite\n  path: data/online.db\n",
+    "project: shared\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry:\n  path: s3://${FREC_REGISTRY_BUCKET}/team/registry.json\n  s3_endpoint: ${FREC_S3_ENDPOINT}\nonline_store:\n  type: sqlite\n  path: data/online.db\n",
   );
   writeFileSync(path.join(dir, 'features.ts'), FEATURES(extra));
   return dir;

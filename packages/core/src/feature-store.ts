@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { ErrorCode, RegistryError } from './errors.js';
 import { loadRepoConfig, type RepoConfig } from './config/repo-config.js';
@@ -10,7 +11,7 @@ import { createRegistryStore } from './registry/create-registry-store.js';
 import { emptyRegistry } from './registry/registry-data.js';
 import { Registry } from './registry/registry.js';
 import { importDefinitions } from './repo/load-repo.js';
-import { applyPlanToRegistry, computePlan, type Plan } from './repo/plan.js';
+import { applyPlanToRegistry, computePlan, recordApply, sitesDiffer, type Plan } from './repo/plan.js';
 import { buildRepoContents, type RepoContents } from './repo/repo-contents.js';
 import { createOfflineStore, createOnlineStore } from './stores/factories.js';
 import type { EntityInput, OfflineStore, RetrievalJob } from './stores/offline-store.js';
@@ -45,6 +46,15 @@ export interface HistoricalFeaturesRequest {
   fullFeatureNames?: boolean;
   /** Name of the entity rows' event timestamp column (default 'event_timestamp'). */
   timestampColumn?: string;
+}
+
+/** Who runs an apply, for the registry's history: the OS account, else $USER, else ''. */
+function applyingUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? '';
+  }
 }
 
 /**
@@ -149,14 +159,18 @@ export class FeatureStore {
       const offline = await this.offlineStore();
       for (const fv of repo.featureViews.values()) await offline.validateSource(fv);
     }
-    const next = applyPlanToRegistry(repo, current);
-    if (plan.changes.length > 0 || !snap) await this.registry.commit(next, snap);
+    const now = new Date();
+    const applied = applyPlanToRegistry(repo, current, now, { repoPath: this.config.repoPath });
+    // Moving a declaration changes no object, but the console shows where each one is declared.
+    const commit = plan.changes.length > 0 || !snap || sitesDiffer(current, applied);
+    const next = plan.changes.length > 0 || !snap ? recordApply(applied, plan, applyingUser(), now) : applied;
+    if (commit) await this.registry.commit(next, snap);
     const removed = plan.changes
       .filter((c) => c.kind === 'featureViews' && c.type === 'remove')
       .map((c) => current.featureViews[c.name]!.spec);
     const online = await this.onlineStore();
     await online.update({ project: this.project, keep: [...repo.featureViews.values()].filter((v) => v.online), remove: removed });
-    return { plan, generation: plan.changes.length > 0 || !snap ? next.generation : current.generation };
+    return { plan, generation: commit ? next.generation : current.generation };
   }
 
   /** Removes the online data of every applied view and the registry itself. */

@@ -66,7 +66,7 @@ export async function testRepo(options: { prefix?: string } = {}): Promise<TestR
   mkdirSync(path.join(dir, 'data', 'item_stats'), { recursive: true });
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: mattest\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\n  command_timeout_ms: 5000\noffline_store:\n  type: duckdb\n`,
+    `project: mattest\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\nonline_store:\n  type: redis\n  connection_string: ${REDIS_URL}\n  key_prefix: "${prefix}"\n  command_timeout_ms: 5000\noffline_store:\n  type: duckdb\n`,
   );
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();

@@ -37,6 +37,10 @@ declare module 'fastify' {
     /** The frec error code of a failed request, for metrics and the access log. */
     frecErrorCode: string | null;
   }
+  interface FastifyContextConfig {
+    /** A route any client may call without an API key (an extension's static pages, which hold no data). */
+    public?: boolean;
+  }
 }
 
 /**
@@ -89,7 +93,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
   app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   app.addHook('onRequest', async (request) => {
-    if (!OPEN_ROUTES.has(request.routeOptions.url ?? '')) auth.check(request.headers);
+    if (!OPEN_ROUTES.has(request.routeOptions.url ?? '') && request.routeOptions.config?.public !== true) auth.check(request.headers);
   });
 
   // While draining, tell keep-alive clients to go and close each connection once its response is out,
@@ -145,6 +149,8 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
   registerPushRoute(app, { store, maxEntities: opts.maxEntities });
   registerHealthRoutes(app, { store, timeoutMs: opts.storeTimeoutMs, draining: () => draining });
   registerMetricsRoute(app, metrics, opts.clusterMetrics ? clusterMetricsSource(metrics.registry) : undefined);
+  // Extensions (the web console) add routes behind the same auth hook, seeing this server's metrics.
+  for (const extend of options.extensions ?? []) await extend(app, { store, metrics });
 
   // Every read and write of this store goes through the metrics decorator, once; a store that
   // cannot be created yet is decorated when the first read creates it.

@@ -5,7 +5,13 @@
 export { createFeatureServer, type FeatureServer } from './create-server.js';
 export { serveFeatureRepo, type ServeOptions } from './serve.js';
 export { tuneHeapForServing } from './heap-tuning.js';
-export { resolveServerOptions, apiKeysFromEnv, type FeatureServerOptions, type ResolvedServerOptions } from './server-options.js';
+export {
+  resolveServerOptions,
+  apiKeysFromEnv,
+  type FeatureServerOptions,
+  type ResolvedServerOptions,
+  type FeatureServerExtension,
+} from './server-options.js';
 export { serverConfigSchema, serverConfigOf, type ServerConfig } from './server-config.js';
 export { ApiKeyAuth, presentedKey } from './auth.js';
 export { ServerMetrics } from './server-metrics.js';

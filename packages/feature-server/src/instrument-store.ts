@@ -55,6 +55,11 @@ export class InstrumentedOnlineStore implements OnlineStore {
     return out;
   }
 
+  get stats(): OnlineStore['stats'] {
+    const inner = this.inner;
+    return inner.stats ? (project, view) => inner.stats!(project, view) : undefined;
+  }
+
   teardown(args: Parameters<OnlineStore['teardown']>[0]): Promise<void> {
     return this.inner.teardown(args);
   }

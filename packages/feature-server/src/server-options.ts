@@ -1,5 +1,17 @@
 import type { FeatureLoggingConfig } from '@frec/monitoring';
+import type { FastifyInstance } from 'fastify';
+import type { FeatureStore } from '@frec/core';
 import type { ServerConfig } from './server-config.js';
+import type { ServerMetrics } from './server-metrics.js';
+
+/**
+ * Adds routes to the feature server before it listens (the web console: `frec serve --ui`). They
+ * pass the server's API-key check unless marked `config: { public: true }`.
+ */
+export type FeatureServerExtension = (
+  app: FastifyInstance,
+  server: { store: FeatureStore; metrics: ServerMetrics },
+) => Promise<unknown> | void;
 
 /** Options of one feature server; unset fields come from the repo's `feature_server` config section. */
 export interface FeatureServerOptions {
@@ -35,6 +47,8 @@ export interface FeatureServerOptions {
   featureLogging?: FeatureLoggingConfig;
   /** Random source of the feature log's sampling, seeded in tests. */
   random?: () => number;
+  /** Extra routes mounted before listening (see FeatureServerExtension). */
+  extensions?: readonly FeatureServerExtension[];
 }
 
 /** Options with every default filled in. */

@@ -80,7 +80,7 @@ export async function driverRepo(opts: { redisUrl?: string; commandTimeoutMs?: n
   const prefix = `frec-test-${randomUUID()}:`;
   const redisUrl = opts.redisUrl ?? 'redis://127.0.0.1:6379';
   const yaml = `project: fs_test
-plugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']
+plugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']
 registry:
   path: ${path.join(dir, 'registry.json')}
   cache_ttl_seconds: 60

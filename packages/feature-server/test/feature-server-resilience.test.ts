@@ -106,7 +106,7 @@ describe('frec serve (CLI)', () => {
     const online = cfg.online_store as unknown as { connection_string: string; key_prefix: string };
     writeFileSync(
       path.join(repo.dir, 'feature_store.yaml'),
-      `project: ${cfg.project}\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: ${cfg.registry.path}\nonline_store:\n  type: redis\n  connection_string: ${online.connection_string}\n  key_prefix: '${online.key_prefix}'\n`,
+      `project: ${cfg.project}\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: ${cfg.registry.path}\nonline_store:\n  type: redis\n  connection_string: ${online.connection_string}\n  key_prefix: '${online.key_prefix}'\n`,
     );
     const bin = path.resolve('node_modules/.bin/frec');
     const child = spawn(bin, ['-c', repo.dir, 'serve', '--port', '0', '--workers', '2'], {

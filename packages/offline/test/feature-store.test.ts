@@ -24,7 +24,7 @@ describe('FeatureStore.getHistoricalFeatures over the DuckDB offline store', () 
     );
     writeFileSync(
       path.join(repo.dir, 'feature_store.yaml'),
-      "project: e2e\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: .spill2\n",
+      "project: e2e\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: .spill2\n",
     );
     const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
     const ratings = fileSource({ name: 'ratings', path: 'ratings.parquet', timestampField: 'ts' });

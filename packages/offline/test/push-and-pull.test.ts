@@ -211,7 +211,7 @@ describe('registration', () => {
   it("importing @frec/offline registers type 'duckdb' with the config's DuckDB settings", async () => {
     await using repo = await tempRepo();
     const config = parseRepoConfig(
-      `project: p\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: spill\n  memory_limit: 512MB\n  threads: 1\n`,
+      `project: p\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: data/registry.json\noffline_store:\n  type: duckdb\n  temp_directory: spill\n  memory_limit: 512MB\n  threads: 1\n`,
       {
         file: path.join(repo.dir, 'feature_store.yaml'),
         repoPath: repo.dir,

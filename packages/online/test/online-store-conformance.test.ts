@@ -271,6 +271,29 @@ for (const kind of STORES) {
       expect(res.map((r) => (r && !(r instanceof Error) ? r.values.title : r))).toEqual(['k3', 'k1', null, 'k3', 'k2', 'k1']);
     });
 
+    test('stats count the rows of a view and find their newest event time', async () => {
+      const online = await repo.store.onlineStore();
+      const view = await repo.store.getFeatureView('user_item');
+      expect(online.stats).toBeTypeOf('function');
+      // Rows written by earlier tests go first: the counts below are this test's.
+      await online.teardown({ project, views: [view] });
+      expect(await online.stats!(project, view)).toEqual({ rows: 0, newestEventTimeMs: null });
+      const t = Date.now() - HOUR;
+      await repo.store.writeToOnlineStore(
+        'user_item',
+        [
+          [80, 'a', t],
+          [80, 'b', t + 1500],
+          [81, 'a', t - 1000],
+          // The same key again, older: still one row, and not the newest time.
+          [81, 'a', t - 5000],
+        ].map(([user_id, item_id, ts]) => ({ user_id, item_id, affinity: 1, event_timestamp: ts })),
+      );
+      expect(await online.stats!(project, view)).toEqual({ rows: 3, newestEventTimeMs: t + 1500 });
+      await online.teardown({ project, views: [view] });
+      expect(await online.stats!(project, view)).toEqual({ rows: 0, newestEventTimeMs: null });
+    });
+
     test('applying without a view deletes its online rows', async () => {
       await repo.store.writeToOnlineStore('user_item', [{ user_id: 70, item_id: 'x', affinity: 1, event_timestamp: Date.now() }]);
       const online = await repo.store.onlineStore();

@@ -1,5 +1,5 @@
 import type { Interactions } from '../data/interactions.js';
-import { mulberry32 } from './rng.js';
+import { mulberry32 } from '../nn/rng.js';
 
 /** Hyper-parameters of BPR matrix factorization. */
 export interface BprConfig {

@@ -1,6 +1,6 @@
 import { ndcgAtK, recallAtK, topK } from './metrics.js';
 import type { Split } from './protocols.js';
-import { mulberry32 } from '../baselines/rng.js';
+import { mulberry32 } from '../nn/rng.js';
 import { excludeAt, type ItemExclusion } from './catalog-at.js';
 
 /** Something that ranks the full catalog for a user at a moment: returns the top `k` item indexes, best first. */
@@ -117,7 +117,8 @@ export function formatComparisons(results: readonly EvalResult[], model = 'two_t
       const c = pairedBootstrap(mine, other);
       lines.push(
         `${protocol.padEnd(18)} ${model} vs ${base.padEnd(21)} NDCG@20 ${c.diff >= 0 ? '+' : ''}${c.diff.toFixed(4)} ` +
-          `(95% CI ${c.diffLo.toFixed(4)} .. ${c.diffHi.toFixed(4)}), ratio ${c.ratio.toFixed(2)}x (${c.ratioLo.toFixed(2)} .. ${c.ratioHi.toFixed(2)}), ${mine.users} users`,
+          `(95% CI ${c.diffLo.toFixed(4)} .. ${c.diffHi.toFixed(4)}), ` +
+          `ratio ${c.ratio.toFixed(2)}x (${c.ratioLo.toFixed(2)} .. ${c.ratioHi.toFixed(2)}), ${mine.users} users`,
       );
     }
   }

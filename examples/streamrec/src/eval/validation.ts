@@ -1,5 +1,5 @@
 import type { Interactions } from '../data/interactions.js';
-import { mulberry32 } from '../baselines/rng.js';
+import { mulberry32 } from '../nn/rng.js';
 import type { Split } from './protocols.js';
 
 /**

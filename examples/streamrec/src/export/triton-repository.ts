@@ -37,7 +37,8 @@ export function renderTritonConfig(cfg: TritonModelConfig): string {
     `max_batch_size: ${cfg.maxBatchSize}`,
     `input [\n${cfg.inputs.map(tensor).join(',\n')}\n]`,
     `output [\n${cfg.outputs.map(tensor).join(',\n')}\n]`,
-    `dynamic_batching {\n  preferred_batch_size: [ ${cfg.preferredBatchSizes.join(', ')} ]\n  max_queue_delay_microseconds: ${cfg.maxQueueDelayMicroseconds}\n}`,
+    `dynamic_batching {\n  preferred_batch_size: [ ${cfg.preferredBatchSizes.join(', ')} ]\n` +
+      `  max_queue_delay_microseconds: ${cfg.maxQueueDelayMicroseconds}\n}`,
     `instance_group [\n  {\n    count: ${cfg.instanceCount}\n    kind: KIND_CPU\n  }\n]`,
     'version_policy: { latest: { num_versions: 1 } }',
     '',

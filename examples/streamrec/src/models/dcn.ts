@@ -1,8 +1,8 @@
-import { Adam, slot, type Slot } from './adam.js';
-import { columnStats, denseBackward, denseForward, initDense } from './dense.js';
-import { MlpRunner } from './mlp.js';
+import { Adam, slot, type Slot } from '../nn/adam.js';
+import { columnStats, denseBackward, denseForward, initDense } from '../nn/dense.js';
+import { MlpRunner } from '../nn/mlp.js';
 import { checkFinite, checkLength, ModelInputError } from './model-input-error.js';
-import { Rng } from './rng.js';
+import { Rng } from '../nn/rng.js';
 import type { CrossLayer, DcnConfig, DcnParams, EpochStats, RankerData, TrainOptions, TrainResult } from './types.js';
 
 /** Defaults of the DCN-V2 ranker. */

@@ -1,4 +1,4 @@
-import { Rng } from './rng.js';
+import { Rng } from '../nn/rng.js';
 import type { RankerData, TwoTowerData } from './types.js';
 
 /** Shape of a synthetic interaction data set. */

@@ -1,10 +1,10 @@
-import { Adam, slot, type Slot } from './adam.js';
-import { columnStats, initDense } from './dense.js';
-import { matmulABt, transpose } from './linalg.js';
-import { MlpRunner } from './mlp.js';
+import { Adam, slot, type Slot } from '../nn/adam.js';
+import { columnStats, initDense } from '../nn/dense.js';
+import { matmulABt, transpose } from '../nn/linalg.js';
+import { MlpRunner } from '../nn/mlp.js';
 import { checkFinite, checkIndexes, checkLength, ModelInputError } from './model-input-error.js';
-import { Rng } from './rng.js';
-import { historyQuery } from './history-query.js';
+import { Rng } from '../nn/rng.js';
+import { historyQuery } from '../retrieval/history-query.js';
 import type { DenseLayer, EpochStats, TrainOptions, TrainResult, TwoTowerConfig, TwoTowerData, TwoTowerParams } from './types.js';
 
 /** Defaults of the two-tower model, tuned on MovieLens latest-small. */

@@ -19,6 +19,10 @@
  *   const probs = rankerPredict(ranker, x, n);                           // n
  */
 
+import type { DenseLayer } from '../nn/dense.js';
+
+export type { DenseLayer } from '../nn/dense.js';
+
 /** Training pairs for the two-tower retrieval model: one row per positive (user, item) interaction. */
 export interface TwoTowerData {
   /** Number of known users; user indexes are in [0, numUsers). */
@@ -71,16 +75,6 @@ export interface RankerData {
   group?: Int32Array;
   /** Names of the d columns, in order; kept in the params and the exported model's metadata. */
   featureNames?: string[];
-}
-
-/** A fully connected layer y = x W + b, with W stored row-major as inDim x outDim (ONNX MatMul layout). */
-export interface DenseLayer {
-  inDim: number;
-  outDim: number;
-  /** inDim x outDim, row-major. */
-  w: Float32Array;
-  /** outDim. */
-  b: Float32Array;
 }
 
 /** Hyper-parameters of the two-tower model. */

@@ -12,8 +12,9 @@ export function writeTrainingBenchmarks(res: PipelineResult, wallSeconds: number
   const lines = [
     HEADING,
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ` +
-      `\`npm run -w examples/streamrec train\` on MovieLens latest-small (${res.load.interactions} ratings, ${res.load.users} users, ${res.load.items} items). ` +
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ` +
+      `Node ${process.version}, \`npm run -w examples/streamrec train -- --write-benchmarks\` on MovieLens latest-small ` +
+      `(${res.load.interactions} ratings, ${res.load.users} users, ${res.load.items} items). ` +
       'Peak RSS is the process high-water mark at the end of the step. ' +
       `Load average at the end of the run: ${os
         .loadavg()

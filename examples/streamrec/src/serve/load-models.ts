@@ -4,9 +4,10 @@ import { OnnxRanker, type RankBatch, type Ranker } from '@frec/model-serving/ran
 import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/model-registry';
 import { exportRankerOnnx } from '../export/index.js';
 import { asEnsemble, deserializeParams, rankerPredict, type TowerEnsemble } from '../models/index.js';
+import { parseRankerManifestParams, parseTwoTowerManifestParams, type TwoTowerManifestParams } from '../models/manifest-params.js';
 import { BlendedRanker } from './blended-ranker.js';
 import type { DcnParams, TwoTowerParams } from '../models/types.js';
-import type { HistoryQueryParams } from '../models/index.js';
+import type { HistoryQueryParams } from '../retrieval/index.js';
 
 /** The production models serving uses, as found in the model registry. */
 export interface LoadedModels {
@@ -19,7 +20,7 @@ export interface LoadedModels {
     /** Raw ids by dense index, as the model was trained. */
     userIds?: number[];
     itemIds?: number[];
-    /** How recent items enter the retrieval query (historyQuery); weight 0 when not registered. */
+    /** How recent items enter the retrieval query (historyQuery), as registered. */
     history: HistoryQueryParams;
     /** Added to each item's retrieval score (the popularity prior, ADR 0077), when registered. */
     itemBias?: Float32Array;
@@ -88,31 +89,18 @@ async function servingVersion(reg: ModelRegistry, name: string, notes: string[])
   return latest;
 }
 
-function historyOf(m: ModelManifest): HistoryQueryParams {
-  const p = (m.params ?? {}) as { recentWeight?: unknown; recentDecay?: unknown };
-  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-  return { weight: ok(p.recentWeight) ? p.recentWeight : 0, decay: ok(p.recentDecay) ? p.recentDecay : 1 };
-}
-
-/** The registered co-occurrence term; a malformed one is left out with a note, and serving retrieves without it. */
-function coOccurrenceOf(m: ModelManifest, notes: string[]): { coOccurrence?: { weight: number; window: number; neighbours: number } } {
-  const p = (m.params ?? {}) as { coOccurrenceWeight?: unknown; coOccurrenceWindow?: unknown; coOccurrenceNeighbours?: unknown };
-  if (p.coOccurrenceWeight === undefined) return {};
+/** The registered co-occurrence term of the retrieval score, when the model has one. */
+function coOccurrenceOf(p: TwoTowerManifestParams): { coOccurrence?: { weight: number; window: number; neighbours: number } } {
   const { coOccurrenceWeight: weight, coOccurrenceWindow: window, coOccurrenceNeighbours: neighbours } = p;
-  const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-  if (typeof weight === 'number' && Number.isFinite(weight) && weight >= 0 && whole(window) && whole(neighbours))
-    return { coOccurrence: { weight, window, neighbours } };
-  notes.push(
-    `two-tower ${m.name}@${m.version}: co-occurrence params ${JSON.stringify({ weight, window, neighbours })} are not a weight >= 0 and whole window and neighbours >= 1; retrieving without the co-occurrence term (re-register the model)`,
-  );
-  return {};
+  // The schema has the three together or none.
+  return weight === undefined || window === undefined || neighbours === undefined ? {} : { coOccurrence: { weight, window, neighbours } };
 }
 
 /** The ranker as evaluated: blended with the two-tower score when training tuned a blend weight below 1. */
 export async function loadRanker(reg: ModelRegistry, m: ModelManifest): Promise<Ranker | undefined> {
+  const { blendWeight } = parseRankerManifestParams(m);
   const inner = await loadRankerModel(reg, m);
-  const w = (m.params as { blendWeight?: unknown } | undefined)?.blendWeight;
-  return inner && typeof w === 'number' && w >= 0 && w < 1 ? new BlendedRanker(inner, w) : inner;
+  return inner && blendWeight < 1 ? new BlendedRanker(inner, blendWeight) : inner;
 }
 
 async function loadRankerModel(reg: ModelRegistry, m: ModelManifest): Promise<Ranker | undefined> {
@@ -134,7 +122,8 @@ async function loadRankerModel(reg: ModelRegistry, m: ModelManifest): Promise<Ra
 
 /**
  * Loads the production two-tower and ranker from the model registry of a feature repo
- * (`<repo>/data/models` by default), verifying artifact checksums; returns what it found.
+ * (`<repo>/data/models` by default), verifying artifact checksums and parsing each model's params
+ * with its schema (models/manifest-params.ts: a mismatch throws ModelParamsError); returns what it found.
  */
 export async function loadProductionModels(options: {
   registry: string;
@@ -150,6 +139,7 @@ export async function loadProductionModels(options: {
   const tt = await servingVersion(reg, options.twoTowerName ?? 'two_tower', notes);
   if (tt) {
     await reg.verify(tt);
+    const ttParams = parseTwoTowerManifestParams(tt);
     const json = await artifactText(reg, tt, 'params.json');
     const params = json ? deserializeParams<TwoTowerParams | TowerEnsemble>(json) : undefined;
     if (params?.kind === 'two-tower' || params?.kind === 'two-tower-ensemble') {
@@ -163,7 +153,8 @@ export async function loadProductionModels(options: {
       // One bias per item, as registered; any other length cannot be aligned with the index.
       if (itemBias && parsed.itemIds && itemBias.length !== parsed.itemIds.length) {
         notes.push(
-          `two-tower ${tt.name}@${tt.version}: item_bias.f32 has ${itemBias.length} values for ${parsed.itemIds.length} items; retrieving without the popularity prior (re-register the model)`,
+          `two-tower ${tt.name}@${tt.version}: item_bias.f32 has ${itemBias.length} values for ${parsed.itemIds.length} items; ` +
+            'retrieving without the popularity prior (re-register the model)',
         );
         itemBias = undefined;
       }
@@ -174,9 +165,9 @@ export async function loadProductionModels(options: {
         itemEmbeddings: bytes ? new Float32Array(new Uint8Array(bytes).buffer) : undefined,
         userIds: parsed.userIds,
         itemIds: parsed.itemIds,
-        history: historyOf(tt),
+        history: { weight: ttParams.recentWeight, decay: ttParams.recentDecay },
         ...(itemBias ? { itemBias } : {}),
-        ...coOccurrenceOf(tt, notes),
+        ...coOccurrenceOf(ttParams),
       };
     } else notes.push(`two-tower ${tt.name}@${tt.version} has no params artifact`);
   } else if (!notes.some((n) => n.startsWith(`no production version of '${options.twoTowerName ?? 'two_tower'}'`)))

@@ -65,7 +65,7 @@ export interface OnlineUserFeatures {
 export async function onlineUserFeatures(online: StoreSection): Promise<OnlineUserFeatures> {
   const dir = mkdtempSync(path.join(tmpdir(), 'streamrec-serve-'));
   const base = parseRepoConfig(
-    "project: streamrec\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: { path: registry.json, cache_ttl_seconds: 300 }",
+    "project: streamrec\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: { path: registry.json, cache_ttl_seconds: 300 }",
     {
       file: path.join(dir, 'feature_store.yaml'),
       repoPath: dir,

@@ -25,7 +25,8 @@ import {
 } from '../recommender/index.js';
 import { GENRES } from '../data/genres.js';
 import { servedUserQuery } from './user-query.js';
-import { DEFAULT_CO_OCCURRENCE, ensembleDim, withBiasColumn, withUnitColumn } from '../models/index.js';
+import { ensembleDim } from '../models/index.js';
+import { DEFAULT_CO_OCCURRENCE, withBiasColumn, withUnitColumn } from '../retrieval/index.js';
 import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
 import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
 import { contextFeatures } from '../../feature_repo/features.js';

@@ -1,4 +1,5 @@
-import { ensembleDim, ensembleUserForward, historyQuery, type HistoryQueryParams, type TowerEnsemble } from '../models/index.js';
+import { ensembleDim, ensembleUserForward, type TowerEnsemble } from '../models/index.js';
+import { historyQuery, type HistoryQueryParams } from '../retrieval/index.js';
 import { recentItemRows } from '../training-sets/vectorize.js';
 
 /**

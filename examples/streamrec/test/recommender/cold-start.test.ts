@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BayesianPreference, fitPopulationPrior } from '../../src/recommender/cold-start/bayesian-preference.js';
 import { ColdStartModel } from '../../src/recommender/cold-start/cold-start-ranker.js';
 import { svdItemEmbeddings } from '../../src/recommender/cold-start/item-embeddings.js';
-import { choleskySolve } from '../../src/recommender/cold-start/linear-algebra.js';
+import { choleskySolve } from '../../src/nn/linalg.js';
 import { topK } from '@frec/model-serving/item-index';
 import { Recommender } from '../../src/recommender/recommender.js';
 import { RetrievalScoreRanker } from '@frec/model-serving/ranking';

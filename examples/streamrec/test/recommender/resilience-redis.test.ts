@@ -58,7 +58,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'frec-rec-redis-'));
   const config = {
     ...parseRepoConfig(
-      "project: rec_redis\nplugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']\nregistry: { path: data/registry.json, cache_ttl_seconds: 60 }",
+      "project: rec_redis\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: { path: data/registry.json, cache_ttl_seconds: 60 }",
       {
         file: path.join(dir, 'feature_store.yaml'),
         repoPath: dir,

@@ -11,7 +11,7 @@ import type { Recommender } from '../../src/recommender/recommender.js';
 import type { RecommendResponse } from '../../src/recommender/types.js';
 import { startStreamRecCanary } from '../../src/rollout/index.js';
 import { tinyRankerOnnx } from '../../../../packages/model-serving/test/helpers/tiny-onnx.js';
-import { CANDIDATE_WEIGHTS, PROD_WEIGHTS, faulty, rolloutWorld } from './rollout-fixture.js';
+import { CANDIDATE_WEIGHTS, PROD_WEIGHTS, faulty, rolloutWorld, RANKER_PARAMS } from './rollout-fixture.js';
 
 const w = rolloutWorld(41);
 const root = mkdtempSync(path.join(tmpdir(), 'streamrec-canary-'));
@@ -31,10 +31,22 @@ const lines: string[] = [];
 beforeAll(async () => {
   reg = new ModelRegistry(new LocalModelStore(path.join(root, 'models')));
   const artifact = (weights: number[]) => [{ path: 'model.onnx', data: tinyRankerOnnx(weights, 0.1) }];
-  await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: artifact(PROD_WEIGHTS) });
+  await reg.register({
+    name: 'ranker',
+    featureService: 'ranker_v1',
+    params: RANKER_PARAMS,
+    trainingData,
+    artifacts: artifact(PROD_WEIGHTS),
+  });
   await reg.promote('ranker', 1, { featureServiceExists: exists });
   for (let v = 2; v <= 5; v++)
-    await reg.register({ name: 'ranker', featureService: 'ranker_v1', trainingData, artifacts: artifact(CANDIDATE_WEIGHTS) });
+    await reg.register({
+      name: 'ranker',
+      featureService: 'ranker_v1',
+      params: RANKER_PARAMS,
+      trainingData,
+      artifacts: artifact(CANDIDATE_WEIGHTS),
+    });
   prod = await OnnxRanker.load({ model: tinyRankerOnnx(PROD_WEIGHTS, 0.1), version: 'ranker@1' });
   good = await OnnxRanker.load({ model: tinyRankerOnnx(CANDIDATE_WEIGHTS, 0.1), version: 'ranker@5' });
   metrics = new RecommendMetrics();

@@ -8,7 +8,7 @@ import { RecommendMetrics } from '../../src/recommender/recommend-metrics.js';
 import { registrySync, reloadProductionRanker } from '../../src/rollout/index.js';
 import { loadProductionModels, loadRanker } from '../../src/serve/load-models.js';
 import { tinyRankerOnnx } from '../../../../packages/model-serving/test/helpers/tiny-onnx.js';
-import { CANDIDATE_WEIGHTS, PROD_WEIGHTS, rolloutWorld } from './rollout-fixture.js';
+import { CANDIDATE_WEIGHTS, PROD_WEIGHTS, rolloutWorld, RANKER_PARAMS } from './rollout-fixture.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'streamrec-last-good-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -24,6 +24,7 @@ describe('last good model', () => {
       reg.register({
         name: 'ranker',
         featureService: 'ranker_v1',
+        params: RANKER_PARAMS,
         trainingData: { start: day(1), end: day(end) },
         artifacts: [{ path: 'model.onnx', data: data ?? tinyRankerOnnx(weights, 0.1) }],
       });
@@ -92,6 +93,7 @@ describe('last good model', () => {
     await reg.register({
       name: 'ranker',
       featureService: 'ranker_v1',
+      params: RANKER_PARAMS,
       trainingData: { start: day(1), end: day(2) },
       artifacts: [{ path: 'model.onnx', data: tinyRankerOnnx(PROD_WEIGHTS, 0.1) }],
     });
@@ -111,6 +113,7 @@ describe('last good model', () => {
       reg.register({
         name: 'ranker',
         featureService: 'ranker_v1',
+        params: RANKER_PARAMS,
         trainingData: { start: day(1), end: day(3) },
         artifacts: [{ path: 'model.onnx', data: tinyRankerOnnx(CANDIDATE_WEIGHTS, 0.1) }],
       });

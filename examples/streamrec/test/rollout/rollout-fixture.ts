@@ -8,6 +8,8 @@ import { recommenderOptions, syntheticWorld } from '../recommender/helpers/fixtu
 /** Production ranker weights over [user(3) | item(4) | clicks, impressions]: the last two unused. */
 export const PROD_WEIGHTS = [0.3, -0.2, 0.1, 1, 0.5, -0.5, 0.2, 0, 0];
 export const CANDIDATE_WEIGHTS = [0.3, -0.2, 0.1, 0.9, 0.6, -0.5, 0.15, 0, 0];
+/** The ranker manifest params serving checks (models/manifest-params.ts), for the tiny ONNX rankers of these tests. */
+export const RANKER_PARAMS = { crossLayers: 0, hidden: [] as number[], d: PROD_WEIGHTS.length, blendWeight: 1, loss: 'listwise' as const };
 
 /**
  * The synthetic world with impressions: each item's interaction count (and a click count) rides in

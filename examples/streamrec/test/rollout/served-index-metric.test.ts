@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@frec/core/spi';
 import { ExactItemIndex, HnswItemIndex, saveItemIndex } from '@frec/model-serving/item-index';
-import { withBiasColumn, withUnitColumn } from '../../src/models/index.js';
+import { withBiasColumn, withUnitColumn } from '../../src/retrieval/index.js';
 import { servedIndex } from '../../src/serve/streamrec-recommender.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'streamrec-served-index-'));

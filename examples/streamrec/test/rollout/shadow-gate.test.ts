@@ -11,7 +11,7 @@ import type { ItemId, RecommendRequest } from '../../src/recommender/types.js';
 import { gateRegisteredCandidate, runStreamRecShadowGate, type TracedAnswer } from '../../src/rollout/index.js';
 import { loadRanker } from '../../src/serve/load-models.js';
 import { tinyRankerOnnx } from '../../../../packages/model-serving/test/helpers/tiny-onnx.js';
-import { CANDIDATE_WEIGHTS, CtrRanker, PROD_WEIGHTS, faulty, rolloutWorld } from './rollout-fixture.js';
+import { CANDIDATE_WEIGHTS, CtrRanker, PROD_WEIGHTS, faulty, rolloutWorld, RANKER_PARAMS } from './rollout-fixture.js';
 
 const w = rolloutWorld(31);
 const root = mkdtempSync(path.join(tmpdir(), 'streamrec-gate-'));
@@ -187,6 +187,7 @@ describe('shadow gate on the StreamRec request path', () => {
     await reg.register({
       name: 'ranker',
       featureService: 'ranker_v1',
+      params: RANKER_PARAMS,
       trainingData,
       metrics: { 'global_time/ndcg20': 0.2 },
       artifacts: [enc(PROD_WEIGHTS)],
@@ -195,6 +196,7 @@ describe('shadow gate on the StreamRec request path', () => {
     await reg.register({
       name: 'ranker',
       featureService: 'ranker_v1',
+      params: RANKER_PARAMS,
       trainingData,
       metrics: { 'global_time/ndcg20': 0.2 },
       artifacts: [enc(CANDIDATE_WEIGHTS)],
@@ -225,6 +227,7 @@ describe('shadow gate on the StreamRec request path', () => {
     await reg.register({
       name: 'ranker',
       featureService: 'ranker_v1',
+      params: RANKER_PARAMS,
       trainingData,
       metrics: { 'global_time/ndcg20': 0.2 },
       artifacts: [enc(CANDIDATE_WEIGHTS)],
@@ -237,6 +240,7 @@ describe('shadow gate on the StreamRec request path', () => {
     await reg.register({
       name: 'ranker',
       featureService: 'ranker_v1',
+      params: RANKER_PARAMS,
       trainingData,
       metrics: { 'global_time/ndcg20': 0.2 },
       artifacts: [enc(CANDIDATE_WEIGHTS)],

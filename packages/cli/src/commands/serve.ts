@@ -25,22 +25,31 @@ export function registerServeCommand(program: Command): void {
     .option('-w, --workers <n>', 'worker processes sharing the port (node:cluster)', intOption('workers', 1), 1)
     .option('--log-level <level>', 'fatal|error|warn|info|debug (debug logs every request)', 'info')
     .option('--store-timeout-ms <ms>', 'answer 503 when an online read takes longer', intOption('store-timeout-ms', 1))
+    .option('--ui', 'also serve the web console (pages at /ui/, JSON at /api/, behind the same API keys; see frec ui)')
     .addHelpText(
       'after',
       '\nAPI keys: feature_server.api_keys in feature_store.yaml, or env FREC_API_KEYS (comma-separated).\nExample:\n  frec serve --port 6566\n  curl -s localhost:6566/get-online-features -d \'{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[1001]}}\'',
     )
-    .action(async (opts: { host?: string; port?: number; workers: number; logLevel: string; storeTimeoutMs?: number }, cmd: Command) => {
-      const g = globalsOf(cmd);
-      await serveFeatureRepo({
-        repoPath: path.resolve(g.chdir ?? process.cwd()),
-        plugins: BUILT_IN_PLUGINS,
-        workers: opts.workers,
-        logLevel: opts.logLevel,
-        ...(opts.host !== undefined ? { host: opts.host } : {}),
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
-        ...(opts.storeTimeoutMs !== undefined ? { storeTimeoutMs: opts.storeTimeoutMs } : {}),
-      });
-      // Drained and closed: a client library's stray handle must not keep the process up.
-      setTimeout(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0), 2000).unref();
-    });
+    .action(
+      async (
+        opts: { host?: string; port?: number; workers: number; logLevel: string; storeTimeoutMs?: number; ui?: boolean },
+        cmd: Command,
+      ) => {
+        const g = globalsOf(cmd);
+        // Loaded only when asked: the console brings DuckDB and its pages.
+        const extensions = opts.ui ? [(await import('@frec/ui')).consoleExtension()] : [];
+        await serveFeatureRepo({
+          extensions,
+          repoPath: path.resolve(g.chdir ?? process.cwd()),
+          plugins: BUILT_IN_PLUGINS,
+          workers: opts.workers,
+          logLevel: opts.logLevel,
+          ...(opts.host !== undefined ? { host: opts.host } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          ...(opts.storeTimeoutMs !== undefined ? { storeTimeoutMs: opts.storeTimeoutMs } : {}),
+        });
+        // Drained and closed: a client library's stray handle must not keep the process up.
+        setTimeout(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0), 2000).unref();
+      },
+    );
 }

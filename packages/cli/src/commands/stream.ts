@@ -1,9 +1,15 @@
+import os from 'node:os';
 import type { Command } from 'commander';
 import { createStreamBroker, ErrorCode, RequestError, StreamWorker, type FeatureViewSpec } from '@frec/core';
 import { seededRandom } from '@frec/core/spi';
 import { emit, table, globalsOf } from '../output.js';
 import { withStore } from '../context.js';
 import { parseCliTime, positiveInt } from './materialize.js';
+import { serveMetrics, streamMetrics } from './stream-metrics.js';
+
+function nonNegativeInt(v: string, flag: string): number {
+  return v === '0' ? 0 : positiveInt(v, flag);
+}
 
 function splitList(v: string | undefined): string[] | undefined {
   const parts = v
@@ -34,6 +40,9 @@ interface StreamOpts {
   offline?: boolean;
   url?: string;
   logEvery?: string;
+  leaseMs?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 /** Registers `frec stream` (the worker), `frec stream-status` (lag and freshness) and `frec stream-backfill`. */
@@ -42,12 +51,24 @@ export function registerStreamCommand(program: Command): void {
     .command('stream')
     .description('consume the stream sources of stream feature views and keep their aggregates online and offline (until Ctrl-C)')
     .option('--views <names>', 'comma-separated stream views (default: every stream view)')
-    .option('--consumer <name>', 'consumer name in each view group; reuse it after a restart to resume its pending events')
+    .option(
+      '--consumer <name>',
+      'consumer name in each view group, unique per worker; reuse it after a restart to resume its pending events (default: the host name, a pod name on Kubernetes)',
+    )
     .option('--batch-size <n>', 'most messages per read (default 2000)')
     .option('--block-ms <ms>', 'how long a read waits for new messages (default 1000)')
     .option('--claim-idle-ms <ms>', "claim another consumer's messages pending this long (default 30000)")
     .option('--no-offline', 'do not append feature rows to the offline store')
-    .option('--url <redis-url>', 'broker URL (default: FREC_STREAM_REDIS_URL, else the online store Redis)')
+    .option(
+      '--url <url>',
+      "broker URL (default: the broker's section in feature_store.yaml, else FREC_STREAM_REDIS_URL / FREC_STREAM_NATS_URL)",
+    )
+    .option(
+      '--lease-ms <ms>',
+      "partitioned sources: lease TTL, so how soon a dead worker's partitions move (default 10000; the same for every worker)",
+    )
+    .option('--metrics-port <port>', 'serve Prometheus metrics on http://<host>:<port>/metrics (0: any free port)')
+    .option('--metrics-host <host>', 'address the metrics server binds (default 0.0.0.0)')
     .option('--log-every <s>', 'seconds between progress lines (default 10)')
     .action(async (opts: StreamOpts, cmd: Command) => {
       const g = globalsOf(cmd);
@@ -70,20 +91,30 @@ export function registerStreamCommand(program: Command): void {
           });
         const brokerType = views[0]!.source.type === 'stream' ? views[0]!.source.broker : 'redis';
         const broker = await createStreamBroker(store.config, brokerType, opts.url ? { url: opts.url } : {});
+        // Built first so the worker's batches count from the start; it asks the worker what it owns only when scraped.
+        const metrics = streamMetrics(store.project, views, { ownedPartitions: (v) => worker.ownedPartitions(v) }, broker);
         const worker = new StreamWorker(store, broker, views, {
-          ...(opts.consumer ? { consumer: opts.consumer } : {}),
+          consumer: opts.consumer ?? os.hostname(),
+          ...(opts.leaseMs ? { leaseMs: positiveInt(opts.leaseMs, '--lease-ms') } : {}),
           ...(opts.batchSize ? { batchSize: positiveInt(opts.batchSize, '--batch-size') } : {}),
           ...(opts.blockMs ? { blockMs: positiveInt(opts.blockMs, '--block-ms') } : {}),
           ...(opts.claimIdleMs ? { claimIdleMs: positiveInt(opts.claimIdleMs, '--claim-idle-ms') } : {}),
           ...(opts.offline === false ? { writeOffline: false } : {}),
           ...crashHook(),
           onBatch: (b) => {
+            metrics.countBatch(b.view, b.applied, b.replayed, b.invalid);
             if (b.conflicts > 0 && !g.json)
               process.stderr.write(`stream view=${b.view} conflicts=${b.conflicts} (their events stay pending and are claimed again)\n`);
           },
           onError: (err, view) =>
             process.stderr.write(`stream view=${view} error=${JSON.stringify(String((err as Error).message ?? err))} (retrying)\n`),
+          onPartitions: (view, owned) => !g.json && process.stderr.write(`stream view=${view} partitions=${owned.join(',') || '-'}\n`),
         });
+        const server =
+          opts.metricsPort !== undefined
+            ? await serveMetrics(metrics.registry, nonNegativeInt(opts.metricsPort, '--metrics-port'), opts.metricsHost)
+            : undefined;
+        if (server && !g.json) process.stderr.write(`stream metrics on http://${opts.metricsHost ?? '0.0.0.0'}:${server.port}/metrics\n`);
         const t0 = Date.now();
         let last = { at: t0, messages: 0 };
         const every = positiveInt(opts.logEvery ?? '10', '--log-every') * 1000;
@@ -96,9 +127,16 @@ export function registerStreamCommand(program: Command): void {
               `stream messages=${worker.totals.messages} applied=${worker.totals.applied} replayed=${worker.totals.replayed} invalid=${worker.totals.invalid} events_per_s=${Math.round(rate)}\n`,
             );
         }, every);
-        const stop = (): void => worker.stop();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        // The first SIGTERM/SIGINT drains: reads stop, batches in flight are saved and acknowledged, partitions are
+        // released for the other workers. A second one exits at once (what was not acknowledged is redelivered).
+        let signals = 0;
+        const stop = (signal: NodeJS.Signals): void => {
+          if (++signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+          if (!g.json) process.stderr.write(`stream ${signal}: draining\n`);
+          worker.stop();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
         if (!g.json) process.stderr.write(`stream consuming ${views.map((v) => v.name).join(', ')}\n`);
         try {
           await worker.run();
@@ -107,6 +145,7 @@ export function registerStreamCommand(program: Command): void {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           await worker.close();
+          await server?.close();
           await broker.close();
         }
         emit(

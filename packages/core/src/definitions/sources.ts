@@ -59,9 +59,18 @@ export function pushSource(options: Common & { batchSource: DataSource<FileSourc
   return new DataSource(spec, site);
 }
 
-/** Declares a stream source (Redis Streams by default) backed offline by `batchSource`. */
+/**
+ * Declares a stream source (Redis Streams by default) backed offline by `batchSource`; with
+ * `partitions: K` its events are spread over K partitions by entity key, shared by the workers of a view.
+ */
 export function streamSource(
-  options: Common & { topic: string; timestampField: string; batchSource: DataSource<FileSourceSpec>; broker?: string },
+  options: Common & {
+    topic: string;
+    timestampField: string;
+    batchSource: DataSource<FileSourceSpec>;
+    broker?: string;
+    partitions?: number;
+  },
 ): DataSource<StreamSourceSpec> {
   const site = callSite();
   const spec = parseSpec(

@@ -81,7 +81,7 @@ export const requestSourceSpecSchema = z
 /** The stored form of a request source. */
 export type RequestSourceSpec = z.infer<typeof requestSourceSpecSchema>;
 
-/** A stream of events (Redis Streams today) with an offline batch source holding the same events. */
+/** A stream of events (Redis Streams, NATS JetStream) with an offline batch source holding the same events. */
 export const streamSourceSpecSchema = z
   .object({
     type: z.literal('stream'),
@@ -90,6 +90,8 @@ export const streamSourceSpecSchema = z
     broker: z.string().default('redis'),
     /** Stream key (Redis) or topic. */
     topic: z.string().min(1),
+    /** Partitions the events are spread over by entity key (absent: 1, one stream). */
+    partitions: z.number().int().min(1).max(1024).optional(),
     timestampField: z.string().min(1),
     batchSource: fileSourceSpecSchema,
     description: z.string().default(''),

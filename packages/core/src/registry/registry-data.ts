@@ -16,7 +16,7 @@ import {
 export const REGISTRY_SCHEMA_VERSION = 1;
 
 const stored = <T extends z.ZodTypeAny>(spec: T) =>
-  z.object({ spec, createdAt: z.string(), updatedAt: z.string(), version: z.number().int().positive() });
+  z.object({ spec, createdAt: z.string(), updatedAt: z.string(), version: z.number().int().positive(), site: z.string().optional() });
 
 /** A stored object: its spec plus when it was first applied, last changed, and how many times it changed. */
 export interface Stored<T> {
@@ -24,7 +24,38 @@ export interface Stored<T> {
   createdAt: string;
   updatedAt: string;
   version: number;
+  /**
+   * Where the definition is declared, as `file:line` with the file relative to the repo folder
+   * (kept beside the spec, not in it, so moving a declaration is not a change of the object).
+   */
+  site?: string;
 }
+
+/** How many applies the registry remembers in `history` (older ones are dropped). */
+export const REGISTRY_HISTORY_LIMIT = 50;
+/** How many changes one history entry keeps (a first apply of a large repo keeps the count only past this). */
+export const REGISTRY_HISTORY_CHANGES_LIMIT = 500;
+
+const applyRecordSchema = z.object({
+  generation: z.number().int().positive(),
+  appliedAt: z.string(),
+  /** The OS user that ran the apply (os.userInfo, else $USER); '' when unknown. */
+  user: z.string(),
+  changes: z.array(
+    z.object({
+      type: z.enum(['add', 'change', 'remove']),
+      kind: z.string(),
+      name: z.string(),
+      details: z.array(z.string()).default([]),
+      breaking: z.array(z.string()).default([]),
+    }),
+  ),
+  /** Changes left out of `changes` past REGISTRY_HISTORY_CHANGES_LIMIT. */
+  omittedChanges: z.number().int().nonnegative().default(0),
+  unchanged: z.number().int().nonnegative(),
+});
+/** One `apply` as the registry remembers it: its generation, when, who, and the plan it applied. */
+export type ApplyRecord = z.infer<typeof applyRecordSchema>;
 
 /** Per-view materialization progress, kept in the registry. */
 export const materializationStateSchema = z.object({
@@ -47,6 +78,8 @@ export const registryDataSchema = z.object({
   onDemandFeatureViews: z.record(stored(onDemandFeatureViewSpecSchema)),
   featureServices: z.record(stored(featureServiceSpecSchema)),
   materialization: z.record(materializationStateSchema).default({}),
+  /** The latest applies, oldest first (a registry written before history was kept has none). */
+  history: z.array(applyRecordSchema).default([]),
 });
 
 /** Everything the registry holds for one project. */
@@ -62,6 +95,8 @@ export interface RegistryData {
   onDemandFeatureViews: Record<string, Stored<OnDemandFeatureViewSpec>>;
   featureServices: Record<string, Stored<FeatureServiceSpec>>;
   materialization: Record<string, MaterializationState>;
+  /** The latest applies, oldest first, at most REGISTRY_HISTORY_LIMIT. */
+  history: ApplyRecord[];
 }
 
 /** The registry of a project before its first apply (generation 0). */
@@ -77,6 +112,7 @@ export function emptyRegistry(project: string): RegistryData {
     onDemandFeatureViews: {},
     featureServices: {},
     materialization: {},
+    history: [],
   };
 }
 

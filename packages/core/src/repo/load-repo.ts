@@ -53,6 +53,9 @@ let loadCount = 0;
 function registerHooks(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
+  // Stack traces then name TypeScript lines, not transpiled ones: a definition's recorded site
+  // (duplicate-name errors, the registry, the console) is the line a person sees in the file.
+  process.setSourceMapsEnabled(true);
   registerTsx();
   register(new URL('./resolve-frec-hook.mjs', import.meta.url), { data: { fallbackParent: import.meta.url } });
 }

@@ -1,5 +1,12 @@
 import type { FeatureViewSpec, FieldSpec } from '../definitions/specs.js';
-import { OBJECT_KINDS, type ObjectKind, type RegistryData } from '../registry/registry-data.js';
+import path from 'node:path';
+import {
+  OBJECT_KINDS,
+  REGISTRY_HISTORY_CHANGES_LIMIT,
+  REGISTRY_HISTORY_LIMIT,
+  type ObjectKind,
+  type RegistryData,
+} from '../registry/registry-data.js';
 import type { RepoContents } from './repo-contents.js';
 
 /** What a plan does to one object. */
@@ -158,8 +165,25 @@ export function computePlan(repo: RepoContents, registry: RegistryData): Plan {
   return { changes, unchanged, hasBreakingChanges: changes.some((c) => c.breaking.length > 0), baseGeneration: registry.generation };
 }
 
-/** The registry data after applying the repo: created times kept, versions bumped for changed objects. */
-export function applyPlanToRegistry(repo: RepoContents, registry: RegistryData, now = new Date()): RegistryData {
+/** A declaration site (`/abs/file.ts:12`) relative to the repo folder when it lies inside it. */
+function relativeSite(site: string, base: string | undefined): string {
+  if (!base) return site;
+  const m = /^(.*):(\d+)$/.exec(site);
+  if (!m) return site;
+  const rel = path.relative(base, m[1]!);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? site : `${rel.split(path.sep).join('/')}:${m[2]}`;
+}
+
+/**
+ * The registry data after applying the repo: created times kept, versions bumped for changed objects,
+ * declaration sites (relative to `options.repoPath`) recorded beside each spec.
+ */
+export function applyPlanToRegistry(
+  repo: RepoContents,
+  registry: RegistryData,
+  now = new Date(),
+  options: { repoPath?: string } = {},
+): RegistryData {
   const ts = now.toISOString();
   const next: RegistryData = {
     ...registry,
@@ -171,17 +195,54 @@ export function applyPlanToRegistry(repo: RepoContents, registry: RegistryData, 
     onDemandFeatureViews: {},
     featureServices: {},
     materialization: { ...registry.materialization },
+    history: [...(registry.history ?? [])],
   };
   for (const kind of OBJECT_KINDS) {
     const desired = repo[KIND_OF[kind]] as Map<string, unknown>;
-    const current = registry[kind] as Record<string, { spec: unknown; createdAt: string; updatedAt: string; version: number }>;
+    const current = registry[kind] as Record<
+      string,
+      { spec: unknown; createdAt: string; updatedAt: string; version: number; site?: string }
+    >;
     const target = next[kind] as Record<string, unknown>;
     for (const [name, spec] of desired) {
       const cur = current[name];
-      if (cur && stableStringify(cur.spec) === stableStringify(spec)) target[name] = cur;
-      else target[name] = { spec, createdAt: cur?.createdAt ?? ts, updatedAt: ts, version: (cur?.version ?? 0) + 1 };
+      const declared = repo.sites?.get(`${kind}:${name}`);
+      const site = declared ? relativeSite(declared, options.repoPath) : cur?.site;
+      const entry =
+        cur && stableStringify(cur.spec) === stableStringify(spec)
+          ? { ...cur }
+          : { spec, createdAt: cur?.createdAt ?? ts, updatedAt: ts, version: (cur?.version ?? 0) + 1 };
+      if (site) entry.site = site;
+      target[name] = entry;
     }
   }
   for (const v of Object.keys(next.materialization)) if (!repo.featureViews.has(v)) delete next.materialization[v];
   return next;
+}
+
+/** Whether applying would move any object's recorded declaration site (a commit is due even with no spec change). */
+export function sitesDiffer(before: RegistryData, after: RegistryData): boolean {
+  for (const kind of OBJECT_KINDS) {
+    const a = after[kind] as Record<string, { site?: string }>;
+    const b = before[kind] as Record<string, { site?: string }>;
+    for (const name of Object.keys(a)) if (a[name]!.site !== b[name]?.site) return true;
+  }
+  return false;
+}
+
+/** Appends one apply to the registry's history (keeping the latest REGISTRY_HISTORY_LIMIT). */
+export function recordApply(data: RegistryData, plan: Plan, user: string, at: Date): RegistryData {
+  const changes = plan.changes.slice(0, REGISTRY_HISTORY_CHANGES_LIMIT).map((c) => ({ ...c }));
+  const history = [
+    ...(data.history ?? []),
+    {
+      generation: data.generation,
+      appliedAt: at.toISOString(),
+      user,
+      changes,
+      omittedChanges: plan.changes.length - changes.length,
+      unchanged: plan.unchanged,
+    },
+  ];
+  return { ...data, history: history.slice(-REGISTRY_HISTORY_LIMIT) };
 }

@@ -26,7 +26,18 @@ export interface RepoContents {
   featureServices: Map<string, FeatureServiceSpec>;
   /** In-process transforms, so the SDK runs the exact functions rather than their stored text. */
   transforms: Map<string, Transform>;
+  /** Where each object is declared (`file:line`), by `<registry kind>:<name>` (e.g. 'featureViews:user_stats'). */
+  sites?: Map<string, string>;
 }
+
+/** The registry collection each definition kind is stored in. */
+const REGISTRY_KIND: Record<Definition['kind'], string> = {
+  entity: 'entities',
+  dataSource: 'dataSources',
+  featureView: 'featureViews',
+  onDemandFeatureView: 'onDemandFeatureViews',
+  featureService: 'featureServices',
+};
 
 function placeOf(d: FoundDefinition | { object: Definition; file?: string; exportName?: string }): string {
   const site = (d.object as { site?: string }).site;
@@ -52,6 +63,7 @@ export function buildRepoContents(
     onDemandFeatureViews: new Map(),
     featureServices: new Map(),
     transforms: new Map(),
+    sites: new Map(),
   };
   const seen = new Map<string, { object: Definition; place: string }>();
   const namespaceOf = (d: Definition): string => (d.kind === 'featureView' || d.kind === 'onDemandFeatureView' ? 'featureView' : d.kind);
@@ -71,6 +83,8 @@ export function buildRepoContents(
     const o = d.object;
     // Validated again at apply: a spec can be changed after its declaration (it is a plain object).
     const place = placeOf(d);
+    const site = (o as { site?: string }).site;
+    if (site) c.sites!.set(`${REGISTRY_KIND[o.kind]}:${o.name}`, site);
     switch (o.kind) {
       case 'entity':
         c.entities.set(o.name, parseSpec(entitySpecSchema, o.spec, 'entity', place));

@@ -61,6 +61,14 @@ export interface OnlineWriteResult {
   skippedOlder: number;
 }
 
+/** What an online store holds for one view: its row count and newest event time. */
+export interface OnlineViewStats {
+  /** Entity keys stored for the view (expired keys a store has not dropped yet may count). */
+  rows: number;
+  /** Newest event time (epoch ms) of a stored row; null when the view holds none. */
+  newestEventTimeMs: number | null;
+}
+
 /**
  * An OnlineStore holds the latest feature values per entity key, for low-latency reads.
  * Writes are conditional on event time: an older row never overwrites a newer one.
@@ -79,6 +87,11 @@ export interface OnlineStore {
    * only read rows wraps itself with `rowReadAdapter`.
    */
   readColumnsMany(project: string, reads: readonly OnlineColumnarRequest[]): Promise<OnlineColumnarRead[]>;
+  /**
+   * Counts a view's rows and finds its newest event time, for monitoring (the console's freshness
+   * page); it may scan the view, so it is never on a request path. Optional for backends.
+   */
+  stats?(project: string, view: FeatureViewSpec): Promise<OnlineViewStats>;
   /** Removes every stored value of the given views. */
   teardown(args: { project: string; views: readonly FeatureViewSpec[] }): Promise<void>;
   /** Throws a StoreError if the store cannot be reached (readiness checks). */

@@ -1,5 +1,6 @@
 import type { FeatureStore } from '../feature-store.js';
 import { createStreamBroker } from './brokers.js';
+import { partitionsOf } from './partitions.js';
 import { groupOf, type StreamBroker, type StreamLag } from './stream-source.js';
 
 /** How fresh one view's online values are. */
@@ -51,7 +52,7 @@ export async function viewFreshness(
       const states = broker.stateStore(store.project);
       try {
         const p = await states.progress(name);
-        const lag = await broker.lag(spec.source.topic, groupOf(store.project, spec));
+        const lag = await groupLag(broker, spec.source.topic, groupOf(store.project, spec), partitionsOf(spec));
         out.push({
           view: name,
           kind: 'stream',
@@ -67,4 +68,17 @@ export async function viewFreshness(
     if (own) await broker?.close();
   }
   return out;
+}
+
+/** A group's lag over all partitions of a topic: counts summed, the oldest unacknowledged message of any. */
+export async function groupLag(broker: StreamBroker, topic: string, group: string, partitions: number): Promise<StreamLag> {
+  if (partitions <= 1) return broker.lag(topic, group);
+  const parts = await Promise.all(Array.from({ length: partitions }, (_, p) => broker.lag(topic, group, p)));
+  const oldest = parts.map((l) => l.oldestUnackedMs).filter((t): t is number => typeof t === 'number');
+  return {
+    pending: parts.reduce((n, l) => n + l.pending, 0),
+    undelivered: parts.some((l) => l.undelivered === null) ? null : parts.reduce((n, l) => n + l.undelivered!, 0),
+    lastId: null,
+    oldestUnackedMs: oldest.length > 0 ? Math.min(...oldest) : null,
+  };
 }

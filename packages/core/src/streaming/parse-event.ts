@@ -30,16 +30,26 @@ export function timestampFieldOf(view: FeatureViewSpec): string {
  * Returns an error message naming the bad field instead of throwing, so one bad event cannot stop a stream.
  */
 export function parseEvent(view: FeatureViewSpec, fields: Record<string, unknown>): ParsedEvent | { error: string; field: string } {
+  const key = parseKey(view, fields);
+  if (!Array.isArray(key)) return key;
+  const tsField = timestampFieldOf(view);
+  const timeMs = parseEventTime(fields[tsField]);
+  if (!Number.isFinite(timeMs)) return { error: `event time '${tsField}' is missing or not a time`, field: tsField };
+  return { key, event: { timeMs, values: fields } };
+}
+
+/** The typed entity key of one raw event, or an error naming the bad join key. */
+export function parseKey(
+  view: FeatureViewSpec,
+  fields: Record<string, unknown>,
+): Array<string | number> | { error: string; field: string } {
   const key: Array<string | number> = [];
   for (const c of view.entityColumns) {
     const v = coerceScalar(c.dtype === 'int32' || c.dtype === 'int64' || c.dtype === 'string' ? c.dtype : 'string', fields[c.name]);
     if (v === undefined || v === null) return { error: `join key '${c.name}' is missing or not ${c.dtype}`, field: c.name };
     key.push(v as string | number);
   }
-  const tsField = timestampFieldOf(view);
-  const timeMs = parseEventTime(fields[tsField]);
-  if (!Number.isFinite(timeMs)) return { error: `event time '${tsField}' is missing or not a time`, field: tsField };
-  return { key, event: { timeMs, values: fields } };
+  return key;
 }
 
 /** A stable string form of an entity key, for maps and state-store keys. */

@@ -2,9 +2,9 @@ import type { FeatureViewSpec } from '../definitions/specs.js';
 import type { AggregateState } from './aggregate-state.js';
 
 /**
- * The broker contract of the stream worker. Redis Streams fills it today
- * (`@frec/online/redis-streams`); a Kafka implementation would map `group` to a consumer group,
- * `ack` to offset commits and `claimStale` to partition rebalancing.
+ * The broker contract of the stream worker, filled by Redis Streams (`@frec/streaming/redis-streams`)
+ * and NATS JetStream (`@frec/streaming/nats-jetstream`). A topic has one or more partitions (ADR 0090):
+ * `partition` undefined is the unpartitioned topic, today's single stream.
  */
 
 /** One message of a stream: its broker ID (ordered) and its fields. */
@@ -21,6 +21,8 @@ export interface StreamLag {
   undelivered: number | null;
   /** Newest message ID of the stream, or null when empty. */
   lastId: string | null;
+  /** When the oldest message not yet acknowledged by the group was appended (epoch ms); null when none is, or the broker cannot tell. */
+  oldestUnackedMs?: number | null;
 }
 
 /** A consumer's subscription to one topic in one consumer group. */
@@ -66,14 +68,36 @@ export interface AggregateStateStore {
   close(): Promise<void>;
 }
 
+/**
+ * Exclusive, expiring ownership of a partitioned topic's partitions by the members of one consumer
+ * group (ADR 0090). Expiry is the broker's clock, so a member that dies loses its partitions after
+ * the TTL given to `StreamBroker.leases`.
+ */
+export interface PartitionLeases {
+  /** Announces `member` alive for one TTL and returns the live members, sorted. */
+  heartbeat(member: string): Promise<string[]>;
+  /** Takes `partition` if it is free, or renews it if `member` holds it; true when `member` holds it afterwards. */
+  acquire(partition: number, member: string): Promise<boolean>;
+  /** The holder of each of partitions 0..count-1 (null: free). */
+  owners(count: number): Promise<Array<string | null>>;
+  /** Frees `partition` if `member` holds it. */
+  release(partition: number, member: string): Promise<void>;
+  /** Removes `member` from the live members at once (a graceful stop). */
+  leave(member: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** A broker implementation: subscriptions, publishing (tests, benchmarks, producers) and the state store it pairs with. */
 export interface StreamBroker {
   readonly type: string;
-  subscribe(options: { topic: string; group: string; consumer: string }): Promise<StreamSubscription>;
-  publish(topic: string, events: ReadonlyArray<Record<string, unknown>>): Promise<string[]>;
+  subscribe(options: { topic: string; group: string; consumer: string; partition?: number }): Promise<StreamSubscription>;
+  /** Appends events to a topic, or to one of its partitions; returns their message IDs. */
+  publish(topic: string, events: ReadonlyArray<Record<string, unknown>>, options?: { partition?: number }): Promise<string[]>;
   stateStore(project: string): AggregateStateStore;
-  /** The group's lag on a topic, without joining it. */
-  lag(topic: string, group: string): Promise<StreamLag>;
+  /** The partition leases of one consumer group; `ttlMs` is how long a lease or membership lasts unrenewed. */
+  leases(group: string, ttlMs: number): PartitionLeases;
+  /** The group's lag on a topic (or one partition of it), without joining it. */
+  lag(topic: string, group: string, partition?: number): Promise<StreamLag>;
   close(): Promise<void>;
 }
 

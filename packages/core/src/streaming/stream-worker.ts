@@ -15,7 +15,15 @@ import {
   type AggregationPlan,
 } from './aggregate-state.js';
 import { keyString, parseEvent } from './parse-event.js';
-import { groupOf, type AggregateStateStore, type StreamBroker, type StreamMessage, type StreamSubscription } from './stream-source.js';
+import { partitionsOf } from './partitions.js';
+import {
+  groupOf,
+  type AggregateStateStore,
+  type PartitionLeases,
+  type StreamBroker,
+  type StreamMessage,
+  type StreamSubscription,
+} from './stream-source.js';
 
 /** Options of a stream worker. */
 export interface StreamWorkerOptions {
@@ -33,8 +41,12 @@ export interface StreamWorkerOptions {
   maxInFlight?: number;
   /** Called after a batch's states are saved and before it is acknowledged: the riskiest crash point, which tests inject faults at. */
   afterSave?: (view: string) => void;
+  /** Partitioned sources: how long a partition lease lasts unrenewed, so how soon a dead worker's partitions move (default 10000; renewed every third of it). */
+  leaseMs?: number;
   /** Called after each batch is acknowledged. */
   onBatch?: (stats: BatchStats) => void;
+  /** Partitioned sources: called when this worker starts or stops owning a partition. */
+  onPartitions?: (view: string, owned: readonly number[]) => void;
   /** Called for an error that does not stop the worker (a store hiccup; the batch is replayed). */
   onError?: (err: unknown, view: string) => void;
 }
@@ -42,6 +54,8 @@ export interface StreamWorkerOptions {
 /** What one processed batch did. */
 export interface BatchStats {
   view: string;
+  /** The partition it came from (undefined: an unpartitioned source). */
+  partition?: number;
   messages: number;
   applied: number;
   replayed: number;
@@ -66,6 +80,11 @@ interface CachedState {
   /** The version the store holds once every queued save of this entity succeeds. */
   version: number;
   inflight: number;
+  /**
+   * Set when a save folded from this state lost its race or failed: a later batch in flight that folded on top of
+   * it must not save either, since its version number could match the winner's and overwrite the winner's events.
+   */
+  broken?: boolean;
 }
 
 /**
@@ -83,7 +102,9 @@ export class StreamWorker {
   private readonly subs: StreamSubscription[] = [];
   private readonly states: AggregateStateStore;
   private readonly consumer: string;
+  /** Per lane (a view, or one partition of it): states whose save is still in flight. */
   private readonly caches = new Map<string, Map<string, CachedState>>();
+  private readonly owned = new Map<string, Set<number>>();
 
   constructor(
     private readonly store: FeatureStore,
@@ -105,6 +126,11 @@ export class StreamWorker {
     this.stopping = true;
   }
 
+  /** The partitions of a partitioned view this worker owns now, sorted. */
+  ownedPartitions(view: string): number[] {
+    return [...(this.owned.get(view) ?? [])].sort((a, b) => a - b);
+  }
+
   /** Stops and releases the subscriptions and state store (not the broker). */
   async close(): Promise<void> {
     this.stopping = true;
@@ -118,46 +144,154 @@ export class StreamWorker {
         where: { featureView: view.name },
       });
     }
+    if (partitionsOf(view) === 1) return this.runLane(view, undefined, () => this.stopping);
+    return this.runPartitioned(view);
+  }
+
+  /**
+   * Shares a partitioned view's partitions with the other live workers of its group (ADR 0090):
+   * every tick it renews its leases, gives up partitions above its fair share (ceil(K / live
+   * workers)) after draining them, and takes free ones up to that share. A partition whose lease
+   * cannot be renewed is stopped at once; a dead worker's partitions are free after one lease TTL.
+   */
+  private async runPartitioned(view: FeatureViewSpec): Promise<void> {
+    const k = partitionsOf(view);
+    const leaseMs = Math.max(300, this.options.leaseMs ?? 10_000);
+    const leases: PartitionLeases = this.broker.leases(groupOf(this.store.project, view), leaseMs);
+    const lanes = new Map<number, { stop: boolean; done: Promise<void> }>();
+    const owned = new Set<number>();
+    this.owned.set(view.name, owned);
+    const changed = (): void => this.options.onPartitions?.(view.name, this.ownedPartitions(view.name));
+    const stopLane = async (p: number, release: boolean): Promise<void> => {
+      const lane = lanes.get(p);
+      if (!lane) return;
+      lane.stop = true;
+      await lane.done;
+      lanes.delete(p);
+      owned.delete(p);
+      // Released only once its batches are acknowledged, so the next owner starts where this one ended.
+      if (release) await leases.release(p, this.consumer).catch(() => undefined);
+      changed();
+    };
+    const renewed = new Map<number, number>();
+    const startLane = (p: number): void => {
+      renewed.set(p, Date.now());
+      const lane = { stop: false, done: Promise.resolve() };
+      lane.done = this.runLane(view, p, () => this.stopping || lane.stop, true)
+        .catch((err) => this.options.onError?.(err, view.name))
+        .finally(() => {
+          // A lane that ended by itself (its subscription failed) gives the partition up, to be taken again on a later tick.
+          if (lane.stop || this.stopping || lanes.get(p) !== lane) return;
+          lanes.delete(p);
+          owned.delete(p);
+          void leases.release(p, this.consumer).catch(() => undefined);
+          changed();
+        });
+      lanes.set(p, lane);
+      owned.add(p);
+      changed();
+    };
+    // Workers start their scan at different partitions, so they rarely race for the same free one.
+    const offset = [...this.consumer].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % k;
+    try {
+      while (!this.stopping) {
+        try {
+          const members = await leases.heartbeat(this.consumer);
+          const share = Math.ceil(k / Math.max(1, members.length));
+          for (const p of [...lanes.keys()]) {
+            if (await leases.acquire(p, this.consumer)) renewed.set(p, Date.now());
+            else await stopLane(p, false);
+          }
+          const surplus = [...lanes.keys()].sort((a, b) => b - a).slice(0, Math.max(0, lanes.size - share));
+          await Promise.all(surplus.map((p) => stopLane(p, true)));
+          if (lanes.size < share) {
+            const owners = await leases.owners(k);
+            for (let i = 0; i < k && lanes.size < share && !this.stopping; i++) {
+              const p = (offset + i) % k;
+              if (owners[p] === null && !lanes.has(p) && (await leases.acquire(p, this.consumer))) startLane(p);
+            }
+          }
+        } catch (err) {
+          this.options.onError?.(err, view.name);
+          // Leases we could not renew for a whole TTL may be another worker's by now: stop those partitions.
+          for (const p of [...lanes.keys()]) if (Date.now() - (renewed.get(p) ?? 0) > leaseMs) await stopLane(p, false);
+        }
+        await this.sleep(leaseMs / 3);
+      }
+    } finally {
+      await Promise.all([...lanes.keys()].map((p) => stopLane(p, true)));
+      await leases.leave(this.consumer).catch(() => undefined);
+      await leases.close().catch(() => undefined);
+    }
+  }
+
+  /** Waits, waking early when the worker is stopped. */
+  private async sleep(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (!this.stopping && Date.now() < end) await new Promise((r) => setTimeout(r, Math.min(50, end - Date.now())));
+  }
+
+  /**
+   * Consumes one lane: the view's unpartitioned topic, or one partition of it. A newly owned
+   * partition first takes over whatever the group still holds unacknowledged there (a dead or
+   * former owner's messages), without waiting for them to go idle: its lease says nobody else
+   * processes that partition, and the state's compare-and-set covers an owner that lost its lease
+   * mid-batch.
+   */
+  private async runLane(view: FeatureViewSpec, partition: number | undefined, done: () => boolean, takeOver = false): Promise<void> {
+    if (view.source.type !== 'stream') return;
     const sub = await this.broker.subscribe({
       topic: view.source.topic,
       group: groupOf(this.store.project, view),
       consumer: this.consumer,
+      ...(partition === undefined ? {} : { partition }),
     });
     this.subs.push(sub);
+    const lane = partition === undefined ? view.name : `${view.name}\u0000${partition}`;
     const plan = planAggregations(view);
     const batchSize = this.options.batchSize ?? 2000;
     const claimIdleMs = this.options.claimIdleMs ?? 30_000;
     const maxInFlight = Math.max(1, this.options.maxInFlight ?? 4);
     const tails: Array<Promise<unknown>> = [];
     let nextClaim = 0;
+    let takingOver = takeOver;
     const fail = async (err: unknown): Promise<void> => {
       // Whatever was not acknowledged is replayed from the saved states, so forget the unsaved ones.
-      this.caches.get(view.name)?.clear();
-      if (this.stopping) return;
+      this.caches.get(lane)?.clear();
+      if (done()) return;
       this.options.onError?.(err, view.name);
       nextClaim = 0;
       await new Promise((r) => setTimeout(r, 200));
     };
-    while (!this.stopping) {
-      try {
-        let msgs: StreamMessage[] = [];
-        if (Date.now() >= nextClaim && tails.length === 0) {
-          msgs = await sub.claimStale({ minIdleMs: claimIdleMs, count: batchSize });
-          nextClaim = Date.now() + Math.min(claimIdleMs, 5000);
+    try {
+      while (!done()) {
+        try {
+          let msgs: StreamMessage[] = [];
+          if (Date.now() >= nextClaim && tails.length === 0) {
+            msgs = await sub.claimStale({ minIdleMs: takingOver ? 0 : claimIdleMs, count: batchSize });
+            if (msgs.length === 0) takingOver = false;
+            if (!takingOver) nextClaim = Date.now() + Math.min(claimIdleMs, 5000);
+          }
+          // With batches in flight, poll instead of blocking so their acknowledgements are not held up.
+          if (msgs.length === 0)
+            msgs = await sub.read({ count: batchSize, blockMs: tails.length > 0 ? 1 : (this.options.blockMs ?? 1000) });
+          if (msgs.length > 0) {
+            const tail = (await this.startBatch(plan, sub, msgs, partition)).done.catch(fail);
+            tails.push(tail);
+            void tail.finally(() => tails.splice(tails.indexOf(tail), 1));
+          }
+          if (tails.length >= maxInFlight || (msgs.length === 0 && tails.length > 0)) await tails[0];
+        } catch (err) {
+          await fail(err);
         }
-        // With batches in flight, poll instead of blocking so their acknowledgements are not held up.
-        if (msgs.length === 0) msgs = await sub.read({ count: batchSize, blockMs: tails.length > 0 ? 1 : (this.options.blockMs ?? 1000) });
-        if (msgs.length > 0) {
-          const tail = (await this.startBatch(plan, sub, msgs)).done.catch(fail);
-          tails.push(tail);
-          void tail.finally(() => tails.splice(tails.indexOf(tail), 1));
-        }
-        if (tails.length >= maxInFlight || (msgs.length === 0 && tails.length > 0)) await tails[0];
-      } catch (err) {
-        await fail(err);
+      }
+      await Promise.allSettled(tails);
+    } finally {
+      if (partition !== undefined) {
+        this.subs.splice(this.subs.indexOf(sub), 1);
+        await sub.close().catch(() => undefined);
       }
     }
-    await Promise.allSettled(tails);
   }
 
   /** Applies one batch of messages to one view and resolves once it is acknowledged. */
@@ -165,7 +299,7 @@ export class StreamWorker {
     return (await this.startBatch(plan, sub, msgs)).done;
   }
 
-  /** Per view, the tail of the latest batch: tails run one after another, in read order. */
+  /** Per lane, the tail of the latest batch: tails run one after another, in read order. */
   private readonly queue = new Map<string, Promise<unknown>>();
 
   /**
@@ -176,8 +310,10 @@ export class StreamWorker {
     plan: AggregationPlan,
     sub: StreamSubscription,
     msgs: readonly StreamMessage[],
+    partition?: number,
   ): Promise<{ done: Promise<BatchStats> }> {
     const view = plan.view;
+    const lane = partition === undefined ? view.name : `${view.name}\u0000${partition}`;
     const byKey = new Map<
       string,
       { key: Array<string | number>; events: Array<{ id: string; timeMs: number; values: Record<string, unknown> }> }
@@ -196,8 +332,8 @@ export class StreamWorker {
       g.events.push({ id: m.id, ...p.event });
       (idsOf.get(k) ?? idsOf.set(k, []).get(k)!).push(m.id);
     }
-    let cache = this.caches.get(view.name);
-    if (!cache) this.caches.set(view.name, (cache = new Map()));
+    let cache = this.caches.get(lane);
+    if (!cache) this.caches.set(lane, (cache = new Map()));
     const keys = [...byKey.keys()];
     // Taken before the load: an earlier batch's save may finish meanwhile and drop its entry, which stays valid.
     const cached = new Map(keys.flatMap((k) => (cache.has(k) ? [[k, cache.get(k)!] as const] : [])));
@@ -264,11 +400,20 @@ export class StreamWorker {
           await (
             await this.store.offlineStore()
           ).appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, offlineRows);
-        ok = saves.length > 0 ? await this.states.save(view.name, saves) : [];
+        // Decided now, after the earlier batches' saves: one of them may have lost the state this one folded on.
+        const doomed = touched.map((c) => c.broken === true);
+        const live = saves.filter((_, i) => !doomed[i]);
+        const res = live.length > 0 ? await this.states.save(view.name, live) : [];
+        let j = 0;
+        ok = saves.map((_, i) => (doomed[i] ? false : res[j++] === true));
       } catch (err) {
+        for (const c of touched) c.broken = true;
         this.release(cache, saves, touched, true);
         throw err;
       }
+      saves.forEach((_, i) => {
+        if (!ok[i]) touched[i]!.broken = true;
+      });
       this.options.afterSave?.(view.name);
       const lost = new Set(saves.filter((_, i) => !ok[i]).map((s) => s.key));
       this.release(cache, saves, touched, lost.size > 0);
@@ -279,6 +424,7 @@ export class StreamWorker {
       await sub.ack(ackIds);
       const stats: BatchStats = {
         view: view.name,
+        ...(partition === undefined ? {} : { partition }),
         messages: msgs.length,
         applied,
         replayed,
@@ -294,9 +440,9 @@ export class StreamWorker {
       this.options.onBatch?.(stats);
       return stats;
     };
-    const prev = this.queue.get(view.name) ?? Promise.resolve();
+    const prev = this.queue.get(lane) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(tail);
-    this.queue.set(view.name, run);
+    this.queue.set(lane, run);
     // Wrapped: an async function would otherwise wait for the promise it returns.
     return { done: run };
   }

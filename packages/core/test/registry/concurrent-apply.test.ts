@@ -51,7 +51,7 @@ for (const backend of BACKENDS) {
       const reg = backend.registry();
       const yaml = [
         `project: conc`,
-        "plugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']",
+        "plugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']",
         `registry:`,
         ...Object.entries(reg).map(([k, v]) => `  ${k}: ${v}`),
         `online_store:`,

@@ -14,6 +14,8 @@ export interface RedisBackend {
   setIfAbsent(key: string, value: string): Promise<void>;
   /** Deletes every key matching a glob pattern, on every master; returns how many. */
   deleteMatching(pattern: string): Promise<number>;
+  /** Counts the row keys matching a glob pattern, on every master, and reads their newest event time (monitoring only). */
+  rowStats(pattern: string): Promise<{ rows: number; newestEventTimeMs: number | null }>;
   /** Called when an operation failed or timed out, so a Cluster can re-read its slot map. */
   onFailure?(): void;
   ping(): Promise<void>;

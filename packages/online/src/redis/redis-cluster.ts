@@ -1,7 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisBackend } from './redis-backend.js';
-import { deleteMatchingOn } from './redis-standalone.js';
+import { deleteMatchingOn, rowStatsOn } from './redis-standalone.js';
 import { CONDITIONAL_SET_LUA, WRITE_BATCH } from './redis-write-script.js';
 
 type Exec = { exec(): Promise<Array<[Error | null, unknown]> | null> };
@@ -133,6 +133,12 @@ export class RedisClusterBackend implements RedisBackend {
     const masters = this.cluster.nodes('master') as Redis[];
     const counts = await Promise.all(masters.map((m) => deleteMatchingOn(m, pattern, true)));
     return counts.reduce((a, b) => a + b, 0);
+  }
+
+  async rowStats(pattern: string): Promise<{ rows: number; newestEventTimeMs: number | null }> {
+    const parts = await Promise.all((this.cluster.nodes('master') as Redis[]).map((m) => rowStatsOn(m, pattern)));
+    const newest = parts.map((p) => p.newestEventTimeMs).filter((t): t is number => t !== null);
+    return { rows: parts.reduce((a, p) => a + p.rows, 0), newestEventTimeMs: newest.length ? Math.max(...newest) : null };
   }
 
   async ping(): Promise<void> {

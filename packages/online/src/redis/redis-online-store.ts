@@ -7,6 +7,7 @@ import {
   type OnlineColumnarRequest,
   type OnlineReadResult,
   type OnlineStore,
+  type OnlineViewStats,
   type OnlineWriteResult,
   type OnlineWriteRow,
 } from '@frec/core/spi';
@@ -285,6 +286,11 @@ export class RedisOnlineStore implements OnlineStore {
   ): Promise<OnlineReadResult[]> {
     const names = features ?? view.features.map((f) => f.name);
     return columnsToResults(await this.readColumns(project, view, keys, names), names);
+  }
+
+  /** Rows of a view and their newest event time, by SCAN over its row keys (schema records, under '#', are not rows). */
+  async stats(project: string, view: FeatureViewSpec): Promise<OnlineViewStats> {
+    return this.run(() => this.backend.rowStats(`${escapeGlob(`${this.prefix}${project}:${view.name}`)}:*`), 20);
   }
 
   /** Deletes every key (rows and schema records) of the given views. */

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { RedisBackend } from './redis-backend.js';
 import { mgetFramed } from './redis-mget-frame.js';
+import { EVENT_TIME_OFFSET } from '../codec/row-codec.js';
 import { CONDITIONAL_SET_LUA, WRITE_BATCH } from './redis-write-script.js';
 
 type ScriptedRedis = Redis & {
@@ -48,6 +49,10 @@ export class RedisStandalone implements RedisBackend {
     return deleteMatchingOn(this.client, pattern, false);
   }
 
+  rowStats(pattern: string): Promise<{ rows: number; newestEventTimeMs: number | null }> {
+    return rowStatsOn(this.client, pattern);
+  }
+
   async ping(): Promise<void> {
     await this.client.ping();
   }
@@ -90,4 +95,29 @@ export async function deleteMatchingOn(client: Redis, pattern: string, perKey: b
     for (const [err, c] of (await pipe.exec()) ?? []) if (!err) n += Number(c);
   } while (cursor !== '0');
   return n;
+}
+
+/**
+ * SCAN over one server's keys matching `pattern`, reading only each row's 8-byte event time
+ * (GETRANGE at its fixed offset, pipelined per page), so a count never decodes or moves whole rows.
+ */
+export async function rowStatsOn(client: Redis, pattern: string): Promise<{ rows: number; newestEventTimeMs: number | null }> {
+  let cursor = '0';
+  let rows = 0;
+  let newest: number | null = null;
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length === 0) continue;
+    const pipe = client.pipeline();
+    for (const k of keys) pipe.getrangeBuffer(k, EVENT_TIME_OFFSET, EVENT_TIME_OFFSET + 7);
+    for (const [err, b] of (await pipe.exec()) ?? []) {
+      // A key that expired between SCAN and GETRANGE reads as an empty string.
+      if (err || !Buffer.isBuffer(b) || b.length < 8) continue;
+      rows++;
+      const t = b.readDoubleLE(0);
+      if (newest === null || t > newest) newest = t;
+    }
+  } while (cursor !== '0');
+  return { rows, newestEventTimeMs: newest };
 }

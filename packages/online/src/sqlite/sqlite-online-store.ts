@@ -9,6 +9,7 @@ import {
   type OnlineColumnarRequest,
   type OnlineReadResult,
   type OnlineStore,
+  type OnlineViewStats,
   type OnlineWriteResult,
   type OnlineWriteRow,
 } from '@frec/core/spi';
@@ -51,6 +52,7 @@ export class SqliteOnlineStore implements OnlineStore {
     loadSchema: Database.Statement;
     deleteView: Database.Statement;
     deleteSchemas: Database.Statement;
+    stats: Database.Statement;
   };
 
   constructor(config: SqliteOnlineStoreConfig & { repoPath?: string }) {
@@ -85,6 +87,7 @@ export class SqliteOnlineStore implements OnlineStore {
       loadSchema: this.db.prepare('SELECT fields FROM frec_online_schemas WHERE project = ? AND view = ? AND schema_id = ?').pluck(),
       deleteView: this.db.prepare('DELETE FROM frec_online_rows WHERE project = ? AND view = ?'),
       deleteSchemas: this.db.prepare('DELETE FROM frec_online_schemas WHERE project = ? AND view = ?'),
+      stats: this.db.prepare('SELECT COUNT(*) AS n, MAX(event_ms) AS newest FROM frec_online_rows WHERE project = ? AND view = ?'),
     };
   }
 
@@ -168,6 +171,11 @@ export class SqliteOnlineStore implements OnlineStore {
   ): Promise<OnlineReadResult[]> {
     const names = features ?? view.features.map((f) => f.name);
     return columnsToResults(await this.readColumns(project, view, keys, names), names);
+  }
+
+  async stats(project: string, view: FeatureViewSpec): Promise<OnlineViewStats> {
+    const r = this.stmts.stats.get(project, view.name) as { n: number; newest: number | null };
+    return { rows: r.n, newestEventTimeMs: r.newest };
   }
 
   async teardown(args: { project: string; views: readonly FeatureViewSpec[] }): Promise<void> {

@@ -88,7 +88,7 @@ export async function openTestRepo(
   const project = options.project ?? 'online_test';
   const yaml = [
     `project: ${project}`,
-    "plugins: ['@frec/online', '@frec/offline', '@frec/online/redis-streams']",
+    "plugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']",
     'registry: { path: data/registry.json, cache_ttl_seconds: 0 }',
     `max_online_entities: ${options.maxOnlineEntities ?? 1000}`,
   ].join('\n');

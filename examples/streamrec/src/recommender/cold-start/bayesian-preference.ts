@@ -1,4 +1,4 @@
-import { choleskySolve } from './linear-algebra.js';
+import { choleskySolve } from '../../nn/linalg.js';
 
 /** A Gaussian prior over user preference weights, learned from the population. */
 export interface PopulationPrior {

@@ -1,0 +1,55 @@
+import type { Split } from '../eval/protocols.js';
+import type { DcnParams, TowerEnsemble } from '../models/index.js';
+import type { CoOccurrenceOptions, HistoryQueryParams } from '../retrieval/index.js';
+import type { CatalogSnapshot } from '../training-sets/build-training-sets.js';
+import type { ServedRetrieval } from './steps/refit.js';
+import type { SplitData } from './steps/split.js';
+import type { RetrievalTraining } from './steps/train-retrieval.js';
+import type { QueryTuning } from './steps/tune-query.js';
+import type { CoOccurrenceTerm, BlendTuneResult } from './two-stage/index.js';
+
+/** The trained models of one protocol, as served: what the export and register steps take. */
+export interface ProtocolModels {
+  split: Split;
+  /** The served ensemble, trained on every training event, and its catalog embeddings. */
+  tower: TowerEnsemble;
+  itemEmbeddings: Float32Array;
+  ranker: DcnParams;
+  catalog: CatalogSnapshot;
+  trainRows: number;
+  /** Weight of the ranker in the final blend with the two-tower score, tuned on the validation slice. */
+  blendWeight: number;
+  /** How recent items enter the retrieval query (historyQuery), tuned on the held-out users. */
+  history: HistoryQueryParams;
+  /** Weight of the popularity prior in the retrieval score, tuned with `history` (ADR 0077); 0: none. */
+  popularityWeight: number;
+  /** What retrieval adds to each item's dot product: the prior at `popularityWeight`; absent at weight 0. */
+  itemBias?: Float32Array;
+  /** The co-occurrence term of the two-stage retrieval score and how its table was built (ADR 0078). */
+  coOccurrence: CoOccurrenceTerm & Required<CoOccurrenceOptions>;
+}
+
+/** Gathers one protocol's step results into its served models. */
+export function protocolModels(parts: {
+  split: SplitData;
+  retrieval: RetrievalTraining;
+  query: QueryTuning;
+  ranker: DcnParams;
+  blend: BlendTuneResult;
+  served: ServedRetrieval;
+}): ProtocolModels {
+  const { split, retrieval, query, ranker, blend, served } = parts;
+  return {
+    split: split.split,
+    tower: served.tower,
+    ranker,
+    catalog: split.catalog,
+    itemEmbeddings: served.itemEmbeddings,
+    trainRows: retrieval.trainRows,
+    blendWeight: blend.weight,
+    history: query.history,
+    popularityWeight: query.popularityWeight,
+    ...(served.itemBias ? { itemBias: served.itemBias } : {}),
+    coOccurrence: { ...served.coOccurrence, ...query.coOccurrenceOptions },
+  };
+}

@@ -1,0 +1,75 @@
+import type { FeatureStore } from '@frec/core';
+import type { Interactions } from '../../data/interactions.js';
+import {
+  globalTimeSplit,
+  maxOverlapTestFraction,
+  perUserTemporalSplit,
+  rankerHoldout,
+  seenItems,
+  type ProtocolName,
+  type Split,
+} from '../../eval/protocols.js';
+import { validationSlice, type ValidationSlice } from '../../eval/validation.js';
+import { excludeAt } from '../../eval/catalog-at.js';
+import { catalogSnapshot, D_USER, twoTowerTrainingSet, type CatalogSnapshot } from '../../training-sets/build-training-sets.js';
+import { LOOKUP_OFFSET_MS } from '../../training-sets/historical-rows.js';
+import type { SplitConfig } from '../config.js';
+import type { Step } from '../step.js';
+
+/** The two-tower training set of a split: one row per training event, with its recent items. */
+export type TwoTowerSet = Awaited<ReturnType<typeof twoTowerTrainingSet>>;
+
+/** One protocol's split and what every later step of that protocol shares. */
+export interface SplitData {
+  split: Split;
+  /** Each user's training items, excluded from their rankings. */
+  seen: Map<number, Set<number>>;
+  /** Item features of the whole catalog as of the split's request time. */
+  catalog: CatalogSnapshot;
+  /** Every training event's two-tower row, features read point-in-time through the feature store. */
+  towerSet: TwoTowerSet;
+  /**
+   * Positions (into split.train) held out from the tuned tower: the ranker learns from them, the
+   * query and the blend are tuned on them (ADR 0052).
+   */
+  holdout: Int32Array;
+  /** The held-out users the blend is tuned on; the ranker trains on the other held-out events. */
+  validation: ValidationSlice;
+}
+
+/** Split: one protocol's train/test split, its catalog snapshot and two-tower training set, the ranker's holdout. */
+export const splitStep: Step<SplitConfig, { store: FeatureStore; data: Interactions; protocol: ProtocolName }, SplitData> = {
+  name: 'split',
+  async run({ store, data, protocol }, config, ctx) {
+    const split =
+      protocol === 'global_time'
+        ? globalTimeSplit(data, config.globalTestFraction ?? maxOverlapTestFraction(data))
+        : perUserTemporalSplit(data);
+    const seen = seenItems(data, split);
+    const catalogAt = protocol === 'global_time' ? (split.evalTimeMs.values().next().value ?? split.trainEndMs) : split.trainEndMs;
+    const catalog = await ctx.time('catalog-features', () => catalogSnapshot(store, data, catalogAt));
+    const towerSet = await ctx.time('two-tower-training-set', () => twoTowerTrainingSet(store, data, split, catalog));
+    const holdout = rankerHoldout(data, split);
+    const validation = validationSlice(data, split, holdout, { seed: ctx.seed });
+    return { split, seen, catalog, towerSet, holdout, validation };
+  },
+};
+
+/**
+ * One request per user of a held-out slice, asked at the user's first held-out event: the
+ * point-in-time user vector and recent items of that training example, the items to exclude.
+ */
+export function heldOutRequests(slice: ValidationSlice, tt: TwoTowerSet, data: Interactions, split: Split) {
+  const firstSeen = split.itemFirstSeenMs;
+  return [...slice.firstPos].map(([user, j]) => {
+    const atMs = data.timeMs[split.train[j]!]! - LOOKUP_OFFSET_MS;
+    const seen = slice.exclude.get(user) ?? new Set<number>();
+    return {
+      user,
+      vector: tt.userFeatures.slice(j * D_USER, (j + 1) * D_USER),
+      recent: tt.recentItems[j]!,
+      exclude: firstSeen ? excludeAt(firstSeen, atMs, seen) : seen,
+      atMs,
+    };
+  });
+}

@@ -1,0 +1,24 @@
+import { trainTwoTower } from '../models/two-tower.js';
+import type { EpochStats, TwoTowerConfig, TwoTowerData, TwoTowerParams } from '../models/types.js';
+import type { HistoryQueryParams } from '../retrieval/history-query.js';
+
+/** One two-tower training, as the pool hands it to a worker thread. */
+export interface TowerJob {
+  data: TwoTowerData;
+  config: Partial<TwoTowerConfig>;
+  history?: HistoryQueryParams;
+}
+
+/** Runs one job: the same call on a worker thread and in process, so both give the same bytes. */
+export function trainTowerJob(job: TowerJob, onEpoch?: (stats: EpochStats) => void): TwoTowerParams {
+  return trainTwoTower(job.data, job.config, { ...(job.history ? { history: job.history } : {}), ...(onEpoch ? { onEpoch } : {}) }).params;
+}
+
+export interface TowerJobMessage extends TowerJob {
+  id: number;
+}
+
+export type TowerWorkerReply =
+  | { id: number; type: 'epoch'; stats: EpochStats }
+  | { id: number; type: 'done'; params: TwoTowerParams }
+  | { id: number; type: 'error'; error: { name: string; message: string; code?: string; hint?: string } };

@@ -1,0 +1,103 @@
+import type { Redis } from 'ioredis';
+import { type AggregateState, type AggregateStateStore, type VersionedState, type ViewProgress } from '@frec/core/spi';
+import { unlinkPrefix } from './redis-keys.js';
+
+/**
+ * Compare-and-set of many states in one script: each key's version must still be the one the
+ * worker loaded, so a racing worker's update is never lost and a replay cannot apply twice.
+ * KEYS: state hashes; ARGV: per key, the expected version and the new state JSON.
+ */
+const CAS_LUA = `
+local res = {}
+for i = 1, #KEYS do
+  local cur = tonumber(redis.call('HGET', KEYS[i], 'v') or '0')
+  if cur == tonumber(ARGV[2 * i - 1]) then
+    redis.call('HSET', KEYS[i], 'v', cur + 1, 's', ARGV[2 * i])
+    res[i] = 1
+  else
+    res[i] = 0
+  end
+end
+return res
+`;
+
+type CasRedis = Redis & { frecStateCas(numKeys: number, ...args: Array<string | number>): Promise<number[]> };
+
+/** Keys per script call: keeps one call short so Redis is never stalled. */
+const CAS_BATCH = 200;
+
+/** Aggregate states in Redis hashes `{prefix}frec:{project}:agg:{view}:{entity}` with fields v (version) and s (JSON). */
+export class RedisAggregateStateStore implements AggregateStateStore {
+  constructor(
+    private readonly client: Redis,
+    private readonly prefix: string,
+    private readonly project: string,
+  ) {
+    if (!(client as unknown as Partial<CasRedis>).frecStateCas) client.defineCommand('frecStateCas', { lua: CAS_LUA });
+  }
+
+  private key(view: string, entity: string): string {
+    return `${this.prefix}frec:${this.project}:agg:${view}:${entity}`;
+  }
+
+  private progressKey(view: string): string {
+    return `${this.prefix}frec:${this.project}:agg-progress:${view}`;
+  }
+
+  async load(view: string, keys: readonly string[]): Promise<Array<VersionedState | null>> {
+    if (keys.length === 0) return [];
+    const pipe = this.client.pipeline();
+    for (const k of keys) pipe.hmget(this.key(view, k), 'v', 's');
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, value]) => {
+      if (err) throw err;
+      const [v, s] = value as [string | null, string | null];
+      return v && s ? { version: Number(v), state: JSON.parse(s) as AggregateState } : null;
+    });
+  }
+
+  async save(view: string, entries: ReadonlyArray<{ key: string; json: string; expected: number }>): Promise<boolean[]> {
+    const c = this.client as CasRedis;
+    const pipe = c.pipeline() as unknown as {
+      frecStateCas: CasRedis['frecStateCas'];
+      exec(): Promise<Array<[Error | null, unknown]> | null>;
+    };
+    for (let s = 0; s < entries.length; s += CAS_BATCH) {
+      const part = entries.slice(s, s + CAS_BATCH);
+      const args: Array<string | number> = part.map((e) => this.key(view, e.key));
+      for (const e of part) args.push(e.expected, e.json);
+      pipe.frecStateCas(part.length, ...args);
+    }
+    const out: boolean[] = [];
+    for (const [err, r] of (await pipe.exec()) ?? []) {
+      if (err) throw err;
+      for (const x of r as number[]) out.push(x === 1);
+    }
+    return out;
+  }
+
+  async recordProgress(view: string, newestEventMs: number): Promise<void> {
+    const key = this.progressKey(view);
+    // Only ever moves forward, like the online rows themselves.
+    await this.client.eval(
+      "local cur = tonumber(redis.call('HGET', KEYS[1], 'newest') or '-1') if tonumber(ARGV[1]) > cur then redis.call('HSET', KEYS[1], 'newest', ARGV[1]) end redis.call('HSET', KEYS[1], 'updated', ARGV[2]) return 1",
+      1,
+      key,
+      newestEventMs,
+      Date.now(),
+    );
+  }
+
+  async progress(view: string): Promise<ViewProgress> {
+    const [newest, updated] = await this.client.hmget(this.progressKey(view), 'newest', 'updated');
+    return { newestEventMs: newest ? Number(newest) : null, updatedAtMs: updated ? Number(updated) : null };
+  }
+
+  async clear(view: string): Promise<void> {
+    await unlinkPrefix(this.client, this.key(view, ''));
+    await this.client.unlink(this.progressKey(view));
+  }
+
+  /** The connection belongs to the broker, which closes it. */
+  async close(): Promise<void> {}
+}
