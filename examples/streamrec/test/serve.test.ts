@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry, LocalModelStore } from '@frec/model-registry';
+import { queryParquet, sqlLiteral } from '@frec/monitoring';
 import { TritonRanker, type Ranker } from '@frec/model-serving/ranking';
 import { CoOccurrenceSource } from '../src/recommender/index.js';
 import { exportRankerOnnx } from '../src/export/index.js';
@@ -140,6 +141,8 @@ beforeAll(async () => {
     shadowSampleRate: 1,
     itemFeatures: 'snapshot',
     budgets: TEST_BUDGETS,
+    featureLog: { dir: path.join(dir, 'feature-log'), sampleRate: 1 },
+    impressionLog: { dir: path.join(dir, 'impressions') },
   });
 }, 120_000);
 
@@ -275,6 +278,37 @@ describe('StreamRec serving', () => {
     expect(text).toMatch(/frec_recommend_responses_total\{level="FULL"\} \d+/);
     expect(text).toContain('frec_recommend_candidates_total{source="two_tower"}');
     expect(text).toContain('frec_recommend_shadow_requests_total{version="ranker@2"}');
+  });
+
+  it("logs the user features it read and the lists it served (Parquet), and exports each served model's age", async () => {
+    // A day no other test serves on, so its impression partition holds only these lists.
+    for (const userId of [1, 42, 414]) await recommend(rec.url, { userId, count: 10, context: { timeMs: Date.UTC(2018, 8, 3, 20) } });
+    await rec.featureLog!.flush();
+    await rec.impressionLog!.flush();
+    const features = await queryParquet(
+      `SELECT feature, count(*) AS n FROM read_parquet(${sqlLiteral(path.join(dir, 'feature-log/*/*.parquet'))}) WHERE entity_key = 'user_id=42' GROUP BY ALL`,
+    );
+    expect(features.map((f) => f.feature).sort()).toEqual([
+      'user_recent:last_10_items',
+      'user_recent:session_duration',
+      'user_recent:session_length',
+      'user_stats:days_active',
+      'user_stats:genre_affinity',
+      'user_stats:mean_rating',
+      'user_stats:n_ratings',
+    ]);
+    const served = await queryParquet(
+      `SELECT user_id, count(*) AS n, min(model_version) AS model, min(served_at) AS at FROM read_parquet(${sqlLiteral(path.join(dir, 'impressions/date=2018-09-03/*.parquet'))}) GROUP BY ALL ORDER BY user_id`,
+    );
+    expect(served.map((r) => [r.user_id, Number(r.n), r.model])).toEqual([
+      ['1', 10, 'ranker@1'],
+      ['414', 10, 'ranker@1'],
+      ['42', 10, 'ranker@1'],
+    ]);
+    const text = await (await fetch(`${rec.url}/metrics`)).text();
+    const age = Number(/^frec_model_age_seconds\{model="ranker"\} (\S+)$/m.exec(text)![1]);
+    expect(Math.abs(age - (Date.now() - Date.parse('2018-01-01T00:00:00Z')) / 1000)).toBeLessThan(120);
+    expect(text).toMatch(/^frec_model_age_seconds\{model="two_tower"\} \d+/m);
   });
 
   it('serves the same answer with user features read from Redis through getOnlineFeatures', async () => {
