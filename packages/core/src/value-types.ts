@@ -1,3 +1,5 @@
+import { isSupportedTimeMs } from './time-range.js';
+
 /** The scalar types a feature or entity key can have. */
 export const SCALAR_TYPES = ['int32', 'int64', 'float32', 'float64', 'bool', 'string', 'bytes', 'unix_timestamp'] as const;
 /** A scalar value type. */
@@ -105,12 +107,13 @@ export function coerceScalar(t: ScalarType, v: unknown): Exclude<FeatureValue, u
       if (typeof v === 'string') return Buffer.from(v, 'base64');
       return undefined;
     case 'unix_timestamp': {
-      if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v;
-      if (typeof v === 'number') return new Date(v);
-      if (typeof v === 'bigint') return new Date(Number(v));
+      // Times outside years 0001-9999 are refused like non-times: stored, they would break every read.
+      if (v instanceof Date) return isSupportedTimeMs(v.getTime()) ? v : undefined;
+      if (typeof v === 'number') return isSupportedTimeMs(v) ? new Date(v) : undefined;
+      if (typeof v === 'bigint') return isSupportedTimeMs(Number(v)) ? new Date(Number(v)) : undefined;
       if (typeof v === 'string') {
         const d = new Date(v);
-        return Number.isNaN(d.getTime()) ? undefined : d;
+        return isSupportedTimeMs(d.getTime()) ? d : undefined;
       }
       return undefined;
     }

@@ -1,4 +1,5 @@
 import type { OnlineFeaturesResponse } from '@frec/core';
+import { isSupportedTimeMs } from '@frec/core/spi';
 
 /** One column of Feast's GetOnlineFeaturesResponse: a value, status and event time per entity row. */
 export interface FeastFeatureVector {
@@ -23,7 +24,8 @@ export function feastTimestamp(t: unknown): string {
   else if (typeof t === 'number') ms = t;
   else if (typeof t === 'string') return t;
   else return EPOCH;
-  if (!Number.isFinite(ms) || ms <= 0) return EPOCH;
+  // A time stored before range checks existed must not fail every read of its entity.
+  if (!isSupportedTimeMs(ms) || ms <= 0) return EPOCH;
   const iso = new Date(ms).toISOString();
   return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }

@@ -3,6 +3,7 @@ import { ErrorCode, RequestError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { OfflineStore, PulledBatch } from '../stores/offline-store.js';
 import type { OnlineColumnarWrite, OnlineStore, OnlineWriteResult, OnlineWriteRow } from '../stores/online-store.js';
+import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
 import { coerceValue, type FeatureValue } from '../value-types.js';
 import { ProgressTracker, type MaterializeProgress } from './progress.js';
 
@@ -40,9 +41,11 @@ export interface MaterializeResult {
 }
 
 function checkDate(d: Date, what: string): void {
-  if (!(d instanceof Date) || Number.isNaN(d.getTime())) {
-    throw new RequestError(ErrorCode.INVALID_REQUEST, `Materialization ${what} time is not a valid date.`, {
+  // The window bounds every pulled row's event time, so a window inside the range keeps stored times in it.
+  if (!(d instanceof Date) || !isSupportedTimeMs(d.getTime())) {
+    throw new RequestError(ErrorCode.INVALID_REQUEST, `Materialization ${what} time is not a valid date within ${TIME_RANGE_TEXT}.`, {
       hint: "Pass an ISO time such as '2024-01-01T00:00:00Z' or a Date.",
+      where: { field: what },
     });
   }
 }

@@ -2,6 +2,7 @@ import { ErrorCode, RequestError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import type { OnlineWriteResult, OnlineWriteRow } from '../stores/online-store.js';
+import { TIME_RANGE_TEXT } from '../time-range.js';
 import { coerceScalar, coerceValue, type FeatureValue } from '../value-types.js';
 
 /** The event and created time columns of a view's rows, as its source names them. */
@@ -86,7 +87,7 @@ export function toOnlineRows(view: FeatureViewSpec, rows: ReadonlyArray<Record<s
         view,
         i,
         ts.event,
-        `event time '${ts.event}' is missing or not a time (${JSON.stringify(row[ts.event])})`,
+        `event time '${ts.event}' is missing, not a time or outside ${TIME_RANGE_TEXT} (${JSON.stringify(row[ts.event])})`,
         'Pass a Date, epoch milliseconds or an ISO-8601 string.',
       );
     }
@@ -97,7 +98,7 @@ export function toOnlineRows(view: FeatureViewSpec, rows: ReadonlyArray<Record<s
         view,
         i,
         ts.created!,
-        `created time '${ts.created}' is not a time`,
+        `created time '${ts.created}' is not a time within ${TIME_RANGE_TEXT}`,
         'Pass a Date, epoch milliseconds or an ISO-8601 string.',
       );
     }

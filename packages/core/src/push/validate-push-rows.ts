@@ -3,6 +3,7 @@ import { ErrorCode, RequestError } from '../errors.js';
 import { didYouMean } from '../names.js';
 import { coerceScalar, coerceValue, type FeatureValue } from '../value-types.js';
 import { parseEventTime } from '../streaming/parse-event.js';
+import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
 
 /** A pushed row after validation: typed values by column, and its event time. */
 export interface ValidPushRow {
@@ -76,11 +77,25 @@ export function validatePushRows(
         `event time is missing or not a time (got ${describe(row[tsField])})`,
         'Pass a Date, epoch milliseconds or an ISO string.',
       );
+    if (!isSupportedTimeMs(eventTimeMs))
+      throw bad(
+        source.name,
+        i,
+        tsField,
+        `event time ${describe(row[tsField])} is outside the supported range ${TIME_RANGE_TEXT}`,
+        'Pass epoch milliseconds (not microseconds or nanoseconds), a Date or an ISO string within that range.',
+      );
     let createdTimeMs: number | undefined;
     if (createdField && row[createdField] !== undefined && row[createdField] !== null) {
       createdTimeMs = parseEventTime(row[createdField]);
-      if (!Number.isFinite(createdTimeMs))
-        throw bad(source.name, i, createdField, `created time is not a time (got ${describe(row[createdField])})`);
+      if (!isSupportedTimeMs(createdTimeMs))
+        throw bad(
+          source.name,
+          i,
+          createdField,
+          `created time is not a time within ${TIME_RANGE_TEXT} (got ${describe(row[createdField])})`,
+          'Pass a Date, epoch milliseconds or an ISO string within that range.',
+        );
     }
     const values: Record<string, FeatureValue> = {};
     const key = new Map<string, Array<string | number>>();

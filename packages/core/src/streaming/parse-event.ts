@@ -1,4 +1,5 @@
 import type { FeatureViewSpec } from '../definitions/specs.js';
+import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
 import { coerceScalar } from '../value-types.js';
 import type { AggEvent } from './aggregate-state.js';
 
@@ -35,6 +36,7 @@ export function parseEvent(view: FeatureViewSpec, fields: Record<string, unknown
   const tsField = timestampFieldOf(view);
   const timeMs = parseEventTime(fields[tsField]);
   if (!Number.isFinite(timeMs)) return { error: `event time '${tsField}' is missing or not a time`, field: tsField };
+  if (!isSupportedTimeMs(timeMs)) return { error: `event time '${tsField}' (${timeMs}) is outside ${TIME_RANGE_TEXT}`, field: tsField };
   return { key, event: { timeMs, values: fields } };
 }
 
