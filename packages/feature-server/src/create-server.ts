@@ -12,6 +12,7 @@ import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetricsRoute } from './routes/metrics-route.js';
 import { registerOnlineFeaturesRoute } from './routes/online-features-route.js';
 import { registerPushRoute } from './routes/push-route.js';
+import { registerWriteOnlineRoute } from './routes/write-online-route.js';
 import { resolveServerOptions, type FeatureServerOptions, type ResolvedServerOptions } from './server-options.js';
 import { ServerMetrics } from './server-metrics.js';
 import { StoreGuard } from './store-guard.js';
@@ -179,7 +180,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
       error: {
         code: 'INVALID_REQUEST',
         message: `No route ${request.method} ${request.url.split('?')[0]}.`,
-        hint: 'Routes: POST /get-online-features, POST /push, GET /health, GET /ready, GET /metrics.',
+        hint: 'Routes: POST /get-online-features, POST /push, POST /write-to-online-store, GET /health, GET /ready, GET /metrics.',
         where: {},
       },
     };
@@ -187,6 +188,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
 
   registerOnlineFeaturesRoute(app, { store, guard, metrics, maxEntities: opts.maxEntities, featureLog });
   registerPushRoute(app, { store, maxEntities: opts.maxEntities });
+  registerWriteOnlineRoute(app, { store, maxEntities: opts.maxEntities });
   registerHealthRoutes(app, { store, timeoutMs: opts.storeTimeoutMs, draining: () => draining });
   registerMetricsRoute(app, metrics, opts.clusterMetrics ? clusterMetricsSource(metrics.registry) : undefined);
   // Extensions (the web console) add routes behind the same auth hook, seeing this server's metrics.
