@@ -68,7 +68,18 @@ export {
 } from './definitions/specs.js';
 export { parseSpec } from './definitions/validate.js';
 export { buildFeatureViewSpec } from './definitions/feature-view.js';
-export { SCALAR_TYPES, VALUE_TYPES, isValueType, isArrayType, elementType, coerceScalar, coerceValue } from './value-types.js';
+export {
+  SCALAR_TYPES,
+  VALUE_TYPES,
+  isValueType,
+  isArrayType,
+  elementType,
+  coerceScalar,
+  coerceValue,
+  hasNonFinite,
+  allowsNonFinite,
+  NON_FINITE_HINT,
+} from './value-types.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { isValidName, closestNames, didYouMean } from './names.js';
 export { httpStatusOf, toFrecError } from './errors.js';

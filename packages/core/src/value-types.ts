@@ -95,6 +95,8 @@ export function coerceScalar(t: ScalarType, v: unknown): Exclude<FeatureValue, u
     case 'float64': {
       if (typeof v === 'number') return v;
       if (typeof v === 'bigint') return Number(v);
+      // JSON cannot carry NaN: 'NaN' is read like 'Infinity' already was (whether a field takes them is checkNonFinite's call).
+      if (v === 'NaN') return Number.NaN;
       if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
       return undefined;
     }
@@ -139,3 +141,20 @@ export function coerceValue(t: ValueType, v: unknown): FeatureValue | undefined 
   }
   return out;
 }
+
+/** True for NaN or ±Infinity, or an array holding one. */
+export function hasNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (globalThis.Array.isArray(v)) return v.some((x) => typeof x === 'number' && !Number.isFinite(x));
+  if (v instanceof Float32Array || v instanceof Float64Array) return v.some((x) => !Number.isFinite(x));
+  return false;
+}
+
+/** Whether a field may hold NaN and ±Infinity: only a float field declared `allowNonFinite`. */
+export function allowsNonFinite(f: { dtype: ValueType; allowNonFinite?: boolean }): boolean {
+  return f.allowNonFinite === true && elementType(f.dtype).startsWith('float');
+}
+
+/** The rule's wording in errors: what was refused and how to allow it. */
+export const NON_FINITE_HINT =
+  'Send a finite number or null, or declare the field with field(name, Float64, { allowNonFinite: true }) to store NaN and ±Infinity.';

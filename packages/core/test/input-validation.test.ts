@@ -1,6 +1,8 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrecError } from '../src/index.js';
-import { parseEvent } from '../src/spi.js';
+import { FrecError, entity, featureView, field, fileSource } from '../src/index.js';
+import { parseEvent, toOnlineRows } from '../src/spi.js';
 import { BASE, DAY, testRepo, type TestRepo } from './materialize-fixture.js';
 
 /** Awaits a rejection and returns the FrecError, so the test can check code and message. */
@@ -71,5 +73,63 @@ describe('event times outside years 0001-9999', () => {
     const err = await errorOf(repo.store.materialize(new Date(-8.64e15), new Date(BASE + 10 * DAY), { views: ['user_stats'] }));
     expect(err.code).toBe('INVALID_REQUEST');
     expect(err.where).toMatchObject({ field: 'start' });
+  });
+});
+
+describe('NaN and ±Infinity in float features: refused unless the field allows them', () => {
+  it('push refuses NaN, ±Infinity and their strings with INVALID_PUSH_ROW naming the field', async () => {
+    for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 'NaN', 'Infinity', '-Infinity']) {
+      const err = await errorOf(repo.store.push('user_push', [row(20, { score: v })], { to: 'online_and_offline' }));
+      expect(err.code, String(v)).toBe('INVALID_PUSH_ROW');
+      expect(err.where).toMatchObject({ field: 'score', row: 0 });
+      expect(err.hint).toContain('allowNonFinite');
+    }
+    expect(await readClicks(20)).toEqual({ user_id: 20, clicks: null });
+  });
+
+  it('writeToOnlineStore refuses them with WRONG_TYPE', async () => {
+    const err = await errorOf(repo.store.writeToOnlineStore('user_push_stats', [row(21, { score: Number.POSITIVE_INFINITY })]));
+    expect(err.code).toBe('WRONG_TYPE');
+    expect(err.where).toMatchObject({ featureView: 'user_push_stats', field: 'score' });
+  });
+
+  it('a stream event with NaN in a float feature is a parse error; a field declared allowNonFinite takes it', async () => {
+    const view = await repo.store.registry.getFeatureView('user_push_stats');
+    expect(parseEvent(view, { user_id: '1', event_timestamp: String(BASE), score: 'NaN' })).toMatchObject({ field: 'score' });
+    expect(parseEvent(view, { user_id: '1', event_timestamp: String(BASE), score: '0.5' })).toMatchObject({ key: [1] });
+    const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
+    const lenient = featureView({
+      name: 'lenient',
+      entities: [user],
+      source: fileSource({ name: 'lenient_src', path: 'data/lenient/*.parquet', timestampField: 'event_timestamp' }),
+      schema: [field('ratio', 'float64', { allowNonFinite: true }), field('strict', 'float32')],
+    }).spec;
+    expect(lenient.features[0]).toMatchObject({ allowNonFinite: true });
+    expect(lenient.features[1]).not.toHaveProperty('allowNonFinite');
+    expect(parseEvent(lenient, { user_id: '1', event_timestamp: String(BASE), ratio: 'Infinity', strict: '1' })).toMatchObject({
+      key: [1],
+    });
+    expect(parseEvent(lenient, { user_id: '1', event_timestamp: String(BASE), ratio: '1', strict: 'NaN' })).toMatchObject({
+      field: 'strict',
+    });
+    const [ok] = toOnlineRows(lenient, [{ user_id: 1, ratio: 'NaN', strict: 1, event_timestamp: new Date(BASE) }]);
+    expect(Number.isNaN(ok!.values.ratio as number)).toBe(true);
+    expect(() => toOnlineRows(lenient, [{ user_id: 1, ratio: 1, strict: Number.NaN, event_timestamp: new Date(BASE) }])).toThrow(
+      expect.objectContaining({ code: 'WRONG_TYPE' }),
+    );
+  });
+
+  it('materialize refuses a source row holding NaN, naming the view, feature and entity', async () => {
+    await repo.sql(
+      `COPY (SELECT 7777 AS user_id, 'NaN'::DOUBLE AS f0, 1.0 AS f1, CAST(1 AS BIGINT) AS n, 'x' AS tag, [CAST(1 AS FLOAT)] AS emb,
+        make_timestamp(${BASE + 5 * DAY} * 1000) AS event_timestamp) TO '${repo.dir}/data/user_stats/nan.parquet' (FORMAT parquet)`,
+    );
+    try {
+      const err = await errorOf(repo.store.materialize(new Date(BASE), new Date(BASE + 10 * DAY), { views: ['user_stats'] }));
+      expect(err.code).toBe('WRONG_TYPE');
+      expect(err.where).toMatchObject({ featureView: 'user_stats', feature: 'f0', entity: '7777' });
+    } finally {
+      rmSync(path.join(repo.dir, 'data/user_stats/nan.parquet'));
+    }
   });
 });

@@ -3,7 +3,7 @@ import type { FeatureStore } from '../feature-store.js';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import type { OnlineWriteResult, OnlineWriteRow } from '../stores/online-store.js';
 import { TIME_RANGE_TEXT } from '../time-range.js';
-import { coerceScalar, coerceValue, type FeatureValue } from '../value-types.js';
+import { NON_FINITE_HINT, allowsNonFinite, coerceScalar, coerceValue, hasNonFinite, type FeatureValue } from '../value-types.js';
 
 /** The event and created time columns of a view's rows, as its source names them. */
 export function timestampColumnsOf(view: FeatureViewSpec): { event: string; created: string | undefined } {
@@ -76,6 +76,16 @@ export function toOnlineRows(view: FeatureViewSpec, rows: ReadonlyArray<Record<s
           f.name,
           `feature '${f.name}' is ${JSON.stringify(raw)?.slice(0, 80)}, declared ${f.dtype}`,
           `Pass a ${f.dtype} value or null.`,
+        );
+      }
+      if (hasNonFinite(v) && !allowsNonFinite(f)) {
+        throw rowError(
+          ErrorCode.WRONG_TYPE,
+          view,
+          i,
+          f.name,
+          `feature '${f.name}' is ${String(raw)}, which is not finite, and the field does not allow NaN or ±Infinity`,
+          NON_FINITE_HINT,
         );
       }
       values[f.name] = v;

@@ -1,7 +1,7 @@
 import type { FeatureViewSpec, PushSourceSpec } from '../definitions/specs.js';
 import { ErrorCode, RequestError } from '../errors.js';
 import { didYouMean } from '../names.js';
-import { coerceScalar, coerceValue, type FeatureValue } from '../value-types.js';
+import { NON_FINITE_HINT, allowsNonFinite, coerceScalar, coerceValue, hasNonFinite, type FeatureValue } from '../value-types.js';
 import { parseEventTime } from '../streaming/parse-event.js';
 import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
 
@@ -114,6 +114,14 @@ export function validatePushRows(
           throw bad(source.name, i, f.name, `feature of view '${v.name}' is missing`, 'Send every feature; use null for a missing value.');
         const val = coerceValue(f.dtype, row[f.name]);
         if (val === undefined) throw bad(source.name, i, f.name, `expected ${f.dtype}, got ${describe(row[f.name])}`);
+        if (hasNonFinite(val) && !allowsNonFinite(f))
+          throw bad(
+            source.name,
+            i,
+            f.name,
+            `${describe(row[f.name])} is not finite, and feature '${f.name}' of view '${v.name}' does not allow NaN or ±Infinity`,
+            NON_FINITE_HINT,
+          );
         values[f.name] = val;
       }
     }
