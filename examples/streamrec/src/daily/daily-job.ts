@@ -433,5 +433,8 @@ function trafficUsers(histories: Map<number, { timesMs: number[] }>, usersOnDay:
 const ESC = String.fromCharCode(27);
 /** The child's TTY escape sequences (its progress line redraws) left out of the job's log. */
 function stripAnsi(line: string): string {
-  return line.split(ESC).map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*[A-Za-z]/, ''))).join('');
+  return line
+    .split(ESC)
+    .map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*[A-Za-z]/, '')))
+    .join('');
 }

@@ -37,9 +37,7 @@ const stage = async (name: string, version: number) => (await registry.describe(
 const TEST_BUDGETS = { features: 5000, retrieval: 5000, ranking: 5000, total: 20_000 };
 
 /** The real recommender HTTP server on the registry, as a serving pod would start after the job. */
-async function served(
-  day: string,
-): Promise<{
+async function served(day: string): Promise<{
   rec: RunningRecommender;
   ask: () => Promise<{ modelVersions: Record<string, string>; degradationLevel: string; items: unknown[] }>;
 }> {
