@@ -34,3 +34,27 @@ export function holdoutFraction(events: number, eventsOnDay: number, minEvents =
  * refuse on noise alone.
  */
 export const DAILY_METRIC_TOLERANCE = 0.05;
+
+/** Per-user NDCG@20 / Recall@20 standard deviation assumed for slice noise (0/1-like per-user figures with a mean near 0.1). */
+export const PER_USER_METRIC_SD = 0.3;
+
+/**
+ * Two standard errors of the difference between the mean metric of two independent held-out
+ * slices of nA and nB users: the loss that slice noise alone explains about 95% of the time.
+ * The first replay (docs/experiments/daily-loop-replay.md) showed why a fixed 0.05 is not enough:
+ * a production figure from a 2-user slice (Recall@20 0.29) refused every later candidate.
+ */
+export function sliceTolerance(nA: number, nB: number, sd = PER_USER_METRIC_SD): number {
+  if (nA <= 0 || nB <= 0) return 1;
+  return 2 * sd * Math.sqrt(1 / nA + 1 / nB);
+}
+
+/**
+ * The replay's training settings over DAILY_STEP_CONFIGS: one tower epoch fewer and a coarser
+ * query grid, so two weeks of days replay within the session on 2 shared cores.
+ */
+export const DAILY_REPLAY_STEPS: DeepPartial<StepConfigs> = {
+  trainRetrieval: { tower: { epochs: 2 } },
+  tuneQuery: { recentWeights: [1], recentDecays: [0.25, 1], popularityWeights: [0, 0.5], coOccurrenceWeights: [0, 0.4] },
+  rankerSet: { positives: 3000 },
+};

@@ -9,7 +9,7 @@ import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
 import { defaultMetricTolerances, gateRegisteredCandidate, type RankerLoader } from '../rollout/index.js';
 import { loadRanker } from '../serve/load-models.js';
 import { buildStreamRec } from '../serve/streamrec-recommender.js';
-import { DAILY_METRIC_TOLERANCE, holdoutFraction } from './daily-config.js';
+import { DAILY_METRIC_TOLERANCE, holdoutFraction, sliceTolerance } from './daily-config.js';
 import { DailyJobErrorCode, dailyJobError } from './daily-errors.js';
 import { writeDaySlice, type DaySlice } from './day-slice.js';
 import { DAILY_STEPS, dayRange, DayStateStore, type DailyStep, type DayOutcome, type DayState, type FinishedStep } from './day-state.js';
@@ -368,13 +368,7 @@ async function gateDay(
       catalog: streamrec.catalog,
       impressionsOf: streamrec.impressionsOf,
       traffic: users.map((userId) => ({ userId, count: 20 })),
-      metrics: defaultMetricTolerances(
-        await registry.describe('ranker', versions.ranker!),
-        (await registry.lastGood('ranker'))?.manifest,
-      ).map((t) => ({
-        ...t,
-        tolerance: options.metricTolerance ?? DAILY_METRIC_TOLERANCE,
-      })),
+      metrics: await dailyTolerances(registry, versions.ranker!, options.metricTolerance),
       ...(options.gateLatencyBudgetMs !== undefined ? { latencyBudgetMs: options.gateLatencyBudgetMs } : {}),
       gateMetrics: { decisions: streamrec.metrics.gateDecisions, checkFailures: streamrec.metrics.gateCheckFailures },
       log: say,
@@ -437,4 +431,19 @@ function stripAnsi(line: string): string {
     .split(ESC)
     .map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*[A-Za-z]/, '')))
     .join('');
+}
+
+/**
+ * The gate's offline-metric tolerances: a fixed one when given, else per metric the larger of
+ * DAILY_METRIC_TOLERANCE and two standard errors of the difference of two held-out slices of the
+ * registered sizes (sliceTolerance): the two figures come from different days' slices.
+ */
+async function dailyTolerances(registry: ModelRegistry, version: number, fixed?: number) {
+  const cand = await registry.describe('ranker', version);
+  const prod = (await registry.lastGood('ranker'))?.manifest;
+  return defaultMetricTolerances(cand, prod).map((t) => {
+    const protocol = t.metric.split('/')[0];
+    const users = (m?: ModelManifest) => m?.metrics[`${protocol}/users`] ?? 0;
+    return { ...t, tolerance: fixed ?? Math.max(DAILY_METRIC_TOLERANCE, sliceTolerance(users(cand), users(prod))) };
+  });
 }
