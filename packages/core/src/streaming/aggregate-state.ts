@@ -158,7 +158,7 @@ function sortKey(v: unknown): number | string | null {
 }
 
 /** Orders two values of one column: null first, numbers by value, anything else by its text. */
-export function compareTieValues(a: unknown, b: unknown): number {
+function compareTieValues(a: unknown, b: unknown): number {
   const x = sortKey(a);
   const y = sortKey(b);
   if (x === y) return 0;
