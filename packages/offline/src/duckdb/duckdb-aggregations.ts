@@ -17,7 +17,8 @@ import { ident } from '../sql.js';
 import { duckTypeOfValueType } from './duckdb-arrow.js';
 import { createTableFromColumns, queryRows } from './duckdb-connection.js';
 import { compileEvents, compileTiles, fileTiming, streamTileStates, type EventShape } from './duckdb-tiles.js';
-import { BIGINT } from '@duckdb/node-api';
+import { BIGINT, VARCHAR } from '@duckdb/node-api';
+import { batchSourceOf } from '../file-source.js';
 
 /** A computed feature value as the DuckDB appender takes it for the declared type. */
 function toDuck(dtype: string, v: unknown): unknown {
@@ -97,11 +98,11 @@ export async function tileEvents(
 ): Promise<TileBatch> {
   if (events.length === 0) return { keys: [], states: [] };
   // Raw fields arrive as strings (broker) or typed values: load as text, cast to the source's types.
-  const fields = new Set<string>();
-  for (const e of events) for (const f of Object.keys(e.values)) fields.add(f);
+  const tsField = batchSourceOf(view).timestampField;
   const keyNames = view.entityColumns.map((k) => k.name);
-  const cols = [...fields].filter((f) => !keyNames.includes(f) && !f.startsWith('__frec_'));
-  const { VARCHAR } = await import('@duckdb/node-api');
+  const fields = new Set<string>([...shape.columns.keys()]);
+  for (const e of events) for (const f of Object.keys(e.values)) fields.add(f);
+  const cols = [...fields].filter((f) => !keyNames.includes(f) && f !== tsField && !f.startsWith('__frec_'));
   await createTableFromColumns(
     conn,
     table,
@@ -129,7 +130,8 @@ export async function tileEvents(
       const t = shape.columns.get(c);
       return t && t !== 'VARCHAR' ? `TRY_CAST(${ident(c)} AS ${t}) AS ${ident(c)}` : ident(c);
     });
-    const from = `(SELECT ${[...keyNames.map(ident), '__frec_time', '__frec_order', ...casts].join(', ')} FROM ${ident(table)})`;
+    const ts = `make_timestamp(__frec_time * 1000) AS ${ident(tsField)}`;
+    const from = `(SELECT ${[...keyNames.map(ident), '__frec_time', '__frec_order', ts, ...casts].join(', ')} FROM ${ident(table)})`;
     const batchShape: EventShape = {
       ...shape,
       from,

@@ -9,7 +9,7 @@ import {
   type TileProgress,
 } from '@frec/core/spi';
 import { historicalAggregates, pullTiles, tileEvents } from './duckdb-aggregations.js';
-import { checkAggregationSource, inspectEvents } from './duckdb-tiles.js';
+import { checkAggregationSource, inspectEvents, type EventShape } from './duckdb-tiles.js';
 import { ErrorCode, RequestError } from '@frec/core';
 import { offlineStoreError } from '../errors.js';
 import { batchSourceOf } from '../file-source.js';
@@ -39,6 +39,7 @@ export class DuckDBOfflineStore implements OfflineStore {
   readonly type = 'duckdb';
   private readonly jobs = new Set<DuckDBRetrievalJob>();
   private seq = 0;
+  private readonly eventShapes = new WeakMap<FeatureViewSpec, { at: number; shape: EventShape }>();
   /** How equal event times are broken in the join; see ADR 0010. */
   tieBreak: TieBreakStrategy = 'asof-struct';
   /** Rows per batch that retrieval jobs read and yield. */
@@ -217,7 +218,11 @@ export class DuckDBOfflineStore implements OfflineStore {
   /** The tiles of one batch of stream events, by the batch path's statement. */
   async tileEvents(view: FeatureViewSpec, events: readonly TileEvent[]): Promise<TileBatch> {
     return this.withConnection(async (conn) => {
-      const shape = await inspectEvents(conn, view, this.config.repoPath);
+      // The source's schema, looked up again every 30 s rather than for every batch.
+      let hit = this.eventShapes.get(view);
+      if (!hit || Date.now() - hit.at > 30_000)
+        this.eventShapes.set(view, (hit = { at: Date.now(), shape: await inspectEvents(conn, view, this.config.repoPath) }));
+      const shape = hit.shape;
       return tileEvents(conn, view, shape, events, `__frec_batch_${++this.seq}`);
     });
   }

@@ -54,17 +54,28 @@ export function generateEvents(seed: number, users: number, days: number, perUse
 }
 
 /** The declarations the aggregation tests use: one view over `events`, with every function. */
-export function definitions(options: { stream?: { topic: string } } = {}): { contents: RepoContents; view: () => FeatureViewSpec } {
+export function definitions(options: { stream?: { topic: string; broker?: string } } = {}): {
+  contents: RepoContents;
+  view: () => FeatureViewSpec;
+} {
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
   const files = fileSource({ name: 'events', path: 'data/events/*.parquet', timestampField: 'ts' });
   const source = options.stream
-    ? streamSource({ name: 'events_stream', topic: options.stream.topic, timestampField: 'ts', batchSource: files })
+    ? streamSource({
+        name: 'events_stream',
+        topic: options.stream.topic,
+        broker: options.stream.broker ?? 'redis',
+        timestampField: 'ts',
+        batchSource: files,
+      })
     : files;
   const v = aggregationFeatureView({
     name: 'user_agg',
     entities: [user],
     source,
     tileSize: '1h',
+    // The events arrive up to 20 minutes late: within the lateness, so both paths count them.
+    allowedLateness: '1h',
     derived: { liked: 'rating >= 4' },
     aggregations: [
       { function: 'count', windows: ['1h', '1d'] },
@@ -128,13 +139,13 @@ export interface AggRepo {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function aggRepo(contents: RepoContents, options: { online?: string } = {}): Promise<AggRepo> {
+export async function aggRepo(contents: RepoContents, options: { online?: string; extra?: string } = {}): Promise<AggRepo> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'frec-agg-'));
   mkdirSync(path.join(dir, 'data', 'events'), { recursive: true });
   const online = options.online ?? `online_store:\n  type: sqlite\n  path: data/online-${randomUUID().slice(0, 6)}.db\n`;
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    `project: aggtest\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\n${online}offline_store:\n  type: duckdb\n`,
+    `project: aggtest\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams', '@frec/streaming/nats-jetstream']\nregistry:\n  path: data/registry.json\n  cache_ttl_seconds: 0\n${online}offline_store:\n  type: duckdb\n${options.extra ?? ''}`,
   );
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
