@@ -93,6 +93,7 @@ export { validatePushRows, type ValidPushRow } from './push/validate-push-rows.j
 // Stream aggregation: one fold for the worker, the backfill and every state store.
 export * from './streaming/aggregate-state.js';
 export * from './aggregations/tiles.js';
+export { STREAM_CREATED_COLUMN, createdColumnOf } from './streaming/offline-rows.js';
 export { parseEvent, parseKey, parseEventTime, keyString, timestampFieldOf, type ParsedEvent } from './streaming/parse-event.js';
 export { partitionOf, partitionOfEvent, partitionsOf } from './streaming/partitions.js';
 export { groupLag } from './streaming/freshness.js';

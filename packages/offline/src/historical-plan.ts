@@ -1,5 +1,5 @@
 import { ErrorCode, RequestError, type ValueType } from '@frec/core';
-import { outputColumnNames, type HistoricalRequest, type ResolvedOdfv } from '@frec/core/spi';
+import { outputColumnNames, STREAM_CREATED_COLUMN, type HistoricalRequest, type ResolvedOdfv } from '@frec/core/spi';
 import { asDeclared, asUtcTimestamp } from './duckdb-types.js';
 import { batchSourceOf, sourceColumn } from './file-source.js';
 import type { PointInTimeJoin, ViewRead } from './point-in-time-join.js';
@@ -80,7 +80,7 @@ export function planHistorical(
     }
     const src = batchSourceOf(rv.view);
     const typeOf = (c: string): string => shape.columns.get(c) ?? 'VARCHAR';
-    const created = src.createdTimestampColumn;
+    const created = createdColumnIn(rv.view.source.type, src.createdTimestampColumn, shape.columns);
     const features = [...rv.features, ...rv.hiddenFeatures].map((f, j) => {
       const spec = rv.view.features.find((x) => x.name === f)!;
       const column = sourceColumn(src, f);
@@ -139,4 +139,17 @@ export function planHistorical(
     odfvInputs,
     featureNames: outputs.filter((o) => o.kind !== 'entity').map((o) => o.name),
   };
+}
+
+/**
+ * The created-time column a source's rows are tie-broken by: the declared one, or the one a stream
+ * view's offline rows carry (STREAM_CREATED_COLUMN) when the files hold it.
+ */
+export function createdColumnIn(
+  sourceType: string,
+  declared: string | undefined,
+  columns: ReadonlyMap<string, string>,
+): string | undefined {
+  if (declared) return declared;
+  return sourceType === 'stream' && columns.has(STREAM_CREATED_COLUMN) ? STREAM_CREATED_COLUMN : undefined;
 }

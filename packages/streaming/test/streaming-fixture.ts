@@ -42,6 +42,8 @@ export interface StreamRepoOptions {
   partitions?: number;
   /** NATS: redelivery of unacknowledged messages after this long (default 1000 ms, so crash tests recover quickly). */
   ackWaitMs?: number;
+  /** The stream source's allowed lateness (default: the library's). */
+  allowedLateness?: string;
 }
 
 /** The `brokers:` section and plugin list a test repo of this broker uses; names unique to `id`. */
@@ -149,6 +151,7 @@ export async function streamRepo(options: StreamRepoOptions = {}): Promise<Strea
     topic,
     broker: brokerType,
     ...(partitions > 1 ? { partitions } : {}),
+    ...(options.allowedLateness ? { allowedLateness: options.allowedLateness } : {}),
     timestampField: 'ts',
     batchSource: fileSource({ name: 'user_activity_rows', path: 'data/user_activity/**/*.parquet', timestampField: 'ts' }),
   });

@@ -92,6 +92,11 @@ export const streamSourceSpecSchema = z
     topic: z.string().min(1),
     /** Partitions the events are spread over by entity key (absent: 1, one stream). */
     partitions: z.number().int().min(1).max(1024).optional(),
+    /**
+     * How late (event time behind the entity's newest event) an event may arrive and still have the
+     * offline history corrected for it (absent: DEFAULT_ALLOWED_LATENESS_SECONDS; ADR 0031).
+     */
+    allowedLatenessSeconds: z.number().nonnegative().optional(),
     timestampField: z.string().min(1),
     batchSource: fileSourceSpecSchema,
     description: z.string().default(''),

@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { entity } from '../definitions/entity.js';
 import { fileSource, streamSource } from '../definitions/sources.js';
 import { count, lastN, mean, sessionDuration, sessionLength, streamFeatureView, sum } from '../definitions/stream-feature-view.js';
-import { applyEvent, emptyState, featuresOf, planAggregations, wasApplied, type AggEvent } from './aggregate-state.js';
+import {
+  applyEvent,
+  emptyState,
+  exactSince,
+  featuresAt,
+  featuresOf,
+  planAggregations,
+  rowTimesSince,
+  wasApplied,
+  type AggEvent,
+} from './aggregate-state.js';
 
 const rng = seededRandom;
 
@@ -126,6 +136,62 @@ describe('aggregate fold', () => {
       else expect(got.mean_dwell_7d as number).toBeCloseTo(want.mean_dwell_7d as number, 6);
       expect(state.applied).toBe(n);
     }
+  });
+
+  it('featuresAt equals the in-order fold at every event time within the allowed lateness (seeded late events)', () => {
+    const late = streamFeatureView({
+      name: 'user_activity',
+      entities: [user],
+      source: streamSource({
+        name: 'interactions',
+        topic: 'interactions',
+        timestampField: 'ts',
+        allowedLateness: '2h',
+        batchSource: fileSource({ name: 'interactions_features', path: 'data/activity', timestampField: 'ts' }),
+      }),
+      aggregations: [
+        lastN('item_id', 10, { type: 'int64', name: 'last_10_items' }),
+        count({ window: '1h' }),
+        sum('dwell', { window: '24h' }),
+        sessionLength({ gap: '30m' }),
+        sessionDuration({ gap: '30m' }),
+      ],
+    });
+    const lp = planAggregations(late.spec);
+    expect(lp.latenessMs).toBe(2 * H);
+    const r = rng(23);
+    let checked = 0;
+    for (let trial = 0; trial < 30; trial++) {
+      const n = 5 + Math.floor(r() * 60);
+      let t = Date.UTC(2024, 0, 1);
+      const evs: Array<AggEvent & { arrival: number }> = [];
+      for (let i = 0; i < n; i++) {
+        // Some ties at one millisecond, some gaps past the session gap.
+        t += r() < 0.15 ? 0 : Math.floor(r() * (r() < 0.2 ? 3 * H : 20 * 60_000));
+        evs.push({ timeMs: t, values: { item_id: String(Math.floor(r() * 1000)), dwell: (r() * 100).toFixed(3) }, arrival: 0 });
+      }
+      // Delivered out of order; ties go by arrival, in the fold and in the reference.
+      const arrival = evs
+        .map((e, i) => ({ e, at: i + r() * 8 }))
+        .sort((a, b) => a.at - b.at)
+        .map((x) => x.e);
+      arrival.forEach((e, i) => (e.arrival = i));
+      const state = emptyState();
+      arrival.forEach((e, i) => applyEvent(lp, state, e, `${i}-0`));
+      const since = exactSince(lp, state);
+      for (const at of rowTimesSince(lp, state, Number.NEGATIVE_INFINITY)) {
+        expect(at).toBeGreaterThanOrEqual(since);
+        const got = featuresAt(lp, state, at);
+        const want = reference(evs.filter((e) => e.timeMs <= at));
+        expect(got.last_10_items, `trial ${trial} at ${at}`).toEqual(want.last_10_items);
+        expect(got.count_1h).toBe(want.count_1h);
+        expect(got.session_length, `trial ${trial} at ${at}`).toBe(want.session_length);
+        expect(got.session_duration).toBe(want.session_duration);
+        expect(got.sum_dwell_24h as number).toBeCloseTo(want.sum_dwell_24h as number, 6);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
   });
 
   it('merges two sessions when a late event bridges the gap', () => {

@@ -3,7 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TIMESTAMPTZ, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { ErrorCode, RequestError, StoreError, type FeatureViewSpec, type FileSourceSpec, type ValueType } from '@frec/core';
-import { coerceValue } from '@frec/core/spi';
+import { coerceValue, STREAM_CREATED_COLUMN } from '@frec/core/spi';
 import { appendRoot, sourceColumn, sourceGlob } from '../file-source.js';
 import { ident, literal } from '../sql.js';
 import { createTableFromColumns } from './duckdb-connection.js';
@@ -76,6 +76,8 @@ export async function appendRows(
   ];
   const eventTimes: Date[] = [];
   const createdTimes: Date[] = [];
+  // A stream view's rows always carry a created time: the worker's corrections must win over the rows they replace.
+  const createdColumn = source.createdTimestampColumn ?? (view.source.type === 'stream' ? STREAM_CREATED_COLUMN : undefined);
   const now = new Date();
   rows.forEach((row, i) => {
     const ts = coerceValue('unix_timestamp', row[source.timestampField]) as Date | null | undefined;
@@ -90,8 +92,7 @@ export async function appendRows(
       );
     }
     eventTimes.push(ts);
-    if (source.createdTimestampColumn)
-      createdTimes.push((coerceValue('unix_timestamp', row[source.createdTimestampColumn]) as Date | null) ?? now);
+    if (createdColumn) createdTimes.push((coerceValue('unix_timestamp', row[createdColumn]) as Date | null) ?? now);
     for (const c of columns) {
       const raw = c.name in row ? row[c.name] : row[c.column];
       const v = coerceValue(c.dtype, raw);
@@ -128,9 +129,7 @@ export async function appendRows(
       const cols = [
         ...columns.map((c) => ({ name: c.column, type: c.type, values: idx.map((i) => c.values[i]) })),
         { name: source.timestampField, type: TIMESTAMPTZ, values: idx.map((i) => eventTimes[i]) },
-        ...(source.createdTimestampColumn
-          ? [{ name: source.createdTimestampColumn, type: TIMESTAMPTZ, values: idx.map((i) => createdTimes[i]) }]
-          : []),
+        ...(createdColumn ? [{ name: createdColumn, type: TIMESTAMPTZ, values: idx.map((i) => createdTimes[i]) }] : []),
       ];
       await createTableFromColumns(conn, table, cols, idx.length);
       await conn.run(`COPY ${ident(table)} TO ${literal(tmp)} (FORMAT parquet)`);
