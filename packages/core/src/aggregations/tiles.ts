@@ -1,8 +1,9 @@
 import type { FeatureViewSpec, FieldSpec, TileFunction } from '../definitions/specs.js';
+import { formatDuration } from '../duration.js';
 import { coerceScalar, elementType, isArrayType, type FeatureValue, type ScalarType } from '../value-types.js';
 
 /**
- * The tile engine of aggregation views, in one place (docs/aggregations.md, ADR 0091). A tile holds
+ * The tile engine of aggregation views, in one place (docs/aggregations.md, ADR 0098). A tile holds
  * partial aggregates of one entity's events in one fixed time bucket; tiles merge, so the batch
  * path (DuckDB GROUP BY entity, bucket), the stream worker (the same SQL per batch, merged here) and
  * the online read (merged here at the request time) compute the same thing.
@@ -313,6 +314,20 @@ export function mergeTiles(plan: TilePlan, a: TileState, b: TileState): void {
   if (b.maxT !== null && (a.maxT === null || b.maxT > a.maxT)) a.maxT = b.maxT;
 }
 
+/** The tiles of `st` starting at or after `from` (a new state sharing nothing with `st`'s arrays). */
+export function tilesFrom(plan: TilePlan, st: TileState, from: number): TileState {
+  let i = 0;
+  while (i < st.t.length && st.t[i]! < from) i++;
+  const out: TileState = {
+    t: st.t.slice(i),
+    s: st.s.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, (v as unknown[]).slice(i)]))),
+    maxT: null,
+  };
+  if (out.t.length > 0) out.maxT = st.maxT;
+  void plan;
+  return out;
+}
+
 /** Drops tiles no read at or after the newest event can reach: those before floor_tile(maxT) - max window. */
 export function pruneTiles(plan: TilePlan, st: TileState): void {
   if (st.maxT === null) return;
@@ -435,4 +450,18 @@ export function encodeTiles(st: TileState): string {
 /** Parses a stored state. */
 export function decodeTiles(text: string): TileState {
   return JSON.parse(text) as TileState;
+}
+
+/** The plan's lines for an aggregation view: its tile size, then each feature's function, column, window and filter. */
+export function describeTiling(view: FeatureViewSpec): string[] {
+  const t = view.tiling;
+  if (!t) return [];
+  const d = (s: number): string => formatDuration(s);
+  const head = `tile size ${d(t.tileSeconds)}${t.allowedLatenessSeconds !== undefined ? `, allowed lateness ${d(t.allowedLatenessSeconds)}` : ''}`;
+  const derived = Object.entries(t.derived).map(([n, e]) => `derived ${n} = ${e}`);
+  const aggs = t.aggregations.map(
+    (a) =>
+      `aggregation ${a.name} = ${a.function}${a.function === 'last_n' ? `[${a.n}]` : ''}(${a.column ?? '*'}) over ${d(a.windowSeconds)}${a.filter ? ` where ${a.filter}` : ''}`,
+  );
+  return [head, ...derived, ...aggs];
 }

@@ -4,6 +4,7 @@ import {
   mergeTiles,
   planTiles,
   pruneTiles,
+  tilesFrom,
   tileStorageSpec,
   TILES_COLUMN,
   type TileState,
@@ -23,9 +24,11 @@ export interface TiledMaterializeCounts {
 
 /**
  * Materializes an aggregation view: the offline store tiles the events of [start, end) day by day,
- * and each entity's tiles are written online as one row. `merge` (incremental runs) adds them to the
- * tiles already online; each row remembers the end of the run that wrote it (`wm`), so a rerun after
- * a crash skips the entities it had already merged and ends where a clean run does.
+ * and each entity's tiles are written online as one row, remembering in `wm` the tile boundary up to
+ * which batch runs have covered it. `merge` (incremental runs) adds only the new tiles at or after
+ * that boundary to the tiles already online, so a rerun after a crash (with any END) skips what the
+ * crashed run had merged and ends where a clean run does. Rows a stream worker owns (no `wm`) are
+ * left to it.
  */
 export async function materializeTiles(
   project: string,
@@ -48,7 +51,7 @@ export async function materializeTiles(
   }
   const plan = planTiles(view);
   const storage = tileStorageSpec(view);
-  const endMs = end.getTime();
+  const wm = Math.floor(end.getTime() / plan.tileMs) * plan.tileMs;
   const counts: TiledMaterializeCounts = { rows: 0, written: 0, skippedOlder: 0 };
   const batches = offline.pullTiles(view, start, end, {
     batchSize: options.batchSize,
@@ -62,9 +65,9 @@ export async function materializeTiles(
         const text = read!.values[0]![i];
         if (typeof text !== 'string') return fresh;
         const old = decodeTiles(text);
-        // Already holds this run's events (a rerun after an interrupted run): leave it.
-        if (old.wm !== undefined && old.wm >= endMs) return null;
-        mergeTiles(plan, old, fresh);
+        if (old.wm === undefined) return null;
+        mergeTiles(plan, old, tilesFrom(plan, fresh, old.wm));
+        old.wm = Math.max(old.wm, wm);
         return old;
       });
     }
@@ -73,7 +76,7 @@ export async function materializeTiles(
     states.forEach((st, i) => {
       if (!st || st.maxT === null) return;
       pruneTiles(plan, st);
-      st.wm = endMs;
+      st.wm ??= wm;
       rows.push({ key: batch.keys[i]!, values: { [TILES_COLUMN]: encodeTiles(st) }, eventTimeMs: st.maxT, createdTimeMs: now });
     });
     const r = rows.length > 0 ? await online.write(project, storage, rows) : { written: 0, skippedOlder: 0 };

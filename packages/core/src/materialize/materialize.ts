@@ -190,6 +190,9 @@ async function materializeAggregationView(
 ): Promise<ViewMaterializeResult> {
   const tracker = new ProgressTracker(view.name, options.onProgress);
   tracker.start(null);
+  // Incremental runs end at a tile boundary, so the next run's tiles never overlap this one's.
+  const tileMs = view.tiling!.tileSeconds * 1000;
+  if (incremental) end = new Date(Math.max(start.getTime(), Math.floor(end.getTime() / tileMs) * tileMs));
   const r = await materializeTiles(store.project, offline, online, view, start, end, {
     merge: incremental,
     batchSize: options.batchSize ?? 10_000,

@@ -496,7 +496,11 @@ export class StreamWorker {
       ]);
       unknown.forEach((k, i) => {
         const text = read!.values[0]![i];
-        if (typeof text === 'string') seeds.set(k, decodeTiles(text));
+        if (typeof text !== 'string') return;
+        const st = decodeTiles(text);
+        // From now on the stream owns this row: batch incremental runs leave rows without a watermark alone.
+        delete st.wm;
+        seeds.set(k, st);
       });
     }
     const entries = new Map<string, CachedState>();

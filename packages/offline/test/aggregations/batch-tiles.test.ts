@@ -87,4 +87,17 @@ describe('aggregation views: batch tiles, online reads at the request time, hist
       }
     }
   });
+
+  it('refuses events with no event time with a coded error, writing nothing', async () => {
+    const { contents } = definitions();
+    await using repo = await aggRepo(contents);
+    const events = generateEvents(9, 3, 1);
+    await repo.writeEvents('part0', [...events, { ...events[0]!, ts: null as unknown as number }]);
+    await repo.store.apply(contents, { validateSources: true });
+    const err = await repo.store.materialize(new Date(0), new Date(BASE + 5 * 24 * HOUR)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_EVENTS', where: { featureView: 'user_agg' } });
+    expect(String((err as Error).message)).toMatch(/1 events in .* have no event time/);
+    const r = await repo.store.getOnlineFeatures({ features: ['user_agg:count_1d'], entityRows: [{ user_id: 1 }] });
+    expect(r.toColumns().count_1d).toEqual([null]);
+  });
 });
