@@ -4,7 +4,7 @@ import { fileSource } from '../definitions/sources.js';
 import { FrecError } from '../errors.js';
 import { seededRandom } from '../seeded-random.js';
 import { aggregationFeatureView } from './aggregation-view.js';
-import { emptyTiles, evaluateTiles, foldEvent, mergeTiles, planTiles, pruneTiles } from './tiles.js';
+import { decodeTileRow, emptyTiles, encodeTileRow, evaluateTiles, foldEvent, mergeTiles, planTiles, pruneTiles } from './tiles.js';
 
 const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
 const events = fileSource({ name: 'events', path: 'events.parquet', timestampField: 'ts' });
@@ -100,6 +100,13 @@ describe('tiles', () => {
         else expect(v, k).toEqual(u);
       }
     }
+    // The online row's binary form reads the same, as views (reads) and as arrays (merges).
+    const row = encodeTileRow(plan, a);
+    for (const mutable of [false, true]) {
+      const back = decodeTileRow(plan, row.slice(), mutable);
+      expect(evaluateTiles(plan, back, maxT + 5)).toEqual(evaluateTiles(plan, a, maxT + 5));
+    }
+    expect(decodeTileRow(plan, row, true).s).toEqual(JSON.parse(JSON.stringify(a.s)));
     // A day and an hour later every 1d window is empty: count 0, mean null, lastN [].
     const empty = evaluateTiles(plan, a, Math.floor(maxT / HOUR) * HOUR + 25 * HOUR);
     expect([empty.count_1d, empty.rating_mean_1d, empty.item_last_n_1d, empty.item_count_distinct_1d]).toEqual([0, null, [], 0]);

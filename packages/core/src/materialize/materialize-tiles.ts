@@ -1,6 +1,6 @@
 import {
-  decodeTiles,
-  encodeTiles,
+  decodeTileRow,
+  encodeTileRow,
   mergeTiles,
   planTiles,
   pruneTiles,
@@ -62,9 +62,9 @@ export async function materializeTiles(
     if (options.merge) {
       const [read] = await online.readColumnsMany(project, [{ view: storage, keys: batch.keys, features: [TILES_COLUMN] }]);
       states = batch.states.map((fresh, i) => {
-        const text = read!.values[0]![i];
-        if (typeof text !== 'string') return fresh;
-        const old = decodeTiles(text);
+        const bytes = read!.values[0]![i];
+        if (!(bytes instanceof Uint8Array)) return fresh;
+        const old = decodeTileRow(plan, bytes, true);
         if (old.wm === undefined) return null;
         mergeTiles(plan, old, tilesFrom(plan, fresh, old.wm));
         old.wm = Math.max(old.wm, wm);
@@ -77,7 +77,7 @@ export async function materializeTiles(
       if (!st || st.maxT === null) return;
       pruneTiles(plan, st);
       st.wm ??= wm;
-      rows.push({ key: batch.keys[i]!, values: { [TILES_COLUMN]: encodeTiles(st) }, eventTimeMs: st.maxT, createdTimeMs: now });
+      rows.push({ key: batch.keys[i]!, values: { [TILES_COLUMN]: encodeTileRow(plan, st) }, eventTimeMs: st.maxT, createdTimeMs: now });
     });
     const r = rows.length > 0 ? await online.write(project, storage, rows) : { written: 0, skippedOlder: 0 };
     counts.rows += batch.keys.length;

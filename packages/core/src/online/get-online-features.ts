@@ -1,4 +1,4 @@
-import { decodeTiles, evaluateFeature, planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
+import { decodeTileRow, evaluateFeature, planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import { ErrorCode, FrecError, RequestError, StoreError, toFrecError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { FeatureSelector } from '../feature-refs.js';
@@ -119,11 +119,11 @@ function tiledRead(vp: ViewPlan, read: OnlineColumnarRead, atMs: number): Online
   const values = feats.map(() => new Array<FeatureValue>(nk));
   let errors = read.errors;
   for (let k = 0; k < nk; k++) {
-    const text = col[k];
+    const bytes = col[k];
     let st: TileState | undefined;
-    if (typeof text === 'string') {
+    if (bytes instanceof Uint8Array) {
       try {
-        st = decodeTiles(text);
+        st = decodeTileRow(plan, bytes);
       } catch (err) {
         errors ??= new Array<Error | undefined>(nk);
         errors[k] = new StoreError(ErrorCode.CORRUPT_ROW, `The stored tiles of feature view '${vp.view.name}' cannot be read.`, {

@@ -16,7 +16,7 @@ import {
   type AggregateState,
   type AggregationPlan,
 } from './aggregate-state.js';
-import { decodeTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
+import { decodeTileRow, planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import { createdColumnOf } from './offline-rows.js';
 import { keyString, parseEvent } from './parse-event.js';
 import { foldTiledBatch, newTileState, tiledOnlineRow, type TiledGroup } from './tiled-batch.js';
@@ -496,8 +496,8 @@ export class StreamWorker {
       ]);
       unknown.forEach((k, i) => {
         const text = read!.values[0]![i];
-        if (typeof text !== 'string') return;
-        const st = decodeTiles(text);
+        if (!(text instanceof Uint8Array)) return;
+        const st = decodeTileRow(planTiles(view), text, true);
         // From now on the stream owns this row: batch incremental runs leave rows without a watermark alone.
         delete st.wm;
         seeds.set(k, st);
@@ -529,7 +529,7 @@ export class StreamWorker {
         cache.set(k, c);
         touched.push(c);
       }
-      if (st.maxT !== null) onlineRows.push(tiledOnlineRow(groups.get(k)!.key, st, now));
+      if (st.maxT !== null) onlineRows.push(tiledOnlineRow(view, groups.get(k)!.key, st, now));
     }
     const newest = Math.max(...onlineRows.map((r) => r.eventTimeMs));
     try {

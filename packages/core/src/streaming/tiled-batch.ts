@@ -1,4 +1,4 @@
-import { emptyTiles, encodeTiles, mergeTiles, planTiles, pruneTiles, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
+import { emptyTiles, encodeTileRow, mergeTiles, planTiles, pruneTiles, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import { ErrorCode, StoreError } from '../errors.js';
 import type { OfflineStore, TileEvent } from '../stores/offline-store.js';
@@ -95,6 +95,6 @@ export function newTileState(view: FeatureViewSpec): TileState {
 }
 
 /** The online row of an entity's tiles. */
-export function tiledOnlineRow(key: Array<string | number>, st: TileState, now: number): OnlineWriteRow {
-  return { key, values: { [TILES_COLUMN]: encodeTiles(st) }, eventTimeMs: st.maxT!, createdTimeMs: now };
+export function tiledOnlineRow(view: FeatureViewSpec, key: Array<string | number>, st: TileState, now: number): OnlineWriteRow {
+  return { key, values: { [TILES_COLUMN]: encodeTileRow(planTiles(view), st) }, eventTimeMs: st.maxT!, createdTimeMs: now };
 }

@@ -13,7 +13,7 @@ import {
   type TileState,
 } from '@frec/core/spi';
 import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
-import { ident } from '../sql.js';
+import { ident, literal, timestampLiteral } from '../sql.js';
 import { duckTypeOfValueType } from './duckdb-arrow.js';
 import { createTableFromColumns, queryRows } from './duckdb-connection.js';
 import { compileEvents, compileTiles, fileTiming, streamTileStates, type EventShape } from './duckdb-tiles.js';
@@ -45,7 +45,14 @@ export async function* pullTiles(
 ): AsyncGenerator<TileBatch> {
   const plan = planTiles(view);
   const timing = fileTiming(view, shape);
-  const [nulls] = await queryRows(conn, `SELECT count(*) AS n FROM (SELECT ${timing.timeMs} AS t FROM ${shape.from}) WHERE t IS NULL`);
+  // Null event times, from the Parquet footers' statistics: no scan of the history.
+  const ts = batchSourceOf(view).timestampField;
+  const [nulls] = shape.empty
+    ? [{ n: 0 }]
+    : await queryRows(
+        conn,
+        `SELECT coalesce(sum(stats_null_count), 0) AS n FROM parquet_metadata(${literal(shape.glob)}) WHERE path_in_schema = ${literal(ts)}`,
+      );
   if (Number(nulls?.n ?? 0) > 0) {
     throw new RequestError(
       'INVALID_EVENTS',
@@ -53,9 +60,10 @@ export async function* pullTiles(
       { where: { featureView: view.name, file: shape.glob }, hint: 'Give every event a timestamp, or drop those rows from the source.' },
     );
   }
+  const scanTime = timing.scanTime!;
   const [range] = await queryRows(
     conn,
-    `SELECT min(t) AS lo, max(t) AS hi FROM (SELECT ${timing.timeMs} AS t FROM ${shape.from}) WHERE t >= ${start.getTime()} AND t < ${end.getTime()}`,
+    `SELECT epoch_ms(min(${scanTime})) AS lo, epoch_ms(max(${scanTime})) AS hi FROM ${shape.from} WHERE ${scanTime} >= ${timestampLiteral(start)} AND ${scanTime} < ${timestampLiteral(end)}`,
   );
   const table = ident(options.table);
   const first = compileTiles(view, compileEvents(view, shape, timing, 'false'), { order: false });
@@ -72,7 +80,7 @@ export async function* pullTiles(
         const a = Math.max(c, start.getTime());
         const b = Math.min(c + chunk, end.getTime());
         await conn.run(
-          `INSERT INTO ${table} ${compileTiles(view, compileEvents(view, shape, timing, `__frec_t >= ${a} AND __frec_t < ${b}`), { order: false })}`,
+          `INSERT INTO ${table} ${compileTiles(view, compileEvents(view, shape, timing, '', { startMs: a, endMs: b }), { order: false })}`,
         );
         options.onProgress?.({ phase: 'tiling', day: new Date(c).toISOString().slice(0, 10), done: ++done, total });
       }

@@ -16,7 +16,7 @@ import {
 import { asDeclared, asUtcTimestamp, isCompatible } from '../duckdb-types.js';
 import { SourceNotFoundError, SourceSchemaMismatchError } from '../errors.js';
 import { batchSourceOf, mayBeEmpty, sourceColumn, sourceGlob } from '../file-source.js';
-import { ident, literal, readParquet } from '../sql.js';
+import { ident, literal, readParquet, timestampLiteral } from '../sql.js';
 import { describe, queryRows } from './duckdb-connection.js';
 
 /**
@@ -77,13 +77,15 @@ export interface EventTiming {
   timeMs: string;
   /** Arrival order within the relation. */
   order: string;
+  /** The event time as a TIMESTAMP over the source's own column, so a time range prunes Parquet row groups. */
+  scanTime?: string;
 }
 
 /** The file source's timing: the timestamp field as epoch ms, the file order as arrival order. */
 export function fileTiming(view: FeatureViewSpec, shape: EventShape): EventTiming {
   const src = batchSourceOf(view);
   const ts = asUtcTimestamp(ident(src.timestampField), shape.columns.get(src.timestampField) ?? 'TIMESTAMP');
-  return { timeMs: `epoch_ms(${ts})`, order: needsOrder(planTiles(view)) ? 'row_number() OVER ()' : '0' };
+  return { timeMs: `epoch_ms(${ts})`, order: needsOrder(planTiles(view)) ? 'row_number() OVER ()' : '0', scanTime: ts };
 }
 
 /**
@@ -91,7 +93,13 @@ export function fileTiming(view: FeatureViewSpec, shape: EventShape): EventTimin
  * slot's input (`__frec_s<j>`: null when the value is null or the filter rejects the row).
  * `where` filters on `__frec_t` before the rows are numbered, so the numbering follows file order.
  */
-export function compileEvents(view: FeatureViewSpec, shape: EventShape, timing: EventTiming, where = ''): string {
+export function compileEvents(
+  view: FeatureViewSpec,
+  shape: EventShape,
+  timing: EventTiming,
+  where = '',
+  range?: { startMs: number; endMs: number },
+): string {
   const plan = planTiles(view);
   const src = batchSourceOf(view);
   const derived = Object.entries(view.tiling?.derived ?? {}).map(([n, e]) => `(${e}) AS ${ident(n)}`);
@@ -99,7 +107,12 @@ export function compileEvents(view: FeatureViewSpec, shape: EventShape, timing: 
     const c = sourceColumn(src, k.name);
     return `${asDeclared(ident(c), k.dtype, shape.columns.get(c) ?? 'VARCHAR')} AS __frec_k${i}`;
   });
-  const timed = `SELECT *, ${timing.timeMs} AS __frec_t FROM ${shape.from}`;
+  // A range is filtered on the stored column itself: DuckDB then skips the row groups outside it.
+  const scan =
+    range && timing.scanTime
+      ? ` WHERE ${timing.scanTime} >= ${timestampLiteral(new Date(range.startMs))} AND ${timing.scanTime} < ${timestampLiteral(new Date(range.endMs))}`
+      : '';
+  const timed = `SELECT *, ${timing.timeMs} AS __frec_t FROM ${shape.from}${scan}`;
   const filtered = `SELECT * FROM (${timed}) WHERE __frec_t IS NOT NULL${where ? ` AND (${where})` : ''}`;
   const numbered = `SELECT *, ${timing.order} AS __frec_rn${derived.length ? `, ${derived.join(', ')}` : ''} FROM (${filtered})`;
   const slots = plan.slots.map((s, j) => `${slotInput(s)} AS __frec_s${j}`);
