@@ -187,13 +187,12 @@ if (process.argv[2] === '--variant') {
   console.log(
     `data: ${S.events.toLocaleString()} events, ${S.entities.toLocaleString()} entities, 30 days, ${S.entityRows.toLocaleString()} entity rows`,
   );
-  let t = performance.now();
+  const t = performance.now();
   await generate();
   console.log(`generated/reused ${root} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const variants = arg('variants', 'hand,backfill,incremental,online-plain,online,pit,historical').split(',');
   const res = new Map<string, Record<string, number>>();
   for (const v of variants) {
-    t = performance.now();
     const out = execFileSync(
       process.execPath,
       ['--import', 'tsx', new URL(import.meta.url).pathname, '--variant', v, ...process.argv.slice(2)],
