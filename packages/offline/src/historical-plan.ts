@@ -1,6 +1,6 @@
 import { ErrorCode, RequestError, type ValueType } from '@frec/core';
 import { outputColumnNames, STREAM_CREATED_COLUMN, type HistoricalRequest, type ResolvedOdfv } from '@frec/core/spi';
-import { asDeclared, asUtcTimestamp } from './duckdb-types.js';
+import { asDeclared, asUtcTimestamp, subMicroNanos } from './duckdb-types.js';
 import { batchSourceOf, sourceColumn } from './file-source.js';
 import type { PointInTimeJoin, ViewRead } from './point-in-time-join.js';
 import { ident } from './sql.js';
@@ -99,6 +99,7 @@ export function planHistorical(
         };
       }),
       eventTime: asUtcTimestamp(ident(src.timestampField), typeOf(src.timestampField)),
+      eventTimeNanos: subMicroNanos(ident(src.timestampField), typeOf(src.timestampField)),
       createdTime: created ? asUtcTimestamp(ident(created), typeOf(created)) : undefined,
       ttlSeconds: rv.view.ttlSeconds,
       features,
@@ -128,10 +129,16 @@ export function planHistorical(
     odfvInputs.set(ro.prefix, inputs);
   }
 
-  const entityTime = asUtcTimestamp(ident(request.timestampColumn), entity.columns.get(request.timestampColumn) ?? 'TIMESTAMP');
+  const entityTimeType = entity.columns.get(request.timestampColumn) ?? 'TIMESTAMP';
+  const entityTime = asUtcTimestamp(ident(request.timestampColumn), entityTimeType);
   return {
     join: {
-      entity: { from: entity.from, columns: entityCols, time: entityTime },
+      entity: {
+        from: entity.from,
+        columns: entityCols,
+        time: entityTime,
+        timeNanos: subMicroNanos(ident(request.timestampColumn), entityTimeType),
+      },
       views,
       featureOrder: outputs.filter((o) => o.kind === 'feature').map((o) => o.name),
     },

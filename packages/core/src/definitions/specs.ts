@@ -17,7 +17,14 @@ const valueTypeSchema = z.custom<ValueType>((v) => typeof v === 'string' && (VAL
 
 /** A typed column: a feature, a join key or a request field. */
 export const fieldSpecSchema = z
-  .object({ name: nameSchema, dtype: valueTypeSchema, description: z.string().default(''), tags: tagsSchema })
+  .object({
+    name: nameSchema,
+    dtype: valueTypeSchema,
+    description: z.string().default(''),
+    tags: tagsSchema,
+    /** A float field that may hold NaN and ±Infinity (absent: it refuses them). */
+    allowNonFinite: z.literal(true).optional(),
+  })
   .strict();
 /** The stored form of a field. */
 export type FieldSpec = z.infer<typeof fieldSpecSchema>;
