@@ -14,7 +14,7 @@ import { queryRows } from './duckdb-connection.js';
 import { loadEntities } from './duckdb-entity-input.js';
 import type { DuckDBOfflineStoreConfig } from './duckdb-offline-store-config.js';
 import { instanceOptions } from './duckdb-offline-store-config.js';
-import { compileCountLatest, compilePullLatest, streamPulled } from './duckdb-pull-latest.js';
+import { compileCountLatest, compilePullLatest, DEFAULT_PASS_ROWS, keyPartsFor, streamPulled } from './duckdb-pull-latest.js';
 import { DEFAULT_BATCH_ROWS, DuckDBRetrievalJob } from './duckdb-retrieval-job.js';
 import { checkSourceSchema, inspectSource } from './duckdb-source-schema.js';
 
@@ -147,7 +147,9 @@ export class DuckDBOfflineStore implements OfflineStore {
     try {
       const shape = await inspectSource(conn, view, this.config.repoPath);
       await checkSourceSchema(conn, view, shape);
-      yield* streamPulled(conn, view, compilePullLatest(view, shape, start, end), options.batchSize ?? 10_000);
+      const of = await keyPartsFor(conn, shape, this.config.pullPassRows ?? DEFAULT_PASS_ROWS);
+      const passes = Array.from({ length: of }, (_, index) => compilePullLatest(view, shape, start, end, { index, of }));
+      yield* streamPulled(conn, view, passes, options.batchSize ?? 10_000);
     } finally {
       conn.closeSync();
     }
@@ -158,8 +160,14 @@ export class DuckDBOfflineStore implements OfflineStore {
     return this.withConnection(async (conn) => {
       const shape = await inspectSource(conn, view, this.config.repoPath);
       await checkSourceSchema(conn, view, shape);
-      const [row] = await queryRows(conn, compileCountLatest(view, shape, start, end));
-      return Number(row?.n ?? 0);
+      // Counted per key part too: DISTINCT over every key at once would hold them all.
+      const of = await keyPartsFor(conn, shape, this.config.pullPassRows ?? DEFAULT_PASS_ROWS);
+      let n = 0;
+      for (let index = 0; index < of; index++) {
+        const [row] = await queryRows(conn, compileCountLatest(view, shape, start, end, { index, of }));
+        n += Number(row?.n ?? 0);
+      }
+      return n;
     });
   }
 
