@@ -1,13 +1,15 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { type FeatureViewSpec, type FileSourceSpec, type RetrievalMetadata, type ValueType } from '@frec/core';
 import { type HistoricalRequest, type OfflineStore, type PulledBatch } from '@frec/core/spi';
 import { ErrorCode, RequestError } from '@frec/core';
 import { offlineStoreError } from '../errors.js';
-import { batchSourceOf } from '../file-source.js';
+import { batchSourceOf, sourceGlob } from '../file-source.js';
 import { asUtcTimestamp } from '../duckdb-types.js';
 import { planHistorical } from '../historical-plan.js';
 import { compilePointInTimeJoin, type TieBreakStrategy } from '../point-in-time-join.js';
-import { ident } from '../sql.js';
+import { ident, literal } from '../sql.js';
 import { appendRows } from './duckdb-append-rows.js';
 import { compactAppended, type CompactResult } from './duckdb-compact.js';
 import { queryRows } from './duckdb-connection.js';
@@ -169,6 +171,22 @@ export class DuckDBOfflineStore implements OfflineStore {
       }
       return n;
     });
+  }
+
+  /**
+   * The files of a view's source with their sizes and modification times, hashed; null for a
+   * remote source (no cheap stat), so materialization never skips on a guess.
+   */
+  async sourceFingerprint(view: FeatureViewSpec): Promise<string | null> {
+    const glob = sourceGlob(batchSourceOf(view), this.config.repoPath);
+    if (/^[a-z0-9]+:\/\//i.test(glob)) return null;
+    const files = await this.withConnection((conn) => queryRows(conn, `SELECT file FROM glob(${literal(glob)}) ORDER BY file`));
+    const h = createHash('sha256');
+    for (const { file } of files) {
+      const st = await stat(String(file)).catch(() => null);
+      h.update(`${String(file)}\0${st ? `${st.size}:${st.mtimeMs}` : 'gone'}\n`);
+    }
+    return `${files.length}:${h.digest('hex').slice(0, 32)}`;
   }
 
   /** Checks a view's Parquet schema against its declaration; a push or stream source without files yet passes. */
