@@ -23,9 +23,25 @@ export const ADAPTER_METRICS = {
   featureServerRequestRate: 'frec_http_requests_per_second',
   /** Pods metric: recommendations answered per second per pod. */
   recommenderRequestRate: 'frec_recommend_responses_per_second',
-  /** External metric: seconds the freshest value any feature server saw of a stream view is behind now. */
+  /** External metric: the stream workers' consumer lag in seconds, worst view, 0 when every view is caught up. */
   streamLagSeconds: 'frec_stream_lag_seconds',
 } as const;
+
+/** The stream worker's own lag metrics (packages/cli/src/commands/stream-metrics.ts) the lag rules read. */
+export const WORKER_METRICS = { lagSeconds: 'frec_stream_lag_seconds', lagMessages: 'frec_stream_lag_messages' } as const;
+
+/**
+ * Consumer lag in seconds per view, from the workers' own gauges, for the views that have events
+ * not yet acknowledged. Each worker reports the partitions it owns (every worker of an unpartitioned
+ * view reports the same partition 0), so per view: the worst worker's age of its oldest unprocessed
+ * event, kept only where the backlog (per partition the largest report, summed) is not empty. A
+ * caught-up worker's gauge holds the age of the newest event it applied instead, which is freshness,
+ * not lag: a quiet stream must neither page nor add workers.
+ */
+export function streamLagByView(matchers: string): string {
+  const backlog = `sum by (view) (max by (view, partition) (${WORKER_METRICS.lagMessages}{${matchers}}))`;
+  return `(max by (view) (${WORKER_METRICS.lagSeconds}{${matchers}}) and on (view) (${backlog} > 0))`;
+}
 
 const POD_RESOURCES = { overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' } } };
 
@@ -33,10 +49,9 @@ const POD_RESOURCES = { overrides: { namespace: { resource: 'namespace' }, pod: 
 export const NON_TRAFFIC_ROUTES = ['/health', '/ready', '/metrics'];
 
 /**
- * The adapter rules. Request rates are 2-minute rates summed per pod. Lag is the stream views'
- * `frec_feature_view_freshness_seconds`: per view the minimum over feature-server pods (the
- * freshest value any of them read, as the gauge's own cluster aggregator does), then the worst
- * view, as one series: an External metric's series are summed by the HPA.
+ * The adapter rules. Request rates are 2-minute rates summed per pod. Lag is the stream workers'
+ * consumer lag in seconds (streamLagByView), the worst view, as one series (an External metric's
+ * series are summed by the HPA), and 0 when no view has a backlog so the autoscaler scales down.
  */
 export function adapterConfig(): AdapterConfig {
   return {
@@ -56,10 +71,10 @@ export function adapterConfig(): AdapterConfig {
     ],
     externalRules: [
       {
-        seriesQuery: 'frec_feature_view_freshness_seconds{namespace!=""}',
+        seriesQuery: `${WORKER_METRICS.lagSeconds}{namespace!=""}`,
         resources: { overrides: { namespace: { resource: 'namespace' } } },
-        name: { matches: '^frec_feature_view_freshness_seconds$', as: ADAPTER_METRICS.streamLagSeconds },
-        metricsQuery: 'max(min by (view) (<<.Series>>{<<.LabelMatchers>>}))',
+        name: { matches: `^${WORKER_METRICS.lagSeconds}$`, as: ADAPTER_METRICS.streamLagSeconds },
+        metricsQuery: `max(${streamLagByView('<<.LabelMatchers>>')}) or vector(0)`,
       },
     ],
   };

@@ -1,9 +1,11 @@
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { WORKER_METRICS, streamLagByView } from './adapter-rules.js';
 import { MATERIALIZATION, TRAINING } from './cron-jobs.js';
 import { FEATURE_SERVER } from './feature-server.js';
 import { NAMES, labelsOf } from './pod-spec.js';
 import { RECOMMENDER } from './recommender.js';
+import { STREAM_WORKER } from './stream-worker.js';
 import type { DeployValues } from './values.js';
 
 /** One alerting rule as Prometheus's rule files write it. */
@@ -22,13 +24,13 @@ export const PROMETHEUS_RULE = 'frec-alerts';
 const n = (x: number): string => String(Number(x.toFixed(6)));
 
 /**
- * The alert groups. Lag is the stream views' freshness as the feature servers see it (the newest
- * value any of them read or wrote, per view): the only lag signal in seconds the code exports today.
+ * The alert groups. Lag is the stream workers' own consumer lag (age of the oldest event not yet
+ * acknowledged, per view, where a backlog exists: streamLagByView), the signal the autoscaler reads.
  */
 export function alertGroups(v: DeployValues): Array<{ name: string; rules: AlertRule[] }> {
   const a = v.alerts;
   const ns = `namespace="${v.namespace}"`;
-  const lag = `min by (view) (frec_feature_view_freshness_seconds{${ns}})`;
+  const lag = streamLagByView(ns);
   return [
     {
       name: 'frec-feature-server',
@@ -94,7 +96,7 @@ export function alertGroups(v: DeployValues): Array<{ name: string; rules: Alert
           annotations: {
             summary: 'Stream view behind by more than 10 minutes',
             description:
-              "The freshest value of stream view {{ $labels.view }} is {{ $value | humanizeDuration }} old; check the stream workers' logs and replicas.",
+              "The oldest unprocessed event of stream view {{ $labels.view }} is {{ $value | humanizeDuration }} old; check the stream workers' logs, replicas and frec_stream_lag_messages by partition.",
           },
         },
         {
@@ -104,7 +106,18 @@ export function alertGroups(v: DeployValues): Array<{ name: string; rules: Alert
           labels: { severity: 'page' },
           annotations: {
             summary: 'Stream view behind by more than 30 minutes',
-            description: 'The freshest value of stream view {{ $labels.view }} is {{ $value | humanizeDuration }} old.',
+            description: 'The oldest unprocessed event of stream view {{ $labels.view }} is {{ $value | humanizeDuration }} old.',
+          },
+        },
+        {
+          // With no worker scraped there is no lag series at all, so the two alerts above cannot fire.
+          alert: 'FrecStreamWorkersDown',
+          expr: `absent(${WORKER_METRICS.lagMessages}{${ns}})`,
+          for: '10m',
+          labels: { severity: 'page' },
+          annotations: {
+            summary: 'No stream worker reports its lag',
+            description: `No ${STREAM_WORKER} pod has been scraped for 10 minutes: stream views are not being updated.`,
           },
         },
       ],
@@ -162,7 +175,7 @@ export function podMonitors(v: DeployValues): PodMonitor[] {
         selector: { matchLabels: labelsOf(name, component).selector },
         podMetricsEndpoints: [
           {
-            port: 'http',
+            port: component === 'stream-worker' ? 'metrics' : 'http',
             path: '/metrics',
             interval: '15s',
             ...(auth ? { authorization: { type: 'Bearer', credentials: { name: NAMES.apiKeysSecret, key: NAMES.metricsKeyKey } } } : {}),
@@ -170,5 +183,5 @@ export function podMonitors(v: DeployValues): PodMonitor[] {
         ],
       },
     });
-  return [of(FEATURE_SERVER, 'feature-server', true), of(RECOMMENDER, 'recommender', false)];
+  return [of(FEATURE_SERVER, 'feature-server', true), of(RECOMMENDER, 'recommender', false), of(STREAM_WORKER, 'stream-worker', false)];
 }

@@ -3,7 +3,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ADAPTER_METRICS } from './adapter-rules.js';
 import { baseEnv, frecCommand, hardenedContainer, labelsOf, repoVolumes, resourcesOf, streamUrlEnv } from './pod-spec.js';
-import { SCALING_BEHAVIOR, deploymentOf } from './scaled-service.js';
+import { SCALING_BEHAVIOR, deploymentOf, scrapeAnnotations } from './scaled-service.js';
 import type { DeployValues } from './values.js';
 
 /** Name of the stream workers' Deployment, HPA and PDB. */
@@ -12,9 +12,11 @@ export const STREAM_WORKER = 'frec-stream-worker';
 /**
  * `frec stream` workers sharing each view's consumer group: each pod is one consumer, named after
  * the pod, and a dead pod's pending events are claimed by the others after `--claim-idle-ms`
- * (ADR 0030). Scaled on consumer lag in seconds (an External metric, see adapter-rules.ts).
- * The worker serves no HTTP, so it has no probes: its loop ending ends the process, which the
- * kubelet restarts.
+ * (ADR 0030); partitioned views move between pods by lease (ADR 0090). Each worker serves its own
+ * metrics (`--metrics-port`): consumer lag per view and partition, scraped by a PodMonitor and
+ * read by the lag autoscaler (an External metric, see adapter-rules.ts) and the lag alerts; the
+ * same server answers the probes (/health: the process answers; /ready: it is consuming, 503 once
+ * draining).
  */
 export function streamWorker(v: DeployValues, configChecksum: string): [Deployment, HorizontalPodAutoscaler, PodDisruptionBudget] {
   const w = v.streamWorker;
@@ -35,14 +37,31 @@ export function streamWorker(v: DeployValues, configChecksum: string): [Deployme
           name: 'stream-worker',
           image: v.image,
           // $(POD_NAME) is expanded by the kubelet from the env below.
-          command: frecCommand(v, 'stream', '--consumer', '$(POD_NAME)', '--claim-idle-ms', '30000', '--log-every', '30', ...views),
+          command: frecCommand(
+            v,
+            'stream',
+            '--consumer',
+            '$(POD_NAME)',
+            '--claim-idle-ms',
+            '30000',
+            '--log-every',
+            '30',
+            '--metrics-port',
+            String(w.metricsPort),
+            ...views,
+          ),
+          ports: [{ name: 'metrics', containerPort: w.metricsPort, protocol: 'TCP' }],
           env: [...baseEnv(w.resources), { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, streamUrlEnv()],
           resources: resourcesOf(w.resources),
           volumeMounts: vol.mounts,
+          // The metrics server listens once the registry is read and the broker connected.
+          startupProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 2, failureThreshold: 60 },
+          readinessProbe: { httpGet: { path: '/ready', port: 'metrics' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+          livenessProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
         }),
       ],
     },
-    { 'frec.dev/config-checksum': configChecksum },
+    { ...scrapeAnnotations(w.metricsPort), 'frec.dev/config-checksum': configChecksum },
   );
   const hpa = new HorizontalPodAutoscaler({
     metadata: { name: STREAM_WORKER, namespace: v.namespace, labels },
@@ -59,7 +78,7 @@ export function streamWorker(v: DeployValues, configChecksum: string): [Deployme
               name: ADAPTER_METRICS.streamLagSeconds,
               ...(w.views.length > 0 ? { selector: { matchExpressions: [{ key: 'view', operator: 'In', values: w.views }] } } : {}),
             },
-            // replicas = ceil(current * lag / target): lag of 10x the target asks for 10x the workers.
+            // replicas = ceil(current * lag / target): lag of 10x the target asks for 10x the workers; 0 when caught up.
             target: { type: 'Value', value: String(w.targetLagSeconds) },
           },
         },

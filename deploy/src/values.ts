@@ -18,8 +18,10 @@ export interface DeployValues {
   streamWorker: ScaledValues & {
     /** Stream views this worker group consumes (empty: every stream view). */
     views: string[];
-    /** Freshness, in seconds, the lag autoscaler holds the views at. */
+    /** Consumer lag, in seconds (age of the oldest unprocessed event), the lag autoscaler holds the views at. */
     targetLagSeconds: number;
+    /** Port of the worker's own HTTP server (`frec stream --metrics-port`): /metrics, /health, /ready. */
+    metricsPort: number;
   };
   materialization: CronValues;
   training: CronValues;
@@ -113,6 +115,7 @@ export const productionValues: DeployValues = {
     minReplicas: 2,
     maxReplicas: 8,
     targetLagSeconds: 60,
+    metricsPort: 9464,
     resources: { cpu: '500m', memory: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' },
   },
   materialization: {

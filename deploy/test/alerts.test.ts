@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { RecommendMetrics } from '../../examples/streamrec/src/recommender/recommend-metrics.js';
 import { ServerMetrics } from '@frec/feature-server';
+import { streamMetrics } from '../../packages/cli/src/commands/stream-metrics.js';
 import { ADAPTER_METRICS, NON_TRAFFIC_ROUTES, adapterConfig, expandAdapterQuery } from '../src/adapter-rules.js';
 import { alertGroups } from '../src/monitoring.js';
 import { productionValues } from '../src/values.js';
@@ -20,7 +21,9 @@ const alerts = groups.flatMap((g) => g.rules);
 /** Metrics the code exports today, by exposition name, with their label names. */
 function exportedMetrics(): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  const registries = [new ServerMetrics({ registryAgeSeconds: () => 0 }).registry, new RecommendMetrics(new Registry()).registry];
+  // The stream worker's gauges read the broker only when collected; listing them needs none.
+  const worker = streamMetrics('p', [], { ownedPartitions: () => [] }, undefined as never).registry;
+  const registries = [new ServerMetrics({ registryAgeSeconds: () => 0 }).registry, new RecommendMetrics(new Registry()).registry, worker];
   for (const reg of registries) {
     for (const m of reg.getMetricsAsArray()) {
       const { name, labelNames = [] } = m as unknown as { name: string; labelNames?: string[] };
@@ -100,7 +103,9 @@ describe('alert rules', () => {
       for (const m of a.expr.matchAll(/by \(([a-z_]+)\) \(((?:frec|kube)_[a-z_]+)\{/g))
         expect(exported.get(m[2]!) ?? NOT_FROM_FREC_CODE[m[2]!]?.labels).toContain(m[1]);
     }
-    expect(used).toContain('frec_feature_view_freshness_seconds');
+    expect(used).toContain('frec_stream_lag_seconds');
+    expect(used).toContain('frec_stream_lag_messages');
+    expect(used, 'lag comes from the workers, not from what the feature servers read').not.toContain('frec_feature_view_freshness_seconds');
     expect(used).toContain('frec_http_requests_total');
     expect(alerts.filter((a) => /by \(\w+\) \((frec|kube)_/.test(a.expr)).length).toBeGreaterThanOrEqual(4);
     expect(() => selectorsOf('sum(rate(frec_http_requests_total[5m])')).toThrow(/syntax error/);
@@ -124,23 +129,32 @@ describe('alert rules', () => {
   });
 
   it.skipIf(!hasPromtool)(
-    'Prometheus fires the lag alerts at 10 and 30 minutes per view, on the freshest pod, and not before `for`',
+    'Prometheus fires the lag alerts at 10 and 30 minutes per view from the workers, only on a backlog, and the workers-down alert when none is scraped',
     () => {
-      const series = (pod: string, view: string, values: string) => ({
-        series: `frec_feature_view_freshness_seconds{namespace="frec",pod="${pod}",view="${view}"}`,
+      const at = (pod: string, view: string) => `namespace="frec",pod="${pod}",view="${view}"`;
+      const seconds = (pod: string, view: string, values: string) => ({ series: `frec_stream_lag_seconds{${at(pod, view)}}`, values });
+      const messages = (pod: string, view: string, partition: number, values: string) => ({
+        series: `frec_stream_lag_messages{${at(pod, view)},partition="${partition}"}`,
         values,
       });
       const tests = [
         {
           interval: '1m',
           input_series: [
-            // user_recent: 700 s on one pod, 2,000 s on a pod that read it long ago -> 700 s: warn only.
-            series('fs-a', 'user_recent', '700x20'),
-            series('fs-b', 'user_recent', '2000x20'),
-            // item_live: 2,000 s everywhere -> warn and page.
-            series('fs-a', 'item_live', '2000x20'),
-            // fresh: never.
-            series('fs-a', 'fresh', '30x20'),
+            // user_recent (3 partitions over 2 workers): the worker owning partition 2 is 700 s behind -> warn only.
+            seconds('w-a', 'user_recent', '60x20'),
+            messages('w-a', 'user_recent', 0, '10x20'),
+            messages('w-a', 'user_recent', 1, '0x20'),
+            seconds('w-b', 'user_recent', '700x20'),
+            messages('w-b', 'user_recent', 2, '5000x20'),
+            // item_live (unpartitioned, both workers report partition 0): 2,000 s behind -> warn and page.
+            seconds('w-a', 'item_live', '2000x20'),
+            seconds('w-b', 'item_live', '2000x20'),
+            messages('w-a', 'item_live', 0, '90000x20'),
+            messages('w-b', 'item_live', 0, '90000x20'),
+            // quiet: caught up, its newest event an hour old: freshness, not lag -> never.
+            seconds('w-a', 'quiet', '3600x20'),
+            messages('w-a', 'quiet', 0, '0x20'),
           ],
           alert_rule_test: [
             { eval_time: '3m', alertname: 'FrecStreamLag', exp_alerts: [] },
@@ -153,6 +167,15 @@ describe('alert rules', () => {
               ],
             },
             { eval_time: '10m', alertname: 'FrecStreamLagCritical', exp_alerts: [{ exp_labels: { severity: 'page', view: 'item_live' } }] },
+            { eval_time: '15m', alertname: 'FrecStreamWorkersDown', exp_alerts: [] },
+          ],
+        },
+        {
+          interval: '1m',
+          input_series: [{ series: 'frec_http_requests_total{namespace="frec",pod="fs-a",route="/push",status="200"}', values: '0+1x20' }],
+          alert_rule_test: [
+            { eval_time: '5m', alertname: 'FrecStreamWorkersDown', exp_alerts: [] },
+            { eval_time: '15m', alertname: 'FrecStreamWorkersDown', exp_alerts: [{ exp_labels: { severity: 'page', namespace: 'frec' } }] },
           ],
         },
       ];
@@ -234,7 +257,7 @@ describe('prometheus-adapter rules', () => {
   });
 
   it.skipIf(!hasPromtool)(
-    'expanded as the adapter does, the queries give requests/s per pod without probes and one lag series for the HPA',
+    'expanded as the adapter does, the queries give requests/s per pod without probes, and one lag series for the HPA: the worst backlog, 0 when caught up',
     () => {
       const q = (as: string) => [...config.rules, ...config.externalRules].find((r) => r.name.as === as)!.metricsQuery;
       const fsRate = expandAdapterQuery(q(ADAPTER_METRICS.featureServerRequestRate), {
@@ -242,20 +265,22 @@ describe('prometheus-adapter rules', () => {
         labelMatchers: 'namespace="frec",pod=~"fs-a|fs-b"',
         groupBy: 'pod',
       });
-      const lag = expandAdapterQuery(q(ADAPTER_METRICS.streamLagSeconds), {
-        series: 'frec_feature_view_freshness_seconds',
-        labelMatchers: 'namespace="frec"',
-        groupBy: '',
-      });
+      const lag = (ns: string) =>
+        expandAdapterQuery(q(ADAPTER_METRICS.streamLagSeconds), {
+          series: 'frec_stream_lag_seconds',
+          labelMatchers: `namespace="${ns}"`,
+          groupBy: '',
+        });
       expect(() => selectorsOf(fsRate)).not.toThrow();
+      expect(() => selectorsOf(lag('frec'))).not.toThrow();
       const req = (pod: string, route: string, perMin: number) => ({
         series: `frec_http_requests_total{namespace="frec",pod="${pod}",route="${route}",status="200"}`,
         values: `0+${perMin}x10`,
       });
-      const fresh = (pod: string, view: string, v: number) => ({
-        series: `frec_feature_view_freshness_seconds{namespace="frec",pod="${pod}",view="${view}"}`,
-        values: `${v}x10`,
-      });
+      const worker = (ns: string, pod: string, view: string, seconds: number, backlog: number) => [
+        { series: `frec_stream_lag_seconds{namespace="${ns}",pod="${pod}",view="${view}"}`, values: `${seconds}x10` },
+        { series: `frec_stream_lag_messages{namespace="${ns}",pod="${pod}",view="${view}",partition="0"}`, values: `${backlog}x10` },
+      ];
       const tests = [
         {
           interval: '1m',
@@ -266,9 +291,13 @@ describe('prometheus-adapter rules', () => {
             ...NON_TRAFFIC_ROUTES.map((r) => req('fs-a', r, 600)),
             req('fs-b', '/get-online-features', 600),
             req('fs-c', '/get-online-features', 6000),
-            fresh('fs-a', 'user_recent', 90),
-            fresh('fs-b', 'user_recent', 400),
-            fresh('fs-a', 'item_live', 240),
+            // frec: user_recent 90 s behind on one worker, 400 s on the other; item_live 240 s; quiet caught up (newest event 5,000 s old).
+            ...worker('frec', 'w-a', 'user_recent', 90, 50),
+            ...worker('frec', 'w-b', 'user_recent', 400, 50),
+            ...worker('frec', 'w-a', 'item_live', 240, 7),
+            ...worker('frec', 'w-a', 'quiet', 5000, 0),
+            // idle: every view caught up.
+            ...worker('idle', 'w-a', 'quiet', 5000, 0),
           ],
           promql_expr_test: [
             {
@@ -279,8 +308,9 @@ describe('prometheus-adapter rules', () => {
                 { labels: '{pod="fs-b"}', value: 10 },
               ],
             },
-            // min over pods per view, then the worst view: max(90, 240).
-            { expr: lag, eval_time: '8m', exp_samples: [{ labels: '{}', value: 240 }] },
+            // the worst worker per view, then the worst view with a backlog: max(400, 240); the quiet view does not count.
+            { expr: lag('frec'), eval_time: '8m', exp_samples: [{ labels: '{}', value: 400 }] },
+            { expr: lag('idle'), eval_time: '8m', exp_samples: [{ labels: '{}', value: 0 }] },
           ],
         },
       ];

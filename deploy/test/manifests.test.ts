@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { CronExpressionParser } from 'cron-parser';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { FeatureStore, parseRepoConfig } from '@frec/core';
 import { apiKeysFromEnv, createFeatureServer, serverConfigOf } from '@frec/feature-server';
@@ -14,6 +15,7 @@ import { TRAINING_COMMAND } from '../src/cron-jobs.js';
 import { NAMES } from '../src/pod-spec.js';
 import { renderFiles } from '../src/render.js';
 import { STREAM_WORKER } from '../src/stream-worker.js';
+import { serveMetrics } from '../../packages/cli/src/commands/stream-metrics.js';
 import { productionValues } from '../src/values.js';
 import { RetrievalScoreRanker } from '@frec/model-serving/ranking';
 import { InMemoryCatalog, Recommender, createRecommendServer } from '../../examples/streamrec/src/recommender/index.js';
@@ -104,12 +106,9 @@ describe('workloads', () => {
     }
   });
 
-  it('every Deployment that serves HTTP has startup, readiness and liveness probes on its named port; only the stream worker serves none', () => {
-    const withoutPorts = deployments
-      .filter((d) => !d.spec.template.spec.containers.some((c: any) => c.ports?.length))
-      .map((d) => d.metadata.name);
-    expect(withoutPorts).toEqual([STREAM_WORKER]);
-    for (const d of deployments.filter((x) => x.metadata.name !== STREAM_WORKER)) {
+  it('every Deployment, the stream worker included, has startup, readiness and liveness probes on a port its container names', () => {
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['frec-feature-server', STREAM_WORKER, 'streamrec-recommender']);
+    for (const d of deployments) {
       for (const c of d.spec.template.spec.containers) {
         const portNames = c.ports.map((p: any) => p.name);
         for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
@@ -117,6 +116,32 @@ describe('workloads', () => {
           expect(portNames).toContain(c[probe].httpGet.port);
         }
       }
+    }
+  });
+
+  it("the stream worker's probes and scrapes hit its own metrics server: the port `frec stream --metrics-port` binds, /health, /ready and /metrics answer", async () => {
+    const w = deployments.find((d) => d.metadata.name === STREAM_WORKER).spec.template.spec.containers[0];
+    const cmd: string[] = w.command;
+    const port = Number(cmd[cmd.indexOf('--metrics-port') + 1]);
+    expect(w.ports).toEqual([{ name: 'metrics', containerPort: port, protocol: 'TCP' }]);
+    expect([w.startupProbe.httpGet.path, w.livenessProbe.httpGet.path, w.readinessProbe.httpGet.path]).toEqual([
+      '/health',
+      '/health',
+      '/ready',
+    ]);
+    const monitor = ofKind(docs, 'PodMonitor').find((m) => m.metadata.name === STREAM_WORKER);
+    expect(monitor.spec.podMetricsEndpoints[0]).toMatchObject({ port: 'metrics', path: '/metrics' });
+    let consuming = true;
+    const server = await serveMetrics(new Registry(), 0, '127.0.0.1', () => consuming);
+    const status = (route: string) => fetch(`http://127.0.0.1:${server.port}${route}`).then((r) => r.status);
+    try {
+      for (const route of [w.startupProbe.httpGet.path, w.livenessProbe.httpGet.path, w.readinessProbe.httpGet.path, '/metrics'])
+        expect(await status(route), route).toBe(200);
+      consuming = false;
+      expect(await status(w.readinessProbe.httpGet.path)).toBe(503);
+      expect(await status(w.livenessProbe.httpGet.path)).toBe(200);
+    } finally {
+      await server.close();
     }
   });
 
@@ -319,7 +344,7 @@ describe('configuration', () => {
   });
 
   it('scrape annotations name the port the container serves /metrics on', () => {
-    for (const d of deployments.filter((x) => x.metadata.name !== STREAM_WORKER)) {
+    for (const d of deployments) {
       const a = d.spec.template.metadata.annotations;
       expect(a['prometheus.io/scrape']).toBe('true');
       expect(d.spec.template.spec.containers[0].ports.map((p: any) => String(p.containerPort))).toContain(a['prometheus.io/port']);

@@ -21,7 +21,7 @@ import {
 import type { FeatureViewSpec, StreamBroker } from '@frec/core/spi';
 import { deleteKeysWithPrefix } from '@frec/online/testing';
 import { publishByKey } from '@frec/streaming';
-import { STREAM_METRICS, streamMetrics } from '../src/commands/stream-metrics.js';
+import { STREAM_METRICS, serveMetrics, streamMetrics } from '../src/commands/stream-metrics.js';
 import { FREC_BIN } from './run-frec.js';
 
 const REDIS_URL = process.env.FREC_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -139,6 +139,9 @@ describe('frec stream metrics', () => {
       const newest = Math.max(...events.map((e) => e.ts));
       expect(sample(text, STREAM_METRICS.lagSeconds, { view: 'clicks_by_user' })).toBeCloseTo((Date.now() - newest) / 1000, -1);
       expect((await fetch(url.replace('/metrics', '/nope'))).status).toBe(404);
+      // The probes the stream-worker Deployment points at this port.
+      expect((await fetch(url.replace('/metrics', '/health'))).status).toBe(200);
+      expect((await fetch(url.replace('/metrics', '/ready'))).status).toBe(200);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(stderr).toContain('SIGTERM: draining');
@@ -146,6 +149,23 @@ describe('frec stream metrics', () => {
       expect(await leases.owners(3), 'partitions released on the way out').toEqual([null, null, null]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('answers /ready with 503 once the worker stops consuming, while /health stays 200', async () => {
+    let consuming = true;
+    const w = new StreamWorker(store, broker, [single]);
+    const server = await serveMetrics(streamMetrics('metrics', [single], w, broker).registry, 0, '127.0.0.1', () => consuming);
+    const at = (route: string) => fetch(`http://127.0.0.1:${server.port}${route}`).then((r) => r.status);
+    try {
+      expect(await at('/ready')).toBe(200);
+      consuming = false;
+      expect(await at('/ready')).toBe(503);
+      expect(await at('/health')).toBe(200);
+      expect(await at('/metrics')).toBe(200);
+    } finally {
+      await server.close();
+      await w.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { ErrorCode, RequestError, type ValueType } from '@frec/core';
-import { outputColumnNames, type HistoricalRequest, type ResolvedOdfv } from '@frec/core/spi';
-import { asDeclared, asUtcTimestamp } from './duckdb-types.js';
+import { outputColumnNames, STREAM_CREATED_COLUMN, type HistoricalRequest, type ResolvedOdfv } from '@frec/core/spi';
+import { asDeclared, asUtcTimestamp, subMicroNanos } from './duckdb-types.js';
 import { batchSourceOf, sourceColumn } from './file-source.js';
 import type { PointInTimeJoin, ViewRead } from './point-in-time-join.js';
 import { ident } from './sql.js';
@@ -60,7 +60,7 @@ export function planHistorical(
     const shape = sources[v]!;
     const src = batchSourceOf(rv.view);
     const typeOf = (c: string): string => shape.columns.get(c) ?? 'VARCHAR';
-    const created = src.createdTimestampColumn;
+    const created = createdColumnIn(rv.view.source.type, src.createdTimestampColumn, shape.columns);
     const features = [...rv.features, ...rv.hiddenFeatures].map((f, j) => {
       const spec = rv.view.features.find((x) => x.name === f)!;
       const column = sourceColumn(src, f);
@@ -79,6 +79,7 @@ export function planHistorical(
         };
       }),
       eventTime: asUtcTimestamp(ident(src.timestampField), typeOf(src.timestampField)),
+      eventTimeNanos: subMicroNanos(ident(src.timestampField), typeOf(src.timestampField)),
       createdTime: created ? asUtcTimestamp(ident(created), typeOf(created)) : undefined,
       ttlSeconds: rv.view.ttlSeconds,
       features,
@@ -108,10 +109,16 @@ export function planHistorical(
     odfvInputs.set(ro.prefix, inputs);
   }
 
-  const entityTime = asUtcTimestamp(ident(request.timestampColumn), entity.columns.get(request.timestampColumn) ?? 'TIMESTAMP');
+  const entityTimeType = entity.columns.get(request.timestampColumn) ?? 'TIMESTAMP';
+  const entityTime = asUtcTimestamp(ident(request.timestampColumn), entityTimeType);
   return {
     join: {
-      entity: { from: entity.from, columns: entityCols, time: entityTime },
+      entity: {
+        from: entity.from,
+        columns: entityCols,
+        time: entityTime,
+        timeNanos: subMicroNanos(ident(request.timestampColumn), entityTimeType),
+      },
       views,
       featureOrder: outputs.filter((o) => o.kind === 'feature').map((o) => o.name),
     },
@@ -119,4 +126,17 @@ export function planHistorical(
     odfvInputs,
     featureNames: outputs.filter((o) => o.kind !== 'entity').map((o) => o.name),
   };
+}
+
+/**
+ * The created-time column a source's rows are tie-broken by: the declared one, or the one a stream
+ * view's offline rows carry (STREAM_CREATED_COLUMN) when the files hold it.
+ */
+export function createdColumnIn(
+  sourceType: string,
+  declared: string | undefined,
+  columns: ReadonlyMap<string, string>,
+): string | undefined {
+  if (declared) return declared;
+  return sourceType === 'stream' && columns.has(STREAM_CREATED_COLUMN) ? STREAM_CREATED_COLUMN : undefined;
 }

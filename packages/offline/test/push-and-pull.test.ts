@@ -145,9 +145,35 @@ describe('appendRows (push to offline)', () => {
       schema: [field('clicks', Int64)],
     });
     await expect(repo.store.appendRows(single.spec, fv.spec, [{ user_id: 1, ts: new Date(), clicks: 1 }])).rejects.toMatchObject({
-      code: 'OFFLINE_STORE_ERROR',
+      code: 'SOURCE_NOT_APPENDABLE',
+      httpStatus: 400,
       message: expect.stringContaining('**/*.parquet'),
     });
+  });
+
+  it('validateSource (frec apply) refuses a push source whose batch source is a single file, naming source and fix', async () => {
+    await using repo = await tempRepo();
+    const single = fileSource({ name: 'one', path: 'one.parquet', timestampField: 'ts' });
+    const fv = featureView({
+      name: 'one_view',
+      entities: [user],
+      source: pushSource({ name: 'one_push', batchSource: single }),
+      schema: [field('clicks', Int64)],
+    });
+    await expect(repo.store.validateSource(fv.spec)).rejects.toMatchObject({
+      code: 'SOURCE_NOT_APPENDABLE',
+      where: { source: 'one', featureView: 'one_view' },
+      hint: expect.stringContaining("'data/pushed/one/**/*.parquet'"),
+    });
+    // A folder glob is fine before any file exists.
+    const folder = fileSource({ name: 'many', path: 'data/pushed/many/**/*.parquet', timestampField: 'ts' });
+    const ok = featureView({
+      name: 'many_view',
+      entities: [user],
+      source: pushSource({ name: 'many_push', batchSource: folder }),
+      schema: [field('clicks', Int64)],
+    });
+    await repo.store.validateSource(ok.spec);
   });
 });
 

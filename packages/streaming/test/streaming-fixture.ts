@@ -1,6 +1,7 @@
 import { seededRandom } from '@frec/core/spi';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -42,6 +43,8 @@ export interface StreamRepoOptions {
   partitions?: number;
   /** NATS: redelivery of unacknowledged messages after this long (default 1000 ms, so crash tests recover quickly). */
   ackWaitMs?: number;
+  /** The stream source's allowed lateness (default: the library's). */
+  allowedLateness?: string;
 }
 
 /** The `brokers:` section and plugin list a test repo of this broker uses; names unique to `id`. */
@@ -149,6 +152,7 @@ export async function streamRepo(options: StreamRepoOptions = {}): Promise<Strea
     topic,
     broker: brokerType,
     ...(partitions > 1 ? { partitions } : {}),
+    ...(options.allowedLateness ? { allowedLateness: options.allowedLateness } : {}),
     timestampField: 'ts',
     batchSource: fileSource({ name: 'user_activity_rows', path: 'data/user_activity/**/*.parquet', timestampField: 'ts' }),
   });
@@ -207,4 +211,22 @@ export async function waitFor(check: () => Promise<boolean>, what: string, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Writes events as `data/<name>.parquet` in the given (arrival) order: TIMESTAMP event times, `pos` = position in that order. */
+export async function writeEventsParquet(dir: string, name: string, events: readonly Interaction[]): Promise<string> {
+  const json = path.join(dir, 'data', `${name}.json`);
+  const parquet = path.join(dir, 'data', `${name}.parquet`);
+  writeFileSync(json, events.map((e, pos) => JSON.stringify({ ...e, pos })).join('\n'));
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    await conn.run(
+      `COPY (SELECT pos, user_id, item_id, dwell, make_timestamp(ts * 1000) AS ts FROM read_json('${json}', format = 'newline_delimited') ORDER BY pos) TO '${parquet}' (FORMAT parquet)`,
+    );
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+  return parquet;
 }

@@ -1,17 +1,16 @@
-/** A seeded PRNG (mulberry32): StreamRec's only source of randomness, so runs are reproducible. */
+import { seededRandom } from '@frec/core/spi';
+
+/** StreamRec's only source of randomness (frec's seeded mulberry32 generator), so runs are reproducible. */
 export class Rng {
-  private state: number;
+  private readonly draw: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.draw = seededRandom(seed);
   }
 
   /** Uniform float in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   /** Uniform integer in [0, n). */
@@ -47,6 +46,5 @@ export class Rng {
 
 /** The generator as a function, as the baselines and the evaluation draw from it: the same sequence as `new Rng(seed).next()`. */
 export function mulberry32(seed: number): () => number {
-  const rng = new Rng(seed);
-  return () => rng.next();
+  return seededRandom(seed);
 }

@@ -98,8 +98,17 @@ export function streamMetrics(
   };
 }
 
-/** Serves `GET /metrics` (Prometheus text) and `GET /health`; resolves with the bound port once listening. */
-export function serveMetrics(registry: Registry, port: number, host = '0.0.0.0'): Promise<{ port: number; close(): Promise<void> }> {
+/**
+ * Serves `GET /metrics` (Prometheus text), `GET /health` (the process answers: liveness) and
+ * `GET /ready` (200 while `ready()` holds, else 503: readiness, so a rollout waits for a worker that
+ * consumes and a draining one reports it); resolves with the bound port once listening.
+ */
+export function serveMetrics(
+  registry: Registry,
+  port: number,
+  host = '0.0.0.0',
+  ready: () => boolean = () => true,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && url === '/metrics') {
@@ -111,6 +120,10 @@ export function serveMetrics(registry: Registry, port: number, host = '0.0.0.0')
       return;
     }
     if (req.method === 'GET' && url === '/health') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (req.method === 'GET' && url === '/ready') {
+      const ok = ready();
+      return void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not consuming\n');
+    }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   return new Promise((resolve, reject) => {

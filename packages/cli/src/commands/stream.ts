@@ -110,9 +110,11 @@ export function registerStreamCommand(program: Command): void {
             process.stderr.write(`stream view=${view} error=${JSON.stringify(String((err as Error).message ?? err))} (retrying)\n`),
           onPartitions: (view, owned) => !g.json && process.stderr.write(`stream view=${view} partitions=${owned.join(',') || '-'}\n`),
         });
+        // Ready from the first read loop until a stop signal: what the readiness probe reports.
+        let consuming = false;
         const server =
           opts.metricsPort !== undefined
-            ? await serveMetrics(metrics.registry, nonNegativeInt(opts.metricsPort, '--metrics-port'), opts.metricsHost)
+            ? await serveMetrics(metrics.registry, nonNegativeInt(opts.metricsPort, '--metrics-port'), opts.metricsHost, () => consuming)
             : undefined;
         if (server && !g.json) process.stderr.write(`stream metrics on http://${opts.metricsHost ?? '0.0.0.0'}:${server.port}/metrics\n`);
         const t0 = Date.now();
@@ -132,6 +134,7 @@ export function registerStreamCommand(program: Command): void {
         let signals = 0;
         const stop = (signal: NodeJS.Signals): void => {
           if (++signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+          consuming = false;
           if (!g.json) process.stderr.write(`stream ${signal}: draining\n`);
           worker.stop();
         };
@@ -139,7 +142,9 @@ export function registerStreamCommand(program: Command): void {
         process.on('SIGTERM', stop);
         if (!g.json) process.stderr.write(`stream consuming ${views.map((v) => v.name).join(', ')}\n`);
         try {
-          await worker.run();
+          const running = worker.run();
+          consuming = true;
+          await running;
         } finally {
           clearInterval(timer);
           process.off('SIGINT', stop);

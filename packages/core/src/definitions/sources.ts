@@ -1,3 +1,5 @@
+import { parseDuration, type Duration } from '../duration.js';
+import { DefinitionError } from '../errors.js';
 import { callSite } from './call-site.js';
 import { fieldToSpec, type Field } from './field.js';
 import {
@@ -70,12 +72,27 @@ export function streamSource(
     batchSource: DataSource<FileSourceSpec>;
     broker?: string;
     partitions?: number;
+    /** How late an event may arrive and still have the offline rows after it rewritten (default 5 minutes; ADR 0031). */
+    allowedLateness?: Duration;
   },
 ): DataSource<StreamSourceSpec> {
   const site = callSite();
+  const { allowedLateness, ...rest } = options;
+  const lateness = allowedLateness === undefined ? undefined : parseDuration(allowedLateness);
+  if (lateness !== undefined && !(lateness >= 0)) {
+    throw new DefinitionError(`Stream source '${options.name}' has an invalid allowedLateness '${String(allowedLateness)}'.`, {
+      where: { file: site },
+      hint: "Use a number of seconds (0 or more) or a duration such as '5m' or '1h'.",
+    });
+  }
   const spec = parseSpec(
     streamSourceSpecSchema,
-    { type: 'stream', ...options, batchSource: options.batchSource.spec },
+    {
+      type: 'stream',
+      ...rest,
+      ...(lateness === undefined ? {} : { allowedLatenessSeconds: lateness }),
+      batchSource: options.batchSource.spec,
+    },
     'stream source',
     site,
   );

@@ -17,7 +17,14 @@ const valueTypeSchema = z.custom<ValueType>((v) => typeof v === 'string' && (VAL
 
 /** A typed column: a feature, a join key or a request field. */
 export const fieldSpecSchema = z
-  .object({ name: nameSchema, dtype: valueTypeSchema, description: z.string().default(''), tags: tagsSchema })
+  .object({
+    name: nameSchema,
+    dtype: valueTypeSchema,
+    description: z.string().default(''),
+    tags: tagsSchema,
+    /** A float field that may hold NaN and ±Infinity (absent: it refuses them). */
+    allowNonFinite: z.literal(true).optional(),
+  })
   .strict();
 /** The stored form of a field. */
 export type FieldSpec = z.infer<typeof fieldSpecSchema>;
@@ -92,6 +99,11 @@ export const streamSourceSpecSchema = z
     topic: z.string().min(1),
     /** Partitions the events are spread over by entity key (absent: 1, one stream). */
     partitions: z.number().int().min(1).max(1024).optional(),
+    /**
+     * How late (event time behind the entity's newest event) an event may arrive and still have the
+     * offline history corrected for it (absent: DEFAULT_ALLOWED_LATENESS_SECONDS; ADR 0031).
+     */
+    allowedLatenessSeconds: z.number().nonnegative().optional(),
     timestampField: z.string().min(1),
     batchSource: fileSourceSpecSchema,
     description: z.string().default(''),

@@ -4,7 +4,8 @@ import { ErrorCode, RequestError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { OfflineStore, PulledBatch } from '../stores/offline-store.js';
 import type { OnlineColumnarWrite, OnlineStore, OnlineWriteResult, OnlineWriteRow } from '../stores/online-store.js';
-import { coerceValue, type FeatureValue } from '../value-types.js';
+import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
+import { NON_FINITE_HINT, allowsNonFinite, coerceValue, elementType, hasNonFinite, type FeatureValue } from '../value-types.js';
 import { ProgressTracker, type MaterializeProgress } from './progress.js';
 
 /** Options of `store.materialize` and `store.materializeIncremental`. */
@@ -48,9 +49,11 @@ export interface MaterializeResult {
 }
 
 function checkDate(d: Date, what: string): void {
-  if (!(d instanceof Date) || Number.isNaN(d.getTime())) {
-    throw new RequestError(ErrorCode.INVALID_REQUEST, `Materialization ${what} time is not a valid date.`, {
+  // The window bounds every pulled row's event time, so a window inside the range keeps stored times in it.
+  if (!(d instanceof Date) || !isSupportedTimeMs(d.getTime())) {
+    throw new RequestError(ErrorCode.INVALID_REQUEST, `Materialization ${what} time is not a valid date within ${TIME_RANGE_TEXT}.`, {
       hint: "Pass an ISO time such as '2024-01-01T00:00:00Z' or a Date.",
+      where: { field: what },
     });
   }
 }
@@ -93,11 +96,36 @@ function rowBuilder(view: FeatureViewSpec): RowBuilder {
   return b;
 }
 
+/**
+ * Refuses NaN and ±Infinity in the float features of a pulled batch unless the field allows them:
+ * the same rule as push, online writes and stream events, so no path stores what another refuses.
+ */
+function checkFinite(view: FeatureViewSpec, batch: PulledBatch, columns: ReadonlyArray<ArrayLike<unknown> | undefined>): void {
+  view.features.forEach((f, j) => {
+    const col = columns[j];
+    if (col === undefined || !elementType(f.dtype).startsWith('float') || allowsNonFinite(f)) return;
+    for (let i = 0; i < col.length; i++) {
+      const v = col[i];
+      if (typeof v === 'number' ? Number.isFinite(v) : !hasNonFinite(v)) continue;
+      const key = batch.keys[i]!;
+      throw new RequestError(
+        ErrorCode.WRONG_TYPE,
+        `Materializing feature view '${view.name}': feature '${f.name}' of entity ${JSON.stringify(key)} is ${String(v)}, which is not finite, and the field does not allow NaN or ±Infinity. Nothing of this batch was written.`,
+        {
+          where: { featureView: view.name, feature: f.name, entity: key.join(',') },
+          hint: `Clean the source rows, or: ${NON_FINITE_HINT}`,
+        },
+      );
+    }
+  });
+}
+
 /** Turns a column-major pulled batch into online write rows. */
 export function batchToRows(view: FeatureViewSpec, batch: PulledBatch): OnlineWriteRow[] {
   const n = batch.keys.length;
   const rows: OnlineWriteRow[] = new Array(n);
   const cols = view.features.map((f) => batch.columns[f.name]);
+  checkFinite(view, batch, cols);
   const build = rowBuilder(view);
   for (let i = 0; i < n; i++) {
     rows[i] = { key: batch.keys[i]!, values: build(cols, i), eventTimeMs: batch.eventTimeMs[i]!, createdTimeMs: batch.createdTimeMs[i] };
@@ -119,6 +147,7 @@ export function batchToColumns(view: FeatureViewSpec, batch: PulledBatch): Onlin
     }
     return col as Array<FeatureValue | undefined>;
   });
+  checkFinite(view, batch, columns);
   return { keys: batch.keys, columns, eventTimeMs: batch.eventTimeMs, createdTimeMs: batch.createdTimeMs };
 }
 

@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { entity } from '../definitions/entity.js';
 import { fileSource, streamSource } from '../definitions/sources.js';
 import { count, lastN, mean, sessionDuration, sessionLength, streamFeatureView, sum } from '../definitions/stream-feature-view.js';
-import { applyEvent, emptyState, featuresOf, planAggregations, wasApplied, type AggEvent } from './aggregate-state.js';
+import {
+  applyEvent,
+  emptyState,
+  exactSince,
+  featuresAt,
+  featuresOf,
+  planAggregations,
+  rowTimesSince,
+  wasApplied,
+  type AggEvent,
+} from './aggregate-state.js';
 
 const rng = seededRandom;
 
@@ -32,7 +42,10 @@ const H = 3600_000;
 
 /** The definition of every feature, computed from scratch over all events: the reference the fold must match. */
 function reference(all: Array<AggEvent & { arrival: number }>): Record<string, unknown> {
-  const sorted = [...all].sort((a, b) => a.timeMs - b.timeMs || a.arrival - b.arrival);
+  // Ties go by value (here the lastN column's), never by arrival.
+  const sorted = [...all].sort(
+    (a, b) => a.timeMs - b.timeMs || Number(a.values.item_id) - Number(b.values.item_id) || a.arrival - b.arrival,
+  );
   const T = sorted[sorted.length - 1]!.timeMs;
   const inWin = (w: number) => sorted.filter((e) => e.timeMs > T - w && e.timeMs <= T);
   const dwell = (w: number) =>
@@ -128,6 +141,62 @@ describe('aggregate fold', () => {
     }
   });
 
+  it('featuresAt equals the in-order fold at every event time within the allowed lateness (seeded late events)', () => {
+    const late = streamFeatureView({
+      name: 'user_activity',
+      entities: [user],
+      source: streamSource({
+        name: 'interactions',
+        topic: 'interactions',
+        timestampField: 'ts',
+        allowedLateness: '2h',
+        batchSource: fileSource({ name: 'interactions_features', path: 'data/activity', timestampField: 'ts' }),
+      }),
+      aggregations: [
+        lastN('item_id', 10, { type: 'int64', name: 'last_10_items' }),
+        count({ window: '1h' }),
+        sum('dwell', { window: '24h' }),
+        sessionLength({ gap: '30m' }),
+        sessionDuration({ gap: '30m' }),
+      ],
+    });
+    const lp = planAggregations(late.spec);
+    expect(lp.latenessMs).toBe(2 * H);
+    const r = rng(23);
+    let checked = 0;
+    for (let trial = 0; trial < 30; trial++) {
+      const n = 5 + Math.floor(r() * 60);
+      let t = Date.UTC(2024, 0, 1);
+      const evs: Array<AggEvent & { arrival: number }> = [];
+      for (let i = 0; i < n; i++) {
+        // Some ties at one millisecond, some gaps past the session gap.
+        t += r() < 0.15 ? 0 : Math.floor(r() * (r() < 0.2 ? 3 * H : 20 * 60_000));
+        evs.push({ timeMs: t, values: { item_id: String(Math.floor(r() * 1000)), dwell: (r() * 100).toFixed(3) }, arrival: 0 });
+      }
+      // Delivered out of order; ties go by arrival, in the fold and in the reference.
+      const arrival = evs
+        .map((e, i) => ({ e, at: i + r() * 8 }))
+        .sort((a, b) => a.at - b.at)
+        .map((x) => x.e);
+      arrival.forEach((e, i) => (e.arrival = i));
+      const state = emptyState();
+      arrival.forEach((e, i) => applyEvent(lp, state, e, `${i}-0`));
+      const since = exactSince(lp, state);
+      for (const at of rowTimesSince(lp, state, Number.NEGATIVE_INFINITY)) {
+        expect(at).toBeGreaterThanOrEqual(since);
+        const got = featuresAt(lp, state, at);
+        const want = reference(evs.filter((e) => e.timeMs <= at));
+        expect(got.last_10_items, `trial ${trial} at ${at}`).toEqual(want.last_10_items);
+        expect(got.count_1h).toBe(want.count_1h);
+        expect(got.session_length, `trial ${trial} at ${at}`).toBe(want.session_length);
+        expect(got.session_duration).toBe(want.session_duration);
+        expect(got.sum_dwell_24h as number).toBeCloseTo(want.sum_dwell_24h as number, 6);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+
   it('merges two sessions when a late event bridges the gap', () => {
     const s = emptyState();
     const t0 = Date.UTC(2024, 0, 1);
@@ -138,12 +207,19 @@ describe('aggregate fold', () => {
     expect(featuresOf(plan, s)).toMatchObject({ session_length: 3, session_duration: 3000 });
   });
 
-  it('breaks time ties by arrival and remembers applied IDs', () => {
+  it('breaks time ties by value, whatever the arrival order, and remembers applied IDs', () => {
     const s = emptyState();
     const t = Date.UTC(2024, 0, 1);
-    applyEvent(plan, s, { timeMs: t, values: { item_id: 1 } }, '1-0');
-    applyEvent(plan, s, { timeMs: t, values: { item_id: 2 } }, '2-0');
-    expect(featuresOf(plan, s).last_10_items).toEqual([2, 1]);
+    applyEvent(plan, s, { timeMs: t, values: { item_id: 1, dwell: 0.1 } }, '1-0');
+    applyEvent(plan, s, { timeMs: t, values: { item_id: 2, dwell: 0.2 } }, '2-0');
+    applyEvent(plan, s, { timeMs: t, values: { item_id: 10, dwell: 0.3 } }, '5-0');
+    const r = emptyState();
+    applyEvent(plan, r, { timeMs: t, values: { item_id: 10, dwell: 0.3 } }, '5-0');
+    applyEvent(plan, r, { timeMs: t, values: { item_id: 2, dwell: 0.2 } }, '2-0');
+    applyEvent(plan, r, { timeMs: t, values: { item_id: 1, dwell: 0.1 } }, '1-0');
+    expect(featuresOf(plan, s).last_10_items).toEqual([10, 2, 1]);
+    // Bit for bit: the window is summed in the same order.
+    expect(featuresOf(plan, r)).toEqual(featuresOf(plan, s));
     expect(wasApplied(s, '1-0')).toBe(true);
     expect(wasApplied(s, '3-0')).toBe(false);
     // An empty window reads 0 / null, not NaN.

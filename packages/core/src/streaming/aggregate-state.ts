@@ -6,9 +6,12 @@ import { coerceScalar, elementType, type FeatureValue, type ScalarType } from '.
  * offline backfill both fold events through `applyEvent` and read features with `featuresOf`,
  * so the two stores cannot disagree (ADR 0031).
  *
- * Order: events are ordered by event time, ties by arrival. Features are evaluated at the
+ * Order: events are ordered by event time, ties by value (then arrival, which only identical
+ * values reach), so neither redelivery nor file order can change a result. Features are evaluated at the
  * entity's newest event time T: windows cover (T - w, T]; the session is the run of events
- * ending at T whose gaps are at most `gap`.
+ * ending at T whose gaps are at most `gap`. `featuresAt` evaluates the same definition at an
+ * earlier time t, exactly for any t within the allowed lateness of T (the state keeps what that
+ * needs), which is how the worker rewrites the offline rows a late event changes.
  */
 
 /** One event after parsing: its time (epoch ms) and column values. */
@@ -21,7 +24,7 @@ export interface AggEvent {
 export interface AggregateState {
   /** Newest event time applied (epoch ms), or null when empty. */
   maxTimeMs: number | null;
-  /** Arrival counter: the tie-break between events with the same time. */
+  /** Arrival counter: the last tie-break, between events with the same time and values. */
   seq: number;
   /** Events applied in total (monotonic; the exactly-once tests read it). */
   applied: number;
@@ -33,7 +36,15 @@ export interface AggregateState {
   sessions: Array<[number, number, number]>;
   /** Stream IDs of recently applied events, for idempotent replays (newest last). */
   recentIds: string[];
+  /**
+   * Event times applied, ascending, one per event: every one after T - lateness plus the newest
+   * one at or before it. Absent in states saved before it existed.
+   */
+  times?: number[];
 }
+
+/** Allowed lateness of a stream source that declares none: 5 minutes (ADR 0031). */
+export const DEFAULT_ALLOWED_LATENESS_SECONDS = 300;
 
 /** Sessions kept per entity: a late event can reopen or bridge any of them. */
 export const MAX_SESSIONS = 4;
@@ -51,6 +62,8 @@ export interface AggregationPlan {
   columns: string[];
   elementTypes: Record<string, ScalarType>;
   sessionGapMs: number | null;
+  /** How far behind the newest event time the state stays exact for `featuresAt` (the source's allowed lateness). */
+  latenessMs: number;
 }
 
 /** Compiles a stream view's aggregations once. */
@@ -76,12 +89,38 @@ export function planAggregations(view: FeatureViewSpec): AggregationPlan {
       sessionGapMs = Math.max(sessionGapMs ?? 0, a.gapSeconds * 1000);
     }
   }
-  return { view, aggregations: view.aggregations, windowColumns, maxWindowMs, columns: [...columns], elementTypes, sessionGapMs };
+  const latenessMs = view.source.type === 'stream' ? (view.source.allowedLatenessSeconds ?? DEFAULT_ALLOWED_LATENESS_SECONDS) * 1000 : 0;
+  return {
+    view,
+    aggregations: view.aggregations,
+    windowColumns,
+    maxWindowMs,
+    columns: [...columns],
+    elementTypes,
+    sessionGapMs,
+    latenessMs,
+  };
 }
 
 /** A fresh, empty state. */
 export function emptyState(): AggregateState {
-  return { maxTimeMs: null, seq: 0, applied: 0, lastN: {}, window: [], sessions: [], recentIds: [] };
+  return { maxTimeMs: null, seq: 0, applied: 0, lastN: {}, window: [], sessions: [], recentIds: [], times: [] };
+}
+
+/** The oldest time `featuresAt` is exact at: the newest event time less the allowed lateness. */
+export function exactSince(plan: AggregationPlan, state: AggregateState): number {
+  return state.maxTimeMs === null ? Number.POSITIVE_INFINITY : state.maxTimeMs - plan.latenessMs;
+}
+
+/**
+ * The distinct event times at or after `fromMs` whose features `featuresAt` gives exactly,
+ * ascending: the times of the offline rows that events at `fromMs` or later change.
+ */
+export function rowTimesSince(plan: AggregationPlan, state: AggregateState, fromMs: number): number[] {
+  const lo = Math.max(fromMs, exactSince(plan, state));
+  const out: number[] = [];
+  for (const t of state.times ?? []) if (t >= lo && t !== out[out.length - 1]) out.push(t);
+  return out;
 }
 
 /** Compares two stream IDs ('<ms>-<seq>') numerically. */
@@ -110,10 +149,42 @@ function toNumber(v: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** Inserts `item` into `list` sorted newest first by (time, seq). */
+/** A value's sort key: numbers as themselves, dates as ISO strings (as a reloaded state holds them), the rest as text. */
+function sortKey(v: unknown): number | string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v);
+}
+
+/** Orders two values of one column: null first, numbers by value, anything else by its text. */
+export function compareTieValues(a: unknown, b: unknown): number {
+  const x = sortKey(a);
+  const y = sortKey(b);
+  if (x === y) return 0;
+  if (x === null) return -1;
+  if (y === null) return 1;
+  if (typeof x === 'number' && typeof y === 'number') return x - y;
+  const sx = String(x);
+  const sy = String(y);
+  return sx < sy ? -1 : sx > sy ? 1 : 0;
+}
+
+/** Orders two entries [time, seq, ...values]: by time, then values, then seq (equal values only). */
+function compareEntries(a: ReadonlyArray<unknown>, b: ReadonlyArray<unknown>): number {
+  const dt = (a[0] as number) - (b[0] as number);
+  if (dt !== 0) return dt;
+  for (let i = 2; i < a.length; i++) {
+    const d = compareTieValues(a[i], b[i]);
+    if (d !== 0) return d;
+  }
+  return (a[1] as number) - (b[1] as number);
+}
+
+/** Inserts `item` into `list` sorted newest first by (time, values, seq). */
 function insertNewestFirst<T extends [number, number, ...unknown[]]>(list: T[], item: T): void {
   let i = 0;
-  while (i < list.length && (list[i]![0] > item[0] || (list[i]![0] === item[0] && list[i]![1] > item[1]))) i++;
+  while (i < list.length && compareEntries(list[i]!, item) > 0) i++;
   list.splice(i, 0, item);
 }
 
@@ -127,6 +198,15 @@ export function applyEvent(plan: AggregationPlan, state: AggregateState, event: 
   state.applied++;
   if (state.maxTimeMs === null || t > state.maxTimeMs) state.maxTimeMs = t;
   const maxT = state.maxTimeMs;
+  // Kept exact back to here, so the offline rows a late event changes can be rewritten.
+  const horizon = maxT - plan.latenessMs;
+  const times = (state.times ??= []);
+  let at = times.length;
+  while (at > 0 && times[at - 1]! > t) at--;
+  times.splice(at, 0, t);
+  let old = 0;
+  while (old + 1 < times.length && times[old + 1]! <= horizon) old++;
+  if (old > 0) times.splice(0, old);
   if (id !== undefined) {
     state.recentIds.push(id);
     if (state.recentIds.length > RECENT_IDS) state.recentIds.splice(0, state.recentIds.length - RECENT_IDS);
@@ -136,24 +216,27 @@ export function applyEvent(plan: AggregationPlan, state: AggregateState, event: 
     const list = (state.lastN[a.name] ??= []);
     const v = coerceScalar(plan.elementTypes[a.name] ?? 'string', event.values[a.column]);
     insertNewestFirst(list, [t, seq, v === undefined ? null : v]);
-    if (list.length > a.n) list.length = a.n;
+    // Every value after the horizon, plus the n newest at or before it: the n newest as of any time since.
+    let recent = 0;
+    while (recent < list.length && list[recent]![0] > horizon) recent++;
+    if (list.length > recent + a.n) list.length = recent + a.n;
   }
   if (plan.maxWindowMs > 0) {
     const row: Array<number | null> = [t, seq, ...plan.windowColumns.map((c) => toNumber(event.values[c]))];
     let i = state.window.length;
-    while (i > 0 && (state.window[i - 1]![0]! > t || (state.window[i - 1]![0] === t && state.window[i - 1]![1]! > seq))) i--;
+    while (i > 0 && compareEntries(state.window[i - 1]!, row) > 0) i--;
     state.window.splice(i, 0, row);
-    // Events at or before T - maxWindow can never fall in a window again: T only grows.
-    const cutoff = maxT - plan.maxWindowMs;
+    // Events at or before horizon - maxWindow can never fall in a window read again: T only grows.
+    const cutoff = horizon - plan.maxWindowMs;
     let drop = 0;
     while (drop < state.window.length && state.window[drop]![0]! <= cutoff) drop++;
     if (drop > 0) state.window.splice(0, drop);
   }
-  if (plan.sessionGapMs !== null) addToSessions(state.sessions, t, plan.sessionGapMs);
+  if (plan.sessionGapMs !== null) addToSessions(state.sessions, t, plan.sessionGapMs, horizon);
 }
 
-/** Adds an event time to the session list, merging sessions it touches or bridges. */
-function addToSessions(sessions: Array<[number, number, number]>, t: number, gap: number): void {
+/** Adds an event time to the session list, merging sessions it touches or bridges; keeps those after the horizon and MAX_SESSIONS more. */
+function addToSessions(sessions: Array<[number, number, number]>, t: number, gap: number, horizon: number): void {
   sessions.push([t, t, 1]);
   sessions.sort((a, b) => a[0] - b[0]);
   const merged: Array<[number, number, number]> = [];
@@ -165,19 +248,34 @@ function addToSessions(sessions: Array<[number, number, number]>, t: number, gap
     } else merged.push([s[0], s[1], s[2]]);
   }
   merged.reverse();
+  let recent = 0;
+  while (recent < merged.length && merged[recent]![1] > horizon) recent++;
   sessions.length = 0;
-  sessions.push(...merged.slice(0, MAX_SESSIONS));
+  sessions.push(...merged.slice(0, recent + MAX_SESSIONS));
 }
 
 /** The view's feature values for a state, evaluated at its newest event time. */
 export function featuresOf(plan: AggregationPlan, state: AggregateState): Record<string, FeatureValue> {
+  return featuresAt(plan, state, state.maxTimeMs ?? 0);
+}
+
+/**
+ * The view's feature values as of time T: the definition evaluated over the events at or before
+ * T. Exact for T from `exactSince(plan, state)` on; before that, what the state still holds.
+ */
+export function featuresAt(plan: AggregationPlan, state: AggregateState, T: number): Record<string, FeatureValue> {
   const out: Record<string, FeatureValue> = {};
-  const T = state.maxTimeMs ?? 0;
   for (const a of plan.aggregations) {
     switch (a.kind) {
-      case 'last_n':
-        out[a.name] = (state.lastN[a.name] ?? []).map((e) => e[2] as Exclude<FeatureValue, unknown[]>);
+      case 'last_n': {
+        const vals: Array<Exclude<FeatureValue, unknown[]>> = [];
+        for (const e of state.lastN[a.name] ?? []) {
+          if (vals.length >= a.n) break;
+          if (e[0] <= T) vals.push(e[2] as Exclude<FeatureValue, unknown[]>);
+        }
+        out[a.name] = vals;
         break;
+      }
       case 'count':
       case 'sum':
       case 'mean': {
@@ -202,11 +300,27 @@ export function featuresOf(plan: AggregationPlan, state: AggregateState): Record
       }
       case 'session_length':
       case 'session_duration': {
-        const s = state.sessions[0];
-        out[a.name] = !s ? (a.kind === 'session_length' ? 0 : 0) : a.kind === 'session_length' ? s[2] : (s[1] - s[0]) / 1000;
+        const s = sessionAt(state, T);
+        out[a.name] = !s ? 0 : a.kind === 'session_length' ? s[2] : (s[1] - s[0]) / 1000;
         break;
       }
     }
   }
   return out;
+}
+
+/**
+ * The session as of T: the newest session starting at or before T, cut at T. Its events after T
+ * are all in `times` when T is within the lateness, and so is the newest event at or before T.
+ */
+function sessionAt(state: AggregateState, T: number): [number, number, number] | undefined {
+  const s = state.sessions.find((x) => x[0] <= T);
+  if (!s || s[1] <= T) return s;
+  let after = 0;
+  let last = s[0];
+  for (const t of state.times ?? []) {
+    if (t > T && t <= s[1]) after++;
+    else if (t <= T && t > last) last = t;
+  }
+  return [s[0], last, s[2] - after];
 }

@@ -8,12 +8,15 @@ import type { FeatureValue } from '../value-types.js';
 import {
   applyEvent,
   emptyState,
+  featuresAt,
   featuresOf,
   planAggregations,
+  rowTimesSince,
   wasApplied,
   type AggregateState,
   type AggregationPlan,
 } from './aggregate-state.js';
+import { createdColumnOf } from './offline-rows.js';
 import { keyString, parseEvent } from './parse-event.js';
 import { partitionsOf } from './partitions.js';
 import {
@@ -356,7 +359,10 @@ export class StreamWorker {
         c = { state: s?.state ?? emptyState(), version: s?.version ?? 0, inflight: 0 };
       }
       let changed = false;
-      let lastRow: { index: number; timeMs: number } | undefined;
+      // Per distinct event time, the features as of it: an event sets its own time's row and, when late,
+      // rewrites the rows after it within the allowed lateness; a tie rewrites its time's row. The
+      // newer created time makes these rows win over the ones they correct (ADR 0031).
+      const rows = writeOffline ? new Map<number, Record<string, FeatureValue>>() : undefined;
       for (const e of g.events) {
         if (wasApplied(c.state, e.id)) {
           replayed++;
@@ -365,14 +371,9 @@ export class StreamWorker {
         applyEvent(plan, c.state, e, e.id);
         applied++;
         changed = true;
-        if (writeOffline) {
-          // Events of one key at one time give one row, the state after the last of them: two rows
-          // with equal times would let a point-in-time join pick an in-between state.
-          const row = this.offlineRow(plan, g.key, e.timeMs, featuresOf(plan, c.state));
-          if (lastRow && lastRow.timeMs === e.timeMs) offlineRows[lastRow.index] = row;
-          else lastRow = { index: offlineRows.push(row) - 1, timeMs: e.timeMs };
-        }
+        if (rows) for (const t of rowTimesSince(plan, c.state, e.timeMs)) rows.set(t, featuresAt(plan, c.state, t));
       }
+      if (rows) for (const [t, values] of rows) offlineRows.push(this.offlineRow(plan, g.key, t, values));
       if (changed) {
         // A snapshot: later batches keep folding into c.state while this save waits its turn.
         saves.push({ key: k, json: JSON.stringify(c.state), expected: c.version });
@@ -470,8 +471,8 @@ export class StreamWorker {
     view.entityColumns.forEach((c, i) => (row[c.name] = key[i]));
     const ts = view.source.type === 'stream' ? view.source.batchSource.timestampField : 'event_timestamp';
     row[ts] = new Date(timeMs);
-    // Across batches, equal event times are told apart by the created time, which grows with apply order.
-    const created = view.source.type === 'stream' ? view.source.batchSource.createdTimestampColumn : undefined;
+    // A rewritten row must win over the row it corrects: created times grow with apply order.
+    const created = createdColumnOf(view);
     if (created) {
       this.lastCreatedMs = Math.max(Date.now(), this.lastCreatedMs + 1);
       row[created] = new Date(this.lastCreatedMs);

@@ -10,7 +10,7 @@ import { asUtcTimestamp } from '../duckdb-types.js';
 import { planHistorical } from '../historical-plan.js';
 import { compilePointInTimeJoin, type TieBreakStrategy } from '../point-in-time-join.js';
 import { ident, literal } from '../sql.js';
-import { appendRows } from './duckdb-append-rows.js';
+import { appendRows, checkAppendable } from './duckdb-append-rows.js';
 import { compactAppended, type CompactResult } from './duckdb-compact.js';
 import { queryRows } from './duckdb-connection.js';
 import { loadEntities } from './duckdb-entity-input.js';
@@ -189,8 +189,10 @@ export class DuckDBOfflineStore implements OfflineStore {
     return `${files.length}:${h.digest('hex').slice(0, 32)}`;
   }
 
-  /** Checks a view's Parquet schema against its declaration; a push or stream source without files yet passes. */
+  /** Checks a view's Parquet schema against its declaration (a push or stream source without files yet passes) and that a push source's batch path takes appended files. */
   async validateSource(view: FeatureViewSpec): Promise<void> {
+    // A push source must take pushed rows offline: refuse its definition now rather than fail every push with to: offline.
+    if (view.source.type === 'push') checkAppendable(view.source.batchSource, view, this.config.repoPath);
     await this.withConnection(async (conn) => {
       const shape = await inspectSource(conn, view, this.config.repoPath);
       // A push or stream source with no file yet has nothing to check.

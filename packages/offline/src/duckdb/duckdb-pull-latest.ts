@@ -4,6 +4,7 @@ import { coerceValue, type PulledBatch } from '@frec/core/spi';
 import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
 import { offlineStoreError } from '../errors.js';
 import { batchSourceOf, sourceColumn } from '../file-source.js';
+import { createdColumnIn } from '../historical-plan.js';
 import { ident, literal, timestampLiteral } from '../sql.js';
 import { queryRows } from './duckdb-connection.js';
 import type { SourceShape } from './duckdb-source-schema.js';
@@ -56,9 +57,8 @@ export function compilePullLatest(view: FeatureViewSpec, shape: SourceShape, sta
     (f, i) => `${asDeclared(ident(sourceColumn(src, f.name)), f.dtype, typeOf(sourceColumn(src, f.name)))} AS __frec_f${i}`,
   );
   const ts = asUtcTimestamp(ident(src.timestampField), typeOf(src.timestampField));
-  const created = src.createdTimestampColumn
-    ? asUtcTimestamp(ident(src.createdTimestampColumn), typeOf(src.createdTimestampColumn))
-    : 'NULL::TIMESTAMP';
+  const createdColumn = createdColumnIn(view.source.type, src.createdTimestampColumn, shape.columns);
+  const created = createdColumn ? asUtcTimestamp(ident(createdColumn), typeOf(createdColumn)) : 'NULL::TIMESTAMP';
   const partition = view.entityColumns.map((_, i) => `__frec_k${i}`).join(', ');
   return [
     `SELECT * FROM (SELECT ${[...keys, ...feats, `${ts} AS __frec_ts`, `${created} AS __frec_created`].join(', ')}`,

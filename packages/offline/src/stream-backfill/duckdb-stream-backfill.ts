@@ -2,6 +2,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { StoreError, type FeatureViewSpec } from '@frec/core';
 import {
   applyEvent,
+  createdColumnOf,
   emptyState,
   featuresOf,
   keyString,
@@ -49,7 +50,8 @@ function epochMsExpr(column: string, type: string): string {
 /**
  * Backfills a stream view's offline rows from historical events: DuckDB reads and orders the
  * events (by entity, event time, then file order, which is the arrival order), and the same
- * aggregation code as the online worker folds them, emitting one feature row per event.
+ * aggregation code as the online worker folds them, emitting one feature row per entity and
+ * distinct event time: the state after every event at that time (ADR 0031).
  * @example await backfillStreamView(view, { events: 'data/interactions/*.parquet', offline });
  */
 export async function backfillStreamView(view: FeatureViewSpec, options: StreamBackfillOptions): Promise<StreamBackfillResult> {
@@ -123,12 +125,26 @@ async function run(
   const batchSize = options.batchSize ?? 50_000;
   const outTs = view.source.type === 'stream' ? view.source.batchSource.timestampField : ts;
   const states = new Map<string, AggregateState>();
+  // One created time per run: a rerun's rows win over an earlier run's, and over worker rows they replace.
+  const createdColumn = createdColumnOf(view);
+  const createdAt = new Date();
   let out: Array<Record<string, unknown>> = [];
   let events = 0;
   let rows = 0;
   let invalid = 0;
   let curKey: string | undefined;
   let state: AggregateState = emptyState();
+  // The row of the entity's latest time, emitted once the next event has another key or time.
+  let pending: { key: Array<string | number>; t: number } | undefined;
+  const flush = (): void => {
+    if (!pending) return;
+    const row: Record<string, unknown> = featuresOf(plan, state);
+    view.entityColumns.forEach((e, i) => (row[e.name] = pending!.key[i]));
+    row[outTs] = new Date(pending.t);
+    if (createdColumn) row[createdColumn] = createdAt;
+    out.push(row);
+    pending = undefined;
+  };
   for await (const chunk of result.yieldRowObjectJs()) {
     for (const r of chunk) {
       const t = Number(r.__t);
@@ -141,6 +157,7 @@ async function run(
         continue;
       }
       const k = keyString(key as Array<string | number>);
+      if (k !== curKey || pending?.t !== t) flush();
       if (k !== curKey) {
         curKey = k;
         state = emptyState();
@@ -148,10 +165,7 @@ async function run(
       }
       applyEvent(plan, state, { timeMs: t, values: r });
       events++;
-      const row: Record<string, unknown> = featuresOf(plan, state);
-      view.entityColumns.forEach((e, i) => (row[e.name] = key[i]));
-      row[outTs] = new Date(t);
-      out.push(row);
+      pending = { key: key as Array<string | number>, t };
       if (out.length >= batchSize) {
         await write(out);
         rows += out.length;
@@ -160,6 +174,7 @@ async function run(
       }
     }
   }
+  flush();
   if (out.length > 0) {
     await write(out);
     rows += out.length;

@@ -35,6 +35,8 @@ export async function launchChromium(options: { viewport?: { width: number; heig
     ],
   });
   const context = await browser.newContext({ viewport: options.viewport ?? { width: 1360, height: 900 }, deviceScaleFactor: 1 });
+  // A loaded machine (8 busy processes on 2 cores) renders slowly; a wait fails only when the page is wrong.
+  context.setDefaultTimeout(120_000);
   const problems: string[] = [];
   return {
     browser,
