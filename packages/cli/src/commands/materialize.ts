@@ -84,7 +84,7 @@ function lineReporter(everyMs: number): { onProgress: (p: MaterializeProgress) =
   };
 }
 
-type MaterializeCliOptions = { views?: string; parallelism?: string; batchSize?: string; progressEvery?: string };
+type MaterializeCliOptions = { views?: string; parallelism?: string; batchSize?: string; progressEvery?: string; force?: boolean };
 
 async function runMaterialize(
   g: GlobalOptions,
@@ -96,6 +96,7 @@ async function runMaterialize(
   try {
     res = await run({
       views: splitList(opts.views),
+      ...(opts.force ? { force: true } : {}),
       onProgress: reporter.onProgress,
       ...(opts.parallelism ? { parallelism: positiveInt(opts.parallelism, '--parallelism') } : {}),
       ...(opts.batchSize ? { batchSize: positiveInt(opts.batchSize, '--batch-size') } : {}),
@@ -117,7 +118,10 @@ async function runMaterialize(
             v.seconds.toFixed(1),
             String(Math.round(v.rowsPerSecond)),
           ]),
-        ])}\nMaterialized ${res.rows} rows in ${res.seconds.toFixed(1)}s.`,
+        ])}\nMaterialized ${res.rows} rows in ${res.seconds.toFixed(1)}s.${res.views
+          .filter((v) => v.skipReason)
+          .map((v) => `\nSkipped ${v.view}: ${v.skipReason}.`)
+          .join('')}`,
   );
 }
 
@@ -131,6 +135,7 @@ export function registerMaterializeCommands(program: Command): void {
     .option('--views <names>', 'comma-separated views (default: every online view)')
     .option('--parallelism <n>', 'views materialized at once (default 2)')
     .option('--batch-size <n>', 'rows per pulled batch (default 20000)')
+    .option('--force', 'rewrite a window already materialized from unchanged source files')
     .option('--progress-every <s>', 'seconds between plain progress lines when not on a terminal (default 2)')
     .action(async (start: string, end: string, opts: MaterializeCliOptions, cmd: Command) => {
       const g = globalsOf(cmd);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import { ErrorCode, RequestError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
@@ -20,6 +21,11 @@ export interface MaterializeOptions {
   parallelism?: number;
   /** Online writes in flight per view while the next batch is pulled (default 2). */
   writesInFlight?: number;
+  /**
+   * Rewrite even a window already materialized from the same source (default false). Needed only
+   * when rows were removed from the online store one by one, which its materialization mark cannot see.
+   */
+  force?: boolean;
 }
 
 /** What one view's materialization did. */
@@ -32,6 +38,8 @@ export interface ViewMaterializeResult {
   skippedOlder: number;
   seconds: number;
   rowsPerSecond: number;
+  /** Set when the view was skipped, writing nothing: why. */
+  skipReason?: string;
 }
 
 /** The summary of a materialization run (what `--json` prints). */
@@ -150,6 +158,50 @@ function writeBatch(online: OnlineStore, project: string, view: FeatureViewSpec,
   return online.write(project, view, batchToRows(view, batch));
 }
 
+/** What a complete run leaves in the online store beside a view's rows (OnlineStore.materializationMark). */
+interface MaterializationMark {
+  start: string;
+  end: string;
+  /** The view's definition and its source's fingerprint, hashed. */
+  source: string;
+  at: number;
+}
+
+/** The definition and source identity a run read; null when the offline store cannot fingerprint its source. */
+async function sourceIdentity(offline: OfflineStore, view: FeatureViewSpec): Promise<string | null> {
+  const fp = offline.sourceFingerprint ? await offline.sourceFingerprint(view).catch(() => null) : null;
+  if (fp === null) return null;
+  return createHash('sha256').update(JSON.stringify(view)).update('\0').update(fp).digest('hex').slice(0, 32);
+}
+
+/**
+ * Why a run of [start, end) can write nothing, or undefined when it must run: the online store
+ * still carries the mark of a complete run over a window holding this one, from the same
+ * definition and source files, and no row of that run can have expired yet. Every row that run
+ * wrote is at least as new as what this one would write, so the conditional write would skip them all.
+ */
+async function skipReason(
+  online: OnlineStore,
+  project: string,
+  view: FeatureViewSpec,
+  start: Date,
+  end: Date,
+  source: string | null,
+): Promise<string | undefined> {
+  if (source === null || !online.materializationMark) return undefined;
+  const raw = await online.materializationMark(project, view).catch(() => null);
+  if (!raw) return undefined;
+  let mark: MaterializationMark;
+  try {
+    mark = JSON.parse(raw) as MaterializationMark;
+  } catch {
+    return undefined;
+  }
+  if (mark.source !== source || Date.parse(mark.start) > start.getTime() || Date.parse(mark.end) < end.getTime()) return undefined;
+  if (view.ttlSeconds > 0 && Date.now() >= mark.at + view.ttlSeconds * 1000) return undefined;
+  return `already materialized: [${mark.start}, ${mark.end}) was written at ${new Date(mark.at).toISOString()} from the same definition and unchanged source files; pass force to rewrite`;
+}
+
 /** Streams one view's latest rows in [start, end) into the online store, with a bounded number of writes in flight. */
 async function materializeView(
   store: FeatureStore,
@@ -165,6 +217,25 @@ async function materializeView(
   if (view.tiling) return materializeAggregationView(store, offline, online, view, start, end, options, incremental, t0);
   const maxInFlight = Math.max(1, options.writesInFlight ?? 2);
   const tracker = new ProgressTracker(view.name, options.onProgress);
+  // Fingerprinted before the pull: a file that lands during the run changes the next run's fingerprint.
+  const source = await sourceIdentity(offline, view);
+  const why = options.force ? undefined : await skipReason(online, store.project, view, start, end, source);
+  if (why !== undefined) {
+    tracker.start(0);
+    tracker.done();
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      view: view.name,
+      start: start.toISOString(),
+      end: end.toISOString(),
+      rows: 0,
+      written: 0,
+      skippedOlder: 0,
+      seconds,
+      rowsPerSecond: 0,
+      skipReason: why,
+    };
+  }
   const counter = (offline as { countLatest?: (v: FeatureViewSpec, s: Date, e: Date) => Promise<number> }).countLatest;
   tracker.start(counter ? await counter.call(offline, view, start, end).catch(() => null) : null);
   const inFlight: Array<Promise<void>> = [];
@@ -191,6 +262,10 @@ async function materializeView(
   }
   // Only a completed view moves its watermark: a crash leaves it where it was, and the rerun rewrites the same rows.
   await store.registry.recordMaterialization(view.name, start, end);
+  if (source !== null && online.setMaterializationMark) {
+    const mark: MaterializationMark = { start: start.toISOString(), end: end.toISOString(), source, at: Date.now() };
+    await online.setMaterializationMark(store.project, view, JSON.stringify(mark));
+  }
   const seconds = (performance.now() - t0) / 1000;
   tracker.done();
   return {

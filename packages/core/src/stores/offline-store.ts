@@ -82,6 +82,12 @@ export interface OfflineStore {
   getHistoricalFeatures(request: HistoricalRequest): Promise<RetrievalJob>;
   /** The latest row per entity key with event time in [start, end), in batches. */
   pullLatest(view: FeatureViewSpec, start: Date, end: Date, options?: { batchSize?: number }): AsyncIterable<PulledBatch>;
+  /**
+   * A cheap identity of what a view's source holds now (its files, sizes and modification times),
+   * equal between two calls only if the source did not change; null when the store cannot tell.
+   * Materialization skips a window already materialized from the same source (optional).
+   */
+  sourceFingerprint?(view: FeatureViewSpec): Promise<string | null>;
   /** Checks that a file source holds the columns a view declares, with compatible types. */
   validateSource(view: FeatureViewSpec): Promise<void>;
   /** Appends rows to a source's offline storage (push to offline); they are readable at once. */

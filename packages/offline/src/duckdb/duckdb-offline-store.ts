@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { type FeatureViewSpec, type FileSourceSpec, type RetrievalMetadata, type ValueType } from '@frec/core';
 import {
@@ -12,18 +14,18 @@ import { historicalAggregates, pullTiles, tileEvents } from './duckdb-aggregatio
 import { checkAggregationSource, inspectEvents, type EventShape } from './duckdb-tiles.js';
 import { ErrorCode, RequestError } from '@frec/core';
 import { offlineStoreError } from '../errors.js';
-import { batchSourceOf } from '../file-source.js';
+import { batchSourceOf, sourceGlob } from '../file-source.js';
 import { asUtcTimestamp } from '../duckdb-types.js';
 import { planHistorical } from '../historical-plan.js';
 import { compilePointInTimeJoin, type TieBreakStrategy } from '../point-in-time-join.js';
-import { ident } from '../sql.js';
+import { ident, literal } from '../sql.js';
 import { appendRows, checkAppendable } from './duckdb-append-rows.js';
 import { compactAppended, type CompactResult } from './duckdb-compact.js';
 import { queryRows } from './duckdb-connection.js';
 import { loadEntities } from './duckdb-entity-input.js';
 import type { DuckDBOfflineStoreConfig } from './duckdb-offline-store-config.js';
 import { instanceOptions } from './duckdb-offline-store-config.js';
-import { compileCountLatest, compilePullLatest, streamPulled } from './duckdb-pull-latest.js';
+import { compileCountLatest, compilePullLatest, DEFAULT_PASS_ROWS, keyPartsFor, streamPulled } from './duckdb-pull-latest.js';
 import { DEFAULT_BATCH_ROWS, DuckDBRetrievalJob } from './duckdb-retrieval-job.js';
 import { checkSourceSchema, inspectSource } from './duckdb-source-schema.js';
 
@@ -167,7 +169,9 @@ export class DuckDBOfflineStore implements OfflineStore {
     try {
       const shape = await inspectSource(conn, view, this.config.repoPath);
       await checkSourceSchema(conn, view, shape);
-      yield* streamPulled(conn, view, compilePullLatest(view, shape, start, end), options.batchSize ?? 10_000);
+      const of = await keyPartsFor(conn, shape, this.config.pullPassRows ?? DEFAULT_PASS_ROWS);
+      const passes = Array.from({ length: of }, (_, index) => compilePullLatest(view, shape, start, end, { index, of }));
+      yield* streamPulled(conn, view, passes, options.batchSize ?? 10_000);
     } finally {
       conn.closeSync();
     }
@@ -178,9 +182,31 @@ export class DuckDBOfflineStore implements OfflineStore {
     return this.withConnection(async (conn) => {
       const shape = await inspectSource(conn, view, this.config.repoPath);
       await checkSourceSchema(conn, view, shape);
-      const [row] = await queryRows(conn, compileCountLatest(view, shape, start, end));
-      return Number(row?.n ?? 0);
+      // Counted per key part too: DISTINCT over every key at once would hold them all.
+      const of = await keyPartsFor(conn, shape, this.config.pullPassRows ?? DEFAULT_PASS_ROWS);
+      let n = 0;
+      for (let index = 0; index < of; index++) {
+        const [row] = await queryRows(conn, compileCountLatest(view, shape, start, end, { index, of }));
+        n += Number(row?.n ?? 0);
+      }
+      return n;
     });
+  }
+
+  /**
+   * The files of a view's source with their sizes and modification times, hashed; null for a
+   * remote source (no cheap stat), so materialization never skips on a guess.
+   */
+  async sourceFingerprint(view: FeatureViewSpec): Promise<string | null> {
+    const glob = sourceGlob(batchSourceOf(view), this.config.repoPath);
+    if (/^[a-z0-9]+:\/\//i.test(glob)) return null;
+    const files = await this.withConnection((conn) => queryRows(conn, `SELECT file FROM glob(${literal(glob)}) ORDER BY file`));
+    const h = createHash('sha256');
+    for (const { file } of files) {
+      const st = await stat(String(file)).catch(() => null);
+      h.update(`${String(file)}\0${st ? `${st.size}:${st.mtimeMs}` : 'gone'}\n`);
+    }
+    return `${files.length}:${h.digest('hex').slice(0, 32)}`;
   }
 
   /** Checks a view's Parquet schema against its declaration (a push or stream source without files yet passes) and that a push source's batch path takes appended files. */
