@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openModelRegistry, type ModelRegistry } from '@frec/model-registry';
 import { pairedBootstrap, type EvalResult } from '../eval/evaluate.js';
@@ -240,11 +240,13 @@ function sampleSource(inputDir: string, outDir: string, snap: MovieLensSnapshot,
   const keep = new Set([...active, ...others.slice(0, sample)].map(String));
   mkdirSync(outDir, { recursive: true });
   for (const f of ['ratings.csv', 'tags.csv']) {
+    if (!existsSync(path.join(inputDir, f))) continue;
     const lines = readFileSync(path.join(inputDir, f), 'utf8').split('\n');
     const body = lines.slice(1).filter((l) => keep.has(l.split(',')[0]!));
     writeFileSync(path.join(outDir, f), `${lines[0]!.trimEnd()}\n${body.map((l) => l.trimEnd()).join('\n')}\n`);
   }
-  for (const f of ['movies.csv', 'links.csv']) copyFileSync(path.join(inputDir, f), path.join(outDir, f));
+  for (const f of ['movies.csv', 'links.csv'])
+    if (existsSync(path.join(inputDir, f))) copyFileSync(path.join(inputDir, f), path.join(outDir, f));
   return outDir;
 }
 
@@ -309,13 +311,13 @@ async function lastGoodPair(registry: ModelRegistry): Promise<{ twoTower: number
 
 const mean = (v: Float64Array) => (v.length ? v.reduce((s, x) => s + x, 0) / v.length : 0);
 
-function isoWeek(ms: number): string {
-  const d = new Date(ms);
-  const day = (d.getUTCDay() + 6) % 7;
-  d.setUTCDate(d.getUTCDate() - day + 3);
-  const firstThursday = new Date(Date.UTC(d.getUTCFullYear(), 0, 4));
-  const week = 1 + Math.round((d.getTime() - firstThursday.getTime()) / (7 * DAY) - 3 + ((firstThursday.getUTCDay() + 6) % 7) / 7);
-  return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+export function isoWeek(ms: number): string {
+  // The ISO week holds its Thursday; week 1 is the one holding January 4.
+  const thursday = ms - ((new Date(ms).getUTCDay() + 6) % 7) * DAY + 3 * DAY;
+  const year = new Date(thursday).getUTCFullYear();
+  const jan4 = Date.UTC(year, 0, 4);
+  const week1Thursday = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * DAY + 3 * DAY;
+  return `${year}-W${String(1 + Math.round((thursday - week1Thursday) / (7 * DAY))).padStart(2, '0')}`;
 }
 
 function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAILY_METRIC_TOLERANCE, holdoutFraction, sliceTolerance } from '../../src/daily/index.js';
+import { isoWeek } from '../../src/daily/replay.js';
 
 describe('daily job settings', () => {
   it('holds out the day, or the newest 500 events when the day has fewer, at most half the data', () => {
@@ -17,5 +18,15 @@ describe('daily job settings', () => {
     // Large slices: the fixed floor applies (the caller takes the larger one).
     expect(Math.max(DAILY_METRIC_TOLERANCE, sliceTolerance(5000, 5000))).toBe(DAILY_METRIC_TOLERANCE);
     expect(sliceTolerance(0, 10)).toBe(1);
+  });
+});
+
+describe('replay weeks', () => {
+  it('labels days with their ISO week', () => {
+    expect(isoWeek(Date.parse('2018-09-08T00:00:00Z'))).toBe('2018-W36');
+    expect(isoWeek(Date.parse('2018-09-10T00:00:00Z'))).toBe('2018-W37');
+    expect(isoWeek(Date.parse('2018-09-23T00:00:00Z'))).toBe('2018-W38');
+    expect(isoWeek(Date.parse('2018-12-31T00:00:00Z'))).toBe('2019-W01');
+    expect(isoWeek(Date.parse('2021-01-03T00:00:00Z'))).toBe('2020-W53');
   });
 });
