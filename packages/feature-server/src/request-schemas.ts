@@ -45,6 +45,8 @@ function onlineFeaturesSchema(columns: typeof strictColumns | typeof looseColumn
       feature_service: z.string().min(1).max(512).optional(),
       entities: columns.refine((c) => Object.keys(c).length > 0, 'must hold at least one join key column'),
       full_feature_names: z.boolean().default(false),
+      // Feast's Python client (0.5x+) always sends it; frec has no feature view versions, so it changes nothing.
+      include_feature_view_version_metadata: z.boolean().optional(),
     })
     .strict()
     .superRefine((b, ctx) => {
@@ -63,6 +65,17 @@ function pushSchema(columns: typeof strictColumns | typeof looseColumns) {
         .enum(['online', 'offline', 'online_and_offline', 'both'])
         .default('online')
         .transform((t) => (t === 'both' ? 'online_and_offline' : t)),
+      allow_registry_cache: z.boolean().optional(),
+      transform_on_write: z.boolean().optional(),
+    })
+    .strict();
+}
+
+function writeToOnlineSchema(columns: typeof strictColumns | typeof looseColumns) {
+  return z
+    .object({
+      feature_view_name: z.string().min(1).max(512),
+      df: columns.refine((c) => Object.keys(c).length > 0, 'must hold at least one column'),
       allow_registry_cache: z.boolean().optional(),
       transform_on_write: z.boolean().optional(),
     })
@@ -132,6 +145,13 @@ export const pushBody = {
   tables: (b) => [b.df],
 } satisfies BodySchema<z.output<ReturnType<typeof pushSchema>>>;
 export type PushBody = z.output<ReturnType<typeof pushSchema>>;
+
+/** Body of POST /write-to-online-store, as Feast's remote online store client sends it. */
+export const writeToOnlineBody = {
+  fast: writeToOnlineSchema(looseColumns),
+  strict: writeToOnlineSchema(strictColumns),
+  tables: (b) => [b.df],
+} satisfies BodySchema<z.output<ReturnType<typeof writeToOnlineSchema>>>;
 
 /** Parses a body; the 400 error names each bad field (and suggests a known one for typos). */
 export function parseBody<T>(schema: BodySchema<T>, body: unknown, route: string): T {
