@@ -93,7 +93,7 @@ export interface BodySchema<T> {
 }
 
 const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ONLINE_KEYS = new Set(['features', 'feature_service', 'entities', 'full_feature_names']);
+const ONLINE_KEYS = new Set(['features', 'feature_service', 'entities', 'full_feature_names', 'include_feature_view_version_metadata']);
 
 /**
  * The usual /get-online-features body (a feature list, entity columns of scalars) checked by hand
@@ -110,6 +110,8 @@ function quickOnlineFeatures(body: Record<string, unknown>): GetOnlineFeaturesBo
     if (typeof f !== 'string' || f.length < 1 || f.length > 512) return undefined;
   }
   if (full !== undefined && typeof full !== 'boolean') return undefined;
+  const versions = body.include_feature_view_version_metadata;
+  if (versions !== undefined && typeof versions !== 'boolean') return undefined;
   if (
     typeof entities !== 'object' ||
     entities === null ||
@@ -126,7 +128,13 @@ function quickOnlineFeatures(body: Record<string, unknown>): GetOnlineFeaturesBo
     columns++;
   }
   if (columns === 0 || !cellsAreValid(entities as Record<string, unknown[]>)) return undefined;
-  return { features: features as string[], entities: entities as Record<string, unknown[]>, full_feature_names: full ?? false };
+  const out: GetOnlineFeaturesBody = {
+    features: features as string[],
+    entities: entities as Record<string, unknown[]>,
+    full_feature_names: full ?? false,
+  };
+  if (versions !== undefined) out.include_feature_view_version_metadata = versions;
+  return out;
 }
 
 /** Body of POST /get-online-features, as Feast's feature server takes it. */

@@ -26,6 +26,7 @@ function randomBody(rnd: () => number): Record<string, unknown> {
     }
   }
   if (rnd() < 0.3) body.full_feature_names = pick([true, false, 'yes', 1]);
+  if (rnd() < 0.2) body.include_feature_view_version_metadata = pick([true, false, 'no', 0]);
   if (rnd() < 0.05) body[pick(['extra', 'feature', 'entity_rows'])] = 1;
   return body;
 }
