@@ -49,6 +49,12 @@ function barReporter(): { onProgress: (p: MaterializeProgress) => void; stop: ()
     onProgress: (p) => {
       let bar = bars.get(p.view);
       if (!bar) bars.set(p.view, (bar = multi.create(p.totalRows ?? 0, 0, { view: p.view.padEnd(20), rate: '0' })));
+      if (p.day) {
+        // An aggregation view tiles its events day by day before it writes its entities.
+        bar.setTotal(p.day.total);
+        bar.update(p.day.done, { rate: `tiled ${p.day.date}` });
+        return;
+      }
       if (p.totalRows === null) bar.setTotal(Math.max(p.rows, 1));
       bar.update(p.rows, { rate: Math.round(p.rowsPerSecond).toLocaleString('en-US') });
     },
@@ -62,6 +68,10 @@ function lineReporter(everyMs: number): { onProgress: (p: MaterializeProgress) =
   return {
     onProgress: (p) => {
       const now = Date.now();
+      if (p.day) {
+        process.stderr.write(`materialize view=${p.view} phase=day day=${p.day.date} days=${p.day.done}/${p.day.total}\n`);
+        return;
+      }
       if (p.phase === 'batch' && now - (last.get(p.view) ?? 0) < everyMs) return;
       last.set(p.view, now);
       const eta = p.etaSeconds === null ? '' : ` eta=${p.etaSeconds.toFixed(0)}s`;

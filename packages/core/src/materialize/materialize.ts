@@ -6,6 +6,7 @@ import type { OfflineStore, PulledBatch } from '../stores/offline-store.js';
 import type { OnlineColumnarWrite, OnlineStore, OnlineWriteResult, OnlineWriteRow } from '../stores/online-store.js';
 import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
 import { NON_FINITE_HINT, allowsNonFinite, coerceValue, elementType, hasNonFinite, type FeatureValue } from '../value-types.js';
+import { materializeTiles } from './materialize-tiles.js';
 import { ProgressTracker, type MaterializeProgress } from './progress.js';
 
 /** Options of `store.materialize` and `store.materializeIncremental`. */
@@ -210,8 +211,10 @@ async function materializeView(
   start: Date,
   end: Date,
   options: MaterializeOptions,
+  incremental = false,
 ): Promise<ViewMaterializeResult> {
   const t0 = performance.now();
+  if (view.tiling) return materializeAggregationView(store, offline, online, view, start, end, options, incremental, t0);
   const maxInFlight = Math.max(1, options.writesInFlight ?? 2);
   const tracker = new ProgressTracker(view.name, options.onProgress);
   // Fingerprinted before the pull: a file that lands during the run changes the next run's fingerprint.
@@ -277,6 +280,43 @@ async function materializeView(
   };
 }
 
+/** An aggregation view: tiles from the offline store, one row per entity online (materialize-tiles.ts). */
+async function materializeAggregationView(
+  store: FeatureStore,
+  offline: OfflineStore,
+  online: OnlineStore,
+  view: FeatureViewSpec,
+  start: Date,
+  end: Date,
+  options: MaterializeOptions,
+  incremental: boolean,
+  t0: number,
+): Promise<ViewMaterializeResult> {
+  const tracker = new ProgressTracker(view.name, options.onProgress);
+  tracker.start(null);
+  // Incremental runs end at a tile boundary, so the next run's tiles never overlap this one's.
+  const tileMs = view.tiling!.tileSeconds * 1000;
+  if (incremental) end = new Date(Math.max(start.getTime(), Math.floor(end.getTime() / tileMs) * tileMs));
+  const r = await materializeTiles(store.project, offline, online, view, start, end, {
+    merge: incremental,
+    batchSize: options.batchSize ?? 10_000,
+    tracker,
+  });
+  await store.registry.recordMaterialization(view.name, start, end);
+  const seconds = (performance.now() - t0) / 1000;
+  tracker.done();
+  return {
+    view: view.name,
+    start: start.toISOString(),
+    end: end.toISOString(),
+    rows: r.rows,
+    written: r.written,
+    skippedOlder: r.skippedOlder,
+    seconds,
+    rowsPerSecond: seconds > 0 ? r.rows / seconds : r.rows,
+  };
+}
+
 async function selectViews(store: FeatureStore, names: readonly string[] | undefined): Promise<FeatureViewSpec[]> {
   if (names && names.length > 0) return Promise.all(names.map((n) => store.registry.getFeatureView(n)));
   const data = await store.registry.data({ fresh: true });
@@ -290,6 +330,7 @@ async function runAll(
   store: FeatureStore,
   jobs: Array<{ view: FeatureViewSpec; start: Date; end: Date }>,
   options: MaterializeOptions,
+  incremental = false,
 ): Promise<MaterializeResult> {
   const t0 = performance.now();
   const [offline, online] = await Promise.all([store.offlineStore(), store.onlineStore()]);
@@ -299,7 +340,7 @@ async function runAll(
     while (next < jobs.length) {
       const i = next++;
       const j = jobs[i]!;
-      results[i] = await materializeView(store, offline, online, j.view, j.start, j.end, options);
+      results[i] = await materializeView(store, offline, online, j.view, j.start, j.end, options, incremental);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallelism ?? 2, jobs.length)) }, worker));
@@ -354,5 +395,5 @@ export async function materializeIncremental(store: FeatureStore, end: Date, opt
     const start = wm ? new Date(wm) : view.ttlSeconds > 0 ? new Date(end.getTime() - view.ttlSeconds * 1000) : new Date(0);
     if (start.getTime() < end.getTime()) jobs.push({ view, start, end });
   }
-  return runAll(store, jobs, options);
+  return runAll(store, jobs, options, true);
 }

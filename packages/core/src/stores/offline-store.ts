@@ -2,6 +2,28 @@ import type { FeatureViewSpec, FileSourceSpec } from '../definitions/specs.js';
 import type { ResolvedFeatures } from '../feature-refs.js';
 import type { DataSourceSpec, OnDemandFeatureViewSpec } from '../definitions/specs.js';
 import type { Transform } from '../definitions/on-demand-feature-view.js';
+import type { TileState } from '../aggregations/tiles.js';
+
+/** Entity states of an aggregation view, as the tile engine computes them. */
+export interface TileBatch {
+  keys: Array<Array<string | number>>;
+  states: TileState[];
+}
+
+/** Progress of a tile computation: a day tiled (ISO date, k of n). */
+export interface TileProgress {
+  phase: 'tiling';
+  day: string;
+  done: number;
+  total: number;
+}
+
+/** One stream event for `tileEvents`: its entity key, time (epoch ms) and raw fields. */
+export interface TileEvent {
+  key: ReadonlyArray<string | number>;
+  timeMs: number;
+  values: Record<string, unknown>;
+}
 
 /**
  * Entity rows for historical retrieval: plain objects, a Parquet path or glob, a SQL query
@@ -70,5 +92,17 @@ export interface OfflineStore {
   validateSource(view: FeatureViewSpec): Promise<void>;
   /** Appends rows to a source's offline storage (push to offline); they are readable at once. */
   appendRows(source: FileSourceSpec, view: FeatureViewSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<void>;
+  /**
+   * Aggregation views: the tiles of the events with time in [start, end), per entity, pruned to
+   * what a read at or after the entity's newest event reaches. Needed to materialize them.
+   */
+  pullTiles?(
+    view: FeatureViewSpec,
+    start: Date,
+    end: Date,
+    options?: { batchSize?: number; onProgress?: (p: TileProgress) => void },
+  ): AsyncIterable<TileBatch>;
+  /** Aggregation views: the tiles of one batch of stream events (in arrival order), by the same code as `pullTiles`. */
+  tileEvents?(view: FeatureViewSpec, events: readonly TileEvent[]): Promise<TileBatch>;
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import {
   featuresOf,
   planAggregations,
   rowTimesSince,
+  RECENT_IDS,
   wasApplied,
   type AggEvent,
 } from './aggregate-state.js';
@@ -205,6 +206,19 @@ describe('aggregate fold', () => {
     expect(featuresOf(plan, s).session_length).toBe(1);
     applyEvent(plan, s, { timeMs: t0 + 25 * 60_000, values: {} });
     expect(featuresOf(plan, s)).toMatchObject({ session_length: 3, session_duration: 3000 });
+  });
+
+  it('recognises every applied ID as replayed when IDs arrive out of order, past the memory size', () => {
+    // IDs 200..263 in order, then a late redelivery of 150: the memory is full, and it must drop
+    // the smallest ID, else 200 is forgotten while 150 < 200 stays, and a replay of 200 counts twice.
+    const s = emptyState();
+    const t = Date.UTC(2024, 0, 1);
+    const ids: string[] = [];
+    for (let i = 0; i < RECENT_IDS; i++) ids.push(`${200 + i}-0`);
+    ids.push('150-0');
+    for (const [i, id] of ids.entries()) applyEvent(plan, s, { timeMs: t + i, values: { item_id: i, dwell: 1 } }, id);
+    for (const id of ids) expect(wasApplied(s, id), id).toBe(true);
+    expect(wasApplied(s, `${200 + RECENT_IDS}-0`)).toBe(false);
   });
 
   it('breaks time ties by value, whatever the arrival order, and remembers applied IDs', () => {

@@ -158,7 +158,7 @@ function sortKey(v: unknown): number | string | null {
 }
 
 /** Orders two values of one column: null first, numbers by value, anything else by its text. */
-export function compareTieValues(a: unknown, b: unknown): number {
+function compareTieValues(a: unknown, b: unknown): number {
   const x = sortKey(a);
   const y = sortKey(b);
   if (x === y) return 0;
@@ -209,7 +209,14 @@ export function applyEvent(plan: AggregationPlan, state: AggregateState, event: 
   if (old > 0) times.splice(0, old);
   if (id !== undefined) {
     state.recentIds.push(id);
-    if (state.recentIds.length > RECENT_IDS) state.recentIds.splice(0, state.recentIds.length - RECENT_IDS);
+    // Forget the smallest ID, not the oldest applied: with out-of-order redelivery (a dead member's
+    // events claimed late) the apply order is not the ID order, and "older than every remembered ID
+    // counts as applied" holds only if every applied ID above the smallest is still remembered.
+    if (state.recentIds.length > RECENT_IDS) {
+      let min = 0;
+      for (let i = 1; i < state.recentIds.length; i++) if (compareIds(state.recentIds[i]!, state.recentIds[min]!) < 0) min = i;
+      state.recentIds.splice(min, 1);
+    }
   }
   for (const a of plan.aggregations) {
     if (a.kind !== 'last_n') continue;

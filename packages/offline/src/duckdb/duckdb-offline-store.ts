@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { type FeatureViewSpec, type FileSourceSpec, type RetrievalMetadata, type ValueType } from '@frec/core';
-import { type HistoricalRequest, type OfflineStore, type PulledBatch } from '@frec/core/spi';
+import {
+  type HistoricalRequest,
+  type OfflineStore,
+  type PulledBatch,
+  type TileBatch,
+  type TileEvent,
+  type TileProgress,
+} from '@frec/core/spi';
+import { historicalAggregates, pullTiles, tileEvents } from './duckdb-aggregations.js';
+import { checkAggregationSource, inspectEvents, type EventShape } from './duckdb-tiles.js';
 import { ErrorCode, RequestError } from '@frec/core';
 import { offlineStoreError } from '../errors.js';
 import { batchSourceOf, sourceGlob } from '../file-source.js';
@@ -32,6 +41,7 @@ export class DuckDBOfflineStore implements OfflineStore {
   readonly type = 'duckdb';
   private readonly jobs = new Set<DuckDBRetrievalJob>();
   private seq = 0;
+  private readonly eventShapes = new WeakMap<FeatureViewSpec, { at: number; shape: EventShape }>();
   /** How equal event times are broken in the join; see ADR 0010. */
   tieBreak: TieBreakStrategy = 'asof-struct';
   /** Rows per batch that retrieval jobs read and yield. */
@@ -86,6 +96,16 @@ export class DuckDBOfflineStore implements OfflineStore {
       });
       const shapes = [];
       for (const rv of request.resolved.views) {
+        if (rv.view.tiling) {
+          // Aggregation views are evaluated at each entity row's time into a table the join then reads exactly.
+          const events = await inspectEvents(conn, rv.view, this.config.repoPath);
+          if (!events.empty) await checkAggregationSource(conn, rv.view, events);
+          const table = `__frec_agg_${++this.seq}`;
+          const features = [...rv.features, ...rv.hiddenFeatures];
+          await historicalAggregates(conn, rv.view, events, { ...entity, timestampColumn: request.timestampColumn }, features, table);
+          shapes.push({ from: table, columns: new Map<string, string>(), aggregated: true });
+          continue;
+        }
         const shape = await inspectSource(conn, rv.view, this.config.repoPath);
         await checkSourceSchema(conn, rv.view, shape);
         shapes.push(shape);
@@ -194,10 +214,44 @@ export class DuckDBOfflineStore implements OfflineStore {
     // A push source must take pushed rows offline: refuse its definition now rather than fail every push with to: offline.
     if (view.source.type === 'push') checkAppendable(view.source.batchSource, view, this.config.repoPath);
     await this.withConnection(async (conn) => {
+      if (view.tiling) {
+        const events = await inspectEvents(conn, view, this.config.repoPath);
+        if (!events.empty) await checkAggregationSource(conn, view, events);
+        return;
+      }
       const shape = await inspectSource(conn, view, this.config.repoPath);
       // A push or stream source with no file yet has nothing to check.
       if (shape.empty) return;
       await checkSourceSchema(conn, view, shape);
+    });
+  }
+
+  /** An aggregation view's tiles of the events in [start, end), per entity, tiled day by day (see duckdb-aggregations.ts). */
+  async *pullTiles(
+    view: FeatureViewSpec,
+    start: Date,
+    end: Date,
+    options: { batchSize?: number; onProgress?: (p: TileProgress) => void } = {},
+  ): AsyncGenerator<TileBatch> {
+    const conn = await this.connect();
+    try {
+      const events = await inspectEvents(conn, view, this.config.repoPath);
+      if (!events.empty) await checkAggregationSource(conn, view, events);
+      yield* pullTiles(conn, view, events, start, end, { ...options, table: `__frec_tiles_${++this.seq}` });
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  /** The tiles of one batch of stream events, by the batch path's statement. */
+  async tileEvents(view: FeatureViewSpec, events: readonly TileEvent[]): Promise<TileBatch> {
+    return this.withConnection(async (conn) => {
+      // The source's schema, looked up again every 30 s rather than for every batch.
+      let hit = this.eventShapes.get(view);
+      if (!hit || Date.now() - hit.at > 30_000)
+        this.eventShapes.set(view, (hit = { at: Date.now(), shape: await inspectEvents(conn, view, this.config.repoPath) }));
+      const shape = hit.shape;
+      return tileEvents(conn, view, shape, events, `__frec_batch_${++this.seq}`);
     });
   }
 
