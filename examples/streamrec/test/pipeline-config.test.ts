@@ -23,7 +23,7 @@ describe('pipeline config', () => {
     expect(c.steps).toEqual(DEFAULT_STEP_CONFIGS);
     expect(c.steps.rankerSet).toEqual({ positives: 12000, negatives: 8, candidates: DEFAULT_CANDIDATE_MIX });
     expect(c.steps.tuneQuery.coOccurrence).toEqual(DEFAULT_CO_OCCURRENCE);
-    expect(c.steps.trainRetrieval).toEqual({ tower: {}, members: 2, history: { weight: 1, decay: 0.25 } });
+    expect(c.steps.trainRetrieval).toEqual({ tower: {}, members: 2, history: { weight: 1, decay: 0.25 }, refit: true });
   });
 
   it('merges a step setting over its defaults object by object, and replaces arrays whole', () => {

@@ -37,6 +37,11 @@ export interface TrainRetrievalConfig {
   members: number;
   /** How the training query adds the recent items (TrainOptions.history). */
   history: HistoryQueryParams;
+  /**
+   * Train the served ensemble again on every training event, the holdout included (default true).
+   * False serves the ensemble the query was tuned on: one fit instead of two (the demo's first run).
+   */
+  refit: boolean;
 }
 
 /** Settings of the query tuning step: the grids it tries on the held-out users and the co-occurrence table it builds. */
@@ -98,6 +103,7 @@ export const DEFAULT_STEP_CONFIGS: StepConfigs = {
     // The recent-items weight chosen from RECENT_WEIGHT_GRID by the validation NDCG@20 summed over both
     // protocols, the decay the best one of the untrained-history search (ADR 0052).
     history: { weight: 1, decay: 0.25 },
+    refit: true,
   },
   tuneQuery: {
     recentWeights: RECENT_WEIGHT_GRID,

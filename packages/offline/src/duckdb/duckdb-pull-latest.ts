@@ -13,7 +13,7 @@ import type { SourceShape } from './duckdb-source-schema.js';
  * Source rows one pull-latest pass may hold. The window keeps every input row of its pass until
  * it is done (it cannot spill far: it fails under a low memory_limit), so a view with more rows
  * is pulled in several passes, each over a disjoint hash range of its keys: the memory is bounded
- * by this figure, not by the view's size (ADR 0032).
+ * by this figure, not by the view's size (ADR 0099).
  */
 export const DEFAULT_PASS_ROWS = 750_000;
 

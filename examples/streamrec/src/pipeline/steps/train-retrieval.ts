@@ -44,6 +44,7 @@ export const trainRetrievalStep: Step<TrainRetrievalConfig, { split: SplitData; 
       return all;
     };
     const tuned = ensemble('train-two-tower', withoutRows(split.towerSet, split.holdout));
+    if (!config.refit) return { tuned, served: tuned, trainRows: split.towerSet.userIndex.length - split.holdout.length };
     const served = ensemble('refit-two-tower', split.towerSet);
     return { tuned, served, trainRows: split.towerSet.userIndex.length };
   },
