@@ -80,6 +80,7 @@ export {
   coerceScalar,
   coerceValue,
   hasNonFinite,
+  int64KeyOf,
   allowsNonFinite,
   NON_FINITE_HINT,
 } from './value-types.js';

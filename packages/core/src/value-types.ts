@@ -158,3 +158,22 @@ export function allowsNonFinite(f: { dtype: ValueType; allowNonFinite?: boolean 
 /** The rule's wording in errors: what was refused and how to allow it. */
 export const NON_FINITE_HINT =
   'Send a finite number or null, or declare the field with field(name, Float64, { allowNonFinite: true }) to store NaN and ±Infinity.';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * An int64 entity key in the form stores key on: a safe integer as a number, one past 2^53 (a
+ * bigint, or a string of digits) as its exact decimal string, which is the same store-key text a
+ * number would give. A number past 2^53 (its digits already lost) or anything else: undefined.
+ */
+export function int64KeyOf(v: unknown): number | string | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+  let b: bigint;
+  if (typeof v === 'bigint') b = v;
+  else if (typeof v === 'string' && /^-?\d{1,19}$/.test(v.trim())) b = BigInt(v.trim());
+  else return undefined;
+  if (b < INT64_MIN || b > INT64_MAX) return undefined;
+  const n = Number(b);
+  return Number.isSafeInteger(n) ? n : b.toString();
+}

@@ -1,9 +1,10 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrecError, entity, featureView, field, fileSource } from '../src/index.js';
+import { FeatureStore, FrecError, entity, featureView, field, fileSource, loadRepoConfig } from '../src/index.js';
 import { parseEvent, toOnlineRows } from '../src/spi.js';
-import { BASE, DAY, testRepo, type TestRepo } from './materialize-fixture.js';
+import { BASE, DAY, definitions, testRepo, type TestRepo } from './materialize-fixture.js';
 
 /** Awaits a rejection and returns the FrecError, so the test can check code and message. */
 async function errorOf(p: Promise<unknown>): Promise<FrecError> {
@@ -130,6 +131,36 @@ describe('NaN and ±Infinity in float features: refused unless the field allows 
       expect(err.where).toMatchObject({ featureView: 'user_stats', feature: 'f0', entity: '7777' });
     } finally {
       rmSync(path.join(repo.dir, 'data/user_stats/nan.parquet'));
+    }
+  });
+});
+
+describe('int64 keys past 2^53 online', () => {
+  const BIG = 9007199254740993n;
+
+  it('push, writeToOnlineStore and reads take bigint and digit-string keys exactly on Redis and SQLite; a rounded number is refused', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'frec-bigkey-'));
+    writeFileSync(
+      path.join(dir, 'feature_store.yaml'),
+      `project: bigkey\nplugins: ['@frec/online', '@frec/offline']\nregistry: registry.json\nonline_store:\n  type: sqlite\n  path: online.db\n`,
+    );
+    const sqlite = await FeatureStore.open({ config: loadRepoConfig(dir), definitions: definitions() });
+    try {
+      await sqlite.apply(definitions(), { validateSources: false });
+      for (const store of [repo.store, sqlite]) {
+        await store.push('user_push', [row(1, { user_id: BIG, clicks: 5 })]);
+        await store.writeToOnlineStore('user_push_stats', [row(1, { user_id: String(BIG + 1n), clicks: 6 })]);
+        const got = await store.getOnlineFeatures({
+          features: ['user_push_stats:clicks'],
+          entityRows: [{ user_id: BIG }, { user_id: String(BIG + 1n) }, { user_id: BIG - 1n }],
+        });
+        expect(got.toRows().map((r) => r.clicks)).toEqual([5, 6, null]);
+        const lossy = await errorOf(store.push('user_push', [row(1, { user_id: Number(BIG) })]));
+        expect(lossy.code).toBe('INVALID_PUSH_ROW');
+      }
+    } finally {
+      await sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -3,6 +3,7 @@ import type { FeatureStore } from '@frec/core';
 import { resolveRepoPath } from '@frec/core/spi';
 import { FeatureLogger } from '@frec/monitoring';
 import { ApiKeyAuth } from './auth.js';
+import { quoteUnsafeIntegers } from './big-ints.js';
 import { FeatureServerErrorCode } from './errors.js';
 import { clusterMetricsSource } from './cluster-metrics.js';
 import { toHttpError } from './http-errors.js';
@@ -102,7 +103,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
     // A request no route takes is answered 404 or 405 whatever its body holds.
     if (request.routeOptions.url === undefined) return done(null, undefined);
-    json(request, body as string, done);
+    json(request, quoteUnsafeIntegers(body as string), done);
   });
   // The methods of each path, so a known path with another method answers 405 with an Allow header.
   const methodsOf = new Map<string, Set<string>>();

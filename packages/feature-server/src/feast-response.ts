@@ -109,6 +109,8 @@ function floatJson(v: number): string {
 function valueJson(v: unknown, type: ValueType | undefined): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'bigint') return v.toString();
+  // An int64 past 2^53 travels as its decimal text; Feast's server prints it as an exact JSON integer.
+  if (typeof v === 'string' && type === 'int64' && /^-?\d+$/.test(v)) return v;
   if (typeof v === 'number' && (type === 'float32' || type === 'float64' || type === 'float32[]' || type === 'float64[]'))
     return floatJson(v);
   if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof Uint8Array))) {
@@ -132,7 +134,11 @@ export function feastResponseJson(res: OnlineFeaturesResponse, types: ReadonlyAr
     const r = body.results[c]!;
     const type = types[c];
     const raw = (res.values[c] ?? []) as unknown[];
-    const special = type === 'float32' || type === 'float64' || type?.endsWith('[]') || raw.some((v) => typeof v === 'bigint');
+    const special =
+      type === 'float32' ||
+      type === 'float64' ||
+      type?.endsWith('[]') ||
+      raw.some((v) => typeof v === 'bigint' || (type === 'int64' && typeof v === 'string'));
     const values = special ? `[${raw.map((v) => valueJson(v, type)).join(',')}]` : JSON.stringify(r.values);
     parts[c] = `{"values":${values},"statuses":${JSON.stringify(r.statuses)},"event_timestamps":${JSON.stringify(r.event_timestamps)}}`;
   }

@@ -192,3 +192,31 @@ describe('feature server: methods, API keys and the error log', () => {
     expect(logged + summaries.reduce((n, l) => n + l.suppressed!, 0)).toBe(40);
   });
 });
+
+describe('feature server: int64 keys past 2^53 over HTTP JSON', () => {
+  const BIG = '9007199254740993'; // 2^53 + 1: JSON.parse would read 9007199254740992
+
+  it('a push and a read with the key as a plain JSON integer keep every digit, online in Redis and in the response', async () => {
+    const at = new Date().toISOString();
+    const push = await call(
+      'POST',
+      '/push',
+      `{"push_source_name":"driver_stats_push","df":{"driver_id":[${BIG}],"conv_rate":[0.625],"acc_rate":[0.5],"avg_daily_trips":[4],"event_timestamp":["${at}"]}}`,
+    );
+    expect(push.status, push.text).toBe(200);
+    // The neighbour 2^53 was never written: rounding would have landed the row there.
+    const res = await call(
+      'POST',
+      '/get-online-features',
+      `{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[${BIG},9007199254740992]}}`,
+    );
+    expect(res.status, res.text).toBe(200);
+    expect(res.text).toContain(`"values":[${BIG},9007199254740992]`);
+    expect(res.json.results[1].values).toEqual([0.625, null]);
+    const sdk = await repo.store.getOnlineFeatures({
+      features: ['driver_hourly_stats:conv_rate'],
+      entityRows: [{ driver_id: BigInt(BIG) }],
+    });
+    expect(sdk.toRows()).toEqual([{ driver_id: BIG, conv_rate: 0.625 }]);
+  });
+});

@@ -4,7 +4,7 @@ import type { FeatureStore } from '../feature-store.js';
 import type { FeatureSelector } from '../feature-refs.js';
 import type { EntityKeyValues, OnlineColumnarRead, OnlineStore } from '../stores/online-store.js';
 import { runTransform } from '../transforms.js';
-import { coerceScalar, coerceValue, isArrayType, type FeatureValue, type ScalarType } from '../value-types.js';
+import { coerceScalar, coerceValue, int64KeyOf, isArrayType, type FeatureValue, type ScalarType } from '../value-types.js';
 import { entityInputOf, type EntityInput } from './entity-input.js';
 import { keyInternerOf, type ViewKeys } from './key-interner.js';
 import { cachedRequestPlan, type JoinKeyPlan, type RequestPlan, type ViewPlan } from './online-plan.js';
@@ -61,11 +61,16 @@ function coerceKey(k: JoinKeyPlan, raw: unknown, row: number): string | number {
   if (typeof raw === 'number' && (t === 'int64' || t === 'int32') && Number.isSafeInteger(raw) && (t === 'int64' || (raw | 0) === raw))
     return raw;
   if (typeof raw === 'string' && t === 'string') return raw;
+  if (t === 'int64') {
+    // Past 2^53 an int64 key is a bigint or a string of digits; it reads as its exact decimal text.
+    const exact = int64KeyOf(raw);
+    if (exact !== undefined) return exact;
+  }
   const v = isArrayType(k.dtype) ? undefined : coerceScalar(t, raw);
   if (v === undefined || v === null) {
     throw new RequestError(
       ErrorCode.WRONG_TYPE,
-      `Join key '${k.name}' of entity '${k.entity}' in entity row ${row} is ${JSON.stringify(raw)} (${typeof raw}), declared ${k.dtype}.`,
+      `Join key '${k.name}' of entity '${k.entity}' in entity row ${row} is ${typeof raw === 'bigint' ? `${raw}n` : JSON.stringify(raw)} (${typeof raw}), declared ${k.dtype}.`,
       {
         where: { row, joinKey: k.name, entity: k.entity },
         hint: `Pass a ${k.dtype} value for '${k.name}'.`,

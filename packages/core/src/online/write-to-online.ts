@@ -3,7 +3,15 @@ import type { FeatureStore } from '../feature-store.js';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import type { OnlineWriteResult, OnlineWriteRow } from '../stores/online-store.js';
 import { TIME_RANGE_TEXT } from '../time-range.js';
-import { NON_FINITE_HINT, allowsNonFinite, coerceScalar, coerceValue, hasNonFinite, type FeatureValue } from '../value-types.js';
+import {
+  NON_FINITE_HINT,
+  allowsNonFinite,
+  coerceScalar,
+  coerceValue,
+  hasNonFinite,
+  int64KeyOf,
+  type FeatureValue,
+} from '../value-types.js';
 
 /** The event and created time columns of a view's rows, as its source names them. */
 export function timestampColumnsOf(view: FeatureViewSpec): { event: string; created: string | undefined } {
@@ -41,14 +49,14 @@ export function toOnlineRows(view: FeatureViewSpec, rows: ReadonlyArray<Record<s
           `Add '${col.name}' to every row.`,
         );
       }
-      const v = coerceScalar(col.dtype as Parameters<typeof coerceScalar>[0], raw);
+      const v = col.dtype === 'int64' ? int64KeyOf(raw) : coerceScalar(col.dtype as Parameters<typeof coerceScalar>[0], raw);
       if (typeof v !== 'number' && typeof v !== 'string') {
         throw rowError(
           ErrorCode.WRONG_TYPE,
           view,
           i,
           col.name,
-          `join key '${col.name}' is ${JSON.stringify(raw)}, declared ${col.dtype}`,
+          `join key '${col.name}' is ${typeof raw === 'bigint' ? `${raw}n` : JSON.stringify(raw)}, declared ${col.dtype}`,
           `Pass a ${col.dtype} value.`,
         );
       }

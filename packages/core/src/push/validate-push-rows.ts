@@ -1,7 +1,15 @@
 import type { FeatureViewSpec, PushSourceSpec } from '../definitions/specs.js';
 import { ErrorCode, RequestError } from '../errors.js';
 import { didYouMean } from '../names.js';
-import { NON_FINITE_HINT, allowsNonFinite, coerceScalar, coerceValue, hasNonFinite, type FeatureValue } from '../value-types.js';
+import {
+  NON_FINITE_HINT,
+  allowsNonFinite,
+  coerceScalar,
+  coerceValue,
+  hasNonFinite,
+  int64KeyOf,
+  type FeatureValue,
+} from '../value-types.js';
 import { parseEventTime } from '../streaming/parse-event.js';
 import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
 
@@ -15,6 +23,7 @@ export interface ValidPushRow {
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
+  if (typeof v === 'bigint') return `bigint ${v}`;
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
@@ -102,7 +111,7 @@ export function validatePushRows(
     for (const v of views) {
       const k: Array<string | number> = [];
       for (const c of v.entityColumns) {
-        const val = coerceScalar(c.dtype === 'int32' || c.dtype === 'int64' ? c.dtype : 'string', row[c.name]);
+        const val = c.dtype === 'int64' ? int64KeyOf(row[c.name]) : coerceScalar(c.dtype === 'int32' ? c.dtype : 'string', row[c.name]);
         if (val === undefined || val === null)
           throw bad(source.name, i, c.name, `join key of view '${v.name}' is missing or not ${c.dtype} (got ${describe(row[c.name])})`);
         k.push(val as string | number);

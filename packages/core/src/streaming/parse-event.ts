@@ -1,6 +1,6 @@
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
-import { allowsNonFinite, coerceScalar, elementType, hasNonFinite } from '../value-types.js';
+import { allowsNonFinite, coerceScalar, elementType, hasNonFinite, int64KeyOf } from '../value-types.js';
 import type { AggEvent } from './aggregate-state.js';
 
 /** A stream event parsed for one view: its entity key and its time and values. */
@@ -70,7 +70,10 @@ export function parseKey(
 ): Array<string | number> | { error: string; field: string } {
   const key: Array<string | number> = [];
   for (const c of view.entityColumns) {
-    const v = coerceScalar(c.dtype === 'int32' || c.dtype === 'int64' || c.dtype === 'string' ? c.dtype : 'string', fields[c.name]);
+    const v =
+      c.dtype === 'int64'
+        ? int64KeyOf(fields[c.name])
+        : coerceScalar(c.dtype === 'int32' || c.dtype === 'string' ? c.dtype : 'string', fields[c.name]);
     if (v === undefined || v === null) return { error: `join key '${c.name}' is missing or not ${c.dtype}`, field: c.name };
     key.push(v as string | number);
   }

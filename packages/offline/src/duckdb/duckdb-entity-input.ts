@@ -2,7 +2,7 @@ import path from 'node:path';
 import { BIGINT, BLOB, BOOLEAN, DOUBLE, LIST, TIMESTAMPTZ, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { ErrorCode, RequestError, type EntityInput, type FileSourceSpec, type ValueType } from '@frec/core';
-import { coerceValue, didYouMean } from '@frec/core/spi';
+import { MAX_TIME_MS, MIN_TIME_MS, TIME_RANGE_TEXT, coerceValue, didYouMean, isSupportedTimeMs } from '@frec/core/spi';
 import { ENTITY_ROW_COLUMN } from '../point-in-time-join.js';
 import { SourceNotFoundError } from '../errors.js';
 import { ident, literal, readParquet } from '../sql.js';
@@ -78,7 +78,60 @@ export async function loadEntities(conn: DuckDBConnection, input: EntityInput, c
   const columns = await describe(conn, from);
   columns.delete(ENTITY_ROW_COLUMN);
   checkColumns(columns, ctx);
+  const tsType = columns.get(ctx.timestampColumn)!;
+  if (INTEGER_TYPE.test(tsType)) {
+    // Integer times (a Parquet BIGINT, an Arrow Int64) are epoch milliseconds, as everywhere in frec.
+    await checkEpochMillis(conn, from, ctx.timestampColumn);
+    const ts = ident(ctx.timestampColumn);
+    from = `(SELECT * REPLACE (make_timestamp(CAST(${ts} AS BIGINT) * 1000) AS ${ts}) FROM ${from})`;
+    columns.set(ctx.timestampColumn, 'TIMESTAMP');
+  }
   return { from, columns };
+}
+
+const INTEGER_TYPE = /^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$/i;
+/** Epoch milliseconds below this (1973-03-03) are far more likely epoch seconds (years 1970-5138) sent by mistake. */
+const MIN_PLAUSIBLE_MS = 1e11;
+const SECONDS_HINT = 'Integer entity times are epoch milliseconds: multiply epoch seconds by 1000, or pass Dates or ISO strings.';
+
+/** A number as an entity time: epoch ms within frec's range, and not one that reads as epoch seconds. */
+function checkEpochMs(ms: number, row: number, column: string): void {
+  if (Math.abs(ms) < MIN_PLAUSIBLE_MS) {
+    throw entityError(
+      `Entity row ${row}: '${column}' is ${ms}, which reads as epoch seconds, not milliseconds (1970-01-01 + ${ms} ms).`,
+      SECONDS_HINT,
+      ErrorCode.WRONG_TYPE,
+      { row, column },
+    );
+  }
+  if (!isSupportedTimeMs(ms)) {
+    throw entityError(
+      `Entity row ${row}: '${column}' is ${ms}, outside ${TIME_RANGE_TEXT} as epoch milliseconds.`,
+      SECONDS_HINT,
+      ErrorCode.WRONG_TYPE,
+      { row, column },
+    );
+  }
+}
+
+/** The same check over an integer time column of a Parquet, Arrow or SQL input: its first bad row. */
+async function checkEpochMillis(conn: DuckDBConnection, from: string, column: string): Promise<void> {
+  const c = ident(column);
+  const [bad] = await queryRows(
+    conn,
+    `SELECT ${ENTITY_ROW_COLUMN} AS r, CAST(${c} AS DOUBLE) AS v FROM ${from} WHERE ${c} IS NOT NULL AND (abs(CAST(${c} AS DOUBLE)) < ${MIN_PLAUSIBLE_MS} OR CAST(${c} AS DOUBLE) < ${MIN_TIME_MS} OR CAST(${c} AS DOUBLE) > ${MAX_TIME_MS}) ORDER BY 1 LIMIT 1`,
+  );
+  if (bad) checkEpochMs(Number(bad.v), Number(bad.r), column);
+}
+
+/** A value for an error message: JSON where JSON can say it (bigint, undefined and symbols cannot). */
+function show(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
 }
 
 /** The timestamp column and every join key must be present, with usable types. */
@@ -93,10 +146,10 @@ function checkColumns(columns: Map<string, string>, ctx: EntityContext): void {
       { column: ctx.timestampColumn },
     );
   }
-  if (!/^(TIMESTAMP.*|DATE|VARCHAR)$/i.test(tsType)) {
+  if (!/^(TIMESTAMP.*|DATE|VARCHAR)$/i.test(tsType) && !INTEGER_TYPE.test(tsType)) {
     throw entityError(
       `Entity timestamp column '${ctx.timestampColumn}' is ${tsType}, not a timestamp.`,
-      'Give event times as Dates, ISO strings or timestamp columns.',
+      'Give event times as Dates, ISO strings, timestamp columns or integer epoch milliseconds.',
       ErrorCode.WRONG_TYPE,
       {
         column: ctx.timestampColumn,
@@ -145,6 +198,19 @@ async function registerSourceViews(conn: DuckDBConnection, ctx: EntityContext): 
     if (Number(hit?.n ?? 0) === 0) continue;
     await conn.run(`CREATE OR REPLACE TEMP VIEW ${ident(s.name)} AS SELECT * FROM ${readParquet([g])}`);
   }
+}
+
+/**
+ * An int64 join key for DuckDB's BIGINT column: a safe number as is; a bigint, or a string of digits,
+ * exactly (keys past 2^53 cannot be JS numbers); anything else, or a number past 2^53 (its digits are
+ * already lost), undefined.
+ */
+function int64Key(v: unknown): number | bigint | null | undefined {
+  if (v === null) return null;
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+  const b = typeof v === 'bigint' ? v : typeof v === 'string' && /^-?\d{1,19}$/.test(v.trim()) ? BigInt(v.trim()) : undefined;
+  if (b === undefined || b < -(2n ** 63n) || b >= 2n ** 63n) return undefined;
+  return Number.isSafeInteger(Number(b)) ? Number(b) : b;
 }
 
 /** Infers a column type from JS values: the first non-null value decides, and every other value must agree. */
@@ -226,10 +292,11 @@ async function loadObjects(conn: DuckDBConnection, rows: ReadonlyArray<Record<st
           },
         );
       }
-      const c = coerceValue(declared, v);
+      if (name === ctx.timestampColumn && (typeof v === 'number' || typeof v === 'bigint')) checkEpochMs(Number(v), i, name);
+      const c = declared === 'int64' ? int64Key(v) : coerceValue(declared, v);
       if (c === undefined || (c === null && name === ctx.timestampColumn)) {
         throw entityError(
-          `Entity row ${i}: '${name}' is ${JSON.stringify(v) ?? String(v)}, not a ${declared}.`,
+          `Entity row ${i}: '${name}' is ${show(v)}, not a ${declared}${name === ctx.timestampColumn ? ` within ${TIME_RANGE_TEXT}` : ''}.`,
           `Give '${name}' values of type ${declared}.`,
           ErrorCode.WRONG_TYPE,
           {

@@ -1,3 +1,4 @@
+import { int64KeyOf } from '@frec/core/spi';
 import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
 import { type FeatureViewSpec } from '@frec/core';
 import { coerceValue, type PulledBatch } from '@frec/core/spi';
@@ -102,7 +103,8 @@ export async function* streamPulled(
         const key: Array<string | number> = [];
         for (let k = 0; k < nk; k++) {
           const v = cols[k]![r];
-          key.push(typeof v === 'bigint' ? Number(v) : (v as string | number));
+          // An int64 key past 2^53 stays exact as its decimal string: the online store key is the same text either way.
+          key.push(typeof v === 'bigint' ? (int64KeyOf(v) ?? v.toString()) : (v as string | number));
         }
         batch.keys.push(key);
         for (let f = 0; f < nf; f++) {
