@@ -59,6 +59,9 @@ export {
   streamSourceSpecSchema,
   dataSourceSpecSchema,
   aggregationSpecSchema,
+  tiledAggregationSpecSchema,
+  tilingSpecSchema,
+  TILE_FUNCTIONS,
   featureViewSpecSchema,
   odfvSourceRefSchema,
   onDemandFeatureViewSpecSchema,
@@ -68,7 +71,18 @@ export {
 } from './definitions/specs.js';
 export { parseSpec } from './definitions/validate.js';
 export { buildFeatureViewSpec } from './definitions/feature-view.js';
-export { SCALAR_TYPES, VALUE_TYPES, isValueType, isArrayType, elementType, coerceScalar, coerceValue } from './value-types.js';
+export {
+  SCALAR_TYPES,
+  VALUE_TYPES,
+  isValueType,
+  isArrayType,
+  elementType,
+  coerceScalar,
+  coerceValue,
+  hasNonFinite,
+  allowsNonFinite,
+  NON_FINITE_HINT,
+} from './value-types.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { isValidName, closestNames, didYouMean } from './names.js';
 export { httpStatusOf, toFrecError } from './errors.js';
@@ -89,6 +103,8 @@ export { validatePushRows, type ValidPushRow } from './push/validate-push-rows.j
 
 // Stream aggregation: one fold for the worker, the backfill and every state store.
 export * from './streaming/aggregate-state.js';
+export * from './aggregations/tiles.js';
+export { MIN_TIME_MS, MAX_TIME_MS, TIME_RANGE_TEXT, isSupportedTimeMs } from './time-range.js';
 export { STREAM_CREATED_COLUMN, createdColumnOf } from './streaming/offline-rows.js';
 export { parseEvent, parseKey, parseEventTime, keyString, timestampFieldOf, type ParsedEvent } from './streaming/parse-event.js';
 export { partitionOf, partitionOfEvent, partitionsOf } from './streaming/partitions.js';

@@ -1,3 +1,5 @@
+import { isSupportedTimeMs } from './time-range.js';
+
 /** The scalar types a feature or entity key can have. */
 export const SCALAR_TYPES = ['int32', 'int64', 'float32', 'float64', 'bool', 'string', 'bytes', 'unix_timestamp'] as const;
 /** A scalar value type. */
@@ -93,6 +95,8 @@ export function coerceScalar(t: ScalarType, v: unknown): Exclude<FeatureValue, u
     case 'float64': {
       if (typeof v === 'number') return v;
       if (typeof v === 'bigint') return Number(v);
+      // JSON cannot carry NaN: 'NaN' is read like 'Infinity' already was (whether a field takes them is checkNonFinite's call).
+      if (v === 'NaN') return Number.NaN;
       if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
       return undefined;
     }
@@ -105,12 +109,13 @@ export function coerceScalar(t: ScalarType, v: unknown): Exclude<FeatureValue, u
       if (typeof v === 'string') return Buffer.from(v, 'base64');
       return undefined;
     case 'unix_timestamp': {
-      if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v;
-      if (typeof v === 'number') return new Date(v);
-      if (typeof v === 'bigint') return new Date(Number(v));
+      // Times outside years 0001-9999 are refused like non-times: stored, they would break every read.
+      if (v instanceof Date) return isSupportedTimeMs(v.getTime()) ? v : undefined;
+      if (typeof v === 'number') return isSupportedTimeMs(v) ? new Date(v) : undefined;
+      if (typeof v === 'bigint') return isSupportedTimeMs(Number(v)) ? new Date(Number(v)) : undefined;
       if (typeof v === 'string') {
         const d = new Date(v);
-        return Number.isNaN(d.getTime()) ? undefined : d;
+        return isSupportedTimeMs(d.getTime()) ? d : undefined;
       }
       return undefined;
     }
@@ -136,3 +141,20 @@ export function coerceValue(t: ValueType, v: unknown): FeatureValue | undefined 
   }
   return out;
 }
+
+/** True for NaN or ±Infinity, or an array holding one. */
+export function hasNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (globalThis.Array.isArray(v)) return v.some((x) => typeof x === 'number' && !Number.isFinite(x));
+  if (v instanceof Float32Array || v instanceof Float64Array) return v.some((x) => !Number.isFinite(x));
+  return false;
+}
+
+/** Whether a field may hold NaN and ±Infinity: only a float field declared `allowNonFinite`. */
+export function allowsNonFinite(f: { dtype: ValueType; allowNonFinite?: boolean }): boolean {
+  return f.allowNonFinite === true && elementType(f.dtype).startsWith('float');
+}
+
+/** The rule's wording in errors: what was refused and how to allow it. */
+export const NON_FINITE_HINT =
+  'Send a finite number or null, or declare the field with field(name, Float64, { allowNonFinite: true }) to store NaN and ±Infinity.';

@@ -3,13 +3,16 @@ import type { FeatureStore } from '@frec/core';
 import { resolveRepoPath } from '@frec/core/spi';
 import { FeatureLogger } from '@frec/monitoring';
 import { ApiKeyAuth } from './auth.js';
+import { FeatureServerErrorCode } from './errors.js';
 import { clusterMetricsSource } from './cluster-metrics.js';
 import { toHttpError } from './http-errors.js';
 import { InstrumentedOnlineStore } from './instrument-store.js';
+import { LogLimiter, suppressedSuffix } from './log-limiter.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetricsRoute } from './routes/metrics-route.js';
 import { registerOnlineFeaturesRoute } from './routes/online-features-route.js';
 import { registerPushRoute } from './routes/push-route.js';
+import { registerWriteOnlineRoute } from './routes/write-online-route.js';
 import { resolveServerOptions, type FeatureServerOptions, type ResolvedServerOptions } from './server-options.js';
 import { ServerMetrics } from './server-metrics.js';
 import { StoreGuard } from './store-guard.js';
@@ -86,52 +89,96 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
     return503OnClosing: true,
   });
   app.decorateRequest('frecErrorCode', null);
+  // One line per kind of server failure per window, with a count of the ones held back.
+  const errorLog = new LogLimiter(opts.errorLogWindowMs, (key, held) => {
+    const [what, route, status, code] = key.split('|');
+    app.log.error({ route, status: Number(status), code: code || undefined, suppressed: held.count }, `${what}${suppressedSuffix(held)}`);
+  });
 
   // Feast's own curl examples send JSON without a JSON content type, so every body is read as JSON,
   // with fastify's prototype-poisoning protection on.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    // A request no route takes is answered 404 or 405 whatever its body holds.
+    if (request.routeOptions.url === undefined) return done(null, undefined);
+    json(request, body as string, done);
+  });
+  // The methods of each path, so a known path with another method answers 405 with an Allow header.
+  const methodsOf = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const set = methodsOf.get(route.url) ?? new Set<string>();
+    for (const m of [route.method].flat()) set.add(m);
+    methodsOf.set(route.url, set);
+  });
 
-  app.addHook('onRequest', async (request) => {
-    if (!OPEN_ROUTES.has(request.routeOptions.url ?? '') && request.routeOptions.config?.public !== true) auth.check(request.headers);
+  // Hooks take fastify's callback form: an async hook costs a promise and a microtask hop per
+  // request on a path whose whole budget is tens of microseconds (docs/profiles/feature-server.md).
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (auth.disabled || OPEN_ROUTES.has(request.routeOptions.url ?? '') || request.routeOptions.config?.public === true) return done();
+    try {
+      auth.check(request.headers);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
   });
 
   // While draining, tell keep-alive clients to go and close each connection once its response is out,
   // so close() ends when the last in-flight request does instead of at the shutdown timeout.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  const debugEnabled = app.log.level === 'debug' || app.log.level === 'trace';
+  app.addHook('onResponse', (request, reply, done) => {
     if (draining) setImmediate(() => app.server.closeIdleConnections());
     const route = request.routeOptions.url ?? 'unmatched';
-    const status = String(reply.statusCode);
-    const seconds = reply.elapsedTime / 1000;
-    metrics.requestDuration.observe({ route, method: request.method, status }, seconds);
-    metrics.requests.inc({ route, status });
-    const line = {
-      route,
-      method: request.method,
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-      code: request.frecErrorCode ?? undefined,
-    };
-    if (reply.statusCode >= 500) request.log.error(line, 'request failed');
-    else if (reply.statusCode >= 400) request.log.info(line, 'request rejected');
-    else request.log.debug(line, 'request');
+    const status = reply.statusCode;
+    const ms = reply.elapsedTime;
+    metrics.observeRequest(route, request.method, status, ms / 1000);
+    // A successful request logs only at debug level: its line is not even built otherwise.
+    if (status >= 400 || debugEnabled) {
+      const line = { route, method: request.method, status, ms: Math.round(ms * 100) / 100, code: request.frecErrorCode ?? undefined };
+      if (status >= 500) {
+        const held = errorLog.admit(`request failed|${route}|${status}|${line.code ?? ''}`);
+        if (held) request.log.error(held.count > 0 ? { ...line, suppressed: held.count } : line, `request failed${suppressedSuffix(held)}`);
+      } else if (status >= 400) request.log.info(line, 'request rejected');
+      else request.log.debug(line, 'request');
+    }
+    done();
   });
 
   app.setErrorHandler(async (err, request, reply) => {
     const { status, error } = toHttpError(err);
     request.frecErrorCode = error.code;
     metrics.errors.inc({ route: request.routeOptions.url ?? 'unmatched', code: error.code });
-    if (status >= 500 && status !== 503) request.log.error({ err: (error.cause as Error | undefined) ?? error }, 'internal error');
+    if (status >= 500 && status !== 503) {
+      const held = errorLog.admit(`internal error|${request.routeOptions.url ?? 'unmatched'}|${status}|${error.code}`);
+      if (held) request.log.error({ err: (error.cause as Error | undefined) ?? error }, `internal error${suppressedSuffix(held)}`);
+    }
     reply.code(status);
     return { error: error.toJSON() };
   });
 
   app.setNotFoundHandler(async (request, reply) => {
+    const pathname = request.url.split('?')[0]!;
+    const allowed = methodsOf.get(pathname);
+    if (allowed) {
+      const allow = [...allowed].sort().join(', ');
+      request.frecErrorCode = FeatureServerErrorCode.METHOD_NOT_ALLOWED;
+      metrics.errors.inc({ route: pathname, code: FeatureServerErrorCode.METHOD_NOT_ALLOWED });
+      reply.code(405).header('allow', allow);
+      return {
+        error: {
+          code: FeatureServerErrorCode.METHOD_NOT_ALLOWED,
+          message: `${pathname} does not take ${request.method}.`,
+          hint: `Use ${allow}.`,
+          where: { route: pathname },
+        },
+      };
+    }
     request.frecErrorCode = 'INVALID_REQUEST';
     metrics.errors.inc({ route: 'unmatched', code: 'INVALID_REQUEST' });
     reply.code(404);
@@ -139,7 +186,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
       error: {
         code: 'INVALID_REQUEST',
         message: `No route ${request.method} ${request.url.split('?')[0]}.`,
-        hint: 'Routes: POST /get-online-features, POST /push, GET /health, GET /ready, GET /metrics.',
+        hint: 'Routes: POST /get-online-features, POST /push, POST /write-to-online-store, GET /health, GET /ready, GET /metrics.',
         where: {},
       },
     };
@@ -147,6 +194,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
 
   registerOnlineFeaturesRoute(app, { store, guard, metrics, maxEntities: opts.maxEntities, featureLog });
   registerPushRoute(app, { store, maxEntities: opts.maxEntities });
+  registerWriteOnlineRoute(app, { store, maxEntities: opts.maxEntities });
   registerHealthRoutes(app, { store, timeoutMs: opts.storeTimeoutMs, draining: () => draining });
   registerMetricsRoute(app, metrics, opts.clusterMetrics ? clusterMetricsSource(metrics.registry) : undefined);
   // Extensions (the web console) add routes behind the same auth hook, seeing this server's metrics.
@@ -182,6 +230,7 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
           await app.close();
         } finally {
           clearTimeout(force);
+          errorLog.flushAll();
           // Logged values still buffered are written before the process goes.
           await featureLog?.close();
           if (opts.closeStore) await store.close();

@@ -17,9 +17,27 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message: (e: Error) => st
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: ErrorCode.INVALID_REQUEST, message: () => 'Unsupported Content-Type; send application/json.' },
 };
 
+/** What a client sees of a server-side failure, by code: store and engine messages (addresses, scripts, SQL) stay in the log. */
+const PUBLIC_MESSAGES: Record<string, string> = {
+  [ErrorCode.ONLINE_STORE_UNAVAILABLE]: 'The online store is unavailable; see the server log.',
+  [ErrorCode.ONLINE_STORE_TIMEOUT]: 'The online store did not answer in time; see the server log.',
+  [ErrorCode.REGISTRY_UNAVAILABLE]: 'The registry is unavailable; see the server log.',
+};
+const INTERNAL_MESSAGE = 'Internal error while serving the request; see the server log.';
+
+/** A 5xx FrecError as the response carries it: its code, status and hint, a fixed message; the original is the cause. */
+function publicError(err: FrecError): FrecError {
+  return new FrecError(err.code, PUBLIC_MESSAGES[err.code] ?? INTERNAL_MESSAGE, {
+    cause: err,
+    httpStatus: err.httpStatus,
+    ...(err.code === ErrorCode.INTERNAL ? {} : { hint: err.hint }),
+  });
+}
+
 /** Converts anything a route or fastify throws into a FrecError and its HTTP status; never leaks internals on 500. */
 export function toHttpError(err: unknown): { status: number; error: FrecError } {
-  if (err instanceof FrecError) return { status: err.httpStatus, error: err };
+  if (err instanceof FrecError)
+    return err.httpStatus >= 500 ? { status: err.httpStatus, error: publicError(err) } : { status: err.httpStatus, error: err };
   const e = err as Error & { code?: string; statusCode?: number };
   const known = e.code ? FASTIFY_CODES[e.code] : undefined;
   if (known) {
@@ -37,6 +55,6 @@ export function toHttpError(err: unknown): { status: number; error: FrecError } 
   const internal = toFrecError(err);
   return {
     status: 500,
-    error: new FrecError(ErrorCode.INTERNAL, 'Internal error while serving the request; see the server log.', { cause: internal }),
+    error: new FrecError(ErrorCode.INTERNAL, INTERNAL_MESSAGE, { cause: internal }),
   };
 }

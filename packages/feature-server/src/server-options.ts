@@ -1,8 +1,10 @@
+import { ConfigError } from '@frec/core';
 import type { FeatureLoggingConfig } from '@frec/monitoring';
 import type { FastifyInstance } from 'fastify';
 import type { FeatureStore } from '@frec/core';
 import type { ServerConfig } from './server-config.js';
 import type { ServerMetrics } from './server-metrics.js';
+import { FeatureServerErrorCode } from './errors.js';
 
 /**
  * Adds routes to the feature server before it listens (the web console: `frec serve --ui`). They
@@ -33,6 +35,8 @@ export interface FeatureServerOptions {
   breakerResetMs?: number;
   /** How long `close()` waits for in-flight requests before cutting connections (default 10000 ms). */
   shutdownTimeoutMs?: number;
+  /** Window of the server-failure log: one line per kind of failure per window, then a count (default 10000 ms). */
+  errorLogWindowMs?: number;
   /** pino log level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' (default 'info'). */
   logLevel?: string;
   /** Where JSON log lines go (default stdout); tests pass a stream to read them. */
@@ -62,20 +66,53 @@ export interface ResolvedServerOptions {
   breakerThreshold: number;
   breakerResetMs: number;
   shutdownTimeoutMs: number;
+  errorLogWindowMs: number;
   logLevel: string;
   logStream: NodeJS.WritableStream | undefined;
   closeStore: boolean;
   clusterMetrics: boolean;
 }
 
-/** Keys from FREC_API_KEYS: comma- or whitespace-separated, blanks dropped. */
+/**
+ * Keys from FREC_API_KEYS: comma- or whitespace-separated, blanks dropped. A value holding only
+ * separators (`","`, `" "`) throws INVALID_API_KEYS: it means keys were meant, and reading it as
+ * "no keys" would silently turn auth off. Unset or empty means no keys.
+ */
 export function apiKeysFromEnv(env: NodeJS.ProcessEnv): string[] {
-  return (env.FREC_API_KEYS ?? '').split(/[\s,]+/).filter((k) => k.length > 0);
+  const raw = env.FREC_API_KEYS ?? '';
+  const keys = raw.split(/[\s,]+/).filter((k) => k.length > 0);
+  if (raw.length > 0 && keys.length === 0) {
+    throw new ConfigError(
+      `FREC_API_KEYS is set to ${JSON.stringify(raw.slice(0, 20))}, which holds no key; refusing to start without auth.`,
+      {
+        where: { field: 'FREC_API_KEYS' },
+        hint: 'Set FREC_API_KEYS to comma-separated keys, or unset it to run without auth.',
+      },
+      FeatureServerErrorCode.INVALID_API_KEYS,
+    );
+  }
+  return keys;
+}
+
+/** Configured keys that are all blank are a mistake of the same kind: refuse them too. */
+function checkNotAllBlank(keys: readonly string[] | undefined, where: string): void {
+  if (keys && keys.length > 0 && keys.every((k) => k.trim().length === 0)) {
+    throw new ConfigError(
+      `${where} lists only blank API keys; refusing to start without auth.`,
+      {
+        where: { field: where },
+        hint: `Give ${where} real keys, or remove it to run without auth.`,
+      },
+      FeatureServerErrorCode.INVALID_API_KEYS,
+    );
+  }
 }
 
 /** Merges explicit options over the config section and the environment. */
 export function resolveServerOptions(config: ServerConfig, options: FeatureServerOptions = {}): ResolvedServerOptions {
   const env = options.env ?? process.env;
+  checkNotAllBlank(config.api_keys, 'feature_server.api_keys');
+  checkNotAllBlank(options.apiKeys, 'the apiKeys option');
   const keys = new Set([...config.api_keys, ...apiKeysFromEnv(env), ...(options.apiKeys ?? [])]);
   return {
     host: options.host ?? config.host,
@@ -87,6 +124,7 @@ export function resolveServerOptions(config: ServerConfig, options: FeatureServe
     breakerThreshold: options.breakerThreshold ?? 5,
     breakerResetMs: options.breakerResetMs ?? 1000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
+    errorLogWindowMs: options.errorLogWindowMs ?? 10_000,
     logLevel: options.logLevel ?? 'info',
     logStream: options.logStream,
     closeStore: options.closeStore ?? false,

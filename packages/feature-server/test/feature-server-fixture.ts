@@ -74,7 +74,7 @@ export interface DriverRepo {
   cleanup(): Promise<void>;
 }
 
-/** Builds a DriverRepo against the Redis at `redisUrl` (default the shared 127.0.0.1:6379). */
+/** Builds a DriverRepo against the Redis at `redisUrl` (default the shared 127.0.0.1:6379); Redis commands may take 30 s (a loaded machine) unless `commandTimeoutMs` says otherwise. */
 export async function driverRepo(opts: { redisUrl?: string; commandTimeoutMs?: number; serverYaml?: string } = {}): Promise<DriverRepo> {
   const dir = mkdtempSync(path.join(tmpdir(), 'frec-fs-'));
   const prefix = `frec-test-${randomUUID()}:`;
@@ -89,7 +89,7 @@ online_store:
   connection_string: ${redisUrl}
   key_prefix: '${prefix}'
   connect_timeout_ms: 500
-  command_timeout_ms: ${opts.commandTimeoutMs ?? 500}
+  command_timeout_ms: ${opts.commandTimeoutMs ?? 30000}
 ${opts.serverYaml ?? ''}`;
   const config = parseRepoConfig(yaml, { file: path.join(dir, 'feature_store.yaml'), repoPath: dir });
   const contents = driverDefinitions(dir);
@@ -147,7 +147,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
+  // Generous: redis-server starts in milliseconds, but a loaded machine may not schedule it for a while.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const r = new Redis(url, { lazyConnect: true, connectTimeout: 200, maxRetriesPerRequest: 0, retryStrategy: () => null });
     r.on('error', () => undefined);

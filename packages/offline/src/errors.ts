@@ -5,6 +5,8 @@ export const OfflineErrorCode = {
   SOURCE_SCHEMA_MISMATCH: 'SOURCE_SCHEMA_MISMATCH',
   SOURCE_NOT_FOUND: 'SOURCE_NOT_FOUND',
   OFFLINE_STORE_ERROR: 'OFFLINE_STORE_ERROR',
+  /** A push source's batch source is a single file or a glob appended files would not match. */
+  SOURCE_NOT_APPENDABLE: 'SOURCE_NOT_APPENDABLE',
 } as const;
 /** One of the offline store's error codes. */
 export type OfflineErrorCode = (typeof OfflineErrorCode)[keyof typeof OfflineErrorCode];

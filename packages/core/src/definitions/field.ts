@@ -7,6 +7,8 @@ export interface Field<N extends string = string, T extends ValueType = ValueTyp
   readonly dtype: T;
   readonly description?: string;
   readonly tags?: Record<string, string>;
+  /** A float field that may hold NaN and ±Infinity; any other field refuses them (see docs/values.md). */
+  readonly allowNonFinite?: boolean;
 }
 
 /**
@@ -16,12 +18,19 @@ export interface Field<N extends string = string, T extends ValueType = ValueTyp
 export function field<const N extends string, const T extends ValueType>(
   name: N,
   dtype: T,
-  options: { description?: string; tags?: Record<string, string> } = {},
+  options: { description?: string; tags?: Record<string, string>; allowNonFinite?: boolean } = {},
 ): Field<N, T> {
   return { name, dtype, ...options };
 }
 
 /** The stored form of a field, with empty description and tags filled in. */
 export function fieldToSpec(f: Field): FieldSpec {
-  return { name: f.name, dtype: f.dtype, description: f.description ?? '', tags: f.tags ?? {} };
+  // Only a set flag is stored, so specs applied before the option existed compare equal.
+  return {
+    name: f.name,
+    dtype: f.dtype,
+    description: f.description ?? '',
+    tags: f.tags ?? {},
+    ...(f.allowNonFinite ? { allowNonFinite: true } : {}),
+  };
 }

@@ -1,4 +1,5 @@
 import type { FrecError } from '../errors.js';
+import { isSupportedTimeMs } from '../time-range.js';
 import type { FeatureValue } from '../value-types.js';
 
 /** Per-value status, named as Feast names them. */
@@ -67,7 +68,7 @@ export class OnlineFeaturesResponse {
       results: this.featureNames.map((_, c) => ({
         values: this.values[c]!,
         statuses: this.statuses[c]!,
-        event_timestamps: Array.from(this.eventTimestamps[c]!, (t) => new Date(t).toISOString()),
+        event_timestamps: Array.from(this.eventTimestamps[c]!, (t) => (isSupportedTimeMs(t) ? new Date(t) : new Date(0)).toISOString()),
       })),
     };
   }

@@ -2,7 +2,8 @@ import { ErrorCode, RequestError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import type { OnlineWriteResult, OnlineWriteRow } from '../stores/online-store.js';
-import { coerceScalar, coerceValue, type FeatureValue } from '../value-types.js';
+import { TIME_RANGE_TEXT } from '../time-range.js';
+import { NON_FINITE_HINT, allowsNonFinite, coerceScalar, coerceValue, hasNonFinite, type FeatureValue } from '../value-types.js';
 
 /** The event and created time columns of a view's rows, as its source names them. */
 export function timestampColumnsOf(view: FeatureViewSpec): { event: string; created: string | undefined } {
@@ -77,6 +78,16 @@ export function toOnlineRows(view: FeatureViewSpec, rows: ReadonlyArray<Record<s
           `Pass a ${f.dtype} value or null.`,
         );
       }
+      if (hasNonFinite(v) && !allowsNonFinite(f)) {
+        throw rowError(
+          ErrorCode.WRONG_TYPE,
+          view,
+          i,
+          f.name,
+          `feature '${f.name}' is ${String(raw)}, which is not finite, and the field does not allow NaN or ±Infinity`,
+          NON_FINITE_HINT,
+        );
+      }
       values[f.name] = v;
     }
     const event = coerceScalar('unix_timestamp', row[ts.event]);
@@ -86,7 +97,7 @@ export function toOnlineRows(view: FeatureViewSpec, rows: ReadonlyArray<Record<s
         view,
         i,
         ts.event,
-        `event time '${ts.event}' is missing or not a time (${JSON.stringify(row[ts.event])})`,
+        `event time '${ts.event}' is missing, not a time or outside ${TIME_RANGE_TEXT} (${JSON.stringify(row[ts.event])})`,
         'Pass a Date, epoch milliseconds or an ISO-8601 string.',
       );
     }
@@ -97,7 +108,7 @@ export function toOnlineRows(view: FeatureViewSpec, rows: ReadonlyArray<Record<s
         view,
         i,
         ts.created!,
-        `created time '${ts.created}' is not a time`,
+        `created time '${ts.created}' is not a time within ${TIME_RANGE_TEXT}`,
         'Pass a Date, epoch milliseconds or an ISO-8601 string.',
       );
     }

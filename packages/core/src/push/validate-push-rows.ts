@@ -1,8 +1,9 @@
 import type { FeatureViewSpec, PushSourceSpec } from '../definitions/specs.js';
 import { ErrorCode, RequestError } from '../errors.js';
 import { didYouMean } from '../names.js';
-import { coerceScalar, coerceValue, type FeatureValue } from '../value-types.js';
+import { NON_FINITE_HINT, allowsNonFinite, coerceScalar, coerceValue, hasNonFinite, type FeatureValue } from '../value-types.js';
 import { parseEventTime } from '../streaming/parse-event.js';
+import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
 
 /** A pushed row after validation: typed values by column, and its event time. */
 export interface ValidPushRow {
@@ -76,11 +77,25 @@ export function validatePushRows(
         `event time is missing or not a time (got ${describe(row[tsField])})`,
         'Pass a Date, epoch milliseconds or an ISO string.',
       );
+    if (!isSupportedTimeMs(eventTimeMs))
+      throw bad(
+        source.name,
+        i,
+        tsField,
+        `event time ${describe(row[tsField])} is outside the supported range ${TIME_RANGE_TEXT}`,
+        'Pass epoch milliseconds (not microseconds or nanoseconds), a Date or an ISO string within that range.',
+      );
     let createdTimeMs: number | undefined;
     if (createdField && row[createdField] !== undefined && row[createdField] !== null) {
       createdTimeMs = parseEventTime(row[createdField]);
-      if (!Number.isFinite(createdTimeMs))
-        throw bad(source.name, i, createdField, `created time is not a time (got ${describe(row[createdField])})`);
+      if (!isSupportedTimeMs(createdTimeMs))
+        throw bad(
+          source.name,
+          i,
+          createdField,
+          `created time is not a time within ${TIME_RANGE_TEXT} (got ${describe(row[createdField])})`,
+          'Pass a Date, epoch milliseconds or an ISO string within that range.',
+        );
     }
     const values: Record<string, FeatureValue> = {};
     const key = new Map<string, Array<string | number>>();
@@ -99,6 +114,14 @@ export function validatePushRows(
           throw bad(source.name, i, f.name, `feature of view '${v.name}' is missing`, 'Send every feature; use null for a missing value.');
         const val = coerceValue(f.dtype, row[f.name]);
         if (val === undefined) throw bad(source.name, i, f.name, `expected ${f.dtype}, got ${describe(row[f.name])}`);
+        if (hasNonFinite(val) && !allowsNonFinite(f))
+          throw bad(
+            source.name,
+            i,
+            f.name,
+            `${describe(row[f.name])} is not finite, and feature '${f.name}' of view '${v.name}' does not allow NaN or ±Infinity`,
+            NON_FINITE_HINT,
+          );
         values[f.name] = val;
       }
     }

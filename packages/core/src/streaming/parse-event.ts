@@ -1,5 +1,6 @@
 import type { FeatureViewSpec } from '../definitions/specs.js';
-import { coerceScalar } from '../value-types.js';
+import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
+import { allowsNonFinite, coerceScalar, elementType, hasNonFinite } from '../value-types.js';
 import type { AggEvent } from './aggregate-state.js';
 
 /** A stream event parsed for one view: its entity key and its time and values. */
@@ -35,7 +36,31 @@ export function parseEvent(view: FeatureViewSpec, fields: Record<string, unknown
   const tsField = timestampFieldOf(view);
   const timeMs = parseEventTime(fields[tsField]);
   if (!Number.isFinite(timeMs)) return { error: `event time '${tsField}' is missing or not a time`, field: tsField };
+  if (!isSupportedTimeMs(timeMs)) return { error: `event time '${tsField}' (${timeMs}) is outside ${TIME_RANGE_TEXT}`, field: tsField };
+  const bad = nonFiniteField(view, fields);
+  if (bad)
+    return { error: `'${bad}' is NaN or ±Infinity, which its feature does not allow (declare it with allowNonFinite: true)`, field: bad };
   return { key, event: { timeMs, values: fields } };
+}
+
+/** The first input field holding NaN or ±Infinity for a float feature that does not allow them. */
+function nonFiniteField(view: FeatureViewSpec, fields: Record<string, unknown>): string | undefined {
+  const byName = new Map(view.features.map((f) => [f.name, f]));
+  // An aggregated view reads each aggregation's input column; a plain one its features by name.
+  const inputs: Array<[string, FeatureViewSpec['features'][number]]> =
+    view.aggregations.length > 0
+      ? view.aggregations.flatMap((a) => {
+          const f = byName.get(a.name);
+          return 'column' in a && a.column !== undefined && f && a.kind !== 'count' ? [[a.column, f] as [string, typeof f]] : [];
+        })
+      : view.features.map((f) => [f.name, f] as [string, typeof f]);
+  for (const [column, f] of inputs) {
+    if (!elementType(f.dtype).startsWith('float') || allowsNonFinite(f)) continue;
+    const raw = fields[column];
+    const v = typeof raw === 'string' ? coerceScalar('float64', raw) : raw;
+    if (hasNonFinite(v) || (Array.isArray(raw) && hasNonFinite(raw.map((x) => coerceScalar('float64', x))))) return column;
+  }
+  return undefined;
 }
 
 /** The typed entity key of one raw event, or an error naming the bad join key. */

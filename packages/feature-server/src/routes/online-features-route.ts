@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { FeatureStore, OnlineFeaturesResponse } from '@frec/core';
 import { resolveFeatures, type FeatureSelector } from '@frec/core/spi';
 import { entityKeyOf, type FeatureLogger } from '@frec/monitoring';
-import { toFeastResponse } from '../feast-response.js';
+import { feastResponseJson } from '../feast-response.js';
+import { columnTypes } from '../feast-types.js';
 import { checkColumns, getOnlineFeaturesBody, parseBody } from '../request-schemas.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { StoreGuard } from '../store-guard.js';
@@ -44,8 +45,9 @@ export function registerOnlineFeaturesRoute(
         ),
       );
     }
+    const types = columnTypes(await deps.store.registry.data(), selector, res.featureNames);
     reply.header('content-type', 'application/json; charset=utf-8');
-    return JSON.stringify(toFeastResponse(res));
+    return feastResponseJson(res, types);
   });
 }
 

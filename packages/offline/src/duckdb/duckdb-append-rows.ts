@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TIMESTAMPTZ, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
-import { ErrorCode, RequestError, StoreError, type FeatureViewSpec, type FileSourceSpec, type ValueType } from '@frec/core';
+import { DefinitionError, ErrorCode, RequestError, type FeatureViewSpec, type FileSourceSpec, type ValueType } from '@frec/core';
 import { coerceValue, STREAM_CREATED_COLUMN } from '@frec/core/spi';
 import { appendRoot, sourceColumn, sourceGlob } from '../file-source.js';
 import { ident, literal } from '../sql.js';
@@ -31,6 +31,27 @@ export function appendedFilePath(root: string, date: string): string {
 }
 
 /**
+ * The folder a push or stream source's batch source takes appended files in; throws
+ * SOURCE_NOT_APPENDABLE (a definition error, found by `frec apply`) when its path is a single file
+ * or a glob that would not cover `<folder>/date=YYYY-MM-DD/part-*.parquet`.
+ */
+export function checkAppendable(source: FileSourceSpec, view: FeatureViewSpec, repoPath: string): string {
+  const root = appendRoot(source, repoPath);
+  const glob = sourceGlob(source, repoPath);
+  if (root === undefined || !globToRegExp(glob).test(appendedFilePath(root, '2000-01-01'))) {
+    throw new DefinitionError(
+      `Cannot append to source '${source.name}' (batch source of feature view '${view.name}'): its path '${source.path}' does not cover <folder>/date=YYYY-MM-DD/part-*.parquet files, so pushed or streamed rows could not be stored offline.`,
+      {
+        where: { source: source.name, featureView: view.name, file: glob },
+        hint: `Give the batch source a folder glob such as 'data/pushed/${source.name}/**/*.parquet'.`,
+      },
+      OfflineErrorCode.SOURCE_NOT_APPENDABLE,
+    );
+  }
+  return root;
+}
+
+/**
  * Appends rows to a source's Parquet files, one file per UTC date of the rows' event times, each
  * written to a hidden temporary name and renamed into place once complete: a reader sees a
  * batch whole or not at all. Every row is checked before anything is written.
@@ -42,18 +63,7 @@ export async function appendRows(
   view: FeatureViewSpec,
   rows: ReadonlyArray<Record<string, unknown>>,
 ): Promise<string[]> {
-  const root = appendRoot(source, repoPath);
-  const glob = sourceGlob(source, repoPath);
-  if (root === undefined || !globToRegExp(glob).test(appendedFilePath(root, '2000-01-01'))) {
-    throw new StoreError(
-      OfflineErrorCode.OFFLINE_STORE_ERROR,
-      `Cannot append to source '${source.name}': its path '${source.path}' does not cover <folder>/date=YYYY-MM-DD/part-*.parquet files.`,
-      {
-        where: { source: source.name, featureView: view.name, file: glob },
-        hint: "Give the batch source a folder glob such as 'data/pushed/<name>/**/*.parquet'.",
-      },
-    );
-  }
+  const root = checkAppendable(source, view, repoPath);
   if (rows.length === 0) return [];
 
   const columns: Array<{ name: string; column: string; dtype: ValueType; type: DuckDBType; key: boolean; values: unknown[] }> = [
