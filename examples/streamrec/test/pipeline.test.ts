@@ -123,7 +123,11 @@ describe('training pipeline on a seeded 40-user subset of MovieLens', () => {
       d: res.global!.ranker.d,
       blendWeight: res.global!.blendWeight,
       loss: 'listwise',
+      // The request signals' half-lives, from the global split's training events, for serving to use.
+      signalHalfLivesMs: [...res.global!.signalHalfLivesMs],
     });
+    expect(res.global!.signalHalfLivesMs).toHaveLength(3);
+    for (const h of res.global!.signalHalfLivesMs) expect(h).toBeGreaterThanOrEqual(3_600_000);
     // The retriever is an ensemble of two towers (seeds 42 and 142) whose embeddings are concatenated.
     expect(tower.params).toMatchObject({ members: 2, outputDim: 64 });
     expect(res.global!.tower.members.map((m) => m.config.seed)).toEqual([42, 142]);

@@ -190,17 +190,20 @@ describe('StreamRec serving', () => {
 
   it('adds the weighted co-occurrence with the recent items to the retrieval score the ranker and the blend see', async () => {
     // A ranker that keeps the batch's last column (the retrieval score) and ranks by it.
-    const recorder = (): Ranker & { columns: Float32Array[] } => {
+    const recorder = (): Ranker & { columns: Float32Array[]; batches: Float32Array[] } => {
       const columns: Float32Array[] = [];
+      const batches: Float32Array[] = [];
       return {
         kind: 'recorder',
         version: 'recorder',
         columns,
+        batches,
         async score(batch) {
           const x = batch.inputs.features!;
           const d = x.dims[1]!;
           const col = Float32Array.from({ length: batch.size }, (_, i) => x.data[i * d + d - 1]!);
           columns.push(col);
+          batches.push(Float32Array.from(x.data));
           return col;
         },
         async close() {},
@@ -246,6 +249,15 @@ describe('StreamRec serving', () => {
     );
     expect(best).toBeGreaterThan(0);
     expect(Math.max(...diff)).toBeCloseTo(best, 4);
+    // The ranker's request signals (issue 21) in serving's batch: the raw co-occurrence column is
+    // log1p of what the weight multiplies, at any weight; decayed popularity is there for popular candidates.
+    const d = RANKER_FEATURE_NAMES.length;
+    const col = (name: string, batch: Float32Array): number[] =>
+      Array.from({ length: ca.length }, (_, i) => batch[i * d + RANKER_FEATURE_NAMES.indexOf(name)]!);
+    for (const batch of [withCo.batches[0]!, without.batches[0]!])
+      col('log_co_occurrence', batch).forEach((v, i) => expect(v).toBeCloseTo(Math.log1p(Math.max(0, diff[i]!)), 3));
+    expect(Math.max(...col('log_pop_decay_long', withCo.batches[0]!))).toBeGreaterThan(0);
+    expect(Math.max(...col('log_item_age_days', withCo.batches[0]!))).toBeGreaterThan(0);
   });
 
   it('refuses a corrupted model artifact by its checksum: serving starts without it (no earlier good version) and says why', async () => {

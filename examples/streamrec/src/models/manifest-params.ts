@@ -47,6 +47,8 @@ export const rankerManifestParamsSchema = z
     /** Weight of the ranker against the z-scored retrieval score (ADR 0078); 1: the ranker alone. */
     blendWeight: z.number().min(0).max(1),
     loss: z.enum(['listwise', 'pointwise']),
+    /** Half-lives (ms) of the request signals' decayed item popularity (REQUEST_SIGNAL_NAMES), set from the training events. */
+    signalHalfLivesMs: z.array(z.number().positive()).length(3).optional(),
   })
   .strict();
 
@@ -117,12 +119,18 @@ export function twoTowerManifestParams(
 }
 
 /** The params a trained ranker is registered with, checked against the schema. */
-export function rankerManifestParams(ranker: DcnParams, blendWeight: number, loss: RankerManifestParams['loss']): RankerManifestParams {
+export function rankerManifestParams(
+  ranker: DcnParams,
+  blendWeight: number,
+  loss: RankerManifestParams['loss'],
+  signalHalfLivesMs?: readonly number[],
+): RankerManifestParams {
   return rankerManifestParamsSchema.parse({
     crossLayers: ranker.config.crossLayers,
     hidden: ranker.config.hidden,
     d: ranker.d,
     blendWeight,
     loss,
+    ...(signalHalfLivesMs ? { signalHalfLivesMs: [...signalHalfLivesMs] } : {}),
   });
 }

@@ -61,6 +61,12 @@ export interface RankerSetConfig {
   negatives: number;
   /** Items each offline candidate source hands to the ranker, in training, blend tuning and evaluation. */
   candidates: CandidateMix;
+  /**
+   * Cross-fitting folds of the blend weight: with 2 or more, the ranker learns from every held-out
+   * user, and the blend is tuned on all of them, each scored by a ranker trained without its fold
+   * (tune-blend). 1: the ranker leaves a ~130-user validation slice out and the blend is tuned on it.
+   */
+  blendFolds: number;
 }
 
 /** Settings of the ranker training step. */
@@ -112,7 +118,7 @@ export const DEFAULT_STEP_CONFIGS: StepConfigs = {
     coOccurrenceWeights: CO_OCCURRENCE_WEIGHT_GRID,
     coOccurrence: DEFAULT_CO_OCCURRENCE,
   },
-  rankerSet: { positives: 12000, negatives: 8, candidates: DEFAULT_CANDIDATE_MIX },
+  rankerSet: { positives: 12000, negatives: 8, candidates: DEFAULT_CANDIDATE_MIX, blendFolds: 2 },
   trainRanker: { dcn: {} },
   tuneBlend: { weights: BLEND_GRID },
   evaluate: { reportBlends: false },

@@ -2,6 +2,7 @@ import type { Split } from '../eval/protocols.js';
 import type { DcnParams, TowerEnsemble } from '../models/index.js';
 import type { CoOccurrenceOptions, HistoryQueryParams } from '../retrieval/index.js';
 import type { CatalogSnapshot } from '../training-sets/build-training-sets.js';
+import type { RankerSet } from './steps/ranker-set.js';
 import type { ServedRetrieval } from './steps/refit.js';
 import type { SplitData } from './steps/split.js';
 import type { RetrievalTraining } from './steps/train-retrieval.js';
@@ -17,6 +18,8 @@ export interface ProtocolModels {
   ranker: DcnParams;
   catalog: CatalogSnapshot;
   trainRows: number;
+  /** Half-lives (ms) of the ranker's decayed popularity signals, from the split's training events. */
+  signalHalfLivesMs: readonly number[];
   /** Weight of the ranker in the final blend with the two-tower score, tuned on the validation slice. */
   blendWeight: number;
   /** How recent items enter the retrieval query (historyQuery), tuned on the held-out users. */
@@ -35,10 +38,11 @@ export function protocolModels(parts: {
   retrieval: RetrievalTraining;
   query: QueryTuning;
   ranker: DcnParams;
+  rankerSet: RankerSet;
   blend: BlendTuneResult;
   served: ServedRetrieval;
 }): ProtocolModels {
-  const { split, retrieval, query, ranker, blend, served } = parts;
+  const { split, retrieval, query, ranker, rankerSet, blend, served } = parts;
   return {
     split: split.split,
     tower: served.tower,
@@ -47,6 +51,7 @@ export function protocolModels(parts: {
     itemEmbeddings: served.itemEmbeddings,
     trainRows: retrieval.trainRows,
     blendWeight: blend.weight,
+    signalHalfLivesMs: rankerSet.timeline.halfLives,
     history: query.history,
     popularityWeight: query.popularityWeight,
     ...(served.itemBias ? { itemBias: served.itemBias } : {}),

@@ -101,10 +101,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       const query = await tuneQueryStep.run({ data, split, retrieval }, steps.tuneQuery, ctx);
       const rankerSet = await rankerSetStep.run({ store, data, split, query }, steps.rankerSet, ctx);
       const ranker = await trainRankerStep.run({ rankerSet }, steps.trainRanker, ctx);
-      const blend = await tuneBlendStep.run({ store, data, split, query, rankerSet, ranker }, steps.tuneBlend, ctx);
+      const blend = await tuneBlendStep.run(
+        { store, data, split, query, rankerSet, ranker },
+        { ...steps.tuneBlend, ranker: steps.trainRanker },
+        ctx,
+      );
       const served = await refitStep.run({ data, split, retrieval, query }, {}, ctx);
       results.push(...(await evaluateStep.run({ store, data, split, query, rankerSet, ranker, blend, served }, steps.evaluate, ctx)));
-      if (ctx.protocol === 'global_time') global = protocolModels({ split, retrieval, query, ranker, blend, served });
+      if (ctx.protocol === 'global_time') global = protocolModels({ split, retrieval, query, ranker, rankerSet, blend, served });
     }
     // Baselines of every split were evaluated first; the table reads one protocol at a time.
     results.sort((a, b) => config.protocols.indexOf(a.protocol) - config.protocols.indexOf(b.protocol));

@@ -27,7 +27,9 @@ import { GENRES } from '../data/genres.js';
 import { servedUserQuery } from './user-query.js';
 import { ensembleDim } from '../models/index.js';
 import { DEFAULT_CO_OCCURRENCE, withBiasColumn, withUnitColumn } from '../retrieval/index.js';
-import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES } from '../training-sets/build-training-sets.js';
+import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES, SIGNALS_AT } from '../training-sets/build-training-sets.js';
+import { parseRankerManifestParams } from '../models/manifest-params.js';
+import { halfLivesMs, ItemTimeline, writeRequestSignals } from '../ranking/request-signals.js';
 import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
 import { contextFeatures } from '../../feature_repo/features.js';
 import { loadProductionModels, type LoadedModels } from './load-models.js';
@@ -344,6 +346,16 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
     itemSide.set(id, { features: catalog.features(id) ?? zeros, embOffset: r === undefined ? -1 : r * dim });
   }
   const NO_ITEM = { features: zeros, embOffset: -1 };
+  // The ranker's request signals (issue 21) from the events serving holds, at the half-lives it was trained with.
+  const timelineIds = [...new Set(events.map((e) => e.itemId as number))];
+  const timelineRow = new Map(timelineIds.map((id, r) => [id, r]));
+  const rankerParams = models.manifests?.ranker ? parseRankerManifestParams(models.manifests.ranker) : undefined;
+  const timeline = new ItemTimeline(
+    events.map((e) => timelineRow.get(e.itemId as number)!),
+    events.map((e) => e.timeMs),
+    timelineIds.length,
+    rankerParams?.signalHalfLivesMs ?? halfLivesMs(events.map((e) => e.timeMs).sort((a, b) => a - b)),
+  );
 
   const metrics = new RecommendMetrics();
   // Model age (frec_model_age_seconds): since each served model's training data ends.
@@ -389,18 +401,20 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
         for (let filled = 1; filled < n; filled *= 2) x.copyWithin(filled * d, 0, Math.min(filled, n - filled) * d);
       }
       // The retrieval score as evaluated: q . v (+ the prior's column) + weight x co-occurrence with the recent items.
-      const co =
-        cooc.weight > 0
-          ? coOccurrence.scoreItems(
-              f.recentItems,
-              candidates.map((c) => c.itemId),
-            )
-          : undefined;
+      // Raw co-occurrence with the recent items: a ranker input, and in the retrieval score at its weight.
+      const co = coOccurrence.scoreItems(
+        f.recentItems,
+        candidates.map((c) => c.itemId),
+      );
+      const atMs = context.timeMs ?? Date.now();
       for (let i = 0; i < n; i++) {
-        const side = itemSide.get(candidates[i]!.itemId as number) ?? NO_ITEM;
+        const id = candidates[i]!.itemId as number;
+        const side = itemSide.get(id) ?? NO_ITEM;
         const o = i * d;
         x.set(side.features, o + D_USER);
-        x[o + d - 1] = (u && side.embOffset >= 0 ? dot(u, 0, vectors, side.embOffset, dim) : 0) + (co ? cooc.weight * co[i]! : 0);
+        writeRequestSignals(x, o + SIGNALS_AT, o, o + D_USER, timeline, timelineRow.get(id) ?? -1, atMs, co[i]!);
+        x[o + d - 1] =
+          (u && side.embOffset >= 0 ? dot(u, 0, vectors, side.embOffset, dim) : 0) + (cooc.weight > 0 ? cooc.weight * co[i]! : 0);
       }
       const features = { data: x, dims: [n, d] };
       // A plain loop: Float32Array.from with a map function goes through the iterator protocol.

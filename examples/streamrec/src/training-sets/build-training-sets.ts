@@ -2,6 +2,7 @@ import type { FeatureStore } from '@frec/core';
 import type { Interactions } from '../data/interactions.js';
 import type { Split } from '../eval/protocols.js';
 import type { RankerData, TwoTowerData } from '../models/types.js';
+import { REQUEST_SIGNAL_NAMES, writeRequestSignals, type ItemTimeline } from '../ranking/request-signals.js';
 import { historicalRows, ITEM_FEATURE_REFS, LOOKUP_OFFSET_MS, USER_FEATURE_REFS } from './historical-rows.js';
 import {
   CONTEXT_VECTOR_NAMES,
@@ -27,13 +28,16 @@ export function itemIndexOf(data: Interactions): Map<number, number> {
 export const D_USER = USER_VECTOR_NAMES.length;
 export const D_ITEM = ITEM_VECTOR_NAMES.length;
 export const D_CONTEXT = CONTEXT_VECTOR_NAMES.length;
-/** Ranker input columns: user, item and context vectors, then the two-tower score. */
+/** Ranker input columns: user, item and context vectors, the request signals, then the two-tower score (always last: BlendedRanker reads it there). */
 export const RANKER_FEATURE_NAMES: readonly string[] = [
   ...USER_VECTOR_NAMES,
   ...ITEM_VECTOR_NAMES,
   ...CONTEXT_VECTOR_NAMES,
+  ...REQUEST_SIGNAL_NAMES,
   'two_tower_score',
 ];
+/** Where the request signals start in a ranker row. */
+export const SIGNALS_AT = USER_VECTOR_NAMES.length + ITEM_VECTOR_NAMES.length + CONTEXT_VECTOR_NAMES.length;
 
 /** Item vectors of the whole catalog as of one moment, plus each item's genres for the user "recent genres" profile. */
 export interface CatalogSnapshot {
@@ -127,17 +131,21 @@ export interface RankerExample {
   atMs: number;
   label: 0 | 1;
   retrievalScore: number;
+  /** Raw co-occurrence of the item with the request's recent items (coOccurrenceScores); 0 when unknown. */
+  coOccurrence?: number;
 }
 
 /**
  * The ranker training set: positives and retrieved negatives with user, item and request-context
- * features read through the `ranker_v1` feature service as of each example's moment.
+ * features read through the `ranker_v1` feature service as of each example's moment, and the
+ * request signals (writeRequestSignals) from `timeline` as of that moment.
  */
 export async function rankerTrainingSet(
   store: FeatureStore,
   data: Interactions,
   examples: readonly RankerExample[],
   genresOf: ItemGenreLookup,
+  timeline: ItemTimeline,
 ): Promise<RankerData> {
   const entities = examples.map((x) => ({
     user_id: data.userIds[x.user]!,
@@ -154,7 +162,9 @@ export async function rankerTrainingSet(
     writeUserVector(r, genresOf, x, o);
     writeItemVector(r, x, o + D_USER);
     writeContextVector(r, x, o + D_USER + D_ITEM);
-    x[o + d - 1] = examples[i]!.retrievalScore;
+    const ex = examples[i]!;
+    writeRequestSignals(x, o + SIGNALS_AT, o, o + D_USER, timeline, ex.item, ex.atMs, ex.coOccurrence ?? 0);
+    x[o + d - 1] = ex.retrievalScore;
     y[i] = examples[i]!.label;
   });
   return { n: examples.length, d, x, y, featureNames: [...RANKER_FEATURE_NAMES] };

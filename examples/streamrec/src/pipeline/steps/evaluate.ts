@@ -50,6 +50,7 @@ export const evaluateStep: Step<EvaluateConfig, EvaluateInput, EvalResult[]> = {
         genresOf: s.catalog.genresOf,
         userVecs,
         sources: rankerSet.sources,
+        timeline: rankerSet.timeline,
         recent,
         history: query.history,
         ...(served.itemBias ? { itemBias: served.itemBias } : {}),

@@ -50,7 +50,7 @@ export const exportStep: Step<NoConfig, { data: Interactions; models: ProtocolMo
         ],
       };
       const ranker: ExportedModel<RankerManifestParams> = {
-        params: rankerManifestParams(models.ranker, models.blendWeight, RANKER_LOSS),
+        params: rankerManifestParams(models.ranker, models.blendWeight, RANKER_LOSS, models.signalHalfLivesMs),
         artifacts: [
           { path: 'params.json', data: enc.encode(serializeParams(models.ranker)) },
           { path: 'features.json', data: json({ ranker: RANKER_FEATURE_NAMES }) },

@@ -84,14 +84,15 @@ export function sampleRankerExamples(options: {
     // The ranker only ever sees retrieved items, so it learns only from them: a positive no source
     // would have retrieved is dropped, else "lower retrieval score = positive" is what it learns.
     if (pool.length < 2 || !pool.includes(pos)) return;
-    out.push({ user: u, item: pos, atMs, label: 1, retrievalScore: retrievalScore(buf, cooc, pos) });
+    const co = (it: number): number => (cooc ? buf.cooc[it]! : 0);
+    out.push({ user: u, item: pos, atMs, label: 1, retrievalScore: retrievalScore(buf, cooc, pos), coOccurrence: co(pos) });
     for (let k = 0; k < options.negatives; k++) {
       let it = pool[Math.floor(rand() * pool.length)]!;
       // Random items keep the ranker sane on anything a source may hand it (serving has 4 sources).
       if (rand() < 0.2) it = Math.floor(rand() * numItems);
       // A random item must exist at the request, like every candidate (ADR 0076).
       if (it === pos || seen.has(it) || !options.sources.inCatalog(it, atMs)) continue;
-      out.push({ user: u, item: it, atMs, label: 0, retrievalScore: retrievalScore(buf, cooc, it) });
+      out.push({ user: u, item: it, atMs, label: 0, retrievalScore: retrievalScore(buf, cooc, it), coOccurrence: co(it) });
     }
   });
   return out;

@@ -5,6 +5,7 @@ import { ensembleDim, ensembleUserForward, rankerPredict, type DcnParams, type T
 import { historyQuery, type HistoryQueryParams } from '../../retrieval/index.js';
 import { rankerTrainingSet, type RankerExample } from '../../training-sets/build-training-sets.js';
 import type { ItemGenreLookup } from '../../training-sets/vectorize.js';
+import type { ItemTimeline } from '../../ranking/request-signals.js';
 import type { OfflineCandidates } from './candidates.js';
 import { requestScores, retrievalScore, scoreBuffers, type CoOccurrenceTerm } from './retrieval-score.js';
 
@@ -32,6 +33,8 @@ export async function scoreTwoStage(options: {
   userVecs: ReadonlyMap<number, Float32Array>;
   requests: ReadonlyArray<{ user: number; atMs: number; exclude: ItemExclusion }>;
   sources: OfflineCandidates;
+  /** The training events' item timeline the request signals are read from (RankerSet.timeline). */
+  timeline: ItemTimeline;
   /** Each user's recent items (dense indexes, newest first) and how they enter the retrieval query. */
   recent?: ReadonlyMap<number, Int32Array>;
   history?: HistoryQueryParams;
@@ -61,14 +64,21 @@ export async function scoreTwoStage(options: {
     const items = options.sources.candidates(buf.tower, q.atMs, q.exclude, cooc ? buf.cooc : undefined);
     const retrieval = Float32Array.from(items, (it) => retrievalScore(buf, cooc, it));
     for (let i = 0; i < items.length; i++)
-      examples.push({ user: q.user, item: items[i]!, atMs: q.atMs, label: 0, retrievalScore: retrieval[i]! });
+      examples.push({
+        user: q.user,
+        item: items[i]!,
+        atMs: q.atMs,
+        label: 0,
+        retrievalScore: retrieval[i]!,
+        coOccurrence: cooc ? buf.cooc[items[i]!]! : 0,
+      });
     out.push({ user: q.user, items, ranker: new Float32Array(0), retrieval });
   }
   if (options.scoreRanker === false) {
     for (const r of out) r.ranker = new Float32Array(r.items.length);
     return out;
   }
-  const x = await rankerTrainingSet(options.store, data, examples, options.genresOf);
+  const x = await rankerTrainingSet(options.store, data, examples, options.genresOf, options.timeline);
   const p = rankerPredict(options.ranker, x.x, x.n);
   let o = 0;
   for (const r of out) {
