@@ -1,10 +1,14 @@
 /**
  * Materialization into Redis: N rows x 20 float features from Parquet (DuckDB) to the Redis
- * online store, against raw pipelined SET of the same number of keys and value bytes from one
- * Node process, measured in the same run. Also: pull-only and write-only rates (where the time
- * goes), peak RSS (bounded memory), and 1 vs 2 views in parallel.
+ * online store, against the raw floor measured in the same run: the same latest-row query
+ * streamed from DuckDB in one pass (fetchChunk), each row copied into a value of the stored
+ * size and written with plain pipelined SET (no condition), from one Node process. Prints wall
+ * speed, peak RSS and Redis server CPU (INFO CPU, used_cpu_sys + used_cpu_user delta) of both
+ * as ratios. Also: pull-only and write-only rates (where the time goes) and 1 vs 2 views in parallel.
  *
- *   npx tsx bench/materialize/materialize-redis.ts [rows=5000000] [parallelRowsPerView=500000]
+ *   npx tsx bench/materialize/materialize-redis.ts [rows=5000000] [parallelRowsPerView=500000] [--frec-only]
+ *
+ * --frec-only runs the frec materialization alone (the peak-RSS-by-row-count table).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,8 +29,10 @@ import {
 import { batchToColumns } from '@frec/core/spi';
 import { deleteKeysWithPrefix } from '@frec/online/testing';
 
-const ROWS = Number(process.argv[2] ?? 5_000_000);
-const PAR_ROWS = Number(process.argv[3] ?? Math.min(500_000, ROWS / 2));
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const FREC_ONLY = process.argv.includes('--frec-only');
+const ROWS = Number(args[0] ?? 5_000_000);
+const PAR_ROWS = Number(args[1] ?? Math.min(500_000, ROWS / 2));
 const URL = process.env.FREC_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `frec-bench-${randomUUID().slice(0, 8)}:`;
 const dir = mkdtempSync(path.join(tmpdir(), 'frec-bench-mat-'));
@@ -76,8 +82,10 @@ try {
   };
   let t = performance.now();
   await gen('big', 0, ROWS);
-  await gen('pa', 10_000_000, PAR_ROWS);
-  await gen('pb', 20_000_000, PAR_ROWS);
+  if (!FREC_ONLY) {
+    await gen('pa', 100_000_000, PAR_ROWS);
+    await gen('pb', 200_000_000, PAR_ROWS);
+  }
   conn.closeSync();
   db.closeSync();
   console.log(`data: ${ROWS} + 2 x ${PAR_ROWS} rows x 20 float64 written in ${((performance.now() - t) / 1000).toFixed(1)}s`);
@@ -88,7 +96,7 @@ try {
   );
   const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
   const schema = Array.from({ length: 20 }, (_, j) => field(`f${j}`, 'float64'));
-  const views = ['big', 'pa', 'pb'].map((n) =>
+  const views = (FREC_ONLY ? ['big'] : ['big', 'pa', 'pb']).map((n) =>
     featureView({
       name: `v_${n}`,
       entities: [user],
@@ -122,30 +130,64 @@ try {
     `frec materialize: ${mat.rows} rows in ${mat.seconds.toFixed(1)}s = ${Math.round(mat.rowsPerSecond)} rows/s (peak RSS ${mb(matPeak)} MB, ${mb(rssBefore)} MB before)`,
   );
 
-  // 2. The same bytes, raw: SET of keys and values as long as the stored ones, pipelined, 2 batches in flight.
+  if (FREC_ONLY) {
+    await cleanup();
+    await store.close();
+    console.log('\nRESULT');
+    console.log(
+      `| ${ROWS} rows | ${Math.round(mat.rowsPerSecond)} rows/s | peak RSS ${mb(matPeak)} MB (${mb(rssBefore)} MB before) | Redis CPU ${matCpu.redis.toFixed(1)} s |`,
+    );
+    process.exit(0);
+  }
+
+  // 2. The raw floor: the same latest rows streamed from DuckDB in one pass, each copied into a
+  // value of the stored size, plain pipelined SET (2,000 per pipeline, 2 in flight), keys as long as frec's.
   const sampleKeys = (await redis.scan('0', 'MATCH', `${prefix}bench:v_big:*`, 'COUNT', 1000))[1].slice(0, 50);
   const lens = await Promise.all(sampleKeys.map((k) => redis.strlen(k)));
   const valueLen = Math.round(lens.reduce((a, b) => a + b, 0) / Math.max(1, lens.length));
   const keyLen = Math.round(sampleKeys.reduce((a, k) => a + k.length, 0) / Math.max(1, sampleKeys.length));
   await cleanup();
-  const value = Buffer.alloc(valueLen, 7);
   const keyBase = `${prefix}raw:`.padEnd(keyLen - 8, 'x');
   const BATCH = 2000;
+  const rawDb = await DuckDBInstance.create(':memory:', { temp_directory: path.join(dir, 'spill') });
+  const rawConn = await rawDb.connect();
+  const fcols = Array.from({ length: 20 }, (_, j) => `f${j}`).join(', ');
+  peakRss = process.memoryUsage().rss;
   const cpuRaw0 = await cpuNow();
   t = performance.now();
+  const result = await rawConn.stream(
+    `SELECT * FROM (SELECT user_id, ${fcols}, event_timestamp FROM read_parquet('${dir}/data/big/*.parquet')) QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY event_timestamp DESC) = 1`,
+  );
   const inflight: Array<Promise<unknown>> = [];
-  for (let s = 0; s < ROWS; s += BATCH) {
-    const p = redis.pipeline();
-    for (let i = s; i < Math.min(ROWS, s + BATCH); i++) p.set(keyBase + String(i).padStart(8, '0'), value);
-    inflight.push(p.exec());
-    if (inflight.length >= 2) await inflight.shift();
+  let pipe = redis.pipeline();
+  let inPipe = 0;
+  let rawRows = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const cols = chunk.getColumns() as unknown[][];
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const v = Buffer.allocUnsafe(valueLen);
+      for (let j = 0; j < 20 && 8 * j + 8 <= valueLen; j++) v.writeDoubleLE(cols[1 + j]![r] as number, 8 * j);
+      pipe.set(keyBase + String(rawRows++).padStart(8, '0'), v);
+      if (++inPipe >= BATCH) {
+        inflight.push(pipe.exec());
+        pipe = redis.pipeline();
+        inPipe = 0;
+        if (inflight.length >= 2) await inflight.shift();
+      }
+    }
   }
+  if (inPipe > 0) inflight.push(pipe.exec());
   await Promise.all(inflight);
   const rawSec = (performance.now() - t) / 1000;
-  const rawRate = ROWS / rawSec;
+  const rawRate = rawRows / rawSec;
   const rawCpu = await cpuSince(cpuRaw0);
+  const rawPeak = peakRss;
+  rawConn.closeSync();
+  rawDb.closeSync();
   console.log(
-    `raw pipelined SET: ${ROWS} keys (${keyLen} B key, ${valueLen} B value) in ${rawSec.toFixed(1)}s = ${Math.round(rawRate)} rows/s`,
+    `raw DuckDB + pipelined SET: ${rawRows} keys (${keyLen} B key, ${valueLen} B value) in ${rawSec.toFixed(1)}s = ${Math.round(rawRate)} rows/s (peak RSS ${mb(rawPeak)} MB)`,
   );
   console.log(
     `cpu s (process + redis): frec ${matCpu.proc.toFixed(1)} + ${matCpu.redis.toFixed(1)}; raw ${rawCpu.proc.toFixed(1)} + ${rawCpu.redis.toFixed(1)}`,
@@ -166,7 +208,7 @@ try {
   pulled.length = 0;
   await cleanup();
   console.log(
-    `components at ${PAR_ROWS} rows: pullLatest+convert ${Math.round(pullRate)} rows/s; online.writeColumns (conditional Lua) ${Math.round(writeRate)} rows/s`,
+    `components at ${PAR_ROWS} rows: pullLatest+convert ${Math.round(pullRate)} rows/s; online.writeColumns (SET NX, then the conditional script) ${Math.round(writeRate)} rows/s`,
   );
 
   // 4. Two views, one at a time vs both at once.
@@ -185,7 +227,7 @@ try {
   console.log('\nRESULT');
   console.log(`| machine | 2 cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)} |`);
   console.log(`| frec materialize ${ROWS} x 20 float64 -> Redis | ${Math.round(mat.rowsPerSecond)} rows/s |`);
-  console.log(`| raw pipelined SET, same key/value bytes | ${Math.round(rawRate)} rows/s |`);
+  console.log(`| raw DuckDB + pipelined SET, same key/value bytes | ${Math.round(rawRate)} rows/s |`);
   console.log(`| ratio frec / raw (wall) | ${(mat.rowsPerSecond / rawRate).toFixed(2)}x |`);
   console.log(
     `| CPU s, frec (process incl. DuckDB + Redis server) | ${matCpu.proc.toFixed(1)} + ${matCpu.redis.toFixed(1)} = ${matCpu.total.toFixed(1)} s -> ${Math.round(ROWS / matCpu.total)} rows per CPU s |`,
@@ -194,7 +236,10 @@ try {
     `| CPU s, raw SET (process + Redis server) | ${rawCpu.proc.toFixed(1)} + ${rawCpu.redis.toFixed(1)} = ${rawCpu.total.toFixed(1)} s -> ${Math.round(ROWS / rawCpu.total)} rows per CPU s |`,
   );
   console.log(`| ratio frec / raw (per CPU s) | ${(rawCpu.total / matCpu.total).toFixed(2)}x |`);
-  console.log(`| peak RSS during materialize | ${mb(matPeak)} MB |`);
+  console.log(
+    `| Redis server CPU s frec / raw | ${matCpu.redis.toFixed(1)} / ${rawCpu.redis.toFixed(1)} = ${(matCpu.redis / rawCpu.redis).toFixed(2)}x |`,
+  );
+  console.log(`| peak RSS frec / raw | ${mb(matPeak)} / ${mb(rawPeak)} MB |`);
   console.log(`| pullLatest+convert alone | ${Math.round(pullRate)} rows/s |`);
   console.log(`| online.write alone | ${Math.round(writeRate)} rows/s |`);
   console.log(

@@ -6,12 +6,16 @@ import { seededRandom } from '@frec/core/spi';
  * in getOnlineFeatures, p50/p99 at a steady produce rate; each next to a raw baseline (XREADGROUP +
  * pipelined SET + XACK, no aggregation) measured in the same run.
  *
- *   npx tsx bench/stream/stream-freshness.ts [rate=5000] [seconds=30] [backlog=100000]
+ *   npx tsx bench/stream/stream-freshness.ts [rate=5000] [seconds=30] [backlog=100000] [users=10000] [busy]
+ *
+ * `busy` runs a second process spinning on the CPU for the whole run (a loaded machine).
+ * FREC_BENCH_WORKER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`) is passed to the worker's node,
+ * FREC_BENCH_WORKER_ARGS (e.g. `--max-batch-ms 50`) to `frec stream`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import {
@@ -34,7 +38,8 @@ const RATE = Number(process.argv[2] ?? 5000);
 const SECONDS = Number(process.argv[3] ?? 30);
 const BACKLOG = Number(process.argv[4] ?? 100_000);
 const URL = process.env.FREC_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const USERS = 10_000;
+const USERS = Number(process.argv[5] ?? 10_000);
+const BUSY = process.argv[6] === 'busy';
 const id = randomUUID().slice(0, 8);
 const prefix = `frec-bench-${id}:`;
 const topic = `${prefix}events`;
@@ -101,9 +106,12 @@ function spawnTsx(args: string[]): ChildProcess {
   return c;
 }
 function spawnWorker(extra: string[] = []): ChildProcess {
+  const nodeArgs = (process.env.FREC_BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
   const c = spawn(
-    path.join(root, 'node_modules/.bin/frec'),
+    process.execPath,
     [
+      ...nodeArgs,
+      path.join(root, 'node_modules/.bin/frec'),
       '-c',
       dir,
       'stream',
@@ -114,6 +122,7 @@ function spawnWorker(extra: string[] = []): ChildProcess {
       '--log-every',
       '3600',
       ...(process.env.FREC_BENCH_NO_OFFLINE ? ['--no-offline'] : []),
+      ...(process.env.FREC_BENCH_WORKER_ARGS ?? '').split(' ').filter((a) => a.length > 0),
       ...extra,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
@@ -178,6 +187,8 @@ async function steadyRun(
 }
 
 try {
+  // The busy second process: a spinning loop at the same priority as the worker, for the whole run.
+  if (BUSY) children.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
@@ -249,7 +260,9 @@ try {
   await store.close();
 
   console.log('\nRESULT');
-  console.log(`| machine | 2 cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)} |`);
+  console.log(
+    `| machine | ${os.cpus().length} cores, node ${process.version}, load avg ${os.loadavg()[0]!.toFixed(1)}, ${new Date().toISOString()}, ${USERS} users${BUSY ? ', busy second process' : ''} |`,
+  );
   console.log(`| sustained drain, frec worker (online+offline) | ${Math.round(frecDrain)} events/s |`);
   console.log(`| sustained drain, raw XREADGROUP+SET+XACK | ${Math.round(rawDrainRate)} events/s |`);
   console.log(`| ratio | ${(frecDrain / rawDrainRate).toFixed(2)}x |`);

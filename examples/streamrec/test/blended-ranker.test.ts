@@ -6,8 +6,10 @@ import { BlendedRanker } from '../src/serve/blended-ranker.js';
 class FixedRanker implements Ranker {
   readonly kind = 'fixed';
   readonly version = 'fixed@1';
+  calls = 0;
   constructor(private readonly p: number[]) {}
   async score(): Promise<Float32Array> {
+    this.calls++;
     return Float32Array.from(this.p);
   }
   async close(): Promise<void> {}
@@ -28,6 +30,17 @@ describe('BlendedRanker', () => {
   it('with weight 1 orders by the ranker, with weight 0 by the two-tower score', async () => {
     expect(order(await new BlendedRanker(new FixedRanker(probs), 1).score(batch(tower)))).toEqual([0, 3, 1, 2]);
     expect(order(await new BlendedRanker(new FixedRanker(probs), 0).score(batch(tower)))).toEqual([1, 2, 3, 0]);
+  });
+
+  it('at weight 0 orders by the two-tower score without running the ranker', async () => {
+    const inner = new FixedRanker(probs);
+    const zero = new BlendedRanker(inner, 0);
+    expect(zero.runsModel).toBe(false);
+    expect(order(await zero.score(batch(tower)))).toEqual([1, 2, 3, 0]);
+    expect(inner.calls).toBe(0);
+    const some = new BlendedRanker(inner, 0.2);
+    await some.score(batch(tower));
+    expect([some.runsModel, inner.calls]).toEqual([true, 1]);
   });
 
   it('blends z-scores as the pipeline evaluated them', async () => {

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { tileStorageSpec } from './aggregations/tiles.js';
 import { ErrorCode, RegistryError } from './errors.js';
 import { loadRepoConfig, type RepoConfig } from './config/repo-config.js';
 import { withSource } from './config/config-errors.js';
@@ -169,7 +170,8 @@ export class FeatureStore {
       .filter((c) => c.kind === 'featureViews' && c.type === 'remove')
       .map((c) => current.featureViews[c.name]!.spec);
     const online = await this.onlineStore();
-    await online.update({ project: this.project, keep: [...repo.featureViews.values()].filter((v) => v.online), remove: removed });
+    const keep = [...repo.featureViews.values()].filter((v) => v.online).map((v) => (v.tiling ? tileStorageSpec(v) : v));
+    await online.update({ project: this.project, keep, remove: removed });
     return { plan, generation: commit ? next.generation : current.generation };
   }
 

@@ -57,6 +57,13 @@ export {
   type StreamFeatureViewOptions,
 } from './definitions/stream-feature-view.js';
 export {
+  aggregationFeatureView,
+  type AggregationDeclaration,
+  type AggregationFunction,
+  type AggregationFeatureViewOptions,
+  type AggregationViewFields,
+} from './aggregations/aggregation-view.js';
+export {
   loadRepoConfig,
   parseRepoConfig,
   type RepoConfig,

@@ -84,18 +84,58 @@ function writeToOnlineSchema(columns: typeof strictColumns | typeof looseColumns
 
 /** A request schema in two forms: a fast one for the hot path and a strict one that words errors. */
 export interface BodySchema<T> {
+  /** A hand-written check of the common case, tried first; undefined hands the body to zod. */
+  quick?: (body: Record<string, unknown>) => T | undefined;
   fast: z.ZodType<T, z.ZodTypeDef, unknown>;
   strict: z.ZodType<T, z.ZodTypeDef, unknown>;
   /** The column tables to check cell by cell after `fast` passed. */
   tables(body: T): Array<Record<string, unknown[]>>;
 }
 
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ONLINE_KEYS = new Set(['features', 'feature_service', 'entities', 'full_feature_names']);
+
+/**
+ * The usual /get-online-features body (a feature list, entity columns of scalars) checked by hand
+ * against the same rules as the zod schema, which took about 10 µs of a 1-entity request
+ * (docs/profiles/feature-server.md). Anything it is not sure of (a feature service, an odd
+ * field, a bad value) returns undefined and zod decides and words the error.
+ */
+function quickOnlineFeatures(body: Record<string, unknown>): GetOnlineFeaturesBody | undefined {
+  for (const k in body) if (!ONLINE_KEYS.has(k)) return undefined;
+  const { features, entities, full_feature_names: full } = body;
+  if (body.feature_service !== undefined || !Array.isArray(features) || features.length < 1 || features.length > 10_000) return undefined;
+  for (let i = 0; i < features.length; i++) {
+    const f: unknown = features[i];
+    if (typeof f !== 'string' || f.length < 1 || f.length > 512) return undefined;
+  }
+  if (full !== undefined && typeof full !== 'boolean') return undefined;
+  if (
+    typeof entities !== 'object' ||
+    entities === null ||
+    Array.isArray(entities) ||
+    Object.getPrototypeOf(entities) !== Object.prototype
+  ) {
+    return undefined;
+  }
+  let columns = 0;
+  for (const name in entities) {
+    if (!Object.hasOwn(entities, name)) return undefined;
+    if (name.length > 128 || FORBIDDEN.has(name) || !COLUMN_NAME.test(name)) return undefined;
+    if (!Array.isArray((entities as Record<string, unknown>)[name])) return undefined;
+    columns++;
+  }
+  if (columns === 0 || !cellsAreValid(entities as Record<string, unknown[]>)) return undefined;
+  return { features: features as string[], entities: entities as Record<string, unknown[]>, full_feature_names: full ?? false };
+}
+
 /** Body of POST /get-online-features, as Feast's feature server takes it. */
-export const getOnlineFeaturesBody = {
+export const getOnlineFeaturesBody: BodySchema<z.output<ReturnType<typeof onlineFeaturesSchema>>> = {
+  quick: quickOnlineFeatures,
   fast: onlineFeaturesSchema(looseColumns),
   strict: onlineFeaturesSchema(strictColumns),
   tables: (b) => [b.entities],
-} satisfies BodySchema<z.output<ReturnType<typeof onlineFeaturesSchema>>>;
+};
 export type GetOnlineFeaturesBody = z.output<ReturnType<typeof onlineFeaturesSchema>>;
 
 /** Body of POST /push, as Feast's feature server takes it ('both' is accepted as in Feast's docs). */
@@ -121,6 +161,8 @@ export function parseBody<T>(schema: BodySchema<T>, body: unknown, route: string
       hint: `Send a JSON object such as {"features": ["view:feature"], "entities": {"driver_id": [1001]}}.`,
     });
   }
+  const hand = schema.quick?.(body as Record<string, unknown>);
+  if (hand !== undefined) return hand;
   const quick = schema.fast.safeParse(body);
   if (quick.success && schema.tables(quick.data).every(cellsAreValid)) return quick.data;
   const res = schema.strict.safeParse(body);

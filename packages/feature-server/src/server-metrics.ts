@@ -103,6 +103,13 @@ export class ServerMetrics {
     });
   }
 
+  /** Counts one answered request and its latency. */
+  observeRequest(route: string, method: string, statusCode: number, seconds: number): void {
+    const status = String(statusCode);
+    this.requestDuration.observe({ route, method, status }, seconds);
+    this.requests.inc({ route, status });
+  }
+
   /** Records that a view holds a value with this event time. */
   observeEventTime(view: string, eventTimeMs: number): void {
     if (!Number.isFinite(eventTimeMs)) return;

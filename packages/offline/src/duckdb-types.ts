@@ -80,9 +80,21 @@ export function isTimestampType(actual: string): boolean {
 export function asUtcTimestamp(expr: string, actual: string): string {
   const t = actual.toUpperCase();
   if (t === 'TIMESTAMP') return expr;
+  // Floored to the microsecond (exactly, whatever the sign); subMicroNanos keeps the rest for comparisons.
+  if (t === 'TIMESTAMP_NS') return `make_timestamp((epoch_ns(${expr}) - ${subMicroNanos(expr, t)}) // 1000)`;
   if (t === 'TIMESTAMP WITH TIME ZONE' || t === 'TIMESTAMPTZ') return `make_timestamp(epoch_us(${expr}))`;
   if (t === 'VARCHAR') return `make_timestamp(epoch_us(CAST(${expr} AS TIMESTAMPTZ)))`;
   return `CAST(${expr} AS TIMESTAMP)`;
+}
+
+/**
+ * The nanoseconds (0-999) past the microsecond `asUtcTimestamp` floors a TIMESTAMP_NS column to,
+ * or undefined for a type with no finer precision than microseconds. A join compares
+ * (asUtcTimestamp, subMicroNanos) pairs, so a row 1 ns after the entity time never matches.
+ */
+export function subMicroNanos(expr: string, actual: string): string | undefined {
+  if (actual.toUpperCase() !== 'TIMESTAMP_NS') return undefined;
+  return `CAST(((epoch_ns(${expr}) % 1000) + 1000) % 1000 AS INTEGER)`;
 }
 
 /** A column reference `alias."name"`. */

@@ -1,6 +1,6 @@
 import { ErrorCode, RequestError, type ValueType } from '@frec/core';
 import { outputColumnNames, STREAM_CREATED_COLUMN, type HistoricalRequest, type ResolvedOdfv } from '@frec/core/spi';
-import { asDeclared, asUtcTimestamp } from './duckdb-types.js';
+import { asDeclared, asUtcTimestamp, subMicroNanos } from './duckdb-types.js';
 import { batchSourceOf, sourceColumn } from './file-source.js';
 import type { PointInTimeJoin, ViewRead } from './point-in-time-join.js';
 import { ident } from './sql.js';
@@ -26,7 +26,7 @@ export interface HistoricalPlan {
 export function planHistorical(
   request: HistoricalRequest,
   entity: { from: string; columns: ReadonlyMap<string, string> },
-  sources: ReadonlyArray<{ from: string; columns: ReadonlyMap<string, string> }>,
+  sources: ReadonlyArray<{ from: string; columns: ReadonlyMap<string, string>; aggregated?: boolean }>,
 ): HistoricalPlan {
   const { resolved } = request;
   const names = outputColumnNames(resolved, request.fullFeatureNames);
@@ -58,6 +58,26 @@ export function planHistorical(
   const columnOf = new Map<string, string>();
   const views: ViewRead[] = resolved.views.map((rv, v) => {
     const shape = sources[v]!;
+    if (shape.aggregated) {
+      // An aggregation view's values were computed per (key, entity time) into shape.from: an exact-time match.
+      const feats = [...rv.features, ...rv.hiddenFeatures].map((f, j) => {
+        const as = visibleName(rv.prefix, f) ?? `__frec_in_${v}_${j}`;
+        columnOf.set(`${rv.prefix}\u0000${f}`, as);
+        return { source: ident(f), as };
+      });
+      return {
+        name: rv.view.name,
+        from: ident(shape.from),
+        keys: rv.view.entityColumns.map((k) => ({
+          entity: asDeclared(ident(k.name), k.dtype, entity.columns.get(k.name) ?? ''),
+          source: ident(k.name),
+        })),
+        eventTime: 'make_timestamp(__frec_ts_ms * 1000)',
+        createdTime: undefined,
+        ttlSeconds: 0,
+        features: feats,
+      };
+    }
     const src = batchSourceOf(rv.view);
     const typeOf = (c: string): string => shape.columns.get(c) ?? 'VARCHAR';
     const created = createdColumnIn(rv.view.source.type, src.createdTimestampColumn, shape.columns);
@@ -79,6 +99,7 @@ export function planHistorical(
         };
       }),
       eventTime: asUtcTimestamp(ident(src.timestampField), typeOf(src.timestampField)),
+      eventTimeNanos: subMicroNanos(ident(src.timestampField), typeOf(src.timestampField)),
       createdTime: created ? asUtcTimestamp(ident(created), typeOf(created)) : undefined,
       ttlSeconds: rv.view.ttlSeconds,
       features,
@@ -108,10 +129,16 @@ export function planHistorical(
     odfvInputs.set(ro.prefix, inputs);
   }
 
-  const entityTime = asUtcTimestamp(ident(request.timestampColumn), entity.columns.get(request.timestampColumn) ?? 'TIMESTAMP');
+  const entityTimeType = entity.columns.get(request.timestampColumn) ?? 'TIMESTAMP';
+  const entityTime = asUtcTimestamp(ident(request.timestampColumn), entityTimeType);
   return {
     join: {
-      entity: { from: entity.from, columns: entityCols, time: entityTime },
+      entity: {
+        from: entity.from,
+        columns: entityCols,
+        time: entityTime,
+        timeNanos: subMicroNanos(ident(request.timestampColumn), entityTimeType),
+      },
       views,
       featureOrder: outputs.filter((o) => o.kind === 'feature').map((o) => o.name),
     },

@@ -9,7 +9,9 @@ import { ident } from './sql.js';
  * created time loses to any present one). No match gives nulls, never a row from the future.
  * Entity rows keep their order, their count and every column.
  *
- * Every time expression handed in is a timezone-naive UTC TIMESTAMP (see asUtcTimestamp).
+ * Every time expression handed in is a timezone-naive UTC TIMESTAMP (see asUtcTimestamp). A time
+ * finer than microseconds (TIMESTAMP_NS) also hands in its nanoseconds past that microsecond, and
+ * the join then compares (time, nanoseconds): a row after the entity time never matches.
  */
 
 /** The entity rows: a relation with a `__frec_row` ordinal column, plus the columns to return. */
@@ -20,6 +22,8 @@ export interface EntityRelation {
   columns: readonly string[];
   /** The entity rows' event time, as an expression over the relation's columns. */
   time: string;
+  /** Nanoseconds (0-999) past `time`'s microsecond, for entity times finer than microseconds. */
+  timeNanos?: string | undefined;
 }
 
 /** One requested view, as the join reads it from its source. */
@@ -32,6 +36,8 @@ export interface ViewRead {
   keys: ReadonlyArray<{ entity: string; source: string }>;
   /** The row's event time, over the source's columns. */
   eventTime: string;
+  /** Nanoseconds (0-999) past `eventTime`'s microsecond, for event times finer than microseconds. */
+  eventTimeNanos?: string | undefined;
   /** The row's created time, the tie-break between equal event times; absent when the source has none. */
   createdTime?: string | undefined;
   /** Seconds a row stays valid after its event time; 0 means forever. */
@@ -57,6 +63,7 @@ export interface PointInTimeJoin {
 
 const ROW = '__frec_row';
 const TS = '__frec_ts';
+const NS = '__frec_ns';
 const CREATED = '__frec_created';
 
 const keyCol = (v: number, k: number): string => `__frec_k${v}_${k}`;
@@ -68,31 +75,37 @@ const featCol = (v: number, f: number): string => `__frec_f${v}_${f}`;
 const viewAlias = (v: number): string => `__frec_v${v}`;
 
 /** One view's candidate rows: keys, event time, created time and features under internal names. */
-function viewCte(view: ViewRead, v: number, tieBreak: TieBreakStrategy): string {
+function viewCte(view: ViewRead, v: number, tieBreak: TieBreakStrategy, nanos: boolean): string {
   const cols = [
     ...view.keys.map((k, i) => `${k.source} AS ${keyCol(v, i)}`),
     `${view.eventTime} AS ${TS}`,
+    ...(nanos ? [`${view.eventTimeNanos ?? '0'} AS ${NS}`] : []),
     `${view.createdTime ?? 'NULL::TIMESTAMP'} AS ${CREATED}`,
     ...view.features.map((f, i) => `${f.source} AS ${featCol(v, i)}`),
   ];
   // A row without an event time can never be "at or before" anything.
   let sql = `SELECT ${cols.join(', ')} FROM ${view.from} WHERE ${view.eventTime} IS NOT NULL`;
   if (tieBreak === 'dedupe' && view.createdTime) {
-    const part = [...view.keys.map((_, i) => keyCol(v, i)), TS].join(', ');
+    const part = [...view.keys.map((_, i) => keyCol(v, i)), TS, ...(nanos ? [NS] : [])].join(', ');
     sql += ` QUALIFY row_number() OVER (PARTITION BY ${part} ORDER BY ${CREATED} DESC NULLS LAST) = 1`;
   }
   return `${viewAlias(v)} AS (-- view ${view.name}\n  ${sql})`;
 }
 
 /** The ASOF condition: same keys, and the latest candidate at or before the entity time. */
-function asofCondition(view: ViewRead, v: number, tieBreak: TieBreakStrategy, entityTime: string): string {
+function asofCondition(view: ViewRead, v: number, tieBreak: TieBreakStrategy, entityTime: string, entityNanos?: string): string {
   const a = viewAlias(v);
   const keys = view.keys.map((_, i) => `${entityKey(view, v, i)} = ${a}.${keyCol(v, i)}`);
+  // With nanoseconds, times compare as (microsecond, nanoseconds past it) pairs.
+  const e = entityNanos ? `'t': ${entityTime}, 'n': ${entityNanos}` : `'t': ${entityTime}`;
+  const c = entityNanos ? `'t': ${a}.${TS}, 'n': ${a}.${NS}` : `'t': ${a}.${TS}`;
   const time =
     tieBreak === 'asof-struct' && view.createdTime
       ? // Orders candidates by (event time, created time): an entity time as (t, +inf) finds the latest created at t.
-        `{'t': ${entityTime}, 'c': 'infinity'::TIMESTAMP} >= {'t': ${a}.${TS}, 'c': coalesce(${a}.${CREATED}, '-infinity'::TIMESTAMP)}`
-      : `${entityTime} >= ${a}.${TS}`;
+        `{${e}, 'c': 'infinity'::TIMESTAMP} >= {${c}, 'c': coalesce(${a}.${CREATED}, '-infinity'::TIMESTAMP)}`
+      : entityNanos
+        ? `{${e}} >= {${c}}`
+        : `${entityTime} >= ${a}.${TS}`;
   return [...keys, time].join(' AND ');
 }
 
@@ -108,14 +121,17 @@ function featureOutput(view: ViewRead, v: number, f: number, entityTime: string)
 export function compilePointInTimeJoin(join: PointInTimeJoin): string {
   const tieBreak = join.tieBreak ?? 'asof-struct';
   const entityTime = isColumn(join.entity.time) ? `e.${join.entity.time}` : `e.${TS}`;
+  const nanos = join.entity.timeNanos !== undefined || join.views.some((v) => v.eventTimeNanos !== undefined);
+  const entityNanos = nanos ? `e.${NS}` : undefined;
   const entityCols = [
     '*',
     ...(isColumn(join.entity.time) ? [] : [`${join.entity.time} AS ${TS}`]),
+    ...(nanos ? [`${join.entity.timeNanos ?? '0'} AS ${NS}`] : []),
     ...join.views.flatMap((view, v) => view.keys.flatMap((k, i) => (isColumn(k.entity) ? [] : [`${k.entity} AS ${keyCol(v, i)}`]))),
   ];
   const ctes = [
     `e AS (SELECT ${entityCols.join(', ')} FROM ${join.entity.from})`,
-    ...join.views.map((view, v) => viewCte(view, v, tieBreak)),
+    ...join.views.map((view, v) => viewCte(view, v, tieBreak, nanos)),
   ];
   const features = new Map(
     join.views.flatMap((view, v) =>
@@ -127,7 +143,9 @@ export function compilePointInTimeJoin(join: PointInTimeJoin): string {
     ...[...features.keys()].filter((n) => !join.featureOrder?.includes(n)),
   ];
   const select = [...join.entity.columns.map((c) => `e.${ident(c)}`), ...order.map((n) => features.get(n)!)];
-  const joins = join.views.map((view, v) => `ASOF LEFT JOIN ${viewAlias(v)} ON ${asofCondition(view, v, tieBreak, entityTime)}`);
+  const joins = join.views.map(
+    (view, v) => `ASOF LEFT JOIN ${viewAlias(v)} ON ${asofCondition(view, v, tieBreak, entityTime, entityNanos)}`,
+  );
   return [`WITH ${ctes.join(',\n')}`, `SELECT ${select.join(', ')}`, 'FROM e', ...joins, `ORDER BY e.${ROW}`].join('\n');
 }
 

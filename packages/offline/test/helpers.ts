@@ -7,14 +7,20 @@ import { emptyRegistry, resolveFeatures, type HistoricalRequest, type RegistryDa
 import { DuckDBOfflineStore } from '../src/index.js';
 
 /** A temporary feature repo folder with a DuckDB offline store over it; dispose removes both. */
-export async function tempRepo(): Promise<{
+export async function tempRepo(options: { pullPassRows?: number } = {}): Promise<{
   dir: string;
   store: DuckDBOfflineStore;
   sql: (s: string) => Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'frec-offline-'));
-  const store = await DuckDBOfflineStore.create({ repoPath: dir, tempDirectory: path.join(dir, '.spill'), threads: 2, memoryLimit: '1GB' });
+  const store = await DuckDBOfflineStore.create({
+    repoPath: dir,
+    tempDirectory: path.join(dir, '.spill'),
+    threads: 2,
+    memoryLimit: '1GB',
+    ...options,
+  });
   const writer = await (await DuckDBInstance.create(':memory:')).connect();
   return {
     dir,

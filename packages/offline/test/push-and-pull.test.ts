@@ -16,6 +16,8 @@ import {
 import { createOfflineStore, type PulledBatch } from '@frec/core/spi';
 import { mkdirSync } from 'node:fs';
 import { DuckDBOfflineStore } from '../src/index.js';
+import { keyPartsFor } from '../src/duckdb/duckdb-pull-latest.js';
+import { inspectSource } from '../src/duckdb/duckdb-source-schema.js';
 import { registryOf, requestOf, tempRepo } from './helpers.js';
 
 const user = entity({ name: 'user', joinKey: 'user_id', valueType: Int64 });
@@ -230,6 +232,44 @@ describe('pullLatest', () => {
       [2, 5, '2024-01-01T12:00:00.000Z', 0],
     ]);
     expect(await repo.store.countLatest(fv.spec, new Date('2024-01-01T00:00:00Z'), new Date('2024-01-03T00:00:00Z'))).toBe(2);
+  });
+});
+
+describe('pullLatest in key parts', () => {
+  it('pulls a view larger than pull_pass_rows in disjoint hash parts, with the same rows and count as one pass', async () => {
+    await using small = await tempRepo({ pullPassRows: 200 });
+    await using whole = await tempRepo();
+    // 500 keys x 3 versions over two files: 1,500 source rows, so 8 parts of at most 200 rows' worth.
+    for (const repo of [small, whole])
+      for (const [file, first] of [
+        ['a', 0],
+        ['b', 2],
+      ] as const)
+        await repo.sql(
+          `COPY (SELECT u % 500 AS user_id, make_timestamp((${Date.UTC(2024, 0, 1)} + (u // 500) * 3600000) * 1000) AS ts, u * 1.5 AS score FROM range(${first * 500}, ${first * 500 + (file === 'a' ? 1000 : 500)}) t(u)) TO '${repo.dir}/${file}.parquet' (FORMAT parquet)`,
+        );
+    const fv = featureView({
+      name: 's',
+      entities: [user],
+      source: fileSource({ name: 'ss', path: '*.parquet', timestampField: 'ts' }),
+      schema: [field('score', Float64)],
+    });
+    const pull = async (repo: typeof small) => {
+      const rows: Array<[number, number, number]> = [];
+      for await (const b of repo.store.pullLatest(fv.spec, new Date(0), new Date('2030-01-01T00:00:00Z'), { batchSize: 64 }))
+        b.keys.forEach((k, i) => rows.push([Number(k[0]), b.columns.score![i] as number, b.eventTimeMs[i]!]));
+      return rows.sort((x, y) => x[0] - y[0]);
+    };
+    const conn = await small.store.connect();
+    const shape = await inspectSource(conn, fv.spec, small.dir);
+    expect(await keyPartsFor(conn, shape, 200)).toBe(8);
+    conn.closeSync();
+    const parts = await pull(small);
+    expect(parts).toHaveLength(500);
+    expect(parts).toEqual(await pull(whole));
+    // The newest of the 3 versions wins: u = user_id + 1000.
+    expect(parts[7]).toEqual([7, (7 + 1000) * 1.5, Date.UTC(2024, 0, 1) + 2 * 3600000]);
+    expect(await small.store.countLatest(fv.spec, new Date(0), new Date('2030-01-01T00:00:00Z'))).toBe(500);
   });
 });
 

@@ -1,27 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillStreamView } from '@frec/offline/stream-backfill';
-import { recentStart, streamRepo, type Interaction, type StreamRepo } from './streaming-fixture.js';
-
-/** Writes events as a Parquet file with TIMESTAMP event times, in the given (arrival) order. */
-export async function writeEventsParquet(dir: string, name: string, events: readonly Interaction[]): Promise<string> {
-  const json = path.join(dir, 'data', `${name}.json`);
-  const parquet = path.join(dir, 'data', `${name}.parquet`);
-  writeFileSync(json, events.map((e) => JSON.stringify(e)).join('\n'));
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    await conn.run(
-      `COPY (SELECT user_id, item_id, dwell, make_timestamp(ts * 1000) AS ts FROM read_json('${json}', format = 'newline_delimited')) TO '${parquet}' (FORMAT parquet)`,
-    );
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
-  return parquet;
-}
+import { recentStart, streamRepo, writeEventsParquet, type Interaction, type StreamRepo } from './streaming-fixture.js';
 
 // Issue 23 item 2: the backfill wrote one row per event, so several events of one millisecond left
 // several rows at one time and a point-in-time read picked any of the in-between states.

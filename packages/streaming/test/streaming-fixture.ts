@@ -1,6 +1,7 @@
 import { seededRandom } from '@frec/core/spi';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -210,4 +211,22 @@ export async function waitFor(check: () => Promise<boolean>, what: string, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Writes events as `data/<name>.parquet` in the given (arrival) order: TIMESTAMP event times, `pos` = position in that order. */
+export async function writeEventsParquet(dir: string, name: string, events: readonly Interaction[]): Promise<string> {
+  const json = path.join(dir, 'data', `${name}.json`);
+  const parquet = path.join(dir, 'data', `${name}.parquet`);
+  writeFileSync(json, events.map((e, pos) => JSON.stringify({ ...e, pos })).join('\n'));
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    await conn.run(
+      `COPY (SELECT pos, user_id, item_id, dwell, make_timestamp(ts * 1000) AS ts FROM read_json('${json}', format = 'newline_delimited') ORDER BY pos) TO '${parquet}' (FORMAT parquet)`,
+    );
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+  return parquet;
 }

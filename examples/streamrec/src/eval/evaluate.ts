@@ -111,7 +111,7 @@ export function formatComparisons(results: readonly EvalResult[], model = 'two_t
   for (const protocol of [...new Set(results.map((r) => r.protocol))]) {
     const mine = results.find((r) => r.protocol === protocol && r.model === model);
     if (!mine) continue;
-    for (const base of ['bpr_mf', 'popularity_recent_30d', 'popularity_all_time']) {
+    for (const base of COMPARED_BASELINES) {
       const other = results.find((r) => r.protocol === protocol && r.model === base);
       if (!other) continue;
       const c = pairedBootstrap(mine, other);
@@ -124,6 +124,18 @@ export function formatComparisons(results: readonly EvalResult[], model = 'two_t
   }
   return lines.join('\n');
 }
+
+/** What the two-stage system is compared with, in the order printed: retrieval alone first (the ranker's gain), then the baselines. */
+export const COMPARED_BASELINES = [
+  'two_tower',
+  'ease',
+  'item_knn',
+  'pure_svd',
+  'bpr_mf',
+  'popularity_recent',
+  'popularity_recent_30d',
+  'popularity_all_time',
+] as const;
 
 /** Adapts a full-catalog score function into a RankFn. */
 export function rankByScores(score: (user: number, atMs: number) => Float32Array): RankFn {

@@ -25,6 +25,8 @@ export interface SplitConfig {
 export interface BaselinesConfig {
   /** BPR-MF hyper-parameters over DEFAULT_BPR; its seed defaults to the run's. */
   bpr: Partial<BprConfig>;
+  /** Also the classical baselines (recent popularity with a validated window, EASE, ItemKNN, PureSVD), each tuned on validation. */
+  classical: boolean;
 }
 
 /** Settings of the retrieval training step. */
@@ -88,7 +90,7 @@ export interface StepConfigs {
 /** Every step's defaults: the settings the pipeline runs with unless told otherwise. */
 export const DEFAULT_STEP_CONFIGS: StepConfigs = {
   split: { globalTestFraction: undefined },
-  baselines: { bpr: {} },
+  baselines: { bpr: {}, classical: true },
   trainRetrieval: {
     tower: {},
     // Two towers: their mean score beat either member on validation under both protocols and two seeds (ADR 0052, ADR 0075).

@@ -21,6 +21,8 @@ function zscore(v: Float64Array): Float64Array {
  * Serves the ranking the pipeline evaluated: w * z(ranker logit) + (1 - w) * z(two-tower score),
  * z-scored within the request (ADR 0052). The two-tower score is the batch's last feature column.
  * A NaN or infinite ranker score stays non-finite, so the recommender's per-item fallback still applies.
+ * At w = 0 the ranker's scores would be multiplied by 0, so it is not run at all: the order is the
+ * retrieval score's, which is what the pipeline evaluated at that weight (issue 21).
  */
 export class BlendedRanker implements Ranker {
   readonly kind: string;
@@ -34,10 +36,21 @@ export class BlendedRanker implements Ranker {
     this.version = inner.version;
   }
 
+  /** Whether the ranker model runs: not at weight 0. */
+  get runsModel(): boolean {
+    return this.weight > 0;
+  }
+
   async score(batch: RankBatch, signal?: AbortSignal): Promise<Float32Array> {
-    const p = await this.inner.score(batch, signal);
     const x = batch.inputs[this.inputName];
     const n = batch.size;
+    if (this.weight === 0 && x && n > 0) {
+      const d = x.dims[1] ?? x.data.length / n;
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = x.data[i * d + d - 1]!;
+      return out;
+    }
+    const p = await this.inner.score(batch, signal);
     if (!x || n === 0) return p;
     const d = x.dims[1] ?? x.data.length / n;
     const logits = new Float64Array(n);

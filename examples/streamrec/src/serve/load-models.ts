@@ -129,6 +129,8 @@ export async function loadProductionModels(options: {
   registry: string;
   twoTowerName?: string;
   rankerName?: string;
+  /** Load these versions instead of the last good production ones (the replay experiment serves older days' models). */
+  versions?: { twoTower?: number; ranker?: number };
 }): Promise<LoadedModels> {
   const notes: string[] = [];
   if (!options.registry.startsWith('s3://') && !existsSync(path.resolve(options.registry))) {
@@ -136,7 +138,8 @@ export async function loadProductionModels(options: {
   }
   const reg = openModelRegistry(options.registry);
   const out: LoadedModels = { notes, manifests: {} };
-  const tt = await servingVersion(reg, options.twoTowerName ?? 'two_tower', notes);
+  const pinned = (name: string, v: number | undefined) => (v === undefined ? servingVersion(reg, name, notes) : reg.describe(name, v));
+  const tt = await pinned(options.twoTowerName ?? 'two_tower', options.versions?.twoTower);
   if (tt) {
     await reg.verify(tt);
     const ttParams = parseTwoTowerManifestParams(tt);
@@ -172,13 +175,13 @@ export async function loadProductionModels(options: {
     } else notes.push(`two-tower ${tt.name}@${tt.version} has no params artifact`);
   } else if (!notes.some((n) => n.startsWith(`no production version of '${options.twoTowerName ?? 'two_tower'}'`)))
     notes.push(`no '${options.twoTowerName ?? 'two_tower'}' model in ${options.registry}`);
-  const rk = await servingVersion(reg, options.rankerName ?? 'ranker', notes);
+  const rk = await pinned(options.rankerName ?? 'ranker', options.versions?.ranker);
   if (rk) {
     await reg.verify(rk);
     out.ranker = await loadRanker(reg, rk);
     out.manifests!.ranker = rk;
     if (!out.ranker) notes.push(`ranker ${rk.name}@${rk.version} has no .onnx or params artifact`);
-    const cand = await describe(reg, options.rankerName ?? 'ranker', 'candidate');
+    const cand = options.versions ? undefined : await describe(reg, options.rankerName ?? 'ranker', 'candidate');
     // A corrupt candidate never stops serving: production serves, the candidate is left out.
     if (cand && cand.version !== rk.version)
       out.shadowRanker = await loadRanker(reg, cand).then(

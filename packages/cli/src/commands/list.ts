@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { NotFoundError, ErrorCode } from '@frec/core';
-import { formatDuration, didYouMean } from '@frec/core/spi';
+import { NotFoundError, ErrorCode, type FeatureStore, type FeatureViewSpec } from '@frec/core';
+import { formatDuration, didYouMean, tileStorageSpec } from '@frec/core/spi';
 import { emit, table, globalsOf } from '../output.js';
 import { withStore } from '../context.js';
 
@@ -77,7 +77,11 @@ export function registerListCommands(program: Command): void {
             where: { featureView: name },
           });
         }
-        emit(g, { ...obj, materialization: data.materialization[name] ?? null }, () => JSON.stringify(obj, null, 2));
+        const spec = (obj as { spec: FeatureViewSpec }).spec;
+        const aggregation = spec.tiling ? await aggregationStatus(store, spec) : undefined;
+        emit(g, { ...obj, materialization: data.materialization[name] ?? null, ...(aggregation ? { aggregation } : {}) }, () =>
+          aggregation ? `${formatAggregationStatus(spec, aggregation)}\n\n${JSON.stringify(obj, null, 2)}` : JSON.stringify(obj, null, 2),
+        );
       });
     });
 
@@ -97,4 +101,60 @@ export function registerListCommands(program: Command): void {
         emit(g, rows, () => table([['NAME', 'FEATURES', 'VIEWS'], ...rows.map((r) => [r.name, String(r.features), r.views.join(',')])]));
       });
     });
+}
+
+/** What `describe` shows of an aggregation view beyond its spec: the newest tile online and the stream's lag. */
+interface AggregationStatus {
+  tileSeconds: number;
+  windows: Array<{ feature: string; function: string; column: string | null; windowSeconds: number; filter: string | null }>;
+  /** Start of the newest tile any entity holds online (ISO), null when none. */
+  lastTile: string | null;
+  /** Online rows (entities) of the view. */
+  entities: number | null;
+  /** Stream sources: messages not yet read or acknowledged, and seconds since the newest event was folded. */
+  streamLag: { pending: number; undelivered: number | null; newestValueAgeSeconds: number | null } | null;
+}
+
+async function aggregationStatus(store: FeatureStore, spec: FeatureViewSpec): Promise<AggregationStatus> {
+  const t = spec.tiling!;
+  const online = await store.onlineStore();
+  const stats = online.stats ? await online.stats(store.project, tileStorageSpec(spec)).catch(() => null) : null;
+  const tileMs = t.tileSeconds * 1000;
+  let streamLag: AggregationStatus['streamLag'] = null;
+  if (spec.source.type === 'stream') {
+    const [f] = await store.freshness([spec.name]).catch(() => []);
+    if (f?.consumerLag)
+      streamLag = {
+        pending: f.consumerLag.pending,
+        undelivered: f.consumerLag.undelivered,
+        newestValueAgeSeconds: f.newestValueAgeSeconds,
+      };
+  }
+  return {
+    tileSeconds: t.tileSeconds,
+    windows: t.aggregations.map((a) => ({
+      feature: a.name,
+      function: a.function,
+      column: a.column ?? null,
+      windowSeconds: a.windowSeconds,
+      filter: a.filter ?? null,
+    })),
+    lastTile: stats?.newestEventTimeMs != null ? new Date(Math.floor(stats.newestEventTimeMs / tileMs) * tileMs).toISOString() : null,
+    entities: stats?.rows ?? null,
+    streamLag,
+  };
+}
+
+function formatAggregationStatus(spec: FeatureViewSpec, a: AggregationStatus): string {
+  const lines = [
+    `aggregation view ${spec.name}: tile size ${formatDuration(a.tileSeconds)}, ${a.entities ?? '?'} entities online, last tile ${a.lastTile ?? '-'}`,
+    a.streamLag
+      ? `stream lag: ${a.streamLag.pending} pending, ${a.streamLag.undelivered ?? '?'} undelivered, newest value ${a.streamLag.newestValueAgeSeconds === null ? '-' : `${a.streamLag.newestValueAgeSeconds.toFixed(0)}s`} old`
+      : 'stream lag: - (batch source)',
+    table([
+      ['FEATURE', 'FUNCTION', 'COLUMN', 'WINDOW', 'FILTER'],
+      ...a.windows.map((w) => [w.feature, w.function, w.column ?? '*', formatDuration(w.windowSeconds), w.filter ?? '']),
+    ]),
+  ];
+  return lines.join('\n');
 }

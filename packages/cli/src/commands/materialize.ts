@@ -49,6 +49,12 @@ function barReporter(): { onProgress: (p: MaterializeProgress) => void; stop: ()
     onProgress: (p) => {
       let bar = bars.get(p.view);
       if (!bar) bars.set(p.view, (bar = multi.create(p.totalRows ?? 0, 0, { view: p.view.padEnd(20), rate: '0' })));
+      if (p.day) {
+        // An aggregation view tiles its events day by day before it writes its entities.
+        bar.setTotal(p.day.total);
+        bar.update(p.day.done, { rate: `tiled ${p.day.date}` });
+        return;
+      }
       if (p.totalRows === null) bar.setTotal(Math.max(p.rows, 1));
       bar.update(p.rows, { rate: Math.round(p.rowsPerSecond).toLocaleString('en-US') });
     },
@@ -62,6 +68,10 @@ function lineReporter(everyMs: number): { onProgress: (p: MaterializeProgress) =
   return {
     onProgress: (p) => {
       const now = Date.now();
+      if (p.day) {
+        process.stderr.write(`materialize view=${p.view} phase=day day=${p.day.date} days=${p.day.done}/${p.day.total}\n`);
+        return;
+      }
       if (p.phase === 'batch' && now - (last.get(p.view) ?? 0) < everyMs) return;
       last.set(p.view, now);
       const eta = p.etaSeconds === null ? '' : ` eta=${p.etaSeconds.toFixed(0)}s`;
@@ -74,7 +84,7 @@ function lineReporter(everyMs: number): { onProgress: (p: MaterializeProgress) =
   };
 }
 
-type MaterializeCliOptions = { views?: string; parallelism?: string; batchSize?: string; progressEvery?: string };
+type MaterializeCliOptions = { views?: string; parallelism?: string; batchSize?: string; progressEvery?: string; force?: boolean };
 
 async function runMaterialize(
   g: GlobalOptions,
@@ -86,6 +96,7 @@ async function runMaterialize(
   try {
     res = await run({
       views: splitList(opts.views),
+      ...(opts.force ? { force: true } : {}),
       onProgress: reporter.onProgress,
       ...(opts.parallelism ? { parallelism: positiveInt(opts.parallelism, '--parallelism') } : {}),
       ...(opts.batchSize ? { batchSize: positiveInt(opts.batchSize, '--batch-size') } : {}),
@@ -107,7 +118,10 @@ async function runMaterialize(
             v.seconds.toFixed(1),
             String(Math.round(v.rowsPerSecond)),
           ]),
-        ])}\nMaterialized ${res.rows} rows in ${res.seconds.toFixed(1)}s.`,
+        ])}\nMaterialized ${res.rows} rows in ${res.seconds.toFixed(1)}s.${res.views
+          .filter((v) => v.skipReason)
+          .map((v) => `\nSkipped ${v.view}: ${v.skipReason}.`)
+          .join('')}`,
   );
 }
 
@@ -121,6 +135,7 @@ export function registerMaterializeCommands(program: Command): void {
     .option('--views <names>', 'comma-separated views (default: every online view)')
     .option('--parallelism <n>', 'views materialized at once (default 2)')
     .option('--batch-size <n>', 'rows per pulled batch (default 20000)')
+    .option('--force', 'rewrite a window already materialized from unchanged source files')
     .option('--progress-every <s>', 'seconds between plain progress lines when not on a terminal (default 2)')
     .action(async (start: string, end: string, opts: MaterializeCliOptions, cmd: Command) => {
       const g = globalsOf(cmd);

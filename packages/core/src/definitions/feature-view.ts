@@ -13,6 +13,7 @@ import {
   type ProjectionSpec,
   type PushSourceSpec,
   type StreamSourceSpec,
+  type TilingSpec,
 } from './specs.js';
 import { parseSpec } from './validate.js';
 
@@ -84,7 +85,7 @@ export interface FeatureViewOptions<S extends readonly Field[]> {
 export function buildFeatureViewSpec(
   options: FeatureViewOptions<readonly Field[]>,
   site: string | undefined,
-  extra: { kind: 'batch' | 'stream'; aggregations?: AggregationSpec[] },
+  extra: { kind: 'batch' | 'stream' | 'aggregation'; aggregations?: AggregationSpec[]; tiling?: TilingSpec },
 ): FeatureViewSpec {
   const ttlSeconds = options.ttl === undefined ? 0 : parseDuration(options.ttl);
   const where = { featureView: options.name, file: site };
@@ -142,6 +143,7 @@ export function buildFeatureViewSpec(
       online: options.online ?? true,
       offline: options.offline ?? true,
       aggregations: extra.aggregations ?? [],
+      ...(extra.tiling ? { tiling: extra.tiling } : {}),
       description: options.description ?? '',
       tags: options.tags ?? {},
       owner: options.owner ?? '',

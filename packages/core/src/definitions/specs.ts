@@ -142,10 +142,48 @@ export const aggregationSpecSchema = z.discriminatedUnion('kind', [
 /** The stored form of one stream aggregation. */
 export type AggregationSpec = z.infer<typeof aggregationSpecSchema>;
 
+/** The functions an aggregation feature view computes over tiles. */
+export const TILE_FUNCTIONS = ['count', 'sum', 'mean', 'min', 'max', 'last', 'last_n', 'count_distinct'] as const;
+/** One function of a tiled aggregation. */
+export type TileFunction = (typeof TILE_FUNCTIONS)[number];
+
+/** One feature of an aggregation view: a function of a column over a window ending at the read time. */
+export const tiledAggregationSpecSchema = z
+  .object({
+    name: nameSchema,
+    function: z.enum(TILE_FUNCTIONS),
+    /** Source or derived column; absent for `count` of rows. */
+    column: z.string().optional(),
+    windowSeconds: z.number().positive(),
+    /** A SQL boolean expression over the source's and derived columns: only rows where it holds count. */
+    filter: z.string().optional(),
+    /** last_n: how many values. */
+    n: z.number().int().positive().optional(),
+  })
+  .strict();
+/** The stored form of one tiled aggregation feature. */
+export type TiledAggregationSpec = z.infer<typeof tiledAggregationSpecSchema>;
+
+/** How an aggregation view is computed: fixed tiles of partial aggregates, merged at read time (docs/aggregations.md). */
+export const tilingSpecSchema = z
+  .object({
+    tileSeconds: z.number().positive(),
+    /** Stream path: events older than the entity's newest event by more than this are dropped (absent: none are). */
+    allowedLatenessSeconds: z.number().nonnegative().optional(),
+    /** How long the source keeps events (absent: unknown); no window may be longer. */
+    retentionSeconds: z.number().positive().optional(),
+    /** Row-level derived columns: name to SQL expression over the source's columns. */
+    derived: z.record(z.string(), z.string()).default({}),
+    aggregations: z.array(tiledAggregationSpecSchema).min(1),
+  })
+  .strict();
+/** The stored form of an aggregation view's tiling. */
+export type TilingSpec = z.infer<typeof tilingSpecSchema>;
+
 /** A feature view: features of some entities, read from one source, valid for a TTL. */
 export const featureViewSpecSchema = z
   .object({
-    kind: z.enum(['batch', 'stream']).default('batch'),
+    kind: z.enum(['batch', 'stream', 'aggregation']).default('batch'),
     name: nameSchema,
     entities: z.array(nameSchema),
     /** Join key columns with their types, in entity order. */
@@ -158,6 +196,8 @@ export const featureViewSpecSchema = z
     offline: z.boolean().default(true),
     /** Stream views: the aggregations that produce `features`. */
     aggregations: z.array(aggregationSpecSchema).default([]),
+    /** Aggregation views: the tiled aggregations that produce `features`. */
+    tiling: tilingSpecSchema.optional(),
     description: z.string().default(''),
     tags: tagsSchema,
     owner: z.string().default(''),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import { ErrorCode, RequestError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
@@ -5,6 +6,7 @@ import type { OfflineStore, PulledBatch } from '../stores/offline-store.js';
 import type { OnlineColumnarWrite, OnlineStore, OnlineWriteResult, OnlineWriteRow } from '../stores/online-store.js';
 import { TIME_RANGE_TEXT, isSupportedTimeMs } from '../time-range.js';
 import { NON_FINITE_HINT, allowsNonFinite, coerceValue, elementType, hasNonFinite, type FeatureValue } from '../value-types.js';
+import { materializeTiles } from './materialize-tiles.js';
 import { ProgressTracker, type MaterializeProgress } from './progress.js';
 
 /** Options of `store.materialize` and `store.materializeIncremental`. */
@@ -19,6 +21,11 @@ export interface MaterializeOptions {
   parallelism?: number;
   /** Online writes in flight per view while the next batch is pulled (default 2). */
   writesInFlight?: number;
+  /**
+   * Rewrite even a window already materialized from the same source (default false). Needed only
+   * when rows were removed from the online store one by one, which its materialization mark cannot see.
+   */
+  force?: boolean;
 }
 
 /** What one view's materialization did. */
@@ -31,6 +38,8 @@ export interface ViewMaterializeResult {
   skippedOlder: number;
   seconds: number;
   rowsPerSecond: number;
+  /** Set when the view was skipped, writing nothing: why. */
+  skipReason?: string;
 }
 
 /** The summary of a materialization run (what `--json` prints). */
@@ -149,6 +158,50 @@ function writeBatch(online: OnlineStore, project: string, view: FeatureViewSpec,
   return online.write(project, view, batchToRows(view, batch));
 }
 
+/** What a complete run leaves in the online store beside a view's rows (OnlineStore.materializationMark). */
+interface MaterializationMark {
+  start: string;
+  end: string;
+  /** The view's definition and its source's fingerprint, hashed. */
+  source: string;
+  at: number;
+}
+
+/** The definition and source identity a run read; null when the offline store cannot fingerprint its source. */
+async function sourceIdentity(offline: OfflineStore, view: FeatureViewSpec): Promise<string | null> {
+  const fp = offline.sourceFingerprint ? await offline.sourceFingerprint(view).catch(() => null) : null;
+  if (fp === null) return null;
+  return createHash('sha256').update(JSON.stringify(view)).update('\0').update(fp).digest('hex').slice(0, 32);
+}
+
+/**
+ * Why a run of [start, end) can write nothing, or undefined when it must run: the online store
+ * still carries the mark of a complete run over a window holding this one, from the same
+ * definition and source files, and no row of that run can have expired yet. Every row that run
+ * wrote is at least as new as what this one would write, so the conditional write would skip them all.
+ */
+async function skipReason(
+  online: OnlineStore,
+  project: string,
+  view: FeatureViewSpec,
+  start: Date,
+  end: Date,
+  source: string | null,
+): Promise<string | undefined> {
+  if (source === null || !online.materializationMark) return undefined;
+  const raw = await online.materializationMark(project, view).catch(() => null);
+  if (!raw) return undefined;
+  let mark: MaterializationMark;
+  try {
+    mark = JSON.parse(raw) as MaterializationMark;
+  } catch {
+    return undefined;
+  }
+  if (mark.source !== source || Date.parse(mark.start) > start.getTime() || Date.parse(mark.end) < end.getTime()) return undefined;
+  if (view.ttlSeconds > 0 && Date.now() >= mark.at + view.ttlSeconds * 1000) return undefined;
+  return `already materialized: [${mark.start}, ${mark.end}) was written at ${new Date(mark.at).toISOString()} from the same definition and unchanged source files; pass force to rewrite`;
+}
+
 /** Streams one view's latest rows in [start, end) into the online store, with a bounded number of writes in flight. */
 async function materializeView(
   store: FeatureStore,
@@ -158,10 +211,31 @@ async function materializeView(
   start: Date,
   end: Date,
   options: MaterializeOptions,
+  incremental = false,
 ): Promise<ViewMaterializeResult> {
   const t0 = performance.now();
+  if (view.tiling) return materializeAggregationView(store, offline, online, view, start, end, options, incremental, t0);
   const maxInFlight = Math.max(1, options.writesInFlight ?? 2);
   const tracker = new ProgressTracker(view.name, options.onProgress);
+  // Fingerprinted before the pull: a file that lands during the run changes the next run's fingerprint.
+  const source = await sourceIdentity(offline, view);
+  const why = options.force ? undefined : await skipReason(online, store.project, view, start, end, source);
+  if (why !== undefined) {
+    tracker.start(0);
+    tracker.done();
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      view: view.name,
+      start: start.toISOString(),
+      end: end.toISOString(),
+      rows: 0,
+      written: 0,
+      skippedOlder: 0,
+      seconds,
+      rowsPerSecond: 0,
+      skipReason: why,
+    };
+  }
   const counter = (offline as { countLatest?: (v: FeatureViewSpec, s: Date, e: Date) => Promise<number> }).countLatest;
   tracker.start(counter ? await counter.call(offline, view, start, end).catch(() => null) : null);
   const inFlight: Array<Promise<void>> = [];
@@ -188,6 +262,10 @@ async function materializeView(
   }
   // Only a completed view moves its watermark: a crash leaves it where it was, and the rerun rewrites the same rows.
   await store.registry.recordMaterialization(view.name, start, end);
+  if (source !== null && online.setMaterializationMark) {
+    const mark: MaterializationMark = { start: start.toISOString(), end: end.toISOString(), source, at: Date.now() };
+    await online.setMaterializationMark(store.project, view, JSON.stringify(mark));
+  }
   const seconds = (performance.now() - t0) / 1000;
   tracker.done();
   return {
@@ -199,6 +277,43 @@ async function materializeView(
     skippedOlder,
     seconds,
     rowsPerSecond: seconds > 0 ? rows / seconds : rows,
+  };
+}
+
+/** An aggregation view: tiles from the offline store, one row per entity online (materialize-tiles.ts). */
+async function materializeAggregationView(
+  store: FeatureStore,
+  offline: OfflineStore,
+  online: OnlineStore,
+  view: FeatureViewSpec,
+  start: Date,
+  end: Date,
+  options: MaterializeOptions,
+  incremental: boolean,
+  t0: number,
+): Promise<ViewMaterializeResult> {
+  const tracker = new ProgressTracker(view.name, options.onProgress);
+  tracker.start(null);
+  // Incremental runs end at a tile boundary, so the next run's tiles never overlap this one's.
+  const tileMs = view.tiling!.tileSeconds * 1000;
+  if (incremental) end = new Date(Math.max(start.getTime(), Math.floor(end.getTime() / tileMs) * tileMs));
+  const r = await materializeTiles(store.project, offline, online, view, start, end, {
+    merge: incremental,
+    batchSize: options.batchSize ?? 10_000,
+    tracker,
+  });
+  await store.registry.recordMaterialization(view.name, start, end);
+  const seconds = (performance.now() - t0) / 1000;
+  tracker.done();
+  return {
+    view: view.name,
+    start: start.toISOString(),
+    end: end.toISOString(),
+    rows: r.rows,
+    written: r.written,
+    skippedOlder: r.skippedOlder,
+    seconds,
+    rowsPerSecond: seconds > 0 ? r.rows / seconds : r.rows,
   };
 }
 
@@ -215,6 +330,7 @@ async function runAll(
   store: FeatureStore,
   jobs: Array<{ view: FeatureViewSpec; start: Date; end: Date }>,
   options: MaterializeOptions,
+  incremental = false,
 ): Promise<MaterializeResult> {
   const t0 = performance.now();
   const [offline, online] = await Promise.all([store.offlineStore(), store.onlineStore()]);
@@ -224,7 +340,7 @@ async function runAll(
     while (next < jobs.length) {
       const i = next++;
       const j = jobs[i]!;
-      results[i] = await materializeView(store, offline, online, j.view, j.start, j.end, options);
+      results[i] = await materializeView(store, offline, online, j.view, j.start, j.end, options, incremental);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallelism ?? 2, jobs.length)) }, worker));
@@ -279,5 +395,5 @@ export async function materializeIncremental(store: FeatureStore, end: Date, opt
     const start = wm ? new Date(wm) : view.ttlSeconds > 0 ? new Date(end.getTime() - view.ttlSeconds * 1000) : new Date(0);
     if (start.getTime() < end.getTime()) jobs.push({ view, start, end });
   }
-  return runAll(store, jobs, options);
+  return runAll(store, jobs, options, true);
 }

@@ -1,7 +1,9 @@
 /** One progress event of a view's materialization. */
 export interface MaterializeProgress {
   view: string;
-  phase: 'start' | 'batch' | 'done';
+  phase: 'start' | 'day' | 'batch' | 'done';
+  /** Aggregation views, phase 'day': the day just tiled (ISO date) and how many of how many. */
+  day?: { date: string; done: number; total: number };
   rows: number;
   /** Rows the view will move, when the offline store can count them; null otherwise. */
   totalRows: number | null;
@@ -37,7 +39,12 @@ export class ProgressTracker {
     this.emit('done');
   }
 
-  private emit(phase: MaterializeProgress['phase']): void {
+  /** An aggregation view tiled one more day of events. */
+  tiledDay(day: { date: string; done: number; total: number }): void {
+    this.emit('day', day);
+  }
+
+  private emit(phase: MaterializeProgress['phase'], day?: MaterializeProgress['day']): void {
     if (!this.sink) return;
     const elapsed = (performance.now() - this.t0) / 1000;
     const rate = elapsed > 0 ? this.rows / elapsed : 0;
@@ -50,6 +57,7 @@ export class ProgressTracker {
       elapsedSeconds: elapsed,
       rowsPerSecond: rate,
       etaSeconds: eta,
+      ...(day ? { day } : {}),
     });
   }
 }

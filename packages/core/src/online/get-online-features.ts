@@ -1,4 +1,5 @@
-import { ErrorCode, FrecError, RequestError, toFrecError } from '../errors.js';
+import { decodeTileRow, evaluateFeature, planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
+import { ErrorCode, FrecError, RequestError, StoreError, toFrecError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { FeatureSelector } from '../feature-refs.js';
 import type { EntityKeyValues, OnlineColumnarRead, OnlineStore } from '../stores/online-store.js';
@@ -25,6 +26,11 @@ export type OnlineFeaturesRequest = FeatureSelector &
   ) & {
     requestData?: Record<string, unknown>;
     fullFeatureNames?: boolean;
+    /**
+     * The request time (epoch ms or Date, default now): aggregation views' windows end at it and TTLs
+     * count to it. For replays and tests; it must not be before the entities' newest events.
+     */
+    requestTime?: number | Date;
   };
 
 // Row states of a view read, decided once per distinct key.
@@ -100,8 +106,42 @@ function distinctKeys(owner: object, vp: ViewPlan, keyCols: Array<Array<string |
 function readAll(online: OnlineStore, project: string, plan: RequestPlan, vks: ViewKeys[]): Promise<OnlineColumnarRead[]> {
   return online.readColumnsMany(
     project,
-    plan.views.map((vp, i) => ({ view: vp.view, keys: vks[i]!.keys, features: vp.read })),
+    plan.views.map((vp, i) =>
+      // An aggregation view's row is its tiles, merged below at the request time.
+      vp.view.tiling
+        ? { view: tileStorageSpec(vp.view), keys: vks[i]!.keys, features: [TILES_COLUMN] }
+        : { view: vp.view, keys: vks[i]!.keys, features: vp.read },
+    ),
   );
+}
+
+/** An aggregation view's read: each requested feature evaluated from the key's tiles at `atMs` (they decay without new events). */
+function tiledRead(vp: ViewPlan, read: OnlineColumnarRead, atMs: number): OnlineColumnarRead {
+  const plan = planTiles(vp.view);
+  const feats = vp.read.map((n) => plan.features[plan.byName.get(n)!]!);
+  const col = read.values[0]!;
+  const nk = col.length;
+  const values = feats.map(() => new Array<FeatureValue>(nk));
+  let errors = read.errors;
+  for (let k = 0; k < nk; k++) {
+    const bytes = col[k];
+    let st: TileState | undefined;
+    if (bytes instanceof Uint8Array) {
+      try {
+        st = decodeTileRow(plan, bytes);
+      } catch (err) {
+        errors ??= new Array<Error | undefined>(nk);
+        errors[k] = new StoreError(ErrorCode.CORRUPT_ROW, `The stored tiles of feature view '${vp.view.name}' cannot be read.`, {
+          where: { featureView: vp.view.name },
+          hint: 'Materialize the view again to rewrite its rows.',
+          cause: err,
+        });
+        read.eventTimeMs[k] = Number.NaN;
+      }
+    }
+    for (let f = 0; f < feats.length; f++) values[f]![k] = st ? evaluateFeature(plan, st, feats[f]!, atMs) : null;
+  }
+  return { values, eventTimeMs: read.eventTimeMs, createdTimeMs: read.createdTimeMs, errors };
 }
 
 function viewResult(vp: ViewPlan, vk: ViewKeys, read: OnlineColumnarRead, n: number, now: number, allPresent: FeatureStatus[]): ViewResult {
@@ -240,7 +280,8 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
   } catch (err) {
     throw toFrecError(err);
   }
-  const now = Date.now();
+  const now = req.requestTime === undefined ? Date.now() : +req.requestTime;
+  for (let i = 0; i < reads.length; i++) if (plan.views[i]!.view.tiling) reads[i] = tiledRead(plan.views[i]!, reads[i]!, now);
   const allPresent = new Array<FeatureStatus>(n).fill('PRESENT');
   const results = plan.views.map((vp, i) => viewResult(vp, vks[i]!, reads[i]!, n, now, allPresent));
 

@@ -1,3 +1,4 @@
+import { describeTiling } from '../aggregations/tiles.js';
 import type { FeatureViewSpec, FieldSpec } from '../definitions/specs.js';
 import path from 'node:path';
 import {
@@ -101,7 +102,14 @@ function viewChange(
     breaking.push('entity (join keys or their types) changes: stored online rows are keyed differently');
   }
   fieldDiff('feature', before.features, after.features, served, breaking, details);
-  details.push(...describeTopLevel(before, after, ['features', 'entities', 'entityColumns']));
+  details.push(...describeTopLevel(before, after, ['features', 'entities', 'entityColumns', 'tiling']));
+  if (stableStringify(before.tiling) !== stableStringify(after.tiling)) {
+    const was = new Set(describeTiling(before));
+    const now = describeTiling(after);
+    details.push(...now.filter((l) => !was.has(l)).map((l) => `+ ${l}`), ...[...was].filter((l) => !now.includes(l)).map((l) => `- ${l}`));
+    if (served && before.tiling && after.tiling && before.tiling.tileSeconds !== after.tiling.tileSeconds)
+      breaking.push('the tile size changes: the stored tiles no longer fit; materialize the view again from its events');
+  }
   return { details, breaking };
 }
 
@@ -123,7 +131,13 @@ export function computePlan(repo: RepoContents, registry: RegistryData): Plan {
     for (const [name, spec] of desired) {
       const cur = current[name];
       if (!cur) {
-        changes.push({ type: 'add', kind, name, details: [], breaking: [] });
+        changes.push({
+          type: 'add',
+          kind,
+          name,
+          details: kind === 'featureViews' ? describeTiling(spec as FeatureViewSpec) : [],
+          breaking: [],
+        });
       } else if (stableStringify(cur.spec) !== stableStringify(spec)) {
         let d: { details: string[]; breaking: string[] };
         if (kind === 'featureViews') {

@@ -92,6 +92,14 @@ export interface OnlineStore {
    * page); it may scan the view, so it is never on a request path. Optional for backends.
    */
   stats?(project: string, view: FeatureViewSpec): Promise<OnlineViewStats>;
+  /**
+   * The mark the last complete materialization of a view left beside its rows (an opaque string),
+   * or null. Kept in the store itself, so a store that lost its rows (flushed, torn down, a new
+   * server) has lost the mark too and the next run rewrites. Optional: without it every run writes.
+   */
+  materializationMark?(project: string, view: FeatureViewSpec): Promise<string | null>;
+  /** Stores a view's materialization mark (see `materializationMark`); teardown removes it. */
+  setMaterializationMark?(project: string, view: FeatureViewSpec, mark: string): Promise<void>;
   /** Removes every stored value of the given views. */
   teardown(args: { project: string; views: readonly FeatureViewSpec[] }): Promise<void>;
   /** Throws a StoreError if the store cannot be reached (readiness checks). */

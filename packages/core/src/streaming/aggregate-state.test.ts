@@ -11,6 +11,7 @@ import {
   featuresOf,
   planAggregations,
   rowTimesSince,
+  RECENT_IDS,
   wasApplied,
   type AggEvent,
 } from './aggregate-state.js';
@@ -42,7 +43,10 @@ const H = 3600_000;
 
 /** The definition of every feature, computed from scratch over all events: the reference the fold must match. */
 function reference(all: Array<AggEvent & { arrival: number }>): Record<string, unknown> {
-  const sorted = [...all].sort((a, b) => a.timeMs - b.timeMs || a.arrival - b.arrival);
+  // Ties go by value (here the lastN column's), never by arrival.
+  const sorted = [...all].sort(
+    (a, b) => a.timeMs - b.timeMs || Number(a.values.item_id) - Number(b.values.item_id) || a.arrival - b.arrival,
+  );
   const T = sorted[sorted.length - 1]!.timeMs;
   const inWin = (w: number) => sorted.filter((e) => e.timeMs > T - w && e.timeMs <= T);
   const dwell = (w: number) =>
@@ -204,12 +208,32 @@ describe('aggregate fold', () => {
     expect(featuresOf(plan, s)).toMatchObject({ session_length: 3, session_duration: 3000 });
   });
 
-  it('breaks time ties by arrival and remembers applied IDs', () => {
+  it('recognises every applied ID as replayed when IDs arrive out of order, past the memory size', () => {
+    // IDs 200..263 in order, then a late redelivery of 150: the memory is full, and it must drop
+    // the smallest ID, else 200 is forgotten while 150 < 200 stays, and a replay of 200 counts twice.
     const s = emptyState();
     const t = Date.UTC(2024, 0, 1);
-    applyEvent(plan, s, { timeMs: t, values: { item_id: 1 } }, '1-0');
-    applyEvent(plan, s, { timeMs: t, values: { item_id: 2 } }, '2-0');
-    expect(featuresOf(plan, s).last_10_items).toEqual([2, 1]);
+    const ids: string[] = [];
+    for (let i = 0; i < RECENT_IDS; i++) ids.push(`${200 + i}-0`);
+    ids.push('150-0');
+    for (const [i, id] of ids.entries()) applyEvent(plan, s, { timeMs: t + i, values: { item_id: i, dwell: 1 } }, id);
+    for (const id of ids) expect(wasApplied(s, id), id).toBe(true);
+    expect(wasApplied(s, `${200 + RECENT_IDS}-0`)).toBe(false);
+  });
+
+  it('breaks time ties by value, whatever the arrival order, and remembers applied IDs', () => {
+    const s = emptyState();
+    const t = Date.UTC(2024, 0, 1);
+    applyEvent(plan, s, { timeMs: t, values: { item_id: 1, dwell: 0.1 } }, '1-0');
+    applyEvent(plan, s, { timeMs: t, values: { item_id: 2, dwell: 0.2 } }, '2-0');
+    applyEvent(plan, s, { timeMs: t, values: { item_id: 10, dwell: 0.3 } }, '5-0');
+    const r = emptyState();
+    applyEvent(plan, r, { timeMs: t, values: { item_id: 10, dwell: 0.3 } }, '5-0');
+    applyEvent(plan, r, { timeMs: t, values: { item_id: 2, dwell: 0.2 } }, '2-0');
+    applyEvent(plan, r, { timeMs: t, values: { item_id: 1, dwell: 0.1 } }, '1-0');
+    expect(featuresOf(plan, s).last_10_items).toEqual([10, 2, 1]);
+    // Bit for bit: the window is summed in the same order.
+    expect(featuresOf(plan, r)).toEqual(featuresOf(plan, s));
     expect(wasApplied(s, '1-0')).toBe(true);
     expect(wasApplied(s, '3-0')).toBe(false);
     // An empty window reads 0 / null, not NaN.

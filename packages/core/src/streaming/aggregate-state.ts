@@ -6,7 +6,8 @@ import { coerceScalar, elementType, type FeatureValue, type ScalarType } from '.
  * offline backfill both fold events through `applyEvent` and read features with `featuresOf`,
  * so the two stores cannot disagree (ADR 0031).
  *
- * Order: events are ordered by event time, ties by arrival. Features are evaluated at the
+ * Order: events are ordered by event time, ties by value (then arrival, which only identical
+ * values reach), so neither redelivery nor file order can change a result. Features are evaluated at the
  * entity's newest event time T: windows cover (T - w, T]; the session is the run of events
  * ending at T whose gaps are at most `gap`. `featuresAt` evaluates the same definition at an
  * earlier time t, exactly for any t within the allowed lateness of T (the state keeps what that
@@ -23,7 +24,7 @@ export interface AggEvent {
 export interface AggregateState {
   /** Newest event time applied (epoch ms), or null when empty. */
   maxTimeMs: number | null;
-  /** Arrival counter: the tie-break between events with the same time. */
+  /** Arrival counter: the last tie-break, between events with the same time and values. */
   seq: number;
   /** Events applied in total (monotonic; the exactly-once tests read it). */
   applied: number;
@@ -148,10 +149,42 @@ function toNumber(v: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** Inserts `item` into `list` sorted newest first by (time, seq). */
+/** A value's sort key: numbers as themselves, dates as ISO strings (as a reloaded state holds them), the rest as text. */
+function sortKey(v: unknown): number | string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v);
+}
+
+/** Orders two values of one column: null first, numbers by value, anything else by its text. */
+function compareTieValues(a: unknown, b: unknown): number {
+  const x = sortKey(a);
+  const y = sortKey(b);
+  if (x === y) return 0;
+  if (x === null) return -1;
+  if (y === null) return 1;
+  if (typeof x === 'number' && typeof y === 'number') return x - y;
+  const sx = String(x);
+  const sy = String(y);
+  return sx < sy ? -1 : sx > sy ? 1 : 0;
+}
+
+/** Orders two entries [time, seq, ...values]: by time, then values, then seq (equal values only). */
+function compareEntries(a: ReadonlyArray<unknown>, b: ReadonlyArray<unknown>): number {
+  const dt = (a[0] as number) - (b[0] as number);
+  if (dt !== 0) return dt;
+  for (let i = 2; i < a.length; i++) {
+    const d = compareTieValues(a[i], b[i]);
+    if (d !== 0) return d;
+  }
+  return (a[1] as number) - (b[1] as number);
+}
+
+/** Inserts `item` into `list` sorted newest first by (time, values, seq). */
 function insertNewestFirst<T extends [number, number, ...unknown[]]>(list: T[], item: T): void {
   let i = 0;
-  while (i < list.length && (list[i]![0] > item[0] || (list[i]![0] === item[0] && list[i]![1] > item[1]))) i++;
+  while (i < list.length && compareEntries(list[i]!, item) > 0) i++;
   list.splice(i, 0, item);
 }
 
@@ -176,7 +209,14 @@ export function applyEvent(plan: AggregationPlan, state: AggregateState, event: 
   if (old > 0) times.splice(0, old);
   if (id !== undefined) {
     state.recentIds.push(id);
-    if (state.recentIds.length > RECENT_IDS) state.recentIds.splice(0, state.recentIds.length - RECENT_IDS);
+    // Forget the smallest ID, not the oldest applied: with out-of-order redelivery (a dead member's
+    // events claimed late) the apply order is not the ID order, and "older than every remembered ID
+    // counts as applied" holds only if every applied ID above the smallest is still remembered.
+    if (state.recentIds.length > RECENT_IDS) {
+      let min = 0;
+      for (let i = 1; i < state.recentIds.length; i++) if (compareIds(state.recentIds[i]!, state.recentIds[min]!) < 0) min = i;
+      state.recentIds.splice(min, 1);
+    }
   }
   for (const a of plan.aggregations) {
     if (a.kind !== 'last_n') continue;
@@ -191,7 +231,7 @@ export function applyEvent(plan: AggregationPlan, state: AggregateState, event: 
   if (plan.maxWindowMs > 0) {
     const row: Array<number | null> = [t, seq, ...plan.windowColumns.map((c) => toNumber(event.values[c]))];
     let i = state.window.length;
-    while (i > 0 && (state.window[i - 1]![0]! > t || (state.window[i - 1]![0] === t && state.window[i - 1]![1]! > seq))) i--;
+    while (i > 0 && compareEntries(state.window[i - 1]!, row) > 0) i--;
     state.window.splice(i, 0, row);
     // Events at or before horizon - maxWindow can never fall in a window read again: T only grows.
     const cutoff = horizon - plan.maxWindowMs;

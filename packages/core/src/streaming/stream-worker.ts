@@ -16,8 +16,10 @@ import {
   type AggregateState,
   type AggregationPlan,
 } from './aggregate-state.js';
+import { decodeTileRow, planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import { createdColumnOf } from './offline-rows.js';
 import { keyString, parseEvent } from './parse-event.js';
+import { foldTiledBatch, newTileState, tiledOnlineRow, type TiledGroup } from './tiled-batch.js';
 import { partitionsOf } from './partitions.js';
 import {
   groupOf,
@@ -66,6 +68,8 @@ export interface BatchStats {
   entities: number;
   /** Entities whose state save lost a race; their messages stay pending and are claimed again. */
   conflicts: number;
+  /** Aggregation views: events dropped as later than the allowed lateness. */
+  late?: number;
 }
 
 /** Running totals of a worker. */
@@ -75,6 +79,8 @@ export interface WorkerTotals {
   replayed: number;
   invalid: number;
   batches: number;
+  /** Aggregation views: events dropped as later than the allowed lateness. */
+  late?: number;
 }
 
 /** A state whose save is still running: later batches continue from it instead of the store. */
@@ -316,6 +322,7 @@ export class StreamWorker {
     partition?: number,
   ): Promise<{ done: Promise<BatchStats> }> {
     const view = plan.view;
+    if (view.tiling) return this.startTiledBatch(view, sub, msgs, partition);
     const lane = partition === undefined ? view.name : `${view.name}\u0000${partition}`;
     const byKey = new Map<
       string,
@@ -445,6 +452,141 @@ export class StreamWorker {
     const run = prev.catch(() => undefined).then(tail);
     this.queue.set(lane, run);
     // Wrapped: an async function would otherwise wait for the promise it returns.
+    return { done: run };
+  }
+
+  /**
+   * startBatch for an aggregation view: the same pipeline (fold, write online at once, then in order
+   * save the states and acknowledge), with tile states (tiled-batch.ts). An entity the state store
+   * does not know starts from its online row, so a stream started after a batch materialization
+   * continues the batch's tiles; the row's remembered IDs keep a replay from counting twice.
+   */
+  private async startTiledBatch(
+    view: FeatureViewSpec,
+    sub: StreamSubscription,
+    msgs: readonly StreamMessage[],
+    partition?: number,
+  ): Promise<{ done: Promise<BatchStats> }> {
+    const lane = partition === undefined ? view.name : `${view.name}\u0000${partition}`;
+    const groups = new Map<string, TiledGroup>();
+    const dead: Array<{ m: StreamMessage; reason: string }> = [];
+    for (const m of msgs) {
+      const p = parseEvent(view, m.fields);
+      if ('error' in p) {
+        dead.push({ m, reason: `${p.error} (feature view '${view.name}')` });
+        continue;
+      }
+      const k = keyString(p.key);
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { key: p.key, events: [] }));
+      g.events.push({ id: m.id, timeMs: p.event.timeMs, values: p.event.values });
+    }
+    let cache = this.caches.get(lane);
+    if (!cache) this.caches.set(lane, (cache = new Map()));
+    const keys = [...groups.keys()];
+    const cached = new Map(keys.flatMap((k) => (cache.has(k) ? [[k, cache.get(k)!] as const] : [])));
+    const missing = keys.filter((k) => !cached.has(k));
+    const loaded = await this.states.load(view.name, missing);
+    const online = await this.store.onlineStore();
+    const unknown = missing.filter((_, i) => !loaded[i]);
+    const seeds = new Map<string, TileState>();
+    if (unknown.length > 0) {
+      const [read] = await online.readColumnsMany(this.store.project, [
+        { view: tileStorageSpec(view), keys: unknown.map((k) => groups.get(k)!.key), features: [TILES_COLUMN] },
+      ]);
+      unknown.forEach((k, i) => {
+        const text = read!.values[0]![i];
+        if (!(text instanceof Uint8Array)) return;
+        const st = decodeTileRow(planTiles(view), text, true);
+        // From now on the stream owns this row: batch incremental runs leave rows without a watermark alone.
+        delete st.wm;
+        seeds.set(k, st);
+      });
+    }
+    const entries = new Map<string, CachedState>();
+    keys.forEach((k) => {
+      let c = cached.get(k);
+      if (!c) {
+        const s = loaded[missing.indexOf(k)];
+        const st = s ? (s.state as unknown as TileState) : (seeds.get(k) ?? newTileState(view));
+        c = { state: st as unknown as AggregateState, version: s?.version ?? 0, inflight: 0 };
+      }
+      entries.set(k, c);
+    });
+    const states = new Map(keys.map((k) => [k, entries.get(k)!.state as unknown as TileState]));
+    const fold = await foldTiledBatch(await this.store.offlineStore(), view, groups, states);
+    const saves: Array<{ key: string; json: string; expected: number }> = [];
+    const touched: CachedState[] = [];
+    const onlineRows: OnlineWriteRow[] = [];
+    const now = Date.now();
+    for (const k of keys) {
+      const c = entries.get(k)!;
+      const st = states.get(k)!;
+      if (fold.changed.has(k)) {
+        saves.push({ key: k, json: JSON.stringify(st), expected: c.version });
+        c.version++;
+        c.inflight++;
+        cache.set(k, c);
+        touched.push(c);
+      }
+      if (st.maxT !== null) onlineRows.push(tiledOnlineRow(view, groups.get(k)!.key, st, now));
+    }
+    const newest = Math.max(...onlineRows.map((r) => r.eventTimeMs));
+    try {
+      if (view.online && onlineRows.length > 0) await online.write(this.store.project, tileStorageSpec(view), onlineRows);
+    } catch (err) {
+      this.release(cache, saves, touched, true);
+      throw err;
+    }
+    const tail = async (): Promise<BatchStats> => {
+      let ok: boolean[] = [];
+      try {
+        const doomed = touched.map((c) => c.broken === true);
+        const live = saves.filter((_, i) => !doomed[i]);
+        const res = live.length > 0 ? await this.states.save(view.name, live) : [];
+        let j = 0;
+        ok = saves.map((_, i) => (doomed[i] ? false : res[j++] === true));
+      } catch (err) {
+        for (const c of touched) c.broken = true;
+        this.release(cache, saves, touched, true);
+        throw err;
+      }
+      saves.forEach((_, i) => {
+        if (!ok[i]) touched[i]!.broken = true;
+      });
+      this.options.afterSave?.(view.name);
+      const lost = new Set(saves.filter((_, i) => !ok[i]).map((s) => s.key));
+      this.release(cache, saves, touched, lost.size > 0);
+      for (const d of dead) await sub.deadLetter(d.m, d.reason);
+      const ackIds = [
+        ...dead.map((d) => d.m.id),
+        ...keys.filter((k) => !lost.has(k)).flatMap((k) => groups.get(k)!.events.map((e) => e.id)),
+      ];
+      if (Number.isFinite(newest)) await this.states.recordProgress(view.name, newest);
+      await sub.ack(ackIds);
+      const stats: BatchStats = {
+        view: view.name,
+        ...(partition === undefined ? {} : { partition }),
+        messages: msgs.length,
+        applied: fold.applied,
+        replayed: fold.replayed,
+        invalid: dead.length,
+        entities: groups.size,
+        conflicts: lost.size,
+        late: fold.late,
+      };
+      this.totals.messages += msgs.length;
+      this.totals.applied += fold.applied;
+      this.totals.replayed += fold.replayed;
+      this.totals.invalid += dead.length;
+      this.totals.late = (this.totals.late ?? 0) + fold.late;
+      this.totals.batches++;
+      this.options.onBatch?.(stats);
+      return stats;
+    };
+    const prev = this.queue.get(lane) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(tail);
+    this.queue.set(lane, run);
     return { done: run };
   }
 

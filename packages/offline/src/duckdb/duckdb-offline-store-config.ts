@@ -11,6 +11,8 @@ export const duckdbOfflineStoreConfigSchema = z
     /** DuckDB memory limit, e.g. '4GB'. */
     memory_limit: z.string().optional(),
     threads: z.number().int().positive().optional(),
+    /** Source rows one materialization pass holds at most; a larger view is pulled in several passes (default 750,000). */
+    pull_pass_rows: z.number().int().positive().optional(),
     /** Folder that offline pushes append Parquet files to, when a push source has no batch path of its own. */
     push_directory: z.string().default('data/pushed'),
   })
@@ -27,6 +29,8 @@ export interface DuckDBOfflineStoreConfig {
   /** DuckDB memory limit such as '4GB'; DuckDB's default (80% of RAM) when absent. */
   memoryLimit?: string | undefined;
   threads?: number | undefined;
+  /** Source rows one pull-latest pass holds at most (DEFAULT_PASS_ROWS when absent). */
+  pullPassRows?: number | undefined;
 }
 
 /** The store's settings from its section; a relative temp directory is resolved against the repo. */
@@ -39,7 +43,13 @@ export function duckdbConfigOf(
       ? section.temp_directory
       : path.join(repoPath, section.temp_directory)
     : path.join(os.tmpdir(), 'frec-duckdb-spill');
-  return { repoPath, tempDirectory: temp, memoryLimit: section.memory_limit, threads: section.threads };
+  return {
+    repoPath,
+    tempDirectory: temp,
+    memoryLimit: section.memory_limit,
+    threads: section.threads,
+    pullPassRows: section.pull_pass_rows,
+  };
 }
 
 /** The options DuckDBInstance.create takes. */

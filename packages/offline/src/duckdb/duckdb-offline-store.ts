@@ -1,20 +1,31 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { type FeatureViewSpec, type FileSourceSpec, type RetrievalMetadata, type ValueType } from '@frec/core';
-import { type HistoricalRequest, type OfflineStore, type PulledBatch } from '@frec/core/spi';
+import {
+  type HistoricalRequest,
+  type OfflineStore,
+  type PulledBatch,
+  type TileBatch,
+  type TileEvent,
+  type TileProgress,
+} from '@frec/core/spi';
+import { historicalAggregates, pullTiles, tileEvents } from './duckdb-aggregations.js';
+import { checkAggregationSource, inspectEvents, type EventShape } from './duckdb-tiles.js';
 import { ErrorCode, RequestError } from '@frec/core';
 import { offlineStoreError } from '../errors.js';
-import { batchSourceOf } from '../file-source.js';
+import { batchSourceOf, sourceGlob } from '../file-source.js';
 import { asUtcTimestamp } from '../duckdb-types.js';
 import { planHistorical } from '../historical-plan.js';
 import { compilePointInTimeJoin, type TieBreakStrategy } from '../point-in-time-join.js';
-import { ident } from '../sql.js';
+import { ident, literal } from '../sql.js';
 import { appendRows, checkAppendable } from './duckdb-append-rows.js';
 import { compactAppended, type CompactResult } from './duckdb-compact.js';
 import { queryRows } from './duckdb-connection.js';
 import { loadEntities } from './duckdb-entity-input.js';
 import type { DuckDBOfflineStoreConfig } from './duckdb-offline-store-config.js';
 import { instanceOptions } from './duckdb-offline-store-config.js';
-import { compileCountLatest, compilePullLatest, streamPulled } from './duckdb-pull-latest.js';
+import { compileCountLatest, compilePullLatest, DEFAULT_PASS_ROWS, keyPartsFor, streamPulled } from './duckdb-pull-latest.js';
 import { DEFAULT_BATCH_ROWS, DuckDBRetrievalJob } from './duckdb-retrieval-job.js';
 import { checkSourceSchema, inspectSource } from './duckdb-source-schema.js';
 
@@ -30,6 +41,7 @@ export class DuckDBOfflineStore implements OfflineStore {
   readonly type = 'duckdb';
   private readonly jobs = new Set<DuckDBRetrievalJob>();
   private seq = 0;
+  private readonly eventShapes = new WeakMap<FeatureViewSpec, { at: number; shape: EventShape }>();
   /** How equal event times are broken in the join; see ADR 0010. */
   tieBreak: TieBreakStrategy = 'asof-struct';
   /** Rows per batch that retrieval jobs read and yield. */
@@ -84,6 +96,16 @@ export class DuckDBOfflineStore implements OfflineStore {
       });
       const shapes = [];
       for (const rv of request.resolved.views) {
+        if (rv.view.tiling) {
+          // Aggregation views are evaluated at each entity row's time into a table the join then reads exactly.
+          const events = await inspectEvents(conn, rv.view, this.config.repoPath);
+          if (!events.empty) await checkAggregationSource(conn, rv.view, events);
+          const table = `__frec_agg_${++this.seq}`;
+          const features = [...rv.features, ...rv.hiddenFeatures];
+          await historicalAggregates(conn, rv.view, events, { ...entity, timestampColumn: request.timestampColumn }, features, table);
+          shapes.push({ from: table, columns: new Map<string, string>(), aggregated: true });
+          continue;
+        }
         const shape = await inspectSource(conn, rv.view, this.config.repoPath);
         await checkSourceSchema(conn, rv.view, shape);
         shapes.push(shape);
@@ -147,7 +169,9 @@ export class DuckDBOfflineStore implements OfflineStore {
     try {
       const shape = await inspectSource(conn, view, this.config.repoPath);
       await checkSourceSchema(conn, view, shape);
-      yield* streamPulled(conn, view, compilePullLatest(view, shape, start, end), options.batchSize ?? 10_000);
+      const of = await keyPartsFor(conn, shape, this.config.pullPassRows ?? DEFAULT_PASS_ROWS);
+      const passes = Array.from({ length: of }, (_, index) => compilePullLatest(view, shape, start, end, { index, of }));
+      yield* streamPulled(conn, view, passes, options.batchSize ?? 10_000);
     } finally {
       conn.closeSync();
     }
@@ -158,9 +182,31 @@ export class DuckDBOfflineStore implements OfflineStore {
     return this.withConnection(async (conn) => {
       const shape = await inspectSource(conn, view, this.config.repoPath);
       await checkSourceSchema(conn, view, shape);
-      const [row] = await queryRows(conn, compileCountLatest(view, shape, start, end));
-      return Number(row?.n ?? 0);
+      // Counted per key part too: DISTINCT over every key at once would hold them all.
+      const of = await keyPartsFor(conn, shape, this.config.pullPassRows ?? DEFAULT_PASS_ROWS);
+      let n = 0;
+      for (let index = 0; index < of; index++) {
+        const [row] = await queryRows(conn, compileCountLatest(view, shape, start, end, { index, of }));
+        n += Number(row?.n ?? 0);
+      }
+      return n;
     });
+  }
+
+  /**
+   * The files of a view's source with their sizes and modification times, hashed; null for a
+   * remote source (no cheap stat), so materialization never skips on a guess.
+   */
+  async sourceFingerprint(view: FeatureViewSpec): Promise<string | null> {
+    const glob = sourceGlob(batchSourceOf(view), this.config.repoPath);
+    if (/^[a-z0-9]+:\/\//i.test(glob)) return null;
+    const files = await this.withConnection((conn) => queryRows(conn, `SELECT file FROM glob(${literal(glob)}) ORDER BY file`));
+    const h = createHash('sha256');
+    for (const { file } of files) {
+      const st = await stat(String(file)).catch(() => null);
+      h.update(`${String(file)}\0${st ? `${st.size}:${st.mtimeMs}` : 'gone'}\n`);
+    }
+    return `${files.length}:${h.digest('hex').slice(0, 32)}`;
   }
 
   /** Checks a view's Parquet schema against its declaration (a push or stream source without files yet passes) and that a push source's batch path takes appended files. */
@@ -168,10 +214,44 @@ export class DuckDBOfflineStore implements OfflineStore {
     // A push source must take pushed rows offline: refuse its definition now rather than fail every push with to: offline.
     if (view.source.type === 'push') checkAppendable(view.source.batchSource, view, this.config.repoPath);
     await this.withConnection(async (conn) => {
+      if (view.tiling) {
+        const events = await inspectEvents(conn, view, this.config.repoPath);
+        if (!events.empty) await checkAggregationSource(conn, view, events);
+        return;
+      }
       const shape = await inspectSource(conn, view, this.config.repoPath);
       // A push or stream source with no file yet has nothing to check.
       if (shape.empty) return;
       await checkSourceSchema(conn, view, shape);
+    });
+  }
+
+  /** An aggregation view's tiles of the events in [start, end), per entity, tiled day by day (see duckdb-aggregations.ts). */
+  async *pullTiles(
+    view: FeatureViewSpec,
+    start: Date,
+    end: Date,
+    options: { batchSize?: number; onProgress?: (p: TileProgress) => void } = {},
+  ): AsyncGenerator<TileBatch> {
+    const conn = await this.connect();
+    try {
+      const events = await inspectEvents(conn, view, this.config.repoPath);
+      if (!events.empty) await checkAggregationSource(conn, view, events);
+      yield* pullTiles(conn, view, events, start, end, { ...options, table: `__frec_tiles_${++this.seq}` });
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  /** The tiles of one batch of stream events, by the batch path's statement. */
+  async tileEvents(view: FeatureViewSpec, events: readonly TileEvent[]): Promise<TileBatch> {
+    return this.withConnection(async (conn) => {
+      // The source's schema, looked up again every 30 s rather than for every batch.
+      let hit = this.eventShapes.get(view);
+      if (!hit || Date.now() - hit.at > 30_000)
+        this.eventShapes.set(view, (hit = { at: Date.now(), shape: await inspectEvents(conn, view, this.config.repoPath) }));
+      const shape = hit.shape;
+      return tileEvents(conn, view, shape, events, `__frec_batch_${++this.seq}`);
     });
   }
 

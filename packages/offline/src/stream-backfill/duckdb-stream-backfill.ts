@@ -49,9 +49,10 @@ function epochMsExpr(column: string, type: string): string {
 
 /**
  * Backfills a stream view's offline rows from historical events: DuckDB reads and orders the
- * events (by entity, event time, then file order, which is the arrival order), and the same
- * aggregation code as the online worker folds them, emitting one feature row per entity and
- * distinct event time: the state after every event at that time (ADR 0031).
+ * events (by entity, event time, then file order), and the same aggregation code as the online
+ * worker folds them (which orders events of one time by value, so the file order of ties does not
+ * matter), emitting one feature row per entity and distinct event time: the state after every
+ * event at that time (ADR 0031).
  * @example await backfillStreamView(view, { events: 'data/interactions/*.parquet', offline });
  */
 export async function backfillStreamView(view: FeatureViewSpec, options: StreamBackfillOptions): Promise<StreamBackfillResult> {

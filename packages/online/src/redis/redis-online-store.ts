@@ -293,7 +293,21 @@ export class RedisOnlineStore implements OnlineStore {
     return this.run(() => this.backend.rowStats(`${escapeGlob(`${this.prefix}${project}:${view.name}`)}:*`), 20);
   }
 
-  /** Deletes every key (rows and schema records) of the given views. */
+  private markKey(project: string, view: string): string {
+    return `${this.prefix}${project}:${view}#materialized`;
+  }
+
+  /** The last complete materialization's mark, in a key beside the view's rows (under '#', not a row). */
+  async materializationMark(project: string, view: FeatureViewSpec): Promise<string | null> {
+    const [buf] = await this.run(() => this.backend.getMany([this.markKey(project, view.name)]));
+    return buf ? buf.toString('utf8') : null;
+  }
+
+  async setMaterializationMark(project: string, view: FeatureViewSpec, mark: string): Promise<void> {
+    await this.run(() => this.client.set(this.markKey(project, view.name), mark));
+  }
+
+  /** Deletes every key (rows, schema records, the materialization mark) of the given views. */
   async teardown(args: { project: string; views: readonly FeatureViewSpec[] }): Promise<void> {
     for (const v of args.views) {
       const pattern = `${escapeGlob(`${this.prefix}${args.project}:${v.name}`)}[:#]*`;

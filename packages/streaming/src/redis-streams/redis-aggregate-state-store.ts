@@ -21,7 +21,21 @@ end
 return res
 `;
 
-type CasRedis = Redis & { frecStateCas(numKeys: number, ...args: Array<string | number>): Promise<number[]> };
+/** Loads many states in one script: per key its version and JSON, flattened (false for a field not there). */
+const LOAD_LUA = `
+local res = {}
+for i = 1, #KEYS do
+  local r = redis.call('HMGET', KEYS[i], 'v', 's')
+  res[2 * i - 1] = r[1]
+  res[2 * i] = r[2]
+end
+return res
+`;
+
+type CasRedis = Redis & {
+  frecStateCas(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  frecStateLoad(numKeys: number, ...keys: string[]): Promise<Array<string | null>>;
+};
 
 /** Keys per script call: keeps one call short so Redis is never stalled. */
 const CAS_BATCH = 200;
@@ -34,6 +48,7 @@ export class RedisAggregateStateStore implements AggregateStateStore {
     private readonly project: string,
   ) {
     if (!(client as unknown as Partial<CasRedis>).frecStateCas) client.defineCommand('frecStateCas', { lua: CAS_LUA });
+    if (!(client as unknown as Partial<CasRedis>).frecStateLoad) client.defineCommand('frecStateLoad', { lua: LOAD_LUA });
   }
 
   private key(view: string, entity: string): string {
@@ -46,14 +61,23 @@ export class RedisAggregateStateStore implements AggregateStateStore {
 
   async load(view: string, keys: readonly string[]): Promise<Array<VersionedState | null>> {
     if (keys.length === 0) return [];
-    const pipe = this.client.pipeline();
-    for (const k of keys) pipe.hmget(this.key(view, k), 'v', 's');
-    const res = (await pipe.exec()) ?? [];
-    return res.map(([err, value]) => {
-      if (err) throw err;
-      const [v, s] = value as [string | null, string | null];
-      return v && s ? { version: Number(v), state: JSON.parse(s) as AggregateState } : null;
-    });
+    // One script call per CAS_BATCH keys, not one HMGET command per key: for a 2,000-event batch the
+    // per-command objects of the pipeline were most of the worker's ioredis time (docs/profiles/stream-worker.md).
+    const c = this.client as CasRedis;
+    const parts: Array<Promise<Array<string | null>>> = [];
+    for (let s = 0; s < keys.length; s += CAS_BATCH) {
+      const part = keys.slice(s, s + CAS_BATCH).map((k) => this.key(view, k));
+      parts.push(c.frecStateLoad(part.length, ...part));
+    }
+    const out: Array<VersionedState | null> = [];
+    for (const flat of await Promise.all(parts)) {
+      for (let i = 0; i < flat.length; i += 2) {
+        const v = flat[i];
+        const s = flat[i + 1];
+        out.push(v && s ? { version: Number(v), state: JSON.parse(s) as AggregateState } : null);
+      }
+    }
+    return out;
   }
 
   async save(view: string, entries: ReadonlyArray<{ key: string; json: string; expected: number }>): Promise<boolean[]> {

@@ -193,6 +193,17 @@ describe.each(BROKER_KITS.map((k) => [k.type, k] as const))('broker conformance:
       ]),
     ).toEqual([true, false, true]);
     expect((await other.load(view, ['u1', 'u2', 'u3'])).map((x) => x?.version ?? null)).toEqual([4, null, 1]);
+    // A load of more keys than one store call takes keeps the order, absent keys included.
+    const many = Array.from({ length: 450 }, (_, i) => `m${i}`);
+    const saved = many.filter((_, i) => i % 3 === 0);
+    expect(
+      await one.save(
+        view,
+        saved.map((key) => ({ key, json: s(Number(key.slice(1))), expected: 0 })),
+      ),
+    ).toEqual(saved.map(() => true));
+    const loadedMany = await other.load(view, many);
+    expect(loadedMany.map((x) => x?.state.applied ?? null)).toEqual(many.map((_, i) => (i % 3 === 0 ? i : null)));
     await one.recordProgress(view, 2000);
     await other.recordProgress(view, 1000);
     expect((await one.progress(view)).newestEventMs, 'progress only moves forward').toBe(2000);

@@ -1,5 +1,7 @@
 import { bprScores, trainBpr } from '../../baselines/bpr-mf.js';
 import { allTimePopularity, recentPopularity } from '../../baselines/popularity.js';
+import { describeBaselineTuning, TUNED_BASELINES, tuneAndEvaluate } from '../../baselines/tuned-baselines.js';
+import { innerSplit } from '../../eval/inner-split.js';
 import type { Interactions } from '../../data/interactions.js';
 import { evaluate, rankByScores, type EvalResult, type RankFn } from '../../eval/evaluate.js';
 import type { BaselinesConfig } from '../config.js';
@@ -49,16 +51,28 @@ export const BASELINES: readonly Baseline[] = [
 ];
 
 /**
- * Baselines: every baseline trained and evaluated on one split. The runner runs it after every
+ * Baselines: every baseline trained and evaluated on one split, then the classical ones
+ * (TUNED_BASELINES: recent popularity with a validated window, EASE, ItemKNN, PureSVD), each with its
+ * hyper-parameter chosen on the split's inner validation split (innerSplit). The runner runs it after every
  * split's towers are queued: the towers are the pipeline's longest path, so nothing goes before them.
  */
 export const baselinesStep: Step<BaselinesConfig, { data: Interactions; split: SplitData }, EvalResult[]> = {
   name: 'baselines',
   async run({ data, split }, config, ctx) {
-    return ctx.time('baselines', () =>
+    const fixed = await ctx.time('baselines', () =>
       BASELINES.map((b) =>
         evaluate(b.model, split.split, split.seen, b.ranker(data, split, config, ctx), b.recall500 ? { recall500: true } : {}),
       ),
     );
+    if (!config.classical) return fixed;
+    const tuned = await ctx.time('classical-baselines', () => {
+      const validation = innerSplit(data, split.split);
+      return TUNED_BASELINES.map((b) => {
+        const { result, tuning } = tuneAndEvaluate(b, data, split.split, split.seen, ctx.seed, validation);
+        ctx.log(`  ${ctx.protocol}: ${describeBaselineTuning(tuning)}`);
+        return result;
+      });
+    });
+    return [...fixed, ...tuned];
   },
 };

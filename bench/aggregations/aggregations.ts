@@ -1,0 +1,225 @@
+/**
+ * Aggregation views benchmark (issue 18): each variant runs in its own process (peak RSS its own) and
+ * prints frec's figure beside a raw floor measured in the same run.
+ *
+ *   npx tsx bench/aggregations/aggregations.ts                 # scale 0.1: 1M events, 10k entities, 30 days
+ *   npx tsx bench/aggregations/aggregations.ts --scale 1       # the issue's: 10M events, 100k entities, 1M entity rows
+ *   options: --variants backfill,hand,incremental,online,historical,pit --root DIR
+ *
+ * View: 3 windows (1d, 7d, 30d) x 4 aggregations (count, sum, mean, max of `rating`), tile 1h.
+ * - backfill: `materialize` of all 30 days into SQLite; hand: one DuckDB statement computing the same
+ *   12 values per entity at the end time, written to Parquet.
+ * - incremental: `materializeIncremental` of day 30 after days 1-29 (only day 30 is timed).
+ * - online: getOnlineFeatures of 1 entity x 12 windowed aggregates vs 12 precomputed values of a plain view.
+ * - historical: getHistoricalFeatures of the entity rows against the aggregates vs the PIT join of a
+ *   plain view holding the 12 values per event (the per-event-rows design).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import {
+  aggregationFeatureView,
+  buildRepoContents,
+  entity,
+  featureView,
+  field,
+  fileSource,
+  FeatureStore,
+  loadRepoConfig,
+  type RepoContents,
+} from '@frec/core';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+
+const DAY = 86_400_000;
+const START = Date.UTC(2026, 0, 1);
+const END = START + 30 * DAY;
+const scale = Number(arg('scale', '0.1'));
+const S = { events: Math.round(10_000_000 * scale), entities: Math.round(100_000 * scale), entityRows: Math.round(1_000_000 * scale) };
+const root = arg('root', path.join(os.tmpdir(), `frec-bench-agg-${scale}`));
+const WINDOWS = ['1d', '7d', '30d'] as const;
+
+function definitions(): RepoContents {
+  const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
+  const events = fileSource({ name: 'events', path: 'data/events/*.parquet', timestampField: 'ts' });
+  const agg = aggregationFeatureView({
+    name: 'user_agg',
+    entities: [user],
+    source: events,
+    tileSize: '1h',
+    aggregations: [
+      { function: 'count', windows: WINDOWS },
+      { column: 'rating', function: 'sum', windows: WINDOWS },
+      { column: 'rating', function: 'mean', windows: WINDOWS },
+      { column: 'rating', function: 'max', windows: WINDOWS },
+    ],
+  });
+  const names = agg.featureNames;
+  const pre = fileSource({ name: 'precomputed', path: 'data/precomputed/*.parquet', timestampField: 'ts' });
+  const plain = featureView({ name: 'user_pre', entities: [user], source: pre, schema: names.map((n) => field(n, 'float64')) });
+  return buildRepoContents([user, events, agg, pre, plain].map((object) => ({ object })));
+}
+
+const FEATURES = ['count', 'rating_sum', 'rating_mean', 'rating_max'].flatMap((p) => WINDOWS.map((w) => `${p}_${w}`));
+
+async function generate(): Promise<void> {
+  if (existsSync(path.join(root, 'data', 'done'))) return;
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(path.join(root, 'data', 'events'), { recursive: true });
+  mkdirSync(path.join(root, 'data', 'precomputed'), { recursive: true });
+  const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const c = await db.connect();
+  const perDay = Math.round(S.events / 30);
+  for (let d = 0; d < 30; d++) {
+    // Seeded by row number: the same data on every run.
+    await c.run(`COPY (SELECT (hash(i * 7 + ${d}) % ${S.entities})::BIGINT AS user_id,
+        make_timestamp((${START + d * DAY} + (hash(i * 13 + ${d}) % ${DAY}))::BIGINT * 1000) AS ts,
+        (hash(i * 3 + ${d}) % 11) / 2.0 AS rating
+      FROM range(${perDay}) r(i) ORDER BY ts) TO '${root}/data/events/day${String(d).padStart(2, '0')}.parquet' (FORMAT parquet)`);
+  }
+  // Per-event rows of 12 values (the shape a PIT join of precomputed values reads); values random, only the cost matters.
+  await c.run(`COPY (SELECT user_id, ts, ${FEATURES.map((f, j) => `(hash(user_id + ${j}) % 1000) / 10.0 AS ${f}`).join(', ')}
+    FROM read_parquet('${root}/data/events/*.parquet')) TO '${root}/data/precomputed/rows.parquet' (FORMAT parquet)`);
+  await c.run(`COPY (SELECT (hash(i * 31) % ${S.entities})::BIGINT AS user_id, make_timestamp((${START + 1 * DAY} + (hash(i * 17) % ${29 * DAY}))::BIGINT * 1000) AS event_timestamp
+    FROM range(${S.entityRows}) r(i)) TO '${root}/entity-rows.parquet' (FORMAT parquet)`);
+  writeFileSync(path.join(root, 'data', 'done'), '');
+  c.closeSync();
+  db.closeSync();
+}
+
+async function openStore(online: string): Promise<FeatureStore> {
+  writeFileSync(
+    path.join(root, 'feature_store.yaml'),
+    `project: bench\nregistry:\n  path: data/registry-${online}.json\n  cache_ttl_seconds: 60\nonline_store:\n  type: sqlite\n  path: data/${online}.db\noffline_store:\n  type: duckdb\n  threads: 2\n  memory_limit: 4GB\n`,
+  );
+  const contents = definitions();
+  const store = await FeatureStore.open({
+    config: loadRepoConfig(root),
+    definitions: contents,
+    plugins: ['@frec/online', '@frec/offline'],
+  });
+  await store.apply(contents, { validateSources: false });
+  return store;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** One variant, in this process; prints one JSON line. */
+async function runVariant(v: string): Promise<void> {
+  const t0 = performance.now();
+  let extra: Record<string, unknown> = {};
+  if (v === 'hand') {
+    const db = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '4GB' });
+    const c = await db.connect();
+    const lo = (w: number) => Math.floor(END / 3_600_000) * 3_600_000 - w * DAY;
+    const agg = WINDOWS.map((w) => Number(w.replace('d', '')))
+      .map(
+        (w) =>
+          `count(*) FILTER (WHERE t >= ${lo(w)}) AS count_${w}d, coalesce(sum(rating) FILTER (WHERE t >= ${lo(w)}), 0) AS rating_sum_${w}d, avg(rating) FILTER (WHERE t >= ${lo(w)}) AS rating_mean_${w}d, max(rating) FILTER (WHERE t >= ${lo(w)}) AS rating_max_${w}d`,
+      )
+      .join(', ');
+    await c.run(
+      `COPY (SELECT user_id, ${agg} FROM (SELECT user_id, epoch_ms(ts) AS t, rating FROM read_parquet('${root}/data/events/*.parquet')) WHERE t < ${END} GROUP BY user_id) TO '${root}/hand.parquet' (FORMAT parquet)`,
+    );
+    c.closeSync();
+    db.closeSync();
+  } else if (v === 'backfill') {
+    rmSync(path.join(root, 'data', 'backfill.db'), { force: true });
+    const store = await openStore('backfill');
+    const t1 = performance.now();
+    const r = await store.materialize(new Date(0), new Date(END), { views: ['user_agg'] });
+    extra = { entities: r.rows, timedMs: performance.now() - t1 };
+    await store.close();
+  } else if (v === 'incremental') {
+    rmSync(path.join(root, 'data', 'incremental.db'), { force: true });
+    rmSync(path.join(root, 'data', 'registry-incremental.json'), { force: true });
+    const store = await openStore('incremental');
+    await store.materializeIncremental(new Date(END - DAY), { views: ['user_agg'] });
+    const t1 = performance.now();
+    const r = await store.materializeIncremental(new Date(END), { views: ['user_agg'] });
+    extra = { entities: r.views[0]!.rows, timedMs: performance.now() - t1 };
+    await store.close();
+  } else if (v === 'online' || v === 'online-plain') {
+    const store = await openStore('backfill');
+    if (v === 'online-plain') await store.materialize(new Date(0), new Date(END), { views: ['user_pre'] });
+    const view = v === 'online' ? 'user_agg' : 'user_pre';
+    const features = FEATURES.map((f) => `${view}:${f}`);
+    const times: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const entityRows = [{ user_id: (i * 7919) % S.entities }];
+      const a = performance.now();
+      await store.getOnlineFeatures({ features, entityRows, ...(v === 'online' ? { requestTime: END } : {}) });
+      if (i >= 500) times.push(performance.now() - a);
+    }
+    extra = { p50Us: median(times) * 1000 };
+    await store.close();
+  } else if (v === 'historical' || v === 'pit') {
+    const store = await openStore('backfill');
+    const view = v === 'historical' ? 'user_agg' : 'user_pre';
+    const t1 = performance.now();
+    const job = await store.getHistoricalFeatures({
+      features: FEATURES.map((f) => `${view}:${f}`),
+      entities: { parquet: path.join(root, 'entity-rows.parquet') },
+    });
+    await job.toParquet(path.join(root, `${v}.parquet`));
+    await job.close?.();
+    extra = { timedMs: performance.now() - t1 };
+    await store.close();
+  }
+  const wallMs = extra.timedMs !== undefined ? (extra.timedMs as number) : performance.now() - t0;
+  console.log(JSON.stringify({ variant: v, wallMs, maxRssMB: process.resourceUsage().maxRSS / 1024, ...extra }));
+}
+
+if (process.argv[2] === '--variant') {
+  await runVariant(process.argv[3]!);
+} else {
+  console.log(
+    `machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, load ${os.loadavg()[0]!.toFixed(1)}; ${new Date().toISOString()}`,
+  );
+  console.log(
+    `data: ${S.events.toLocaleString()} events, ${S.entities.toLocaleString()} entities, 30 days, ${S.entityRows.toLocaleString()} entity rows`,
+  );
+  const t = performance.now();
+  await generate();
+  console.log(`generated/reused ${root} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const variants = arg('variants', 'hand,backfill,incremental,online-plain,online,pit,historical').split(',');
+  const res = new Map<string, Record<string, number>>();
+  for (const v of variants) {
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', new URL(import.meta.url).pathname, '--variant', v, ...process.argv.slice(2)],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const r = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
+    res.set(v, r);
+    console.log(`${v}: ${JSON.stringify(r)}`);
+  }
+  const ratio = (a: string, b: string, k = 'wallMs') => (res.has(a) && res.has(b) ? (res.get(a)![k]! / res.get(b)![k]!).toFixed(2) : '-');
+  console.log('\n| measure | frec | baseline (same run) | ratio | target |');
+  console.log('|---|---|---|---|---|');
+  const s = (v: string, k = 'wallMs') =>
+    res.has(v) ? `${(res.get(v)![k]! / (k === 'wallMs' ? 1000 : 1)).toFixed(k === 'wallMs' ? 2 : 1)}` : '-';
+  console.log(
+    `| backfill 30 days (s; peak RSS ${s('backfill', 'maxRssMB')} MB vs ${s('hand', 'maxRssMB')} MB) | ${s('backfill')} | hand-written DuckDB SQL ${s('hand')} | ${ratio('backfill', 'hand')}x | <= 1.3x |`,
+  );
+  console.log(
+    `| incremental day 30 (s) | ${s('incremental')} | full backfill ${s('backfill')} | ${ratio('incremental', 'backfill')} | <= 0.10 |`,
+  );
+  console.log(
+    `| online read, 1 entity x 12 (p50 us) | ${s('online', 'p50Us')} | 12 precomputed values ${s('online-plain', 'p50Us')} | ${ratio('online', 'online-plain', 'p50Us')}x | <= 2x |`,
+  );
+  console.log(
+    `| historical, ${S.entityRows.toLocaleString()} entity rows (s) | ${s('historical')} | PIT join of per-event precomputed rows ${s('pit')} | ${ratio('historical', 'pit')}x | <= 1.5x |`,
+  );
+}

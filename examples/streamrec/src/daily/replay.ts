@@ -1,0 +1,347 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openModelRegistry, type ModelRegistry } from '@frec/model-registry';
+import { pairedBootstrap, type EvalResult } from '../eval/evaluate.js';
+import { ndcgAtK, recallAtK } from '../eval/metrics.js';
+import { Rng } from '../nn/rng.js';
+import { loadProductionModels } from '../serve/load-models.js';
+import { readMovieLens, type MovieLensSnapshot } from '../serve/movielens-snapshot.js';
+import { buildStreamRec } from '../serve/streamrec-recommender.js';
+import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
+import { runDailyJob, type DailyJobReport } from './daily-job.js';
+
+/** Options of the replay experiment. */
+export interface ReplayOptions {
+  /** The MovieLens folder replayed (default: the vendored latest-small). */
+  inputDir: string;
+  /** Where the replay's feature repo, registry, state and report go. */
+  outDir: string;
+  /** The feature repo definitions copied into outDir (features.ts, feature_store.yaml). */
+  repoTemplate: string;
+  /** Days with events replayed, the newest of the data set (each needs a next day with events). */
+  days: number;
+  /** Other users sampled (seeded) beside every user active in the replay window and the 14 days before it. */
+  sampleUsers: number;
+  seed?: number;
+  steps?: DeepPartial<StepConfigs>;
+  /** The daily job's minimum held-out events (default 100 here: latest-small's last weeks hold 500 events in about 2-3 weeks). */
+  minHoldoutEvents?: number;
+  /** Recent-popularity windows (days) tried on the validation days before the replay window. */
+  popularityWindows?: readonly number[];
+  log?: (line: string) => void;
+}
+
+/** One evaluated request: a user active on the next day, with that day's new items as the truth. */
+interface Case {
+  day: string;
+  next: string;
+  user: number;
+  truth: Set<number>;
+}
+
+type Ranked = Map<string, number[]>;
+
+/** What the replay measured. */
+export interface ReplayReport {
+  days: string[];
+  cases: number;
+  users: number;
+  events: number;
+  window: number;
+  rows: Array<{ system: string; ndcg20: number; recall20: number }>;
+  comparisons: Array<{ a: string; b: string; diff: number; lo: number; hi: number }>;
+  coverage: Array<{ week: string; [system: string]: number | string }>;
+  loop: { promotions: number; refusals: number; rollbacks: number; failed: number; noEvents: number };
+  dayOutcomes: Array<{ day: string; outcome: string; seconds: number }>;
+  markdown: string;
+}
+
+const DAY = 86_400_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Replays the newest `days` days with events of a MovieLens folder through the daily loop: the
+ * daily job (slice, train, materialize, shadow gate, promotion) at each day boundary, then for
+ * the users active on the next day, recommendations from StreamRec's request path with the model
+ * each policy would serve: retrained daily (the last good model after the day's job), weekly (the
+ * model of the last 7th replay day) and never (the first day's). Recent popularity (its window
+ * chosen on the days before the replay) and all-time popularity are ranked for the same requests.
+ */
+export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
+  const log = options.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const seed = options.seed ?? 42;
+  const repo = path.join(options.outDir, 'repo');
+  mkdirSync(path.join(repo, 'data'), { recursive: true });
+  for (const f of ['features.ts', 'feature_store.yaml']) copyFileSync(path.join(options.repoTemplate, f), path.join(repo, f));
+  const full = readMovieLens(options.inputDir);
+  const allDays = eventDays(full);
+  // Replay day d is evaluated on the next calendar day with events.
+  const days = allDays.slice(-options.days - 1, -1);
+  const firstMs = Date.parse(`${days[0]}T00:00:00Z`);
+  const source = sampleSource(options.inputDir, path.join(options.outDir, 'source'), full, firstMs - 14 * DAY, options.sampleUsers, seed);
+  const snapAll = readMovieLens(source);
+  log(
+    `replay: ${days.length} days ${days[0]} .. ${days.at(-1)}; ${snapAll.histories.size} users, ${[...snapAll.histories.values()].reduce((n, h) => n + h.items.length, 0)} events`,
+  );
+
+  const registryDir = path.join(repo, 'data', 'models');
+  const workDir = path.join(options.outDir, 'work');
+  const dayOutcomes: ReplayReport['dayOutcomes'] = [];
+  const served: Record<string, Array<{ twoTower: number; ranker: number } | undefined>> = { daily: [], weekly: [], never: [] };
+  const registry = openModelRegistry(registryDir);
+  for (const [i, day] of days.entries()) {
+    const t0 = performance.now();
+    const report: DailyJobReport = await runDailyJob({
+      day,
+      inputDir: source,
+      repoPath: repo,
+      registry: registryDir,
+      workDir,
+      seed,
+      minHoldoutEvents: options.minHoldoutEvents ?? 100,
+      ...(options.steps ? { steps: options.steps } : {}),
+      // Latency is not what the replay measures, and the machine is shared: the budget is loose.
+      gateLatencyBudgetMs: 10_000,
+      log: (l) => (/ (done in|failed|gate |shadow gate)/.test(l) ? log(l) : undefined),
+    });
+    dayOutcomes.push({ day, outcome: report.outcome?.kind ?? report.status, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+    const good = await lastGoodPair(registry);
+    served.daily!.push(good);
+    served.weekly!.push(i % 7 === 0 ? good : served.weekly![i - 1]);
+    served.never!.push(i === 0 ? good : served.never![0]);
+  }
+
+  // The requests: users active on the next day with a history up to the day, truth = their new items.
+  const cases: Case[][] = days.map((day) => nextDayCases(snapAll, day, allDays[allDays.indexOf(day) + 1]!));
+  const ranked: Record<string, Ranked> = {};
+  const key = (c: Case) => `${c.day}:${c.user}`;
+  for (const policy of ['daily', 'weekly', 'never'] as const) {
+    ranked[policy] = new Map();
+    for (const [i, day] of days.entries()) {
+      const v = served[policy]![i];
+      if (!v || cases[i]!.length === 0) continue;
+      const models = await loadProductionModels({ registry: registryDir, versions: v });
+      const rec = await buildStreamRec({
+        dataDir: path.join(workDir, 'days', day),
+        models,
+        repoPath: repo,
+        indexDir: path.join(options.outDir, 'ann', `${v.twoTower}`),
+        budgets: { features: 5000, retrieval: 5000, ranking: 5000, total: 20_000 },
+      });
+      try {
+        for (const c of cases[i]!) {
+          const res = await rec.recommender.recommend({ userId: c.user, count: 20 });
+          ranked[policy]!.set(
+            key(c),
+            res.items.map((x) => Number(x.itemId)),
+          );
+        }
+      } finally {
+        await rec.close();
+      }
+    }
+    log(`replay: ${policy} ranked ${ranked[policy]!.size} requests`);
+  }
+  // Popularity baselines from the same data each day (seen items excluded, as the recommender does).
+  const windows = options.popularityWindows ?? [7, 30, 90, 365];
+  const validation = allDays.slice(Math.max(0, allDays.indexOf(days[0]!) - 10), allDays.indexOf(days[0]!));
+  const window = chooseWindow(snapAll, allDays, validation, windows);
+  ranked.popularity_recent = new Map();
+  ranked.popularity_all_time = new Map();
+  for (const [i, day] of days.entries()) {
+    const endMs = Date.parse(`${day}T00:00:00Z`) + DAY;
+    for (const c of cases[i]!) {
+      const seen = new Set(historyBefore(snapAll, c.user, endMs));
+      ranked.popularity_recent.set(key(c), popular(snapAll, endMs - window * DAY, endMs, seen));
+      ranked.popularity_all_time.set(key(c), popular(snapAll, 0, endMs, seen));
+    }
+  }
+
+  const all = cases.flat();
+  const systems = ['daily', 'weekly', 'never', 'popularity_recent', 'popularity_all_time'];
+  const results = new Map<string, EvalResult>();
+  for (const s of systems) {
+    const per = new Float64Array(all.length);
+    let recall = 0;
+    all.forEach((c, j) => {
+      const r = ranked[s]!.get(key(c)) ?? [];
+      per[j] = ndcgAtK(r, c.truth, 20);
+      recall += recallAtK(r, c.truth, 20);
+    });
+    const res: EvalResult = {
+      model: s,
+      protocol: 'global_time',
+      users: all.length,
+      ndcg20: mean(per),
+      recall20: recall / Math.max(1, all.length),
+    };
+    Object.defineProperty(res, 'perUserNdcg20', { value: per, enumerable: false });
+    results.set(s, res);
+  }
+  const comparisons = (
+    [
+      ['daily', 'never'],
+      ['daily', 'popularity_recent'],
+      ['daily', 'weekly'],
+      ['daily', 'popularity_all_time'],
+    ] as const
+  ).map(([a, b]) => {
+    const p = pairedBootstrap(results.get(a)!, results.get(b)!, { seed });
+    return { a, b, diff: p.diff, lo: p.diffLo, hi: p.diffHi };
+  });
+  const catalogSize = snapAll.movies.length;
+  const weeks = new Map<string, Record<string, Set<number>>>();
+  for (const c of all) {
+    const w = isoWeek(Date.parse(`${c.next}T00:00:00Z`));
+    const per = weeks.get(w) ?? Object.fromEntries(systems.map((s) => [s, new Set<number>()]));
+    weeks.set(w, per);
+    for (const s of systems) for (const id of ranked[s]!.get(key(c)) ?? []) per[s]!.add(id);
+  }
+  const coverage = [...weeks.entries()].map(([week, per]) => ({
+    week,
+    ...Object.fromEntries(systems.map((s) => [s, Math.round((per[s]!.size / catalogSize) * 10000) / 100])),
+  }));
+  const hist = await registry.history('ranker');
+  const loop = {
+    promotions: hist.filter((h) => h.event === 'promoted').length,
+    refusals: hist.filter((h) => h.event === 'refused').length,
+    rollbacks: hist.filter((h) => h.event === 'rolled_back').length,
+    failed: dayOutcomes.filter((d) => d.outcome === 'failed').length,
+    noEvents: dayOutcomes.filter((d) => d.outcome === 'no-events').length,
+  };
+  const rows = systems.map((s) => ({ system: s, ndcg20: results.get(s)!.ndcg20, recall20: results.get(s)!.recall20 }));
+  const report: Omit<ReplayReport, 'markdown'> = {
+    days,
+    cases: all.length,
+    users: new Set(all.map((c) => c.user)).size,
+    events: [...snapAll.histories.values()].reduce((n, h) => n + h.items.length, 0),
+    window,
+    rows,
+    comparisons,
+    coverage,
+    loop,
+    dayOutcomes,
+  };
+  return { ...report, markdown: replayMarkdown(report, systems) };
+}
+
+/** The calendar days (UTC) with at least one event, oldest first. */
+function eventDays(snap: MovieLensSnapshot): string[] {
+  const days = new Set<string>();
+  for (const h of snap.histories.values()) for (const t of h.timesMs) days.add(isoDay(t));
+  return [...days].sort();
+}
+
+/** Users active since `sinceMs` and `sample` others (seeded), written as a MovieLens folder. */
+function sampleSource(inputDir: string, outDir: string, snap: MovieLensSnapshot, sinceMs: number, sample: number, seed: number): string {
+  const active = [...snap.histories.entries()].filter(([, h]) => (h.timesMs.at(-1) ?? 0) >= sinceMs).map(([u]) => u);
+  const others = Int32Array.from([...snap.histories.keys()].filter((u) => !active.includes(u)).sort((a, b) => a - b));
+  new Rng(seed).shuffle(others);
+  const keep = new Set([...active, ...others.slice(0, sample)].map(String));
+  mkdirSync(outDir, { recursive: true });
+  for (const f of ['ratings.csv', 'tags.csv']) {
+    const lines = readFileSync(path.join(inputDir, f), 'utf8').split('\n');
+    const body = lines.slice(1).filter((l) => keep.has(l.split(',')[0]!));
+    writeFileSync(path.join(outDir, f), `${lines[0]!.trimEnd()}\n${body.map((l) => l.trimEnd()).join('\n')}\n`);
+  }
+  for (const f of ['movies.csv', 'links.csv']) copyFileSync(path.join(inputDir, f), path.join(outDir, f));
+  return outDir;
+}
+
+function historyBefore(snap: MovieLensSnapshot, user: number, endMs: number): number[] {
+  const h = snap.histories.get(user);
+  if (!h) return [];
+  return h.items.filter((_, i) => h.timesMs[i]! < endMs);
+}
+
+function nextDayCases(snap: MovieLensSnapshot, day: string, next: string): Case[] {
+  const endMs = Date.parse(`${day}T00:00:00Z`) + DAY;
+  const nextStart = Date.parse(`${next}T00:00:00Z`);
+  const out: Case[] = [];
+  for (const [user, h] of snap.histories) {
+    const before = new Set(h.items.filter((_, i) => h.timesMs[i]! < endMs));
+    if (before.size === 0) continue;
+    const truth = new Set(h.items.filter((m, i) => h.timesMs[i]! >= nextStart && h.timesMs[i]! < nextStart + DAY && !before.has(m)));
+    if (truth.size > 0) out.push({ day, next, user, truth });
+  }
+  return out;
+}
+
+/** The 20 most rated items in [fromMs, toMs), `seen` excluded; ties by lower id. */
+function popular(snap: MovieLensSnapshot, fromMs: number, toMs: number, seen: Set<number>): number[] {
+  const counts = new Map<number, number>();
+  for (const h of snap.histories.values())
+    h.items.forEach((m, i) => {
+      const t = h.timesMs[i]!;
+      if (t >= fromMs && t < toMs) counts.set(m, (counts.get(m) ?? 0) + 1);
+    });
+  return [...counts.entries()]
+    .filter(([m]) => !seen.has(m))
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, 20)
+    .map(([m]) => m);
+}
+
+/** The recent-popularity window with the best next-day NDCG@20 on the validation days (ties: the shorter). */
+function chooseWindow(snap: MovieLensSnapshot, allDays: string[], validation: string[], windows: readonly number[]): number {
+  let best = windows[0]!,
+    bestScore = -1;
+  for (const w of windows) {
+    let sum = 0,
+      n = 0;
+    for (const day of validation) {
+      const endMs = Date.parse(`${day}T00:00:00Z`) + DAY;
+      for (const c of nextDayCases(snap, day, allDays[allDays.indexOf(day) + 1]!)) {
+        sum += ndcgAtK(popular(snap, endMs - w * DAY, endMs, new Set(historyBefore(snap, c.user, endMs))), c.truth, 20);
+        n++;
+      }
+    }
+    const score = n ? sum / n : 0;
+    if (score > bestScore) [best, bestScore] = [w, score];
+  }
+  return best;
+}
+
+async function lastGoodPair(registry: ModelRegistry): Promise<{ twoTower: number; ranker: number } | undefined> {
+  const [tt, rk] = await Promise.all([registry.lastGood('two_tower'), registry.lastGood('ranker')]);
+  return tt && rk ? { twoTower: tt.manifest.version, ranker: rk.manifest.version } : undefined;
+}
+
+const mean = (v: Float64Array) => (v.length ? v.reduce((s, x) => s + x, 0) / v.length : 0);
+
+function isoWeek(ms: number): string {
+  const d = new Date(ms);
+  const day = (d.getUTCDay() + 6) % 7;
+  d.setUTCDate(d.getUTCDate() - day + 3);
+  const firstThursday = new Date(Date.UTC(d.getUTCFullYear(), 0, 4));
+  const week = 1 + Math.round((d.getTime() - firstThursday.getTime()) / (7 * DAY) - 3 + ((firstThursday.getUTCDay() + 6) % 7) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): string {
+  const f = (x: number) => x.toFixed(4);
+  const lines = [
+    `Replayed ${r.days.length} days (${r.days[0]} .. ${r.days.at(-1)}), ${r.cases} next-day requests from ${r.users} users; data: ${r.events} events. Recent popularity window: ${r.window} days (chosen on the 10 days before the replay).`,
+    '',
+    '| system | next-day NDCG@20 | next-day Recall@20 |',
+    '|---|---:|---:|',
+    ...r.rows.map((x) => `| ${x.system} | ${f(x.ndcg20)} | ${f(x.recall20)} |`),
+    '',
+    'Paired bootstrap over requests (2000 resamples, 95% interval of the NDCG@20 difference):',
+    '',
+    '| comparison | NDCG@20 difference | 95% interval |',
+    '|---|---:|---|',
+    ...r.comparisons.map((c) => `| ${c.a} vs ${c.b} | ${c.diff >= 0 ? '+' : ''}${f(c.diff)} | ${f(c.lo)} .. ${f(c.hi)} |`),
+    '',
+    `The loop: ${r.loop.promotions} promotions, ${r.loop.refusals} gate refusals, ${r.loop.rollbacks} rollbacks, ${r.loop.failed} failed days, ${r.loop.noEvents} days without events.`,
+    '',
+    '| week | ' + systems.map((s) => `${s} coverage %`).join(' | ') + ' |',
+    '|---|' + systems.map(() => '---:').join('|') + '|',
+    ...r.coverage.map((c) => `| ${c.week} | ${systems.map((s) => c[s]).join(' | ')} |`),
+    '',
+    '| day | outcome | job wall (s) |',
+    '|---|---|---:|',
+    ...r.dayOutcomes.map((d) => `| ${d.day} | ${d.outcome} | ${d.seconds} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

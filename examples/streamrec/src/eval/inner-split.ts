@@ -1,0 +1,95 @@
+import type { Interactions } from '../data/interactions.js';
+import { ASK_BEFORE_MS, type Split } from './protocols.js';
+
+/**
+ * The validation split inside a split's training events, built by the same protocol: what every
+ * baseline's hyper-parameter is chosen on before its test figure is computed.
+ *
+ * - global_time: the last training events, as many as the outer split's test period holds (at
+ *   least 5% of training), validate; everything before them trains.
+ * - per_user_temporal: each user's last `perUserFraction` of training events validate (users with
+ *   at least 5 training events).
+ */
+export function innerSplit(data: Interactions, split: Split, perUserFraction = 0.2): Split {
+  const train = split.train;
+  if (split.protocol === 'global_time') {
+    const outerTest = Math.max(0, data.n - train.length);
+    const nVal = Math.max(Math.ceil(train.length * 0.05), Math.min(outerTest, Math.floor(train.length / 2)));
+    const cutoff = data.timeMs[train[train.length - nVal]!]!;
+    return windowSplit(data, train, cutoff, Number.POSITIVE_INFINITY, split);
+  }
+  const byUser = new Map<number, number[]>();
+  for (const e of train) {
+    const u = data.user[e]!;
+    let a = byUser.get(u);
+    if (!a) byUser.set(u, (a = []));
+    a.push(e);
+  }
+  const isVal = new Uint8Array(data.n);
+  const test = new Map<number, Set<number>>();
+  const evalTimeMs = new Map<number, number>();
+  for (const [u, events] of byUser) {
+    if (events.length < 5) continue;
+    const nVal = Math.max(1, Math.ceil(events.length * perUserFraction));
+    const cut = events.length - nVal;
+    const before = new Set(events.slice(0, cut).map((e) => data.item[e]!));
+    const items = new Set<number>();
+    for (const e of events.slice(cut)) {
+      isVal[e] = 1;
+      if (!before.has(data.item[e]!)) items.add(data.item[e]!);
+    }
+    if (items.size > 0) {
+      test.set(u, items);
+      evalTimeMs.set(u, data.timeMs[events[cut]!]! - ASK_BEFORE_MS);
+    }
+  }
+  const inner = train.filter((e) => !isVal[e]);
+  return {
+    protocol: split.protocol,
+    train: inner,
+    test,
+    evalTimeMs,
+    trainEndMs: inner.length ? data.timeMs[inner[inner.length - 1]!]! : split.trainStartMs,
+    trainStartMs: split.trainStartMs,
+    ...(split.itemFirstSeenMs ? { itemFirstSeenMs: split.itemFirstSeenMs } : {}),
+  };
+}
+
+/**
+ * A global-time split of `events` (time-ordered indexes) at `cutoffMs`: the events before it train,
+ * those in [cutoffMs, endMs) test, for users with training history (their unseen items only).
+ */
+export function windowSplit(
+  data: Interactions,
+  events: Int32Array,
+  cutoffMs: number,
+  endMs: number,
+  like: Pick<Split, 'itemFirstSeenMs'>,
+): Split {
+  const train: number[] = [];
+  const seen = new Map<number, Set<number>>();
+  const test = new Map<number, Set<number>>();
+  for (const e of events) {
+    const t = data.timeMs[e]!;
+    const u = data.user[e]!;
+    if (t < cutoffMs) {
+      train.push(e);
+      let s = seen.get(u);
+      if (!s) seen.set(u, (s = new Set()));
+      s.add(data.item[e]!);
+    } else if (t < endMs && seen.has(u) && !seen.get(u)!.has(data.item[e]!)) {
+      let s = test.get(u);
+      if (!s) test.set(u, (s = new Set()));
+      s.add(data.item[e]!);
+    }
+  }
+  return {
+    protocol: 'global_time',
+    train: Int32Array.from(train),
+    test,
+    evalTimeMs: new Map([...test.keys()].map((u) => [u, cutoffMs - ASK_BEFORE_MS])),
+    trainEndMs: train.length ? data.timeMs[train[train.length - 1]!]! : cutoffMs,
+    trainStartMs: data.timeMs[events[0] ?? 0] ?? cutoffMs,
+    ...(like.itemFirstSeenMs ? { itemFirstSeenMs: like.itemFirstSeenMs } : {}),
+  };
+}

@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runReplay } from '../../src/daily/replay.js';
+import { dailySource, TEST_STEPS } from './daily-fixture.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'streamrec-replay-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('the replay experiment', () => {
+  it('replays days through the daily job and scores next-day requests for every policy and baseline', async () => {
+    const r = await runReplay({
+      inputDir: dailySource(path.join(root, 'source')),
+      outDir: path.join(root, 'out'),
+      repoTemplate: fileURLToPath(new URL('../../feature_repo', import.meta.url)),
+      days: 3,
+      sampleUsers: 4,
+      steps: TEST_STEPS,
+      log: () => {},
+    });
+    expect(r.days).toEqual(['2018-09-20', '2018-09-22', '2018-09-23']);
+    expect(r.dayOutcomes.map((d) => d.day)).toEqual(r.days);
+    expect(r.rows.map((x) => x.system)).toEqual(['daily', 'weekly', 'never', 'popularity_recent', 'popularity_all_time']);
+    expect(r.cases).toBeGreaterThan(0);
+    for (const x of r.rows) {
+      expect(x.ndcg20).toBeGreaterThanOrEqual(0);
+      expect(x.ndcg20).toBeLessThanOrEqual(1);
+    }
+    // Three days, one weekly boundary: weekly and never serve the first day's model throughout.
+    expect(r.rows[1]).toEqual({ ...r.rows[2], system: 'weekly' });
+    expect(r.loop.promotions + r.loop.refusals).toBe(
+      r.dayOutcomes.filter((d) => d.outcome === 'promoted' || d.outcome === 'refused').length,
+    );
+    for (const c of r.comparisons) expect(c.lo).toBeLessThanOrEqual(c.hi);
+    expect(r.markdown).toContain('| system | next-day NDCG@20 | next-day Recall@20 |');
+    expect(r.coverage.length).toBeGreaterThan(0);
+  }, 900_000);
+});

@@ -1,0 +1,89 @@
+import {
+  decodeTileRow,
+  encodeTileRow,
+  mergeTiles,
+  planTiles,
+  pruneTiles,
+  tilesFrom,
+  tileStorageSpec,
+  TILES_COLUMN,
+  type TileState,
+} from '../aggregations/tiles.js';
+import type { FeatureViewSpec } from '../definitions/specs.js';
+import { ErrorCode, StoreError } from '../errors.js';
+import type { OfflineStore } from '../stores/offline-store.js';
+import type { OnlineStore, OnlineWriteRow } from '../stores/online-store.js';
+import type { ProgressTracker } from './progress.js';
+
+/** What materializing an aggregation view did. */
+export interface TiledMaterializeCounts {
+  rows: number;
+  written: number;
+  skippedOlder: number;
+}
+
+/**
+ * Materializes an aggregation view: the offline store tiles the events of [start, end) day by day,
+ * and each entity's tiles are written online as one row, remembering in `wm` the tile boundary up to
+ * which batch runs have covered it. `merge` (incremental runs) adds only the new tiles at or after
+ * that boundary to the tiles already online, so a rerun after a crash (with any END) skips what the
+ * crashed run had merged and ends where a clean run does. Rows a stream worker owns (no `wm`) are
+ * left to it.
+ */
+export async function materializeTiles(
+  project: string,
+  offline: OfflineStore,
+  online: OnlineStore,
+  view: FeatureViewSpec,
+  start: Date,
+  end: Date,
+  options: { merge: boolean; batchSize: number; tracker: ProgressTracker },
+): Promise<TiledMaterializeCounts> {
+  if (!offline.pullTiles) {
+    throw new StoreError(
+      ErrorCode.INVALID_USAGE,
+      `Offline store '${offline.type}' cannot compute the tiles of aggregation view '${view.name}'.`,
+      {
+        where: { featureView: view.name },
+        hint: 'Use an offline store that implements pullTiles (the duckdb store does).',
+      },
+    );
+  }
+  const plan = planTiles(view);
+  const storage = tileStorageSpec(view);
+  const wm = Math.floor(end.getTime() / plan.tileMs) * plan.tileMs;
+  const counts: TiledMaterializeCounts = { rows: 0, written: 0, skippedOlder: 0 };
+  const batches = offline.pullTiles(view, start, end, {
+    batchSize: options.batchSize,
+    onProgress: (p) => options.tracker.tiledDay({ date: p.day, done: p.done, total: p.total }),
+  });
+  for await (const batch of batches) {
+    let states: Array<TileState | null> = batch.states;
+    if (options.merge) {
+      const [read] = await online.readColumnsMany(project, [{ view: storage, keys: batch.keys, features: [TILES_COLUMN] }]);
+      states = batch.states.map((fresh, i) => {
+        const bytes = read!.values[0]![i];
+        if (!(bytes instanceof Uint8Array)) return fresh;
+        const old = decodeTileRow(plan, bytes, true);
+        if (old.wm === undefined) return null;
+        mergeTiles(plan, old, tilesFrom(plan, fresh, old.wm));
+        old.wm = Math.max(old.wm, wm);
+        return old;
+      });
+    }
+    const now = Date.now();
+    const rows: OnlineWriteRow[] = [];
+    states.forEach((st, i) => {
+      if (!st || st.maxT === null) return;
+      pruneTiles(plan, st);
+      st.wm ??= wm;
+      rows.push({ key: batch.keys[i]!, values: { [TILES_COLUMN]: encodeTileRow(plan, st) }, eventTimeMs: st.maxT, createdTimeMs: now });
+    });
+    const r = rows.length > 0 ? await online.write(project, storage, rows) : { written: 0, skippedOlder: 0 };
+    counts.rows += batch.keys.length;
+    counts.written += r.written;
+    counts.skippedOlder += r.skippedOlder;
+    options.tracker.advance(batch.keys.length);
+  }
+  return counts;
+}

@@ -1,0 +1,249 @@
+import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
+import { RequestError, type FeatureViewSpec } from '@frec/core';
+import {
+  emptyTiles,
+  evaluateFeature,
+  foldEvent,
+  planTiles,
+  pruneTiles,
+  type FeatureValue,
+  type TileBatch,
+  type TileEvent,
+  type TileProgress,
+  type TileState,
+} from '@frec/core/spi';
+import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
+import { ident, literal, timestampLiteral } from '../sql.js';
+import { duckTypeOfValueType } from './duckdb-arrow.js';
+import { createTableFromColumns, queryRows } from './duckdb-connection.js';
+import { compileEvents, compileTiles, fileTiming, streamTileStates, type EventShape } from './duckdb-tiles.js';
+import { BIGINT, VARCHAR } from '@duckdb/node-api';
+import { batchSourceOf } from '../file-source.js';
+
+/** A computed feature value as the DuckDB appender takes it for the declared type. */
+function toDuck(dtype: string, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  const el = dtype.replace('[]', '');
+  const one = (x: unknown): unknown => (x === null || x === undefined ? null : el === 'int64' ? BigInt(Math.trunc(Number(x))) : x);
+  return Array.isArray(v) ? v.map(one) : one(v);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The tiles of events with time in [start, end), per entity, pruned to what reads at or after the
+ * entity's newest event can reach. Tiled one day-aligned chunk at a time (so a day reads only that
+ * day's row groups, and progress is by day) into a temporary table, then streamed out by entity.
+ */
+export async function* pullTiles(
+  conn: DuckDBConnection,
+  view: FeatureViewSpec,
+  shape: EventShape,
+  start: Date,
+  end: Date,
+  options: { batchSize?: number; onProgress?: (p: TileProgress) => void; table: string },
+): AsyncGenerator<TileBatch> {
+  const plan = planTiles(view);
+  const timing = fileTiming(view, shape);
+  // Null event times, from the Parquet footers' statistics: no scan of the history.
+  const ts = batchSourceOf(view).timestampField;
+  const [nulls] = shape.empty
+    ? [{ n: 0 }]
+    : await queryRows(
+        conn,
+        `SELECT coalesce(sum(stats_null_count), 0) AS n FROM parquet_metadata(${literal(shape.glob)}) WHERE path_in_schema = ${literal(ts)}`,
+      );
+  if (Number(nulls?.n ?? 0) > 0) {
+    throw new RequestError(
+      'INVALID_EVENTS',
+      `Aggregation view '${view.name}': ${Number(nulls!.n)} events in '${shape.glob}' have no event time; they cannot be placed in a tile.`,
+      { where: { featureView: view.name, file: shape.glob }, hint: 'Give every event a timestamp, or drop those rows from the source.' },
+    );
+  }
+  const scanTime = timing.scanTime!;
+  const [range] = await queryRows(
+    conn,
+    `SELECT epoch_ms(min(${scanTime})) AS lo, epoch_ms(max(${scanTime})) AS hi FROM ${shape.from} WHERE ${scanTime} >= ${timestampLiteral(start)} AND ${scanTime} < ${timestampLiteral(end)}`,
+  );
+  const table = ident(options.table);
+  const first = compileTiles(view, compileEvents(view, shape, timing, 'false'), { order: false });
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${first}`);
+  try {
+    if (range?.lo !== null && range?.lo !== undefined) {
+      // Chunks are whole tiles, about a day long, so no tile spans two chunks.
+      const chunk = Math.max(1, Math.round(DAY_MS / plan.tileMs)) * plan.tileMs;
+      const lo = Math.floor(Number(range.lo) / chunk) * chunk;
+      const hi = Number(range.hi);
+      const total = Math.floor((hi - lo) / chunk) + 1;
+      let done = 0;
+      for (let c = lo; c <= hi; c += chunk) {
+        const a = Math.max(c, start.getTime());
+        const b = Math.min(c + chunk, end.getTime());
+        await conn.run(
+          `INSERT INTO ${table} ${compileTiles(view, compileEvents(view, shape, timing, '', { startMs: a, endMs: b }), { order: false })}`,
+        );
+        options.onProgress?.({ phase: 'tiling', day: new Date(c).toISOString().slice(0, 10), done: ++done, total });
+      }
+    }
+    const keys = view.entityColumns.map((_, i) => `__frec_k${i}`);
+    const sql = `SELECT * FROM ${table} QUALIFY __frec_tile >= max(__frec_tile) OVER (PARTITION BY ${keys.join(', ')}) - ${plan.maxWindowMs} ORDER BY ${[...keys, '__frec_tile'].join(', ')}`;
+    yield* streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true });
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${table}`);
+  }
+}
+
+/**
+ * The stream worker's half: tiles of one batch of events, by the same statement as the batch path.
+ * `events` carry their entity key, time (epoch ms) and raw fields; their order is the arrival order.
+ */
+export async function tileEvents(
+  conn: DuckDBConnection,
+  view: FeatureViewSpec,
+  shape: EventShape,
+  events: readonly TileEvent[],
+  table: string,
+): Promise<TileBatch> {
+  if (events.length === 0) return { keys: [], states: [] };
+  // Raw fields arrive as strings (broker) or typed values: load as text, cast to the source's types.
+  const tsField = batchSourceOf(view).timestampField;
+  const keyNames = view.entityColumns.map((k) => k.name);
+  const fields = new Set<string>([...shape.columns.keys()]);
+  for (const e of events) for (const f of Object.keys(e.values)) fields.add(f);
+  const cols = [...fields].filter((f) => !keyNames.includes(f) && f !== tsField && !f.startsWith('__frec_'));
+  await createTableFromColumns(
+    conn,
+    table,
+    [
+      ...view.entityColumns.map((k, i) => ({
+        name: k.name,
+        type: duckTypeOfValueType(k.dtype),
+        values: events.map((e) => toDuck(k.dtype, e.key[i])),
+      })),
+      { name: '__frec_time', type: BIGINT, values: events.map((e) => BigInt(Math.trunc(e.timeMs))) },
+      { name: '__frec_order', type: BIGINT, values: events.map((_, i) => BigInt(i + 1)) },
+      ...cols.map((c) => ({
+        name: c,
+        type: VARCHAR,
+        values: events.map((e) => {
+          const v = e.values[c];
+          return v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v);
+        }),
+      })),
+    ],
+    events.length,
+  );
+  try {
+    const casts = cols.map((c) => {
+      const t = shape.columns.get(c);
+      return t && t !== 'VARCHAR' ? `TRY_CAST(${ident(c)} AS ${t}) AS ${ident(c)}` : ident(c);
+    });
+    const ts = `make_timestamp(__frec_time * 1000) AS ${ident(tsField)}`;
+    const from = `(SELECT ${[...keyNames.map(ident), '__frec_time', '__frec_order', ts, ...casts].join(', ')} FROM ${ident(table)})`;
+    const batchShape: EventShape = {
+      ...shape,
+      from,
+      columns: new Map([
+        ...shape.columns,
+        ...view.entityColumns.map((k) => [k.name, duckTypeOfValueType(k.dtype).toString()] as [string, string]),
+      ]),
+    };
+    const sql = compileTiles(view, compileEvents(view, batchShape, { timeMs: '__frec_time', order: '__frec_order' }));
+    let out: TileBatch = { keys: [], states: [] };
+    for await (const b of streamTileStates(conn, view, sql, Number.MAX_SAFE_INTEGER)) out = b;
+    return out;
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${ident(table)}`);
+  }
+}
+
+/**
+ * Historical values of an aggregation view, one row per distinct (entity key, entity time): events
+ * and query points of each entity are read in one ordered stream (events at a time before the query
+ * at that time: windows are inclusive of t), folded into tiles and evaluated with the same code as
+ * the online read. The result lands in `table` with the keys, `__frec_ts_ms` and the features.
+ */
+export async function historicalAggregates(
+  conn: DuckDBConnection,
+  view: FeatureViewSpec,
+  shape: EventShape,
+  entity: { from: string; columns: ReadonlyMap<string, string>; timestampColumn: string },
+  features: readonly string[],
+  table: string,
+): Promise<void> {
+  const plan = planTiles(view);
+  const nk = view.entityColumns.length;
+  const entityKeys = view.entityColumns.map(
+    (k, i) => `${asDeclared(ident(k.name), k.dtype, entity.columns.get(k.name) ?? '')} AS __frec_k${i}`,
+  );
+  const et = asUtcTimestamp(ident(entity.timestampColumn), entity.columns.get(entity.timestampColumn) ?? 'TIMESTAMP');
+  const keyList = view.entityColumns.map((_, i) => `__frec_k${i}`);
+  const points = `SELECT DISTINCT ${entityKeys.join(', ')}, epoch_ms(${et}) AS __frec_t FROM ${entity.from}`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(table + '_q')} AS ${points}`);
+  const bounds = `SELECT ${keyList.join(', ')}, max(__frec_t) AS __frec_hi FROM ${ident(table + '_q')} GROUP BY ALL`;
+  const events = compileEvents(view, shape, fileTiming(view, shape));
+  const slots = plan.slots.map((_, j) => `__frec_s${j}`);
+  const sql = [
+    `SELECT * FROM (`,
+    `  SELECT ${keyList.map((k) => `ev.${k}`).join(', ')}, ev.__frec_t, 0 AS __frec_kind, ev.__frec_rn, ${slots.map((s) => `ev.${s}`).join(', ')}`,
+    `  FROM (${events}) ev SEMI JOIN (${bounds}) b ON ${keyList.map((k) => `ev.${k} = b.${k}`).join(' AND ')} AND ev.__frec_t <= b.__frec_hi`,
+    `  UNION ALL`,
+    `  SELECT ${keyList.join(', ')}, __frec_t, 1 AS __frec_kind, 0 AS __frec_rn, ${slots.map((s) => `NULL AS ${s}`).join(', ')} FROM ${ident(table + '_q')}`,
+    `) ORDER BY ${[...keyList, '__frec_t', '__frec_kind', '__frec_rn'].join(', ')}`,
+  ].join('\n');
+  const feats = features.map((n) => plan.features[plan.byName.get(n)!]!);
+  const outKeys: unknown[][] = view.entityColumns.map(() => []);
+  const outT: bigint[] = [];
+  const outV: FeatureValue[][] = feats.map(() => []);
+  const result = await conn.stream(sql);
+  let cur: unknown[] | undefined;
+  let st: TileState = emptyTiles(plan);
+  const inputs = new Array<unknown>(plan.slots.length);
+  let since = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const cols = chunk.convertColumns(JSDuckDBValueConverter) as unknown[][];
+    const tcol = cols[nk]!;
+    const kind = cols[nk + 1]!;
+    for (let r = 0; r < chunk.rowCount; r++) {
+      let same = cur !== undefined;
+      for (let i = 0; same && i < nk; i++) if (cols[i]![r] !== cur![i]) same = false;
+      if (!same) {
+        cur = [];
+        for (let i = 0; i < nk; i++) cur.push(cols[i]![r]);
+        st = emptyTiles(plan);
+        since = 0;
+      }
+      const t = Number(tcol[r]);
+      if (kind[r] === 0) {
+        for (let j = 0; j < inputs.length; j++) inputs[j] = cols[nk + 3 + j]![r];
+        foldEvent(plan, st, t, inputs);
+        // Tiles no later read can reach are dropped now and then, so one busy entity stays bounded.
+        if (++since >= 256) {
+          pruneTiles(plan, st);
+          since = 0;
+        }
+      } else {
+        for (let i = 0; i < nk; i++) outKeys[i]!.push(cur![i]);
+        outT.push(BigInt(t));
+        for (let f = 0; f < feats.length; f++) outV[f]!.push(evaluateFeature(plan, st, feats[f]!, t));
+      }
+    }
+  }
+  await conn.run(`DROP TABLE IF EXISTS ${ident(table + '_q')}`);
+  await createTableFromColumns(
+    conn,
+    table,
+    [
+      ...view.entityColumns.map((k, i) => ({
+        name: k.name,
+        type: duckTypeOfValueType(k.dtype),
+        values: outKeys[i]!.map((v) => toDuck(k.dtype, v)),
+      })),
+      { name: '__frec_ts_ms', type: BIGINT, values: outT },
+      ...feats.map((f, i) => ({ name: f.name, type: duckTypeOfValueType(f.dtype), values: outV[i]!.map((v) => toDuck(f.dtype, v)) })),
+    ],
+    outT.length,
+  );
+}
