@@ -1,7 +1,6 @@
-import { int64KeyOf } from '@frec/core/spi';
 import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
 import { type FeatureViewSpec } from '@frec/core';
-import { coerceValue, type PulledBatch } from '@frec/core/spi';
+import { coerceValue, int64KeyOf, type PulledBatch } from '@frec/core/spi';
 import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
 import { offlineStoreError } from '../errors.js';
 import { batchSourceOf, sourceColumn } from '../file-source.js';
