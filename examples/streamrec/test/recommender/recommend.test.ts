@@ -147,6 +147,7 @@ describe('Recommender request path', () => {
       async retrieve() {
         log.push([`${name}:start`, performance.now() - t0]);
         await new Promise((r) => setTimeout(r, 100));
+        log.push([`${name}:end`, performance.now() - t0]);
         return world.trending.list().slice(0, 50);
       },
     });
@@ -161,18 +162,19 @@ describe('Recommender request path', () => {
         features: async (u) => {
           log.push(['features:start', performance.now() - t0]);
           await new Promise((r) => setTimeout(r, 100));
+          log.push(['features:end', performance.now() - t0]);
           return userFeatures(world, u);
         },
         budgets: { features: 500, retrieval: 500, ranking: 500, total: 1000 },
       }),
     );
     const res = await rec.recommend({ userId: 5 });
-    const elapsed = performance.now() - t0;
     expect(res.degradationLevel).toBe('FULL');
-    // Five 100 ms waits in sequence would take 500 ms; in parallel they take about 100.
-    expect(elapsed).toBeLessThan(350);
-    const starts = log.map(([, t]) => t);
-    expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(50);
+    // Overlap, whatever the machine's speed: all five waits start before any of them ends (in
+    // sequence, each would end before the next starts).
+    const names = log.map(([n]) => n);
+    expect(names.slice(0, 5).every((n) => n.endsWith(':start'))).toBe(true);
+    expect(names.filter((n) => n.endsWith(':end'))).toHaveLength(5);
     expect(log[0]![0]).toBe('features:start');
   });
 

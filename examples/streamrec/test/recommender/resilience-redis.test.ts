@@ -122,7 +122,7 @@ describe('online store (real Redis) killed and restarted', () => {
       const t0 = performance.now();
       const res = await rec.recommend({ userId: 3 });
       const ms = performance.now() - t0;
-      expect(ms).toBeLessThan(700);
+      expect(ms).toBeLessThan(3000); // far under a hang, with slack for a loaded machine
       expect(res.degradationLevel).toBe('STALE_FEATURES');
       expect(res.items).toHaveLength(20);
       expect(res.modelVersions.ranker).toBe('dcn-v2@1');

@@ -69,7 +69,8 @@ describe('degradation chain', () => {
     const t0 = performance.now();
     const res = await rec.recommend({ userId: 2 });
     const ms = performance.now() - t0;
-    expect(ms).toBeLessThan(400);
+    // Far under a hang, with slack for a loaded machine.
+    expect(ms).toBeLessThan(3000);
     expect(res).toMatchObject({
       degradationLevel: 'SIMPLE_RANKING',
       degraded: { ranking: 'timeout' },

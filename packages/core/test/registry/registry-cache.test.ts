@@ -50,9 +50,11 @@ describe('Registry read cache', () => {
     expect(store.reads).toBe(2);
 
     await new Promise((r) => setTimeout(r, 350));
+    const before = performance.now();
     await reader.data();
     expect(store.reads).toBe(3);
-    expect(reader.ageSeconds()).toBeLessThan(0.3);
+    // The age counts from that re-read, however slow the machine is.
+    expect(reader.ageSeconds()).toBeLessThanOrEqual((performance.now() - before) / 1000 + 0.01);
   });
 
   it('with a TTL of 0 reads storage every time', async () => {
