@@ -401,35 +401,19 @@ export class StreamWorker {
       throw err;
     }
     const tail = async (): Promise<BatchStats> => {
-      let ok: boolean[] = [];
-      try {
-        // Offline before the save: a crash in between replays identical rows, which a point-in-time join reads the same.
-        if (offlineRows.length > 0)
-          await (
-            await this.store.offlineStore()
-          ).appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, offlineRows);
-        // Decided now, after the earlier batches' saves: one of them may have lost the state this one folded on.
-        const doomed = touched.map((c) => c.broken === true);
-        const live = saves.filter((_, i) => !doomed[i]);
-        const res = live.length > 0 ? await this.states.save(view.name, live) : [];
-        let j = 0;
-        ok = saves.map((_, i) => (doomed[i] ? false : res[j++] === true));
-      } catch (err) {
-        for (const c of touched) c.broken = true;
-        this.release(cache, saves, touched, true);
-        throw err;
-      }
-      saves.forEach((_, i) => {
-        if (!ok[i]) touched[i]!.broken = true;
-      });
-      this.options.afterSave?.(view.name);
-      const lost = new Set(saves.filter((_, i) => !ok[i]).map((s) => s.key));
-      this.release(cache, saves, touched, lost.size > 0);
-      for (const d of dead) await sub.deadLetter(d.m, d.reason);
-      // A lost race leaves that entity's messages pending: they are claimed and folded again from the winner's state.
-      const ackIds = [...dead.map((d) => d.m.id), ...keys.filter((k) => !lost.has(k)).flatMap((k) => idsOf.get(k)!)];
-      if (Number.isFinite(newest)) await this.states.recordProgress(view.name, newest);
-      await sub.ack(ackIds);
+      const lost = await this.saveAndAck(
+        view,
+        sub,
+        cache,
+        { saves, touched, dead, keys, idsOf: (k) => idsOf.get(k)!, newest },
+        async () => {
+          // Offline before the save: a crash in between replays identical rows, which a point-in-time join reads the same.
+          if (offlineRows.length > 0)
+            await (
+              await this.store.offlineStore()
+            ).appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, offlineRows);
+        },
+      );
       const stats: BatchStats = {
         view: view.name,
         ...(partition === undefined ? {} : { partition }),
@@ -539,31 +523,14 @@ export class StreamWorker {
       throw err;
     }
     const tail = async (): Promise<BatchStats> => {
-      let ok: boolean[] = [];
-      try {
-        const doomed = touched.map((c) => c.broken === true);
-        const live = saves.filter((_, i) => !doomed[i]);
-        const res = live.length > 0 ? await this.states.save(view.name, live) : [];
-        let j = 0;
-        ok = saves.map((_, i) => (doomed[i] ? false : res[j++] === true));
-      } catch (err) {
-        for (const c of touched) c.broken = true;
-        this.release(cache, saves, touched, true);
-        throw err;
-      }
-      saves.forEach((_, i) => {
-        if (!ok[i]) touched[i]!.broken = true;
+      const lost = await this.saveAndAck(view, sub, cache, {
+        saves,
+        touched,
+        dead,
+        keys,
+        idsOf: (k) => groups.get(k)!.events.map((e) => e.id),
+        newest,
       });
-      this.options.afterSave?.(view.name);
-      const lost = new Set(saves.filter((_, i) => !ok[i]).map((s) => s.key));
-      this.release(cache, saves, touched, lost.size > 0);
-      for (const d of dead) await sub.deadLetter(d.m, d.reason);
-      const ackIds = [
-        ...dead.map((d) => d.m.id),
-        ...keys.filter((k) => !lost.has(k)).flatMap((k) => groups.get(k)!.events.map((e) => e.id)),
-      ];
-      if (Number.isFinite(newest)) await this.states.recordProgress(view.name, newest);
-      await sub.ack(ackIds);
       const stats: BatchStats = {
         view: view.name,
         ...(partition === undefined ? {} : { partition }),
@@ -588,6 +555,54 @@ export class StreamWorker {
     const run = prev.catch(() => undefined).then(tail);
     this.queue.set(lane, run);
     return { done: run };
+  }
+
+  /**
+   * The ordered half of a batch, shared by both view kinds: run `beforeSave` (the offline append),
+   * save the states by compare-and-set, mark what lost its race, dead-letter the invalid messages and
+   * acknowledge the rest. Returns the keys whose save lost.
+   */
+  private async saveAndAck(
+    view: FeatureViewSpec,
+    sub: StreamSubscription,
+    cache: Map<string, CachedState>,
+    batch: {
+      saves: Array<{ key: string; json: string; expected: number }>;
+      touched: CachedState[];
+      dead: Array<{ m: StreamMessage; reason: string }>;
+      keys: string[];
+      idsOf: (key: string) => string[];
+      newest: number;
+    },
+    beforeSave?: () => Promise<void>,
+  ): Promise<Set<string>> {
+    const { saves, touched, dead } = batch;
+    let ok: boolean[] = [];
+    try {
+      await beforeSave?.();
+      // Decided now, after the earlier batches' saves: one of them may have lost the state this one folded on.
+      const doomed = touched.map((c) => c.broken === true);
+      const live = saves.filter((_, i) => !doomed[i]);
+      const res = live.length > 0 ? await this.states.save(view.name, live) : [];
+      let j = 0;
+      ok = saves.map((_, i) => (doomed[i] ? false : res[j++] === true));
+    } catch (err) {
+      for (const c of touched) c.broken = true;
+      this.release(cache, saves, touched, true);
+      throw err;
+    }
+    saves.forEach((_, i) => {
+      if (!ok[i]) touched[i]!.broken = true;
+    });
+    this.options.afterSave?.(view.name);
+    const lost = new Set(saves.filter((_, i) => !ok[i]).map((s) => s.key));
+    this.release(cache, saves, touched, lost.size > 0);
+    for (const d of dead) await sub.deadLetter(d.m, d.reason);
+    // A lost race leaves that entity's messages pending: they are claimed and folded again from the winner's state.
+    const ackIds = [...dead.map((d) => d.m.id), ...batch.keys.filter((k) => !lost.has(k)).flatMap((k) => batch.idsOf(k))];
+    if (Number.isFinite(batch.newest)) await this.states.recordProgress(view.name, batch.newest);
+    await sub.ack(ackIds);
+    return lost;
   }
 
   /** Drops cache entries with no save left in flight; on a failure, every entry (later batches saw unsaved state). */
