@@ -424,19 +424,10 @@ export class StreamWorker {
         entities: byKey.size,
         conflicts: lost.size,
       };
-      this.totals.messages += msgs.length;
-      this.totals.applied += applied;
-      this.totals.replayed += replayed;
-      this.totals.invalid += dead.length;
-      this.totals.batches++;
-      this.options.onBatch?.(stats);
-      return stats;
+      return this.recordBatch(stats);
     };
-    const prev = this.queue.get(lane) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(tail);
-    this.queue.set(lane, run);
     // Wrapped: an async function would otherwise wait for the promise it returns.
-    return { done: run };
+    return { done: this.enqueue(lane, tail) };
   }
 
   /**
@@ -542,19 +533,29 @@ export class StreamWorker {
         conflicts: lost.size,
         late: fold.late,
       };
-      this.totals.messages += msgs.length;
-      this.totals.applied += fold.applied;
-      this.totals.replayed += fold.replayed;
-      this.totals.invalid += dead.length;
-      this.totals.late = (this.totals.late ?? 0) + fold.late;
-      this.totals.batches++;
-      this.options.onBatch?.(stats);
-      return stats;
+      return this.recordBatch(stats);
     };
+    return { done: this.enqueue(lane, tail) };
+  }
+
+  /** Runs a batch's ordered half after the lane's earlier batches, whatever their outcome. */
+  private enqueue(lane: string, tail: () => Promise<BatchStats>): Promise<BatchStats> {
     const prev = this.queue.get(lane) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(tail);
     this.queue.set(lane, run);
-    return { done: run };
+    return run;
+  }
+
+  /** Adds a finished batch to the worker's totals and reports it. */
+  private recordBatch(stats: BatchStats): BatchStats {
+    this.totals.messages += stats.messages;
+    this.totals.applied += stats.applied;
+    this.totals.replayed += stats.replayed;
+    this.totals.invalid += stats.invalid;
+    if (stats.late !== undefined) this.totals.late = (this.totals.late ?? 0) + stats.late;
+    this.totals.batches++;
+    this.options.onBatch?.(stats);
+    return stats;
   }
 
   /**
