@@ -16,7 +16,8 @@ import {
   type AggregateState,
   type AggregationPlan,
 } from './aggregate-state.js';
-import { decodeTileRow, planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
+import { decodeTileRow } from '../aggregations/tile-row.js';
+import { planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import { createdColumnOf } from './offline-rows.js';
 import { keyString, parseEvent } from './parse-event.js';
 import { foldTiledBatch, newTileState, tiledOnlineRow, type TiledGroup } from './tiled-batch.js';
