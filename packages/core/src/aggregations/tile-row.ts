@@ -131,7 +131,8 @@ export function encodeTileRow(plan: TilePlan, st: TileState): Uint8Array {
   return out;
 }
 
-function readArray(buf: ArrayBuffer, at: number, n: number, f: Form): Float64Array {
+/** An array of the row: a view in place when stored unscaled (a read allocates only what it must rescale). */
+function readArray(buf: ArrayBuffer, at: number, n: number, f: Form): ArrayLike<number> {
   if (f.form === F64) return new Float64Array(buf, at, n);
   const src =
     f.form === F32
@@ -141,10 +142,10 @@ function readArray(buf: ArrayBuffer, at: number, n: number, f: Form): Float64Arr
         : f.form === U16
           ? new Uint16Array(buf, at, n)
           : new Uint32Array(buf, at, n);
-  const out = new Float64Array(n);
   const k = SCALES[f.arg]!;
-  if (k === 1) out.set(src);
-  else for (let i = 0; i < n; i++) out[i] = src[i]! / k;
+  if (k === 1) return src;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = src[i]! / k;
   return out;
 }
 
@@ -202,7 +203,7 @@ export function decodeTileRow(plan: TilePlan, bytes: Uint8Array, mutable = false
   for (const f of forms) len += pad8(WIDTH[f.form]! * n);
   if (aligned.byteLength < len || forms.some((f) => WIDTH[f.form] === undefined))
     throw new RangeError('tiles row is shorter than its header says');
-  const arrays: Float64Array[] = [];
+  const arrays: Array<ArrayLike<number>> = [];
   for (const f of forms) {
     if (f.form === REF) arrays.push(arrays[f.arg]!);
     else {
