@@ -147,6 +147,7 @@ export function emptySlot(kind: SlotKind): SlotTiles {
 
 /** Inserts an empty tile at index i of every slot. */
 function insertTile(plan: TilePlan, st: TileState, i: number, start: number): void {
+  if (i === st.t.length) return appendTile(plan, st, start);
   st.t.splice(i, 0, start);
   plan.slots.forEach((spec, j) => {
     const s = st.s[j]!;
@@ -175,6 +176,38 @@ function insertTile(plan: TilePlan, st: TileState, i: number, start: number): vo
         break;
     }
   });
+}
+
+/** Appends an empty tile (the usual case: events in time order). */
+function appendTile(plan: TilePlan, st: TileState, start: number): void {
+  st.t.push(start);
+  for (let j = 0; j < plan.slots.length; j++) {
+    const s = st.s[j]!;
+    switch (plan.slots[j]!.kind) {
+      case 'count':
+        s.c!.push(0);
+        break;
+      case 'sum':
+        s.c!.push(0);
+        s.s!.push(0);
+        break;
+      case 'min':
+      case 'max':
+        s.c!.push(0);
+        s.m!.push(null);
+        break;
+      case 'last':
+        s.lt!.push(null);
+        s.lv!.push(null);
+        break;
+      case 'last_n':
+        s.l!.push([]);
+        break;
+      case 'distinct':
+        s.d!.push([]);
+        break;
+    }
+  }
 }
 
 /** The index of the tile starting at `start`, created when absent. */

@@ -23,10 +23,17 @@ import { batchSourceOf } from '../file-source.js';
 /** A computed feature value as the DuckDB appender takes it for the declared type. */
 function toDuck(dtype: string, v: unknown): unknown {
   if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return dtype === 'int64' ? BigInt(Math.trunc(v)) : v;
   const el = dtype.replace('[]', '');
-  const one = (x: unknown): unknown => (x === null || x === undefined ? null : el === 'int64' ? BigInt(Math.trunc(Number(x))) : x);
-  return Array.isArray(v) ? v.map(one) : one(v);
+  return Array.isArray(v) ? v.map((x) => toDuckScalar(el, x)) : toDuckScalar(el, v);
 }
+
+function toDuckScalar(el: string, x: unknown): unknown {
+  return x === null || x === undefined ? null : el === 'int64' ? BigInt(Math.trunc(Number(x))) : x;
+}
+
+/** Slot kinds whose input is a number (or only its presence): read from DuckDB as DOUBLE, no per-value conversion. */
+const NUMERIC_SLOTS = new Set(['count', 'sum', 'min', 'max']);
 
 const DAY_MS = 86_400_000;
 
@@ -182,13 +189,21 @@ export async function historicalAggregates(
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(table + '_q')} AS ${points}`);
   const bounds = `SELECT ${keyList.join(', ')}, max(__frec_t) AS __frec_hi FROM ${ident(table + '_q')} GROUP BY ALL`;
   const events = compileEvents(view, shape, fileTiming(view, shape));
-  const slots = plan.slots.map((_, j) => `__frec_s${j}`);
+  // Numeric inputs as DOUBLE (a count's as 1.0 when present), so the fold reads them without converting.
+  const slots = plan.slots.map((spec, j) =>
+    !NUMERIC_SLOTS.has(spec.kind)
+      ? `__frec_s${j}`
+      : spec.kind === 'count'
+        ? `CASE WHEN __frec_s${j} IS NOT NULL THEN 1.0 END AS __frec_s${j}`
+        : `TRY_CAST(__frec_s${j} AS DOUBLE) AS __frec_s${j}`,
+  );
+  const slotNames = plan.slots.map((_, j) => `__frec_s${j}`);
   const sql = [
     `SELECT * FROM (`,
-    `  SELECT ${keyList.map((k) => `ev.${k}`).join(', ')}, ev.__frec_t, 0 AS __frec_kind, ev.__frec_rn, ${slots.map((s) => `ev.${s}`).join(', ')}`,
+    `  SELECT ${keyList.map((k) => `ev.${k}`).join(', ')}, ev.__frec_t::DOUBLE AS __frec_t, 0 AS __frec_kind, ev.__frec_rn, ${slots.join(', ')}`,
     `  FROM (${events}) ev SEMI JOIN (${bounds}) b ON ${keyList.map((k) => `ev.${k} = b.${k}`).join(' AND ')} AND ev.__frec_t <= b.__frec_hi`,
     `  UNION ALL`,
-    `  SELECT ${keyList.join(', ')}, __frec_t, 1 AS __frec_kind, 0 AS __frec_rn, ${slots.map((s) => `NULL AS ${s}`).join(', ')} FROM ${ident(table + '_q')}`,
+    `  SELECT ${keyList.join(', ')}, __frec_t::DOUBLE, 1 AS __frec_kind, 0 AS __frec_rn, ${slotNames.map((s) => `NULL AS ${s}`).join(', ')} FROM ${ident(table + '_q')}`,
     `) ORDER BY ${[...keyList, '__frec_t', '__frec_kind', '__frec_rn'].join(', ')}`,
   ].join('\n');
   const feats = features.map((n) => plan.features[plan.byName.get(n)!]!);
@@ -203,10 +218,17 @@ export async function historicalAggregates(
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
-    const cols = chunk.convertColumns(JSDuckDBValueConverter) as unknown[][];
-    const tcol = cols[nk]!;
+    // Keys and non-numeric inputs are converted; time, kind and numeric inputs are DuckDB's own numbers.
+    const cols: unknown[][] = [];
+    for (let i = 0; i < nk + 3 + plan.slots.length; i++) {
+      const numeric = i === nk || i === nk + 1 || (i >= nk + 3 && NUMERIC_SLOTS.has(plan.slots[i - nk - 3]!.kind));
+      cols.push(i === nk + 2 ? [] : numeric ? chunk.getColumnValues(i) : chunk.convertColumnValues(i, JSDuckDBValueConverter));
+    }
+    const tcol = cols[nk]! as number[];
     const kind = cols[nk + 1]!;
-    for (let r = 0; r < chunk.rowCount; r++) {
+    // rowCount is a native call: read once per chunk.
+    const rows = chunk.rowCount;
+    for (let r = 0; r < rows; r++) {
       let same = cur !== undefined;
       for (let i = 0; same && i < nk; i++) if (cols[i]![r] !== cur![i]) same = false;
       if (!same) {
@@ -215,7 +237,7 @@ export async function historicalAggregates(
         st = emptyTiles(plan);
         since = 0;
       }
-      const t = Number(tcol[r]);
+      const t = tcol[r]!;
       if (kind[r] === 0) {
         for (let j = 0; j < inputs.length; j++) inputs[j] = cols[nk + 3 + j]![r];
         foldEvent(plan, st, t, inputs);

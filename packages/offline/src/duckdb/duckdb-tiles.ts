@@ -250,7 +250,9 @@ export async function* streamTileStates(
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const cols = chunk.convertColumns(JSDuckDBValueConverter) as unknown[][];
-    for (let r = 0; r < chunk.rowCount; r++) {
+    // rowCount is a native call: read once per chunk.
+    const rows = chunk.rowCount;
+    for (let r = 0; r < rows; r++) {
       const key = [];
       for (let i = 0; i < nk; i++) key.push(keyValue(cols[i]![r]));
       const k = keyString(key);
