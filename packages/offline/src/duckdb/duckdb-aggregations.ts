@@ -36,6 +36,43 @@ function toDuckScalar(el: string, x: unknown): unknown {
 const NUMERIC_SLOTS = new Set(['count', 'sum', 'min', 'max']);
 
 const DAY_MS = 86_400_000;
+/** The largest |epoch ms| a JavaScript Date holds (years -271821 to 275760): a tile start or read time past it has no meaning. */
+const MAX_TIME_MS = 8_640_000_000_000_000;
+
+/**
+ * Refuses events whose time is null or out of range (infinite, or past what a Date holds), from the
+ * Parquet footers' statistics: no scan of the history. Without the check such events would be left
+ * out of every tile silently (DuckDB's epoch_ms of an infinite time is null).
+ */
+export async function checkEventTimes(conn: DuckDBConnection, view: FeatureViewSpec, shape: EventShape): Promise<void> {
+  if (shape.empty) return;
+  const ts = batchSourceOf(view).timestampField;
+  const bad = (x: string): string => `(isinf(${x}) OR abs(epoch_ms(${x})) > ${MAX_TIME_MS})`;
+  const [row] = await queryRows(
+    conn,
+    `WITH s AS (SELECT stats_null_count AS n, TRY_CAST(stats_min_value AS TIMESTAMP) AS lo, TRY_CAST(stats_max_value AS TIMESTAMP) AS hi
+       FROM parquet_metadata(${literal(shape.glob)}) WHERE path_in_schema = ${literal(ts)})
+     SELECT coalesce(sum(n), 0) AS nulls, count(*) FILTER (WHERE ${bad('lo')} OR ${bad('hi')}) AS bad, min(lo)::VARCHAR AS lo, max(hi)::VARCHAR AS hi FROM s`,
+  );
+  const where = { featureView: view.name, feature: view.features.map((f) => f.name).join(', '), column: ts, file: shape.glob };
+  if (Number(row?.nulls ?? 0) > 0) {
+    throw new RequestError(
+      'INVALID_EVENTS',
+      `Aggregation view '${view.name}': ${Number(row!.nulls)} events in '${shape.glob}' have no event time; they cannot be placed in a tile.`,
+      { where, hint: 'Give every event a timestamp, or drop those rows from the source.' },
+    );
+  }
+  if (Number(row?.bad ?? 0) > 0) {
+    throw new RequestError(
+      'INVALID_EVENTS',
+      `Aggregation view '${view.name}': events in '${shape.glob}' have times out of range (earliest ${String(row!.lo)}, latest ${String(row!.hi)}); features ${where.feature} cannot place them in a tile.`,
+      {
+        where,
+        hint: `Fix or drop the events whose '${ts}' is infinite or outside the years -271821 to 275760 (what a JavaScript Date holds).`,
+      },
+    );
+  }
+}
 
 /**
  * The tiles of events with time in [start, end), per entity, pruned to what reads at or after the
@@ -52,21 +89,7 @@ export async function* pullTiles(
 ): AsyncGenerator<TileBatch> {
   const plan = planTiles(view);
   const timing = fileTiming(view, shape);
-  // Null event times, from the Parquet footers' statistics: no scan of the history.
-  const ts = batchSourceOf(view).timestampField;
-  const [nulls] = shape.empty
-    ? [{ n: 0 }]
-    : await queryRows(
-        conn,
-        `SELECT coalesce(sum(stats_null_count), 0) AS n FROM parquet_metadata(${literal(shape.glob)}) WHERE path_in_schema = ${literal(ts)}`,
-      );
-  if (Number(nulls?.n ?? 0) > 0) {
-    throw new RequestError(
-      'INVALID_EVENTS',
-      `Aggregation view '${view.name}': ${Number(nulls!.n)} events in '${shape.glob}' have no event time; they cannot be placed in a tile.`,
-      { where: { featureView: view.name, file: shape.glob }, hint: 'Give every event a timestamp, or drop those rows from the source.' },
-    );
-  }
+  await checkEventTimes(conn, view, shape);
   const scanTime = timing.scanTime!;
   const [range] = await queryRows(
     conn,
@@ -178,6 +201,7 @@ export async function historicalAggregates(
   features: readonly string[],
   table: string,
 ): Promise<void> {
+  await checkEventTimes(conn, view, shape);
   const plan = planTiles(view);
   const nk = view.entityColumns.length;
   const entityKeys = view.entityColumns.map(
