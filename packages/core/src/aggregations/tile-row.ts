@@ -159,9 +159,8 @@ function fillSlots(plan: TilePlan, st: TileState, next: () => ArrayLike<number>,
     const slot: SlotTiles = {};
     for (const k of fields) {
       const a = next();
-      const arr = (mutable ? Array.from(a) : a) as number[];
-      if (k === 'm') slot.m = mutable ? arr.map((v) => (Number.isNaN(v) ? null : v)) : arr;
-      else slot[k] = arr;
+      if (k === 'm') slot.m = mutable ? Array.from(a, (v) => (v !== v ? null : v)) : (a as number[]);
+      else slot[k] = (mutable ? Array.from(a) : a) as number[];
     }
     st.s.push(slot);
   });

@@ -15,7 +15,7 @@ import {
 import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
 import { ident, literal, timestampLiteral } from '../sql.js';
 import { duckTypeOfValueType } from './duckdb-arrow.js';
-import { createTableFromColumns, queryRows } from './duckdb-connection.js';
+import { createTableFromColumns, doublesOf, queryRows } from './duckdb-connection.js';
 import { compileEvents, compileTiles, fileTiming, streamTileStates, type EventShape } from './duckdb-tiles.js';
 import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import { batchSourceOf } from '../file-source.js';
@@ -218,8 +218,8 @@ export async function historicalAggregates(
     !NUMERIC_SLOTS.has(spec.kind)
       ? `__frec_s${j}`
       : spec.kind === 'count'
-        ? `CASE WHEN __frec_s${j} IS NOT NULL THEN 1.0 END AS __frec_s${j}`
-        : `TRY_CAST(__frec_s${j} AS DOUBLE) AS __frec_s${j}`,
+        ? `CASE WHEN __frec_s${j} IS NOT NULL THEN 1.0 ELSE 'NaN'::DOUBLE END AS __frec_s${j}`
+        : `coalesce(TRY_CAST(__frec_s${j} AS DOUBLE), 'NaN'::DOUBLE) AS __frec_s${j}`,
   );
   const slotNames = plan.slots.map((_, j) => `__frec_s${j}`);
   const sql = [
@@ -246,7 +246,7 @@ export async function historicalAggregates(
     const cols: unknown[][] = [];
     for (let i = 0; i < nk + 3 + plan.slots.length; i++) {
       const numeric = i === nk || i === nk + 1 || (i >= nk + 3 && NUMERIC_SLOTS.has(plan.slots[i - nk - 3]!.kind));
-      cols.push(i === nk + 2 ? [] : numeric ? chunk.getColumnValues(i) : chunk.convertColumnValues(i, JSDuckDBValueConverter));
+      cols.push(i === nk + 2 ? [] : numeric ? (doublesOf(chunk, i) as unknown[]) : chunk.convertColumnValues(i, JSDuckDBValueConverter));
     }
     const tcol = cols[nk]! as number[];
     const kind = cols[nk + 1]!;
@@ -263,7 +263,11 @@ export async function historicalAggregates(
       }
       const t = tcol[r]!;
       if (kind[r] === 0) {
-        for (let j = 0; j < inputs.length; j++) inputs[j] = cols[nk + 3 + j]![r];
+        for (let j = 0; j < inputs.length; j++) {
+          const v = cols[nk + 3 + j]![r];
+          // NaN is a numeric slot's "no value" (null in the SQL): skipped, as a null is.
+          inputs[j] = v !== v ? null : v;
+        }
         foldEvent(plan, st, t, inputs);
         // Tiles no later read can reach are dropped now and then, so one busy entity stays bounded.
         if (++since >= 256) {

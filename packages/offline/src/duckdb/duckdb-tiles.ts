@@ -17,7 +17,7 @@ import { asDeclared, asUtcTimestamp, isCompatible } from '../duckdb-types.js';
 import { SourceNotFoundError, SourceSchemaMismatchError } from '../errors.js';
 import { batchSourceOf, mayBeEmpty, sourceColumn, sourceGlob } from '../file-source.js';
 import { ident, literal, readParquet, timestampLiteral } from '../sql.js';
-import { describe, queryRows } from './duckdb-connection.js';
+import { describe, doublesOf, queryRows } from './duckdb-connection.js';
 
 /**
  * The batch half of the tile engine (docs/aggregations.md): DuckDB turns an aggregation view's
@@ -131,7 +131,7 @@ function slotAggregates(s: SlotSpec, j: number): string[] {
       return [`count(${x})::DOUBLE AS ${a('c')}`, `coalesce(sum(${x}::DOUBLE), 0) AS ${a('s')}`];
     case 'min':
     case 'max':
-      return [`count(${x})::DOUBLE AS ${a('c')}`, `${s.kind}(${x}::DOUBLE) AS ${a('m')}`];
+      return [`count(${x})::DOUBLE AS ${a('c')}`, `coalesce(${s.kind}(${x}::DOUBLE), 'NaN'::DOUBLE) AS ${a('m')}`];
     case 'last':
       return [`max(__frec_t) ${nn} AS ${a('lt')}`, `arg_max(${x}, __frec_t::HUGEINT * 10000000000 + __frec_rn) ${nn} AS ${a('lv')}`];
     case 'last_n':
@@ -253,7 +253,7 @@ export async function* streamTileStates(
     if (!chunk || chunk.rowCount === 0) break;
     const cols: unknown[][] = [];
     for (let i = 0; i < numeric.length; i++)
-      cols.push(numeric[i] ? chunk.getColumnValues(i) : chunk.convertColumnValues(i, JSDuckDBValueConverter));
+      cols.push(numeric[i] ? (doublesOf(chunk, i) as unknown[]) : chunk.convertColumnValues(i, JSDuckDBValueConverter));
     // rowCount is a native call: read once per chunk.
     const rows = chunk.rowCount;
     for (let r = 0; r < rows; r++) {
