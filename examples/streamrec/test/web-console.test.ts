@@ -12,8 +12,8 @@ import { createFeatureServer, type FeatureServer } from '@frec/feature-server';
 import { openModelRegistry } from '@frec/model-registry';
 import { consoleExtension } from '@frec/ui';
 import { launchChromium, numericEntry, writeFeatureLog, writeSkewReport, type ChromiumSession, type FeatureLogRow } from '@frec/ui/testing';
+import { backfillStreamViews } from '../src/features/stream-view-backfill.js';
 import { loadMovieLens } from '../src/data/movielens-loader.js';
-import { computeFeatures } from '../src/features/compute-features.js';
 import { tempFeatureRepo } from './fixtures.js';
 
 const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));
@@ -66,7 +66,7 @@ beforeAll(async () => {
   const browser = launchChromium();
   repo = tempFeatureRepo();
   await loadMovieLens({ inputDir: VENDORED, outDir: path.join(repo, 'data'), maxUsers: 40, seed: 42 });
-  await computeFeatures(path.join(repo, 'data'));
+  await backfillStreamViews(repo);
   // `frec apply` as a user runs it, so the registry records where each definition is declared.
   await promisify(execFile)(FREC, ['apply'], { cwd: repo });
   store = await FeatureStore.open({ repoPath: repo });
