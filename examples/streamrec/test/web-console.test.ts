@@ -70,7 +70,9 @@ beforeAll(async () => {
   // `frec apply` as a user runs it, so the registry records where each definition is declared.
   await promisify(execFile)(FREC, ['apply'], { cwd: repo });
   store = await FeatureStore.open({ repoPath: repo });
-  await store.materialize(new Date(0), new Date(), { views: ['user_rating_aggs', 'item_rating_aggs', 'item_content', 'item_tag_aggs', 'user_recent'] });
+  await store.materialize(new Date(0), new Date(), {
+    views: ['user_rating_aggs', 'item_rating_aggs', 'item_content', 'item_tag_aggs', 'user_recent'],
+  });
 
   // Models registered against the repo's services, as the training pipeline does (tiny artifacts).
   const models = openModelRegistry(path.join(repo, 'data', 'models'));
@@ -106,8 +108,8 @@ beforeAll(async () => {
   ).toColumns().year as Array<number | null>;
   reference = await offlineYears(repo);
   for (const [d, day] of DAYS.entries()) {
-    // The first day serves half the users, the second all of them: two real samples, two PSIs.
-    const take = d === 0 ? ids.length >> 1 : ids.length;
+    // The first day serves the older half of the catalog (by id), the second three quarters: two real samples, two PSIs.
+    const take = d === 0 ? ids.length >> 1 : (ids.length * 3) >> 2;
     const rows: FeatureLogRow[] = ids.slice(0, take).map((u, i) => ({
       request_id: `${day}-${i}`,
       served_at: new Date(`${day}T12:00:00Z`),
@@ -221,7 +223,7 @@ describe('the web console on the StreamRec feature repo (40 MovieLens users, app
     expect(await page.getByTestId('psi-value').textContent()).toBe(want.psi.toFixed(4));
     expect(await page.getByTestId('report-psi-value').textContent()).toBe(want.psi.toFixed(4));
     expect(await page.getByTestId('row-counts').textContent()).toBe(
-      `${reference.length.toLocaleString('en-US')} / ${served[DAYS.at(-1)!]!.length}`,
+      `${reference.length.toLocaleString('en-US')} / ${served[DAYS.at(-1)!]!.length.toLocaleString('en-US')}`,
     );
     await page.getByTestId('drift-chart').locator('canvas').waitFor();
     await shot('drift');
