@@ -70,6 +70,7 @@ export class FeatureStore {
   readonly registry: Registry;
   private definitions: RepoContents | undefined;
   private online: Promise<OnlineStore> | undefined;
+  private onlineNow: OnlineStore | undefined;
   private readonly decorators = new Map<string, (store: OnlineStore) => OnlineStore>();
   private offline: Promise<OfflineStore> | undefined;
 
@@ -100,13 +101,31 @@ export class FeatureStore {
 
   /** The online store named in the config, created on first use. */
   onlineStore(): Promise<OnlineStore> {
-    this.online ??= createOnlineStore(this.config)
-      .then((s) => [...this.decorators.values()].reduce((acc, decorate) => decorate(acc), s))
-      .catch((err) => {
-        this.online = undefined;
-        throw err;
-      });
+    this.online ??= this.track(
+      createOnlineStore(this.config)
+        .then((s) => [...this.decorators.values()].reduce((acc, decorate) => decorate(acc), s))
+        .catch((err) => {
+          this.online = undefined;
+          throw err;
+        }),
+    );
     return this.online;
+  }
+
+  /** The online store once created (decorators applied), else undefined: reads skip a promise per request. */
+  createdOnlineStore(): OnlineStore | undefined {
+    return this.onlineNow;
+  }
+
+  private track(p: Promise<OnlineStore>): Promise<OnlineStore> {
+    this.onlineNow = undefined;
+    void p.then(
+      (s) => {
+        if (this.online === p) this.onlineNow = s;
+      },
+      () => undefined,
+    );
+    return p;
   }
 
   /**
@@ -117,7 +136,7 @@ export class FeatureStore {
   decorateOnlineStore(key: string, decorate: (store: OnlineStore) => OnlineStore): void {
     if (this.decorators.has(key)) return;
     this.decorators.set(key, decorate);
-    if (this.online) this.online = this.online.then(decorate);
+    if (this.online) this.online = this.track(this.online.then(decorate));
   }
 
   /** The offline store named in the config, created on first use. */
@@ -261,6 +280,7 @@ export class FeatureStore {
     if (this.online) closing.push(this.online.then((s) => s.close()).catch(() => undefined));
     if (this.offline) closing.push(this.offline.then((s) => s.close()).catch(() => undefined));
     this.online = undefined;
+    this.onlineNow = undefined;
     this.offline = undefined;
     await Promise.all(closing);
   }

@@ -16,6 +16,10 @@ function isOutage(err: unknown): boolean {
  * event emitters per call; together about 45 µs of a 200 µs request on the 2-core bench machine
  * (docs/profiles/feature-server.md). A read that misses the deadline is left to finish on its own,
  * as cockatiel's aggressive strategy did.
+ *
+ * Deadlines share one timer: every call has the same `timeoutMs`, so they expire in the order the
+ * calls started, and a queue with one timer armed for its oldest live entry replaces a setTimeout
+ * and clearTimeout per read (a timer-list insert and removal on every request of a busy server).
  */
 export class StoreGuard {
   private readonly timeoutMs: number;
@@ -25,6 +29,10 @@ export class StoreGuard {
   /** When the open breaker lets a trial read through; 0 while closed. */
   private openUntil = 0;
   private trial: Promise<unknown> | undefined;
+  /** Calls in flight, oldest first; settled ones are dropped when the timer reaches them. */
+  private readonly pending: Deadline[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(opts: { timeoutMs: number; threshold: number; resetMs: number }) {
     this.timeoutMs = opts.timeoutMs;
@@ -33,8 +41,23 @@ export class StoreGuard {
   }
 
   /** Runs `fn` under the guard; outages come back as 503 StoreErrors. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.openUntil === 0) return this.closedRun(fn);
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    // The usual case in one promise hop: no async wrappers between the route and the read.
+    if (this.openUntil === 0) return this.withDeadline(fn).then(this.onClosedOk, this.onClosedErr) as Promise<T>;
+    return this.openRun(fn);
+  }
+
+  private readonly onClosedOk = <T>(v: T): T => {
+    this.failures = 0;
+    return v;
+  };
+
+  private readonly onClosedErr = (err: unknown): never => {
+    if (isOutage(err) && ++this.failures >= this.threshold && this.openUntil === 0) this.openUntil = Date.now() + this.resetMs;
+    throw err;
+  };
+
+  private async openRun<T>(fn: () => Promise<T>): Promise<T> {
     if (this.trial) {
       await this.trial.catch(() => undefined);
       return this.run(fn);
@@ -55,17 +78,6 @@ export class StoreGuard {
     }
   }
 
-  private async closedRun<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      const v = await this.withDeadline(fn);
-      this.failures = 0;
-      return v;
-    } catch (err) {
-      if (isOutage(err) && ++this.failures >= this.threshold && this.openUntil === 0) this.openUntil = Date.now() + this.resetMs;
-      throw err;
-    }
-  }
-
   private reset(): void {
     this.failures = 0;
     this.openUntil = 0;
@@ -79,32 +91,74 @@ export class StoreGuard {
     );
   }
 
+  private timeoutError(): StoreError {
+    return new StoreError(ErrorCode.ONLINE_STORE_TIMEOUT, `The online store did not answer within ${this.timeoutMs} ms.`, {
+      hint: 'Check that the online store is up and reachable; the server retries it on the next request.',
+    });
+  }
+
   private withDeadline<T>(fn: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new StoreError(ErrorCode.ONLINE_STORE_TIMEOUT, `The online store did not answer within ${this.timeoutMs} ms.`, {
-            hint: 'Check that the online store is up and reachable; the server retries it on the next request.',
-          }),
-        );
-      }, this.timeoutMs);
-      let p: Promise<T>;
-      try {
-        p = fn();
-      } catch (err) {
-        clearTimeout(timer);
-        return reject(err as Error);
-      }
+    let p: Promise<T>;
+    try {
+      p = fn();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    let entry: Deadline | undefined;
+    const timed = new Promise<T>((resolve, reject) => {
+      entry = { at: performance.now() + this.timeoutMs, settled: false, reject };
       p.then(
         (v) => {
-          clearTimeout(timer);
+          entry!.settled = true;
           resolve(v);
         },
         (err: unknown) => {
-          clearTimeout(timer);
+          entry!.settled = true;
           reject(err as Error);
         },
       );
     });
+    this.pending.push(entry!);
+    this.timer ??= this.arm(this.timeoutMs);
+    return timed;
   }
+
+  private arm(ms: number): NodeJS.Timeout {
+    const t = setTimeout(this.expire, Math.max(0, ms));
+    // A guard with reads in flight must not keep a closing process alive on its own.
+    t.unref();
+    return t;
+  }
+
+  /** Rejects every call past its deadline, then waits for the oldest one still running. */
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    const q = this.pending;
+    while (this.head < q.length) {
+      const e = q[this.head]!;
+      if (!e.settled && e.at > now) break;
+      if (!e.settled) {
+        e.settled = true;
+        e.reject(this.timeoutError());
+      }
+      this.head++;
+    }
+    if (this.head === q.length) {
+      q.length = 0;
+      this.head = 0;
+    } else {
+      if (this.head > 1024) {
+        q.splice(0, this.head);
+        this.head = 0;
+      }
+      this.timer = this.arm(q[this.head]!.at - now);
+    }
+  };
+}
+
+interface Deadline {
+  at: number;
+  settled: boolean;
+  reject: (err: Error) => void;
 }

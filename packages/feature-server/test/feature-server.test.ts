@@ -269,6 +269,35 @@ describe('feature server: bad input', () => {
 });
 
 describe('feature server: metrics and logs', () => {
+  it('counts every request, store read and row exactly, per label set', async () => {
+    const scrape = async (): Promise<string> => (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+    const value = (text: string, series: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
+    const ok = 'frec_http_requests_total{route="/get-online-features",status="200"}';
+    const bad = 'frec_http_requests_total{route="/get-online-features",status="404"}';
+    const okCount = 'frec_http_request_duration_seconds_count{route="/get-online-features",method="POST",status="200"}';
+    const reads = 'frec_online_store_read_duration_seconds_count{view="driver_hourly_stats"}';
+    const rows = 'frec_online_rows_read_total{view="driver_hourly_stats"}';
+    const before = await scrape();
+    for (let i = 0; i < 5; i++) {
+      const res = await post('/get-online-features', {
+        features: ['driver_hourly_stats:conv_rate'],
+        entities: { driver_id: [1001, 1002] },
+      });
+      expect(res.status).toBe(200);
+    }
+    for (let i = 0; i < 2; i++)
+      expect((await post('/get-online-features', { features: ['no_such_view:x'], entities: { driver_id: [1] } })).status).toBe(404);
+    const after = await scrape();
+    expect(value(after, ok) - value(before, ok)).toBe(5);
+    expect(value(after, okCount) - value(before, okCount)).toBe(5);
+    expect(value(after, bad) - value(before, bad)).toBe(2);
+    expect(value(after, reads) - value(before, reads)).toBe(5);
+    expect(value(after, rows) - value(before, rows)).toBe(10);
+  });
+
   it('exposes request, error, store-read, rows, registry-age and freshness metrics', async () => {
     const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(200);

@@ -47,4 +47,24 @@ describe('StoreGuard', () => {
     };
     expect(await codeOf(guard.run(sync))).toBe(ErrorCode.INVALID_REQUEST);
   });
+
+  it('times out each hung call by its own deadline while calls before and after it answer (one shared timer)', async () => {
+    const guard = new StoreGuard({ timeoutMs: 80, threshold: 100, resetMs: 60_000 });
+    const quick = guard.run(() => Promise.resolve('first'));
+    await sleep(30);
+    const t0 = performance.now();
+    const hung = codeOf(guard.run(() => new Promise(() => undefined)));
+    const slow = guard.run(() => sleep(20).then(() => 'slow'));
+    expect(await quick).toBe('first');
+    expect(await slow).toBe('slow');
+    expect(await hung).toBe(ErrorCode.ONLINE_STORE_TIMEOUT);
+    // The hung call waited its own 80 ms, not the deadline of the call before it.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
+    const many = Array.from({ length: 50 }, (_, i) =>
+      codeOf(guard.run(() => (i % 2 === 0 ? Promise.resolve(i) : new Promise(() => undefined)))),
+    );
+    const codes = await Promise.all(many);
+    expect(codes.filter((c) => c === 'ok')).toHaveLength(25);
+    expect(codes.filter((c) => c === ErrorCode.ONLINE_STORE_TIMEOUT)).toHaveLength(25);
+  });
 });

@@ -41,6 +41,16 @@ export class Registry {
     return (await this.snapshot(options))?.data ?? emptyRegistry(this.project);
   }
 
+  /**
+   * The cached data while it is fresh, else undefined (then call data()): serving code reads it
+   * without a promise per request.
+   */
+  cachedData(): RegistryData | undefined {
+    const c = this.cached;
+    if (!c || Date.now() - c.at >= this.cacheTtlSeconds * 1000) return undefined;
+    return c.snapshot?.data ?? emptyRegistry(this.project);
+  }
+
   /** Seconds since the registry was last read from storage (for the registry-age metric). */
   ageSeconds(): number {
     return this.cached ? (Date.now() - this.cached.at) / 1000 : Number.POSITIVE_INFINITY;

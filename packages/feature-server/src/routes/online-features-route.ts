@@ -45,7 +45,7 @@ export function registerOnlineFeaturesRoute(
         ),
       );
     }
-    const types = columnTypes(await deps.store.registry.data(), selector, res.featureNames);
+    const types = columnTypes(deps.store.registry.cachedData() ?? (await deps.store.registry.data()), selector, res.featureNames);
     reply.header('content-type', 'application/json; charset=utf-8');
     return feastResponseJson(res, types);
   });

@@ -128,6 +128,16 @@ export class SqliteOnlineStore implements OnlineStore {
     keys: readonly EntityKeyValues[],
     features: readonly string[],
   ): Promise<OnlineColumnarRead> {
+    return this.readColumnsNow(project, view, keys, features);
+  }
+
+  // better-sqlite3 reads synchronously: the async methods wrap this once, with no await per view.
+  private readColumnsNow(
+    project: string,
+    view: FeatureViewSpec,
+    keys: readonly EntityKeyValues[],
+    features: readonly string[],
+  ): OnlineColumnarRead | Promise<OnlineColumnarRead> {
     const rows = new Array<Buffer | null>(keys.length).fill(null);
     const strKeys = new Array<string>(keys.length);
     for (let i = 0; i < keys.length; i++) strKeys[i] = entityKeyString(keys[i]!);
@@ -159,7 +169,10 @@ export class SqliteOnlineStore implements OnlineStore {
   /** Reads several views, one after the other (SQLite lookups are in-process). */
   async readColumnsMany(project: string, reads: readonly OnlineColumnarRequest[]): Promise<OnlineColumnarRead[]> {
     const out: OnlineColumnarRead[] = [];
-    for (const r of reads) out.push(await this.readColumns(project, r.view, r.keys, r.features));
+    for (const r of reads) {
+      const read = this.readColumnsNow(project, r.view, r.keys, r.features);
+      out.push(read instanceof Promise ? await read : read);
+    }
     return out;
   }
 
