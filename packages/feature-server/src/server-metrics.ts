@@ -29,12 +29,9 @@ export class ServerMetrics {
   readonly skew: SkewGauges;
   /** Newest event time (epoch ms) seen per view in reads and writes through this process. */
   private readonly newestEventMs = new Map<string, number>();
-  /**
-   * prom-client's labelled calls build and check a label object per call; the handles of each
-   * label set seen, bound once, skip that on every request (docs/profiles/feature-server.md).
-   */
-  private readonly requestHandles = new Map<string, { duration: { observe(v: number): void }; count: { inc(v?: number): void } }>();
-  private readonly viewHandles = new Map<string, { duration: { observe(v: number): void }; rows: { inc(v?: number): void } }>();
+  /** Per label set of the request and store-read metrics: observations not yet handed to prom-client. */
+  private readonly requestTallies = new Map<string, Tally>();
+  private readonly viewTallies = new Map<string, Tally>();
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -45,12 +42,14 @@ export class ServerMetrics {
       labelNames: ['route', 'method', 'status'],
       buckets: BUCKETS,
       registers,
+      collect: () => flushAll(this.requestTallies),
     });
     this.requests = new Counter({
       name: 'frec_http_requests_total',
       help: 'HTTP requests by route and status.',
       labelNames: ['route', 'status'],
       registers,
+      collect: () => flushAll(this.requestTallies),
     });
     this.errors = new Counter({
       name: 'frec_http_errors_total',
@@ -64,12 +63,14 @@ export class ServerMetrics {
       labelNames: ['view'],
       buckets: BUCKETS,
       registers,
+      collect: () => flushAll(this.viewTallies),
     });
     this.rowsRead = new Counter({
       name: 'frec_online_rows_read_total',
       help: 'Entity keys read from the online store, by feature view.',
       labelNames: ['view'],
       registers,
+      collect: () => flushAll(this.viewTallies),
     });
     this.entitiesRequested = new Counter({
       name: 'frec_entities_requested_total',
@@ -112,25 +113,23 @@ export class ServerMetrics {
   /** Counts one answered request and its latency. */
   observeRequest(route: string, method: string, statusCode: number, seconds: number): void {
     const key = `${route} ${method} ${statusCode}`;
-    let h = this.requestHandles.get(key);
-    if (h === undefined) {
+    let t = this.requestTallies.get(key);
+    if (t === undefined) {
       const status = String(statusCode);
-      h = { duration: this.requestDuration.labels({ route, method, status }), count: this.requests.labels({ route, status }) };
-      this.requestHandles.set(key, h);
+      t = new Tally(this.requestDuration.labels({ route, method, status }), this.requests.labels({ route, status }));
+      this.requestTallies.set(key, t);
     }
-    h.duration.observe(seconds);
-    h.count.inc();
+    t.add(seconds, 1);
   }
 
   /** Counts one online-store read of a view: its latency and the keys it read. */
   observeViewRead(view: string, seconds: number, rows: number): void {
-    let h = this.viewHandles.get(view);
-    if (h === undefined) {
-      h = { duration: this.storeReadDuration.labels({ view }), rows: this.rowsRead.labels({ view }) };
-      this.viewHandles.set(view, h);
+    let t = this.viewTallies.get(view);
+    if (t === undefined) {
+      t = new Tally(this.storeReadDuration.labels({ view }), this.rowsRead.labels({ view }));
+      this.viewTallies.set(view, t);
     }
-    h.duration.observe(seconds);
-    h.rows.inc(rows);
+    t.add(seconds, rows);
   }
 
   /** Records that a view holds a value with this event time. */
@@ -149,4 +148,40 @@ export class ServerMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/**
+ * One label set's histogram observations and counter increments, handed to prom-client in a batch
+ * when a scrape reads the metrics (their `collect`) or when the batch is full. A labelled prom-client
+ * call builds, checks and hashes a label object each time: four per request, run cold between the
+ * socket work, were several microseconds of a request (docs/profiles/feature-server.md); replayed
+ * together at scrape time they cost a fraction of that, and a scrape still sees every request.
+ */
+class Tally {
+  private static readonly SIZE = 256;
+  private readonly seconds = new Float64Array(Tally.SIZE);
+  private n = 0;
+  private count = 0;
+
+  constructor(
+    private readonly histogram: { observe(v: number): void },
+    private readonly counter: { inc(v?: number): void },
+  ) {}
+
+  add(seconds: number, count: number): void {
+    this.seconds[this.n++] = seconds;
+    this.count += count;
+    if (this.n === Tally.SIZE) this.flush();
+  }
+
+  flush(): void {
+    for (let i = 0; i < this.n; i++) this.histogram.observe(this.seconds[i]!);
+    if (this.n > 0 || this.count > 0) this.counter.inc(this.count);
+    this.n = 0;
+    this.count = 0;
+  }
+}
+
+function flushAll(tallies: Map<string, Tally>): void {
+  for (const t of tallies.values()) t.flush();
 }
