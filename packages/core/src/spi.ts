@@ -99,6 +99,7 @@ export {
 } from './feature-refs.js';
 export { compileTransform, runTransform } from './transforms.js';
 export { toOnlineRows, timestampColumnsOf } from './online/write-to-online.js';
+export { getOnlineFeaturesNow } from './online/get-online-features.js';
 export { batchToRows, batchToColumns } from './materialize/materialize.js';
 export { validatePushRows, type ValidPushRow } from './push/validate-push-rows.js';
 

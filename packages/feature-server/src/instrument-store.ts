@@ -1,4 +1,4 @@
-import type { OnlineColumnarWrite, OnlineStore, OnlineWriteRow } from '@frec/core/spi';
+import type { OnlineColumnarRead, OnlineColumnarWrite, OnlineStore, OnlineWriteRow } from '@frec/core/spi';
 import type { ServerMetrics } from './server-metrics.js';
 
 function newest(times: ArrayLike<number>): number {
@@ -45,6 +45,20 @@ export class InstrumentedOnlineStore implements OnlineStore {
   async readColumnsMany(project: string, reads: Parameters<OnlineStore['readColumnsMany']>[1]) {
     const t0 = performance.now();
     const out = await this.inner.readColumnsMany(project, reads);
+    return this.observed(reads, out, t0);
+  }
+
+  get readColumnsManyNow(): OnlineStore['readColumnsManyNow'] {
+    const inner = this.inner;
+    if (!inner.readColumnsManyNow) return undefined;
+    return (project: string, reads: Parameters<OnlineStore['readColumnsMany']>[1]) => {
+      const t0 = performance.now();
+      const out = inner.readColumnsManyNow!(project, reads);
+      return out instanceof Promise ? out.then((o) => this.observed(reads, o, t0)) : this.observed(reads, out, t0);
+    };
+  }
+
+  private observed(reads: Parameters<OnlineStore['readColumnsMany']>[1], out: OnlineColumnarRead[], t0: number): OnlineColumnarRead[] {
     // One store call served every view in it: each view saw that latency.
     const seconds = (performance.now() - t0) / 1000;
     for (let i = 0; i < reads.length; i++) {

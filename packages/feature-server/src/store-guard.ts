@@ -47,6 +47,24 @@ export class StoreGuard {
     return this.openRun(fn);
   }
 
+  /**
+   * run() for a read that may answer synchronously (an in-process store): its value comes back as
+   * is, with the breaker's bookkeeping and no promise; a promise it returns is guarded as in run().
+   * A synchronous read cannot outlive a deadline: it has returned or thrown before any timer could fire.
+   */
+  runNow<T>(fn: () => T | Promise<T>): T | Promise<T> {
+    if (this.openUntil !== 0) return this.run(async () => fn());
+    let v: T | Promise<T>;
+    try {
+      v = fn();
+    } catch (err) {
+      return this.onClosedErr(err);
+    }
+    if (v instanceof Promise) return this.withDeadline(() => v).then(this.onClosedOk, this.onClosedErr) as Promise<T>;
+    this.failures = 0;
+    return v;
+  }
+
   private readonly onClosedOk = <T>(v: T): T => {
     this.failures = 0;
     return v;

@@ -3,7 +3,8 @@ import { evaluateFeature, planTiles, tileStorageSpec, TILES_COLUMN, type TileSta
 import { ErrorCode, FrecError, RequestError, StoreError, toFrecError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { FeatureSelector } from '../feature-refs.js';
-import type { EntityKeyValues, OnlineColumnarRead, OnlineStore } from '../stores/online-store.js';
+import type { EntityKeyValues, OnlineColumnarRead, OnlineColumnarRequest } from '../stores/online-store.js';
+import type { RegistryData } from '../registry/registry-data.js';
 import { runTransform } from '../transforms.js';
 import { coerceScalar, coerceValue, int64KeyOf, isArrayType, type FeatureValue, type ScalarType } from '../value-types.js';
 import { entityInputOf, type EntityInput } from './entity-input.js';
@@ -102,18 +103,6 @@ function distinctKeys(owner: object, vp: ViewPlan, keyCols: Array<Array<string |
     rowToKey[r] = u;
   }
   return { keys, rowToKey };
-}
-
-function readAll(online: OnlineStore, project: string, plan: RequestPlan, vks: ViewKeys[]): Promise<OnlineColumnarRead[]> {
-  return online.readColumnsMany(
-    project,
-    plan.views.map((vp, i) =>
-      // An aggregation view's row is its tiles, merged below at the request time.
-      vp.view.tiling
-        ? { view: tileStorageSpec(vp.view), keys: vks[i]!.keys, features: [TILES_COLUMN] }
-        : { view: vp.view, keys: vks[i]!.keys, features: vp.read },
-    ),
-  );
 }
 
 /** An aggregation view's read: each requested feature evaluated from the key's tiles at `atMs` (they decay without new events). */
@@ -250,11 +239,17 @@ function computeOdfvs(
   });
 }
 
-/**
- * Reads the latest feature values for entity rows: one read per view (duplicate keys read once),
- * statuses per value, on-demand views computed with request data. See OnlineFeaturesRequest.
- */
-export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
+/** What a request needs between planning and its store read. */
+interface PreparedRead {
+  req: OnlineFeaturesRequest;
+  input: EntityInput;
+  n: number;
+  plan: RequestPlan;
+  keyCols: Array<Array<string | number>>;
+  vks: ViewKeys[];
+}
+
+function prepare(store: FeatureStore, data: RegistryData, req: OnlineFeaturesRequest): PreparedRead {
   const input = entityInputOf(req);
   const n = input.n;
   const limit = store.config.max_online_entities;
@@ -264,25 +259,76 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
       hint: 'Split the request, or raise max_online_entities in feature_store.yaml.',
     });
   }
-  // Cached registry data and a created store are used as they are: an await per request costs a
-  // microtask hop on a path whose whole budget is tens of microseconds (docs/profiles/feature-server.md).
-  const data = store.registry.cachedData() ?? (await store.registry.data());
   const plan = cachedRequestPlan(store, data, req, req.fullFeatureNames ?? false, (name, spec) => store.transformOf(name, spec));
-
   const keyCols = plan.joinKeys.map((k) => {
     const col = new Array<string | number>(n);
     for (let r = 0; r < n; r++) col[r] = coerceKey(k, input.value(r, k.name), r);
     return col;
   });
-
-  const online = store.createdOnlineStore() ?? (await store.onlineStore());
   const vks = plan.views.map((vp) => distinctKeys(store, vp, keyCols, n));
+  return { req, input, n, plan, keyCols, vks };
+}
+
+function readRequests(plan: RequestPlan, vks: ViewKeys[]): OnlineColumnarRequest[] {
+  return plan.views.map((vp, i) =>
+    // An aggregation view's row is its tiles, merged below at the request time.
+    vp.view.tiling
+      ? { view: tileStorageSpec(vp.view), keys: vks[i]!.keys, features: [TILES_COLUMN] }
+      : { view: vp.view, keys: vks[i]!.keys, features: vp.read },
+  );
+}
+
+/**
+ * Reads the latest feature values for entity rows: one read per view (duplicate keys read once),
+ * statuses per value, on-demand views computed with request data. See OnlineFeaturesRequest.
+ */
+export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeaturesRequest): Promise<OnlineFeaturesResponse> {
+  const data = await store.registry.data();
+  const p = prepare(store, data, req);
+  const online = await store.onlineStore();
   let reads: OnlineColumnarRead[];
   try {
-    reads = vks.length === 0 ? [] : await readAll(online, store.project, plan, vks);
+    reads = p.vks.length === 0 ? [] : await online.readColumnsMany(store.project, readRequests(p.plan, p.vks));
   } catch (err) {
     throw toFrecError(err);
   }
+  return finish(p, reads);
+}
+
+/**
+ * getOnlineFeatures, answered synchronously when it can be: the registry's data is cached, the
+ * online store is created and reads in process (`readColumnsManyNow`, SQLite). Otherwise, or when
+ * that store needs I/O after all, a promise. The same response and errors either way; a server
+ * skips a promise and a microtask hop per layer on a path whose whole budget is tens of
+ * microseconds (docs/profiles/feature-server.md).
+ */
+export function getOnlineFeaturesNow(
+  store: FeatureStore,
+  req: OnlineFeaturesRequest,
+): OnlineFeaturesResponse | Promise<OnlineFeaturesResponse> {
+  const data = store.registry.cachedData();
+  const online = store.createdOnlineStore();
+  if (data === undefined || online?.readColumnsManyNow === undefined) return getOnlineFeatures(store, req);
+  const p = prepare(store, data, req);
+  if (p.vks.length === 0) return finish(p, []);
+  let reads: OnlineColumnarRead[] | Promise<OnlineColumnarRead[]>;
+  try {
+    reads = online.readColumnsManyNow(store.project, readRequests(p.plan, p.vks));
+  } catch (err) {
+    throw toFrecError(err);
+  }
+  if (reads instanceof Promise)
+    return reads.then(
+      (r) => finish(p, r),
+      (err: unknown) => {
+        throw toFrecError(err);
+      },
+    );
+  return finish(p, reads);
+}
+
+function finish(p: PreparedRead, reads: OnlineColumnarRead[]): OnlineFeaturesResponse {
+  const { req, input, n, plan, keyCols, vks } = p;
   const now = req.requestTime === undefined ? Date.now() : +req.requestTime;
   for (let i = 0; i < reads.length; i++) if (plan.views[i]!.view.tiling) reads[i] = tiledRead(plan.views[i]!, reads[i]!, now);
   const allPresent = new Array<FeatureStatus>(n).fill('PRESENT');

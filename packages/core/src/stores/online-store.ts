@@ -88,6 +88,11 @@ export interface OnlineStore {
    */
   readColumnsMany(project: string, reads: readonly OnlineColumnarRequest[]): Promise<OnlineColumnarRead[]>;
   /**
+   * readColumnsMany for a store that reads in process (SQLite): the result itself when no I/O was
+   * needed, else a promise. Optional; serving code uses it to answer without a promise per request.
+   */
+  readColumnsManyNow?(project: string, reads: readonly OnlineColumnarRequest[]): OnlineColumnarRead[] | Promise<OnlineColumnarRead[]>;
+  /**
    * Counts a view's rows and finds its newest event time, for monitoring (the console's freshness
    * page); it may scan the view, so it is never on a request path. Optional for backends.
    */

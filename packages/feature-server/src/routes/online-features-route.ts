@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FeatureStore, OnlineFeaturesResponse } from '@frec/core';
-import { resolveFeatures, type FeatureSelector } from '@frec/core/spi';
+import { getOnlineFeaturesNow, resolveFeatures, type FeatureSelector, type RegistryData } from '@frec/core/spi';
 import { entityKeyOf, type FeatureLogger } from '@frec/monitoring';
 import { feastResponseJson } from '../feast-response.js';
 import { columnTypes } from '../feast-types.js';
@@ -15,40 +15,60 @@ export function registerOnlineFeaturesRoute(
   app: FastifyInstance,
   deps: { store: FeatureStore; guard: StoreGuard; metrics: ServerMetrics; maxEntities: number; featureLog?: FeatureLogger },
 ): void {
-  app.post(ROUTE, async (request, reply) => {
+  // A synchronous handler when the read answers synchronously (SQLite with the registry cached):
+  // no promise between the route and the store, the response sent as the bare route sends it.
+  app.post(ROUTE, (request, reply) => {
     const body = parseBody(getOnlineFeaturesBody, request.body, ROUTE);
     // Join keys and request-data fields ride in the same columns, as in Feast; the SDK reads the
     // columns as they are, with no row object per entity.
     const n = checkColumns(body.entities, { route: ROUTE, field: 'entities', maxRows: deps.maxEntities });
     deps.metrics.entitiesRequested.inc(n);
     const selector = body.feature_service !== undefined ? { featureService: body.feature_service } : { features: body.features! };
-    const res = await deps.guard.run(() =>
-      deps.store.getOnlineFeatures({ ...selector, entities: body.entities, fullFeatureNames: body.full_feature_names }),
+    const res = deps.guard.runNow(() =>
+      getOnlineFeaturesNow(deps.store, { ...selector, entities: body.entities, fullFeatureNames: body.full_feature_names }),
     );
-    if (res.errors.length > 0) {
-      request.log.warn(
-        {
-          rowErrors: res.errors
-            .slice(0, 10)
-            .map((e) => ({ row: e.row, featureView: e.featureView, code: e.error.code, message: e.error.message })),
-        },
-        'stored rows could not be read',
-      );
-    }
-    const log = deps.featureLog;
-    if (log?.sample()) {
-      deps.metrics.featureLogRequests.inc();
-      // After the response is out: logging never adds to a request's latency or fails it.
-      setImmediate(() =>
-        logServed(log, deps.store, selector, res, request.id).catch((err: Error) =>
-          request.log.warn({ err: err.message }, 'feature logging failed'),
-        ),
-      );
-    }
-    const types = columnTypes(deps.store.registry.cachedData() ?? (await deps.store.registry.data()), selector, res.featureNames);
-    reply.header('content-type', 'application/json; charset=utf-8');
-    return feastResponseJson(res, types);
+    return res instanceof Promise
+      ? res.then((r) => respond(deps, request, reply, selector, r))
+      : respond(deps, request, reply, selector, res);
   });
+}
+
+function respond(
+  deps: { store: FeatureStore; metrics: ServerMetrics; featureLog?: FeatureLogger },
+  request: FastifyRequest,
+  reply: FastifyReply,
+  selector: FeatureSelector,
+  res: OnlineFeaturesResponse,
+): string | Promise<string> {
+  if (res.errors.length > 0) {
+    request.log.warn(
+      {
+        rowErrors: res.errors
+          .slice(0, 10)
+          .map((e) => ({ row: e.row, featureView: e.featureView, code: e.error.code, message: e.error.message })),
+      },
+      'stored rows could not be read',
+    );
+  }
+  const log = deps.featureLog;
+  if (log?.sample()) {
+    deps.metrics.featureLogRequests.inc();
+    // After the response is out: logging never adds to a request's latency or fails it.
+    setImmediate(() =>
+      logServed(log, deps.store, selector, res, request.id).catch((err: Error) =>
+        request.log.warn({ err: err.message }, 'feature logging failed'),
+      ),
+    );
+  }
+  const data = deps.store.registry.cachedData();
+  if (data === undefined) return deps.store.registry.data().then((d) => body(reply, d, selector, res));
+  return body(reply, data, selector, res);
+}
+
+function body(reply: FastifyReply, data: RegistryData, selector: FeatureSelector, res: OnlineFeaturesResponse): string {
+  const types = columnTypes(data, selector, res.featureNames);
+  reply.header('content-type', 'application/json; charset=utf-8');
+  return feastResponseJson(res, types);
 }
 
 /** Writes one served response to the feature log: every entity row and feature, named 'view:feature'. */

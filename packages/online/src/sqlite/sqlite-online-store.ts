@@ -168,12 +168,20 @@ export class SqliteOnlineStore implements OnlineStore {
 
   /** Reads several views, one after the other (SQLite lookups are in-process). */
   async readColumnsMany(project: string, reads: readonly OnlineColumnarRequest[]): Promise<OnlineColumnarRead[]> {
-    const out: OnlineColumnarRead[] = [];
-    for (const r of reads) {
+    return this.readColumnsManyNow(project, reads);
+  }
+
+  /** readColumnsMany without a promise, unless a row's older feature set must be loaded first. */
+  readColumnsManyNow(project: string, reads: readonly OnlineColumnarRequest[]): OnlineColumnarRead[] | Promise<OnlineColumnarRead[]> {
+    const out = new Array<OnlineColumnarRead>(reads.length);
+    let later: Array<Promise<void>> | undefined;
+    for (let i = 0; i < reads.length; i++) {
+      const r = reads[i]!;
       const read = this.readColumnsNow(project, r.view, r.keys, r.features);
-      out.push(read instanceof Promise ? await read : read);
+      if (read instanceof Promise) (later ??= []).push(read.then((v) => void (out[i] = v)));
+      else out[i] = read;
     }
-    return out;
+    return later ? Promise.all(later).then(() => out) : out;
   }
 
   async read(
