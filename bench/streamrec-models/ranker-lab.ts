@@ -156,6 +156,14 @@ const VARIANTS: Variant[] = [
   { name: 'pool all listwise linear+relative', negatives: 'all', residual: false, relative: true, dcn: { crossLayers: 0, hidden: [] } },
   { name: 'pool all residual mlp16+relative', negatives: 'all', residual: true, relative: true, dcn: { crossLayers: 0, hidden: [16] } },
   { name: 'pool 32 residual linear+relative', negatives: 32, residual: true, relative: true, dcn: { crossLayers: 0, hidden: [] } },
+  { name: 'pool all listwise DCN+relative', negatives: 'all', residual: false, relative: true, dcn: {} },
+  {
+    name: 'pool all listwise linear+relative, 6 epochs',
+    negatives: 'all',
+    residual: false,
+    relative: true,
+    dcn: { crossLayers: 0, hidden: [], epochs: 6 },
+  },
 ];
 
 /** Rows of the training pools for one variant: requests whose user passes `keepUser`, each its positive(s) and its negatives. */

@@ -168,7 +168,10 @@ describe('the catalog at request time (ADR 0076)', () => {
       seed: 3,
     });
     const requests: (typeof pooled)[] = [];
-    for (const x of pooled) (x.label === 1 ? requests.push([x]) : requests[requests.length - 1]!.push(x), 0);
+    for (const x of pooled) {
+      if (x.label === 1) requests.push([x]);
+      else requests[requests.length - 1]!.push(x);
+    }
     expect(requests.length).toBeGreaterThan(10);
     for (const r of requests) {
       const items = r.map((x) => x.item);
