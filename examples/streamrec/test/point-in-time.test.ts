@@ -3,12 +3,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeatureStore } from '@frec/core';
 import { loadMovieLens } from '../src/data/movielens-loader.js';
-import { computeFeatures } from '../src/features/compute-features.js';
+import { backfillStreamViews } from '../src/features/stream-view-backfill.js';
 import { historicalRows, LOOKUP_OFFSET_MS } from '../src/training-sets/historical-rows.js';
 import { csvFixture, tempFeatureRepo, type Fixture } from './fixtures.js';
 
 const DAY = 86_400_000;
-const dayEnd = (ms: number): number => Math.floor(ms / DAY) * DAY + DAY;
+const dayStart = (ms: number): number => Math.floor(ms / DAY) * DAY;
 
 describe('point-in-time training examples', () => {
   let fx: Fixture;
@@ -21,7 +21,7 @@ describe('point-in-time training examples', () => {
     fx = csvFixture(5, 10, 20);
     repo = tempFeatureRepo();
     await loadMovieLens({ inputDir: fx.dir, outDir: path.join(repo, 'data') });
-    await computeFeatures(path.join(repo, 'data'));
+    await backfillStreamViews(repo);
     store = await FeatureStore.open({ repoPath: repo });
     await store.apply();
     examples = fx.ratings.map((r) => ({ user: r.user, item: r.item, ms: r.ts * 1000 }));
@@ -55,24 +55,25 @@ describe('point-in-time training examples', () => {
     rows.forEach((r, i) => {
       const ex = examples[i]!;
       const at = ex.ms - LOOKUP_OFFSET_MS;
-      // Daily user stats: only events whose whole day ended by the lookup time.
-      const userPast = fx.ratings.filter((x) => x.user === ex.user && dayEnd(x.ts * 1000) <= at);
+      // User aggregates over all history, ending at the lookup time (inclusive).
+      const userPast = fx.ratings.filter((x) => x.user === ex.user && x.ts * 1000 <= at);
       if (userPast.length === 0) expect(r.n_ratings).toBeNull();
       else {
         checkedStats++;
         expect(r.n_ratings).toBe(userPast.length);
         expect(r.mean_rating as number).toBeCloseTo(userPast.reduce((s, x) => s + x.rating, 0) / userPast.length, 6);
+        expect(r.days_active).toBe(new Set(userPast.map((x) => dayStart(x.ts * 1000))).size);
       }
       // Per-event stream state: strictly earlier events, newest first, at most 10.
       const before = fx.ratings.filter((x) => x.user === ex.user && x.ts * 1000 <= at).sort((a, b) => b.ts - a.ts || b.item - a.item);
       if (before.length === 0) expect(r.last_10_items).toBeNull();
       else expect(r.last_10_items).toEqual(before.slice(0, 10).map((x) => x.item));
       expect(r.last_10_items ?? []).not.toContain(ex.item);
-      // Item popularity windows end at the lookup time.
-      const itemPast = fx.ratings.filter((x) => x.item === ex.item && dayEnd(x.ts * 1000) <= at);
+      // Item popularity windows end at the lookup time; their start is snapped to the 1-day tile (docs/aggregations.md).
+      const itemPast = fx.ratings.filter((x) => x.item === ex.item && x.ts * 1000 <= at);
       expect(r.item_n_ratings ?? 0).toBe(itemPast.length);
-      expect(r.pop_7d ?? 0).toBe(itemPast.filter((x) => dayEnd(x.ts * 1000) > at - 7 * DAY).length);
-      expect(r.pop_30d ?? 0).toBe(itemPast.filter((x) => dayEnd(x.ts * 1000) > at - 30 * DAY).length);
+      expect(r.pop_7d).toBe(itemPast.filter((x) => x.ts * 1000 >= dayStart(at) - 7 * DAY).length);
+      expect(r.pop_30d).toBe(itemPast.filter((x) => x.ts * 1000 >= dayStart(at) - 30 * DAY).length);
     });
     expect(checkedStats).toBeGreaterThan(20);
   });

@@ -7,8 +7,7 @@ import { createStreamBroker, FeatureStore, parseRepoConfig, StreamWorker } from 
 import { type StreamBroker } from '@frec/core/spi';
 import { backfillStreamView } from '@frec/offline/stream-backfill';
 import { loadMovieLens } from '../src/data/movielens-loader.js';
-import { computeFeatures } from '../src/features/compute-features.js';
-import { backfillToParquet, streamViewOf } from '../src/features/stream-view-backfill.js';
+import { backfillStreamViews, backfillToParquet, streamViewOf } from '../src/features/stream-view-backfill.js';
 import { csvFixture, tempFeatureRepo, type Fixture } from './fixtures.js';
 import { deleteKeysWithPrefix } from '@frec/online/testing';
 
@@ -82,7 +81,7 @@ describe('user_recent as a stream feature view', () => {
     expect(text).toContain("topic: 'streamrec:interactions'");
     writeFileSync(defs, text.replace("topic: 'streamrec:interactions'", `topic: '${topic}'`));
     await loadMovieLens({ inputDir: fx.dir, outDir: path.join(repo, 'data') });
-    backfilledRows = (await computeFeatures(path.join(repo, 'data'))).user_recent;
+    backfilledRows = (await backfillStreamViews(repo)).user_recent;
   }, 60_000);
 
   afterAll(async () => {

@@ -12,8 +12,8 @@ import { createFeatureServer, type FeatureServer } from '@frec/feature-server';
 import { openModelRegistry } from '@frec/model-registry';
 import { consoleExtension } from '@frec/ui';
 import { launchChromium, numericEntry, writeFeatureLog, writeSkewReport, type ChromiumSession, type FeatureLogRow } from '@frec/ui/testing';
+import { backfillStreamViews } from '../src/features/stream-view-backfill.js';
 import { loadMovieLens } from '../src/data/movielens-loader.js';
-import { computeFeatures } from '../src/features/compute-features.js';
 import { tempFeatureRepo } from './fixtures.js';
 
 const VENDORED = fileURLToPath(new URL('../data/ml-latest-small', import.meta.url));
@@ -34,28 +34,28 @@ let page: Page;
 let reference: Array<number | null>;
 const served: Record<string, Array<number | null>> = {};
 
-/** Every user_stats.mean_rating row of the offline source (daily snapshots), read back from the Parquet. */
-async function offlineMeanRatings(dir: string): Promise<Array<number | null>> {
+/** Every item_content.year row of the offline source (the loader's catalog table), read back from the Parquet. */
+async function offlineYears(dir: string): Promise<Array<number | null>> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    const r = await conn.runAndReadAll(`SELECT mean_rating FROM read_parquet('${path.join(dir, 'data', 'user_stats.parquet')}')`);
-    return (r.getRowObjectsJS() as Array<{ mean_rating: number | null }>).map((x) => x.mean_rating);
+    const r = await conn.runAndReadAll(`SELECT year FROM read_parquet('${path.join(dir, 'data', 'item_content.parquet')}')`);
+    return (r.getRowObjectsJS() as Array<{ year: number | null }>).map((x) => x.year);
   } finally {
     conn.closeSync();
     instance.closeSync();
   }
 }
 
-/** The users of the offline user_stats source. */
-async function offlineUsers(dir: string): Promise<number[]> {
+/** The items of the offline item_content source. */
+async function offlineItems(dir: string): Promise<number[]> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
     const r = await conn.runAndReadAll(
-      `SELECT DISTINCT user_id FROM read_parquet('${path.join(dir, 'data', 'user_stats.parquet')}') ORDER BY 1`,
+      `SELECT DISTINCT item_id FROM read_parquet('${path.join(dir, 'data', 'item_content.parquet')}') ORDER BY 1`,
     );
-    return (r.getRowObjectsJS() as Array<{ user_id: bigint | number }>).map((x) => Number(x.user_id));
+    return (r.getRowObjectsJS() as Array<{ item_id: bigint | number }>).map((x) => Number(x.item_id));
   } finally {
     conn.closeSync();
     instance.closeSync();
@@ -66,11 +66,13 @@ beforeAll(async () => {
   const browser = launchChromium();
   repo = tempFeatureRepo();
   await loadMovieLens({ inputDir: VENDORED, outDir: path.join(repo, 'data'), maxUsers: 40, seed: 42 });
-  await computeFeatures(path.join(repo, 'data'));
+  await backfillStreamViews(repo);
   // `frec apply` as a user runs it, so the registry records where each definition is declared.
   await promisify(execFile)(FREC, ['apply'], { cwd: repo });
   store = await FeatureStore.open({ repoPath: repo });
-  await store.materialize(new Date(0), new Date(), { views: ['user_stats', 'item_stats', 'item_content', 'item_tags', 'user_recent'] });
+  await store.materialize(new Date(0), new Date(), {
+    views: ['user_rating_aggs', 'item_rating_aggs', 'item_content', 'item_tag_aggs', 'user_recent'],
+  });
 
   // Models registered against the repo's services, as the training pipeline does (tiny artifacts).
   const models = openModelRegistry(path.join(repo, 'data', 'models'));
@@ -100,19 +102,19 @@ beforeAll(async () => {
   });
 
   // The feature log: what the online store serves for the repo's users, as the feature server would log it.
-  const ids = await offlineUsers(repo);
+  const ids = await offlineItems(repo);
   const values = (
-    await store.getOnlineFeatures({ features: ['user_stats:mean_rating'], entityRows: ids.map((u) => ({ user_id: u })) })
-  ).toColumns().mean_rating as Array<number | null>;
-  reference = await offlineMeanRatings(repo);
+    await store.getOnlineFeatures({ features: ['item_content:year'], entityRows: ids.map((u) => ({ item_id: u })) })
+  ).toColumns().year as Array<number | null>;
+  reference = await offlineYears(repo);
   for (const [d, day] of DAYS.entries()) {
-    // The first day serves half the users, the second all of them: two real samples, two PSIs.
-    const take = d === 0 ? ids.length >> 1 : ids.length;
+    // The first day serves the older half of the catalog (by id), the second three quarters: two real samples, two PSIs.
+    const take = d === 0 ? ids.length >> 1 : (ids.length * 3) >> 2;
     const rows: FeatureLogRow[] = ids.slice(0, take).map((u, i) => ({
       request_id: `${day}-${i}`,
       served_at: new Date(`${day}T12:00:00Z`),
       service: 'ranker_v1',
-      feature: 'user_stats:mean_rating',
+      feature: 'item_content:year',
       entity_key: String(u),
       value_num: values[i] ?? null,
       value_str: null,
@@ -122,9 +124,9 @@ beforeAll(async () => {
     await writeFeatureLog(path.join(repo, 'data', 'monitoring', 'feature-log'), day, rows);
     writeSkewReport(path.join(repo, 'data', 'monitoring', 'skew'), {
       date: day,
-      reference: { kind: 'offline_source', name: 'user_stats_source', rows: reference.length },
+      reference: { kind: 'offline_source', name: 'item_content_source', rows: reference.length },
       servedRows: rows.length,
-      features: [numericEntry('user_stats:mean_rating', reference, served[day]!)],
+      features: [numericEntry('item_content:year', reference, served[day]!)],
     });
   }
 
@@ -169,14 +171,14 @@ describe('the web console on the StreamRec feature repo (40 MovieLens users, app
   });
 
   it('finds a feature and opens its view, declared in features.ts', async () => {
-    await page.getByTestId('catalog-search').fill('mean_rating');
-    const link = page.locator('[data-testid=catalog-link]', { hasText: /^user_stats:mean_rating$/ });
+    await page.getByTestId('catalog-search').fill('year');
+    const link = page.locator('[data-testid=catalog-link]', { hasText: /^item_content:year$/ });
     await link.waitFor();
     await link.click();
     await page.getByTestId('object-title').waitFor();
-    expect(await page.getByTestId('object-title').textContent()).toContain('user_stats');
+    expect(await page.getByTestId('object-title').textContent()).toContain('item_content');
     expect(await page.getByTestId('site').textContent()).toMatch(/^defined at features\.ts:\d+$/);
-    expect(await page.getByTestId('schema').textContent()).toContain('genre_affinity');
+    expect(await page.getByTestId('schema').textContent()).toContain('genres');
     await shot('view');
   });
 
@@ -191,12 +193,12 @@ describe('the web console on the StreamRec feature repo (40 MovieLens users, app
   });
 
   it("draws the view's lineage through its services to the registered models", async () => {
-    await page.goto(`${url}/ui/#/object/featureViews/user_stats`);
+    await page.goto(`${url}/ui/#/object/featureViews/item_content`);
     const graph = page.getByTestId('lineage-graph');
     await graph.waitFor();
     for (const id of [
-      'source:user_stats_source',
-      'view:user_stats',
+      'source:item_content_source',
+      'view:item_content',
       'service:ranker_v1',
       'service:two_tower_v1',
       'model:ranker',
@@ -215,13 +217,13 @@ describe('the web console on the StreamRec feature repo (40 MovieLens users, app
   });
 
   it('draws the histogram of real values with the PSI of the skew report', async () => {
-    const want = numericEntry('user_stats:mean_rating', reference, served[DAYS.at(-1)!]!);
-    await page.goto(`${url}/ui/#/drift/user_stats/mean_rating`);
+    const want = numericEntry('item_content:year', reference, served[DAYS.at(-1)!]!);
+    await page.goto(`${url}/ui/#/drift/item_content/year`);
     await page.getByTestId('histogram').locator('canvas').waitFor();
     expect(await page.getByTestId('psi-value').textContent()).toBe(want.psi.toFixed(4));
     expect(await page.getByTestId('report-psi-value').textContent()).toBe(want.psi.toFixed(4));
     expect(await page.getByTestId('row-counts').textContent()).toBe(
-      `${reference.length.toLocaleString('en-US')} / ${served[DAYS.at(-1)!]!.length}`,
+      `${reference.length.toLocaleString('en-US')} / ${served[DAYS.at(-1)!]!.length.toLocaleString('en-US')}`,
     );
     await page.getByTestId('drift-chart').locator('canvas').waitFor();
     await shot('drift');
@@ -230,7 +232,7 @@ describe('the web console on the StreamRec feature repo (40 MovieLens users, app
   it('shows freshness, serving latency and the registry history from the real stores', async () => {
     await page.goto(`${url}/ui/#/freshness`);
     await page.getByTestId('freshness').waitFor();
-    const rows = Number((await page.locator('[data-view=user_stats] [data-testid=online-rows]').textContent())!.replace(/,/g, ''));
+    const rows = Number((await page.locator('[data-view=item_content] [data-testid=online-rows]').textContent())!.replace(/,/g, ''));
     expect(rows).toBeGreaterThan(0);
     await shot('freshness');
     await page.goto(`${url}/ui/#/serving`);

@@ -5,7 +5,7 @@ import { FrecError } from '@frec/core';
 
 /** The codes the MovieLens loader raises. */
 export const LoaderErrorCode = { SOURCE_NOT_FOUND: 'SOURCE_NOT_FOUND', SOURCE_SCHEMA_MISMATCH: 'SOURCE_SCHEMA_MISMATCH' } as const;
-import { U_ITEM_GENRES } from './genres.js';
+import { GENRES, U_ITEM_GENRES } from './genres.js';
 import { queryRows, sqlString, withDuckDb } from './duckdb-session.js';
 
 /** Which MovieLens layout a folder holds. */
@@ -14,7 +14,7 @@ export type MovieLensFormat = 'csv' | 'u.data';
 export interface LoadOptions {
   /** A MovieLens folder: `ratings.csv` (+ movies.csv, tags.csv) or ML-100K style `u.data` (+ u.item). */
   inputDir: string;
-  /** Where interactions.parquet, items.parquet and tags.parquet are written. */
+  /** Where interactions.parquet, items.parquet, item_content.parquet and tags.parquet are written. */
   outDir: string;
   /** Keep only this many users, picked by a seeded hash, for small test runs. */
   maxUsers?: number;
@@ -30,7 +30,7 @@ export interface LoadResult {
   tags: number;
   minTime: Date;
   maxTime: Date;
-  files: { interactions: string; items: string; tags: string };
+  files: { interactions: string; items: string; itemContent: string; tags: string };
 }
 
 /** Finds the layout of a MovieLens folder, or explains what is missing. */
@@ -51,7 +51,10 @@ export function detectFormat(inputDir: string): MovieLensFormat {
 
 /**
  * Turns a MovieLens folder into the StreamRec Parquet sources: interaction events
- * (user_id, item_id, rating, event_timestamp), item metadata (title, year, genres) and tag events.
+ * (user_id, item_id, rating, event_timestamp, and the rated item's genres as the catalog lists
+ * them, which the genre-affinity aggregations filter on), item metadata (title, year, genres),
+ * the item_content batch source (genres multi-hot, year: static catalog data, stamped at the epoch)
+ * and tag events. Every computed feature is declared in the feature repo and computed by frec.
  * @example await loadMovieLens({ inputDir: 'data/ml-latest-small', outDir: '../../feature_repo/data' })
  */
 export async function loadMovieLens(options: LoadOptions): Promise<LoadResult> {
@@ -60,6 +63,7 @@ export async function loadMovieLens(options: LoadOptions): Promise<LoadResult> {
   const files = {
     interactions: path.join(options.outDir, 'interactions.parquet'),
     items: path.join(options.outDir, 'items.parquet'),
+    itemContent: path.join(options.outDir, 'item_content.parquet'),
     tags: path.join(options.outDir, 'tags.parquet'),
   };
   return withDuckDb(async (conn) => {
@@ -68,9 +72,11 @@ export async function loadMovieLens(options: LoadOptions): Promise<LoadResult> {
     await stageUsers(conn, options.maxUsers, options.seed ?? 42);
     await stageItems(conn, format, options.inputDir);
     await stageTags(conn, format, options.inputDir);
-    await conn.run(`COPY (SELECT r.user_id, r.item_id, r.rating, r.event_timestamp FROM ratings r SEMI JOIN kept_users k USING (user_id)
+    await conn.run(`COPY (SELECT r.user_id, r.item_id, r.rating, r.event_timestamp, coalesce(it.genres, []::VARCHAR[]) AS genres
+      FROM ratings r SEMI JOIN kept_users k USING (user_id) LEFT JOIN items it USING (item_id)
       ORDER BY event_timestamp, user_id, item_id) TO ${sqlString(files.interactions)} (FORMAT parquet)`);
     await conn.run(`COPY (SELECT * FROM items ORDER BY item_id) TO ${sqlString(files.items)} (FORMAT parquet)`);
+    await conn.run(`COPY (${itemContentSql()}) TO ${sqlString(files.itemContent)} (FORMAT parquet)`);
     await conn.run(`COPY (SELECT t.* FROM tags t SEMI JOIN kept_users USING (user_id) ORDER BY event_timestamp, item_id)
       TO ${sqlString(files.tags)} (FORMAT parquet)`);
     const [s] = await queryRows(conn, `SELECT count(*) AS n, count(DISTINCT user_id) AS users, min(event_timestamp) AS lo, max(event_timestamp) AS hi
@@ -88,6 +94,15 @@ export async function loadMovieLens(options: LoadOptions): Promise<LoadResult> {
       files,
     };
   });
+}
+
+/** Catalog content (genres multi-hot in GENRES order, release year): known when the item enters the catalog, so stamped at the epoch. */
+function itemContentSql(): string {
+  const genres = `[${GENRES.map((g) => sqlString(g)).join(', ')}]`;
+  return `SELECT item_id, TIMESTAMPTZ '1970-01-01 00:00:00+00' AS event_timestamp,
+      CAST(list_transform(${genres}, g -> CASE WHEN list_contains(genres, g) THEN 1 ELSE 0 END) AS FLOAT[]) AS genres,
+      CAST(year AS INTEGER) AS year
+    FROM items ORDER BY item_id`;
 }
 
 async function wrap(what: string, file: string, run: () => Promise<unknown>): Promise<void> {

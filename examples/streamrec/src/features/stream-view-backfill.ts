@@ -170,3 +170,25 @@ async function writeColumns(
     appender.closeSync();
   }
 }
+
+/** The stream feature views whose offline rows are backfilled from the interaction events. */
+export const STREAM_VIEWS = ['user_recent'] as const;
+
+/**
+ * Backfills every stream view of the repo (STREAM_VIEWS) from `<dataDir>/interactions.parquet`.
+ * The only feature computation the example runs itself: the rating and tag aggregates are
+ * aggregation views that frec computes. Returns the rows written per view.
+ */
+export async function backfillStreamViews(
+  repoPath: string,
+  dataDir = path.join(repoPath, 'data'),
+  onView?: (view: string, rows: number) => void,
+): Promise<Record<(typeof STREAM_VIEWS)[number], number>> {
+  const out = {} as Record<(typeof STREAM_VIEWS)[number], number>;
+  for (const name of STREAM_VIEWS) {
+    const res = await backfillToParquet(repoPath, await streamViewOf(repoPath, name), path.join(dataDir, 'interactions.parquet'));
+    out[name] = res.rows;
+    onView?.(name, res.rows);
+  }
+  return out;
+}

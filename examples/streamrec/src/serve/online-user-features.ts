@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FeatureStore, buildRepoContents, parseRepoConfig, type StoreSection } from '@frec/core';
 import '@frec/online';
 import * as repo from '../../feature_repo/features.js';
+import { sqlString, withDuckDb } from '../data/duckdb-session.js';
 import { genreVector, userFeatureRow, type MovieLensSnapshot } from './movielens-snapshot.js';
 import type { UserFeatureSource } from './streamrec-recommender.js';
 import { USER_FEATURE_REFS } from './user-feature-refs.js';
@@ -27,8 +28,9 @@ function lookupSource(store: FeatureStore): UserFeatureSource {
 
 /**
  * Serves user features from the feature repo's own online store (SQLite on embedded defaults):
- * materializes `user_stats` and `user_recent` from the offline store when they were never
- * materialized, then reads them through `getOnlineFeatures` on every request.
+ * materializes `user_rating_aggs` (the aggregates `user_stats` is computed from) and `user_recent`
+ * from the offline store when they were never materialized, then reads them through
+ * `getOnlineFeatures` on every request.
  */
 export async function repoOnlineUserFeatures(
   repoPath: string,
@@ -36,7 +38,7 @@ export async function repoOnlineUserFeatures(
 ): Promise<{ source: UserFeatureSource; store: FeatureStore; close(): Promise<void> }> {
   const store = await FeatureStore.open({ repoPath });
   await store.apply();
-  const views = ['user_stats', 'user_recent'];
+  const views = ['user_rating_aggs', 'user_recent'];
   const todo: string[] = [];
   for (const v of views) if (!(await store.registry.materializationState(v)).watermark) todo.push(v);
   if (todo.length > 0) {
@@ -52,7 +54,11 @@ export async function repoOnlineUserFeatures(
 export interface OnlineUserFeatures {
   source: UserFeatureSource;
   store: FeatureStore;
-  /** Writes every user's latest feature rows from the snapshot (what materialization leaves online). */
+  /**
+   * Puts every user's features online from the snapshot: its ratings become the rating events that
+   * frec materializes user_rating_aggs from (user_stats is computed from those), and user_recent's
+   * latest row is written as the stream worker would leave it. Returns the online rows written.
+   */
   seed(snapshot: MovieLensSnapshot): Promise<number>;
   close(): Promise<void>;
 }
@@ -65,7 +71,7 @@ export interface OnlineUserFeatures {
 export async function onlineUserFeatures(online: StoreSection): Promise<OnlineUserFeatures> {
   const dir = mkdtempSync(path.join(tmpdir(), 'streamrec-serve-'));
   const base = parseRepoConfig(
-    "project: streamrec\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: { path: registry.json, cache_ttl_seconds: 300 }",
+    "project: streamrec\nplugins: ['@frec/online', '@frec/offline', '@frec/streaming/redis-streams']\nregistry: { path: registry.json, cache_ttl_seconds: 300 }\noffline_store: { type: duckdb }",
     {
       file: path.join(dir, 'feature_store.yaml'),
       repoPath: dir,
@@ -84,19 +90,17 @@ export async function onlineUserFeatures(online: StoreSection): Promise<OnlineUs
     store,
     seed: async (snap) => {
       const genresOf = new Map(snap.movies.map((m) => [m.id, genreVector(m.genres)]));
-      const stats: Array<Record<string, unknown>> = [];
+      const catalog = new Map(snap.movies.map((m) => [m.id, m.genres]));
       const recent: Array<Record<string, unknown>> = [];
       const ts = new Date(snap.maxTimeMs);
+      const lines: string[] = [];
       for (const [userId, h] of snap.histories) {
+        h.items.forEach((item, i) =>
+          lines.push(
+            JSON.stringify({ user_id: userId, item_id: item, rating: h.ratings[i], t: h.timesMs[i], genres: catalog.get(item) ?? [] }),
+          ),
+        );
         const r = userFeatureRow(h, genresOf);
-        stats.push({
-          user_id: userId,
-          n_ratings: r.n_ratings,
-          mean_rating: r.mean_rating,
-          days_active: r.days_active,
-          genre_affinity: r.genre_affinity,
-          event_timestamp: ts,
-        });
         recent.push({
           user_id: userId,
           last_10_items: r.last_10_items,
@@ -105,9 +109,19 @@ export async function onlineUserFeatures(online: StoreSection): Promise<OnlineUs
           event_timestamp: ts,
         });
       }
-      await store.writeToOnlineStore('user_stats', stats);
+      // The rating events where the definitions' rating_events source reads them, relative to the registry folder.
+      mkdirSync(path.join(dir, 'data'), { recursive: true });
+      const json = path.join(dir, 'ratings.ndjson');
+      writeFileSync(json, lines.join('\n'));
+      await withDuckDb((conn) =>
+        conn.run(`COPY (SELECT CAST(user_id AS BIGINT) AS user_id, CAST(item_id AS BIGINT) AS item_id, CAST(rating AS DOUBLE) AS rating,
+            make_timestamptz(CAST(t AS BIGINT) * 1000) AS event_timestamp, CAST(genres AS VARCHAR[]) AS genres
+          FROM read_json(${sqlString(json)}, format = 'newline_delimited', columns = {user_id: 'BIGINT', item_id: 'BIGINT', rating: 'DOUBLE', t: 'BIGINT', genres: 'VARCHAR[]'}))
+          TO ${sqlString(path.join(dir, 'data', 'interactions.parquet'))} (FORMAT parquet)`),
+      );
+      const stats = await store.materialize(new Date(0), new Date(snap.maxTimeMs + 1), { views: ['user_rating_aggs'] });
       await store.writeToOnlineStore('user_recent', recent);
-      return stats.length + recent.length;
+      return stats.rows + recent.length;
     },
     close: async () => {
       await store.close();

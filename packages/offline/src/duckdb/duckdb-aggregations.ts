@@ -30,6 +30,22 @@ function toDuck(dtype: string, v: unknown): unknown {
 
 const DAY_MS = 86_400_000;
 
+/** Below this many events per statement, a history longer than a year is tiled several days per statement. */
+const SPARSE_CHUNK_EVENTS = 250_000;
+const LONG_HISTORY_MS = 366 * DAY_MS;
+
+/**
+ * Days per tiling statement: 1, except for a history longer than a year with few events a day
+ * (MovieLens: 100k ratings over 22 years), where one statement a day would cost its fixed part
+ * (planning, reading the row groups) 8,000 times for a few dozen events each; there a statement
+ * covers about SPARSE_CHUNK_EVENTS events' worth of days.
+ */
+function sparseChunkDays(lo: number, hi: number, events: number, dayMs: number): number {
+  const span = hi - lo + 1;
+  if (span <= LONG_HISTORY_MS || events <= 0) return 1;
+  return Math.max(1, Math.min(Math.ceil(span / dayMs), Math.floor((SPARSE_CHUNK_EVENTS * span) / (events * dayMs))));
+}
+
 /**
  * The tiles of events with time in [start, end), per entity, pruned to what reads at or after the
  * entity's newest event can reach. Tiled one day-aligned chunk at a time (so a day reads only that
@@ -63,7 +79,7 @@ export async function* pullTiles(
   const scanTime = timing.scanTime!;
   const [range] = await queryRows(
     conn,
-    `SELECT epoch_ms(min(${scanTime})) AS lo, epoch_ms(max(${scanTime})) AS hi FROM ${shape.from} WHERE ${scanTime} >= ${timestampLiteral(start)} AND ${scanTime} < ${timestampLiteral(end)}`,
+    `SELECT epoch_ms(min(${scanTime})) AS lo, epoch_ms(max(${scanTime})) AS hi, count(*) AS n FROM ${shape.from} WHERE ${scanTime} >= ${timestampLiteral(start)} AND ${scanTime} < ${timestampLiteral(end)}`,
   );
   const table = ident(options.table);
   const first = compileTiles(view, compileEvents(view, shape, timing, 'false'), { order: false });
@@ -71,9 +87,10 @@ export async function* pullTiles(
   try {
     if (range?.lo !== null && range?.lo !== undefined) {
       // Chunks are whole tiles, about a day long, so no tile spans two chunks.
-      const chunk = Math.max(1, Math.round(DAY_MS / plan.tileMs)) * plan.tileMs;
-      const lo = Math.floor(Number(range.lo) / chunk) * chunk;
+      const day = Math.max(1, Math.round(DAY_MS / plan.tileMs)) * plan.tileMs;
       const hi = Number(range.hi);
+      const chunk = day * sparseChunkDays(Number(range.lo), hi, Number(range.n), day);
+      const lo = Math.floor(Number(range.lo) / chunk) * chunk;
       const total = Math.floor((hi - lo) / chunk) + 1;
       let done = 0;
       for (let c = lo; c <= hi; c += chunk) {

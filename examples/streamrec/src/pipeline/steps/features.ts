@@ -1,6 +1,6 @@
 import { FeatureStore } from '@frec/core';
 import { readInteractions, type Interactions } from '../../data/interactions.js';
-import { computeFeatures } from '../../features/compute-features.js';
+import { backfillStreamViews } from '../../features/stream-view-backfill.js';
 import type { Step } from '../step.js';
 
 /** The feature repo the features step builds and applies. */
@@ -17,13 +17,17 @@ export interface FeaturesResult {
 }
 
 /**
- * Features: the point-in-time feature tables computed from the loaded events, the feature repo's
- * definitions applied to its registry, and the interactions read back in time order.
+ * Features: the stream views' offline rows backfilled from the loaded events (the stream worker's
+ * code), then the feature repo's definitions applied. Nothing else is computed here: the rating
+ * and tag aggregates are aggregation views that frec evaluates from the event files at each
+ * training row's time (getHistoricalFeatures) and materializes for serving.
  */
 export const featuresStep: Step<FeaturesConfig, void, FeaturesResult> = {
   name: 'features',
   async run(_input, config, ctx) {
-    await ctx.time('features', () => computeFeatures(config.dataDir, (t, n) => ctx.progress('features', `${t}: ${n} rows`)));
+    await ctx.time('features', () =>
+      backfillStreamViews(config.repoPath, config.dataDir, (view, rows) => ctx.progress('features', `${view}: ${rows} rows`)),
+    );
     const store = await FeatureStore.open({ repoPath: config.repoPath });
     try {
       await ctx.time('apply', () => store.apply());
