@@ -4,7 +4,8 @@ import { fileSource } from '../definitions/sources.js';
 import { FrecError } from '../errors.js';
 import { seededRandom } from '../seeded-random.js';
 import { aggregationFeatureView } from './aggregation-view.js';
-import { decodeTileRow, emptyTiles, encodeTileRow, evaluateTiles, foldEvent, mergeTiles, planTiles, pruneTiles } from './tiles.js';
+import { decodeTileRow, encodeTileRow } from './tile-row.js';
+import { emptyTiles, evaluateTiles, foldEvent, mergeTiles, planTiles, pruneTiles } from './tiles.js';
 
 const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
 const events = fileSource({ name: 'events', path: 'events.parquet', timestampField: 'ts' });

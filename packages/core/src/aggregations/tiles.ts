@@ -126,7 +126,8 @@ export function emptyTiles(plan: TilePlan): TileState {
   return { t: [], s: plan.slots.map((s) => emptySlot(s.kind)), maxT: null };
 }
 
-function emptySlot(kind: SlotKind): SlotTiles {
+/** A slot with no tiles. */
+export function emptySlot(kind: SlotKind): SlotTiles {
   switch (kind) {
     case 'count':
       return { c: [] };
@@ -146,6 +147,7 @@ function emptySlot(kind: SlotKind): SlotTiles {
 
 /** Inserts an empty tile at index i of every slot. */
 function insertTile(plan: TilePlan, st: TileState, i: number, start: number): void {
+  if (i === st.t.length) return appendTile(plan, st, start);
   st.t.splice(i, 0, start);
   plan.slots.forEach((spec, j) => {
     const s = st.s[j]!;
@@ -174,6 +176,38 @@ function insertTile(plan: TilePlan, st: TileState, i: number, start: number): vo
         break;
     }
   });
+}
+
+/** Appends an empty tile (the usual case: events in time order). */
+function appendTile(plan: TilePlan, st: TileState, start: number): void {
+  st.t.push(start);
+  for (let j = 0; j < plan.slots.length; j++) {
+    const s = st.s[j]!;
+    switch (plan.slots[j]!.kind) {
+      case 'count':
+        s.c!.push(0);
+        break;
+      case 'sum':
+        s.c!.push(0);
+        s.s!.push(0);
+        break;
+      case 'min':
+      case 'max':
+        s.c!.push(0);
+        s.m!.push(null);
+        break;
+      case 'last':
+        s.lt!.push(null);
+        s.lv!.push(null);
+        break;
+      case 'last_n':
+        s.l!.push([]);
+        break;
+      case 'distinct':
+        s.d!.push([]);
+        break;
+    }
+  }
 }
 
 /** The index of the tile starting at `start`, created when absent. */
@@ -465,100 +499,4 @@ export function describeTiling(view: FeatureViewSpec): string[] {
       `aggregation ${a.name} = ${a.function}${a.function === 'last_n' ? `[${a.n}]` : ''}(${a.column ?? '*'}) over ${d(a.windowSeconds)}${a.filter ? ` where ${a.filter}` : ''}`,
   );
   return [head, ...derived, ...aggs];
-}
-
-const NUMERIC_FIELDS: Partial<Record<SlotKind, Array<'c' | 's' | 'm'>>> = {
-  count: ['c'],
-  sum: ['c', 's'],
-  min: ['c', 'm'],
-  max: ['c', 'm'],
-};
-const ROW_VERSION = 1;
-
-/**
- * The online row of an entity's tiles: a Float64Array of [version, tiles, maxT, wm, starts, then each
- * numeric slot's arrays] followed by JSON of the rest (last, lastN, distinct slots; stream IDs). A read
- * of count/sum/mean/min/max views the floats in place, with no parse (ADR 0098).
- */
-export function encodeTileRow(plan: TilePlan, st: TileState): Uint8Array {
-  const n = st.t.length;
-  let len = 4 + n;
-  for (const spec of plan.slots) len += (NUMERIC_FIELDS[spec.kind]?.length ?? 0) * n;
-  const f = new Float64Array(len);
-  f[0] = ROW_VERSION;
-  f[1] = n;
-  f[2] = st.maxT ?? Number.NaN;
-  f[3] = st.wm ?? Number.NaN;
-  f.set(st.t, 4);
-  let at = 4 + n;
-  const rest: Record<string, unknown> = {};
-  plan.slots.forEach((spec, j) => {
-    const fields = NUMERIC_FIELDS[spec.kind];
-    if (!fields) {
-      rest[j] = st.s[j];
-      return;
-    }
-    for (const k of fields) {
-      const arr = st.s[j]![k]!;
-      for (let i = 0; i < n; i++) f[at + i] = arr[i] ?? Number.NaN;
-      at += n;
-    }
-  });
-  if (st.applied !== undefined) rest.applied = st.applied;
-  if (st.late !== undefined) rest.late = st.late;
-  if (st.ids !== undefined) rest.ids = st.ids;
-  const json = Object.keys(rest).length > 0 ? Buffer.from(JSON.stringify(rest)) : undefined;
-  const out = new Uint8Array(len * 8 + (json?.length ?? 0));
-  out.set(new Uint8Array(f.buffer), 0);
-  if (json) out.set(json, len * 8);
-  return out;
-}
-
-/**
- * Reads an online tiles row. Without `mutable` the numeric arrays are views of the row's bytes (for
- * reads); with it, plain arrays that merges can grow.
- */
-export function decodeTileRow(plan: TilePlan, bytes: Uint8Array, mutable = false): TileState {
-  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  const head = new Float64Array(aligned.buffer, aligned.byteOffset, 4);
-  if (head[0] !== ROW_VERSION) throw new TypeError(`unknown tiles row version ${head[0]}`);
-  const n = head[1]!;
-  let len = 4 + n;
-  for (const spec of plan.slots) len += (NUMERIC_FIELDS[spec.kind]?.length ?? 0) * n;
-  if (aligned.byteLength < len * 8) throw new RangeError('tiles row is shorter than its header says');
-  const f = new Float64Array(aligned.buffer, aligned.byteOffset, len);
-  const view = (from: number): number[] => {
-    const sub = f.subarray(from, from + n);
-    return (mutable ? Array.from(sub) : sub) as unknown as number[];
-  };
-  const rest: Record<string, unknown> =
-    aligned.byteLength > len * 8
-      ? JSON.parse(Buffer.from(aligned.buffer, aligned.byteOffset + len * 8, aligned.byteLength - len * 8).toString('utf8'))
-      : {};
-  const st: TileState = {
-    t: view(4),
-    s: [],
-    maxT: Number.isNaN(head[2]!) ? null : head[2]!,
-    ...(Number.isNaN(head[3]!) ? {} : { wm: head[3]! }),
-  };
-  let at = 4 + n;
-  plan.slots.forEach((spec, j) => {
-    const fields = NUMERIC_FIELDS[spec.kind];
-    if (!fields) {
-      st.s.push((rest[j] as SlotTiles | undefined) ?? emptySlot(spec.kind));
-      return;
-    }
-    const slot: SlotTiles = {};
-    for (const k of fields) {
-      const arr = view(at);
-      if (k === 'm') slot.m = mutable ? arr.map((v) => (Number.isNaN(v) ? null : v)) : arr;
-      else slot[k] = arr;
-      at += n;
-    }
-    st.s.push(slot);
-  });
-  if (rest.applied !== undefined) st.applied = rest.applied as number;
-  if (rest.late !== undefined) st.late = rest.late as number;
-  if (rest.ids !== undefined) st.ids = rest.ids as string[];
-  return st;
 }

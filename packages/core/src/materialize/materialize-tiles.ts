@@ -1,14 +1,5 @@
-import {
-  decodeTileRow,
-  encodeTileRow,
-  mergeTiles,
-  planTiles,
-  pruneTiles,
-  tilesFrom,
-  tileStorageSpec,
-  TILES_COLUMN,
-  type TileState,
-} from '../aggregations/tiles.js';
+import { decodeTileRow, encodeTileRow } from '../aggregations/tile-row.js';
+import { mergeTiles, planTiles, pruneTiles, tilesFrom, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import { ErrorCode, StoreError } from '../errors.js';
 import type { OfflineStore } from '../stores/offline-store.js';

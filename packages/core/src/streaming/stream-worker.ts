@@ -16,7 +16,8 @@ import {
   type AggregateState,
   type AggregationPlan,
 } from './aggregate-state.js';
-import { decodeTileRow, planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
+import { decodeTileRow } from '../aggregations/tile-row.js';
+import { planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import { createdColumnOf } from './offline-rows.js';
 import { keyString, parseEvent } from './parse-event.js';
 import { foldTiledBatch, newTileState, tiledOnlineRow, type TiledGroup } from './tiled-batch.js';
@@ -94,6 +95,12 @@ interface CachedState {
    * it must not save either, since its version number could match the winner's and overwrite the winner's events.
    */
   broken?: boolean;
+}
+
+/** One batch's offline rows and, once a tail has taken them into an append, that append. */
+interface PendingRows {
+  rows: Array<Record<string, unknown>>;
+  written?: Promise<unknown>;
 }
 
 /**
@@ -400,6 +407,8 @@ export class StreamWorker {
       this.release(cache, saves, touched, true);
       throw err;
     }
+    const appendable: PendingRows = { rows: offlineRows };
+    if (offlineRows.length > 0) this.pendingRowsOf(lane).push(appendable);
     const tail = async (): Promise<BatchStats> => {
       const lost = await this.saveAndAck(
         view,
@@ -408,10 +417,7 @@ export class StreamWorker {
         { saves, touched, dead, keys, idsOf: (k) => idsOf.get(k)!, newest },
         async () => {
           // Offline before the save: a crash in between replays identical rows, which a point-in-time join reads the same.
-          if (offlineRows.length > 0)
-            await (
-              await this.store.offlineStore()
-            ).appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, offlineRows);
+          if (offlineRows.length > 0) await this.appendOffline(lane, view, appendable);
         },
       );
       const stats: BatchStats = {
@@ -536,6 +542,37 @@ export class StreamWorker {
       return this.recordBatch(stats);
     };
     return { done: this.enqueue(lane, tail) };
+  }
+
+  /** Per lane, the offline rows of batches written online whose rows no append has taken yet, in batch order. */
+  private readonly pendingRows = new Map<string, PendingRows[]>();
+
+  private pendingRowsOf(lane: string): PendingRows[] {
+    let rows = this.pendingRows.get(lane);
+    if (!rows) this.pendingRows.set(lane, (rows = []));
+    return rows;
+  }
+
+  /**
+   * Appends a batch's offline rows, together with those of every later batch already folded, as one
+   * append; the later batches' tails then find theirs written. One Parquet file per batch made the
+   * offline store the worker's bound (docs/profiles/stream-worker.md). Each tail still waits for
+   * its rows before saving its states, so a crash leaves at worst rows whose events are replayed,
+   * which the replay writes again identically.
+   */
+  private async appendOffline(lane: string, view: FeatureViewSpec, own: PendingRows): Promise<void> {
+    if (!own.written) {
+      const group = this.pendingRowsOf(lane).splice(0);
+      // A tail runs after every earlier batch's tail, so its rows are still queued unless one of those took them.
+      if (!group.includes(own)) group.push(own);
+      const rows = group.length === 1 ? own.rows : group.flatMap((g) => g.rows);
+      const written = this.store
+        .offlineStore()
+        .then((off) => off.appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, rows));
+      written.catch(() => undefined);
+      for (const g of group) g.written = written;
+    }
+    await own.written;
   }
 
   /** Runs a batch's ordered half after the lane's earlier batches, whatever their outcome. */

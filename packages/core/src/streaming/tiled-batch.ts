@@ -1,4 +1,5 @@
-import { emptyTiles, encodeTileRow, mergeTiles, planTiles, pruneTiles, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
+import { encodeTileRow } from '../aggregations/tile-row.js';
+import { emptyTiles, mergeTiles, planTiles, pruneTiles, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import type { FeatureViewSpec } from '../definitions/specs.js';
 import { ErrorCode, StoreError } from '../errors.js';
 import type { OfflineStore, TileEvent } from '../stores/offline-store.js';

@@ -15,7 +15,7 @@ import {
 import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
 import { ident, literal, timestampLiteral } from '../sql.js';
 import { duckTypeOfValueType } from './duckdb-arrow.js';
-import { createTableFromColumns, queryRows } from './duckdb-connection.js';
+import { createTableFromColumns, doublesOf, queryRows } from './duckdb-connection.js';
 import { compileEvents, compileTiles, fileTiming, streamTileStates, type EventShape } from './duckdb-tiles.js';
 import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import { batchSourceOf } from '../file-source.js';
@@ -23,12 +23,56 @@ import { batchSourceOf } from '../file-source.js';
 /** A computed feature value as the DuckDB appender takes it for the declared type. */
 function toDuck(dtype: string, v: unknown): unknown {
   if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return dtype === 'int64' ? BigInt(Math.trunc(v)) : v;
   const el = dtype.replace('[]', '');
-  const one = (x: unknown): unknown => (x === null || x === undefined ? null : el === 'int64' ? BigInt(Math.trunc(Number(x))) : x);
-  return Array.isArray(v) ? v.map(one) : one(v);
+  return Array.isArray(v) ? v.map((x) => toDuckScalar(el, x)) : toDuckScalar(el, v);
 }
 
+function toDuckScalar(el: string, x: unknown): unknown {
+  return x === null || x === undefined ? null : el === 'int64' ? BigInt(Math.trunc(Number(x))) : x;
+}
+
+/** Slot kinds whose input is a number (or only its presence): read from DuckDB as DOUBLE, no per-value conversion. */
+const NUMERIC_SLOTS = new Set(['count', 'sum', 'min', 'max']);
+
 const DAY_MS = 86_400_000;
+/** The largest |epoch ms| a JavaScript Date holds (years -271821 to 275760): a tile start or read time past it has no meaning. */
+const MAX_TIME_MS = 8_640_000_000_000_000;
+
+/**
+ * Refuses events whose time is null or out of range (infinite, or past what a Date holds), from the
+ * Parquet footers' statistics: no scan of the history. Without the check such events would be left
+ * out of every tile silently (DuckDB's epoch_ms of an infinite time is null).
+ */
+export async function checkEventTimes(conn: DuckDBConnection, view: FeatureViewSpec, shape: EventShape): Promise<void> {
+  if (shape.empty) return;
+  const ts = batchSourceOf(view).timestampField;
+  const bad = (x: string): string => `(isinf(${x}) OR abs(epoch_ms(${x})) > ${MAX_TIME_MS})`;
+  const [row] = await queryRows(
+    conn,
+    `WITH s AS (SELECT stats_null_count AS n, TRY_CAST(stats_min_value AS TIMESTAMP) AS lo, TRY_CAST(stats_max_value AS TIMESTAMP) AS hi
+       FROM parquet_metadata(${literal(shape.glob)}) WHERE path_in_schema = ${literal(ts)})
+     SELECT coalesce(sum(n), 0) AS nulls, count(*) FILTER (WHERE ${bad('lo')} OR ${bad('hi')}) AS bad, min(lo)::VARCHAR AS lo, max(hi)::VARCHAR AS hi FROM s`,
+  );
+  const where = { featureView: view.name, feature: view.features.map((f) => f.name).join(', '), column: ts, file: shape.glob };
+  if (Number(row?.nulls ?? 0) > 0) {
+    throw new RequestError(
+      'INVALID_EVENTS',
+      `Aggregation view '${view.name}': ${Number(row!.nulls)} events in '${shape.glob}' have no event time; they cannot be placed in a tile.`,
+      { where, hint: 'Give every event a timestamp, or drop those rows from the source.' },
+    );
+  }
+  if (Number(row?.bad ?? 0) > 0) {
+    throw new RequestError(
+      'INVALID_EVENTS',
+      `Aggregation view '${view.name}': events in '${shape.glob}' have times out of range (earliest ${String(row!.lo)}, latest ${String(row!.hi)}); features ${where.feature} cannot place them in a tile.`,
+      {
+        where,
+        hint: `Fix or drop the events whose '${ts}' is infinite or outside the years -271821 to 275760 (what a JavaScript Date holds).`,
+      },
+    );
+  }
+}
 
 /** Below this many events per statement, a history longer than a year is tiled several days per statement. */
 const SPARSE_CHUNK_EVENTS = 250_000;
@@ -61,21 +105,7 @@ export async function* pullTiles(
 ): AsyncGenerator<TileBatch> {
   const plan = planTiles(view);
   const timing = fileTiming(view, shape);
-  // Null event times, from the Parquet footers' statistics: no scan of the history.
-  const ts = batchSourceOf(view).timestampField;
-  const [nulls] = shape.empty
-    ? [{ n: 0 }]
-    : await queryRows(
-        conn,
-        `SELECT coalesce(sum(stats_null_count), 0) AS n FROM parquet_metadata(${literal(shape.glob)}) WHERE path_in_schema = ${literal(ts)}`,
-      );
-  if (Number(nulls?.n ?? 0) > 0) {
-    throw new RequestError(
-      'INVALID_EVENTS',
-      `Aggregation view '${view.name}': ${Number(nulls!.n)} events in '${shape.glob}' have no event time; they cannot be placed in a tile.`,
-      { where: { featureView: view.name, file: shape.glob }, hint: 'Give every event a timestamp, or drop those rows from the source.' },
-    );
-  }
+  await checkEventTimes(conn, view, shape);
   const scanTime = timing.scanTime!;
   const [range] = await queryRows(
     conn,
@@ -188,6 +218,7 @@ export async function historicalAggregates(
   features: readonly string[],
   table: string,
 ): Promise<void> {
+  await checkEventTimes(conn, view, shape);
   const plan = planTiles(view);
   const nk = view.entityColumns.length;
   const entityKeys = view.entityColumns.map(
@@ -199,13 +230,21 @@ export async function historicalAggregates(
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(table + '_q')} AS ${points}`);
   const bounds = `SELECT ${keyList.join(', ')}, max(__frec_t) AS __frec_hi FROM ${ident(table + '_q')} GROUP BY ALL`;
   const events = compileEvents(view, shape, fileTiming(view, shape));
-  const slots = plan.slots.map((_, j) => `__frec_s${j}`);
+  // Numeric inputs as DOUBLE (a count's as 1.0 when present), so the fold reads them without converting.
+  const slots = plan.slots.map((spec, j) =>
+    !NUMERIC_SLOTS.has(spec.kind)
+      ? `__frec_s${j}`
+      : spec.kind === 'count'
+        ? `CASE WHEN __frec_s${j} IS NOT NULL THEN 1.0 ELSE 'NaN'::DOUBLE END AS __frec_s${j}`
+        : `coalesce(TRY_CAST(__frec_s${j} AS DOUBLE), 'NaN'::DOUBLE) AS __frec_s${j}`,
+  );
+  const slotNames = plan.slots.map((_, j) => `__frec_s${j}`);
   const sql = [
     `SELECT * FROM (`,
-    `  SELECT ${keyList.map((k) => `ev.${k}`).join(', ')}, ev.__frec_t, 0 AS __frec_kind, ev.__frec_rn, ${slots.map((s) => `ev.${s}`).join(', ')}`,
+    `  SELECT ${keyList.map((k) => `ev.${k}`).join(', ')}, ev.__frec_t::DOUBLE AS __frec_t, 0 AS __frec_kind, ev.__frec_rn, ${slots.join(', ')}`,
     `  FROM (${events}) ev SEMI JOIN (${bounds}) b ON ${keyList.map((k) => `ev.${k} = b.${k}`).join(' AND ')} AND ev.__frec_t <= b.__frec_hi`,
     `  UNION ALL`,
-    `  SELECT ${keyList.join(', ')}, __frec_t, 1 AS __frec_kind, 0 AS __frec_rn, ${slots.map((s) => `NULL AS ${s}`).join(', ')} FROM ${ident(table + '_q')}`,
+    `  SELECT ${keyList.join(', ')}, __frec_t::DOUBLE, 1 AS __frec_kind, 0 AS __frec_rn, ${slotNames.map((s) => `NULL AS ${s}`).join(', ')} FROM ${ident(table + '_q')}`,
     `) ORDER BY ${[...keyList, '__frec_t', '__frec_kind', '__frec_rn'].join(', ')}`,
   ].join('\n');
   const feats = features.map((n) => plan.features[plan.byName.get(n)!]!);
@@ -220,10 +259,17 @@ export async function historicalAggregates(
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
-    const cols = chunk.convertColumns(JSDuckDBValueConverter) as unknown[][];
-    const tcol = cols[nk]!;
+    // Keys and non-numeric inputs are converted; time, kind and numeric inputs are DuckDB's own numbers.
+    const cols: unknown[][] = [];
+    for (let i = 0; i < nk + 3 + plan.slots.length; i++) {
+      const numeric = i === nk || i === nk + 1 || (i >= nk + 3 && NUMERIC_SLOTS.has(plan.slots[i - nk - 3]!.kind));
+      cols.push(i === nk + 2 ? [] : numeric ? (doublesOf(chunk, i) as unknown[]) : chunk.convertColumnValues(i, JSDuckDBValueConverter));
+    }
+    const tcol = cols[nk]! as number[];
     const kind = cols[nk + 1]!;
-    for (let r = 0; r < chunk.rowCount; r++) {
+    // rowCount is a native call: read once per chunk.
+    const rows = chunk.rowCount;
+    for (let r = 0; r < rows; r++) {
       let same = cur !== undefined;
       for (let i = 0; same && i < nk; i++) if (cols[i]![r] !== cur![i]) same = false;
       if (!same) {
@@ -232,9 +278,13 @@ export async function historicalAggregates(
         st = emptyTiles(plan);
         since = 0;
       }
-      const t = Number(tcol[r]);
+      const t = tcol[r]!;
       if (kind[r] === 0) {
-        for (let j = 0; j < inputs.length; j++) inputs[j] = cols[nk + 3 + j]![r];
+        for (let j = 0; j < inputs.length; j++) {
+          const v = cols[nk + 3 + j]![r];
+          // NaN is a numeric slot's "no value" (null in the SQL): skipped, as a null is.
+          inputs[j] = v !== v ? null : v;
+        }
         foldEvent(plan, st, t, inputs);
         // Tiles no later read can reach are dropped now and then, so one busy entity stays bounded.
         if (++since >= 256) {

@@ -1,4 +1,4 @@
-import { DuckDBDataChunk, JSToDuckDBValueConverter, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBDoubleVector, JSToDuckDBValueConverter, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { ident } from '../sql.js';
 
 /** DuckDB's vector size: chunks of this many rows are appended at once. */
@@ -37,6 +37,19 @@ export async function createTableFromColumns(
     rowCount,
     { temp: true },
   );
+}
+
+/**
+ * A DOUBLE column of a result chunk as numbers, read in place: the vector's own Float64Array when
+ * the installed @duckdb/node-api exposes it, so no per-value call or validity test (a BigInt
+ * operation per value in node-api). Only for columns the SQL makes non-null (NaN for "no value"):
+ * the array's entries under a null are undefined.
+ */
+export function doublesOf(chunk: DuckDBDataChunk, column: number): ArrayLike<number> {
+  const v = chunk.getColumnVector(column);
+  const items = v instanceof DuckDBDoubleVector ? (v as unknown as { items?: unknown }).items : undefined;
+  if (items instanceof Float64Array && items.length === chunk.rowCount) return items;
+  return chunk.getColumnValues(column).map((x) => (typeof x === 'number' ? x : Number.NaN));
 }
 
 /** Appends column-major JS values to an existing table. */

@@ -17,7 +17,7 @@ import { asDeclared, asUtcTimestamp, isCompatible } from '../duckdb-types.js';
 import { SourceNotFoundError, SourceSchemaMismatchError } from '../errors.js';
 import { batchSourceOf, mayBeEmpty, sourceColumn, sourceGlob } from '../file-source.js';
 import { ident, literal, readParquet, timestampLiteral } from '../sql.js';
-import { describe, queryRows } from './duckdb-connection.js';
+import { describe, doublesOf, queryRows } from './duckdb-connection.js';
 
 /**
  * The batch half of the tile engine (docs/aggregations.md): DuckDB turns an aggregation view's
@@ -126,12 +126,12 @@ function slotAggregates(s: SlotSpec, j: number): string[] {
   const a = (f: string): string => `__frec_a${j}_${f}`;
   switch (s.kind) {
     case 'count':
-      return [`count(${x}) AS ${a('c')}`];
+      return [`count(${x})::DOUBLE AS ${a('c')}`];
     case 'sum':
-      return [`count(${x}) AS ${a('c')}`, `coalesce(sum(${x}::DOUBLE), 0) AS ${a('s')}`];
+      return [`count(${x})::DOUBLE AS ${a('c')}`, `coalesce(sum(${x}::DOUBLE), 0) AS ${a('s')}`];
     case 'min':
     case 'max':
-      return [`count(${x}) AS ${a('c')}`, `${s.kind}(${x}::DOUBLE) AS ${a('m')}`];
+      return [`count(${x})::DOUBLE AS ${a('c')}`, `coalesce(${s.kind}(${x}::DOUBLE), 'NaN'::DOUBLE) AS ${a('m')}`];
     case 'last':
       return [`max(__frec_t) ${nn} AS ${a('lt')}`, `arg_max(${x}, __frec_t::HUGEINT * 10000000000 + __frec_rn) ${nn} AS ${a('lv')}`];
     case 'last_n':
@@ -147,7 +147,8 @@ export function compileTiles(view: FeatureViewSpec, eventsSql: string, options: 
   const keys = view.entityColumns.map((_, i) => `__frec_k${i}`);
   const aggs = plan.slots.flatMap((s, j) => slotAggregates(s, j));
   const tile = `(__frec_t // ${plan.tileMs}) * ${plan.tileMs}`;
-  let sql = `SELECT ${[...keys, `${tile} AS __frec_tile`, 'max(__frec_t) AS __frec_maxt', ...aggs].join(', ')} FROM (${eventsSql}) GROUP BY ALL`;
+  // Numbers as DOUBLE: the JS side reads them without a conversion per value (epoch ms are exact in a double).
+  let sql = `SELECT ${[...keys, `(${tile})::DOUBLE AS __frec_tile`, 'max(__frec_t)::DOUBLE AS __frec_maxt', ...aggs].join(', ')} FROM (${eventsSql}) GROUP BY ${[...keys, tile].join(', ')}`;
   // Only the tiles a read at or after the entity's newest event can reach.
   if (options.prune) sql += ` QUALIFY __frec_tile >= max(__frec_tile) OVER (PARTITION BY ${keys.join(', ')}) - ${plan.maxWindowMs}`;
   if (options.order !== false) sql += ` ORDER BY ${[...keys, '__frec_tile'].join(', ')}`;
@@ -243,14 +244,19 @@ export async function* streamTileStates(
   const plan = planTiles(view);
   const nk = view.entityColumns.length;
   const result = await conn.stream(tilesSql);
+  const numeric = tileColumns(view).map((c) => /^__frec_(tile|maxt|a\d+_[csm])$/.test(c));
   let batch: TileBatch = { keys: [], states: [] };
   let cur: string | undefined;
   let st: TileState | undefined;
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
-    const cols = chunk.convertColumns(JSDuckDBValueConverter) as unknown[][];
-    for (let r = 0; r < chunk.rowCount; r++) {
+    const cols: unknown[][] = [];
+    for (let i = 0; i < numeric.length; i++)
+      cols.push(numeric[i] ? (doublesOf(chunk, i) as unknown[]) : chunk.convertColumnValues(i, JSDuckDBValueConverter));
+    // rowCount is a native call: read once per chunk.
+    const rows = chunk.rowCount;
+    for (let r = 0; r < rows; r++) {
       const key = [];
       for (let i = 0; i < nk; i++) key.push(keyValue(cols[i]![r]));
       const k = keyString(key);

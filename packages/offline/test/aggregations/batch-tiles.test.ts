@@ -100,4 +100,22 @@ describe('aggregation views: batch tiles, online reads at the request time, hist
     const r = await repo.store.getOnlineFeatures({ features: ['user_agg:count_1d'], entityRows: [{ user_id: 1 }] });
     expect(r.toColumns().count_1d).toEqual([null]);
   });
+
+  it('refuses events with out-of-range times (year 287,000) with a coded error naming the view and features, online and offline', async () => {
+    const { contents } = definitions();
+    await using repo = await aggRepo(contents);
+    const events = generateEvents(9, 3, 1);
+    // 9e15 ms is a valid DuckDB timestamp but past what a JavaScript Date holds.
+    await repo.writeEvents('part0', [...events, { ...events[0]!, ts: 9e15 }]);
+    await repo.store.apply(contents, { validateSources: true });
+    const err = await repo.store.materialize(new Date(0), new Date(BASE + 5 * 24 * HOUR)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_EVENTS', where: { featureView: 'user_agg', column: 'ts' } });
+    expect(String((err as Error).message)).toMatch(/times out of range .*latest 287\d{3}-.*features .*count_1d/);
+    expect(String((err as { where: { feature: string } }).where.feature)).toMatch(/count_1d/);
+    const r = await repo.store.getOnlineFeatures({ features: ['user_agg:count_1d'], entityRows: [{ user_id: 1 }] });
+    expect(r.toColumns().count_1d).toEqual([null]);
+    const entities = [{ user_id: events[0]!.user_id, event_timestamp: new Date(BASE + 2 * 24 * HOUR) }];
+    const off = await repo.store.getHistoricalFeatures({ features: ['user_agg:count_1d'], entities }).catch((e: unknown) => e);
+    expect(off).toMatchObject({ code: 'INVALID_EVENTS', where: { featureView: 'user_agg' } });
+  });
 });
