@@ -6,7 +6,7 @@
  * Run: npx tsx bench/server/bare-floor.ts [rounds]   (BENCH_SECONDS=4 per cell by default)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +41,19 @@ function fetchOnce(port: number): Promise<string> {
   });
 }
 
-async function load(port: number, connections: number): Promise<{ rps: number; p50: number; p99: number }> {
+/** User + system CPU seconds of a process so far (Linux /proc; clock ticks of 10 ms). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function load(port: number, connections: number, pid?: number): Promise<{ rps: number; p50: number; p99: number; cpuUs: number }> {
+  const cpu0 = cpuSeconds(pid);
   const r = await autocannon({
     url: `http://127.0.0.1:${port}/get-online-features`,
     method: 'POST',
@@ -51,16 +63,30 @@ async function load(port: number, connections: number): Promise<{ rps: number; p
     duration: seconds,
   });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`autocannon saw ${r.non2xx} non-2xx and ${r.errors} errors`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  // The server's own CPU per request: on 2 cores the load generator takes one, so a server that
+  // needs little CPU per request is held back by the client, and requests/s alone hides how much
+  // work each server does.
+  const cpuUs = ((cpuSeconds(pid) - cpu0) * 1e6) / r.requests.total;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs };
 }
 
 const served = await startServer(['-c', dir, 'serve', '--port', '0', '--log-level', 'info']);
-const cells: Array<{ conns: number; frec: number[]; bare: number[]; frecLat: string[]; bareLat: string[] }> = [1, 8].map((conns) => ({
+const cells: Array<{
+  conns: number;
+  frec: number[];
+  bare: number[];
+  frecLat: string[];
+  bareLat: string[];
+  frecCpu: number[];
+  bareCpu: number[];
+}> = [1, 8].map((conns) => ({
   conns,
   frec: [],
   bare: [],
   frecLat: [],
   bareLat: [],
+  frecCpu: [],
+  bareCpu: [],
 }));
 let bytes: number;
 try {
@@ -76,10 +102,14 @@ try {
       for (const cell of cells) {
         const order = r % 2 === 0 ? (['frec', 'bare'] as const) : (['bare', 'frec'] as const);
         for (const who of order) {
-          const res = await load(who === 'frec' ? served.port : bare.port, cell.conns);
+          const server = who === 'frec' ? served : bare;
+          const res = await load(server.port, cell.conns, server.child.pid);
           cell[who].push(res.rps);
+          cell[who === 'frec' ? 'frecCpu' : 'bareCpu'].push(res.cpuUs);
           cell[who === 'frec' ? 'frecLat' : 'bareLat'].push(`${res.p50}/${res.p99}`);
-          console.log(`round ${r + 1} ${cell.conns} conn ${who}: ${res.rps.toFixed(0)} req/s, p50/p99 ${res.p50}/${res.p99} ms`);
+          console.log(
+            `round ${r + 1} ${cell.conns} conn ${who}: ${res.rps.toFixed(0)} req/s, p50/p99 ${res.p50}/${res.p99} ms, server CPU ${res.cpuUs.toFixed(0)} µs/request`,
+          );
         }
       }
     }
@@ -99,14 +129,16 @@ console.log(
     .join(' ')}, ${new Date().toISOString()}; response ${bytes} bytes; ${rounds} rounds x ${seconds} s per cell`,
 );
 console.log(
-  '| connections | frec serve req/s (median; runs) | bare fastify route req/s (median; runs) | ratio of medians (target >= 0.5x) | per-round ratios |',
+  '| connections | frec serve req/s (median; runs) | bare fastify route req/s (median; runs) | ratio of medians (target >= 0.5x) | per-round ratios | server CPU µs/request, frec / bare (medians) |',
 );
-console.log('|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|');
 for (const c of cells) {
   const ratios = c.frec.map((v, i) => (v / c.bare[i]!).toFixed(2)).join(', ');
   console.log(
     `| ${c.conns} | ${median(c.frec).toFixed(0)} (${c.frec.map((v) => v.toFixed(0)).join(', ')}) | ${median(c.bare).toFixed(0)} (${c.bare
       .map((v) => v.toFixed(0))
-      .join(', ')}) | ${(median(c.frec) / median(c.bare)).toFixed(2)}x | ${ratios} |`,
+      .join(
+        ', ',
+      )}) | ${(median(c.frec) / median(c.bare)).toFixed(2)}x | ${ratios} | ${median(c.frecCpu).toFixed(0)} / ${median(c.bareCpu).toFixed(0)} |`,
   );
 }

@@ -14,7 +14,7 @@ import { seededRandom } from '@frec/core/spi';
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -81,17 +81,36 @@ async function behind(t: string, group: string): Promise<number> {
 async function lagZero(t: string, group: string): Promise<boolean> {
   return (await behind(t, group)) === 0;
 }
-/** Drain rate of a consumer process over a backlog, timed from its first acknowledged event (process start excluded). */
-async function drainRate(t: string, group: string, start: () => ChildProcess): Promise<number> {
+/** User + system CPU seconds of a process and its descendants (Linux /proc; tsx runs the raw consumer in a child). */
+function treeCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    let s = (Number(fields[11]) + Number(fields[12])) / 100;
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    for (const k of kids ? kids.split(' ') : []) s += treeCpuSeconds(Number(k));
+    return s;
+  } catch {
+    return Number.NaN;
+  }
+}
+/**
+ * Drain rate of a consumer process over a backlog, timed from its first acknowledged event (process
+ * start excluded), and the consumer's CPU per event over the same span: on a loaded shared machine
+ * the rate depends on the CPU the process was granted, the CPU per event much less.
+ */
+async function drainRate(t: string, group: string, start: () => ChildProcess): Promise<{ rate: number; cpuUsPerEvent: number }> {
   const child = start();
   const total = await redis.xlen(t);
   let left = total;
   await waitUntil(async () => (left = await behind(t, group)) < total, 120_000);
   const t0 = performance.now();
+  const cpu0 = treeCpuSeconds(child.pid);
   await waitUntil(() => lagZero(t, group), 600_000);
   const rate = left / ((performance.now() - t0) / 1000);
+  const cpuUsPerEvent = ((treeCpuSeconds(child.pid) - cpu0) * 1e6) / left;
   await stopChild(child);
-  return rate;
+  return { rate, cpuUsPerEvent };
 }
 async function waitUntil(f: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -222,14 +241,14 @@ try {
 
   // 1. Sustained throughput: drain a backlog.
   for (let i = 0; i < BACKLOG; i += 5000) await xadd(topic, events(Math.min(5000, BACKLOG - i)));
-  const frecDrain = await drainRate(topic, group, () => spawnWorker());
-  console.log(`frec worker drained ${BACKLOG} events at ${Math.round(frecDrain)} events/s`);
+  const { rate: frecDrain, cpuUsPerEvent: frecCpu } = await drainRate(topic, group, () => spawnWorker());
+  console.log(`frec worker drained ${BACKLOG} events at ${Math.round(frecDrain)} events/s, ${frecCpu.toFixed(1)} µs CPU per event`);
   const rawTopic = `${prefix}raw-events`;
   for (let i = 0; i < BACKLOG; i += 5000) await xadd(rawTopic, events(Math.min(5000, BACKLOG - i)));
-  const rawDrainRate = await drainRate(rawTopic, 'raw', () =>
+  const { rate: rawDrainRate, cpuUsPerEvent: rawCpu } = await drainRate(rawTopic, 'raw', () =>
     spawnTsx([path.join(root, 'bench/stream/raw-consumer.ts'), URL, rawTopic, 'raw', `${prefix}raw:`]),
   );
-  console.log(`raw consumer drained ${BACKLOG} events at ${Math.round(rawDrainRate)} events/s`);
+  console.log(`raw consumer drained ${BACKLOG} events at ${Math.round(rawDrainRate)} events/s, ${rawCpu.toFixed(1)} µs CPU per event`);
 
   // 2. Freshness at RATE events/s: frec worker + getOnlineFeatures vs raw consumer + GET.
   const worker = spawnWorker();
@@ -266,6 +285,9 @@ try {
   console.log(`| sustained drain, frec worker (online+offline) | ${Math.round(frecDrain)} events/s |`);
   console.log(`| sustained drain, raw XREADGROUP+SET+XACK | ${Math.round(rawDrainRate)} events/s |`);
   console.log(`| ratio | ${(frecDrain / rawDrainRate).toFixed(2)}x |`);
+  console.log(
+    `| consumer CPU per event, frec / raw | ${frecCpu.toFixed(1)} / ${rawCpu.toFixed(1)} µs = ${(frecCpu / rawCpu).toFixed(2)}x |`,
+  );
   console.log(
     `| freshness at ${RATE}/s, frec (XADD -> getOnlineFeatures) | p50 ${pct(frec.lat, 0.5).toFixed(0)} ms, p99 ${pct(frec.lat, 0.99).toFixed(0)} ms |`,
   );

@@ -17,6 +17,11 @@ export interface FeastOnlineResponse {
 /** Feast writes the epoch for join keys and absent values. */
 const EPOCH = '1970-01-01T00:00:00Z';
 
+// The last time formatted: a server answering for the same rows formats the same event time on
+// every request, and toISOString is a few microseconds of a ~100 µs request.
+let lastStampMs = Number.NaN;
+let lastStamp = EPOCH;
+
 /** A timestamp as Feast prints it: RFC 3339 in UTC, without fractional zeros. */
 export function feastTimestamp(t: unknown): string {
   let ms: number;
@@ -24,10 +29,13 @@ export function feastTimestamp(t: unknown): string {
   else if (typeof t === 'number') ms = t;
   else if (typeof t === 'string') return t;
   else return EPOCH;
+  if (ms === lastStampMs) return lastStamp;
   // A time stored before range checks existed must not fail every read of its entity.
   if (!isSupportedTimeMs(ms) || ms <= 0) return EPOCH;
   const iso = new Date(ms).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  lastStampMs = ms;
+  lastStamp = iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  return lastStamp;
 }
 
 /**
@@ -121,26 +129,63 @@ function valueJson(v: unknown, type: ValueType | undefined): string {
   return JSON.stringify(jsonValue(v));
 }
 
+/** True when a column's values need valueJson: floats keep `.0`, bigints and long int64 strings stay exact. */
+function needsValueJson(raw: readonly unknown[], type: ValueType | undefined): boolean {
+  if (type === 'float32' || type === 'float64' || type?.endsWith('[]')) return true;
+  for (let k = 0; k < raw.length; k++) {
+    const v = raw[k];
+    if (typeof v === 'bigint' || (type === 'int64' && typeof v === 'string')) return true;
+  }
+  return false;
+}
+
+function floatsJson(raw: readonly unknown[]): string {
+  if (raw.length === 1) {
+    const v = raw[0];
+    return typeof v === 'number' ? `[${floatJson(v)}]` : `[${valueJson(v, 'float64')}]`;
+  }
+  let out = '[';
+  for (let k = 0; k < raw.length; k++) {
+    const v = raw[k];
+    if (k > 0) out += ',';
+    out += typeof v === 'number' ? floatJson(v) : valueJson(v, 'float64');
+  }
+  return `${out}]`;
+}
+
 /**
  * The response body as Feast's feature server writes it (MessageToDict of the proto with Feast's
  * value patch, then Python's json): whole-number floats as `1.0`, int64 exact past 2^53, timestamp
- * features as epoch seconds, event times RFC 3339. Columns whose values are plain are written by
- * JSON.stringify in one call.
+ * features as epoch seconds, event times RFC 3339. Written straight from the SDK's columns, with
+ * no intermediate Feast object: columns of one view share their status and event-time arrays, so
+ * each such array is written once per response (docs/profiles/feature-server.md).
  */
 export function feastResponseJson(res: OnlineFeaturesResponse, types: ReadonlyArray<ValueType | undefined>): string {
-  const body = toFeastResponse(res);
-  const parts: string[] = new Array(body.results.length);
-  for (let c = 0; c < body.results.length; c++) {
-    const r = body.results[c]!;
-    const type = types[c];
+  const names = res.featureNames;
+  let out = `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[`;
+  let lastStatuses: unknown;
+  let lastStatusesJson = '';
+  let lastTimes: unknown = null;
+  let lastTimesJson = '';
+  for (let c = 0; c < names.length; c++) {
     const raw = (res.values[c] ?? []) as unknown[];
-    const special =
-      type === 'float32' ||
-      type === 'float64' ||
-      type?.endsWith('[]') ||
-      raw.some((v) => typeof v === 'bigint' || (type === 'int64' && typeof v === 'string'));
-    const values = special ? `[${raw.map((v) => valueJson(v, type)).join(',')}]` : JSON.stringify(r.values);
-    parts[c] = `{"values":${values},"statuses":${JSON.stringify(r.statuses)},"event_timestamps":${JSON.stringify(r.event_timestamps)}}`;
+    const n = raw.length;
+    const type = types[c];
+    let values: string;
+    if (type === 'float32' || type === 'float64') values = floatsJson(raw);
+    else if (needsValueJson(raw, type)) values = `[${raw.map((v) => valueJson(v, type)).join(',')}]`;
+    else values = JSON.stringify(plainColumn(raw) ? raw : raw.map(jsonValue));
+    const sts = res.statuses[c];
+    if (sts !== lastStatuses || sts === undefined) {
+      lastStatuses = sts;
+      lastStatusesJson = JSON.stringify(sts ?? new Array<string>(n).fill('PRESENT'));
+    }
+    const ts = res.eventTimestamps[c];
+    if (ts !== lastTimes || ts === undefined) {
+      lastTimes = ts;
+      lastTimesJson = JSON.stringify(formatTimes(ts, n));
+    }
+    out += `${c > 0 ? ',' : ''}{"values":${values},"statuses":${lastStatusesJson},"event_timestamps":${lastTimesJson}}`;
   }
-  return `{"metadata":{"feature_names":${JSON.stringify(body.metadata.feature_names)}},"results":[${parts.join(',')}]}`;
+  return `${out}]}`;
 }

@@ -264,7 +264,7 @@ export function trainRanker(data: RankerData, config: Partial<DcnConfig> = {}, o
   validateRankerData(data);
   const cfg = dcnConfig(config);
   if (data.group) return trainListwise({ ...data, group: data.group }, cfg, opts);
-  const params = initDcn(data, cfg);
+  const params = startDcn(data, cfg, opts);
   const B = Math.min(cfg.batchSize, data.n);
   const trainer = new DcnTrainer(params, B);
   const adam = new Adam(trainer.slots(), { lr: cfg.learningRate, l2: cfg.l2 });
@@ -298,9 +298,30 @@ function groupStarts(group: Int32Array): Int32Array {
   return Int32Array.from(starts);
 }
 
+/**
+ * The parameters training starts from: a copy of `opts.init` (warm start; its standardization is
+ * kept, as its weights were learned on it) or a seeded initialisation.
+ */
+function startDcn(data: RankerData, cfg: DcnConfig, opts: TrainOptions): DcnParams {
+  const init = opts.init;
+  if (!init) return initDcn(data, cfg);
+  const fits =
+    init.kind === 'dcn-v2' &&
+    init.d === data.d &&
+    init.cross.length === cfg.crossLayers &&
+    JSON.stringify(init.deep.map((l) => l.outDim)) === JSON.stringify(cfg.hidden);
+  if (!fits || init.kind !== 'dcn-v2')
+    throw new ModelInputError(
+      'dcn-v2: the warm-start parameters do not fit the ranker data or config (feature count, cross layers or deep widths differ).',
+      { model: 'dcn-v2', field: 'init' },
+      'Warm-start only from a ranker trained on the same features and config, or train from a seeded initialisation (no init).',
+    );
+  return { ...structuredClone(init), config: cfg };
+}
+
 /** trainRanker with the listwise loss: batches of whole requests, shuffled by request. */
 function trainListwise(data: RankerData & { group: Int32Array }, cfg: DcnConfig, opts: TrainOptions): TrainResult<DcnParams> {
-  const params = initDcn(data, cfg);
+  const params = startDcn(data, cfg, opts);
   const starts = groupStarts(data.group);
   const ends = Int32Array.from(starts, (_, g) => (g + 1 < starts.length ? starts[g + 1]! : data.n));
   let largest = 0;

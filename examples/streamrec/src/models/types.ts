@@ -184,6 +184,11 @@ export interface TrainOptions {
    * fixed within the epoch), so the user tower learns what the recent items do not already say.
    */
   history?: { weight: number; decay: number };
+  /**
+   * Start from these parameters instead of a seeded initialisation (warm start from the production
+   * model, already laid out on this data's indices: warmTwoTower). Copied, never modified.
+   */
+  init?: TwoTowerParams | DcnParams;
   /** Called after every epoch (progress output). */
   onEpoch?: (stats: EpochStats) => void;
   /** Called after every batch with the examples done so far in the epoch (progress bars throttle it). */

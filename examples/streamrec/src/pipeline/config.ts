@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ErrorCode, FrecError } from '@frec/core';
 import type { BprConfig } from '../baselines/bpr-mf.js';
 import type { ProtocolName } from '../eval/protocols.js';
-import type { DcnConfig, TwoTowerConfig } from '../models/index.js';
+import type { DcnConfig, DcnParams, TowerEnsemble, TwoTowerConfig } from '../models/index.js';
+import type { IdMaps } from '../models/warm-start.js';
 import {
   CO_OCCURRENCE_WEIGHT_GRID,
   DEFAULT_CO_OCCURRENCE,
@@ -42,6 +43,11 @@ export interface TrainRetrievalConfig {
    * False serves the ensemble the query was tuned on: one fit instead of two (the demo's first run).
    */
   refit: boolean;
+  /**
+   * Warm start: each member starts from the production ensemble's member (laid out on this
+   * data's ids by warmTwoTower) instead of a seeded initialisation; absent: cold.
+   */
+  warmStart?: { params: TowerEnsemble; ids: IdMaps };
 }
 
 /** Settings of the query tuning step: the grids it tries on the held-out users and the co-occurrence table it builds. */
@@ -73,6 +79,8 @@ export interface RankerSetConfig {
 export interface TrainRankerConfig {
   /** DCN-V2 hyper-parameters over DEFAULT_DCN_CONFIG; its seed defaults to the run's. */
   dcn: Partial<DcnConfig>;
+  /** Warm start: training starts from this ranker (when its widths fit, warmDcn); absent: cold. */
+  warmStart?: DcnParams;
 }
 
 /** Settings of the blend tuning step. */

@@ -97,6 +97,12 @@ interface CachedState {
   broken?: boolean;
 }
 
+/** One batch's offline rows and, once a tail has taken them into an append, that append. */
+interface PendingRows {
+  rows: Array<Record<string, unknown>>;
+  written?: Promise<unknown>;
+}
+
 /**
  * A StreamWorker consumes a stream view's events through a consumer group and keeps its
  * aggregates in both stores. Per batch: fold new events into each entity's state and write the
@@ -401,6 +407,8 @@ export class StreamWorker {
       this.release(cache, saves, touched, true);
       throw err;
     }
+    const appendable: PendingRows = { rows: offlineRows };
+    if (offlineRows.length > 0) this.pendingRowsOf(lane).push(appendable);
     const tail = async (): Promise<BatchStats> => {
       const lost = await this.saveAndAck(
         view,
@@ -409,10 +417,7 @@ export class StreamWorker {
         { saves, touched, dead, keys, idsOf: (k) => idsOf.get(k)!, newest },
         async () => {
           // Offline before the save: a crash in between replays identical rows, which a point-in-time join reads the same.
-          if (offlineRows.length > 0)
-            await (
-              await this.store.offlineStore()
-            ).appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, offlineRows);
+          if (offlineRows.length > 0) await this.appendOffline(lane, view, appendable);
         },
       );
       const stats: BatchStats = {
@@ -537,6 +542,37 @@ export class StreamWorker {
       return this.recordBatch(stats);
     };
     return { done: this.enqueue(lane, tail) };
+  }
+
+  /** Per lane, the offline rows of batches written online whose rows no append has taken yet, in batch order. */
+  private readonly pendingRows = new Map<string, PendingRows[]>();
+
+  private pendingRowsOf(lane: string): PendingRows[] {
+    let rows = this.pendingRows.get(lane);
+    if (!rows) this.pendingRows.set(lane, (rows = []));
+    return rows;
+  }
+
+  /**
+   * Appends a batch's offline rows, together with those of every later batch already folded, as one
+   * append; the later batches' tails then find theirs written. One Parquet file per batch made the
+   * offline store the worker's bound (docs/profiles/stream-worker.md). Each tail still waits for
+   * its rows before saving its states, so a crash leaves at worst rows whose events are replayed,
+   * which the replay writes again identically.
+   */
+  private async appendOffline(lane: string, view: FeatureViewSpec, own: PendingRows): Promise<void> {
+    if (!own.written) {
+      const group = this.pendingRowsOf(lane).splice(0);
+      // A tail runs after every earlier batch's tail, so its rows are still queued unless one of those took them.
+      if (!group.includes(own)) group.push(own);
+      const rows = group.length === 1 ? own.rows : group.flatMap((g) => g.rows);
+      const written = this.store
+        .offlineStore()
+        .then((off) => off.appendRows((view.source as { batchSource: FileSourceSpec }).batchSource, view, rows));
+      written.catch(() => undefined);
+      for (const g of group) g.written = written;
+    }
+    await own.written;
   }
 
   /** Runs a batch's ordered half after the lane's earlier batches, whatever their outcome. */
