@@ -152,6 +152,34 @@ describe('the catalog at request time (ADR 0076)', () => {
     expect(examples.filter((x) => x.atMs < 50 * DAY).length).toBeGreaterThan(1000);
     expect(examples.some((x) => x.item === 1 && x.label === 1)).toBe(true);
     for (const x of examples) expect(firstSeen[x.item]!).toBeLessThanOrEqual(x.atMs);
+    // 'pool': each request is its positive then every other candidate of its pool, once each.
+    const sources = new OfflineCandidates(data, train, { twoTower: 5, trending: 3, popular: 5, coOccurrence: 0 });
+    const pooled = sampleRankerExamples({
+      data,
+      train,
+      userFeatures: tt.userFeatures,
+      params: tower,
+      itemEmbeddings: ensembleItemForward(tower, tt.itemFeatures),
+      from: train.subarray(0, 200),
+      positives: 200,
+      negatives: 'pool',
+      sources,
+      lookupOffsetMs: 1000,
+      seed: 3,
+    });
+    const requests: (typeof pooled)[] = [];
+    for (const x of pooled) {
+      if (x.label === 1) requests.push([x]);
+      else requests[requests.length - 1]!.push(x);
+    }
+    expect(requests.length).toBeGreaterThan(10);
+    for (const r of requests) {
+      const items = r.map((x) => x.item);
+      expect(new Set(items).size).toBe(items.length);
+      expect(r.slice(1).every((x) => x.label === 0 && x.user === r[0]!.user && x.atMs === r[0]!.atMs)).toBe(true);
+    }
+    // Whole pools (up to 13 candidates here), not 1 + 8 draws.
+    expect(Math.max(...requests.map((r) => r.length))).toBeGreaterThan(9);
   });
 });
 

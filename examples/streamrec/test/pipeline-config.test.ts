@@ -21,7 +21,7 @@ describe('pipeline config', () => {
     expect(c.trainThreads).toBeGreaterThanOrEqual(1);
     expect(c.trainThreads).toBeLessThanOrEqual(2);
     expect(c.steps).toEqual(DEFAULT_STEP_CONFIGS);
-    expect(c.steps.rankerSet).toEqual({ positives: 12000, negatives: 8, candidates: DEFAULT_CANDIDATE_MIX, blendFolds: 2 });
+    expect(c.steps.rankerSet).toEqual({ positives: 2000, negatives: 'pool', candidates: DEFAULT_CANDIDATE_MIX, blendFolds: 2 });
     expect(c.steps.tuneQuery.coOccurrence).toEqual(DEFAULT_CO_OCCURRENCE);
     expect(c.steps.trainRetrieval).toEqual({ tower: {}, members: 2, history: { weight: 1, decay: 0.25 }, refit: true });
   });
@@ -36,17 +36,17 @@ describe('pipeline config', () => {
       },
     });
     expect(c.steps.rankerSet).toEqual({
-      positives: 12000,
-      negatives: 8,
+      positives: 2000,
+      negatives: 'pool',
       candidates: { ...DEFAULT_CANDIDATE_MIX, twoTower: 30 },
       blendFolds: 2,
     });
-    expect(c.steps.trainRanker.dcn).toEqual({ epochs: 1 });
+    expect(c.steps.trainRanker.dcn).toEqual({ crossLayers: 0, hidden: [], epochs: 1 });
     expect(c.steps.tuneBlend.weights).toEqual([0, 1]);
     // The defaults themselves are untouched.
     expect(DEFAULT_STEP_CONFIGS.rankerSet.candidates).toEqual(DEFAULT_CANDIDATE_MIX);
     expect(DEFAULT_STEP_CONFIGS.tuneBlend.weights).toEqual([...BLEND_GRID]);
-    expect(DEFAULT_STEP_CONFIGS.trainRanker.dcn).toEqual({});
+    expect(DEFAULT_STEP_CONFIGS.trainRanker.dcn).toEqual({ crossLayers: 0, hidden: [] });
   });
 
   it('refuses bad settings with a coded error naming the option', () => {

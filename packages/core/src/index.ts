@@ -59,6 +59,7 @@ export {
 export {
   aggregationFeatureView,
   type AggregationDeclaration,
+  type AggregationDeclarationBase,
   type AggregationFunction,
   type AggregationFeatureViewOptions,
   type AggregationViewFields,

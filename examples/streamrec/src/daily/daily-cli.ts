@@ -27,6 +27,8 @@ Options:
   --until STEP       stop after STEP (${DAILY_STEPS.join('|')}); the next run resumes
   --gate-latency-ms N  p95 ranking time the gate allows the candidate (default: the ranking budget)
   --seed N           seed of every generator (default 42)
+  --warm-start       start both models from production's last good pair (fewer epochs)
+  --cold-start       train from a seeded initialisation (the default: DAILY_WARM_START)
   --json             print the report as JSON on stdout (progress goes to stderr)
   --help             this text
 
@@ -65,6 +67,8 @@ export function parseDailyArgs(argv: readonly string[]): DailyArgs {
     '--until',
     '--gate-latency-ms',
     '--seed',
+    '--warm-start',
+    '--cold-start',
     '--json',
     '--help',
     '-h',
@@ -98,6 +102,7 @@ export function parseDailyArgs(argv: readonly string[]): DailyArgs {
       rollout,
       ...(until ? { until: until as DailyStep } : {}),
       ...(seed !== undefined ? { seed: Number(seed) } : {}),
+      ...(argv.includes('--warm-start') ? { warmStart: true } : argv.includes('--cold-start') ? { warmStart: false } : {}),
       ...(latency !== undefined ? { gateLatencyBudgetMs: Number(latency) } : {}),
     },
   };

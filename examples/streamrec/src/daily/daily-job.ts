@@ -6,13 +6,16 @@ import { FeatureStore, FrecError } from '@frec/core';
 import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/model-registry';
 import type { Ranker } from '@frec/model-serving/ranking';
 import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
-import { defaultMetricTolerances, gateRegisteredCandidate, type RankerLoader } from '../rollout/index.js';
+import { gateRegisteredCandidate, type RankerLoader } from '../rollout/index.js';
 import { loadRanker } from '../serve/load-models.js';
+import { readMovieLens } from '../serve/movielens-snapshot.js';
 import { buildStreamRec } from '../serve/streamrec-recommender.js';
-import { DAILY_METRIC_TOLERANCE, holdoutFraction, sliceTolerance } from './daily-config.js';
+import { DAILY_WARM_START, DAILY_WARM_STEPS, holdoutFraction } from './daily-config.js';
+import { mergeStepConfigs } from './merge-steps.js';
 import { DailyJobErrorCode, dailyJobError } from './daily-errors.js';
 import { writeDaySlice, type DaySlice } from './day-slice.js';
 import { DAILY_STEPS, dayRange, DayStateStore, type DailyStep, type DayOutcome, type DayState, type FinishedStep } from './day-state.js';
+import { heldOutCases, pairedHeldOut, type PairedHeldOut } from './held-out-eval.js';
 import { dayArtifact, type TrainDayArgs, type TrainDayResult } from './train-day.js';
 
 /** Options of one day's run. */
@@ -33,13 +36,20 @@ export interface DailyJobOptions {
   /** Step settings of the training pipeline over DAILY_STEP_CONFIGS. */
   steps?: DeepPartial<StepConfigs>;
   trainThreads?: number;
+  /**
+   * Start both models from production's last good pair (default DAILY_WARM_START), trained with
+   * `warmSteps` over `steps`; the first day, with no production pair, trains cold.
+   */
+  warmStart?: boolean;
+  /** Step settings of a warm-started day over `steps` (default DAILY_WARM_STEPS: fewer epochs). */
+  warmSteps?: DeepPartial<StepConfigs>;
   /** Minimum held-out events (default MIN_HOLDOUT_EVENTS). */
   minHoldoutEvents?: number;
   /** Stop after this step (the state records it; the next run resumes). */
   until?: DailyStep;
   /**
-   * NDCG@20 / Recall@20 a candidate may lose against production's registered figures (default
-   * DAILY_METRIC_TOLERANCE): successive days' figures come from different held-out slices.
+   * NDCG@20 / Recall@20 a candidate may lose against production on the same held-out requests
+   * (default: pairedTolerance, two standard errors of the paired difference, at least 0.005).
    */
   metricTolerance?: number;
   /** The candidate's p95 ranking time the gate allows (default: the recommender's ranking budget). */
@@ -197,6 +207,9 @@ export async function runDailyJob(options: DailyJobOptions): Promise<DailyJobRep
           );
           return { result: adopted as unknown as Record<string, unknown>, peakRssMiB: 0 };
         }
+        const warmFrom = (options.warmStart ?? DAILY_WARM_START) ? await productionPair(registry) : undefined;
+        const steps = warmFrom ? mergeStepConfigs(options.steps ?? {}, options.warmSteps ?? DAILY_WARM_STEPS) : options.steps;
+        if (warmFrom) say(`train: warm start from production two_tower v${warmFrom.twoTower}, ranker v${warmFrom.ranker}`);
         const args: TrainDayArgs = {
           day,
           repoPath: options.repoPath,
@@ -211,7 +224,8 @@ export async function runDailyJob(options: DailyJobOptions): Promise<DailyJobRep
             ...(slice.lastEvent ? { lastEvent: slice.lastEvent } : {}),
           },
           ...(options.trainThreads !== undefined ? { trainThreads: options.trainThreads } : {}),
-          ...(options.steps ? { steps: options.steps } : {}),
+          ...(steps ? { steps } : {}),
+          ...(warmFrom ? { warmFrom } : {}),
         };
         const result = await runTrainingChild(
           args,
@@ -222,7 +236,11 @@ export async function runDailyJob(options: DailyJobOptions): Promise<DailyJobRep
           },
           (l) => log(`[daily ${day}] train | ${l}`),
         );
-        return { result: result as unknown as Record<string, unknown>, peakRssMiB: result.peakRssMiB, cpuSeconds: result.cpuSeconds };
+        return {
+          result: { ...result, warmFrom: warmFrom ?? null } as unknown as Record<string, unknown>,
+          peakRssMiB: result.peakRssMiB,
+          cpuSeconds: result.cpuSeconds,
+        };
       })) as unknown as Pick<TrainDayResult, 'versions' | 'metrics' | 'trainingData'>;
       const s2 = stopped('train');
       if (s2) return s2;
@@ -333,8 +351,10 @@ function runTrainingChild(
 }
 
 /**
- * The gate step: the day's users replayed through StreamRec's request path (built on the day's
- * slice and the last good production models); the candidate ranker is promoted, noted for its
+ * The gate step: the candidate pair and production's last good pair first rank the same held-out
+ * requests (the day's users, on the data up to the day's start: pairedHeldOut), then the day's
+ * users are replayed through StreamRec's request path (built on the day's slice and the last good
+ * production models) for the shadow checks; the candidate ranker is promoted, noted for its
  * canary, or refused (its two-tower follows it).
  */
 async function gateDay(
@@ -355,6 +375,7 @@ async function gateDay(
       await fs.close();
     }
   };
+  const heldOut = await sameSliceComparison(options, registry, slice, versions, say);
   const streamrec = await buildStreamRec({ dataDir: slice.dir, modelRegistry: options.registry, repoPath: options.repoPath, log: say });
   try {
     const users = trafficUsers(streamrec.snapshot.histories, slice.usersOnDay);
@@ -368,7 +389,15 @@ async function gateDay(
       catalog: streamrec.catalog,
       impressionsOf: streamrec.impressionsOf,
       traffic: users.map((userId) => ({ userId, count: 20 })),
-      metrics: await dailyTolerances(registry, versions.ranker!, options.metricTolerance),
+      ...(heldOut
+        ? {
+            metrics: (['ndcg20', 'recall20'] as const).map((m) => ({ metric: `${HELD_OUT}/${m}`, tolerance: heldOut.tolerance[m] })),
+            offlineMetrics: {
+              candidate: { [`${HELD_OUT}/ndcg20`]: heldOut.candidate.ndcg20, [`${HELD_OUT}/recall20`]: heldOut.candidate.recall20 },
+              production: { [`${HELD_OUT}/ndcg20`]: heldOut.production.ndcg20, [`${HELD_OUT}/recall20`]: heldOut.production.recall20 },
+            },
+          }
+        : { metrics: [] }),
       ...(options.gateLatencyBudgetMs !== undefined ? { latencyBudgetMs: options.gateLatencyBudgetMs } : {}),
       gateMetrics: { decisions: streamrec.metrics.gateDecisions, checkFailures: streamrec.metrics.gateCheckFailures },
       log: say,
@@ -378,6 +407,7 @@ async function gateDay(
     const label = Object.entries(versions)
       .map(([n, v]) => `${n} v${v}`)
       .join(', ');
+    const extra = heldOut ? { heldOut } : {};
     if (decision.outcome === 'refused') {
       await registry.refuse('two_tower', tower, `its ranker v${versions.ranker} was refused by the shadow gate`);
       const prod = decision.production
@@ -387,6 +417,7 @@ async function gateDay(
         kind: 'refused',
         versions,
         reasons: decision.reasons,
+        ...extra,
         message: `gate refused ${label} on ${decision.requests} requests: ${decision.reasons.join('; ')}; ${prod}`,
       };
     }
@@ -398,6 +429,7 @@ async function gateDay(
       return {
         kind: 'promoted',
         versions,
+        ...extra,
         message: `gate passed ${decision.checks.length} checks on ${decision.requests} requests: ${label} promoted to production`,
       };
     }
@@ -405,11 +437,62 @@ async function gateDay(
     return {
       kind: 'canary',
       versions,
+      ...extra,
       message: `gate passed on ${decision.requests} requests: ${label} noted for the canary (the serving process's registrySync starts it)`,
     };
   } finally {
     await streamrec.close();
   }
+}
+
+/** The offline check's metric prefix: figures both pairs scored on the day's held-out requests. */
+const HELD_OUT = 'held_out_day';
+
+/**
+ * The candidate pair and production's last good pair on the same held-out requests (the day's
+ * users with a history before it, asked on the data up to the day's start, the truth being what
+ * they first rated on the day). Neither pair trained on the day (the candidate's held-out slice
+ * holds at least the day). Undefined when production has no complete pair (the first day).
+ */
+async function sameSliceComparison(
+  options: DailyJobOptions,
+  registry: ModelRegistry,
+  slice: DaySlice,
+  versions: Record<string, number>,
+  say: (l: string) => void,
+): Promise<PairedHeldOut | undefined> {
+  const production = await productionPair(registry);
+  if (!production) return undefined;
+  const range = dayRange(options.day)!;
+  const beforeDir = path.join(options.workDir, 'before', options.day);
+  const before = writeDaySlice(options.inputDir, beforeDir, { startMs: range.startMs, endMs: range.startMs });
+  try {
+    const cases = heldOutCases(readMovieLens(before.dir), readMovieLens(slice.dir), slice.usersOnDay);
+    const paired = await pairedHeldOut({
+      beforeDir: before.dir,
+      repoPath: options.repoPath,
+      registry: options.registry,
+      candidate: { twoTower: versions.two_tower!, ranker: versions.ranker! },
+      production,
+      cases,
+      ...(options.metricTolerance !== undefined ? { fixedTolerance: options.metricTolerance } : {}),
+    });
+    const f = (x: number) => x.toFixed(4);
+    say(
+      `held-out day: ${paired.users} requests; NDCG@20 candidate ${f(paired.candidate.ndcg20)} vs production ${f(paired.production.ndcg20)} ` +
+        `(tolerance ${f(paired.tolerance.ndcg20)}), Recall@20 ${f(paired.candidate.recall20)} vs ${f(paired.production.recall20)} ` +
+        `(tolerance ${f(paired.tolerance.recall20)})`,
+    );
+    return paired;
+  } finally {
+    rmSync(beforeDir, { recursive: true, force: true });
+  }
+}
+
+/** Production's last good two-tower and ranker, when both exist. */
+async function productionPair(registry: ModelRegistry): Promise<{ twoTower: number; ranker: number } | undefined> {
+  const [tt, rk] = await Promise.all([registry.lastGood('two_tower'), registry.lastGood('ranker')]);
+  return tt && rk ? { twoTower: tt.manifest.version, ranker: rk.manifest.version } : undefined;
 }
 
 /** The gate's traffic: the day's users with a history before it, else (too few) the most recently active users, 10 at least. */
@@ -431,19 +514,4 @@ function stripAnsi(line: string): string {
     .split(ESC)
     .map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*[A-Za-z]/, '')))
     .join('');
-}
-
-/**
- * The gate's offline-metric tolerances: a fixed one when given, else per metric the larger of
- * DAILY_METRIC_TOLERANCE and two standard errors of the difference of two held-out slices of the
- * registered sizes (sliceTolerance): the two figures come from different days' slices.
- */
-async function dailyTolerances(registry: ModelRegistry, version: number, fixed?: number) {
-  const cand = await registry.describe('ranker', version);
-  const prod = (await registry.lastGood('ranker'))?.manifest;
-  return defaultMetricTolerances(cand, prod).map((t) => {
-    const protocol = t.metric.split('/')[0];
-    const users = (m?: ModelManifest) => m?.metrics[`${protocol}/users`] ?? 0;
-    return { ...t, tolerance: fixed ?? Math.max(DAILY_METRIC_TOLERANCE, sliceTolerance(users(cand), users(prod))) };
-  });
 }

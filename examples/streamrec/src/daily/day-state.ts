@@ -17,11 +17,19 @@ export interface FinishedStep {
   result: Record<string, unknown>;
 }
 
+/** Candidate and production on the day's held-out requests, as the gate compared them. */
+export interface HeldOutFigures {
+  users: number;
+  candidate: { ndcg20: number; recall20: number };
+  production: { ndcg20: number; recall20: number };
+  tolerance: { ndcg20: number; recall20: number };
+}
+
 /** How a day ended. */
 export type DayOutcome =
-  | { kind: 'promoted'; message: string; versions: Record<string, number> }
-  | { kind: 'canary'; message: string; versions: Record<string, number> }
-  | { kind: 'refused'; message: string; versions: Record<string, number>; reasons: string[] }
+  | { kind: 'promoted'; message: string; versions: Record<string, number>; heldOut?: HeldOutFigures }
+  | { kind: 'canary'; message: string; versions: Record<string, number>; heldOut?: HeldOutFigures }
+  | { kind: 'refused'; message: string; versions: Record<string, number>; reasons: string[]; heldOut?: HeldOutFigures }
   | { kind: 'no-events'; message: string };
 
 /** One run's attempt at the day: a failure is recorded here and the next run resumes after the last finished step. */

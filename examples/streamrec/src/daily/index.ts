@@ -1,15 +1,26 @@
 /** StreamRec's daily production loop job (`npm run -w examples/streamrec daily`). */
 export { runDailyJob, EXIT, type DailyJobOptions, type DailyJobReport } from './daily-job.js';
-export { DAILY_STEPS, DayStateStore, dayRange, type DailyStep, type DayState, type DayOutcome, type FinishedStep } from './day-state.js';
-export { writeDaySlice, type DaySlice } from './day-slice.js';
 export {
-  DAILY_STEP_CONFIGS,
-  DAILY_METRIC_TOLERANCE,
-  DAILY_REPLAY_STEPS,
-  MIN_HOLDOUT_EVENTS,
-  PER_USER_METRIC_SD,
-  holdoutFraction,
-  sliceTolerance,
-} from './daily-config.js';
+  DAILY_STEPS,
+  DayStateStore,
+  dayRange,
+  type DailyStep,
+  type DayState,
+  type DayOutcome,
+  type FinishedStep,
+  type HeldOutFigures,
+} from './day-state.js';
+export { writeDaySlice, type DaySlice } from './day-slice.js';
+export { DAILY_STEP_CONFIGS, DAILY_REPLAY_STEPS, MIN_HOLDOUT_EVENTS, holdoutFraction } from './daily-config.js';
 export { DailyJobErrorCode } from './daily-errors.js';
 export { dayArtifact, type TrainDayArgs, type TrainDayResult } from './train-day.js';
+export {
+  heldOutCases,
+  pairedHeldOut,
+  pairedTolerance,
+  scoreHeldOut,
+  MIN_PAIRED_REQUESTS,
+  type HeldOutCase,
+  type ModelPair,
+  type PairedHeldOut,
+} from './held-out-eval.js';

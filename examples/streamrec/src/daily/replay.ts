@@ -9,6 +9,7 @@ import { readMovieLens, type MovieLensSnapshot } from '../serve/movielens-snapsh
 import { buildStreamRec } from '../serve/streamrec-recommender.js';
 import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
 import { runDailyJob, type DailyJobReport } from './daily-job.js';
+import { coldStartCases, ratingLines, sessionCases, withExtraRatings, type SessionCase } from './replay-extra.js';
 
 /** Options of the replay experiment. */
 export interface ReplayOptions {
@@ -26,6 +27,8 @@ export interface ReplayOptions {
   steps?: DeepPartial<StepConfigs>;
   /** The daily job's minimum held-out events (default 100 here: latest-small's last weeks hold 500 events in about 2-3 weeks). */
   minHoldoutEvents?: number;
+  /** Users left out of the replay's source asked as cold-start users (default 60). */
+  coldStartUsers?: number;
   /** Recent-popularity windows (days) tried on the validation days before the replay window. */
   popularityWindows?: readonly number[];
   log?: (line: string) => void;
@@ -51,6 +54,14 @@ export interface ReplayReport {
   rows: Array<{ system: string; ndcg20: number; recall20: number }>;
   comparisons: Array<{ a: string; b: string; diff: number; lo: number; hi: number }>;
   coverage: Array<{ week: string; [system: string]: number | string }>;
+  /** Next-day requests after half of the day's session was streamed in, against the batch features of the day before. */
+  session: {
+    cases: number;
+    rows: Array<{ system: string; ndcg20: number; recall20: number }>;
+    diff: { diff: number; lo: number; hi: number };
+  };
+  /** Users no replayed model saw, after their first k ratings, ranked by the last daily model and the popularity baselines. */
+  coldStart: Array<{ k: number; users: number; system: string; ndcg20: number; recall20: number }>;
   loop: { promotions: number; refusals: number; rollbacks: number; failed: number; noEvents: number };
   dayOutcomes: Array<{ day: string; outcome: string; seconds: number }>;
   markdown: string;
@@ -113,6 +124,14 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
 
   // The requests: users active on the next day with a history up to the day, truth = their new items.
   const cases: Case[][] = days.map((day) => nextDayCases(snapAll, day, allDays[allDays.indexOf(day) + 1]!));
+  const lines = ratingLines(source);
+  const sessions: SessionCase[][] = days.map((day) => sessionCases(snapAll, lines, day, allDays[allDays.indexOf(day) + 1]!));
+  const sessionRanked: Record<string, Ranked> = {
+    batch: new Map(),
+    streamed: new Map(),
+    popularity_recent: new Map(),
+    popularity_all_time: new Map(),
+  };
   const ranked: Record<string, Ranked> = {};
   const key = (c: Case) => `${c.day}:${c.user}`;
   for (const policy of ['daily', 'weekly', 'never'] as const) {
@@ -136,8 +155,41 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
             res.items.map((x) => Number(x.itemId)),
           );
         }
+        // Batch features only: the day's state, the session's items left out of the list afterwards.
+        if (policy === 'daily')
+          for (const s of sessions[i]!) {
+            const res = await rec.recommender.recommend({ userId: s.user, count: 40 });
+            const items = res.items.map((x) => Number(x.itemId)).filter((m) => !s.sessionItems.has(m));
+            sessionRanked.batch!.set(`${day}:${s.user}`, items.slice(0, 20));
+          }
       } finally {
         await rec.close();
+      }
+      if (policy === 'daily' && sessions[i]!.length > 0) {
+        // Streamed: the session's events in the user's recent items, as the stream worker keeps them online.
+        const dir = withExtraRatings(
+          path.join(workDir, 'days', day),
+          path.join(options.outDir, 'session', day),
+          sessions[i]!.flatMap((s) => s.sessionLines),
+        );
+        const streamed = await buildStreamRec({
+          dataDir: dir,
+          models,
+          repoPath: repo,
+          indexDir: path.join(options.outDir, 'ann', `${v.twoTower}`),
+          budgets: { features: 5000, retrieval: 5000, ranking: 5000, total: 20_000 },
+        });
+        try {
+          for (const s of sessions[i]!) {
+            const res = await streamed.recommender.recommend({ userId: s.user, count: 20 });
+            sessionRanked.streamed!.set(
+              `${day}:${s.user}`,
+              res.items.map((x) => Number(x.itemId)),
+            );
+          }
+        } finally {
+          await streamed.close();
+        }
       }
     }
     log(`replay: ${policy} ranked ${ranked[policy]!.size} requests`);
@@ -155,6 +207,79 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       ranked.popularity_recent.set(key(c), popular(snapAll, endMs - window * DAY, endMs, seen));
       ranked.popularity_all_time.set(key(c), popular(snapAll, 0, endMs, seen));
     }
+  }
+
+  for (const [i, day] of days.entries()) {
+    const endMs = Date.parse(`${day}T00:00:00Z`) + DAY;
+    for (const s of sessions[i]!) {
+      const seen = new Set([...historyBefore(snapAll, s.user, endMs), ...s.sessionItems]);
+      sessionRanked.popularity_recent!.set(`${day}:${s.user}`, popular(snapAll, endMs - window * DAY, endMs, seen));
+      sessionRanked.popularity_all_time!.set(`${day}:${s.user}`, popular(snapAll, 0, endMs, seen));
+    }
+  }
+  const sessionAll = days.flatMap((day, i) => sessions[i]!.map((s) => ({ key: `${day}:${s.user}`, truth: s.truth })));
+  const sessionResults = new Map(
+    Object.entries(sessionRanked).map(([s, r]) => [
+      s,
+      scored(
+        s,
+        sessionAll.map((c) => ({ ranked: r.get(c.key) ?? [], truth: c.truth })),
+      ),
+    ]),
+  );
+  const sessionDiff = sessionAll.length
+    ? pairedBootstrap(sessionResults.get('streamed')!, sessionResults.get('batch')!, { seed })
+    : { diff: 0, diffLo: 0, diffHi: 0 };
+
+  // Cold start: users outside the replay's source, after their first k ratings, on the last day's data and daily model.
+  const coldStart: ReplayReport['coldStart'] = [];
+  const lastDay = days.at(-1)!;
+  const lastGood = served.daily!.at(-1);
+  const coldCases = coldStartCases(
+    ratingLines(options.inputDir),
+    new Set(snapAll.histories.keys()),
+    options.coldStartUsers ?? 60,
+    seed,
+    [1, 3, 5],
+  );
+  if (lastGood) {
+    const models = await loadProductionModels({ registry: registryDir, versions: lastGood });
+    const endMs = Date.parse(`${lastDay}T00:00:00Z`) + DAY;
+    for (const k of [1, 3, 5]) {
+      const ks = coldCases.filter((c) => c.k === k && c.truth.size > 0);
+      const dir = withExtraRatings(
+        path.join(workDir, 'days', lastDay),
+        path.join(options.outDir, 'cold', `k${k}`),
+        ks.flatMap((c) => c.lines),
+      );
+      const rec = await buildStreamRec({
+        dataDir: dir,
+        models,
+        repoPath: repo,
+        indexDir: path.join(options.outDir, 'ann', `${lastGood.twoTower}`),
+        budgets: { features: 5000, retrieval: 5000, ranking: 5000, total: 20_000 },
+      });
+      const lists: Record<string, Array<{ ranked: number[]; truth: Set<number> }>> = {
+        daily: [],
+        popularity_recent: [],
+        popularity_all_time: [],
+      };
+      try {
+        for (const c of ks) {
+          const res = await rec.recommender.recommend({ userId: c.user, count: 20 });
+          lists.daily!.push({ ranked: res.items.map((x) => Number(x.itemId)), truth: c.truth });
+          lists.popularity_recent!.push({ ranked: popular(snapAll, endMs - window * DAY, endMs, c.seen), truth: c.truth });
+          lists.popularity_all_time!.push({ ranked: popular(snapAll, 0, endMs, c.seen), truth: c.truth });
+        }
+      } finally {
+        await rec.close();
+      }
+      for (const [system, l] of Object.entries(lists)) {
+        const r = scored(system, l);
+        coldStart.push({ k, users: ks.length, system, ndcg20: r.ndcg20, recall20: r.recall20 });
+      }
+    }
+    log(`replay: cold start ranked ${coldCases.length} requests`);
   }
 
   const all = cases.flat();
@@ -219,6 +344,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     rows,
     comparisons,
     coverage,
+    session: {
+      cases: sessionAll.length,
+      rows: [...sessionResults.entries()].map(([system, r]) => ({ system, ndcg20: r.ndcg20, recall20: r.recall20 })),
+      diff: { diff: sessionDiff.diff, lo: sessionDiff.diffLo, hi: sessionDiff.diffHi },
+    },
+    coldStart,
     loop,
     dayOutcomes,
   };
@@ -309,6 +440,21 @@ async function lastGoodPair(registry: ModelRegistry): Promise<{ twoTower: number
   return tt && rk ? { twoTower: tt.manifest.version, ranker: rk.manifest.version } : undefined;
 }
 
+/** NDCG@20 and Recall@20 of ranked lists against their truths, with the per-request NDCG the paired bootstrap reads. */
+function scored(model: string, lists: ReadonlyArray<{ ranked: number[]; truth: Set<number> }>): EvalResult {
+  const per = Float64Array.from(lists, (l) => ndcgAtK(l.ranked, l.truth, 20));
+  const recall = lists.reduce((s, l) => s + recallAtK(l.ranked, l.truth, 20), 0);
+  const res: EvalResult = {
+    model,
+    protocol: 'global_time',
+    users: lists.length,
+    ndcg20: mean(per),
+    recall20: recall / Math.max(1, lists.length),
+  };
+  Object.defineProperty(res, 'perUserNdcg20', { value: per, enumerable: false });
+  return res;
+}
+
 const mean = (v: Float64Array) => (v.length ? v.reduce((s, x) => s + x, 0) / v.length : 0);
 
 export function isoWeek(ms: number): string {
@@ -334,6 +480,23 @@ function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): s
     '| comparison | NDCG@20 difference | 95% interval |',
     '|---|---:|---|',
     ...r.comparisons.map((c) => `| ${c.a} vs ${c.b} | ${c.diff >= 0 ? '+' : ''}${f(c.diff)} | ${f(c.lo)} .. ${f(c.hi)} |`),
+    '',
+    `Streaming session features: ${r.session.cases} next-day requests made after the first half of the user's events that day (streamed into their recent items) against the daily model with the batch features of the day before; truth = the second half's new items.`,
+    '',
+    '| system | NDCG@20 | Recall@20 |',
+    '|---|---:|---:|',
+    ...r.session.rows.map(
+      (x) =>
+        `| ${x.system === 'batch' ? 'daily, batch features' : x.system === 'streamed' ? 'daily, streamed session' : x.system} | ${f(x.ndcg20)} | ${f(x.recall20)} |`,
+    ),
+    '',
+    `Streamed vs batch (paired bootstrap): ${r.session.diff.diff >= 0 ? '+' : ''}${f(r.session.diff.diff)} (95% interval ${f(r.session.diff.lo)} .. ${f(r.session.diff.hi)}).`,
+    '',
+    'Cold start: users no replayed model saw (left out of the source), after their first k ratings, on the last day; truth = their next 10 items.',
+    '',
+    '| k | users | system | NDCG@20 | Recall@20 |',
+    '|---:|---:|---|---:|---:|',
+    ...r.coldStart.map((c) => `| ${c.k} | ${c.users} | ${c.system} | ${f(c.ndcg20)} | ${f(c.recall20)} |`),
     '',
     `The loop: ${r.loop.promotions} promotions, ${r.loop.refusals} gate refusals, ${r.loop.rollbacks} rollbacks, ${r.loop.failed} failed days, ${r.loop.noEvents} days without events.`,
     '',

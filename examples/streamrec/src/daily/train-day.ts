@@ -1,5 +1,7 @@
 import { FeatureStore } from '@frec/core';
-import type { ModelManifest } from '@frec/model-registry';
+import { openModelRegistry, type ModelManifest } from '@frec/model-registry';
+import { asEnsemble, deserializeParams, type DcnParams, type TowerEnsemble, type TwoTowerParams } from '../models/index.js';
+import type { IdMaps } from '../models/warm-start.js';
 import { mergeStepConfigs } from './merge-steps.js';
 import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
 import { runPipeline } from '../pipeline/run-pipeline.js';
@@ -23,6 +25,8 @@ export interface TrainDayArgs {
   trainThreads?: number;
   /** Step settings over DAILY_STEP_CONFIGS. */
   steps?: DeepPartial<StepConfigs>;
+  /** Warm start: both models start from these registered versions (production's) instead of a seeded initialisation. */
+  warmFrom?: { twoTower: number; ranker: number };
 }
 
 /** What it produced: the registered versions, their metrics, and each step's time and memory. */
@@ -48,6 +52,13 @@ export const dayArtifact = (day: string): string => `daily/${day}.json`;
  * day and the data's checksum as an artifact. Runs in the training child process (train-child.ts).
  */
 export async function trainDay(args: TrainDayArgs): Promise<TrainDayResult> {
+  const steps = mergeStepConfigs(DAILY_STEP_CONFIGS, { ...args.steps, split: { globalTestFraction: args.testFraction } });
+  if (args.warmFrom) {
+    const warm = await warmStartModels(args.registry, args.warmFrom);
+    // Whole objects, not settings to merge: set after the merge.
+    steps.trainRetrieval = { ...steps.trainRetrieval, warmStart: warm.tower } as typeof steps.trainRetrieval;
+    steps.trainRanker = { ...steps.trainRanker, warmStart: warm.ranker } as typeof steps.trainRanker;
+  }
   const res = await runPipeline({
     repoPath: args.repoPath,
     inputDir: args.sliceDir,
@@ -56,13 +67,13 @@ export async function trainDay(args: TrainDayArgs): Promise<TrainDayResult> {
     register: false,
     modelRegistry: args.registry,
     ...(args.trainThreads !== undefined ? { trainThreads: args.trainThreads } : {}),
-    steps: mergeStepConfigs(DAILY_STEP_CONFIGS, { ...args.steps, split: { globalTestFraction: args.testFraction } }),
+    steps,
   });
   const timer = new StepTimer(false);
   const ctx = new StepContext(args.seed, timer);
   const global = res.global!;
   const exported = await exportStep.run({ data: res.data, models: global }, {}, ctx);
-  const record = new TextEncoder().encode(`${JSON.stringify({ day: args.day, ...args.data })}\n`);
+  const record = new TextEncoder().encode(`${JSON.stringify({ day: args.day, ...args.data, warmFrom: args.warmFrom ?? null })}\n`);
   for (const m of [exported.twoTower, exported.ranker]) m.artifacts.push({ path: dayArtifact(args.day), data: record });
   const store = await FeatureStore.open({ repoPath: args.repoPath });
   let models: ModelManifest[];
@@ -85,4 +96,19 @@ export async function trainDay(args: TrainDayArgs): Promise<TrainDayResult> {
     cpuSeconds: Math.round((process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e4) / 100,
     table: res.table,
   };
+}
+
+/** The registered versions' trained parameters and id maps: what a warm start begins from. */
+async function warmStartModels(
+  location: string,
+  versions: { twoTower: number; ranker: number },
+): Promise<{ tower: { params: TowerEnsemble; ids: IdMaps }; ranker: DcnParams }> {
+  const registry = openModelRegistry(location);
+  const text = async (m: ModelManifest, p: string) => Buffer.from(await registry.readArtifact(m, p)).toString('utf8');
+  const tt = await registry.describe('two_tower', versions.twoTower);
+  const rk = await registry.describe('ranker', versions.ranker);
+  const tower = asEnsemble(deserializeParams<TwoTowerParams | TowerEnsemble>(await text(tt, 'params.json')));
+  const ids = JSON.parse(await text(tt, 'ids.json')) as IdMaps;
+  const ranker = deserializeParams<DcnParams>(await text(rk, 'params.json'));
+  return { tower: { params: tower, ids }, ranker };
 }

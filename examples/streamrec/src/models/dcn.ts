@@ -35,6 +35,7 @@ export function validateRankerData(data: RankerData): void {
   checkLength(m, 'y', data.y, data.n, 'n');
   if (data.weight) checkLength(m, 'weight', data.weight, data.n, 'n');
   if (data.group) checkLength(m, 'group', data.group, data.n, 'n');
+  if (data.offset) checkLength(m, 'offset', data.offset, data.n, 'n');
   if (data.featureNames && data.featureNames.length !== data.d) {
     throw new ModelInputError(
       `${m}: featureNames has ${data.featureNames.length} names for d=${data.d} columns.`,
@@ -186,10 +187,13 @@ export class DcnTrainer {
    * Listwise loss of whole requests: `rows` (n of them) hold `groups.length` requests back to back,
    * request g being rows [groups[g], groups[g + 1] or n). Each request's loss is the softmax
    * cross-entropy of its positives against all its rows, so features shared by a request's rows
-   * (the user, the context) get no gradient: only what orders its candidates is learned.
+   * (the user, the context) get no gradient: only what orders its candidates is learned. With
+   * `data.offset` each row's softmax input is its logit plus its offset: the model learns a
+   * correction to the offset's order (a residual on the retrieval score).
    */
   listLoss(data: RankerData, rows: Int32Array, n: number, groups: Int32Array, grad: boolean): number {
     this.forward(gatherRows(data.x, data.d, rows, n), 0, n);
+    const off = data.offset;
     const G = groups.length;
     let loss = 0;
     for (let g = 0; g < G; g++) {
@@ -197,17 +201,18 @@ export class DcnTrainer {
         b = g + 1 < G ? groups[g + 1]! : n;
       let max = -Infinity,
         pos = 0;
+      const z = (r: number): number => this.logit[r]! + (off ? off[rows[r]!]! : 0);
       for (let r = a; r < b; r++) {
-        max = Math.max(max, this.logit[r]!);
+        max = Math.max(max, z(r));
         pos += data.y[rows[r]!]!;
       }
       let sum = 0;
-      for (let r = a; r < b; r++) sum += Math.exp(this.logit[r]! - max);
+      for (let r = a; r < b; r++) sum += Math.exp(z(r) - max);
       const logSum = max + Math.log(sum);
       for (let r = a; r < b; r++) {
         const y = pos > 0 ? data.y[rows[r]!]! / pos : 0;
-        loss -= (y * (this.logit[r]! - logSum)) / G;
-        this.dLogit[r] = pos > 0 ? (Math.exp(this.logit[r]! - logSum) - y) / G : 0;
+        loss -= (y * (z(r) - logSum)) / G;
+        this.dLogit[r] = pos > 0 ? (Math.exp(z(r) - logSum) - y) / G : 0;
       }
     }
     if (grad) this.backward(n);
@@ -264,7 +269,7 @@ export function trainRanker(data: RankerData, config: Partial<DcnConfig> = {}, o
   validateRankerData(data);
   const cfg = dcnConfig(config);
   if (data.group) return trainListwise({ ...data, group: data.group }, cfg, opts);
-  const params = initDcn(data, cfg);
+  const params = startDcn(data, cfg, opts);
   const B = Math.min(cfg.batchSize, data.n);
   const trainer = new DcnTrainer(params, B);
   const adam = new Adam(trainer.slots(), { lr: cfg.learningRate, l2: cfg.l2 });
@@ -298,9 +303,32 @@ function groupStarts(group: Int32Array): Int32Array {
   return Int32Array.from(starts);
 }
 
+/**
+ * The parameters training starts from: a copy of `opts.init` (warm start; its standardization is
+ * kept, as its weights were learned on it) or a seeded initialisation.
+ */
+function startDcn(data: RankerData, cfg: DcnConfig, opts: TrainOptions): DcnParams {
+  const init = opts.init;
+  if (!init) return initDcn(data, cfg);
+  const fits =
+    init.kind === 'dcn-v2' &&
+    init.d === data.d &&
+    init.cross.length === cfg.crossLayers &&
+    JSON.stringify(init.deep.map((l) => l.outDim)) === JSON.stringify(cfg.hidden);
+  if (!fits || init.kind !== 'dcn-v2')
+    throw new ModelInputError(
+      'dcn-v2: the warm-start parameters do not fit the ranker data or config (feature count, cross layers or deep widths differ).',
+      { model: 'dcn-v2', field: 'init' },
+      'Warm-start only from a ranker trained on the same features and config, or train from a seeded initialisation (no init).',
+    );
+  return { ...structuredClone(init), config: cfg };
+}
+
 /** trainRanker with the listwise loss: batches of whole requests, shuffled by request. */
 function trainListwise(data: RankerData & { group: Int32Array }, cfg: DcnConfig, opts: TrainOptions): TrainResult<DcnParams> {
-  const params = initDcn(data, cfg);
+  const params = startDcn(data, cfg, opts);
+  // A residual starts as no correction at all: the offset's order, which it may then only improve on.
+  if (data.offset && !opts.init) params.head.w.fill(0);
   const starts = groupStarts(data.group);
   const ends = Int32Array.from(starts, (_, g) => (g + 1 < starts.length ? starts[g + 1]! : data.n));
   let largest = 0;

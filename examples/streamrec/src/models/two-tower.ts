@@ -5,7 +5,16 @@ import { MlpRunner } from '../nn/mlp.js';
 import { checkFinite, checkIndexes, checkLength, ModelInputError } from './model-input-error.js';
 import { Rng } from '../nn/rng.js';
 import { historyQuery } from '../retrieval/history-query.js';
-import type { DenseLayer, EpochStats, TrainOptions, TrainResult, TwoTowerConfig, TwoTowerData, TwoTowerParams } from './types.js';
+import type {
+  DcnParams,
+  DenseLayer,
+  EpochStats,
+  TrainOptions,
+  TrainResult,
+  TwoTowerConfig,
+  TwoTowerData,
+  TwoTowerParams,
+} from './types.js';
 
 /** Defaults of the two-tower model, tuned on MovieLens latest-small. */
 export const DEFAULT_TWO_TOWER_CONFIG: TwoTowerConfig = {
@@ -88,6 +97,26 @@ export function initTwoTower(data: TwoTowerData, config: TwoTowerConfig): TwoTow
     userMlp: towerLayers(rng, e + data.dUser, config.hidden, config.outputDim),
     itemMlp: towerLayers(rng, e + data.dItem, config.hidden, config.outputDim),
   };
+}
+
+/** A copy of warm-start parameters with the run's config, after checking they fit the data. */
+function warmParams(init: TwoTowerParams | DcnParams, data: TwoTowerData, cfg: TwoTowerConfig): TwoTowerParams {
+  const fits =
+    init.kind === 'two-tower' &&
+    init.numUsers === data.numUsers &&
+    init.numItems === data.numItems &&
+    init.dUser === data.dUser &&
+    init.dItem === data.dItem &&
+    init.config.embeddingDim === cfg.embeddingDim &&
+    init.config.outputDim === cfg.outputDim &&
+    JSON.stringify(init.config.hidden) === JSON.stringify(cfg.hidden);
+  if (!fits || init.kind !== 'two-tower')
+    throw new ModelInputError(
+      'two-tower: the warm-start parameters do not fit the training data or the tower config (sizes, embedding or layer widths differ).',
+      { model: 'two-tower', field: 'init' },
+      'Lay them out on this data with warmTwoTower, or train from a seeded initialisation (no init).',
+    );
+  return { ...structuredClone(init), config: cfg };
 }
 
 /** One tower (id embedding + standardized features -> MLP -> L2 normalize) with its training buffers. */
@@ -326,7 +355,7 @@ export function trainTwoTower(
 ): TrainResult<TwoTowerParams> {
   validateTwoTowerData(data);
   const cfg = twoTowerConfig(config);
-  const params = initTwoTower(data, cfg);
+  const params = opts.init ? warmParams(opts.init, data, cfg) : initTwoTower(data, cfg);
   const n = data.userIndex.length;
   const B = Math.min(cfg.batchSize, n);
   const trainer = new TwoTowerTrainer(params, data, B);

@@ -73,6 +73,12 @@ export interface RankerData {
    * trained listwise: softmax cross-entropy of each request's positives against its other rows.
    */
   group?: Int32Array;
+  /**
+   * Optional per-row logit offset (length n), listwise training only: each row's softmax input is
+   * the model's logit plus its offset, so the model learns a correction to the offset's order
+   * (e.g. a multiple of the request's z-scored retrieval score). The head starts at zero.
+   */
+  offset?: Float32Array;
   /** Names of the d columns, in order; kept in the params and the exported model's metadata. */
   featureNames?: string[];
 }
@@ -184,6 +190,11 @@ export interface TrainOptions {
    * fixed within the epoch), so the user tower learns what the recent items do not already say.
    */
   history?: { weight: number; decay: number };
+  /**
+   * Start from these parameters instead of a seeded initialisation (warm start from the production
+   * model, already laid out on this data's indices: warmTwoTower). Copied, never modified.
+   */
+  init?: TwoTowerParams | DcnParams;
   /** Called after every epoch (progress output). */
   onEpoch?: (stats: EpochStats) => void;
   /** Called after every batch with the examples done so far in the epoch (progress bars throttle it). */

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ErrorCode, FrecError } from '@frec/core';
 import type { BprConfig } from '../baselines/bpr-mf.js';
 import type { ProtocolName } from '../eval/protocols.js';
-import type { DcnConfig, TwoTowerConfig } from '../models/index.js';
+import type { DcnConfig, DcnParams, TowerEnsemble, TwoTowerConfig } from '../models/index.js';
+import type { IdMaps } from '../models/warm-start.js';
 import {
   CO_OCCURRENCE_WEIGHT_GRID,
   DEFAULT_CO_OCCURRENCE,
@@ -42,6 +43,11 @@ export interface TrainRetrievalConfig {
    * False serves the ensemble the query was tuned on: one fit instead of two (the demo's first run).
    */
   refit: boolean;
+  /**
+   * Warm start: each member starts from the production ensemble's member (laid out on this
+   * data's ids by warmTwoTower) instead of a seeded initialisation; absent: cold.
+   */
+  warmStart?: { params: TowerEnsemble; ids: IdMaps };
 }
 
 /** Settings of the query tuning step: the grids it tries on the held-out users and the co-occurrence table it builds. */
@@ -57,8 +63,8 @@ export interface TuneQueryConfig {
 export interface RankerSetConfig {
   /** Held-out interactions sampled for the ranker (capped by the holdout); those a candidate source finds become positives. */
   positives: number;
-  /** Negatives drawn per positive from its request's candidates. */
-  negatives: number;
+  /** Negatives drawn per positive from its request's candidates, or 'pool': all of them (the whole served pool, listwise). */
+  negatives: number | 'pool';
   /** Items each offline candidate source hands to the ranker, in training, blend tuning and evaluation. */
   candidates: CandidateMix;
   /**
@@ -73,6 +79,8 @@ export interface RankerSetConfig {
 export interface TrainRankerConfig {
   /** DCN-V2 hyper-parameters over DEFAULT_DCN_CONFIG; its seed defaults to the run's. */
   dcn: Partial<DcnConfig>;
+  /** Warm start: training starts from this ranker (when its widths fit, warmDcn); absent: cold. */
+  warmStart?: DcnParams;
 }
 
 /** Settings of the blend tuning step. */
@@ -118,8 +126,11 @@ export const DEFAULT_STEP_CONFIGS: StepConfigs = {
     coOccurrenceWeights: CO_OCCURRENCE_WEIGHT_GRID,
     coOccurrence: DEFAULT_CO_OCCURRENCE,
   },
-  rankerSet: { positives: 12000, negatives: 8, candidates: DEFAULT_CANDIDATE_MIX, blendFolds: 2 },
-  trainRanker: { dcn: {} },
+  // The whole pool of 2,000 sampled held-out events (~850 retrieved, ~170k rows) and a linear
+  // listwise ranker over it beat 8 sampled negatives with the default DCN-V2 on validation
+  // (docs/experiments/2026-12-listwise-pool-ranker.md).
+  rankerSet: { positives: 2000, negatives: 'pool', candidates: DEFAULT_CANDIDATE_MIX, blendFolds: 2 },
+  trainRanker: { dcn: { crossLayers: 0, hidden: [] } },
   tuneBlend: { weights: BLEND_GRID },
   evaluate: { reportBlends: false },
 };

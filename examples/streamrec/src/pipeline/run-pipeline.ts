@@ -92,7 +92,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     for (const protocol of orderedForTraining(config.protocols)) {
       const ctx = run.forProtocol(protocol);
       const split = await splitStep.run({ store, data, protocol }, steps.split, ctx);
-      const retrieval = await trainRetrievalStep.run({ split, pool }, steps.trainRetrieval, ctx);
+      const retrieval = await trainRetrievalStep.run({ split, pool, ids: data }, steps.trainRetrieval, ctx);
       queued.push({ ctx, split, retrieval });
     }
     for (const { ctx, split } of queued) results.push(...(await baselinesStep.run({ data, split }, steps.baselines, ctx)));

@@ -30,6 +30,11 @@ export interface StreamRecGateOptions {
   traffic: Iterable<RecommendRequest> | AsyncIterable<RecommendRequest>;
   /** Offline metrics and tolerances (default: defaultMetricTolerances). */
   metrics?: readonly MetricTolerance[];
+  /**
+   * Figures both versions scored on the same held-out requests: the offline check compares these
+   * instead of the registered ones, which come from each version's own (different) held-out slice.
+   */
+  offlineMetrics?: { candidate: Readonly<Record<string, number>>; production: Readonly<Record<string, number>> };
   /** The candidate's p95 ranking time must stay within this (default: the recommender's ranking budget). */
   latencyBudgetMs?: number;
   minRequests?: number;
@@ -61,14 +66,19 @@ export async function runStreamRecShadowGate(options: StreamRecGateOptions): Pro
       return answer;
     });
   return runShadowGate<RecommendRequest, TracedAnswer>({
-    candidate: { name: cand.manifest.name, version: cand.manifest.version, label: cand.ranker.version, metrics: cand.manifest.metrics },
+    candidate: {
+      name: cand.manifest.name,
+      version: cand.manifest.version,
+      label: cand.ranker.version,
+      metrics: options.offlineMetrics?.candidate ?? cand.manifest.metrics,
+    },
     ...(options.production
       ? {
           production: {
             name: options.production.manifest.name,
             version: options.production.manifest.version,
             label: (options.production.ranker ?? rec.productionRanker).version,
-            metrics: options.production.manifest.metrics,
+            metrics: options.offlineMetrics?.production ?? options.production.manifest.metrics,
           },
         }
       : {}),

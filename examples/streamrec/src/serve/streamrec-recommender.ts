@@ -27,7 +27,7 @@ import { GENRES } from '../data/genres.js';
 import { servedUserQuery } from './user-query.js';
 import { ensembleDim } from '../models/index.js';
 import { DEFAULT_CO_OCCURRENCE, withBiasColumn, withUnitColumn } from '../retrieval/index.js';
-import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES, SIGNALS_AT } from '../training-sets/build-training-sets.js';
+import { D_CONTEXT, D_ITEM, D_USER, RANKER_FEATURE_NAMES, SIGNALS_AT, writeRelativeColumns } from '../training-sets/build-training-sets.js';
 import { parseRankerManifestParams } from '../models/manifest-params.js';
 import { halfLivesMs, ItemTimeline, writeRequestSignals } from '../ranking/request-signals.js';
 import { requestContextAt, writeContextVector, writeItemVector, writeUserVector } from '../training-sets/vectorize.js';
@@ -416,6 +416,8 @@ export async function buildStreamRec(options: StreamRecOptions = {}): Promise<St
         x[o + d - 1] =
           (u && side.embOffset >= 0 ? dot(u, 0, vectors, side.embOffset, dim) : 0) + (cooc.weight > 0 ? cooc.weight * co[i]! : 0);
       }
+      // Where each candidate stands in this batch, as the ranker learned it over the offline pool.
+      writeRelativeColumns(x, 0, n);
       const features = { data: x, dims: [n, d] };
       // A plain loop: Float32Array.from with a map function goes through the iterator protocol.
       const retrieval = new Float32Array(n);

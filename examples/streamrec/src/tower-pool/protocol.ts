@@ -7,11 +7,17 @@ export interface TowerJob {
   data: TwoTowerData;
   config: Partial<TwoTowerConfig>;
   history?: HistoryQueryParams;
+  /** Warm start: the parameters training starts from, laid out on this data (warmTwoTower). */
+  init?: TwoTowerParams;
 }
 
 /** Runs one job: the same call on a worker thread and in process, so both give the same bytes. */
 export function trainTowerJob(job: TowerJob, onEpoch?: (stats: EpochStats) => void): TwoTowerParams {
-  return trainTwoTower(job.data, job.config, { ...(job.history ? { history: job.history } : {}), ...(onEpoch ? { onEpoch } : {}) }).params;
+  return trainTwoTower(job.data, job.config, {
+    ...(job.history ? { history: job.history } : {}),
+    ...(job.init ? { init: job.init } : {}),
+    ...(onEpoch ? { onEpoch } : {}),
+  }).params;
 }
 
 export interface TowerJobMessage extends TowerJob {

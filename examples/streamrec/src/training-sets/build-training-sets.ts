@@ -3,6 +3,7 @@ import type { Interactions } from '../data/interactions.js';
 import type { Split } from '../eval/protocols.js';
 import type { RankerData, TwoTowerData } from '../models/types.js';
 import { REQUEST_SIGNAL_NAMES, writeRequestSignals, type ItemTimeline } from '../ranking/request-signals.js';
+import { RELATIVE_SOURCE_NAMES, REQUEST_RELATIVE_NAMES, writeRequestRelative } from '../ranking/request-relative.js';
 import { historicalRows, ITEM_FEATURE_REFS, LOOKUP_OFFSET_MS, USER_FEATURE_REFS } from './historical-rows.js';
 import {
   CONTEXT_VECTOR_NAMES,
@@ -28,16 +29,31 @@ export function itemIndexOf(data: Interactions): Map<number, number> {
 export const D_USER = USER_VECTOR_NAMES.length;
 export const D_ITEM = ITEM_VECTOR_NAMES.length;
 export const D_CONTEXT = CONTEXT_VECTOR_NAMES.length;
-/** Ranker input columns: user, item and context vectors, the request signals, then the two-tower score (always last: BlendedRanker reads it there). */
+/**
+ * Ranker input columns: user, item and context vectors, the request signals, the request-relative
+ * columns, then the two-tower score (always last: BlendedRanker reads it there).
+ */
 export const RANKER_FEATURE_NAMES: readonly string[] = [
   ...USER_VECTOR_NAMES,
   ...ITEM_VECTOR_NAMES,
   ...CONTEXT_VECTOR_NAMES,
   ...REQUEST_SIGNAL_NAMES,
+  ...REQUEST_RELATIVE_NAMES,
   'two_tower_score',
 ];
 /** Where the request signals start in a ranker row. */
 export const SIGNALS_AT = USER_VECTOR_NAMES.length + ITEM_VECTOR_NAMES.length + CONTEXT_VECTOR_NAMES.length;
+/** Where the request-relative columns start in a ranker row. */
+export const RELATIVE_AT = SIGNALS_AT + REQUEST_SIGNAL_NAMES.length;
+const RELATIVE_SOURCES = RELATIVE_SOURCE_NAMES.map((n) => RANKER_FEATURE_NAMES.indexOf(n));
+
+/**
+ * Writes the request-relative columns (writeRequestRelative) of one request's rows `start .. start + n`
+ * of ranker rows `x`, once every row's signals and two-tower score are written.
+ */
+export function writeRelativeColumns(x: Float32Array, start: number, n: number): void {
+  writeRequestRelative(x, start, n, RANKER_FEATURE_NAMES.length, RELATIVE_SOURCES, RELATIVE_AT);
+}
 
 /** Item vectors of the whole catalog as of one moment, plus each item's genres for the user "recent genres" profile. */
 export interface CatalogSnapshot {
@@ -137,8 +153,9 @@ export interface RankerExample {
 
 /**
  * The ranker training set: positives and retrieved negatives with user, item and request-context
- * features read through the `ranker_v1` feature service as of each example's moment, and the
- * request signals (writeRequestSignals) from `timeline` as of that moment.
+ * features read through the `ranker_v1` feature service as of each example's moment, the
+ * request signals (writeRequestSignals) from `timeline` as of that moment, and the request-relative
+ * columns over each request's rows (consecutive examples of one user at one moment are one request).
  */
 export async function rankerTrainingSet(
   store: FeatureStore,
@@ -167,5 +184,11 @@ export async function rankerTrainingSet(
     x[o + d - 1] = ex.retrievalScore;
     y[i] = examples[i]!.label;
   });
+  for (let a = 0; a < examples.length;) {
+    let b = a + 1;
+    while (b < examples.length && examples[b]!.user === examples[a]!.user && examples[b]!.atMs === examples[a]!.atMs) b++;
+    writeRelativeColumns(x, a, b - a);
+    a = b;
+  }
   return { n: examples.length, d, x, y, featureNames: [...RANKER_FEATURE_NAMES] };
 }

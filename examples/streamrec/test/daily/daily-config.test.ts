@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DAILY_METRIC_TOLERANCE, holdoutFraction, sliceTolerance } from '../../src/daily/index.js';
+import { holdoutFraction, pairedTolerance } from '../../src/daily/index.js';
+import { DEFAULT_METRIC_TOLERANCE } from '../../src/rollout/index.js';
 import { isoWeek } from '../../src/daily/replay.js';
 
 describe('daily job settings', () => {
@@ -10,14 +11,14 @@ describe('daily job settings', () => {
     expect(holdoutFraction(1000, 10, 100)).toBeCloseTo(0.1);
   });
 
-  it('widens the gate tolerance to two standard errors of two slices of the registered sizes', () => {
-    // 10 users on each side: 2 * 0.3 * sqrt(0.2).
-    expect(sliceTolerance(10, 10)).toBeCloseTo(0.2683, 4);
-    // A 2-user production slice makes its figure nearly meaningless.
-    expect(sliceTolerance(10, 2)).toBeGreaterThan(0.45);
-    // Large slices: the fixed floor applies (the caller takes the larger one).
-    expect(Math.max(DAILY_METRIC_TOLERANCE, sliceTolerance(5000, 5000))).toBe(DAILY_METRIC_TOLERANCE);
-    expect(sliceTolerance(0, 10)).toBe(1);
+  it('the paired tolerance: two standard errors of the per-request difference, at least 0.005, the whole range below 3 requests', () => {
+    const a = Float64Array.from([0.5, 0.2, 0.0, 0.4]);
+    const b = Float64Array.from([0.3, 0.2, 0.1, 0.2]);
+    // Differences 0.2, 0, -0.1, 0.2: mean 0.075, sample sd 0.15, 2 * 0.15 / sqrt(4) = 0.15.
+    expect(pairedTolerance(a, b)).toBeCloseTo(0.15, 10);
+    // The same figures on both sides: no spread, the same-slice floor applies.
+    expect(pairedTolerance(a, a)).toBe(DEFAULT_METRIC_TOLERANCE);
+    expect(pairedTolerance(a.subarray(0, 2), b.subarray(0, 2))).toBe(1);
   });
 });
 

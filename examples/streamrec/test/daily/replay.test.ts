@@ -36,5 +36,12 @@ describe('the replay experiment', () => {
     for (const c of r.comparisons) expect(c.lo).toBeLessThanOrEqual(c.hi);
     expect(r.markdown).toContain('| system | next-day NDCG@20 | next-day Recall@20 |');
     expect(r.coverage.length).toBeGreaterThan(0);
+    // Cold start: users left out of the replayed source, after 1, 3 and 5 ratings, against both popularity baselines.
+    expect([...new Set(r.coldStart.map((c) => c.k))]).toEqual([1, 3, 5]);
+    expect(r.coldStart.filter((c) => c.k === 1).map((c) => c.system)).toEqual(['daily', 'popularity_recent', 'popularity_all_time']);
+    for (const c of r.coldStart) expect(c.users).toBeGreaterThan(0);
+    expect(r.session.rows.map((x) => x.system)).toEqual(['batch', 'streamed', 'popularity_recent', 'popularity_all_time']);
+    expect(r.session.diff.lo).toBeLessThanOrEqual(r.session.diff.hi);
+    expect(r.markdown).toContain('| k | users | system | NDCG@20 | Recall@20 |');
   }, 900_000);
 });

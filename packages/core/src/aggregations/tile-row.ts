@@ -1,3 +1,4 @@
+import { hllFromText, hllToText } from './hll.js';
 import { emptySlot, type SlotKind, type SlotTiles, type TilePlan, type TileState } from './tiles.js';
 
 /**
@@ -10,7 +11,8 @@ import { emptySlot, type SlotKind, type SlotTiles, type TilePlan, type TileState
  * starts are gaps in tiles. Version 1 rows (float64 throughout) are still read.
  *
  * Version 2: float64 [2, n, maxT, wm, first tile start], then two bytes per array (form, argument),
- * padded to 8, then each array padded to 8, then JSON of the non-numeric slots and stream IDs.
+ * padded to 8, then each array padded to 8, then JSON of the non-numeric slots and stream IDs (a
+ * HyperLogLog slot's sketches as base64 text, hll.ts).
  */
 
 const NUMERIC_FIELDS: Partial<Record<SlotKind, Array<'c' | 's' | 'm'>>> = {
@@ -91,7 +93,8 @@ export function encodeTileRow(plan: TilePlan, st: TileState): Uint8Array {
   plan.slots.forEach((spec, j) => {
     const fields = NUMERIC_FIELDS[spec.kind];
     if (!fields) {
-      rest[j] = st.s[j];
+      // A sketch as base64 (3 bytes a register), not JSON numbers: the row stays small (see the header).
+      rest[j] = spec.kind === 'hll' ? { hb: st.s[j]!.h!.map(hllToText) } : st.s[j];
       return;
     }
     for (const k of fields) {
@@ -153,7 +156,8 @@ function fillSlots(plan: TilePlan, st: TileState, next: () => ArrayLike<number>,
   plan.slots.forEach((spec, j) => {
     const fields = NUMERIC_FIELDS[spec.kind];
     if (!fields) {
-      st.s.push((rest[j] as SlotTiles | undefined) ?? emptySlot(spec.kind));
+      const stored = rest[j] as (SlotTiles & { hb?: string[] }) | undefined;
+      st.s.push(!stored ? emptySlot(spec.kind) : stored.hb ? { h: stored.hb.map(hllFromText) } : stored);
       return;
     }
     const slot: SlotTiles = {};

@@ -1,5 +1,6 @@
 import type { FeatureViewSpec, FieldSpec, TileFunction } from '../definitions/specs.js';
 import { formatDuration } from '../duration.js';
+import { hllAdd, hllEstimate, hllMerge } from './hll.js';
 import { coerceScalar, elementType, isArrayType, type FeatureValue, type ScalarType } from '../value-types.js';
 
 /**
@@ -13,7 +14,7 @@ import { coerceScalar, elementType, isArrayType, type FeatureValue, type ScalarT
  */
 
 /** The partial aggregate kinds a tile keeps; one slot serves every window of the same function, column and filter. */
-export type SlotKind = 'count' | 'sum' | 'min' | 'max' | 'last' | 'last_n' | 'distinct';
+export type SlotKind = 'count' | 'sum' | 'min' | 'max' | 'last' | 'last_n' | 'distinct' | 'hll';
 
 /** One slot: the per-tile partial aggregate of one (kind, column, filter). */
 export interface SlotSpec {
@@ -46,7 +47,7 @@ export interface TilePlan {
 
 /**
  * Per-slot tile arrays, aligned with `TileState.t`. count: c; sum: c, s; min/max: c, m; last: lt (time, null
- * when the tile has no value), lv; last_n: l (newest first, [time, value]); distinct: d (distinct values).
+ * when the tile has no value), lv; last_n: l (newest first, [time, value]); distinct: d (distinct values); hll: h (a sparse HyperLogLog sketch, hll.ts).
  */
 export interface SlotTiles {
   c?: number[];
@@ -56,6 +57,7 @@ export interface SlotTiles {
   lv?: unknown[];
   l?: Array<Array<[number, unknown]>>;
   d?: unknown[][];
+  h?: number[][];
 }
 
 /** One entity's tiles, plain JSON (the online row's hidden column and the stream worker's state). */
@@ -79,6 +81,7 @@ export const TILES_COLUMN = '__tiles';
 function slotKindOf(fn: TileFunction): SlotKind {
   if (fn === 'mean' || fn === 'sum') return 'sum';
   if (fn === 'count_distinct') return 'distinct';
+  if (fn === 'count_distinct_approx') return 'hll';
   return fn;
 }
 
@@ -142,6 +145,8 @@ export function emptySlot(kind: SlotKind): SlotTiles {
       return { l: [] };
     case 'distinct':
       return { d: [] };
+    case 'hll':
+      return { h: [] };
   }
 }
 
@@ -174,6 +179,9 @@ function insertTile(plan: TilePlan, st: TileState, i: number, start: number): vo
       case 'distinct':
         s.d!.splice(i, 0, []);
         break;
+      case 'hll':
+        s.h!.splice(i, 0, []);
+        break;
     }
   });
 }
@@ -205,6 +213,9 @@ function appendTile(plan: TilePlan, st: TileState, start: number): void {
         break;
       case 'distinct':
         s.d!.push([]);
+        break;
+      case 'hll':
+        s.h!.push([]);
         break;
     }
   }
@@ -297,6 +308,9 @@ export function foldEvent(plan: TilePlan, st: TileState, timeMs: number, inputs:
         if (!d.includes(v)) d.push(v);
         break;
       }
+      case 'hll':
+        hllAdd(s.h![i]!, scalarOf(raw));
+        break;
     }
   }
 }
@@ -342,6 +356,9 @@ export function mergeTiles(plan: TilePlan, a: TileState, b: TileState): void {
           for (const v of y.d![k]!) if (!d.includes(v)) d.push(v);
           break;
         }
+        case 'hll':
+          x.h![i] = hllMerge(x.h![i]!, y.h![k]!);
+          break;
       }
     }
   }
@@ -447,6 +464,8 @@ export function evaluateFeature(plan: TilePlan, st: TileState, f: TileFeature, a
       for (let i = first; i < last; i++) for (const v of s.d![i]!) seen.add(v);
       return seen.size;
     }
+    case 'count_distinct_approx':
+      return hllEstimate(s.h!.slice(first, last));
   }
 }
 
@@ -460,7 +479,7 @@ export function evaluateTiles(plan: TilePlan, st: TileState, atMs: number, names
 
 /** The value a feature has over an empty window (an entity with no events). */
 export function emptyValue(f: TileFeature): FeatureValue {
-  if (f.fn === 'count' || f.fn === 'count_distinct' || f.fn === 'sum') return 0;
+  if (f.fn === 'count' || f.fn === 'count_distinct' || f.fn === 'count_distinct_approx' || f.fn === 'sum') return 0;
   if (f.fn === 'last_n' || isArrayType(f.dtype)) return [];
   return null;
 }

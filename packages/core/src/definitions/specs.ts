@@ -143,7 +143,7 @@ export const aggregationSpecSchema = z.discriminatedUnion('kind', [
 export type AggregationSpec = z.infer<typeof aggregationSpecSchema>;
 
 /** The functions an aggregation feature view computes over tiles. */
-export const TILE_FUNCTIONS = ['count', 'sum', 'mean', 'min', 'max', 'last', 'last_n', 'count_distinct'] as const;
+export const TILE_FUNCTIONS = ['count', 'sum', 'mean', 'min', 'max', 'last', 'last_n', 'count_distinct', 'count_distinct_approx'] as const;
 /** One function of a tiled aggregation. */
 export type TileFunction = (typeof TILE_FUNCTIONS)[number];
 

@@ -3,6 +3,7 @@ import { DefinitionError, ErrorCode, type FeatureViewSpec } from '@frec/core';
 import {
   didYouMean,
   emptyTiles,
+  hllAdd,
   keyString,
   numberOf,
   planTiles,
@@ -138,6 +139,9 @@ function slotAggregates(s: SlotSpec, j: number): string[] {
       return [`(list({'t': __frec_t, 'v': ${x}} ORDER BY __frec_t DESC, __frec_rn DESC) ${nn})[1:${s.n ?? 10}] AS ${a('l')}`];
     case 'distinct':
       return [`list(DISTINCT ${x}) ${nn} AS ${a('d')}`];
+    // The sketch is built in TypeScript from the tile's distinct values (hll.ts): one hash for every path.
+    case 'hll':
+      return [`list(DISTINCT ${x}) ${nn} AS ${a('h')}`];
   }
 }
 
@@ -166,6 +170,7 @@ export function tileColumns(view: FeatureViewSpec): string[] {
     last: ['lt', 'lv'],
     last_n: ['l'],
     distinct: ['d'],
+    hll: ['h'],
   };
   return [
     ...view.entityColumns.map((_, i) => `__frec_k${i}`),
@@ -226,6 +231,12 @@ function pushTile(plan: TilePlan, st: TileState, cols: unknown[][], r: number, b
       case 'distinct':
         x.d!.push(listOf(cols[c++]![r]).map(scalarOf));
         break;
+      case 'hll': {
+        const sk: number[] = [];
+        for (const v of listOf(cols[c++]![r])) hllAdd(sk, scalarOf(v));
+        x.h!.push(sk);
+        break;
+      }
     }
   });
 }

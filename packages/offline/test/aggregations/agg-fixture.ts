@@ -14,7 +14,7 @@ import {
   type FeatureViewSpec,
   type RepoContents,
 } from '@frec/core';
-import { seededRandom } from '@frec/core/spi';
+import { hllAdd, hllEstimate, seededRandom } from '@frec/core/spi';
 
 /** One generated event, in file (arrival) order. */
 export interface Ev {
@@ -86,6 +86,9 @@ export function definitions(options: { stream?: { topic: string; broker?: string
       { column: 'rating', function: 'last', windows: ['2d'] },
       { column: 'item_id', function: 'lastN', n: 3, windows: ['1d'] },
       { column: 'item_id', function: 'countDistinct', windows: ['1d'] },
+      { column: 'item_id', function: 'countDistinct', approximate: true, windows: ['1d', '2d'] },
+      // Numbers (and nulls, which are not counted) hash as numbers on both paths.
+      { name: 'rating_distinct', column: 'rating', function: 'countDistinct', approximate: true, windows: ['1d'] },
       { name: 'liked_count', function: 'count', filter: 'liked', windows: ['1d'] },
     ],
   });
@@ -121,8 +124,18 @@ export function reference(events: readonly Ev[], userId: number, t: number): Rec
       .slice(0, 3)
       .map(({ e }) => e.item_id),
     item_id_count_distinct_1d: new Set(inWindow(D).map(({ e }) => e.item_id)).size,
+    item_id_count_distinct_approx_1d: sketchOf(inWindow(D).map(({ e }) => e.item_id)),
+    item_id_count_distinct_approx_2d: sketchOf(inWindow(2 * D).map(({ e }) => e.item_id)),
+    rating_distinct_1d: sketchOf(ratings(D)),
     liked_count_1d: inWindow(D).filter(({ e }) => e.rating !== null && e.rating >= 4).length,
   };
+}
+
+/** The approximate distinct count of values: one sketch of them all, estimated. */
+function sketchOf(values: ReadonlyArray<string | number>): number {
+  const sk: number[] = [];
+  for (const v of values) hllAdd(sk, v);
+  return hllEstimate([sk]);
 }
 
 /** Whether two feature values agree: equal, or floats within 1e-9 relative. */

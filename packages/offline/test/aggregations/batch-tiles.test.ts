@@ -12,6 +12,9 @@ const FEATURES = [
   'rating_last_2d',
   'item_id_last_n_1d',
   'item_id_count_distinct_1d',
+  'item_id_count_distinct_approx_1d',
+  'item_id_count_distinct_approx_2d',
+  'rating_distinct_1d',
   'liked_count_1d',
 ];
 

@@ -103,7 +103,17 @@ describe('aggregation views: one truth', () => {
     const table = [...byKind].map(([kind, r]) => `${kind}: ${r.agree}/${r.total} (${((100 * r.agree) / r.total).toFixed(1)}%)`);
     console.log(`stream online vs batch offline agreement per kind:\n  ${table.join('\n  ')}`);
     expect(disagreements).toEqual([]);
-    expect([...byKind.keys()].sort()).toEqual(['count', 'count_distinct', 'last', 'last_n', 'max', 'mean', 'min', 'sum']);
+    expect([...byKind.keys()].sort()).toEqual([
+      'count',
+      'count_distinct',
+      'count_distinct_approx',
+      'last',
+      'last_n',
+      'max',
+      'mean',
+      'min',
+      'sum',
+    ]);
     for (const r of byKind.values()) expect(r.agree).toBe(r.total);
 
     console.log(`offline phase done at ${((performance.now() - t0) / 1000).toFixed(1)} s`);

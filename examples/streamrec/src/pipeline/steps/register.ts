@@ -34,8 +34,9 @@ const TWO_TOWER_DESCRIPTION =
   'to the retrieval score the ranker and the blend see (ADR 0078).';
 
 const RANKER_DESCRIPTION =
-  'DCN-V2 ranker over multi-source candidates (two-tower, co-occurrence, trending, popular, random negatives) with user, item, ' +
-  "request-context features and the two-tower score, trained with a listwise (softmax over each request's rows) or pointwise loss; " +
+  'DCN-V2-trainer ranker (by default linear: no cross layer, no deep tower) over multi-source candidates (two-tower, co-occurrence, ' +
+  'trending, popular) with user, item, request-context features, request signals, their z-score and rank within the request and ' +
+  "the two-tower score, trained listwise (softmax over each request's whole candidate pool); " +
   'blendWeight = its weight against the z-scored two-tower score (ADR 0052).';
 
 /**

@@ -1,4 +1,5 @@
 import { trainRanker, type DcnParams } from '../../models/index.js';
+import { warmDcn } from '../../models/warm-start.js';
 import type { TrainRankerConfig } from '../config.js';
 import type { Step } from '../step.js';
 import type { RankerSet } from './ranker-set.js';
@@ -10,6 +11,8 @@ export const RANKER_LOSS = 'listwise' as const;
 export const trainRankerStep: Step<TrainRankerConfig, { rankerSet: RankerSet }, DcnParams> = {
   name: 'train-ranker',
   async run({ rankerSet }, config, ctx) {
+    const init = config.warmStart ? warmDcn(config.warmStart, rankerSet.data.d, config.dcn) : undefined;
+    if (config.warmStart && !init) ctx.log('  train-ranker: the production ranker does not fit these features; trained cold');
     return ctx.time(
       'train-ranker',
       () =>
@@ -17,6 +20,7 @@ export const trainRankerStep: Step<TrainRankerConfig, { rankerSet: RankerSet }, 
           rankerSet.data,
           { seed: ctx.seed, ...config.dcn },
           {
+            ...(init ? { init } : {}),
             onEpoch: (s) =>
               ctx.progress('train-ranker', `epoch ${s.epoch} loss ${s.loss.toFixed(4)} (${Math.round(s.examplesPerSecond)} ex/s)`),
           },

@@ -10,7 +10,8 @@ import { requestScores, retrievalScore, scoreBuffers, type CoOccurrenceTerm } fr
  * Picks ranker examples the way serving meets them: for a seeded sample of held-out training
  * interactions, the offline candidate sources (two-tower, trending, popular) retrieve candidates for
  * that user at that moment; if the interacted item is among them it is a positive (label 1), and
- * `negatives` other candidates (one in five a random catalog item instead) are negatives (label 0).
+ * `negatives` other candidates (one in five a random catalog item instead), or with 'pool' every
+ * other candidate, are negatives (label 0).
  * Every example carries the two-tower score, whichever source found it, as serving computes it.
  */
 export function sampleRankerExamples(options: {
@@ -23,7 +24,8 @@ export function sampleRankerExamples(options: {
   /** Positions in `train` the positives are drawn from: events the two-tower did not train on. */
   from: Int32Array;
   positives: number;
-  negatives: number;
+  /** Negatives per positive drawn from its candidates (one in five a random catalog item), or 'pool': every other candidate. */
+  negatives: number | 'pool';
   sources: OfflineCandidates;
   lookupOffsetMs: number;
   seed: number;
@@ -86,6 +88,13 @@ export function sampleRankerExamples(options: {
     if (pool.length < 2 || !pool.includes(pos)) return;
     const co = (it: number): number => (cooc ? buf.cooc[it]! : 0);
     out.push({ user: u, item: pos, atMs, label: 1, retrievalScore: retrievalScore(buf, cooc, pos), coOccurrence: co(pos) });
+    if (options.negatives === 'pool') {
+      // The whole served pool: the listwise loss then orders exactly what serving hands the ranker.
+      for (const it of pool)
+        if (it !== pos)
+          out.push({ user: u, item: it, atMs, label: 0, retrievalScore: retrievalScore(buf, cooc, it), coOccurrence: co(it) });
+      return;
+    }
     for (let k = 0; k < options.negatives; k++) {
       let it = pool[Math.floor(rand() * pool.length)]!;
       // Random items keep the ranker sane on anything a source may hand it (serving has 4 sources).
