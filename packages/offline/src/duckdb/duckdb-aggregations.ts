@@ -80,7 +80,7 @@ const LONG_HISTORY_MS = 366 * DAY_MS;
 
 /**
  * Days per tiling statement: 1, except for a history longer than a year with few events a day
- * (MovieLens: 100k ratings over 22 years), where one statement a day would cost its fixed part
+ * (e.g. 100k ratings spread over 22 years), where one statement a day would cost its fixed part
  * (planning, reading the row groups) 8,000 times for a few dozen events each; there a statement
  * covers about SPARSE_CHUNK_EVENTS events' worth of days.
  */
