@@ -38,18 +38,27 @@ async function until(check: () => Promise<boolean>, what: string, limitMs = 30_0
   }
 }
 
-/** One redis-server from a redis.conf holding the production directives, on loopback. */
+/**
+ * One redis-server from a redis.conf holding the production directives, on loopback. The port and
+ * its bus port are free when chosen but a parallel test may bind one first: a server that exits
+ * before answering is started again on another port (a bounded number of tries).
+ */
 async function startNode(): Promise<number> {
-  const port = await freePort();
-  const conf = path.join(dir, `redis-${port}.conf`);
-  // Loopback and a small maxmemory are the test's; everything else is the production file.
-  writeFileSync(
-    conf,
-    `${redisConf()}\nport ${port}\nbind 127.0.0.1\ndir ${dir}\ncluster-config-file nodes-${port}.conf\nappendfilename appendonly-${port}.aof\nappenddirname aof-${port}\ndbfilename dump-${port}.rdb\nmaxmemory 64mb\n`,
-  );
-  children.push(spawn('redis-server', [conf], { stdio: 'ignore' }));
-  await until(async () => (await cli(port, 'ping')) === 'PONG', `redis-server on ${port}`);
-  return port;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const conf = path.join(dir, `redis-${port}.conf`);
+    // Loopback and a small maxmemory are the test's; everything else is the production file.
+    writeFileSync(
+      conf,
+      `${redisConf()}\nport ${port}\nbind 127.0.0.1\ndir ${dir}\ncluster-config-file nodes-${port}.conf\nappendfilename appendonly-${port}.aof\nappenddirname aof-${port}\ndbfilename dump-${port}.rdb\nmaxmemory 64mb\n`,
+    );
+    const child = spawn('redis-server', [conf], { stdio: 'ignore' });
+    children.push(child);
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
+    await until(async () => exited() || (await cli(port, 'ping')) === 'PONG', `redis-server on ${port}`);
+    if (!exited()) return port;
+    if (attempt >= 5) throw new Error(`redis-server exited at start on ${attempt} ports in a row (last ${port})`);
+  }
 }
 
 describe('Redis Cluster production setting (deploy/README.md)', () => {
