@@ -12,12 +12,7 @@ import { ASK_BEFORE_MS, type Split } from './protocols.js';
  */
 export function innerSplit(data: Interactions, split: Split, perUserFraction = 0.2): Split {
   const train = split.train;
-  if (split.protocol === 'global_time') {
-    const outerTest = Math.max(0, data.n - train.length);
-    const nVal = Math.max(Math.ceil(train.length * 0.05), Math.min(outerTest, Math.floor(train.length / 2)));
-    const cutoff = data.timeMs[train[train.length - nVal]!]!;
-    return windowSplit(data, train, cutoff, Number.POSITIVE_INFINITY, split);
-  }
+  if (split.protocol === 'global_time') return windowSplit(data, train, innerCutoffMs(data, split), Number.POSITIVE_INFINITY, split);
   const byUser = new Map<number, number[]>();
   for (const e of train) {
     const u = data.user[e]!;
@@ -53,6 +48,17 @@ export function innerSplit(data: Interactions, split: Split, perUserFraction = 0
     trainStartMs: split.trainStartMs,
     ...(split.itemFirstSeenMs ? { itemFirstSeenMs: split.itemFirstSeenMs } : {}),
   };
+}
+
+/**
+ * The global split's validation cutoff: the time of the first of the last training events, as many
+ * as the outer test period holds (at least 5% of training, at most half).
+ */
+export function innerCutoffMs(data: Interactions, split: Split): number {
+  const train = split.train;
+  const outerTest = Math.max(0, data.n - train.length);
+  const nVal = Math.max(Math.ceil(train.length * 0.05), Math.min(outerTest, Math.floor(train.length / 2)));
+  return data.timeMs[train[train.length - nVal]!]!;
 }
 
 /**

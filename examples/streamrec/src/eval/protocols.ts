@@ -171,3 +171,16 @@ export function rankerHoldout(data: Interactions, split: Split, fraction = 0.1):
   }
   return Int32Array.from(out.sort((a, b) => a - b));
 }
+
+/**
+ * Positions (into `split.train`) of the training events at or after `cutoffMs`: the global split's
+ * holdout, a time window as the test period is, so the query, the ranker and the blend are tuned
+ * on requests built as the test's are (asked at one cutoff, users with history before it).
+ */
+export function windowHoldout(data: Interactions, split: Split, cutoffMs: number): Int32Array {
+  const out: number[] = [];
+  split.train.forEach((e, pos) => {
+    if (data.timeMs[e]! >= cutoffMs) out.push(pos);
+  });
+  return Int32Array.from(out);
+}

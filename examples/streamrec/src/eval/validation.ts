@@ -16,6 +16,12 @@ export interface ValidationSlice {
   relevant: Map<number, Set<number>>;
   /** Items each validation user saw in the retriever's training part (excluded from rankings). */
   exclude: Map<number, Set<number>>;
+  /**
+   * When set, every validation request is asked at this time and only users with training events
+   * before the holdout validate (the global split's test requests and user filter); otherwise each
+   * user's request is asked at their first held-out event.
+   */
+  askAtMs?: number;
 }
 
 /** Splits the ranker holdout by user: `share` of the users (seeded, at most `maxUsers`) validate, the rest train the ranker. */
@@ -23,7 +29,7 @@ export function validationSlice(
   data: Interactions,
   split: Split,
   holdout: Int32Array,
-  options: { share?: number; maxUsers?: number; seed?: number } = {},
+  options: { share?: number; maxUsers?: number; seed?: number; askAtMs?: number } = {},
 ): ValidationSlice {
   const rand = mulberry32((options.seed ?? 42) ^ 0x5eed);
   const held = new Uint8Array(split.train.length);
@@ -35,9 +41,14 @@ export function validationSlice(
     if (!a) byUser.set(u, (a = []));
     a.push(p);
   }
+  const asked = options.askAtMs !== undefined;
+  const withHistory = new Set<number>();
+  if (asked) split.train.forEach((e, p) => held[p] || withHistory.add(data.user[e]!));
   const users = [...byUser.keys()].sort((a, b) => a - b);
   const share = options.share ?? 0.2;
-  const chosen = new Set(users.filter(() => rand() < share).slice(0, options.maxUsers ?? 150));
+  // A user with no event before the holdout is never a validation user when asked at one time (the
+  // test skips cold users); their held-out events still train the ranker.
+  const chosen = new Set(users.filter((u) => rand() < share && (!asked || withHistory.has(u))).slice(0, options.maxUsers ?? 150));
   const exclude = new Map<number, Set<number>>();
   split.train.forEach((e, p) => {
     const u = data.user[e]!;
@@ -59,5 +70,6 @@ export function validationSlice(
     firstPos.set(u, positions[0]!);
     relevant.set(u, items);
   }
-  return { rankerFrom: Int32Array.from(rankerFrom.sort((a, b) => a - b)), firstPos, relevant, exclude };
+  const out = { rankerFrom: Int32Array.from(rankerFrom.sort((a, b) => a - b)), firstPos, relevant, exclude };
+  return asked ? { ...out, askAtMs: options.askAtMs! } : out;
 }

@@ -20,6 +20,13 @@ import { BLEND_GRID, DEFAULT_CANDIDATE_MIX, type CandidateMix } from './two-stag
 export interface SplitConfig {
   /** Share of events (by time) in the global split's test period; undefined: the one leaving the most evaluable users (ADR 0050). */
   globalTestFraction: number | undefined;
+  /**
+   * The global split's holdout (what the tuned tower leaves out and the query, ranker and blend are
+   * tuned on): 'window', every training event after the inner cutoff (innerCutoffMs), asked at that
+   * cutoff as the test is; 'per-user', each user's last 10% of training events (the design before
+   * 2026-12-02). The per-user split always holds out per user.
+   */
+  globalHoldout: 'window' | 'per-user';
 }
 
 /** Settings of the baselines step. */
@@ -108,7 +115,7 @@ export interface StepConfigs {
 
 /** Every step's defaults: the settings the pipeline runs with unless told otherwise. */
 export const DEFAULT_STEP_CONFIGS: StepConfigs = {
-  split: { globalTestFraction: undefined },
+  split: { globalTestFraction: undefined, globalHoldout: 'window' },
   baselines: { bpr: {}, classical: true },
   trainRetrieval: {
     tower: {},

@@ -95,7 +95,12 @@ export const rankerSetStep: Step<
       };
     });
     const blendUsers = crossFit
-      ? validationSlice(data, split, s.holdout, { share: 1, maxUsers: Number.POSITIVE_INFINITY, seed: ctx.seed })
+      ? validationSlice(data, split, s.holdout, {
+          share: 1,
+          maxUsers: Number.POSITIVE_INFINITY,
+          seed: ctx.seed,
+          ...(s.askAtMs !== undefined ? { askAtMs: s.askAtMs } : {}),
+        })
       : s.validation;
     return { data: set.rows, sources, timeline, rowUser: set.rowUser, folds: crossFit ? config.blendFolds : 1, blendUsers };
   },

@@ -4,13 +4,16 @@ import {
   globalTimeSplit,
   maxOverlapTestFraction,
   perUserTemporalSplit,
+  ASK_BEFORE_MS,
   rankerHoldout,
   seenItems,
+  windowHoldout,
   type ProtocolName,
   type Split,
 } from '../../eval/protocols.js';
 import { validationSlice, type ValidationSlice } from '../../eval/validation.js';
 import { excludeAt } from '../../eval/catalog-at.js';
+import { innerCutoffMs } from '../../eval/inner-split.js';
 import { catalogSnapshot, D_USER, twoTowerTrainingSet, type CatalogSnapshot } from '../../training-sets/build-training-sets.js';
 import { LOOKUP_OFFSET_MS } from '../../training-sets/historical-rows.js';
 import type { SplitConfig } from '../config.js';
@@ -35,6 +38,8 @@ export interface SplitData {
   holdout: Int32Array;
   /** The held-out users the blend is tuned on; the ranker trains on the other held-out events. */
   validation: ValidationSlice;
+  /** When the holdout is a time window: the time every validation request is asked at (validationSlice's askAtMs). */
+  askAtMs?: number;
 }
 
 /** Split: one protocol's train/test split, its catalog snapshot and two-tower training set, the ranker's holdout. */
@@ -49,20 +54,25 @@ export const splitStep: Step<SplitConfig, { store: FeatureStore; data: Interacti
     const catalogAt = protocol === 'global_time' ? (split.evalTimeMs.values().next().value ?? split.trainEndMs) : split.trainEndMs;
     const catalog = await ctx.time('catalog-features', () => catalogSnapshot(store, data, catalogAt));
     const towerSet = await ctx.time('two-tower-training-set', () => twoTowerTrainingSet(store, data, split, catalog));
-    const holdout = rankerHoldout(data, split);
-    const validation = validationSlice(data, split, holdout, { seed: ctx.seed });
-    return { split, seen, catalog, towerSet, holdout, validation };
+    const window = protocol === 'global_time' && config.globalHoldout === 'window';
+    const cutoff = window ? innerCutoffMs(data, split) : undefined;
+    const holdout = cutoff !== undefined ? windowHoldout(data, split, cutoff) : rankerHoldout(data, split);
+    const askAtMs = cutoff !== undefined ? cutoff - ASK_BEFORE_MS : undefined;
+    const at = askAtMs !== undefined ? { askAtMs } : {};
+    const validation = validationSlice(data, split, holdout, { seed: ctx.seed, ...at });
+    return { split, seen, catalog, towerSet, holdout, validation, ...at };
   },
 };
 
 /**
- * One request per user of a held-out slice, asked at the user's first held-out event: the
- * point-in-time user vector and recent items of that training example, the items to exclude.
+ * One request per user of a held-out slice, asked at the slice's askAtMs or else at the user's first
+ * held-out event: the point-in-time user vector and recent items of that training example (the
+ * user's first held-out event, so no held-out event of theirs is in them), the items to exclude.
  */
 export function heldOutRequests(slice: ValidationSlice, tt: TwoTowerSet, data: Interactions, split: Split) {
   const firstSeen = split.itemFirstSeenMs;
   return [...slice.firstPos].map(([user, j]) => {
-    const atMs = data.timeMs[split.train[j]!]! - LOOKUP_OFFSET_MS;
+    const atMs = slice.askAtMs ?? data.timeMs[split.train[j]!]! - LOOKUP_OFFSET_MS;
     const seen = slice.exclude.get(user) ?? new Set<number>();
     return {
       user,

@@ -64,7 +64,12 @@ export const tuneQueryStep: Step<TuneQueryConfig, { data: Interactions; split: S
       // The query is tuned on every user's held-out events, not only the validation users': the
       // tower never trained on any of them, and two settings tuned on ~130 users flipped between
       // near-ties from seed to seed (ADR 0052). Only the blend needs users the ranker did not see.
-      const all = validationSlice(data, split, holdout, { share: 1, maxUsers: Number.POSITIVE_INFINITY, seed: ctx.seed });
+      const all = validationSlice(data, split, holdout, {
+        share: 1,
+        maxUsers: Number.POSITIVE_INFINITY,
+        seed: ctx.seed,
+        ...(s.askAtMs !== undefined ? { askAtMs: s.askAtMs } : {}),
+      });
       const result = tuneRetrievalQuery({
         tower,
         itemEmbeddings,
