@@ -20,6 +20,7 @@ export function registerOnlineFeaturesRoute(
   // A synchronous handler when the read answers synchronously (SQLite with the registry cached):
   // no promise between the route and the store, the response sent as the bare route sends it.
   app.post(ROUTE, (request, reply) => {
+    request.frecRoute = ROUTE;
     const body = parseBody(getOnlineFeaturesBody, request.body, ROUTE);
     // Join keys and request-data fields ride in the same columns, as in Feast; the SDK reads the
     // columns as they are, with no row object per entity.
