@@ -110,7 +110,13 @@ export async function createFeatureServer(store: FeatureStore, options: FeatureS
     // A body with no backslash, no BOM and neither poisoning key cannot carry '__proto__' or
     // 'constructor' in any spelling, so it skips secure-json-parse's two regex scans; anything
     // else, and any body JSON.parse refuses, goes to fastify's parser, which words the error.
-    if (text.length > 0 && text.charCodeAt(0) !== 0xfeff && !text.includes('\\') && !text.includes('__proto__') && !text.includes('constructor')) {
+    if (
+      text.length > 0 &&
+      text.charCodeAt(0) !== 0xfeff &&
+      !text.includes('\\') &&
+      !text.includes('__proto__') &&
+      !text.includes('constructor')
+    ) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
