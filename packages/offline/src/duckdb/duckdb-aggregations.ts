@@ -1,21 +1,9 @@
-import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection } from '@duckdb/node-api';
 import { RequestError, type FeatureViewSpec } from '@frec/core';
-import {
-  emptyTiles,
-  evaluateFeature,
-  foldEvent,
-  planTiles,
-  pruneTiles,
-  type FeatureValue,
-  type TileBatch,
-  type TileEvent,
-  type TileProgress,
-  type TileState,
-} from '@frec/core/spi';
-import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
+import { planTiles, type TileBatch, type TileEvent, type TileProgress } from '@frec/core/spi';
 import { ident, literal, timestampLiteral } from '../sql.js';
 import { duckTypeOfValueType } from './duckdb-arrow.js';
-import { createTableFromColumns, doublesOf, queryRows } from './duckdb-connection.js';
+import { createTableFromColumns, queryRows } from './duckdb-connection.js';
 import { compileEvents, compileTiles, fileTiming, streamTileStates, type EventShape } from './duckdb-tiles.js';
 import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import { batchSourceOf } from '../file-source.js';
