@@ -52,7 +52,10 @@ export async function historicalAggregates(
   );
   const [count] = await queryRows(conn, `SELECT count(*) AS n FROM ${q}`);
   const nq = Number(count?.n ?? 0);
-  const bounds = `SELECT __frec_e, ${keyList.join(', ')}, max(__frec_t) AS __frec_hi FROM ${q} GROUP BY ALL`;
+  // Per entity, the events any of its reads can reach: at or before its latest entity time, and no
+  // earlier than its first entity time's window (less a tile, whichever way the division rounds).
+  const reach = plan.maxWindowMs + plan.tileMs;
+  const bounds = `SELECT __frec_e, ${keyList.join(', ')}, max(__frec_t) AS __frec_hi, min(__frec_t) - ${reach} AS __frec_lo FROM ${q} GROUP BY ALL`;
   const events = compileEvents(view, shape, fileTiming(view, shape));
   // Numeric inputs as DOUBLE (a count's as 1.0 when present), so the fold reads them without converting.
   const slots = plan.slots.map((spec, j) =>
@@ -66,7 +69,7 @@ export async function historicalAggregates(
   const sql = [
     `SELECT __frec_e::DOUBLE, __frec_t::DOUBLE, __frec_q::DOUBLE, ${slotNames.join(', ')} FROM (`,
     `  SELECT b.__frec_e, ev.__frec_t, -1 AS __frec_q, ev.__frec_rn, ${slots.join(', ')}`,
-    `  FROM (${events}) ev JOIN (${bounds}) b ON ${keyList.map((k) => `ev.${k} = b.${k}`).join(' AND ')} AND ev.__frec_t <= b.__frec_hi`,
+    `  FROM (${events}) ev JOIN (${bounds}) b ON ${keyList.map((k) => `ev.${k} = b.${k}`).join(' AND ')} AND ev.__frec_t <= b.__frec_hi AND ev.__frec_t >= b.__frec_lo`,
     `  UNION ALL`,
     `  SELECT __frec_e, __frec_t, __frec_q, 0 AS __frec_rn, ${slotNames.map((s) => `NULL AS ${s}`).join(', ')} FROM ${q}`,
     `) ORDER BY __frec_e, __frec_t, __frec_q, __frec_rn`,
