@@ -57,31 +57,47 @@ export async function historicalAggregates(
   const reach = plan.maxWindowMs + plan.tileMs;
   const bounds = `SELECT __frec_e, ${keyList.join(', ')}, max(__frec_t) AS __frec_hi, min(__frec_t) - ${reach} AS __frec_lo FROM ${q} GROUP BY ALL`;
   const events = compileEvents(view, shape, fileTiming(view, shape));
-  // Numeric inputs as DOUBLE (a count's as 1.0 when present), so the fold reads them without converting.
-  const slots = plan.slots.map((spec, j) =>
-    !NUMERIC_SLOTS.has(spec.kind)
-      ? `__frec_s${j}`
-      : spec.kind === 'count'
-        ? `CASE WHEN __frec_s${j} IS NOT NULL THEN 1.0 ELSE 'NaN'::DOUBLE END AS __frec_s${j}`
-        : `coalesce(TRY_CAST(__frec_s${j} AS DOUBLE), 'NaN'::DOUBLE) AS __frec_s${j}`,
-  );
-  const slotNames = plan.slots.map((_, j) => `__frec_s${j}`);
+  // The fold's inputs, one column per distinct (conversion, column, filter): slots reading the same
+  // column share it (sum and max of rating), and a count of all rows needs none (its input is 1).
+  // Numeric inputs travel as DOUBLE (a count's as 1.0 when present, NaN when absent), read without converting.
+  const inputCols: Array<{ sql: string; numeric: boolean }> = [];
+  const byKey = new Map<string, number>();
+  const inputOf = plan.slots.map((spec, j) => {
+    const cls = !NUMERIC_SLOTS.has(spec.kind) ? 'raw' : spec.kind === 'count' ? 'present' : 'num';
+    if (cls === 'present' && !spec.column && !spec.filter) return -1;
+    const key = `${cls}\u0000${spec.column ?? ''}\u0000${spec.filter ?? ''}`;
+    let c = byKey.get(key);
+    if (c === undefined) {
+      const x = `__frec_s${j}`;
+      byKey.set(key, (c = inputCols.length));
+      inputCols.push({
+        sql:
+          cls === 'raw'
+            ? x
+            : cls === 'present'
+              ? `CASE WHEN ${x} IS NOT NULL THEN 1.0 ELSE 'NaN'::DOUBLE END`
+              : `coalesce(TRY_CAST(${x} AS DOUBLE), 'NaN'::DOUBLE)`,
+        numeric: cls !== 'raw',
+      });
+    }
+    return c;
+  });
+  const names = inputCols.map((_, c) => `__frec_i${c}`);
   const sql = [
-    `SELECT __frec_e::DOUBLE, __frec_t::DOUBLE, __frec_q::DOUBLE, ${slotNames.join(', ')} FROM (`,
-    `  SELECT b.__frec_e, ev.__frec_t, -1 AS __frec_q, ev.__frec_rn, ${slots.join(', ')}`,
+    `SELECT __frec_e::DOUBLE, __frec_t::DOUBLE, __frec_q::DOUBLE${names.map((n) => `, ${n}`).join('')} FROM (`,
+    `  SELECT b.__frec_e, ev.__frec_t, -1 AS __frec_q, ev.__frec_rn${inputCols.map((c, i) => `, ${c.sql} AS ${names[i]}`).join('')}`,
     `  FROM (${events}) ev JOIN (${bounds}) b ON ${keyList.map((k) => `ev.${k} = b.${k}`).join(' AND ')} AND ev.__frec_t <= b.__frec_hi AND ev.__frec_t >= b.__frec_lo`,
     `  UNION ALL`,
-    `  SELECT __frec_e, __frec_t, __frec_q, 0 AS __frec_rn, ${slotNames.map((s) => `NULL AS ${s}`).join(', ')} FROM ${q}`,
+    `  SELECT __frec_e, __frec_t, __frec_q, 0 AS __frec_rn${names.map((n) => `, NULL AS ${n}`).join('')} FROM ${q}`,
     `) ORDER BY __frec_e, __frec_t, __frec_q, __frec_rn`,
   ].join('\n');
   const feats = features.map((n) => plan.features[plan.byName.get(n)!]!);
   const out = feats.map((f) => outputColumn(f.dtype, nq));
   const result = await conn.stream(sql);
-  const numericSlot = plan.slots.map((s) => NUMERIC_SLOTS.has(s.kind));
   let curE = -1;
   let st: TileState = emptyTiles(plan);
   const inputs = new Array<unknown>(plan.slots.length);
-  const slotCols = new Array<ArrayLike<unknown>>(plan.slots.length);
+  const cols = new Array<ArrayLike<unknown>>(inputCols.length);
   let since = 0;
   let seen = 0;
   // The next chunk is asked for before this one is folded, so DuckDB produces it meanwhile.
@@ -94,8 +110,8 @@ export async function historicalAggregates(
       const ecol = doublesOf(chunk, 0);
       const tcol = doublesOf(chunk, 1);
       const qcol = doublesOf(chunk, 2);
-      for (let j = 0; j < slotCols.length; j++)
-        slotCols[j] = numericSlot[j] ? doublesOf(chunk, 3 + j) : chunk.convertColumnValues(3 + j, JSDuckDBValueConverter);
+      for (let c = 0; c < cols.length; c++)
+        cols[c] = inputCols[c]!.numeric ? doublesOf(chunk, 3 + c) : chunk.convertColumnValues(3 + c, JSDuckDBValueConverter);
       // rowCount is a native call: read once per chunk.
       const rows = chunk.rowCount;
       for (let r = 0; r < rows; r++) {
@@ -109,7 +125,8 @@ export async function historicalAggregates(
         const qid = qcol[r]!;
         if (qid < 0) {
           for (let j = 0; j < inputs.length; j++) {
-            const v = slotCols[j]![r];
+            const c = inputOf[j]!;
+            const v = c < 0 ? 1 : cols[c]![r];
             // NaN is a numeric slot's "no value" (null in the SQL): skipped, as a null is.
             inputs[j] = v !== v ? null : v;
           }
