@@ -6,7 +6,7 @@ import {
   type DuckDBConnection,
   type DuckDBType,
 } from '@duckdb/node-api';
-import type { FeatureViewSpec } from '@frec/core';
+import { ErrorCode, FrecError, type FeatureViewSpec } from '@frec/core';
 import { emptyTiles, evaluateFeature, foldEvent, planTiles, pruneTiles, type FeatureValue, type TileState } from '@frec/core/spi';
 import { asDeclared, asUtcTimestamp, duckdbTypeOf } from '../duckdb-types.js';
 import { ident } from '../sql.js';
@@ -92,7 +92,7 @@ export async function historicalAggregates(
     `) ORDER BY __frec_e, __frec_t, __frec_q, __frec_rn`,
   ].join('\n');
   const feats = features.map((n) => plan.features[plan.byName.get(n)!]!);
-  const out = feats.map((f) => outputColumn(f.dtype, nq));
+  const out = feats.map((f) => outputColumn(view, f.dtype, nq));
   const result = await conn.stream(sql);
   let curE = -1;
   let st: TileState = emptyTiles(plan);
@@ -137,7 +137,7 @@ export async function historicalAggregates(
             since = 0;
           }
         } else {
-          if (qid !== seen) throw new Error(`internal: query point ${qid} arrived where ${seen} was expected`);
+          if (qid !== seen) throw internal(view, `query point ${qid} arrived where ${seen} was expected`);
           seen++;
           for (let f = 0; f < feats.length; f++) out[f]!.set(qid, evaluateFeature(plan, st, feats[f]!, t));
         }
@@ -147,9 +147,9 @@ export async function historicalAggregates(
     // A fetch still pending when the loop failed must not surface as an unhandled rejection.
     next.catch(() => undefined);
   }
-  if (seen !== nq) throw new Error(`internal: ${seen} of ${nq} query points evaluated`);
+  if (seen !== nq) throw internal(view, `${seen} of ${nq} query points were evaluated`);
   await conn.run(
-    `CREATE OR REPLACE TEMP TABLE ${o} (__frec_q DOUBLE, ${feats.map((f, i) => `${ident(`__frec_v${i}`)} ${out[i]!.type.toString()}`).join(', ')})`,
+    `CREATE OR REPLACE TEMP TABLE ${o} (${['__frec_q DOUBLE', ...feats.map((_, i) => `__frec_v${i} ${out[i]!.type.toString()}`)].join(', ')})`,
   );
   await appendOutput(conn, table + '_o', out, nq);
   const values = feats.map((f, i) => `${out[i]!.select(`o.__frec_v${i}`, f.dtype)} AS ${ident(f.name)}`);
@@ -160,6 +160,14 @@ export async function historicalAggregates(
   );
   await conn.run(`DROP TABLE IF EXISTS ${q}`);
   await conn.run(`DROP TABLE IF EXISTS ${o}`);
+}
+
+/** A broken invariant of this module (a bug, not bad input): coded, naming the view. */
+function internal(view: FeatureViewSpec, what: string): FrecError {
+  return new FrecError(ErrorCode.INTERNAL, `Historical retrieval of aggregation view '${view.name}': ${what}.`, {
+    where: { featureView: view.name },
+    hint: 'This is a bug in frec; report it with the view declaration and the entity rows.',
+  });
 }
 
 /** One feature's values by query point: numbers in a Float64Array with a null mask, anything else as JS values. */
@@ -173,7 +181,7 @@ interface OutputColumn {
 
 const NUMERIC_TYPES = new Set(['int32', 'int64', 'float32', 'float64']);
 
-function outputColumn(dtype: FeatureViewSpec['features'][number]['dtype'], n: number): OutputColumn {
+function outputColumn(view: FeatureViewSpec, dtype: FeatureViewSpec['features'][number]['dtype'], n: number): OutputColumn {
   if (!NUMERIC_TYPES.has(dtype)) {
     const values = new Array<unknown>(n).fill(null);
     const type = duckTypeOfValueType(dtype);
@@ -192,7 +200,7 @@ function outputColumn(dtype: FeatureViewSpec['features'][number]['dtype'], n: nu
     type: DOUBLE,
     set: (i, v) => {
       if (v === null) return;
-      if (typeof v !== 'number') throw new Error(`internal: ${dtype} feature value ${String(v)} is not a number`);
+      if (typeof v !== 'number') throw internal(view, `a ${dtype} feature's value ${String(v)} is not a number`);
       x[i] = v;
       nulls[i] = 0;
     },
