@@ -280,6 +280,14 @@ async function materializeView(
   };
 }
 
+/**
+ * The longest a view's recent rows may reach back (7 days, and at most 168 tiles): each recent run
+ * tiles every event since the tile base and a read decodes a second row, so past this a run compacts.
+ */
+export function recentSpanMs(tileMs: number): number {
+  return Math.min(7 * 86_400_000, 168 * tileMs);
+}
+
 /** An aggregation view: tiles from the offline store, one row per entity online (materialize-tiles.ts). */
 async function materializeAggregationView(
   store: FeatureStore,
@@ -297,12 +305,16 @@ async function materializeAggregationView(
   // Incremental runs end at a tile boundary, so the next run's tiles never overlap this one's.
   const tileMs = view.tiling!.tileSeconds * 1000;
   if (incremental) end = new Date(Math.max(start.getTime(), Math.floor(end.getTime() / tileMs) * tileMs));
-  const r = await materializeTiles(store.project, offline, online, view, start, end, {
-    merge: incremental,
+  // Incremental runs write recent rows (tiles since the tile base) until those would span RECENT_SPAN, then compact.
+  const base = incremental ? (await store.registry.materializationState(view.name)).tileBase : undefined;
+  const from = base !== undefined && Date.parse(base) <= start.getTime() ? new Date(base) : start;
+  const mode = !incremental ? 'full' : base !== undefined && end.getTime() - from.getTime() <= recentSpanMs(tileMs) ? 'recent' : 'compact';
+  const r = await materializeTiles(store.project, offline, online, view, mode === 'full' ? start : from, end, {
+    mode,
     batchSize: options.batchSize ?? 10_000,
     tracker,
   });
-  await store.registry.recordMaterialization(view.name, start, end);
+  await store.registry.recordMaterialization(view.name, start, end, mode === 'recent' ? undefined : end);
   const seconds = (performance.now() - t0) / 1000;
   tracker.done();
   return {

@@ -142,10 +142,14 @@ export class Registry {
     return (await this.data({ fresh: true })).materialization[view] ?? { watermark: null, intervals: [] };
   }
 
-  /** Records a materialized interval and moves the view's watermark forward (never backward). */
-  async recordMaterialization(view: string, start: Date, end: Date): Promise<void> {
+  /**
+   * Records a materialized interval and moves the view's watermark forward (never backward).
+   * `tileBase`: an aggregation view's run that wrote base rows up to it (recent-row.ts).
+   */
+  async recordMaterialization(view: string, start: Date, end: Date, tileBase?: Date): Promise<void> {
     await this.update((d) => {
       const st = d.materialization[view] ?? { watermark: null, intervals: [] };
+      if (tileBase) st.tileBase = tileBase.toISOString();
       st.intervals.push([start.toISOString(), end.toISOString()]);
       if (st.intervals.length > 100) st.intervals = st.intervals.slice(-100);
       if (!st.watermark || st.watermark < end.toISOString()) st.watermark = end.toISOString();
