@@ -29,16 +29,51 @@ export const RECENT_SUFFIX = '#recent';
 
 /**
  * An entity's tiles from its base and recent rows (either may be absent). `mutable` as in
- * decodeTileRow; when the recent row applies the result is always mutable (plain arrays).
+ * decodeTileRow. The recent tiles a read adds almost always start after the base's last tile
+ * (base rows end at their `wm`), so they are appended; only a base tile at or past its `wm` (a full
+ * run that ended inside a tile) needs a merge.
  */
 export function decodeTileRows(plan: TilePlan, base: unknown, recentRow: unknown, mutable = false): TileState | undefined {
   const b = base instanceof Uint8Array ? decodeTileRow(plan, base, mutable) : undefined;
   if (!(recentRow instanceof Uint8Array)) return b;
-  const r = decodeTileRow(plan, recentRow, true);
+  const r = decodeTileRow(plan, recentRow, mutable);
   if (!b) return r;
   if (b.wm === undefined || r.wm === undefined || r.wm <= b.wm) return b;
-  const out = mutable ? b : decodeTileRow(plan, base as Uint8Array, true);
-  mergeTiles(plan, out, tilesFrom(plan, r, out.wm!));
-  out.wm = r.wm;
+  let i = 0;
+  while (i < r.t.length && r.t[i]! < b.wm) i++;
+  if (i === r.t.length) {
+    b.wm = r.wm;
+    return b;
+  }
+  if (b.t.length === 0 || b.t[b.t.length - 1]! < r.t[i]!) return append(plan, b, r, i);
+  const m = mutable ? b : decodeTileRow(plan, base as Uint8Array, true);
+  mergeTiles(plan, m, tilesFrom(plan, mutable ? r : decodeTileRow(plan, recentRow, true), m.wm!));
+  m.wm = r.wm;
+  return m;
+}
+
+/** `b` with `r`'s tiles from index i appended (all later than b's last tile). */
+function append(plan: TilePlan, b: TileState, r: TileState, i: number): TileState {
+  const out: TileState = { ...b, t: join(b.t, r.t, i), s: [], wm: r.wm };
+  if (r.maxT !== null && (b.maxT === null || r.maxT > b.maxT)) out.maxT = r.maxT;
+  for (let j = 0; j < plan.slots.length; j++) {
+    const x = b.s[j]!;
+    const y = r.s[j]! as Record<string, ArrayLike<unknown>>;
+    const slot: Record<string, unknown> = {};
+    for (const k of Object.keys(x)) slot[k] = join((x as Record<string, ArrayLike<unknown>>)[k]!, y[k]!, i);
+    out.s.push(slot);
+  }
   return out;
+}
+
+/** a followed by b[i..]: plain arrays grow in place (mutable states); typed arrays are copied into a Float64Array. */
+function join<T>(a: ArrayLike<T>, b: ArrayLike<T>, i: number): T[] {
+  if (Array.isArray(a)) {
+    for (let k = i; k < b.length; k++) a.push(b[k]!);
+    return a;
+  }
+  const out = new Float64Array(a.length + b.length - i);
+  out.set(a as unknown as ArrayLike<number>);
+  for (let k = i; k < b.length; k++) out[a.length + k - i] = b[k] as unknown as number;
+  return out as unknown as T[];
 }

@@ -309,12 +309,14 @@ async function materializeAggregationView(
   const base = incremental ? (await store.registry.materializationState(view.name)).tileBase : undefined;
   const from = base !== undefined && Date.parse(base) <= start.getTime() ? new Date(base) : start;
   const mode = !incremental ? 'full' : base !== undefined && end.getTime() - from.getTime() <= recentSpanMs(tileMs) ? 'recent' : 'compact';
+  // Before any recent row is written, so readers (within their registry cache's age) read them.
+  if (mode === 'recent') await store.registry.markRecentRows(view.name);
   const r = await materializeTiles(store.project, offline, online, view, mode === 'full' ? start : from, end, {
     mode,
     batchSize: options.batchSize ?? 10_000,
     tracker,
   });
-  await store.registry.recordMaterialization(view.name, start, end, mode === 'recent' ? undefined : end);
+  await store.registry.recordMaterialization(view.name, start, end, mode === 'recent' ? undefined : mode);
   const seconds = (performance.now() - t0) / 1000;
   tracker.done();
   return {

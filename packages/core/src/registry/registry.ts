@@ -138,18 +138,31 @@ export class Registry {
     );
   }
 
+  /** Marks an aggregation view as having live recent rows, before a recent run writes any (recent-row.ts). */
+  async markRecentRows(view: string): Promise<void> {
+    await this.update((d) => {
+      const st = d.materialization[view] ?? { watermark: null, intervals: [] };
+      st.recentRows = true;
+      d.materialization[view] = st;
+      return d;
+    });
+  }
+
   async materializationState(view: string): Promise<MaterializationState> {
     return (await this.data({ fresh: true })).materialization[view] ?? { watermark: null, intervals: [] };
   }
 
   /**
    * Records a materialized interval and moves the view's watermark forward (never backward).
-   * `tileBase`: an aggregation view's run that wrote base rows up to it (recent-row.ts).
+   * `tiles` (aggregation views, recent-row.ts): `compact` (every live recent row merged into the base
+   * rows: the tile base moves to `end`, no recent row is live) or `full` (base rows rewritten: the tile
+   * base moves to `end` unless recent rows are live, whose runs then go on from the old tile base).
    */
-  async recordMaterialization(view: string, start: Date, end: Date, tileBase?: Date): Promise<void> {
+  async recordMaterialization(view: string, start: Date, end: Date, tiles?: 'full' | 'compact'): Promise<void> {
     await this.update((d) => {
       const st = d.materialization[view] ?? { watermark: null, intervals: [] };
-      if (tileBase) st.tileBase = tileBase.toISOString();
+      if (tiles === 'compact' || (tiles === 'full' && st.recentRows !== true)) st.tileBase = end.toISOString();
+      if (tiles === 'compact') delete st.recentRows;
       st.intervals.push([start.toISOString(), end.toISOString()]);
       if (st.intervals.length > 100) st.intervals = st.intervals.slice(-100);
       if (!st.watermark || st.watermark < end.toISOString()) st.watermark = end.toISOString();

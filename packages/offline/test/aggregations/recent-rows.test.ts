@@ -66,6 +66,8 @@ describe('aggregation views: recent rows (append-only incremental runs)', () => 
     expect(await rows(repo, 'base')).toEqual(base0);
     const recent1 = await rows(repo, 'recent');
     expect(recent1.every((r) => r !== null)).toBe(true);
+    // Reads look the recent rows up only while the registry says some are live.
+    expect((await repo.store.registry.materializationState('user_agg')).recentRows).toBe(true);
     const upTo5 = onDays(events, 0, 5);
     let compared = await expectReference(repo, upTo5, [BASE + 5 * DAY, BASE + 5 * DAY + 3 * HOUR, BASE + 6 * DAY + HOUR]);
     const first99 = await repo.store.getOnlineFeatures({ features: ['user_agg:count_1d'], entityRows: [{ user_id: 99 }], requestTime: BASE + 5 * DAY });
@@ -84,17 +86,23 @@ describe('aggregation views: recent rows (append-only incremental runs)', () => 
     const base1 = await rows(repo, 'base');
     expect(base1.every((r, i) => r !== null && r !== base0[i])).toBe(true);
     compared += await expectReference(repo, events, [BASE + 14 * DAY, BASE + 14 * DAY + 2 * HOUR, BASE + 15 * DAY]);
-    expect((await repo.store.registry.materializationState('user_agg')).tileBase).toBe(new Date(BASE + 14 * DAY).toISOString());
+    const compacted = await repo.store.registry.materializationState('user_agg');
+    expect(compacted.tileBase).toBe(new Date(BASE + 14 * DAY).toISOString());
+    expect(compacted.recentRows).toBeUndefined();
 
     // The recent rows left from before the compaction are stale: a full rebuild and a recent run after it read right.
-    await repo.store.materialize(new Date(0), new Date(BASE + 14 * DAY));
-    const rebuilt = await rows(repo, 'base');
-    compared += await expectReference(repo, events, [BASE + 14 * DAY, BASE + 15 * DAY]);
+    // The rebuild ends inside a tile (14d + 30 min): user 2's tile 14d is in its base row and in its recent row after.
     const more: Ev[] = [
       { user_id: 2, ts: BASE + 14 * DAY + 10 * 60_000, rating: 1, item_id: 'i2' },
+      { user_id: 2, ts: BASE + 14 * DAY + 40 * 60_000, rating: 3, item_id: 'i4' },
       { user_id: 99, ts: BASE + 14 * DAY + 20 * HOUR, rating: null, item_id: 'i3' },
     ];
     await repo.writeEvents('d14', more);
+    const rebuildEnd = BASE + 14 * DAY + 30 * 60_000;
+    await repo.store.materialize(new Date(0), new Date(rebuildEnd));
+    const rebuilt = await rows(repo, 'base');
+    const before = [...events, ...more].filter((e) => e.ts < rebuildEnd);
+    compared += await expectReference(repo, before, [rebuildEnd, BASE + 15 * DAY]);
     await repo.store.materializeIncremental(new Date(BASE + 15 * DAY));
     expect(await rows(repo, 'base')).toEqual(rebuilt);
     compared += await expectReference(repo, [...events, ...more], [BASE + 15 * DAY, BASE + 15 * DAY + 5 * HOUR, BASE + 16 * DAY]);
