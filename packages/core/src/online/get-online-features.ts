@@ -342,7 +342,8 @@ function finish(p: PreparedRead, reads: OnlineColumnarRead[]): OnlineFeaturesRes
   const { req, input, n, plan, keyCols, vks, recent } = p;
   const now = req.requestTime === undefined ? Date.now() : +req.requestTime;
   let extra = plan.views.length;
-  for (let i = 0; i < plan.views.length; i++) if (plan.views[i]!.view.tiling) reads[i] = tiledRead(plan.views[i]!, reads[i]!, recent[i] ? reads[extra++]! : undefined, now);
+  for (let i = 0; i < plan.views.length; i++)
+    if (plan.views[i]!.view.tiling) reads[i] = tiledRead(plan.views[i]!, reads[i]!, recent[i] ? reads[extra++]! : undefined, now);
   reads.length = plan.views.length;
   const allPresent = new Array<FeatureStatus>(n).fill('PRESENT');
   const results = plan.views.map((vp, i) => viewResult(vp, vks[i]!, reads[i]!, n, now, allPresent));

@@ -45,7 +45,8 @@ function history(days: number): Ev[] {
   return events;
 }
 
-const onDays = (events: readonly Ev[], from: number, to: number) => events.filter((e) => e.ts >= BASE + from * DAY && e.ts < BASE + to * DAY);
+const onDays = (events: readonly Ev[], from: number, to: number) =>
+  events.filter((e) => e.ts >= BASE + from * DAY && e.ts < BASE + to * DAY);
 
 describe('aggregation views: recent rows (append-only incremental runs)', () => {
   it('an incremental run writes recent rows without rewriting the base rows; reads, later runs, compaction and a rebuild agree with the reference', async () => {
@@ -70,7 +71,11 @@ describe('aggregation views: recent rows (append-only incremental runs)', () => 
     expect((await repo.store.registry.materializationState('user_agg')).recentRows).toBe(true);
     const upTo5 = onDays(events, 0, 5);
     let compared = await expectReference(repo, upTo5, [BASE + 5 * DAY, BASE + 5 * DAY + 3 * HOUR, BASE + 6 * DAY + HOUR]);
-    const first99 = await repo.store.getOnlineFeatures({ features: ['user_agg:count_1d'], entityRows: [{ user_id: 99 }], requestTime: BASE + 5 * DAY });
+    const first99 = await repo.store.getOnlineFeatures({
+      features: ['user_agg:count_1d'],
+      entityRows: [{ user_id: 99 }],
+      requestTime: BASE + 5 * DAY,
+    });
     expect(first99.toRows()[0]!.count_1d).toBe(1);
 
     // A second recent run rewrites the recent rows with every event since the tile base (day 3), still no base write.
