@@ -64,7 +64,7 @@ export const materializationStateSchema = z.object({
   intervals: z.array(z.tuple([z.string(), z.string()])),
   /** Aggregation views: the end of the last run that wrote base rows; incremental runs write recent rows from here (ISO time). */
   tileBase: z.string().optional(),
-  /** Aggregation views: recent rows newer than their base rows may exist (set before a recent run writes, cleared by a compaction); reads skip them otherwise. */
+  /** Aggregation views: recent rows newer than their base rows may exist (set by a recent run, cleared by a compaction); reads skip them otherwise. */
   recentRows: z.boolean().optional(),
 });
 /** Per-view materialization progress: the watermark and the latest intervals. */

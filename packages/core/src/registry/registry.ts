@@ -138,30 +138,22 @@ export class Registry {
     );
   }
 
-  /** Marks an aggregation view as having live recent rows, before a recent run writes any (recent-row.ts). */
-  async markRecentRows(view: string): Promise<void> {
-    await this.update((d) => {
-      const st = d.materialization[view] ?? { watermark: null, intervals: [] };
-      st.recentRows = true;
-      d.materialization[view] = st;
-      return d;
-    });
-  }
-
   async materializationState(view: string): Promise<MaterializationState> {
     return (await this.data({ fresh: true })).materialization[view] ?? { watermark: null, intervals: [] };
   }
 
   /**
    * Records a materialized interval and moves the view's watermark forward (never backward).
-   * `tiles` (aggregation views, recent-row.ts): `compact` (every live recent row merged into the base
-   * rows: the tile base moves to `end`, no recent row is live) or `full` (base rows rewritten: the tile
-   * base moves to `end` unless recent rows are live, whose runs then go on from the old tile base).
+   * `tiles` (aggregation views, recent-row.ts): `recent` (recent rows written: reads look them up),
+   * `compact` (every live recent row merged into the base rows: the tile base moves to `end`, no
+   * recent row is live) or `full` (base rows rewritten: the tile base moves to `end` unless recent
+   * rows are live, whose runs then go on from the old tile base).
    */
-  async recordMaterialization(view: string, start: Date, end: Date, tiles?: 'full' | 'compact'): Promise<void> {
+  async recordMaterialization(view: string, start: Date, end: Date, tiles?: 'full' | 'compact' | 'recent'): Promise<void> {
     await this.update((d) => {
       const st = d.materialization[view] ?? { watermark: null, intervals: [] };
       if (tiles === 'compact' || (tiles === 'full' && st.recentRows !== true)) st.tileBase = end.toISOString();
+      if (tiles === 'recent') st.recentRows = true;
       if (tiles === 'compact') delete st.recentRows;
       st.intervals.push([start.toISOString(), end.toISOString()]);
       if (st.intervals.length > 100) st.intervals = st.intervals.slice(-100);
