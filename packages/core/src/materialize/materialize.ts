@@ -216,7 +216,8 @@ async function materializeView(
   prior?: MaterializationState,
 ): Promise<ViewMaterializeResult> {
   const t0 = performance.now();
-  if (view.tiling) return materializeAggregationView(store, offline, online, view, start, end, options, incremental ? (prior ?? null) : undefined, t0);
+  if (view.tiling)
+    return materializeAggregationView(store, offline, online, view, start, end, options, incremental ? (prior ?? null) : undefined, t0);
   const maxInFlight = Math.max(1, options.writesInFlight ?? 2);
   const tracker = new ProgressTracker(view.name, options.onProgress);
   // Fingerprinted before the pull: a file that lands during the run changes the next run's fingerprint.
