@@ -15,7 +15,11 @@ writes them to docs/experiments/daily-loop-replay.md (with --write).
 
 Options:
   --input DIR        MovieLens folder (default: the vendored latest-small)
-  --days N           days with events to replay (default 14)
+  --days N           days with events to replay, the least with --min-requests (default 14)
+  --min-requests N   widen the window a day at a time until its next-day requests reach N
+                     (counted from the data before training; default 0: off)
+  --max-days N       the most days --min-requests may widen to (default 35)
+  --redis URL        the Redis the events stream through (default redis://127.0.0.1:6379)
   --sample-users N   users sampled beside those active in the window (default 60)
   --min-holdout N    the daily job's minimum held-out events (default 100)
   --out DIR          work folder (default: a fresh folder under /tmp)
@@ -40,6 +44,9 @@ async function main(argv: string[]): Promise<void> {
     outDir: out,
     repoTemplate: FEATURE_REPO,
     days: Number(value('--days') ?? 14),
+    minRequests: Number(value('--min-requests') ?? 0),
+    maxDays: Number(value('--max-days') ?? 35),
+    redisUrl: value('--redis') ?? 'redis://127.0.0.1:6379',
     sampleUsers: Number(value('--sample-users') ?? 60),
     steps: DAILY_REPLAY_STEPS,
     minHoldoutEvents: Number(value('--min-holdout') ?? 100),

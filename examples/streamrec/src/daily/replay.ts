@@ -21,8 +21,16 @@ export interface ReplayOptions {
   outDir: string;
   /** The feature repo definitions copied into outDir (features.ts, feature_store.yaml). */
   repoTemplate: string;
-  /** Days with events replayed, the newest of the data set (each needs a next day with events). */
+  /** Days with events replayed, the newest of the data set (each needs a next day with events); the least when `minRequests` is set. */
   days: number;
+  /**
+   * Replay more of the newest event days, one at a time up to `maxDays`, until the window's
+   * next-day requests (users active on the next event day with a history before it and a new
+   * item) reach this many. Counted from the data before anything is trained, so the window never
+   * depends on a result.
+   */
+  minRequests?: number;
+  maxDays?: number;
   /** Other users sampled (seeded) beside every user active in the replay window and the 14 days before it. */
   sampleUsers: number;
   seed?: number;
@@ -81,6 +89,8 @@ export interface ReplayReport {
     cases: number;
     rows: Array<{ system: string; ndcg20: number; recall20: number }>;
     diff: { diff: number; lo: number; hi: number };
+    /** The main table's daily lists of the same users, against their whole next day. */
+    anchor: { ndcg20: number; recall20: number };
   };
   /** Users no replayed model saw, after their first k ratings, ranked by the last daily model and the popularity baselines. */
   coldStart: Array<{ k: number; users: number; system: string; ndcg20: number; recall20: number }>;
@@ -113,7 +123,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const full = readMovieLens(options.inputDir);
   const allDays = eventDays(full);
   // Replay day d is evaluated on the next calendar day with events.
-  const days = allDays.slice(-options.days - 1, -1);
+  const days = replayWindow(full, allDays, options.days, options.minRequests ?? 0, options.maxDays ?? options.days);
   const firstMs = Date.parse(`${days[0]}T00:00:00Z`);
   const source = sampleSource(options.inputDir, path.join(options.outDir, 'source'), full, firstMs - 14 * DAY, options.sampleUsers, seed);
   const snapAll = readMovieLens(source);
@@ -445,6 +455,14 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       cases: sessionAll.length,
       rows: [...sessionResults.entries()].map(([system, r]) => ({ system, ndcg20: r.ndcg20, recall20: r.recall20 })),
       diff: { diff: sessionDiff.diff, lo: sessionDiff.diffLo, hi: sessionDiff.diffHi },
+      anchor: (({ ndcg20, recall20 }) => ({ ndcg20, recall20 }))(
+        scored(
+          'anchor',
+          all
+            .filter((c) => sessionAll.some((x) => x.key === key(c)))
+            .map((c) => ({ ranked: ranked.daily!.get(key(c)) ?? [], truth: c.truth })),
+        ),
+      ),
     },
     coldStart,
     coldStartDiffs,
@@ -483,6 +501,18 @@ function sessionPrefixes(
     out.push(...mine.slice(0, end + 1));
   }
   return out.sort((a, b) => a.ms - b.ms || a.i - b.i);
+}
+
+/** The newest `least` event days before the last, widened a day at a time (up to `most`) until their next-day requests reach `minRequests`. */
+function replayWindow(snap: MovieLensSnapshot, allDays: string[], least: number, minRequests: number, most: number): string[] {
+  const requests = (day: string) => nextDayCases(snap, day, allDays[allDays.indexOf(day) + 1]!).length;
+  let n = Math.min(least, allDays.length - 1);
+  let total = allDays.slice(-n - 1, -1).reduce((s, d) => s + requests(d), 0);
+  while (total < minRequests && n < Math.min(most, allDays.length - 1)) {
+    n++;
+    total += requests(allDays.at(-n - 1)!);
+  }
+  return allDays.slice(-n - 1, -1);
 }
 
 /** The calendar days (UTC) with at least one event, oldest first. */
@@ -610,7 +640,7 @@ function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): s
     '|---|---:|---|',
     ...r.comparisons.map((c) => `| ${c.a} vs ${c.b} | ${c.diff >= 0 ? '+' : ''}${f(c.diff)} | ${f(c.lo)} .. ${f(c.hi)} |`),
     '',
-    `Streaming session features: ${r.session.cases} next-day requests made after the first half of the user's events that day (streamed into their recent items) against the daily model with the batch features of the day before; truth = the second half's new items.`,
+    `Streaming session features: ${r.session.cases} next-day requests, each asked twice of the daily model with user features read from the repo's online store: before (batch features as of the end of the day) and after the first half of the user's events that day went through the broker and the stream worker into user_recent; both lists without the session's items; truth = the second half's new items. The last row scores the same users' whole-next-day lists of the main table against their whole next day: whether these users are reachable at all.`,
     '',
     '| system | NDCG@20 | Recall@20 |',
     '|---|---:|---:|',
@@ -618,6 +648,7 @@ function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): s
       (x) =>
         `| ${x.system === 'batch' ? 'daily, batch features' : x.system === 'streamed' ? 'daily, streamed session' : x.system} | ${f(x.ndcg20)} | ${f(x.recall20)} |`,
     ),
+    `| daily, same users, whole next day | ${f(r.session.anchor.ndcg20)} | ${f(r.session.anchor.recall20)} |`,
     '',
     `Streamed vs batch (paired bootstrap): ${r.session.diff.diff >= 0 ? '+' : ''}${f(r.session.diff.diff)} (95% interval ${f(r.session.diff.lo)} .. ${f(r.session.diff.hi)}).`,
     '',
