@@ -95,8 +95,7 @@ export class ReplayStream {
       running = worker.run();
       log = await this.broker.subscribe({ topic: this.topic, group: LOG_GROUP, consumer: 'replay-event-log' });
       const before = { ...worker.totals };
-      for (let i = 0; i < lines.length; i += 1000)
-        await this.broker.publish(this.topic, lines.slice(i, i + 1000).map(toEvent));
+      for (let i = 0; i < lines.length; i += 1000) await this.broker.publish(this.topic, lines.slice(i, i + 1000).map(toEvent));
       const w = worker;
       const applied = () => w.totals.applied - before.applied;
       let appended = 0;

@@ -61,7 +61,10 @@ describe("the replay's event path", () => {
       const store = await FeatureStore.open({ repoPath: repo });
       try {
         const rows = (
-          await store.getOnlineFeatures({ features: ['user_recent:last_10_items'], entityRows: [...users].map((u) => ({ user_id: Number(u) })) })
+          await store.getOnlineFeatures({
+            features: ['user_recent:last_10_items'],
+            entityRows: [...users].map((u) => ({ user_id: Number(u) })),
+          })
         ).toRows();
         [...users].forEach((u, i) => {
           const newest = mine.filter((l) => l.split(',')[0] === u).at(-1)!;
