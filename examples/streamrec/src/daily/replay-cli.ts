@@ -7,8 +7,10 @@ import { runReplay } from './replay.js';
 
 const USAGE = `Usage: npm run -w examples/streamrec replay -- [options]
 
-Replays the newest days of a MovieLens folder through the daily loop (the daily job at each day
-boundary: slice, train, materialize, shadow gate, promotion), then asks StreamRec's request path
+Replays the newest days of a MovieLens folder through the daily loop: each day's events are
+published to Redis Streams and consumed by the stream worker (user_recent online and offline) and
+an event log the daily job reads; then the daily job runs at the day boundary (slice, train,
+materialize, shadow gate, promotion). Afterwards it asks StreamRec's request path
 for the users active on each next day with the model each policy serves (retrained daily, weekly,
 never) and ranks recent and all-time popularity for the same requests. Prints the tables and
 writes them to docs/experiments/daily-loop-replay.md (with --write).
@@ -65,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
 const REPORT_HEAD = (wall: number) => `# Daily loop replay (issue 19, part 6)
 
 Command: \`npm run -w examples/streamrec replay -- --write\` (${wall} s wall on 2 shared cores,
-${new Date().toISOString().slice(0, 10)}). Tables written by the command; notes below them by hand.
+${new Date().toISOString().slice(0, 10)}; events through Redis Streams and the stream worker). Tables written by the command; notes below them by hand.
 
 `;
 const REPORT_TAIL = '';
