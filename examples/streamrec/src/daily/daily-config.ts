@@ -30,6 +30,15 @@ export const DAILY_WARM_STEPS: DeepPartial<StepConfigs> = {
   trainRanker: { dcn: { epochs: 1 } },
 };
 
+/**
+ * Days a production pair's tuned values (query weights, decay, prior, co-occurrence, blend weight:
+ * everything chosen by a validation search) are reused before the daily job searches again. A
+ * day without the search skips tune-history-query and tune-blend (docs/benchmarks.md, "StreamRec
+ * daily job"); a day with no production pair, no tuning record or a changed feature schema
+ * always searches (decideTuning).
+ */
+export const DAILY_RETUNE_EVERY_DAYS = 7;
+
 /** Held-out slice of the daily job: at least this many of the newest events (or the day's, when more). */
 export const MIN_HOLDOUT_EVENTS = 500;
 
