@@ -41,10 +41,10 @@ export const CLUSTERED_DAYS = ['2018-01-27', '2018-01-28', '2018-01-29'] as cons
 const CLUSTER_DAY_ITEMS = 3;
 
 /**
- * A seeded MovieLens folder whose users each like one cluster of items: 120 users in 6 clusters
- * of 40 items, 20 ratings each over 2018-01-01..26 (9 in 10 in their cluster), then on each of
+ * A seeded MovieLens folder whose users each like one cluster of items: 72 users in 6 clusters
+ * of 40 items, 16 ratings each over 2018-01-01..26 (9 in 10 in their cluster), then on each of
  * CLUSTERED_DAYS every user rates 3 unseen items of their cluster. Every item has the same genre,
- * so only what a model learned of the item ids tells the clusters apart, and each day has 120
+ * so only what a model learned of the item ids tells the clusters apart, and each day has 72
  * held-out requests: enough for a paired difference to be told from noise (latest-small's days
  * hold at most 5 returning users).
  */
@@ -52,7 +52,7 @@ export function clusteredSource(dir: string, seed = 11): string {
   const rand = mulberry32(seed);
   const clusters = 6;
   const perCluster = 40;
-  const users = 120;
+  const users = 72;
   const pick = (n: number) => Math.floor(rand() * n);
   const itemOf = (cluster: number, k: number) => 1 + k * clusters + cluster;
   const rows: string[] = [];
@@ -63,7 +63,7 @@ export function clusteredSource(dir: string, seed = 11): string {
     const mine = new Set<number>();
     seen.set(u, mine);
     let t = t0 + pick(86_400);
-    while (mine.size < 20) {
+    while (mine.size < 16) {
       const own = rand() < 0.9;
       const item = own ? itemOf(c, pick(perCluster)) : 1 + pick(clusters * perCluster);
       if (mine.has(item)) continue;
