@@ -3,7 +3,9 @@ import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
 /**
  * The pipeline's step settings for the daily job: one tower per ensemble, fewer epochs and a
  * smaller ranker set than `npm run train`, aimed at the 2-minute budget for one day of
- * latest-small on 2 cores (about 120 CPU-seconds a day: not met, docs/benchmarks.md). BPR-MF is only a baseline in the metrics table here, so it gets 3 epochs.
+ * latest-small on 2 cores (a day reusing the tuned values: 114 CPU-seconds for the whole job, a
+ * searching day 133-163; not yet shown under 2 minutes of wall, docs/benchmarks.md). BPR-MF is
+ * only a baseline in the metrics table here, so it gets 3 epochs.
  * docs/benchmarks.md ("StreamRec daily job") records the step times these give.
  */
 export const DAILY_STEP_CONFIGS: DeepPartial<StepConfigs> = {
