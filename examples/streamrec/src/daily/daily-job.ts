@@ -9,7 +9,7 @@ import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
 import { gateRegisteredCandidate, type GateRegisteredOptions, type RankerLoader } from '../rollout/index.js';
 import { loadRanker } from '../serve/load-models.js';
 import { readMovieLens } from '../serve/movielens-snapshot.js';
-import { buildStreamRec } from '../serve/streamrec-recommender.js';
+import { buildStreamRec, type StreamRecOptions } from '../serve/streamrec-recommender.js';
 import { DAILY_RETUNE_EVERY_DAYS, DAILY_WARM_START, DAILY_WARM_STEPS, holdoutFraction } from './daily-config.js';
 import { mergeStepConfigs } from './merge-steps.js';
 import { DailyJobErrorCode, dailyJobError } from './daily-errors.js';
@@ -62,6 +62,11 @@ export interface DailyJobOptions {
   metricTolerance?: number;
   /** The candidate's p95 ranking time the gate allows (default: the recommender's ranking budget). */
   gateLatencyBudgetMs?: number;
+  /**
+   * Stage budgets (ms) of the request path the gate replays through (default: the recommender's).
+   * A stage over its budget is a candidate error; tests on a loaded machine widen them.
+   */
+  gateBudgets?: StreamRecOptions['budgets'];
   /** Where the gate counts its decisions and failed checks (default: the gate's own recommender's metrics). */
   gateMetrics?: GateRegisteredOptions['gateMetrics'];
   /** How the gate loads a registered ranker (default load-models' loadRanker). */
@@ -396,7 +401,13 @@ async function gateDay(
     }
   };
   const heldOut = await sameSliceComparison(options, registry, slice, versions, say);
-  const streamrec = await buildStreamRec({ dataDir: slice.dir, modelRegistry: options.registry, repoPath: options.repoPath, log: say });
+  const streamrec = await buildStreamRec({
+    dataDir: slice.dir,
+    modelRegistry: options.registry,
+    repoPath: options.repoPath,
+    log: say,
+    ...(options.gateBudgets ? { budgets: options.gateBudgets } : {}),
+  });
   try {
     const users = trafficUsers(streamrec.snapshot.histories, slice.usersOnDay);
     const rollout = options.rollout ?? 'now';

@@ -29,8 +29,10 @@ const opts = (day: string, over: Partial<DailyJobOptions> = {}): DailyJobOptions
   workDir: path.join(root, 'work'),
   steps: TEST_STEPS,
   trainThreads: 1,
-  // Not under test: the machine may be loaded many times over.
+  // Not under test: the machine may be loaded many times over (a ranking over its stage budget
+  // would count as a candidate error, a second reason beside the offline check's).
   gateLatencyBudgetMs: 60_000,
+  gateBudgets: { features: 10_000, retrieval: 10_000, ranking: 10_000, total: 40_000 },
   log: (l) => lines.push(l),
   ...over,
 });
