@@ -153,6 +153,17 @@ function floatsJson(raw: readonly unknown[]): string {
   return `${out}]`;
 }
 
+// The SDK hands out one featureNames array per request plan, so the response head is written once per plan.
+const heads = new WeakMap<readonly string[], { n: number; json: string }>();
+
+function headOf(names: readonly string[]): string {
+  const hit = heads.get(names);
+  if (hit !== undefined && hit.n === names.length) return hit.json;
+  const json = `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[`;
+  heads.set(names, { n: names.length, json });
+  return json;
+}
+
 /**
  * The response body as Feast's feature server writes it (MessageToDict of the proto with Feast's
  * value patch, then Python's json): whole-number floats as `1.0`, int64 exact past 2^53, timestamp
@@ -162,7 +173,7 @@ function floatsJson(raw: readonly unknown[]): string {
  */
 export function feastResponseJson(res: OnlineFeaturesResponse, types: ReadonlyArray<ValueType | undefined>): string {
   const names = res.featureNames;
-  let out = `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[`;
+  let out = headOf(names);
   let lastStatuses: unknown;
   let lastStatusesJson = '';
   let lastTimes: unknown = null;

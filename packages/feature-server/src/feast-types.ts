@@ -2,6 +2,8 @@ import type { ValueType } from '@frec/core';
 import { resolveFeatures, type FeatureSelector, type RegistryData } from '@frec/core/spi';
 
 const cache = new WeakMap<RegistryData, Map<string, ReadonlyArray<ValueType | undefined>>>();
+/** By the features array itself, for callers that reuse one array per request shape (FeatureLists): no key to join. */
+const byArray = new WeakMap<readonly string[], { data: RegistryData; types: ReadonlyArray<ValueType | undefined> }>();
 
 /**
  * The declared type of each response column (join keys, then features in request order), so the
@@ -13,6 +15,17 @@ export function columnTypes(
   selector: FeatureSelector,
   featureNames: readonly string[],
 ): ReadonlyArray<ValueType | undefined> {
+  const arr = selector.features;
+  if (arr !== undefined) {
+    const hit = byArray.get(arr);
+    if (hit !== undefined && hit.data === data && hit.types.length === featureNames.length) return hit.types;
+  }
+  const types = typesOf(data, selector, featureNames);
+  if (arr !== undefined) byArray.set(arr, { data, types });
+  return types;
+}
+
+function typesOf(data: RegistryData, selector: FeatureSelector, featureNames: readonly string[]): ReadonlyArray<ValueType | undefined> {
   const key =
     selector.featureService !== undefined
       ? `svc\u0000${typeof selector.featureService === 'string' ? selector.featureService : selector.featureService.name}`

@@ -20,6 +20,14 @@ export class InstrumentedOnlineStore implements OnlineStore {
     private readonly metrics: ServerMetrics,
   ) {
     this.type = inner.type;
+    const now = inner.readColumnsManyNow?.bind(inner);
+    this.readColumnsManyNow =
+      now &&
+      ((project, reads) => {
+        const t0 = performance.now();
+        const out = now(project, reads);
+        return out instanceof Promise ? out.then((o) => this.observed(reads, o, t0)) : this.observed(reads, out, t0);
+      });
   }
 
   update(args: Parameters<OnlineStore['update']>[0]): Promise<void> {
@@ -48,15 +56,11 @@ export class InstrumentedOnlineStore implements OnlineStore {
     return this.observed(reads, out, t0);
   }
 
-  get readColumnsManyNow(): OnlineStore['readColumnsManyNow'] {
-    const inner = this.inner;
-    if (!inner.readColumnsManyNow) return undefined;
-    return (project: string, reads: Parameters<OnlineStore['readColumnsMany']>[1]) => {
-      const t0 = performance.now();
-      const out = inner.readColumnsManyNow!(project, reads);
-      return out instanceof Promise ? out.then((o) => this.observed(reads, o, t0)) : this.observed(reads, out, t0);
-    };
-  }
+  /**
+   * Built once: a getter would make a new closure on every access, and the SDK reads this property
+   * twice per request (once to see whether the store reads synchronously, once to call it).
+   */
+  readonly readColumnsManyNow: OnlineStore['readColumnsManyNow'];
 
   private observed(reads: Parameters<OnlineStore['readColumnsMany']>[1], out: OnlineColumnarRead[], t0: number): OnlineColumnarRead[] {
     // One store call served every view in it: each view saw that latency.

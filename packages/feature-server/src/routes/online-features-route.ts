@@ -4,6 +4,7 @@ import { getOnlineFeaturesNow, resolveFeatures, type FeatureSelector, type Regis
 import { entityKeyOf, type FeatureLogger } from '@frec/monitoring';
 import { feastResponseJson } from '../feast-response.js';
 import { columnTypes } from '../feast-types.js';
+import { FeatureLists } from '../feature-lists.js';
 import { checkColumns, getOnlineFeaturesBody, parseBody } from '../request-schemas.js';
 import type { ServerMetrics } from '../server-metrics.js';
 import type { StoreGuard } from '../store-guard.js';
@@ -15,18 +16,20 @@ export function registerOnlineFeaturesRoute(
   app: FastifyInstance,
   deps: { store: FeatureStore; guard: StoreGuard; metrics: ServerMetrics; maxEntities: number; featureLog?: FeatureLogger },
 ): void {
+  const lists = new FeatureLists();
   // A synchronous handler when the read answers synchronously (SQLite with the registry cached):
   // no promise between the route and the store, the response sent as the bare route sends it.
   app.post(ROUTE, (request, reply) => {
+    request.frecRoute = ROUTE;
     const body = parseBody(getOnlineFeaturesBody, request.body, ROUTE);
     // Join keys and request-data fields ride in the same columns, as in Feast; the SDK reads the
     // columns as they are, with no row object per entity.
     const n = checkColumns(body.entities, { route: ROUTE, field: 'entities', maxRows: deps.maxEntities });
     deps.metrics.entitiesRequested.inc(n);
-    const selector = body.feature_service !== undefined ? { featureService: body.feature_service } : { features: body.features! };
-    const res = deps.guard.runNow(() =>
-      getOnlineFeaturesNow(deps.store, { ...selector, entities: body.entities, fullFeatureNames: body.full_feature_names }),
-    );
+    const selector: FeatureSelector =
+      body.feature_service !== undefined ? { featureService: body.feature_service } : { features: lists.canonical(body.features!) };
+    const req = { ...selector, entities: body.entities, fullFeatureNames: body.full_feature_names };
+    const res = deps.guard.runNow(() => getOnlineFeaturesNow(deps.store, req));
     return res instanceof Promise
       ? res.then((r) => respond(deps, request, reply, selector, r))
       : respond(deps, request, reply, selector, res);

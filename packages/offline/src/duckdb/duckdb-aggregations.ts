@@ -1,27 +1,15 @@
-import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection } from '@duckdb/node-api';
 import { RequestError, type FeatureViewSpec } from '@frec/core';
-import {
-  emptyTiles,
-  evaluateFeature,
-  foldEvent,
-  planTiles,
-  pruneTiles,
-  type FeatureValue,
-  type TileBatch,
-  type TileEvent,
-  type TileProgress,
-  type TileState,
-} from '@frec/core/spi';
-import { asDeclared, asUtcTimestamp } from '../duckdb-types.js';
+import { planTiles, type TileBatch, type TileEvent, type TileProgress } from '@frec/core/spi';
 import { ident, literal, timestampLiteral } from '../sql.js';
 import { duckTypeOfValueType } from './duckdb-arrow.js';
-import { createTableFromColumns, doublesOf, queryRows } from './duckdb-connection.js';
+import { createTableFromColumns, queryRows } from './duckdb-connection.js';
 import { compileEvents, compileTiles, fileTiming, streamTileStates, type EventShape } from './duckdb-tiles.js';
 import { BIGINT, VARCHAR } from '@duckdb/node-api';
 import { batchSourceOf } from '../file-source.js';
 
 /** A computed feature value as the DuckDB appender takes it for the declared type. */
-function toDuck(dtype: string, v: unknown): unknown {
+export function toDuck(dtype: string, v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return dtype === 'int64' ? BigInt(Math.trunc(v)) : v;
   const el = dtype.replace('[]', '');
@@ -33,7 +21,7 @@ function toDuckScalar(el: string, x: unknown): unknown {
 }
 
 /** Slot kinds whose input is a number (or only its presence): read from DuckDB as DOUBLE, no per-value conversion. */
-const NUMERIC_SLOTS = new Set(['count', 'sum', 'min', 'max']);
+export const NUMERIC_SLOTS = new Set(['count', 'sum', 'min', 'max']);
 
 const DAY_MS = 86_400_000;
 /** The largest |epoch ms| a JavaScript Date holds (years -271821 to 275760): a tile start or read time past it has no meaning. */
@@ -202,115 +190,4 @@ export async function tileEvents(
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${ident(table)}`);
   }
-}
-
-/**
- * Historical values of an aggregation view, one row per distinct (entity key, entity time): events
- * and query points of each entity are read in one ordered stream (events at a time before the query
- * at that time: windows are inclusive of t), folded into tiles and evaluated with the same code as
- * the online read. The result lands in `table` with the keys, `__frec_ts_ms` and the features.
- */
-export async function historicalAggregates(
-  conn: DuckDBConnection,
-  view: FeatureViewSpec,
-  shape: EventShape,
-  entity: { from: string; columns: ReadonlyMap<string, string>; timestampColumn: string },
-  features: readonly string[],
-  table: string,
-): Promise<void> {
-  await checkEventTimes(conn, view, shape);
-  const plan = planTiles(view);
-  const nk = view.entityColumns.length;
-  const entityKeys = view.entityColumns.map(
-    (k, i) => `${asDeclared(ident(k.name), k.dtype, entity.columns.get(k.name) ?? '')} AS __frec_k${i}`,
-  );
-  const et = asUtcTimestamp(ident(entity.timestampColumn), entity.columns.get(entity.timestampColumn) ?? 'TIMESTAMP');
-  const keyList = view.entityColumns.map((_, i) => `__frec_k${i}`);
-  const points = `SELECT DISTINCT ${entityKeys.join(', ')}, epoch_ms(${et}) AS __frec_t FROM ${entity.from}`;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${ident(table + '_q')} AS ${points}`);
-  const bounds = `SELECT ${keyList.join(', ')}, max(__frec_t) AS __frec_hi FROM ${ident(table + '_q')} GROUP BY ALL`;
-  const events = compileEvents(view, shape, fileTiming(view, shape));
-  // Numeric inputs as DOUBLE (a count's as 1.0 when present), so the fold reads them without converting.
-  const slots = plan.slots.map((spec, j) =>
-    !NUMERIC_SLOTS.has(spec.kind)
-      ? `__frec_s${j}`
-      : spec.kind === 'count'
-        ? `CASE WHEN __frec_s${j} IS NOT NULL THEN 1.0 ELSE 'NaN'::DOUBLE END AS __frec_s${j}`
-        : `coalesce(TRY_CAST(__frec_s${j} AS DOUBLE), 'NaN'::DOUBLE) AS __frec_s${j}`,
-  );
-  const slotNames = plan.slots.map((_, j) => `__frec_s${j}`);
-  const sql = [
-    `SELECT * FROM (`,
-    `  SELECT ${keyList.map((k) => `ev.${k}`).join(', ')}, ev.__frec_t::DOUBLE AS __frec_t, 0 AS __frec_kind, ev.__frec_rn, ${slots.join(', ')}`,
-    `  FROM (${events}) ev SEMI JOIN (${bounds}) b ON ${keyList.map((k) => `ev.${k} = b.${k}`).join(' AND ')} AND ev.__frec_t <= b.__frec_hi`,
-    `  UNION ALL`,
-    `  SELECT ${keyList.join(', ')}, __frec_t::DOUBLE, 1 AS __frec_kind, 0 AS __frec_rn, ${slotNames.map((s) => `NULL AS ${s}`).join(', ')} FROM ${ident(table + '_q')}`,
-    `) ORDER BY ${[...keyList, '__frec_t', '__frec_kind', '__frec_rn'].join(', ')}`,
-  ].join('\n');
-  const feats = features.map((n) => plan.features[plan.byName.get(n)!]!);
-  const outKeys: unknown[][] = view.entityColumns.map(() => []);
-  const outT: bigint[] = [];
-  const outV: FeatureValue[][] = feats.map(() => []);
-  const result = await conn.stream(sql);
-  let cur: unknown[] | undefined;
-  let st: TileState = emptyTiles(plan);
-  const inputs = new Array<unknown>(plan.slots.length);
-  let since = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    // Keys and non-numeric inputs are converted; time, kind and numeric inputs are DuckDB's own numbers.
-    const cols: unknown[][] = [];
-    for (let i = 0; i < nk + 3 + plan.slots.length; i++) {
-      const numeric = i === nk || i === nk + 1 || (i >= nk + 3 && NUMERIC_SLOTS.has(plan.slots[i - nk - 3]!.kind));
-      cols.push(i === nk + 2 ? [] : numeric ? (doublesOf(chunk, i) as unknown[]) : chunk.convertColumnValues(i, JSDuckDBValueConverter));
-    }
-    const tcol = cols[nk]! as number[];
-    const kind = cols[nk + 1]!;
-    // rowCount is a native call: read once per chunk.
-    const rows = chunk.rowCount;
-    for (let r = 0; r < rows; r++) {
-      let same = cur !== undefined;
-      for (let i = 0; same && i < nk; i++) if (cols[i]![r] !== cur![i]) same = false;
-      if (!same) {
-        cur = [];
-        for (let i = 0; i < nk; i++) cur.push(cols[i]![r]);
-        st = emptyTiles(plan);
-        since = 0;
-      }
-      const t = tcol[r]!;
-      if (kind[r] === 0) {
-        for (let j = 0; j < inputs.length; j++) {
-          const v = cols[nk + 3 + j]![r];
-          // NaN is a numeric slot's "no value" (null in the SQL): skipped, as a null is.
-          inputs[j] = v !== v ? null : v;
-        }
-        foldEvent(plan, st, t, inputs);
-        // Tiles no later read can reach are dropped now and then, so one busy entity stays bounded.
-        if (++since >= 256) {
-          pruneTiles(plan, st);
-          since = 0;
-        }
-      } else {
-        for (let i = 0; i < nk; i++) outKeys[i]!.push(cur![i]);
-        outT.push(BigInt(t));
-        for (let f = 0; f < feats.length; f++) outV[f]!.push(evaluateFeature(plan, st, feats[f]!, t));
-      }
-    }
-  }
-  await conn.run(`DROP TABLE IF EXISTS ${ident(table + '_q')}`);
-  await createTableFromColumns(
-    conn,
-    table,
-    [
-      ...view.entityColumns.map((k, i) => ({
-        name: k.name,
-        type: duckTypeOfValueType(k.dtype),
-        values: outKeys[i]!.map((v) => toDuck(k.dtype, v)),
-      })),
-      { name: '__frec_ts_ms', type: BIGINT, values: outT },
-      ...feats.map((f, i) => ({ name: f.name, type: duckTypeOfValueType(f.dtype), values: outV[i]!.map((v) => toDuck(f.dtype, v)) })),
-    ],
-    outT.length,
-  );
 }

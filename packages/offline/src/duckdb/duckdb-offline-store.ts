@@ -10,7 +10,8 @@ import {
   type TileEvent,
   type TileProgress,
 } from '@frec/core/spi';
-import { historicalAggregates, pullTiles, tileEvents } from './duckdb-aggregations.js';
+import { pullTiles, tileEvents } from './duckdb-aggregations.js';
+import { historicalAggregates } from './duckdb-historical-aggregates.js';
 import { checkAggregationSource, inspectEvents, type EventShape } from './duckdb-tiles.js';
 import { ErrorCode, RequestError } from '@frec/core';
 import { offlineStoreError } from '../errors.js';
