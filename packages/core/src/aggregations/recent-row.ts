@@ -52,6 +52,44 @@ export function decodeTileRows(plan: TilePlan, base: unknown, recentRow: unknown
   return m;
 }
 
+/**
+ * An entity's tiles for a read: its base state and, when the recent tiles all start after the base's
+ * last one (almost always), the recent state and the index of its first tile the read adds, left
+ * apart for evaluateFeatureOver to scan after the base's (appending them cost a copy per array).
+ */
+export interface TileRows {
+  st: TileState;
+  more?: TileState;
+  from: number;
+  /** The newest event time of both. */
+  maxT: number | null;
+}
+
+/** decodeTileRows for a read (immutable states): the same tiles, the recent ones not appended. */
+export function readTileRows(plan: TilePlan, base: unknown, recentRow: unknown): TileRows | undefined {
+  if (!(base instanceof Uint8Array) || !(recentRow instanceof Uint8Array)) {
+    const st = decodeTileRows(plan, base, recentRow);
+    return st && { st, from: 0, maxT: st.maxT };
+  }
+  const b = decodeTileRow(plan, base);
+  const r = decodeTileRow(plan, recentRow);
+  if (b.wm === undefined || r.wm === undefined || r.wm <= b.wm) return { st: b, from: 0, maxT: b.maxT };
+  const i = firstFrom(r.t, b.wm);
+  if (i === r.t.length) return { st: b, from: 0, maxT: b.maxT };
+  if (b.t.length > 0 && b.t[b.t.length - 1]! >= r.t[i]!) {
+    const st = decodeTileRows(plan, base, recentRow)!;
+    return { st, from: 0, maxT: st.maxT };
+  }
+  const maxT = r.maxT !== null && (b.maxT === null || r.maxT > b.maxT) ? r.maxT : b.maxT;
+  return { st: b, more: r, from: i, maxT };
+}
+
+function firstFrom(t: ArrayLike<number>, wm: number): number {
+  let i = 0;
+  while (i < t.length && t[i]! < wm) i++;
+  return i;
+}
+
 /** `b` with `r`'s tiles from index i appended (all later than b's last tile). */
 function append(plan: TilePlan, b: TileState, r: TileState, i: number): TileState {
   const out: TileState = { ...b, t: join(b.t, r.t, i), s: [], wm: r.wm };

@@ -1,5 +1,5 @@
-import { decodeTileRows, recentStorageSpec } from '../aggregations/recent-row.js';
-import { evaluateFeature, planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
+import { readTileRows, recentStorageSpec, type TileRows } from '../aggregations/recent-row.js';
+import { evaluateFeatureOver, planTiles, tileStorageSpec, TILES_COLUMN } from '../aggregations/tiles.js';
 import { ErrorCode, FrecError, RequestError, StoreError, toFrecError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { FeatureSelector } from '../feature-refs.js';
@@ -116,11 +116,11 @@ function tiledRead(vp: ViewPlan, read: OnlineColumnarRead, recent: OnlineColumna
   let errors = read.errors;
   for (let k = 0; k < nk; k++) {
     const bytes = col[k];
-    let st: TileState | undefined;
+    let st: TileRows | undefined;
     // An entity first seen by an incremental run has only its recent row; the newer row's time is the entity's.
     if (bytes instanceof Uint8Array || rcol[k] instanceof Uint8Array) {
       try {
-        st = decodeTileRows(plan, bytes, rcol[k]);
+        st = readTileRows(plan, bytes, rcol[k]);
         if (st && st.maxT !== null && !(read.eventTimeMs[k]! >= st.maxT)) read.eventTimeMs[k] = st.maxT;
       } catch (err) {
         errors ??= new Array<Error | undefined>(nk);
@@ -132,7 +132,7 @@ function tiledRead(vp: ViewPlan, read: OnlineColumnarRead, recent: OnlineColumna
         read.eventTimeMs[k] = Number.NaN;
       }
     }
-    for (let f = 0; f < feats.length; f++) values[f]![k] = st ? evaluateFeature(plan, st, feats[f]!, atMs) : null;
+    for (let f = 0; f < feats.length; f++) values[f]![k] = st ? evaluateFeatureOver(plan, st.st, st.more, st.from, feats[f]!, atMs) : null;
   }
   return { values, eventTimeMs: read.eventTimeMs, createdTimeMs: read.createdTimeMs, errors };
 }
