@@ -336,7 +336,6 @@ export class StreamWorker {
       { key: Array<string | number>; events: Array<{ id: string; timeMs: number; values: Record<string, unknown> }> }
     >();
     const dead: Array<{ m: StreamMessage; reason: string }> = [];
-    const idsOf = new Map<string, string[]>();
     for (const m of msgs) {
       const p = parseEvent(view, m.fields);
       if ('error' in p) {
@@ -346,8 +345,7 @@ export class StreamWorker {
       const k = keyString(p.key);
       let g = byKey.get(k);
       if (!g) byKey.set(k, (g = { key: p.key, events: [] }));
-      g.events.push({ id: m.id, ...p.event });
-      (idsOf.get(k) ?? idsOf.set(k, []).get(k)!).push(m.id);
+      g.events.push({ id: m.id, timeMs: p.event.timeMs, values: p.event.values });
     }
     let cache = this.caches.get(lane);
     if (!cache) this.caches.set(lane, (cache = new Map()));
@@ -414,7 +412,7 @@ export class StreamWorker {
         view,
         sub,
         cache,
-        { saves, touched, dead, keys, idsOf: (k) => idsOf.get(k)!, newest },
+        { saves, touched, dead, keys, idsOf: (k) => byKey.get(k)!.events.map((e) => e.id), newest },
         async () => {
           // Offline before the save: a crash in between replays identical rows, which a point-in-time join reads the same.
           if (offlineRows.length > 0) await this.appendOffline(lane, view, appendable);
@@ -662,7 +660,8 @@ export class StreamWorker {
     values: Record<string, FeatureValue>,
   ): Record<string, unknown> {
     const view = plan.view;
-    const row: Record<string, unknown> = { ...values };
+    // featuresAt returns a fresh object per call: it becomes the row instead of being copied into one.
+    const row: Record<string, unknown> = values;
     view.entityColumns.forEach((c, i) => (row[c.name] = key[i]));
     const ts = view.source.type === 'stream' ? view.source.batchSource.timestampField : 'event_timestamp';
     row[ts] = new Date(timeMs);
