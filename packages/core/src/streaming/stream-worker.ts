@@ -16,7 +16,7 @@ import {
   type AggregateState,
   type AggregationPlan,
 } from './aggregate-state.js';
-import { decodeTileRow } from '../aggregations/tile-row.js';
+import { decodeTileRows, recentStorageSpec } from '../aggregations/recent-row.js';
 import { planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import { createdColumnOf } from './offline-rows.js';
 import { keyString, parseEvent } from './parse-event.js';
@@ -470,13 +470,15 @@ export class StreamWorker {
     const unknown = missing.filter((_, i) => !loaded[i]);
     const seeds = new Map<string, TileState>();
     if (unknown.length > 0) {
-      const [read] = await online.readColumnsMany(this.store.project, [
-        { view: tileStorageSpec(view), keys: unknown.map((k) => groups.get(k)!.key), features: [TILES_COLUMN] },
+      const ks = unknown.map((k) => groups.get(k)!.key);
+      // The recent row too (recent-row.ts): once the stream owns the base row, reads ignore the recent one.
+      const [read, recent] = await online.readColumnsMany(this.store.project, [
+        { view: tileStorageSpec(view), keys: ks, features: [TILES_COLUMN] },
+        { view: recentStorageSpec(view), keys: ks, features: [TILES_COLUMN] },
       ]);
       unknown.forEach((k, i) => {
-        const text = read!.values[0]![i];
-        if (!(text instanceof Uint8Array)) return;
-        const st = decodeTileRow(planTiles(view), text, true);
+        const st = decodeTileRows(planTiles(view), read!.values[0]![i], recent!.values[0]![i], true);
+        if (!st) return;
         // From now on the stream owns this row: batch incremental runs leave rows without a watermark alone.
         delete st.wm;
         seeds.set(k, st);
