@@ -107,6 +107,7 @@ export { validatePushRows, type ValidPushRow } from './push/validate-push-rows.j
 export * from './streaming/aggregate-state.js';
 export * from './aggregations/tiles.js';
 export * from './aggregations/tile-row.js';
+export { recentStorageSpec } from './aggregations/recent-row.js';
 export { HLL_PRECISION, HLL_STANDARD_ERROR, hllAdd, hllEstimate } from './aggregations/hll.js';
 export { MIN_TIME_MS, MAX_TIME_MS, TIME_RANGE_TEXT, isSupportedTimeMs } from './time-range.js';
 export { STREAM_CREATED_COLUMN, createdColumnOf } from './streaming/offline-rows.js';

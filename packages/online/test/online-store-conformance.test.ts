@@ -271,6 +271,34 @@ for (const kind of STORES) {
       expect(res.map((r) => (r && !(r instanceof Error) ? r.values.title : r))).toEqual(['k3', 'k1', null, 'k3', 'k2', 'k1']);
     });
 
+    test("reads of two views for one keys array (an aggregation view's base and recent rows) give each view its own rows", async () => {
+      const now = Date.now();
+      const online = await repo.store.onlineStore();
+      const view = await repo.store.getFeatureView('item_stats');
+      // Stored like recent rows: the same layout under the view's name plus '#recent' (teardown of the view removes them).
+      const other = { ...view, name: `${view.name}#recent` };
+      const rows = (tag: string, ids: string[]) =>
+        ids.map((id, i) => ({ key: [id], values: { popularity: i, title: `${tag}-${id}` }, eventTimeMs: now - i }));
+      await online.write(project, view, rows('base', ['p1', 'p2']));
+      await online.write(project, other, rows('recent', ['p2', 'p3']));
+      const titles = (r: { values: unknown[][] }) => r.values[0]!.map((v) => v ?? null);
+      for (const keys of [[['p1'], ['p2'], ['p3'], ['p4']], [['p3']], [['p2'], ['p2']]]) {
+        const reqs = [
+          { view, keys, features: ['title'] },
+          { view: await repo.store.getFeatureView('user_stats'), keys: [[1]], features: ['n_ratings'] },
+          { view: other, keys, features: ['title'] },
+        ];
+        const want = (tag: string, present: string[]) => keys.map(([id]) => (present.includes(id as string) ? `${tag}-${id}` : null));
+        for (const reads of [await online.readColumnsMany(project, reqs), await online.readColumnsManyNow?.(project, reqs)]) {
+          if (!reads) continue;
+          expect(titles(reads[0]!)).toEqual(want('base', ['p1', 'p2']));
+          expect(titles(reads[2]!)).toEqual(want('recent', ['p2', 'p3']));
+          expect(Array.from(reads[2]!.eventTimeMs, (t) => Number.isNaN(t))).toEqual(keys.map(([id]) => id !== 'p2' && id !== 'p3'));
+          expect(reads[1]!.values[0]).toHaveLength(1);
+        }
+      }
+    });
+
     test('stats count the rows of a view and find their newest event time', async () => {
       const online = await repo.store.onlineStore();
       const view = await repo.store.getFeatureView('user_item');

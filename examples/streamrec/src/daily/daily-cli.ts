@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, FrecError } from '@frec/core';
 import { FEATURE_REPO, VENDORED_DATA } from '../data/load-cli.js';
+import { DAILY_RETUNE_EVERY_DAYS } from './daily-config.js';
 import { DAILY_STEPS, dayRange, type DailyStep } from './day-state.js';
 import { EXIT, runDailyJob, type DailyJobOptions } from './daily-job.js';
 
@@ -27,6 +28,9 @@ Options:
   --until STEP       stop after STEP (${DAILY_STEPS.join('|')}); the next run resumes
   --gate-latency-ms N  p95 ranking time the gate allows the candidate (default: the ranking budget)
   --seed N           seed of every generator (default 42)
+  --retune           search the tuned values (query weights, prior, co-occurrence, blend) today
+  --retune-every-days N  reuse production's tuned values until they are N days old (default ${DAILY_RETUNE_EVERY_DAYS});
+                     a day without production values or with a changed feature schema searches
   --warm-start       start both models from production's last good pair (fewer epochs)
   --cold-start       train from a seeded initialisation (the default: DAILY_WARM_START)
   --json             print the report as JSON on stdout (progress goes to stderr)
@@ -67,6 +71,8 @@ export function parseDailyArgs(argv: readonly string[]): DailyArgs {
     '--until',
     '--gate-latency-ms',
     '--seed',
+    '--retune',
+    '--retune-every-days',
     '--warm-start',
     '--cold-start',
     '--json',
@@ -89,6 +95,9 @@ export function parseDailyArgs(argv: readonly string[]): DailyArgs {
   const latency = value('--gate-latency-ms');
   if (latency !== undefined && !(Number(latency) > 0))
     usage(`--gate-latency-ms '${latency}' is not a positive number.`, '--gate-latency-ms', 'Pass e.g. --gate-latency-ms 200.');
+  const every = value('--retune-every-days');
+  if (every !== undefined && !/^[1-9]\d*$/.test(every))
+    usage(`--retune-every-days '${every}' is not a whole number of at least 1.`, '--retune-every-days', 'Pass e.g. --retune-every-days 7.');
   const repo = path.resolve(value('--repo') ?? FEATURE_REPO);
   return {
     help,
@@ -104,6 +113,8 @@ export function parseDailyArgs(argv: readonly string[]): DailyArgs {
       ...(seed !== undefined ? { seed: Number(seed) } : {}),
       ...(argv.includes('--warm-start') ? { warmStart: true } : argv.includes('--cold-start') ? { warmStart: false } : {}),
       ...(latency !== undefined ? { gateLatencyBudgetMs: Number(latency) } : {}),
+      ...(argv.includes('--retune') ? { retune: true } : {}),
+      ...(every !== undefined ? { retuneEveryDays: Number(every) } : {}),
     },
   };
 }

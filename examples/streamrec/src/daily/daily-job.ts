@@ -6,17 +6,18 @@ import { FeatureStore, FrecError } from '@frec/core';
 import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/model-registry';
 import type { Ranker } from '@frec/model-serving/ranking';
 import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
-import { gateRegisteredCandidate, type RankerLoader } from '../rollout/index.js';
+import { gateRegisteredCandidate, type GateRegisteredOptions, type RankerLoader } from '../rollout/index.js';
 import { loadRanker } from '../serve/load-models.js';
 import { readMovieLens } from '../serve/movielens-snapshot.js';
-import { buildStreamRec } from '../serve/streamrec-recommender.js';
-import { DAILY_WARM_START, DAILY_WARM_STEPS, holdoutFraction } from './daily-config.js';
+import { buildStreamRec, type StreamRecOptions } from '../serve/streamrec-recommender.js';
+import { DAILY_RETUNE_EVERY_DAYS, DAILY_WARM_START, DAILY_WARM_STEPS, holdoutFraction } from './daily-config.js';
 import { mergeStepConfigs } from './merge-steps.js';
 import { DailyJobErrorCode, dailyJobError } from './daily-errors.js';
 import { writeDaySlice, type DaySlice } from './day-slice.js';
 import { DAILY_STEPS, dayRange, DayStateStore, type DailyStep, type DayOutcome, type DayState, type FinishedStep } from './day-state.js';
 import { heldOutCases, pairedHeldOut, type PairedHeldOut } from './held-out-eval.js';
 import { dayArtifact, type TrainDayArgs, type TrainDayResult } from './train-day.js';
+import { decideTuning, featureSchema, readTuningRecord, type TuningRecord } from './tuning-record.js';
 
 /** Options of one day's run. */
 export interface DailyJobOptions {
@@ -43,6 +44,13 @@ export interface DailyJobOptions {
   warmStart?: boolean;
   /** Step settings of a warm-started day over `steps` (default DAILY_WARM_STEPS: fewer epochs). */
   warmSteps?: DeepPartial<StepConfigs>;
+  /**
+   * Search the tuned values again when production's were chosen this many days ago or more
+   * (default DAILY_RETUNE_EVERY_DAYS); in between, the day reuses them (decideTuning).
+   */
+  retuneEveryDays?: number;
+  /** Search the tuned values today whatever the schedule says (`--retune`). */
+  retune?: boolean;
   /** Minimum held-out events (default MIN_HOLDOUT_EVENTS). */
   minHoldoutEvents?: number;
   /** Stop after this step (the state records it; the next run resumes). */
@@ -54,6 +62,13 @@ export interface DailyJobOptions {
   metricTolerance?: number;
   /** The candidate's p95 ranking time the gate allows (default: the recommender's ranking budget). */
   gateLatencyBudgetMs?: number;
+  /**
+   * Stage budgets (ms) of the request path the gate replays through (default: the recommender's).
+   * A stage over its budget is a candidate error; tests on a loaded machine widen them.
+   */
+  gateBudgets?: StreamRecOptions['budgets'];
+  /** Where the gate counts its decisions and failed checks (default: the gate's own recommender's metrics). */
+  gateMetrics?: GateRegisteredOptions['gateMetrics'];
   /** How the gate loads a registered ranker (default load-models' loadRanker). */
   loadRanker?: RankerLoader;
   /** Progress lines (default: stdout). */
@@ -210,6 +225,11 @@ export async function runDailyJob(options: DailyJobOptions): Promise<DailyJobRep
         const warmFrom = (options.warmStart ?? DAILY_WARM_START) ? await productionPair(registry) : undefined;
         const steps = warmFrom ? mergeStepConfigs(options.steps ?? {}, options.warmSteps ?? DAILY_WARM_STEPS) : options.steps;
         if (warmFrom) say(`train: warm start from production two_tower v${warmFrom.twoTower}, ranker v${warmFrom.ranker}`);
+        const schema = featureSchema(options.repoPath);
+        const tuning = options.retune
+          ? { retune: true, why: 'asked to (--retune)' }
+          : decideTuning(await productionTuning(registry), day, schema, options.retuneEveryDays ?? DAILY_RETUNE_EVERY_DAYS);
+        say(`train: ${tuning.retune ? `searching the tuned values: ${tuning.why}` : tuning.why}`);
         const args: TrainDayArgs = {
           day,
           repoPath: options.repoPath,
@@ -226,6 +246,8 @@ export async function runDailyJob(options: DailyJobOptions): Promise<DailyJobRep
           ...(options.trainThreads !== undefined ? { trainThreads: options.trainThreads } : {}),
           ...(steps ? { steps } : {}),
           ...(warmFrom ? { warmFrom } : {}),
+          featureSchema: schema,
+          ...(tuning.reuse ? { reuseTuning: tuning.reuse } : {}),
         };
         const result = await runTrainingChild(
           args,
@@ -237,7 +259,10 @@ export async function runDailyJob(options: DailyJobOptions): Promise<DailyJobRep
           (l) => log(`[daily ${day}] train | ${l}`),
         );
         return {
-          result: { ...result, warmFrom: warmFrom ?? null } as unknown as Record<string, unknown>,
+          result: { ...result, warmFrom: warmFrom ?? null, retuned: !tuning.reuse, tuningWhy: tuning.why } as unknown as Record<
+            string,
+            unknown
+          >,
           peakRssMiB: result.peakRssMiB,
           cpuSeconds: result.cpuSeconds,
         };
@@ -376,7 +401,13 @@ async function gateDay(
     }
   };
   const heldOut = await sameSliceComparison(options, registry, slice, versions, say);
-  const streamrec = await buildStreamRec({ dataDir: slice.dir, modelRegistry: options.registry, repoPath: options.repoPath, log: say });
+  const streamrec = await buildStreamRec({
+    dataDir: slice.dir,
+    modelRegistry: options.registry,
+    repoPath: options.repoPath,
+    log: say,
+    ...(options.gateBudgets ? { budgets: options.gateBudgets } : {}),
+  });
   try {
     const users = trafficUsers(streamrec.snapshot.histories, slice.usersOnDay);
     const rollout = options.rollout ?? 'now';
@@ -399,7 +430,10 @@ async function gateDay(
           }
         : { metrics: [] }),
       ...(options.gateLatencyBudgetMs !== undefined ? { latencyBudgetMs: options.gateLatencyBudgetMs } : {}),
-      gateMetrics: { decisions: streamrec.metrics.gateDecisions, checkFailures: streamrec.metrics.gateCheckFailures },
+      gateMetrics: options.gateMetrics ?? {
+        decisions: streamrec.metrics.gateDecisions,
+        checkFailures: streamrec.metrics.gateCheckFailures,
+      },
       log: say,
     });
     await (candidate as Ranker | undefined)?.close();
@@ -487,6 +521,14 @@ async function sameSliceComparison(
   } finally {
     rmSync(beforeDir, { recursive: true, force: true });
   }
+}
+
+/** The tuning record production's pair serves with; undefined without a pair, a record, or with two records that disagree. */
+async function productionTuning(registry: ModelRegistry): Promise<TuningRecord | undefined> {
+  const [tt, rk] = await Promise.all([registry.lastGood('two_tower'), registry.lastGood('ranker')]);
+  if (!tt || !rk) return undefined;
+  const [a, b] = await Promise.all([readTuningRecord(registry, tt.manifest), readTuningRecord(registry, rk.manifest)]);
+  return a && b && JSON.stringify(a) === JSON.stringify(b) ? b : undefined;
 }
 
 /** Production's last good two-tower and ranker, when both exist. */

@@ -11,7 +11,16 @@ export {
   type HeldOutFigures,
 } from './day-state.js';
 export { writeDaySlice, type DaySlice } from './day-slice.js';
-export { DAILY_STEP_CONFIGS, DAILY_REPLAY_STEPS, MIN_HOLDOUT_EVENTS, holdoutFraction } from './daily-config.js';
+export { DAILY_STEP_CONFIGS, DAILY_REPLAY_STEPS, DAILY_RETUNE_EVERY_DAYS, MIN_HOLDOUT_EVENTS, holdoutFraction } from './daily-config.js';
+export {
+  decideTuning,
+  featureSchema,
+  fixedTuningSteps,
+  readTuningRecord,
+  type TunedValues,
+  type TuningDecision,
+  type TuningRecord,
+} from './tuning-record.js';
 export { DailyJobErrorCode } from './daily-errors.js';
 export { dayArtifact, type TrainDayArgs, type TrainDayResult } from './train-day.js';
 export {

@@ -7,15 +7,21 @@ import { runReplay } from './replay.js';
 
 const USAGE = `Usage: npm run -w examples/streamrec replay -- [options]
 
-Replays the newest days of a MovieLens folder through the daily loop (the daily job at each day
-boundary: slice, train, materialize, shadow gate, promotion), then asks StreamRec's request path
+Replays the newest days of a MovieLens folder through the daily loop: each day's events are
+published to Redis Streams and consumed by the stream worker (user_recent online and offline) and
+an event log the daily job reads; then the daily job runs at the day boundary (slice, train,
+materialize, shadow gate, promotion). Afterwards it asks StreamRec's request path
 for the users active on each next day with the model each policy serves (retrained daily, weekly,
 never) and ranks recent and all-time popularity for the same requests. Prints the tables and
 writes them to docs/experiments/daily-loop-replay.md (with --write).
 
 Options:
   --input DIR        MovieLens folder (default: the vendored latest-small)
-  --days N           days with events to replay (default 14)
+  --days N           days with events to replay, the least with --min-requests (default 14)
+  --min-requests N   widen the window a day at a time until its next-day requests reach N
+                     (counted from the data before training; default 0: off)
+  --max-days N       the most days --min-requests may widen to (default 35)
+  --redis URL        the Redis the events stream through (default redis://127.0.0.1:6379)
   --sample-users N   users sampled beside those active in the window (default 60)
   --min-holdout N    the daily job's minimum held-out events (default 100)
   --out DIR          work folder (default: a fresh folder under /tmp)
@@ -40,6 +46,9 @@ async function main(argv: string[]): Promise<void> {
     outDir: out,
     repoTemplate: FEATURE_REPO,
     days: Number(value('--days') ?? 14),
+    minRequests: Number(value('--min-requests') ?? 0),
+    maxDays: Number(value('--max-days') ?? 35),
+    redisUrl: value('--redis') ?? 'redis://127.0.0.1:6379',
     sampleUsers: Number(value('--sample-users') ?? 60),
     steps: DAILY_REPLAY_STEPS,
     minHoldoutEvents: Number(value('--min-holdout') ?? 100),
@@ -58,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
 const REPORT_HEAD = (wall: number) => `# Daily loop replay (issue 19, part 6)
 
 Command: \`npm run -w examples/streamrec replay -- --write\` (${wall} s wall on 2 shared cores,
-${new Date().toISOString().slice(0, 10)}). Tables written by the command; notes below them by hand.
+${new Date().toISOString().slice(0, 10)}; events through Redis Streams and the stream worker). Tables written by the command; notes below them by hand.
 
 `;
 const REPORT_TAIL = '';

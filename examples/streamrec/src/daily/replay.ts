@@ -10,6 +10,8 @@ import { buildStreamRec } from '../serve/streamrec-recommender.js';
 import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
 import { runDailyJob, type DailyJobReport } from './daily-job.js';
 import { coldStartCases, ratingLines, sessionCases, withExtraRatings, type SessionCase } from './replay-extra.js';
+import { ReplayStream } from './replay-stream.js';
+import { repoOnlineUserFeatures } from '../serve/online-user-features.js';
 
 /** Options of the replay experiment. */
 export interface ReplayOptions {
@@ -19,8 +21,16 @@ export interface ReplayOptions {
   outDir: string;
   /** The feature repo definitions copied into outDir (features.ts, feature_store.yaml). */
   repoTemplate: string;
-  /** Days with events replayed, the newest of the data set (each needs a next day with events). */
+  /** Days with events replayed, the newest of the data set (each needs a next day with events); the least when `minRequests` is set. */
   days: number;
+  /**
+   * Replay more of the newest event days, one at a time up to `maxDays`, until the window's
+   * next-day requests (users active on the next event day with a history before it and a new
+   * item) reach this many. Counted from the data before anything is trained, so the window never
+   * depends on a result.
+   */
+  minRequests?: number;
+  maxDays?: number;
   /** Other users sampled (seeded) beside every user active in the replay window and the 14 days before it. */
   sampleUsers: number;
   seed?: number;
@@ -31,7 +41,26 @@ export interface ReplayOptions {
   coldStartUsers?: number;
   /** Recent-popularity windows (days) tried on the validation days before the replay window. */
   popularityWindows?: readonly number[];
+  /** The Redis the replay's events stream through (default redis://127.0.0.1:6379). */
+  redisUrl?: string;
+  /** Names the run's topic and Redis keys (default: streamrec-replay-<pid>-<time>). */
+  runId?: string;
   log?: (line: string) => void;
+}
+
+/** One day's events through the broker: published, applied by the stream worker, appended to the daily job's log, and what the job's slice held. */
+export interface StreamCounts {
+  day: string;
+  published: number;
+  workerApplied: number;
+  appended: number;
+  /** Of them, the next day's session prefixes published after the day's job (the session experiment). */
+  sessionPublished: number;
+  /** The slice the daily job wrote from the event log: every event up to the end of the day, and those on the day. */
+  sliceEvents: number;
+  sliceEventsOnDay: number;
+  /** Source events up to the end of the day: what the slice must hold for nothing to be lost. */
+  sourceEvents: number;
 }
 
 /** One evaluated request: a user active on the next day, with that day's new items as the truth. */
@@ -53,17 +82,24 @@ export interface ReplayReport {
   window: number;
   rows: Array<{ system: string; ndcg20: number; recall20: number }>;
   comparisons: Array<{ a: string; b: string; diff: number; lo: number; hi: number }>;
-  coverage: Array<{ week: string; [system: string]: number | string }>;
+  /** Per ISO week of the next days: requests, distinct items each system listed, and that as a share of the catalogue. */
+  coverage: Array<{ week: string; requests: number; items: Record<string, number>; percent: Record<string, number> }>;
   /** Next-day requests after half of the day's session was streamed in, against the batch features of the day before. */
   session: {
     cases: number;
     rows: Array<{ system: string; ndcg20: number; recall20: number }>;
     diff: { diff: number; lo: number; hi: number };
+    /** The main table's daily lists of the same users, against their whole next day. */
+    anchor: { ndcg20: number; recall20: number };
   };
   /** Users no replayed model saw, after their first k ratings, ranked by the last daily model and the popularity baselines. */
   coldStart: Array<{ k: number; users: number; system: string; ndcg20: number; recall20: number }>;
+  /** Daily against each popularity baseline per k, paired over the same users. */
+  coldStartDiffs: Array<{ k: number; b: string; diff: number; lo: number; hi: number }>;
   loop: { promotions: number; refusals: number; rollbacks: number; failed: number; noEvents: number };
-  dayOutcomes: Array<{ day: string; outcome: string; seconds: number }>;
+  dayOutcomes: Array<{ day: string; outcome: string; seconds: number; promotions: number; refusals: number; rollbacks: number }>;
+  stream: StreamCounts[];
+  catalogSize: number;
   markdown: string;
 }
 
@@ -87,7 +123,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const full = readMovieLens(options.inputDir);
   const allDays = eventDays(full);
   // Replay day d is evaluated on the next calendar day with events.
-  const days = allDays.slice(-options.days - 1, -1);
+  const days = replayWindow(full, allDays, options.days, options.minRequests ?? 0, options.maxDays ?? options.days);
   const firstMs = Date.parse(`${days[0]}T00:00:00Z`);
   const source = sampleSource(options.inputDir, path.join(options.outDir, 'source'), full, firstMs - 14 * DAY, options.sampleUsers, seed);
   const snapAll = readMovieLens(source);
@@ -100,30 +136,6 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const dayOutcomes: ReplayReport['dayOutcomes'] = [];
   const served: Record<string, Array<{ twoTower: number; ranker: number } | undefined>> = { daily: [], weekly: [], never: [] };
   const registry = openModelRegistry(registryDir);
-  for (const [i, day] of days.entries()) {
-    const t0 = performance.now();
-    const report: DailyJobReport = await runDailyJob({
-      day,
-      inputDir: source,
-      repoPath: repo,
-      registry: registryDir,
-      workDir,
-      seed,
-      minHoldoutEvents: options.minHoldoutEvents ?? 100,
-      ...(options.steps ? { steps: options.steps } : {}),
-      // Latency is not what the replay measures, and the machine is shared: the budget is loose.
-      gateLatencyBudgetMs: 10_000,
-      log: (l) => (/ (done in|failed|gate |shadow gate)/.test(l) ? log(l) : undefined),
-    });
-    dayOutcomes.push({ day, outcome: report.outcome?.kind ?? report.status, seconds: Math.round((performance.now() - t0) / 100) / 10 });
-    const good = await lastGoodPair(registry);
-    served.daily!.push(good);
-    served.weekly!.push(i % 7 === 0 ? good : served.weekly![i - 1]);
-    served.never!.push(i === 0 ? good : served.never![0]);
-  }
-
-  // The requests: users active on the next day with a history up to the day, truth = their new items.
-  const cases: Case[][] = days.map((day) => nextDayCases(snapAll, day, allDays[allDays.indexOf(day) + 1]!));
   const lines = ratingLines(source);
   const sessions: SessionCase[][] = days.map((day) => sessionCases(snapAll, lines, day, allDays[allDays.indexOf(day) + 1]!));
   const sessionRanked: Record<string, Ranked> = {
@@ -132,6 +144,123 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     popularity_recent: new Map(),
     popularity_all_time: new Map(),
   };
+  // Every source event in time order (ties in file order): the stream the app would have published.
+  const timeline = [...lines.values()]
+    .flat()
+    .map((line, i) => ({ line, i, ms: lineMs(line), user: Number(line.slice(0, line.indexOf(','))) }))
+    .sort((a, b) => a.ms - b.ms || a.i - b.i);
+  const early = new Set<number>();
+  let cursor = 0;
+  const liveDir = path.join(options.outDir, 'live');
+  mkdirSync(liveDir, { recursive: true });
+  const stream = await ReplayStream.open(
+    {
+      repoPath: repo,
+      liveDir,
+      redisUrl: options.redisUrl ?? 'redis://127.0.0.1:6379',
+      runId: options.runId ?? `streamrec-replay-${process.pid}-${Date.now()}`,
+    },
+    source,
+  );
+  const streamCounts: StreamCounts[] = [];
+  try {
+    for (const [i, day] of days.entries()) {
+      const endMs = Date.parse(`${day}T00:00:00Z`) + DAY;
+      // The day's events (on the first day, every event before it too), less those the session experiment already published.
+      const batch: string[] = [];
+      for (; cursor < timeline.length && timeline[cursor]!.ms < endMs; cursor++)
+        if (!early.has(timeline[cursor]!.i)) batch.push(timeline[cursor]!.line);
+      const moved = await stream.stream(batch);
+      const t0 = performance.now();
+      const histBefore = await registry.history('ranker');
+      const report: DailyJobReport = await runDailyJob({
+        day,
+        inputDir: liveDir,
+        repoPath: repo,
+        registry: registryDir,
+        workDir,
+        seed,
+        minHoldoutEvents: options.minHoldoutEvents ?? 100,
+        ...(options.steps ? { steps: options.steps } : {}),
+        // Latency is not what the replay measures, and the machine is shared: the budget is loose.
+        gateLatencyBudgetMs: 10_000,
+        log: (l) => (/ (done in|failed|gate |shadow gate)/.test(l) ? log(l) : undefined),
+      });
+      const seconds = Math.round((performance.now() - t0) / 100) / 10;
+      const delta = (await registry.history('ranker')).slice(histBefore.length);
+      dayOutcomes.push({
+        day,
+        outcome: report.outcome?.kind ?? report.status,
+        seconds,
+        promotions: delta.filter((h) => h.event === 'promoted').length,
+        refusals: delta.filter((h) => h.event === 'refused').length,
+        rollbacks: delta.filter((h) => h.event === 'rolled_back').length,
+      });
+      const good = await lastGoodPair(registry);
+      served.daily!.push(good);
+      served.weekly!.push(i % 7 === 0 ? good : served.weekly![i - 1]);
+      served.never!.push(i === 0 ? good : served.never![0]);
+      const slice = sliceCounts(path.join(workDir, 'days', day, 'ratings.csv'), endMs - DAY);
+      const counts: StreamCounts = {
+        day,
+        ...moved,
+        sessionPublished: 0,
+        sliceEvents: slice.events,
+        sliceEventsOnDay: slice.onDay,
+        sourceEvents: timeline.filter((e) => e.ms < endMs).length,
+      };
+      streamCounts.push(counts);
+      // Streaming session features: the next day's first half of each session through the stream worker, asked before and after.
+      if (good && sessions[i]!.length > 0) {
+        const next = allDays[allDays.indexOf(day) + 1]!;
+        const prefix = sessionPrefixes(timeline, sessions[i]!, Date.parse(`${next}T00:00:00Z`));
+        const sessionOf = new Map(sessions[i]!.map((s) => [s.user, s]));
+        const ask = async (into: Ranked): Promise<void> => {
+          const models = await loadProductionModels({ registry: registryDir, versions: good });
+          const online = await repoOnlineUserFeatures(repo);
+          const rec = await buildStreamRec({
+            dataDir: path.join(workDir, 'days', day),
+            models,
+            repoPath: repo,
+            features: online.source,
+            indexDir: path.join(options.outDir, 'ann', `${good.twoTower}`),
+            budgets: { features: 5000, retrieval: 5000, ranking: 5000, total: 20_000 },
+          });
+          try {
+            for (const s of sessionOf.values()) {
+              const res = await rec.recommender.recommend({ userId: s.user, count: 40 });
+              into.set(
+                `${day}:${s.user}`,
+                res.items
+                  .map((x) => Number(x.itemId))
+                  .filter((m) => !s.sessionItems.has(m))
+                  .slice(0, 20),
+              );
+            }
+          } finally {
+            await rec.close();
+            await online.close();
+          }
+        };
+        await ask(sessionRanked.batch!);
+        const moved2 = await stream.stream(prefix.map((e) => e.line));
+        for (const e of prefix) early.add(e.i);
+        counts.published += moved2.published;
+        counts.workerApplied += moved2.workerApplied;
+        counts.appended += moved2.appended;
+        counts.sessionPublished = moved2.published;
+        await ask(sessionRanked.streamed!);
+      }
+      log(
+        `replay: ${day}: ${counts.published} events published, ${counts.workerApplied} applied by the stream worker, ${counts.appended} appended to the event log; slice ${counts.sliceEvents} (source ${counts.sourceEvents})`,
+      );
+    }
+  } finally {
+    await stream.close();
+  }
+
+  // The requests: users active on the next day with a history up to the day, truth = their new items.
+  const cases: Case[][] = days.map((day) => nextDayCases(snapAll, day, allDays[allDays.indexOf(day) + 1]!));
   const ranked: Record<string, Ranked> = {};
   const key = (c: Case) => `${c.day}:${c.user}`;
   for (const policy of ['daily', 'weekly', 'never'] as const) {
@@ -155,41 +284,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
             res.items.map((x) => Number(x.itemId)),
           );
         }
-        // Batch features only: the day's state, the session's items left out of the list afterwards.
-        if (policy === 'daily')
-          for (const s of sessions[i]!) {
-            const res = await rec.recommender.recommend({ userId: s.user, count: 40 });
-            const items = res.items.map((x) => Number(x.itemId)).filter((m) => !s.sessionItems.has(m));
-            sessionRanked.batch!.set(`${day}:${s.user}`, items.slice(0, 20));
-          }
       } finally {
         await rec.close();
-      }
-      if (policy === 'daily' && sessions[i]!.length > 0) {
-        // Streamed: the session's events in the user's recent items, as the stream worker keeps them online.
-        const dir = withExtraRatings(
-          path.join(workDir, 'days', day),
-          path.join(options.outDir, 'session', day),
-          sessions[i]!.flatMap((s) => s.sessionLines),
-        );
-        const streamed = await buildStreamRec({
-          dataDir: dir,
-          models,
-          repoPath: repo,
-          indexDir: path.join(options.outDir, 'ann', `${v.twoTower}`),
-          budgets: { features: 5000, retrieval: 5000, ranking: 5000, total: 20_000 },
-        });
-        try {
-          for (const s of sessions[i]!) {
-            const res = await streamed.recommender.recommend({ userId: s.user, count: 20 });
-            sessionRanked.streamed!.set(
-              `${day}:${s.user}`,
-              res.items.map((x) => Number(x.itemId)),
-            );
-          }
-        } finally {
-          await streamed.close();
-        }
       }
     }
     log(`replay: ${policy} ranked ${ranked[policy]!.size} requests`);
@@ -233,6 +329,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
 
   // Cold start: users outside the replay's source, after their first k ratings, on the last day's data and daily model.
   const coldStart: ReplayReport['coldStart'] = [];
+  const coldStartDiffs: ReplayReport['coldStartDiffs'] = [];
   const lastDay = days.at(-1)!;
   const lastGood = served.daily!.at(-1);
   const coldCases = coldStartCases(
@@ -274,10 +371,17 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       } finally {
         await rec.close();
       }
+      const byK = new Map<string, EvalResult>();
       for (const [system, l] of Object.entries(lists)) {
         const r = scored(system, l);
+        byK.set(system, r);
         coldStart.push({ k, users: ks.length, system, ndcg20: r.ndcg20, recall20: r.recall20 });
       }
+      if (ks.length > 0)
+        for (const b of ['popularity_recent', 'popularity_all_time']) {
+          const p = pairedBootstrap(byK.get('daily')!, byK.get(b)!, { seed });
+          coldStartDiffs.push({ k, b, diff: p.diff, lo: p.diffLo, hi: p.diffHi });
+        }
     }
     log(`replay: cold start ranked ${coldCases.length} requests`);
   }
@@ -315,16 +419,19 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     return { a, b, diff: p.diff, lo: p.diffLo, hi: p.diffHi };
   });
   const catalogSize = snapAll.movies.length;
-  const weeks = new Map<string, Record<string, Set<number>>>();
+  const weeks = new Map<string, { requests: number; per: Record<string, Set<number>> }>();
   for (const c of all) {
     const w = isoWeek(Date.parse(`${c.next}T00:00:00Z`));
-    const per = weeks.get(w) ?? Object.fromEntries(systems.map((s) => [s, new Set<number>()]));
-    weeks.set(w, per);
-    for (const s of systems) for (const id of ranked[s]!.get(key(c)) ?? []) per[s]!.add(id);
+    const entry = weeks.get(w) ?? { requests: 0, per: Object.fromEntries(systems.map((s) => [s, new Set<number>()])) };
+    weeks.set(w, entry);
+    entry.requests++;
+    for (const s of systems) for (const id of ranked[s]!.get(key(c)) ?? []) entry.per[s]!.add(id);
   }
-  const coverage = [...weeks.entries()].map(([week, per]) => ({
+  const coverage = [...weeks.entries()].map(([week, { requests, per }]) => ({
     week,
-    ...Object.fromEntries(systems.map((s) => [s, Math.round((per[s]!.size / catalogSize) * 10000) / 100])),
+    requests,
+    items: Object.fromEntries(systems.map((s) => [s, per[s]!.size])),
+    percent: Object.fromEntries(systems.map((s) => [s, Math.round((per[s]!.size / catalogSize) * 10000) / 100])),
   }));
   const hist = await registry.history('ranker');
   const loop = {
@@ -348,12 +455,64 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       cases: sessionAll.length,
       rows: [...sessionResults.entries()].map(([system, r]) => ({ system, ndcg20: r.ndcg20, recall20: r.recall20 })),
       diff: { diff: sessionDiff.diff, lo: sessionDiff.diffLo, hi: sessionDiff.diffHi },
+      anchor: (({ ndcg20, recall20 }) => ({ ndcg20, recall20 }))(
+        scored(
+          'anchor',
+          all
+            .filter((c) => sessionAll.some((x) => x.key === key(c)))
+            .map((c) => ({ ranked: ranked.daily!.get(key(c)) ?? [], truth: c.truth })),
+        ),
+      ),
     },
     coldStart,
+    coldStartDiffs,
     loop,
     dayOutcomes,
+    stream: streamCounts,
+    catalogSize,
   };
   return { ...report, markdown: replayMarkdown(report, systems) };
+}
+
+const lineMs = (line: string): number => Number(line.slice(line.lastIndexOf(',') + 1)) * 1000;
+
+/** Rows of a slice's ratings.csv, and those from `dayStartMs` on (the slice ends at the end of the day). */
+function sliceCounts(file: string, dayStartMs: number): { events: number; onDay: number } {
+  if (!existsSync(file)) return { events: 0, onDay: 0 };
+  const rows = readFileSync(file, 'utf8').split('\n').slice(1).filter(Boolean);
+  return { events: rows.length, onDay: rows.filter((l) => lineMs(l) >= dayStartMs).length };
+}
+
+/**
+ * The events a session case's user made on the next day up to and including the last of its
+ * session lines, in stream order: re-ratings in between too, so the worker sees the user's events
+ * in the order they happened.
+ */
+function sessionPrefixes(
+  timeline: ReadonlyArray<{ line: string; i: number; ms: number; user: number }>,
+  sessions: readonly SessionCase[],
+  nextStartMs: number,
+): Array<{ line: string; i: number; ms: number }> {
+  const out: Array<{ line: string; i: number; ms: number }> = [];
+  for (const s of sessions) {
+    const lastLine = s.sessionLines.at(-1)!;
+    const mine = timeline.filter((e) => e.user === s.user && e.ms >= nextStartMs && e.ms < nextStartMs + DAY);
+    const end = mine.findIndex((e) => e.line === lastLine);
+    out.push(...mine.slice(0, end + 1));
+  }
+  return out.sort((a, b) => a.ms - b.ms || a.i - b.i);
+}
+
+/** The newest `least` event days before the last, widened a day at a time (up to `most`) until their next-day requests reach `minRequests`. */
+function replayWindow(snap: MovieLensSnapshot, allDays: string[], least: number, minRequests: number, most: number): string[] {
+  const requests = (day: string) => nextDayCases(snap, day, allDays[allDays.indexOf(day) + 1]!).length;
+  let n = Math.min(least, allDays.length - 1);
+  let total = allDays.slice(-n - 1, -1).reduce((s, d) => s + requests(d), 0);
+  while (total < minRequests && n < Math.min(most, allDays.length - 1)) {
+    n++;
+    total += requests(allDays.at(-n - 1)!);
+  }
+  return allDays.slice(-n - 1, -1);
 }
 
 /** The calendar days (UTC) with at least one event, oldest first. */
@@ -481,7 +640,7 @@ function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): s
     '|---|---:|---|',
     ...r.comparisons.map((c) => `| ${c.a} vs ${c.b} | ${c.diff >= 0 ? '+' : ''}${f(c.diff)} | ${f(c.lo)} .. ${f(c.hi)} |`),
     '',
-    `Streaming session features: ${r.session.cases} next-day requests made after the first half of the user's events that day (streamed into their recent items) against the daily model with the batch features of the day before; truth = the second half's new items.`,
+    `Streaming session features: ${r.session.cases} next-day requests, each asked twice of the daily model with user features read from the repo's online store: before (batch features as of the end of the day) and after the first half of the user's events that day went through the broker and the stream worker into user_recent; both lists without the session's items; truth = the second half's new items. The last row scores the same users' whole-next-day lists of the main table against their whole next day: whether these users are reachable at all.`,
     '',
     '| system | NDCG@20 | Recall@20 |',
     '|---|---:|---:|',
@@ -489,6 +648,7 @@ function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): s
       (x) =>
         `| ${x.system === 'batch' ? 'daily, batch features' : x.system === 'streamed' ? 'daily, streamed session' : x.system} | ${f(x.ndcg20)} | ${f(x.recall20)} |`,
     ),
+    `| daily, same users, whole next day | ${f(r.session.anchor.ndcg20)} | ${f(r.session.anchor.recall20)} |`,
     '',
     `Streamed vs batch (paired bootstrap): ${r.session.diff.diff >= 0 ? '+' : ''}${f(r.session.diff.diff)} (95% interval ${f(r.session.diff.lo)} .. ${f(r.session.diff.hi)}).`,
     '',
@@ -498,15 +658,28 @@ function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): s
     '|---:|---:|---|---:|---:|',
     ...r.coldStart.map((c) => `| ${c.k} | ${c.users} | ${c.system} | ${f(c.ndcg20)} | ${f(c.recall20)} |`),
     '',
+    'Cold start, daily against each baseline (paired bootstrap over the same users, 95% interval of the NDCG@20 difference):',
+    '',
+    '| k | comparison | NDCG@20 difference | 95% interval |',
+    '|---:|---|---:|---|',
+    ...r.coldStartDiffs.map((c) => `| ${c.k} | daily vs ${c.b} | ${c.diff >= 0 ? '+' : ''}${f(c.diff)} | ${f(c.lo)} .. ${f(c.hi)} |`),
+    '',
     `The loop: ${r.loop.promotions} promotions, ${r.loop.refusals} gate refusals, ${r.loop.rollbacks} rollbacks, ${r.loop.failed} failed days, ${r.loop.noEvents} days without events.`,
     '',
-    '| week | ' + systems.map((s) => `${s} coverage %`).join(' | ') + ' |',
-    '|---|' + systems.map(() => '---:').join('|') + '|',
-    ...r.coverage.map((c) => `| ${c.week} | ${systems.map((s) => c[s]).join(' | ')} |`),
+    `Catalogue coverage per ISO week of the next days: distinct items listed (share of the ${r.catalogSize}-item catalogue); at most requests x 20.`,
     '',
-    '| day | outcome | job wall (s) |',
-    '|---|---|---:|',
-    ...r.dayOutcomes.map((d) => `| ${d.day} | ${d.outcome} | ${d.seconds} |`),
+    '| week | requests | ' + systems.map((s) => `${s} items (%)`).join(' | ') + ' |',
+    '|---|---:|' + systems.map(() => '---:').join('|') + '|',
+    ...r.coverage.map((c) => `| ${c.week} | ${c.requests} | ${systems.map((s) => `${c.items[s]} (${c.percent[s]})`).join(' | ')} |`),
+    '',
+    'Per day: the events through the broker (published; applied by the stream worker; appended by the event-log consumer the daily job reads), the slice the job wrote from that log against the source up to the end of the day, and the loop counters from the registry.',
+    '',
+    '| day | published | worker applied | event log | of them next-day session | slice events (on day) | source events | outcome | promotions | refusals | rollbacks | job wall (s) |',
+    '|---|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|',
+    ...r.dayOutcomes.map((d, i) => {
+      const s = r.stream[i]!;
+      return `| ${d.day} | ${s.published} | ${s.workerApplied} | ${s.appended} | ${s.sessionPublished} | ${s.sliceEvents} (${s.sliceEventsOnDay}) | ${s.sourceEvents} | ${d.outcome} | ${d.promotions} | ${d.refusals} | ${d.rollbacks} | ${d.seconds} |`;
+    }),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -10,6 +10,7 @@ import { StepTimer, type StepTiming } from '../pipeline/step-timer.js';
 import { exportStep } from '../pipeline/steps/export.js';
 import { registerStep } from '../pipeline/steps/register.js';
 import { DAILY_STEP_CONFIGS } from './daily-config.js';
+import { fixedTuningSteps, type TuningRecord } from './tuning-record.js';
 
 /** What the training child is asked to do (written as JSON beside the state file). */
 export interface TrainDayArgs {
@@ -27,6 +28,10 @@ export interface TrainDayArgs {
   steps?: DeepPartial<StepConfigs>;
   /** Warm start: both models start from these registered versions (production's) instead of a seeded initialisation. */
   warmFrom?: { twoTower: number; ranker: number };
+  /** featureSchema() of the repo, recorded with the tuned values. */
+  featureSchema: string;
+  /** Production's tuned values to use instead of tune-query's and tune-blend's searches (decideTuning); absent: search. */
+  reuseTuning?: TuningRecord;
 }
 
 /** What it produced: the registered versions, their metrics, and each step's time and memory. */
@@ -41,6 +46,8 @@ export interface TrainDayResult {
   cpuSeconds: number;
   /** The evaluation table of the held-out slice. */
   table: string;
+  /** The tuned values the models serve, and the day they were chosen. */
+  tuning: TuningRecord;
 }
 
 /** The artifact that ties a registered version to its day and the sha256 of its training data. */
@@ -52,7 +59,8 @@ export const dayArtifact = (day: string): string => `daily/${day}.json`;
  * day and the data's checksum as an artifact. Runs in the training child process (train-child.ts).
  */
 export async function trainDay(args: TrainDayArgs): Promise<TrainDayResult> {
-  const steps = mergeStepConfigs(DAILY_STEP_CONFIGS, { ...args.steps, split: { globalTestFraction: args.testFraction } });
+  const over = args.reuseTuning ? mergeStepConfigs(args.steps ?? {}, fixedTuningSteps(args.reuseTuning.values)) : args.steps;
+  const steps = mergeStepConfigs(DAILY_STEP_CONFIGS, { ...over, split: { globalTestFraction: args.testFraction } });
   if (args.warmFrom) {
     const warm = await warmStartModels(args.registry, args.warmFrom);
     // Whole objects, not settings to merge: set after the merge.
@@ -73,7 +81,18 @@ export async function trainDay(args: TrainDayArgs): Promise<TrainDayResult> {
   const ctx = new StepContext(args.seed, timer);
   const global = res.global!;
   const exported = await exportStep.run({ data: res.data, models: global }, {}, ctx);
-  const record = new TextEncoder().encode(`${JSON.stringify({ day: args.day, ...args.data, warmFrom: args.warmFrom ?? null })}\n`);
+  const tuning: TuningRecord = args.reuseTuning ?? {
+    tunedOn: args.day,
+    featureSchema: args.featureSchema,
+    values: {
+      recentWeight: global.history.weight,
+      recentDecay: global.history.decay,
+      popularityWeight: global.popularityWeight,
+      coOccurrenceWeight: global.coOccurrence.weight,
+      blendWeight: global.blendWeight,
+    },
+  };
+  const record = new TextEncoder().encode(`${JSON.stringify({ day: args.day, ...args.data, warmFrom: args.warmFrom ?? null, tuning })}\n`);
   for (const m of [exported.twoTower, exported.ranker]) m.artifacts.push({ path: dayArtifact(args.day), data: record });
   const store = await FeatureStore.open({ repoPath: args.repoPath });
   let models: ModelManifest[];
@@ -95,6 +114,7 @@ export async function trainDay(args: TrainDayArgs): Promise<TrainDayResult> {
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     cpuSeconds: Math.round((process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e4) / 100,
     table: res.table,
+    tuning,
   };
 }
 

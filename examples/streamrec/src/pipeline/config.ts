@@ -64,6 +64,18 @@ export interface TuneQueryConfig {
   popularityWeights: readonly number[];
   coOccurrenceWeights: readonly number[];
   coOccurrence: Required<CoOccurrenceOptions>;
+  /**
+   * Values chosen by an earlier search (the daily job's production pair between re-tunings):
+   * used as they are, no grid point scored. Absent: search the grids.
+   */
+  fixed?: FixedQuery;
+}
+
+/** A retrieval query chosen earlier by tune-query's search. */
+export interface FixedQuery {
+  history: HistoryQueryParams;
+  popularityWeight: number;
+  coOccurrenceWeight: number;
 }
 
 /** Settings of the ranker training set step. */
@@ -93,6 +105,8 @@ export interface TrainRankerConfig {
 /** Settings of the blend tuning step. */
 export interface TuneBlendConfig {
   weights: readonly number[];
+  /** A blend weight chosen earlier by this step's search: used as it is, no fold ranker trained. Absent: search `weights`. */
+  fixed?: number;
 }
 
 /** Settings of the evaluation step. */

@@ -26,6 +26,14 @@ describe('npm run daily (the CronJob entry point)', () => {
     expect(() => parseDailyArgs(['--day', '2018-02-30'])).toThrow(/not a calendar day/);
     expect(() => parseDailyArgs(['--day', '2018-09-16', '--until', 'deploy'])).toThrow(/--until 'deploy' is not a step/);
     expect(() => parseDailyArgs(['--day', '2018-09-16', '--frobnicate'])).toThrow(/Unknown option\(s\) --frobnicate/);
+    expect(parseDailyArgs(['--day', '2018-09-16', '--retune', '--retune-every-days', '3']).options).toMatchObject({
+      retune: true,
+      retuneEveryDays: 3,
+    });
+    expect(parseDailyArgs(['--day', '2018-09-16']).options.retune).toBeUndefined();
+    expect(() => parseDailyArgs(['--day', '2018-09-16', '--retune-every-days', '0'])).toThrow(
+      /--retune-every-days '0' is not a whole number/,
+    );
   });
 
   it('exit codes and --json: 64 on bad usage, 0 with the report for a day without events, 0 again when rerun', () => {

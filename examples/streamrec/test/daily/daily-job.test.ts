@@ -87,6 +87,10 @@ describe('the daily job, day after day on one work folder', () => {
     const slice = readFileSync(path.join(root, 'work/days/2018-09-13/ratings.csv'));
     const record = JSON.parse(Buffer.from(await registry.readArtifact(ranker, 'daily/2018-09-13.json')).toString('utf8'));
     expect(record.sha256).toBe(createHash('sha256').update(slice).digest('hex'));
+    // The first day has no production values to reuse: it searches them, and records when.
+    expect(first.steps.train!.result).toMatchObject({ retuned: true, tuningWhy: expect.stringMatching(/no tuning record/) });
+    expect(record.tuning).toMatchObject({ tunedOn: '2018-09-13', values: { blendWeight: ranker.params!.blendWeight } });
+    expect(lines.some((l) => l.startsWith('[daily 2018-09-13] train | [global_time:tune-blend] done'))).toBe(true);
     expect(ranker.stageHistory.at(-1)?.reason).toMatch(/^shadow gate passed \d+ checks on \d+ requests/);
     expect(first.steps.materialize!.result.rows).toBeGreaterThan(0);
     expect(lines.some((l) => l.startsWith('[daily 2018-09-13] train | [global_time:train-two-tower]'))).toBe(true);
@@ -149,6 +153,17 @@ describe('the daily job, day after day on one work folder', () => {
       // Every attempt stays on record: the corrupt-data one, the crash, the run that finished.
       expect(state.attempts.map((a) => a.failed?.code)).toEqual(['CORRUPT_SOURCE_DATA', 'TRAINING_FAILED', undefined]);
       expect(await stage('ranker', 1)).toBe('archived');
+      // Three days after the search, within the weekly schedule: production's values are reused, not searched again.
+      expect(resumed.steps.train!.result).toMatchObject({
+        retuned: false,
+        tuningWhy: expect.stringMatching(/^reusing the values tuned on 2018-09-13/),
+      });
+      const v2 = await registry.describe('ranker', 2);
+      const record = JSON.parse(Buffer.from(await registry.readArtifact(v2, 'daily/2018-09-16.json')).toString('utf8'));
+      expect(record.tuning).toEqual(first.steps.train!.result.tuning);
+      expect(v2.params!.blendWeight).toBe((await registry.describe('ranker', 1)).params!.blendWeight);
+      expect(lines.some((l) => l.startsWith('[daily 2018-09-16] train | [global_time:tune-blend]'))).toBe(false);
+      expect(lines.some((l) => l.startsWith('[daily 2018-09-16] train | [global_time:tune-history-query]'))).toBe(false);
     } finally {
       await rec.close();
     }

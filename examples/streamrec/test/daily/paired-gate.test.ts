@@ -8,9 +8,9 @@ import { tempFeatureRepo } from '../fixtures.js';
 import { dailySource, TEST_STEPS } from './daily-fixture.js';
 
 // The gate's offline check compares candidate and production on the same held-out requests: a
-// production figure registered on its own (lucky) slice must not refuse an equal candidate. (A
-// candidate that ranks the day worse is refused by the same check; on this fixture's last days
-// one-epoch models score NDCG@20 0 for the 2-3 users of a day, so no loss can show here.)
+// production figure registered on its own (lucky) slice must not refuse an equal candidate. (On
+// this fixture's last days one-epoch models score NDCG@20 0 for the 2-3 users of a day, so no loss
+// can show here: worse-candidate-gate.test.ts has a candidate that ranks the day worse refused.)
 const root = mkdtempSync(path.join(tmpdir(), 'streamrec-paired-gate-'));
 const source = dailySource(path.join(root, 'source'));
 let repo: string;

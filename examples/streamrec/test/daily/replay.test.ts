@@ -43,5 +43,25 @@ describe('the replay experiment', () => {
     expect(r.session.rows.map((x) => x.system)).toEqual(['batch', 'streamed', 'popularity_recent', 'popularity_all_time']);
     expect(r.session.diff.lo).toBeLessThanOrEqual(r.session.diff.hi);
     expect(r.markdown).toContain('| k | users | system | NDCG@20 | Recall@20 |');
+    // Events streamed through the broker: the stream worker and the event log took every one, and each day's slice holds them all.
+    expect(r.stream.map((s) => s.day)).toEqual(r.days);
+    for (const s of r.stream) {
+      expect(s.published, s.day).toBeGreaterThan(0);
+      expect(s.workerApplied, s.day).toBe(s.published);
+      expect(s.appended, s.day).toBe(s.published);
+      expect(s.sliceEvents, s.day).toBe(s.sourceEvents);
+      expect(s.sliceEventsOnDay, s.day).toBeGreaterThan(0);
+    }
+    // Each event once: everything up to the last day's end, plus the session prefixes of the day after it.
+    expect(r.stream.reduce((n, s) => n + s.published, 0)).toBe(r.stream.at(-1)!.sourceEvents + r.stream.at(-1)!.sessionPublished);
+    expect(r.stream.reduce((n, s) => n + s.sessionPublished, 0)).toBeGreaterThan(0);
+    expect(r.dayOutcomes.reduce((n, d) => n + d.promotions, 0)).toBe(r.loop.promotions);
+    // Intervals beside the cold-start table, and coverage with its request counts.
+    expect(r.coldStartDiffs.map((c) => `${c.k}:${c.b}`)).toEqual(
+      [1, 3, 5].flatMap((k) => [`${k}:popularity_recent`, `${k}:popularity_all_time`]),
+    );
+    for (const c of r.coldStartDiffs) expect(c.lo).toBeLessThanOrEqual(c.hi);
+    expect(r.coverage.reduce((n, c) => n + c.requests, 0)).toBe(r.cases);
+    for (const c of r.coverage) expect(c.items.daily).toBeLessThanOrEqual(c.requests * 20);
   }, 900_000);
 });

@@ -400,72 +400,120 @@ function finishValue(f: TileFeature, v: unknown): FeatureValue {
  * start is in [floor_tile(atMs) - window, atMs]. Empty window: count 0, sum 0, last_n [], others null.
  */
 export function evaluateFeature(plan: TilePlan, st: TileState, f: TileFeature, atMs: number): FeatureValue {
-  const t = st.t;
+  return evaluateFeatureOver(plan, st, undefined, 0, f, atMs);
+}
+
+/**
+ * evaluateFeature over `st`'s tiles followed by `more`'s from index `from` on (all later than `st`'s
+ * last tile): a base row and its recent row (recent-row.ts) read as one sequence without joining them.
+ */
+export function evaluateFeatureOver(
+  plan: TilePlan,
+  st: TileState,
+  more: TileState | undefined,
+  from: number,
+  f: TileFeature,
+  atMs: number,
+): FeatureValue {
   const lo = Math.floor(atMs / plan.tileMs) * plan.tileMs - f.windowMs;
-  let first = 0;
-  // Binary search for the first tile at or after lo.
+  const a0 = firstAtOrAfter(st.t, lo, 0);
+  const a1 = lastAtOrBefore(st.t, a0, atMs);
+  const s = st.s[f.slot]!;
+  const b0 = more ? firstAtOrAfter(more.t, lo, from) : 0;
+  const b1 = more ? lastAtOrBefore(more.t, b0, atMs) : 0;
+  // With no second span, `r` is never indexed (b0 === b1).
+  const r = more ? more.s[f.slot]! : s;
+  switch (f.fn) {
+    case 'count': {
+      let n = 0;
+      for (let i = a0; i < a1; i++) n += s.c![i]!;
+      for (let i = b0; i < b1; i++) n += r.c![i]!;
+      return n;
+    }
+    case 'sum':
+    case 'mean': {
+      let n = 0;
+      let total = 0;
+      for (let i = a0; i < a1; i++) {
+        n += s.c![i]!;
+        total += s.s![i]!;
+      }
+      for (let i = b0; i < b1; i++) {
+        n += r.c![i]!;
+        total += r.s![i]!;
+      }
+      return f.fn === 'sum' ? total : n === 0 ? null : total / n;
+    }
+    case 'min':
+    case 'max': {
+      const best = extreme(r.m!, b0, b1, f.fn === 'min', extreme(s.m!, a0, a1, f.fn === 'min', null));
+      return best === null ? null : finishValue(f, best);
+    }
+    case 'last': {
+      for (let i = b1 - 1; i >= b0; i--) if (r.lt![i] !== null && r.lt![i] !== undefined) return finishValue(f, r.lv![i]);
+      for (let i = a1 - 1; i >= a0; i--) if (s.lt![i] !== null && s.lt![i] !== undefined) return finishValue(f, s.lv![i]);
+      return null;
+    }
+    case 'last_n': {
+      const n = plan.slots[f.slot]!.n ?? 10;
+      const out: FeatureValue[] = [];
+      newestFirst(f, r.l!, b0, b1, n, out);
+      newestFirst(f, s.l!, a0, a1, n, out);
+      return out as FeatureValue;
+    }
+    case 'count_distinct': {
+      if (a1 - a0 + b1 - b0 === 1) return (a1 > a0 ? s.d![a0]! : r.d![b0]!).length;
+      const seen = new Set<unknown>();
+      for (let i = a0; i < a1; i++) for (const v of s.d![i]!) seen.add(v);
+      for (let i = b0; i < b1; i++) for (const v of r.d![i]!) seen.add(v);
+      return seen.size;
+    }
+    case 'count_distinct_approx':
+      return hllEstimate(b1 > b0 ? [...s.h!.slice(a0, a1), ...r.h!.slice(b0, b1)] : s.h!.slice(a0, a1));
+  }
+}
+
+/** The first index at or after `from` whose tile starts at or after `lo` (binary search). */
+function firstAtOrAfter(t: ArrayLike<number>, lo: number, from: number): number {
+  let first = from;
   let hi = t.length;
   while (first < hi) {
     const mid = (first + hi) >>> 1;
     if (t[mid]! < lo) first = mid + 1;
     else hi = mid;
   }
+  return first;
+}
+
+/** One past the last tile from `first` on that starts at or before `atMs`. */
+function lastAtOrBefore(t: ArrayLike<number>, first: number, atMs: number): number {
   let last = t.length;
   while (last > first && t[last - 1]! > atMs) last--;
-  const s = st.s[f.slot]!;
-  switch (f.fn) {
-    case 'count': {
-      const c = s.c!;
-      let n = 0;
-      for (let i = first; i < last; i++) n += c[i]!;
-      return n;
+  return last;
+}
+
+function extreme(m: ArrayLike<number | null>, first: number, last: number, min: boolean, best: number | null): number | null {
+  for (let i = first; i < last; i++) {
+    const v = m[i];
+    // NaN marks an empty tile in the binary row.
+    if (v !== null && v !== undefined && v === v && (best === null || (min ? v < best : v > best))) best = v;
+  }
+  return best;
+}
+
+function newestFirst(
+  f: TileFeature,
+  l: Array<Array<[number, unknown]>>,
+  first: number,
+  last: number,
+  n: number,
+  out: FeatureValue[],
+): void {
+  for (let i = last - 1; i >= first && out.length < n; i--) {
+    for (const [, v] of l[i]!) {
+      if (out.length >= n) break;
+      out.push(finishValue(f, v));
     }
-    case 'sum':
-    case 'mean': {
-      const c = s.c!;
-      const x = s.s!;
-      let n = 0;
-      let total = 0;
-      for (let i = first; i < last; i++) {
-        n += c[i]!;
-        total += x[i]!;
-      }
-      return f.fn === 'sum' ? total : n === 0 ? null : total / n;
-    }
-    case 'min':
-    case 'max': {
-      const m = s.m!;
-      let best: number | null = null;
-      for (let i = first; i < last; i++) {
-        const v = m[i];
-        // NaN marks an empty tile in the binary row.
-        if (v !== null && v !== undefined && v === v && (best === null || (f.fn === 'min' ? v < best : v > best))) best = v;
-      }
-      return best === null ? null : finishValue(f, best);
-    }
-    case 'last': {
-      for (let i = last - 1; i >= first; i--) if (s.lt![i] !== null && s.lt![i] !== undefined) return finishValue(f, s.lv![i]);
-      return null;
-    }
-    case 'last_n': {
-      const n = plan.slots[f.slot]!.n ?? 10;
-      const out: FeatureValue[] = [];
-      for (let i = last - 1; i >= first && out.length < n; i--) {
-        for (const [, v] of s.l![i]!) {
-          if (out.length >= n) break;
-          out.push(finishValue(f, v));
-        }
-      }
-      return out as FeatureValue;
-    }
-    case 'count_distinct': {
-      if (last - first === 1) return s.d![first]!.length;
-      const seen = new Set<unknown>();
-      for (let i = first; i < last; i++) for (const v of s.d![i]!) seen.add(v);
-      return seen.size;
-    }
-    case 'count_distinct_approx':
-      return hllEstimate(s.h!.slice(first, last));
   }
 }
 

@@ -1,5 +1,5 @@
-import { decodeTileRow } from '../aggregations/tile-row.js';
-import { evaluateFeature, planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
+import { readTileRows, recentStorageSpec, type TileRows } from '../aggregations/recent-row.js';
+import { evaluateFeatureOver, planTiles, tileStorageSpec, TILES_COLUMN } from '../aggregations/tiles.js';
 import { ErrorCode, FrecError, RequestError, StoreError, toFrecError } from '../errors.js';
 import type { FeatureStore } from '../feature-store.js';
 import type { FeatureSelector } from '../feature-refs.js';
@@ -106,19 +106,22 @@ function distinctKeys(owner: object, vp: ViewPlan, keyCols: Array<Array<string |
 }
 
 /** An aggregation view's read: each requested feature evaluated from the key's tiles at `atMs` (they decay without new events). */
-function tiledRead(vp: ViewPlan, read: OnlineColumnarRead, atMs: number): OnlineColumnarRead {
+function tiledRead(vp: ViewPlan, read: OnlineColumnarRead, recent: OnlineColumnarRead | undefined, atMs: number): OnlineColumnarRead {
   const plan = planTiles(vp.view);
   const feats = vp.read.map((n) => plan.features[plan.byName.get(n)!]!);
   const col = read.values[0]!;
+  const rcol = recent?.values[0] ?? [];
   const nk = col.length;
   const values = feats.map(() => new Array<FeatureValue>(nk));
   let errors = read.errors;
   for (let k = 0; k < nk; k++) {
     const bytes = col[k];
-    let st: TileState | undefined;
-    if (bytes instanceof Uint8Array) {
+    let st: TileRows | undefined;
+    // An entity first seen by an incremental run has only its recent row; the newer row's time is the entity's.
+    if (bytes instanceof Uint8Array || rcol[k] instanceof Uint8Array) {
       try {
-        st = decodeTileRow(plan, bytes);
+        st = readTileRows(plan, bytes, rcol[k]);
+        if (st && st.maxT !== null && !(read.eventTimeMs[k]! >= st.maxT)) read.eventTimeMs[k] = st.maxT;
       } catch (err) {
         errors ??= new Array<Error | undefined>(nk);
         errors[k] = new StoreError(ErrorCode.CORRUPT_ROW, `The stored tiles of feature view '${vp.view.name}' cannot be read.`, {
@@ -129,7 +132,7 @@ function tiledRead(vp: ViewPlan, read: OnlineColumnarRead, atMs: number): Online
         read.eventTimeMs[k] = Number.NaN;
       }
     }
-    for (let f = 0; f < feats.length; f++) values[f]![k] = st ? evaluateFeature(plan, st, feats[f]!, atMs) : null;
+    for (let f = 0; f < feats.length; f++) values[f]![k] = st ? evaluateFeatureOver(plan, st.st, st.more, st.from, feats[f]!, atMs) : null;
   }
   return { values, eventTimeMs: read.eventTimeMs, createdTimeMs: read.createdTimeMs, errors };
 }
@@ -247,6 +250,8 @@ interface PreparedRead {
   plan: RequestPlan;
   keyCols: Array<Array<string | number>>;
   vks: ViewKeys[];
+  /** Per view: whether its recent rows are read too (an aggregation view with live recent rows, recent-row.ts). */
+  recent: boolean[];
 }
 
 function prepare(store: FeatureStore, data: RegistryData, req: OnlineFeaturesRequest): PreparedRead {
@@ -266,16 +271,22 @@ function prepare(store: FeatureStore, data: RegistryData, req: OnlineFeaturesReq
     return col;
   });
   const vks = plan.views.map((vp) => distinctKeys(store, vp, keyCols, n));
-  return { req, input, n, plan, keyCols, vks };
+  const recent = plan.views.map((vp) => vp.view.tiling !== undefined && data.materialization[vp.view.name]?.recentRows === true);
+  return { req, input, n, plan, keyCols, vks, recent };
 }
 
-function readRequests(plan: RequestPlan, vks: ViewKeys[]): OnlineColumnarRequest[] {
-  return plan.views.map((vp, i) =>
+function readRequests(plan: RequestPlan, vks: ViewKeys[], recent: boolean[]): OnlineColumnarRequest[] {
+  const reqs = plan.views.map((vp, i) =>
     // An aggregation view's row is its tiles, merged below at the request time.
     vp.view.tiling
       ? { view: tileStorageSpec(vp.view), keys: vks[i]!.keys, features: [TILES_COLUMN] }
       : { view: vp.view, keys: vks[i]!.keys, features: vp.read },
   );
+  // Then the recent rows of each aggregation view that has live ones (recent-row.ts), in the same call: one round trip.
+  plan.views.forEach((vp, i) => {
+    if (recent[i]) reqs.push({ view: recentStorageSpec(vp.view), keys: vks[i]!.keys, features: [TILES_COLUMN] });
+  });
+  return reqs;
 }
 
 /**
@@ -288,7 +299,7 @@ export async function getOnlineFeatures(store: FeatureStore, req: OnlineFeatures
   const online = await store.onlineStore();
   let reads: OnlineColumnarRead[];
   try {
-    reads = p.vks.length === 0 ? [] : await online.readColumnsMany(store.project, readRequests(p.plan, p.vks));
+    reads = p.vks.length === 0 ? [] : await online.readColumnsMany(store.project, readRequests(p.plan, p.vks, p.recent));
   } catch (err) {
     throw toFrecError(err);
   }
@@ -313,7 +324,7 @@ export function getOnlineFeaturesNow(
   if (p.vks.length === 0) return finish(p, []);
   let reads: OnlineColumnarRead[] | Promise<OnlineColumnarRead[]>;
   try {
-    reads = online.readColumnsManyNow(store.project, readRequests(p.plan, p.vks));
+    reads = online.readColumnsManyNow(store.project, readRequests(p.plan, p.vks, p.recent));
   } catch (err) {
     throw toFrecError(err);
   }
@@ -328,9 +339,12 @@ export function getOnlineFeaturesNow(
 }
 
 function finish(p: PreparedRead, reads: OnlineColumnarRead[]): OnlineFeaturesResponse {
-  const { req, input, n, plan, keyCols, vks } = p;
+  const { req, input, n, plan, keyCols, vks, recent } = p;
   const now = req.requestTime === undefined ? Date.now() : +req.requestTime;
-  for (let i = 0; i < reads.length; i++) if (plan.views[i]!.view.tiling) reads[i] = tiledRead(plan.views[i]!, reads[i]!, now);
+  let extra = plan.views.length;
+  for (let i = 0; i < plan.views.length; i++)
+    if (plan.views[i]!.view.tiling) reads[i] = tiledRead(plan.views[i]!, reads[i]!, recent[i] ? reads[extra++]! : undefined, now);
+  reads.length = plan.views.length;
   const allPresent = new Array<FeatureStatus>(n).fill('PRESENT');
   const results = plan.views.map((vp, i) => viewResult(vp, vks[i]!, reads[i]!, n, now, allPresent));
 

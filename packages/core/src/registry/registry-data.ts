@@ -62,6 +62,10 @@ export const materializationStateSchema = z.object({
   /** End of the latest materialized interval (ISO time); the next incremental run starts here. */
   watermark: z.string().nullable(),
   intervals: z.array(z.tuple([z.string(), z.string()])),
+  /** Aggregation views: the end of the last run that wrote base rows; incremental runs write recent rows from here (ISO time). */
+  tileBase: z.string().optional(),
+  /** Aggregation views: recent rows newer than their base rows may exist (set by a recent run, cleared by a compaction); reads skip them otherwise. */
+  recentRows: z.boolean().optional(),
 });
 /** Per-view materialization progress: the watermark and the latest intervals. */
 export type MaterializationState = z.infer<typeof materializationStateSchema>;

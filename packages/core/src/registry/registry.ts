@@ -142,10 +142,19 @@ export class Registry {
     return (await this.data({ fresh: true })).materialization[view] ?? { watermark: null, intervals: [] };
   }
 
-  /** Records a materialized interval and moves the view's watermark forward (never backward). */
-  async recordMaterialization(view: string, start: Date, end: Date): Promise<void> {
+  /**
+   * Records a materialized interval and moves the view's watermark forward (never backward).
+   * `tiles` (aggregation views, recent-row.ts): `recent` (recent rows written: reads look them up),
+   * `compact` (every live recent row merged into the base rows: the tile base moves to `end`, no
+   * recent row is live) or `full` (base rows rewritten: the tile base moves to `end` unless recent
+   * rows are live, whose runs then go on from the old tile base).
+   */
+  async recordMaterialization(view: string, start: Date, end: Date, tiles?: 'full' | 'compact' | 'recent'): Promise<void> {
     await this.update((d) => {
       const st = d.materialization[view] ?? { watermark: null, intervals: [] };
+      if (tiles === 'compact' || (tiles === 'full' && st.recentRows !== true)) st.tileBase = end.toISOString();
+      if (tiles === 'recent') st.recentRows = true;
+      if (tiles === 'compact') delete st.recentRows;
       st.intervals.push([start.toISOString(), end.toISOString()]);
       if (st.intervals.length > 100) st.intervals = st.intervals.slice(-100);
       if (!st.watermark || st.watermark < end.toISOString()) st.watermark = end.toISOString();

@@ -5,6 +5,7 @@ import { fileSource, streamSource } from '../definitions/sources.js';
 import { count, lastN, mean, sessionDuration, sessionLength, streamFeatureView, sum } from '../definitions/stream-feature-view.js';
 import {
   applyEvent,
+  compareIds,
   emptyState,
   exactSince,
   featuresAt,
@@ -240,5 +241,41 @@ describe('aggregate fold', () => {
     const e = emptyState();
     applyEvent(plan, e, { timeMs: t, values: { dwell: '' } });
     expect(featuresOf(plan, e)).toMatchObject({ count_1h: 1, sum_dwell_24h: 0, mean_dwell_7d: null });
+  });
+
+  it('compares stream IDs as the numbers they spell, canonical or not (seeded)', () => {
+    // The split-and-Number definition compareIds had before its allocation-free path.
+    const byParts = (a: string, b: string): number => {
+      const [am, as = '0'] = a.split('-');
+      const [bm, bs = '0'] = b.split('-');
+      return Number(am) - Number(bm) || Number(as) - Number(bs);
+    };
+    const rand = rng(11);
+    const digits = (n: number): string => Array.from({ length: n }, () => Math.floor(rand() * 10)).join('');
+    const odd = [
+      '',
+      '-',
+      '5-',
+      '-5',
+      '1-2-3',
+      '007-01',
+      '1796217929031',
+      '1796217929031-0',
+      '9'.repeat(16) + '-1',
+      '1-' + '9'.repeat(16),
+      'x-1',
+    ];
+    const ids = [...odd];
+    for (let i = 0; i < 300; i++)
+      ids.push(
+        rand() < 0.2 ? digits(1 + Math.floor(rand() * 13)) : `${digits(1 + Math.floor(rand() * 13))}-${digits(1 + Math.floor(rand() * 4))}`,
+      );
+    for (let i = 0; i < 2000; i++) {
+      const a = ids[Math.floor(rand() * ids.length)]!;
+      const b = rand() < 0.1 ? a : ids[Math.floor(rand() * ids.length)]!;
+      expect(compareIds(a, b), `${a} vs ${b}`).toBe(byParts(a, b));
+    }
+    expect(compareIds('1796217929031-21', '1796217929031-3')).toBeGreaterThan(0);
+    expect(compareIds('99-0', '100-0')).toBeLessThan(0);
   });
 });

@@ -123,8 +123,46 @@ export function rowTimesSince(plan: AggregationPlan, state: AggregateState, from
   return out;
 }
 
-/** Compares two stream IDs ('<ms>-<seq>') numerically. */
+/** The parts of the last ID `parseId` accepted: module scratch, so comparing IDs allocates nothing. */
+let idMs = 0;
+let idSeq = 0;
+
+/**
+ * Reads a canonical ID, '<digits>' or '<digits>-<digits>' with at most 15 digits a part (exact as a
+ * double, so the same numbers `Number` gives), into idMs / idSeq; false for anything else.
+ */
+function parseId(id: string): boolean {
+  let ms = 0;
+  let seq = 0;
+  let dash = false;
+  let digits = 0;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 15) return false;
+      if (dash) seq = seq * 10 + (c - 48);
+      else ms = ms * 10 + (c - 48);
+    } else if (c === 45 && !dash && digits > 0) {
+      dash = true;
+      digits = 0;
+    } else return false;
+  }
+  if (digits === 0) return false;
+  idMs = ms;
+  idSeq = seq;
+  return true;
+}
+
+/**
+ * Compares two stream IDs ('<ms>-<seq>') numerically. Runs up to 128 times per event for an entity
+ * whose ID memory is full (wasApplied, applyEvent), so canonical IDs are compared without splitting.
+ */
 export function compareIds(a: string, b: string): number {
+  if (parseId(a)) {
+    const am = idMs;
+    const as = idSeq;
+    if (parseId(b)) return am - idMs || as - idSeq;
+  }
   const [am, as = '0'] = a.split('-');
   const [bm, bs = '0'] = b.split('-');
   return Number(am) - Number(bm) || Number(as) - Number(bs);
@@ -229,7 +267,8 @@ export function applyEvent(plan: AggregationPlan, state: AggregateState, event: 
     if (list.length > recent + a.n) list.length = recent + a.n;
   }
   if (plan.maxWindowMs > 0) {
-    const row: Array<number | null> = [t, seq, ...plan.windowColumns.map((c) => toNumber(event.values[c]))];
+    const row: Array<number | null> = [t, seq];
+    for (const c of plan.windowColumns) row.push(toNumber(event.values[c]));
     let i = state.window.length;
     while (i > 0 && compareEntries(state.window[i - 1]!, row) > 0) i--;
     state.window.splice(i, 0, row);
@@ -242,23 +281,29 @@ export function applyEvent(plan: AggregationPlan, state: AggregateState, event: 
   if (plan.sessionGapMs !== null) addToSessions(state.sessions, t, plan.sessionGapMs, horizon);
 }
 
-/** Adds an event time to the session list, merging sessions it touches or bridges; keeps those after the horizon and MAX_SESSIONS more. */
+const byStart = (a: [number, number, number], b: [number, number, number]): number => a[0] - b[0];
+
+/**
+ * Adds an event time to the session list, merging sessions it touches or bridges; keeps those after the horizon and MAX_SESSIONS more.
+ * In place: it runs once per event, and new arrays per call were a share of the stream worker's garbage (docs/profiles/stream-worker.md).
+ */
 function addToSessions(sessions: Array<[number, number, number]>, t: number, gap: number, horizon: number): void {
   sessions.push([t, t, 1]);
-  sessions.sort((a, b) => a[0] - b[0]);
-  const merged: Array<[number, number, number]> = [];
-  for (const s of sessions) {
-    const last = merged[merged.length - 1];
+  sessions.sort(byStart);
+  let w = 0;
+  for (let r = 0; r < sessions.length; r++) {
+    const s = sessions[r]!;
+    const last = w > 0 ? sessions[w - 1]! : undefined;
     if (last && s[0] - last[1] <= gap) {
       last[1] = Math.max(last[1], s[1]);
       last[2] += s[2];
-    } else merged.push([s[0], s[1], s[2]]);
+    } else sessions[w++] = s;
   }
-  merged.reverse();
+  sessions.length = w;
+  sessions.reverse();
   let recent = 0;
-  while (recent < merged.length && merged[recent]![1] > horizon) recent++;
-  sessions.length = 0;
-  sessions.push(...merged.slice(0, recent + MAX_SESSIONS));
+  while (recent < sessions.length && sessions[recent]![1] > horizon) recent++;
+  if (sessions.length > recent + MAX_SESSIONS) sessions.length = recent + MAX_SESSIONS;
 }
 
 /** The view's feature values for a state, evaluated at its newest event time. */

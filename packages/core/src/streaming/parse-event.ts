@@ -43,8 +43,12 @@ export function parseEvent(view: FeatureViewSpec, fields: Record<string, unknown
   return { key, event: { timeMs, values: fields } };
 }
 
-/** The first input field holding NaN or ±Infinity for a float feature that does not allow them. */
-function nonFiniteField(view: FeatureViewSpec, fields: Record<string, unknown>): string | undefined {
+/** Per view, the float input columns whose feature does not allow NaN or ±Infinity: built once, not per event. */
+const finiteInputs = new WeakMap<FeatureViewSpec, ReadonlyArray<string>>();
+
+function finiteInputsOf(view: FeatureViewSpec): ReadonlyArray<string> {
+  let columns = finiteInputs.get(view);
+  if (columns) return columns;
   const byName = new Map(view.features.map((f) => [f.name, f]));
   // An aggregated view reads each aggregation's input column; a plain one its features by name.
   const inputs: Array<[string, FeatureViewSpec['features'][number]]> =
@@ -54,8 +58,14 @@ function nonFiniteField(view: FeatureViewSpec, fields: Record<string, unknown>):
           return 'column' in a && a.column !== undefined && f && a.kind !== 'count' ? [[a.column, f] as [string, typeof f]] : [];
         })
       : view.features.map((f) => [f.name, f] as [string, typeof f]);
-  for (const [column, f] of inputs) {
-    if (!elementType(f.dtype).startsWith('float') || allowsNonFinite(f)) continue;
+  columns = inputs.filter(([, f]) => elementType(f.dtype).startsWith('float') && !allowsNonFinite(f)).map(([c]) => c);
+  finiteInputs.set(view, columns);
+  return columns;
+}
+
+/** The first input field holding NaN or ±Infinity for a float feature that does not allow them. */
+function nonFiniteField(view: FeatureViewSpec, fields: Record<string, unknown>): string | undefined {
+  for (const column of finiteInputsOf(view)) {
     const raw = fields[column];
     const v = typeof raw === 'string' ? coerceScalar('float64', raw) : raw;
     if (hasNonFinite(v) || (Array.isArray(raw) && hasNonFinite(raw.map((x) => coerceScalar('float64', x))))) return column;

@@ -16,7 +16,7 @@ import {
   type AggregateState,
   type AggregationPlan,
 } from './aggregate-state.js';
-import { decodeTileRow } from '../aggregations/tile-row.js';
+import { decodeTileRows, recentStorageSpec } from '../aggregations/recent-row.js';
 import { planTiles, tileStorageSpec, TILES_COLUMN, type TileState } from '../aggregations/tiles.js';
 import { createdColumnOf } from './offline-rows.js';
 import { keyString, parseEvent } from './parse-event.js';
@@ -29,6 +29,7 @@ import {
   type StreamBroker,
   type StreamMessage,
   type StreamSubscription,
+  type VersionedState,
 } from './stream-source.js';
 
 /** Options of a stream worker. */
@@ -336,7 +337,6 @@ export class StreamWorker {
       { key: Array<string | number>; events: Array<{ id: string; timeMs: number; values: Record<string, unknown> }> }
     >();
     const dead: Array<{ m: StreamMessage; reason: string }> = [];
-    const idsOf = new Map<string, string[]>();
     for (const m of msgs) {
       const p = parseEvent(view, m.fields);
       if ('error' in p) {
@@ -346,17 +346,16 @@ export class StreamWorker {
       const k = keyString(p.key);
       let g = byKey.get(k);
       if (!g) byKey.set(k, (g = { key: p.key, events: [] }));
-      g.events.push({ id: m.id, ...p.event });
-      (idsOf.get(k) ?? idsOf.set(k, []).get(k)!).push(m.id);
+      g.events.push({ id: m.id, timeMs: p.event.timeMs, values: p.event.values });
     }
     let cache = this.caches.get(lane);
     if (!cache) this.caches.set(lane, (cache = new Map()));
     const keys = [...byKey.keys()];
     // Taken before the load: an earlier batch's save may finish meanwhile and drop its entry, which stays valid.
-    const cached = new Map(keys.flatMap((k) => (cache.has(k) ? [[k, cache.get(k)!] as const] : [])));
-    const missing = keys.filter((k) => !cached.has(k));
+    const { cached, missing } = this.splitCached(cache, keys);
     const loaded = await this.states.load(view.name, missing);
-    const fromStore = new Map(missing.map((k, i) => [k, loaded[i]]));
+    const fromStore = new Map<string, VersionedState | null | undefined>();
+    for (let i = 0; i < missing.length; i++) fromStore.set(missing[i]!, loaded[i]);
     const writeOffline = (this.options.writeOffline ?? view.offline) && view.source.type === 'stream';
     const saves: Array<{ key: string; json: string; expected: number }> = [];
     const offlineRows: Array<Record<string, unknown>> = [];
@@ -414,7 +413,7 @@ export class StreamWorker {
         view,
         sub,
         cache,
-        { saves, touched, dead, keys, idsOf: (k) => idsOf.get(k)!, newest },
+        { saves, touched, dead, keys, idsOf: (k) => byKey.get(k)!.events.map((e) => e.id), newest },
         async () => {
           // Offline before the save: a crash in between replays identical rows, which a point-in-time join reads the same.
           if (offlineRows.length > 0) await this.appendOffline(lane, view, appendable);
@@ -465,20 +464,21 @@ export class StreamWorker {
     let cache = this.caches.get(lane);
     if (!cache) this.caches.set(lane, (cache = new Map()));
     const keys = [...groups.keys()];
-    const cached = new Map(keys.flatMap((k) => (cache.has(k) ? [[k, cache.get(k)!] as const] : [])));
-    const missing = keys.filter((k) => !cached.has(k));
+    const { cached, missing } = this.splitCached(cache, keys);
     const loaded = await this.states.load(view.name, missing);
     const online = await this.store.onlineStore();
     const unknown = missing.filter((_, i) => !loaded[i]);
     const seeds = new Map<string, TileState>();
     if (unknown.length > 0) {
-      const [read] = await online.readColumnsMany(this.store.project, [
-        { view: tileStorageSpec(view), keys: unknown.map((k) => groups.get(k)!.key), features: [TILES_COLUMN] },
+      const ks = unknown.map((k) => groups.get(k)!.key);
+      // The recent row too (recent-row.ts): once the stream owns the base row, reads ignore the recent one.
+      const [read, recent] = await online.readColumnsMany(this.store.project, [
+        { view: tileStorageSpec(view), keys: ks, features: [TILES_COLUMN] },
+        { view: recentStorageSpec(view), keys: ks, features: [TILES_COLUMN] },
       ]);
       unknown.forEach((k, i) => {
-        const text = read!.values[0]![i];
-        if (!(text instanceof Uint8Array)) return;
-        const st = decodeTileRow(planTiles(view), text, true);
+        const st = decodeTileRows(planTiles(view), read!.values[0]![i], recent!.values[0]![i], true);
+        if (!st) return;
         // From now on the stream owns this row: batch incremental runs leave rows without a watermark alone.
         delete st.wm;
         seeds.set(k, st);
@@ -637,10 +637,23 @@ export class StreamWorker {
     this.release(cache, saves, touched, lost.size > 0);
     for (const d of dead) await sub.deadLetter(d.m, d.reason);
     // A lost race leaves that entity's messages pending: they are claimed and folded again from the winner's state.
-    const ackIds = [...dead.map((d) => d.m.id), ...batch.keys.filter((k) => !lost.has(k)).flatMap((k) => batch.idsOf(k))];
+    const ackIds = dead.map((d) => d.m.id);
+    for (const k of batch.keys) if (!lost.has(k)) for (const id of batch.idsOf(k)) ackIds.push(id);
     if (Number.isFinite(batch.newest)) await this.states.recordProgress(view.name, batch.newest);
     await sub.ack(ackIds);
     return lost;
+  }
+
+  /** The batch's keys whose state a save still in flight holds, and the rest, which the store has. */
+  private splitCached(cache: Map<string, CachedState>, keys: readonly string[]): { cached: Map<string, CachedState>; missing: string[] } {
+    const cached = new Map<string, CachedState>();
+    const missing: string[] = [];
+    for (const k of keys) {
+      const c = cache.get(k);
+      if (c) cached.set(k, c);
+      else missing.push(k);
+    }
+    return { cached, missing };
   }
 
   /** Drops cache entries with no save left in flight; on a failure, every entry (later batches saw unsaved state). */
@@ -662,7 +675,8 @@ export class StreamWorker {
     values: Record<string, FeatureValue>,
   ): Record<string, unknown> {
     const view = plan.view;
-    const row: Record<string, unknown> = { ...values };
+    // featuresAt returns a fresh object per call: it becomes the row instead of being copied into one.
+    const row: Record<string, unknown> = values;
     view.entityColumns.forEach((c, i) => (row[c.name] = key[i]));
     const ts = view.source.type === 'stream' ? view.source.batchSource.timestampField : 'event_timestamp';
     row[ts] = new Date(timeMs);

@@ -18,6 +18,22 @@ import { ColumnReader, columnsToResults, schemaFromJson, schemaToJson } from '..
 import { entityKeyString } from '../codec/entity-key.js';
 import { encodeRow } from '../codec/row-codec.js';
 
+// Up to this many keys a read looks each up by itself (and two views' reads of them pair up); more go through one json_each statement.
+const PAIR_KEYS = 4;
+
+function keyStrings(keys: readonly EntityKeyValues[]): string[] {
+  const out = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) out[i] = entityKeyString(keys[i]!);
+  return out;
+}
+
+/** The first read after `i`, not yet paired, of the same keys array and another view. */
+function pairOf(reads: readonly OnlineColumnarRequest[], i: number, paired: Uint8Array | undefined): number {
+  const r = reads[i]!;
+  for (let j = i + 1; j < reads.length; j++) if (!paired?.[j] && reads[j]!.keys === r.keys && reads[j]!.view.name !== r.view.name) return j;
+  return -1;
+}
+
 const DDL = `
 CREATE TABLE IF NOT EXISTS frec_online_rows (
   project TEXT NOT NULL, view TEXT NOT NULL, entity_key TEXT NOT NULL,
@@ -47,6 +63,7 @@ export class SqliteOnlineStore implements OnlineStore {
   private readonly stmts: {
     upsert: Database.Statement;
     get: Database.Statement;
+    getPair: Database.Statement;
     getMany: Database.Statement;
     saveSchema: Database.Statement;
     loadSchema: Database.Statement;
@@ -78,6 +95,13 @@ export class SqliteOnlineStore implements OnlineStore {
     this.stmts = {
       upsert: this.db.prepare(UPSERT),
       get: this.db.prepare('SELECT row FROM frec_online_rows WHERE project = ? AND view = ? AND entity_key = ?').pluck(),
+      // Both rows in one statement: one read transaction (its locking is much of a lookup's cost) for two seeks.
+      getPair: this.db
+        .prepare(
+          `SELECT (SELECT row FROM frec_online_rows WHERE project = ? AND view = ? AND entity_key = ?),
+                  (SELECT row FROM frec_online_rows WHERE project = ? AND view = ? AND entity_key = ?)`,
+        )
+        .raw(),
       getMany: this.db
         .prepare(
           'SELECT entity_key, row FROM frec_online_rows WHERE project = ? AND view = ? AND entity_key IN (SELECT value FROM json_each(?))',
@@ -139,9 +163,8 @@ export class SqliteOnlineStore implements OnlineStore {
     features: readonly string[],
   ): OnlineColumnarRead | Promise<OnlineColumnarRead> {
     const rows = new Array<Buffer | null>(keys.length).fill(null);
-    const strKeys = new Array<string>(keys.length);
-    for (let i = 0; i < keys.length; i++) strKeys[i] = entityKeyString(keys[i]!);
-    if (keys.length <= 4) {
+    const strKeys = keyStrings(keys);
+    if (keys.length <= PAIR_KEYS) {
       for (let i = 0; i < keys.length; i++) rows[i] = (this.stmts.get.get(project, view.name, strKeys[i]) as Buffer | undefined) ?? null;
     } else {
       // One statement for many keys: a single pass over the index instead of a call per key.
@@ -154,6 +177,16 @@ export class SqliteOnlineStore implements OnlineStore {
       // A key asked for twice got its row at its last position only.
       if (slot.size !== keys.length) for (let i = 0; i < keys.length; i++) rows[i] ??= rows[slot.get(strKeys[i]!)!] ?? null;
     }
+    return this.decodeRows(project, view, rows, features, strKeys);
+  }
+
+  private decodeRows(
+    project: string,
+    view: FeatureViewSpec,
+    rows: ReadonlyArray<Buffer | null>,
+    features: readonly string[],
+    strKeys: readonly string[],
+  ): OnlineColumnarRead | Promise<OnlineColumnarRead> {
     return this.reader.decode(
       view,
       rows,
@@ -166,6 +199,30 @@ export class SqliteOnlineStore implements OnlineStore {
     );
   }
 
+  /**
+   * Two views' reads of the same few keys with one statement per key (an aggregation view's base and
+   * recent rows, recent-row.ts in @frec/core): one statement, so one read transaction, per key instead of two.
+   */
+  private readPairNow(
+    project: string,
+    a: OnlineColumnarRequest,
+    b: OnlineColumnarRequest,
+  ): Array<OnlineColumnarRead | Promise<OnlineColumnarRead>> {
+    const n = a.keys.length;
+    const ra = new Array<Buffer | null>(n).fill(null);
+    const rb = new Array<Buffer | null>(n).fill(null);
+    const strKeys = keyStrings(a.keys);
+    for (let i = 0; i < n; i++) {
+      const [x, y] = this.stmts.getPair.get(project, a.view.name, strKeys[i], project, b.view.name, strKeys[i]) as [
+        Buffer | null,
+        Buffer | null,
+      ];
+      ra[i] = x;
+      rb[i] = y;
+    }
+    return [this.decodeRows(project, a.view, ra, a.features, strKeys), this.decodeRows(project, b.view, rb, b.features, strKeys)];
+  }
+
   /** Reads several views, one after the other (SQLite lookups are in-process). */
   async readColumnsMany(project: string, reads: readonly OnlineColumnarRequest[]): Promise<OnlineColumnarRead[]> {
     return this.readColumnsManyNow(project, reads);
@@ -175,11 +232,24 @@ export class SqliteOnlineStore implements OnlineStore {
   readColumnsManyNow(project: string, reads: readonly OnlineColumnarRequest[]): OnlineColumnarRead[] | Promise<OnlineColumnarRead[]> {
     const out = new Array<OnlineColumnarRead>(reads.length);
     let later: Array<Promise<void>> | undefined;
-    for (let i = 0; i < reads.length; i++) {
-      const r = reads[i]!;
-      const read = this.readColumnsNow(project, r.view, r.keys, r.features);
+    const put = (i: number, read: OnlineColumnarRead | Promise<OnlineColumnarRead>) => {
       if (read instanceof Promise) (later ??= []).push(read.then((v) => void (out[i] = v)));
       else out[i] = read;
+    };
+    let paired: Uint8Array | undefined;
+    for (let i = 0; i < reads.length; i++) {
+      if (paired?.[i]) continue;
+      const r = reads[i]!;
+      // A later read of the same few keys (the same array: getOnlineFeatures passes it to both of an aggregation view's reads) shares the lookups.
+      const j = r.keys.length <= PAIR_KEYS ? pairOf(reads, i, paired) : -1;
+      if (j < 0) {
+        put(i, this.readColumnsNow(project, r.view, r.keys, r.features));
+        continue;
+      }
+      (paired ??= new Uint8Array(reads.length))[j] = 1;
+      const [x, y] = this.readPairNow(project, r, reads[j]!);
+      put(i, x!);
+      put(j, y!);
     }
     return later ? Promise.all(later).then(() => out) : out;
   }

@@ -39,6 +39,11 @@ export const tuneBlendStep: Step<
 > = {
   name: 'tune-blend',
   async run({ store, data, split: s, query, rankerSet, ranker }, config, ctx) {
+    const { fixed } = config;
+    if (fixed !== undefined) {
+      ctx.log(`  ${ctx.protocol}: blend weight ${fixed} (chosen by an earlier search, reused: no validation scoring)`);
+      return { weight: fixed, best: fixed, gain: 0, gainSe: 0, grid: [] };
+    }
     return ctx.time('tune-blend', async () => {
       const all = heldOutRequests(rankerSet.blendUsers, s.towerSet, data, s.split);
       const folds = rankerSet.folds >= 2 ? rankerSet.folds : 1;

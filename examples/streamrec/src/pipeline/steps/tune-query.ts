@@ -9,7 +9,7 @@ import {
   type CoOccurrenceOptions,
   type HistoryQueryParams,
 } from '../../retrieval/index.js';
-import type { TuneQueryConfig } from '../config.js';
+import type { FixedQuery, TuneQueryConfig } from '../config.js';
 import type { Step } from '../step.js';
 import {
   embedCatalog,
@@ -60,31 +60,11 @@ export const tuneQueryStep: Step<TuneQueryConfig, { data: Interactions; split: S
     const tuneEvents = withoutPositions(split.train, holdout);
     const prior = popularityPrior(allTimePopularity(data, tuneEvents), tower.members[0]!.config.temperature);
     const table = buildCoOccurrence(data.user, data.item, tuneEvents, data.itemIds.length, config.coOccurrence);
-    const tuned = await ctx.time('tune-history-query', () => {
-      // The query is tuned on every user's held-out events, not only the validation users': the
-      // tower never trained on any of them, and two settings tuned on ~130 users flipped between
-      // near-ties from seed to seed (ADR 0052). Only the blend needs users the ranker did not see.
-      const all = validationSlice(data, split, holdout, {
-        share: 1,
-        maxUsers: Number.POSITIVE_INFINITY,
-        seed: ctx.seed,
-        ...(s.askAtMs !== undefined ? { askAtMs: s.askAtMs } : {}),
-      });
-      const result = tuneRetrievalQuery({
-        tower,
-        itemEmbeddings,
-        relevant: all.relevant,
-        requests: heldOutRequests(all, s.towerSet, data, split),
-        weights: config.recentWeights,
-        decays: config.recentDecays,
-        prior,
-        priorWeights: config.popularityWeights,
-        coOccurrence: table,
-        coOccurrenceWeights: config.coOccurrenceWeights,
-      });
-      ctx.log(`  ${ctx.protocol}: ${describeTuning(result, all.firstPos.size)}`);
-      return result;
-    });
+    const { fixed } = config;
+    const tuned: QueryTuneResult = fixed
+      ? { best: fixed.history, popularityWeight: fixed.popularityWeight, coOccurrenceWeight: fixed.coOccurrenceWeight, grid: [] }
+      : await search();
+    if (fixed) ctx.log(`  ${ctx.protocol}: ${describeFixed(fixed)} (chosen by an earlier search, reused: no validation scoring)`);
     return {
       tower,
       itemEmbeddings,
@@ -96,8 +76,40 @@ export const tuneQueryStep: Step<TuneQueryConfig, { data: Interactions; split: S
       coOccurrenceOptions: config.coOccurrence,
       grid: tuned.grid,
     };
+
+    function search(): Promise<QueryTuneResult> {
+      return ctx.time('tune-history-query', () => {
+        // The query is tuned on every user's held-out events, not only the validation users': the
+        // tower never trained on any of them, and two settings tuned on ~130 users flipped between
+        // near-ties from seed to seed (ADR 0052). Only the blend needs users the ranker did not see.
+        const all = validationSlice(data, split, holdout, {
+          share: 1,
+          maxUsers: Number.POSITIVE_INFINITY,
+          seed: ctx.seed,
+          ...(s.askAtMs !== undefined ? { askAtMs: s.askAtMs } : {}),
+        });
+        const result = tuneRetrievalQuery({
+          tower,
+          itemEmbeddings,
+          relevant: all.relevant,
+          requests: heldOutRequests(all, s.towerSet, data, split),
+          weights: config.recentWeights,
+          decays: config.recentDecays,
+          prior,
+          priorWeights: config.popularityWeights,
+          coOccurrence: table,
+          coOccurrenceWeights: config.coOccurrenceWeights,
+        });
+        ctx.log(`  ${ctx.protocol}: ${describeTuning(result, all.firstPos.size)}`);
+        return result;
+      });
+    }
   },
 };
+
+function describeFixed(f: FixedQuery): string {
+  return `recent items weight ${f.history.weight}, decay ${f.history.decay}, popularity prior ${f.popularityWeight}, co-occurrence ${f.coOccurrenceWeight}`;
+}
 
 /** The tuning's log line: what it chose, on how many users, and the grid points at the chosen recent-items query. */
 function describeTuning(tuned: QueryTuneResult, users: number): string {
