@@ -39,8 +39,7 @@ export function decodeTileRows(plan: TilePlan, base: unknown, recentRow: unknown
   const r = decodeTileRow(plan, recentRow, mutable);
   if (!b) return r;
   if (b.wm === undefined || r.wm === undefined || r.wm <= b.wm) return b;
-  let i = 0;
-  while (i < r.t.length && r.t[i]! < b.wm) i++;
+  const i = firstFrom(r.t, b.wm);
   if (i === r.t.length) {
     b.wm = r.wm;
     return b;
