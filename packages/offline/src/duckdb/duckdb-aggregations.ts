@@ -62,20 +62,20 @@ export async function checkEventTimes(conn: DuckDBConnection, view: FeatureViewS
   }
 }
 
-/** Below this many events per statement, a history longer than a year is tiled several days per statement. */
-const SPARSE_CHUNK_EVENTS = 250_000;
-const LONG_HISTORY_MS = 366 * DAY_MS;
-
 /**
- * Days per tiling statement: 1, except for a history longer than a year with few events a day
- * (e.g. 100k ratings spread over 22 years), where one statement a day would cost its fixed part
- * (planning, reading the row groups) 8,000 times for a few dozen events each; there a statement
- * covers about SPARSE_CHUNK_EVENTS events' worth of days.
+ * About this many events per tiling statement. A statement has a fixed part (planning, globbing,
+ * reading every file's footer, building and finishing its hash table) that a day of ~33k events
+ * (the benchmark at 1/10 scale) pays 30 times over: 30 one-day statements took 2.0-2.5x one 30-day
+ * statement (docs/profiles/aggregation-backfill.md). Progress is still by day: a statement covers
+ * whole days, and each finished statement reports its days.
  */
-function sparseChunkDays(lo: number, hi: number, events: number, dayMs: number): number {
-  const span = hi - lo + 1;
-  if (span <= LONG_HISTORY_MS || events <= 0) return 1;
-  return Math.max(1, Math.min(Math.ceil(span / dayMs), Math.floor((SPARSE_CHUNK_EVENTS * span) / (events * dayMs))));
+const CHUNK_EVENTS = 1_000_000;
+
+/** Days per tiling statement: as many whole days as hold about CHUNK_EVENTS events (at least 1). */
+function chunkDays(lo: number, hi: number, events: number, dayMs: number): number {
+  const days = Math.ceil((hi - lo + 1) / dayMs);
+  if (events <= 0) return 1;
+  return Math.max(1, Math.min(days, Math.floor((CHUNK_EVENTS * days) / events)));
 }
 
 /**
@@ -104,25 +104,34 @@ export async function* pullTiles(
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${first}`);
   try {
     if (range?.lo !== null && range?.lo !== undefined) {
-      // Chunks are whole tiles, about a day long, so no tile spans two chunks.
+      // Chunks are whole days of whole tiles, so no tile spans two chunks.
       const day = Math.max(1, Math.round(DAY_MS / plan.tileMs)) * plan.tileMs;
       const hi = Number(range.hi);
-      const chunk = day * sparseChunkDays(Number(range.lo), hi, Number(range.n), day);
-      const lo = Math.floor(Number(range.lo) / chunk) * chunk;
-      const total = Math.floor((hi - lo) / chunk) + 1;
-      let done = 0;
+      const chunk = day * chunkDays(Number(range.lo), hi, Number(range.n), day);
+      const lo = Math.floor(Number(range.lo) / day) * day;
+      // Progress counts days: each day of a statement once it is done, or (a statement of more than a
+      // month of sparse days) the statement's last day.
+      const total = Math.floor((hi - lo) / day) + 1;
+      const perDay = chunk <= 31 * day;
       for (let c = lo; c <= hi; c += chunk) {
         const a = Math.max(c, start.getTime());
         const b = Math.min(c + chunk, end.getTime());
         await conn.run(
           `INSERT INTO ${table} ${compileTiles(view, compileEvents(view, shape, timing, '', { startMs: a, endMs: b }), { order: false })}`,
         );
-        options.onProgress?.({ phase: 'tiling', day: new Date(c).toISOString().slice(0, 10), done: ++done, total });
+        const last = Math.min(c + chunk - day, lo + (total - 1) * day);
+        for (let d = perDay ? c : last; d <= last; d += day)
+          options.onProgress?.({ phase: 'tiling', day: new Date(d).toISOString().slice(0, 10), done: (d - lo) / day + 1, total });
       }
     }
     const keys = view.entityColumns.map((_, i) => `__frec_k${i}`);
-    const sql = `SELECT * FROM ${table} QUALIFY __frec_tile >= max(__frec_tile) OVER (PARTITION BY ${keys.join(', ')}) - ${plan.maxWindowMs} ORDER BY ${[...keys, '__frec_tile'].join(', ')}`;
-    yield* streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true });
+    // Pruning needs a window over each entity's tiles (a second sort, ~40% of streaming them out); it
+    // can drop nothing when every event's tile is within the longest window of the newest tile.
+    const tileOf = (ms: unknown): number => Math.floor(Number(ms) / plan.tileMs) * plan.tileMs;
+    const prunable = range?.lo !== null && range?.lo !== undefined && tileOf(range.lo) < tileOf(range.hi) - plan.maxWindowMs;
+    const qualify = prunable ? ` QUALIFY __frec_tile >= max(__frec_tile) OVER (PARTITION BY ${keys.join(', ')}) - ${plan.maxWindowMs}` : '';
+    const sql = `SELECT * FROM ${table}${qualify} ORDER BY ${[...keys, '__frec_tile'].join(', ')}`;
+    yield* streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true, readOnly: true });
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${table}`);
   }

@@ -1,4 +1,4 @@
-import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
+import { JSDuckDBValueConverter, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import { DefinitionError, ErrorCode, type FeatureViewSpec } from '@frec/core';
 import {
   didYouMean,
@@ -120,28 +120,36 @@ export function compileEvents(
   return `SELECT ${[...keys, '__frec_t', '__frec_rn', ...slots].join(', ')} FROM (${numbered})`;
 }
 
-/** Tile aggregates of slot j, as SQL select items (`__frec_a<j>_<field>`). */
-function slotAggregates(s: SlotSpec, j: number): string[] {
-  const x = `__frec_s${j}`;
+/** Tile aggregates of slot j over input column x, as [output name, SQL aggregate] pairs (`__frec_a<j>_<field>`). */
+function slotAggregates(s: SlotSpec, j: number, x: string): Array<[string, string]> {
   const nn = `FILTER (WHERE ${x} IS NOT NULL)`;
   const a = (f: string): string => `__frec_a${j}_${f}`;
   switch (s.kind) {
     case 'count':
-      return [`count(${x})::DOUBLE AS ${a('c')}`];
+      return [[a('c'), `count(${x})::DOUBLE`]];
     case 'sum':
-      return [`count(${x})::DOUBLE AS ${a('c')}`, `coalesce(sum(${x}::DOUBLE), 0) AS ${a('s')}`];
+      return [
+        [a('c'), `count(${x})::DOUBLE`],
+        [a('s'), `coalesce(sum(${x}::DOUBLE), 0)`],
+      ];
     case 'min':
     case 'max':
-      return [`count(${x})::DOUBLE AS ${a('c')}`, `coalesce(${s.kind}(${x}::DOUBLE), 'NaN'::DOUBLE) AS ${a('m')}`];
+      return [
+        [a('c'), `count(${x})::DOUBLE`],
+        [a('m'), `coalesce(${s.kind}(${x}::DOUBLE), 'NaN'::DOUBLE)`],
+      ];
     case 'last':
-      return [`max(__frec_t) ${nn} AS ${a('lt')}`, `arg_max(${x}, __frec_t::HUGEINT * 10000000000 + __frec_rn) ${nn} AS ${a('lv')}`];
+      return [
+        [a('lt'), `max(__frec_t) ${nn}`],
+        [a('lv'), `arg_max(${x}, __frec_t::HUGEINT * 10000000000 + __frec_rn) ${nn}`],
+      ];
     case 'last_n':
-      return [`(list({'t': __frec_t, 'v': ${x}} ORDER BY __frec_t DESC, __frec_rn DESC) ${nn})[1:${s.n ?? 10}] AS ${a('l')}`];
+      return [[a('l'), `(list({'t': __frec_t, 'v': ${x}} ORDER BY __frec_t DESC, __frec_rn DESC) ${nn})[1:${s.n ?? 10}]`]];
     case 'distinct':
-      return [`list(DISTINCT ${x}) ${nn} AS ${a('d')}`];
+      return [[a('d'), `list(DISTINCT ${x}) ${nn}`]];
     // The sketch is built in TypeScript from the tile's distinct values (hll.ts): one hash for every path.
     case 'hll':
-      return [`list(DISTINCT ${x}) ${nn} AS ${a('h')}`];
+      return [[a('h'), `list(DISTINCT ${x}) ${nn}`]];
   }
 }
 
@@ -149,10 +157,23 @@ function slotAggregates(s: SlotSpec, j: number): string[] {
 export function compileTiles(view: FeatureViewSpec, eventsSql: string, options: { prune?: boolean; order?: boolean } = {}): string {
   const plan = planTiles(view);
   const keys = view.entityColumns.map((_, i) => `__frec_k${i}`);
-  const aggs = plan.slots.flatMap((s, j) => slotAggregates(s, j));
+  // Slots over the same input (sum and max of one column) read one column and compute a shared
+  // aggregate once: the count of both is one count. With ~one tile per event the GROUP BY is most of
+  // the backfill's DuckDB time, and each aggregate its share (docs/profiles/aggregation-backfill.md).
+  const inputs = plan.slots.map(slotInput);
+  const pairs = plan.slots.flatMap((s, j) => slotAggregates(s, j, `__frec_s${inputs.indexOf(inputs[j]!)}`));
+  const computed = new Map<string, string>();
+  const outer: string[] = [];
+  for (const [name, agg] of pairs) {
+    const first = computed.get(agg);
+    if (first === undefined) computed.set(agg, name);
+    outer.push(first === undefined ? name : `${first} AS ${name}`);
+  }
   const tile = `(__frec_t // ${plan.tileMs}) * ${plan.tileMs}`;
+  const aggs = [...computed].map(([agg, name]) => `${agg} AS ${name}`);
   // Numbers as DOUBLE: the JS side reads them without a conversion per value (epoch ms are exact in a double).
   let sql = `SELECT ${[...keys, `(${tile})::DOUBLE AS __frec_tile`, 'max(__frec_t)::DOUBLE AS __frec_maxt', ...aggs].join(', ')} FROM (${eventsSql}) GROUP BY ${[...keys, tile].join(', ')}`;
+  if (computed.size < pairs.length) sql = `SELECT ${[...keys, '__frec_tile', '__frec_maxt', ...outer].join(', ')} FROM (${sql})`;
   // Only the tiles a read at or after the entity's newest event can reach.
   if (options.prune) sql += ` QUALIFY __frec_tile >= max(__frec_tile) OVER (PARTITION BY ${keys.join(', ')}) - ${plan.maxWindowMs}`;
   if (options.order !== false) sql += ` ORDER BY ${[...keys, '__frec_tile'].join(', ')}`;
@@ -241,6 +262,135 @@ function pushTile(plan: TilePlan, st: TileState, cols: unknown[][], r: number, b
   });
 }
 
+/** Slot kinds whose tiles are numbers only: their states can be typed arrays over the result's own vectors. */
+const NUMERIC_KINDS = new Set<SlotSpec['kind']>(['count', 'sum', 'min', 'max']);
+
+/** A fixed-width key column's data as 32-bit words (per: words a value), to compare rows without converting them; null otherwise. */
+function keyWords(chunk: DuckDBDataChunk, column: number): { words: Int32Array; per: number; valid: (r: number) => boolean } | null {
+  const v = chunk.getColumnVector(column) as unknown as { items?: unknown; validity?: { itemValid(r: number): boolean } };
+  const items = v.items;
+  if (!ArrayBuffer.isView(items) || items instanceof DataView || !v.validity) return null;
+  const bytes = (items as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  if (bytes !== 4 && bytes !== 8) return null;
+  const validity = v.validity;
+  return { words: new Int32Array(items.buffer, items.byteOffset, (items.byteLength / 4) | 0), per: bytes / 4, valid: (r) => validity.itemValid(r) };
+}
+
+/**
+ * streamTileStates for views whose slots are all numeric (count, sum, min, max) and whose keys are
+ * fixed-width (integers), as the backfill reads them: each column is copied a chunk at a time into
+ * the batch's Float64Arrays and an entity's state is views of them, so per tile there is only a key
+ * comparison of raw words and no allocation; a key is converted once per entity. The states are
+ * read-only, and a min or max with no value is NaN, not null. Null when the keys are not fixed-width
+ * (the caller then takes the general path).
+ */
+async function* streamNumericTileStates(
+  conn: DuckDBConnection,
+  view: FeatureViewSpec,
+  tilesSql: string,
+  batchSize: number,
+  prune: boolean,
+): AsyncGenerator<TileBatch> {
+  const plan = planTiles(view);
+  const nk = view.entityColumns.length;
+  const width = tileColumns(view).length - nk;
+  const result = await conn.stream(tilesSql);
+  let cap = 1 << 16;
+  let buf = Array.from({ length: width }, () => new Float64Array(cap));
+  let used = 0;
+  let from = 0;
+  let batch: TileBatch = { keys: [], states: [] };
+  let open = false;
+  const close = (): void => {
+    const t = buf[0]!;
+    const m = buf[1]!;
+    let maxT = -Infinity;
+    for (let i = from; i < used; i++) if (m[i]! > maxT) maxT = m[i]!;
+    let a = from;
+    if (prune) {
+      const lo = Math.floor(maxT / plan.tileMs) * plan.tileMs - plan.maxWindowMs;
+      while (a < used && t[a]! < lo) a++;
+    }
+    const st: TileState = { t: t.subarray(a, used) as unknown as number[], s: [], maxT };
+    let c = 2;
+    const part = (): number[] => buf[c++]!.subarray(a, used) as unknown as number[];
+    for (const spec of plan.slots) st.s.push(spec.kind === 'count' ? { c: part() } : spec.kind === 'sum' ? { c: part(), s: part() } : { c: part(), m: part() });
+    batch.states.push(st);
+    from = used;
+  };
+  // The previous row's key words and validity, carried across chunks.
+  const prev = Array.from({ length: nk }, () => ({ words: new Int32Array(2), ok: false }));
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const rows = chunk.rowCount;
+    const words = view.entityColumns.map((_, i) => keyWords(chunk, i));
+    if (words.some((w) => w === null)) throw new TypeError('streamNumericTileStates needs fixed-width keys');
+    const cols: Float64Array[] = [];
+    for (let i = 0; i < width; i++) {
+      const d = doublesOf(chunk, nk + i);
+      cols.push(d instanceof Float64Array ? d : Float64Array.from(d));
+    }
+    let run = 0;
+    const copy = (r: number): void => {
+      const n = r - run;
+      if (n <= 0) return;
+      if (used + n > cap) {
+        // The entity being read moves to larger buffers; the states already made keep theirs.
+        const keep = used - from;
+        cap = Math.max(cap, 2 * (keep + n));
+        buf = buf.map((old) => {
+          const grown = new Float64Array(cap);
+          grown.set(old.subarray(from, used));
+          return grown;
+        });
+        used = keep;
+        from = 0;
+      }
+      for (let i = 0; i < width; i++) buf[i]!.set(cols[i]!.subarray(run, r), used);
+      used += n;
+      run = r;
+    };
+    for (let r = 0; r < rows; r++) {
+      let same = open;
+      for (let i = 0; i < nk && same; i++) {
+        const w = words[i]!;
+        const ok = w.valid(r);
+        if (r === 0) {
+          const p = prev[i]!;
+          if (ok !== p.ok) same = false;
+          else if (ok) for (let k = 0; k < w.per; k++) if (w.words[k] !== p.words[k]) same = false;
+        } else {
+          if (ok !== w.valid(r - 1)) same = false;
+          else if (ok) for (let k = 0; k < w.per; k++) if (w.words[r * w.per + k] !== w.words[(r - 1) * w.per + k]) same = false;
+        }
+      }
+      if (same) continue;
+      copy(r);
+      if (open) close();
+      if (batch.keys.length >= batchSize) {
+        yield batch;
+        batch = { keys: [], states: [] };
+        buf = Array.from({ length: width }, () => new Float64Array(cap));
+        used = 0;
+        from = 0;
+      }
+      const key: Array<string | number> = [];
+      for (let i = 0; i < nk; i++) key.push(keyValue((chunk.getColumnVector(i) as unknown as { getItem(r: number): unknown }).getItem(r)));
+      batch.keys.push(key);
+      open = true;
+    }
+    copy(rows);
+    for (let i = 0; i < nk; i++) {
+      const w = words[i]!;
+      prev[i]!.ok = w.valid(rows - 1);
+      prev[i]!.words = w.words.slice((rows - 1) * w.per, rows * w.per);
+    }
+  }
+  if (open) close();
+  if (batch.keys.length > 0) yield batch;
+}
+
 /**
  * Streams a tiles statement (ordered by entity, tile) as entity states, about `batchSize` entities a
  * batch; an entity is never split over two batches.
@@ -250,10 +400,14 @@ export async function* streamTileStates(
   view: FeatureViewSpec,
   tilesSql: string,
   batchSize: number,
-  options: { prune?: boolean } = {},
+  options: { prune?: boolean; readOnly?: boolean } = {},
 ): AsyncGenerator<TileBatch> {
   const plan = planTiles(view);
   const nk = view.entityColumns.length;
+  if (options.readOnly && plan.slots.every((s) => NUMERIC_KINDS.has(s.kind)) && view.entityColumns.every((k) => k.dtype === 'int64' || k.dtype === 'int32')) {
+    yield* streamNumericTileStates(conn, view, tilesSql, batchSize, options.prune === true);
+    return;
+  }
   const result = await conn.stream(tilesSql);
   const numeric = tileColumns(view).map((c) => /^__frec_(tile|maxt|a\d+_[csm])$/.test(c));
   let batch: TileBatch = { keys: [], states: [] };
