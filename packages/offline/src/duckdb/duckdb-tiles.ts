@@ -273,7 +273,11 @@ function keyWords(chunk: DuckDBDataChunk, column: number): { words: Int32Array; 
   const bytes = (items as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
   if (bytes !== 4 && bytes !== 8) return null;
   const validity = v.validity;
-  return { words: new Int32Array(items.buffer, items.byteOffset, (items.byteLength / 4) | 0), per: bytes / 4, valid: (r) => validity.itemValid(r) };
+  return {
+    words: new Int32Array(items.buffer, items.byteOffset, (items.byteLength / 4) | 0),
+    per: bytes / 4,
+    valid: (r) => validity.itemValid(r),
+  };
 }
 
 /**
@@ -314,7 +318,8 @@ async function* streamNumericTileStates(
     const st: TileState = { t: t.subarray(a, used) as unknown as number[], s: [], maxT };
     let c = 2;
     const part = (): number[] => buf[c++]!.subarray(a, used) as unknown as number[];
-    for (const spec of plan.slots) st.s.push(spec.kind === 'count' ? { c: part() } : spec.kind === 'sum' ? { c: part(), s: part() } : { c: part(), m: part() });
+    for (const spec of plan.slots)
+      st.s.push(spec.kind === 'count' ? { c: part() } : spec.kind === 'sum' ? { c: part(), s: part() } : { c: part(), m: part() });
     batch.states.push(st);
     from = used;
   };
@@ -404,7 +409,11 @@ export async function* streamTileStates(
 ): AsyncGenerator<TileBatch> {
   const plan = planTiles(view);
   const nk = view.entityColumns.length;
-  if (options.readOnly && plan.slots.every((s) => NUMERIC_KINDS.has(s.kind)) && view.entityColumns.every((k) => k.dtype === 'int64' || k.dtype === 'int32')) {
+  if (
+    options.readOnly &&
+    plan.slots.every((s) => NUMERIC_KINDS.has(s.kind)) &&
+    view.entityColumns.every((k) => k.dtype === 'int64' || k.dtype === 'int32')
+  ) {
     yield* streamNumericTileStates(conn, view, tilesSql, batchSize, options.prune === true);
     return;
   }

@@ -8,7 +8,6 @@ import { compileEvents, compileTiles, fileTiming, streamTileStates, type EventSh
 const HOUR = 3_600_000;
 const BASE = Date.UTC(2026, 0, 5);
 
-
 describe('aggregation views: the backfill reads numeric tiles columnar', () => {
   it('gives the same entities, rows and values as the general path, across chunks, batches, buffer growth, pruning and a null key', async () => {
     const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
@@ -42,9 +41,10 @@ describe('aggregation views: the backfill reads numeric tiles columnar', () => {
       const shape: EventShape = { from: 'ev', columns: await describeRelation(conn, 'ev'), glob: 'ev', empty: false };
       // Ordered, not pruned in SQL: the 20 days exceed the 7-day window, so the pruning is the reader's.
       const sql = compileTiles(view, compileEvents(view, shape, fileTiming(view, shape)));
-      const [{ n }] = (await (await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM (${sql})`)).getRowObjectsJS()) as Array<{
+      const counted = (await (await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM (${sql})`)).getRowObjectsJS()) as Array<{
         n: number;
       }>;
+      const n = counted[0]!.n;
       expect(n).toBeGreaterThan(100_000);
       for (const batchSize of [37, Number.MAX_SAFE_INTEGER]) {
         const read = async (readOnly: boolean) => {
