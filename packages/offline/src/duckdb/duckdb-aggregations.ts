@@ -99,36 +99,48 @@ export async function* pullTiles(
     conn,
     `SELECT epoch_ms(min(${scanTime})) AS lo, epoch_ms(max(${scanTime})) AS hi, count(*) AS n FROM ${shape.from} WHERE ${scanTime} >= ${timestampLiteral(start)} AND ${scanTime} < ${timestampLiteral(end)}`,
   );
+  const keys = view.entityColumns.map((_, i) => `__frec_k${i}`);
+  // Pruning needs a window over each entity's tiles (a second partitioning of every tile); it can drop
+  // nothing when every event's tile is within the longest window of the newest tile.
+  const tileOf = (ms: unknown): number => Math.floor(Number(ms) / plan.tileMs) * plan.tileMs;
+  const empty = range?.lo === null || range?.lo === undefined;
+  const prunable = !empty && tileOf(range.lo) < tileOf(range.hi) - plan.maxWindowMs;
+  // Chunks are whole days of whole tiles, so no tile spans two chunks.
+  const day = Math.max(1, Math.round(DAY_MS / plan.tileMs)) * plan.tileMs;
+  const hi = Number(range?.hi);
+  const chunk = empty ? day : day * chunkDays(Number(range.lo), hi, Number(range.n), day);
+  const lo = empty ? 0 : Math.floor(Number(range.lo) / day) * day;
+  // Progress counts days: each day of a statement once it is done, or (a statement of more than a
+  // month of sparse days) the statement's last day.
+  const total = empty ? 0 : Math.floor((hi - lo) / day) + 1;
+  const report = (c: number): void => {
+    const last = Math.min(c + chunk - day, lo + (total - 1) * day);
+    for (let d = chunk <= 31 * day ? c : last; d <= last; d += day)
+      options.onProgress?.({ phase: 'tiling', day: new Date(d).toISOString().slice(0, 10), done: (d - lo) / day + 1, total });
+  };
+  const eventsOf = (c: number): string =>
+    compileEvents(view, shape, timing, '', { startMs: Math.max(c, start.getTime()), endMs: Math.min(c + chunk, end.getTime()) });
+  if (!empty && lo + chunk > hi) {
+    // One statement covers the range: tiled, pruned and ordered as it streams, with no table between
+    // (writing and re-reading the tiles cost ~10% of the backfill).
+    let reported = false;
+    const sql = compileTiles(view, eventsOf(lo), { prune: prunable, order: true });
+    for await (const batch of streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true, readOnly: true })) {
+      if (!reported) report(lo);
+      reported = true;
+      yield batch;
+    }
+    if (!reported) report(lo);
+    return;
+  }
   const table = ident(options.table);
   const first = compileTiles(view, compileEvents(view, shape, timing, 'false'), { order: false });
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${first}`);
   try {
-    if (range?.lo !== null && range?.lo !== undefined) {
-      // Chunks are whole days of whole tiles, so no tile spans two chunks.
-      const day = Math.max(1, Math.round(DAY_MS / plan.tileMs)) * plan.tileMs;
-      const hi = Number(range.hi);
-      const chunk = day * chunkDays(Number(range.lo), hi, Number(range.n), day);
-      const lo = Math.floor(Number(range.lo) / day) * day;
-      // Progress counts days: each day of a statement once it is done, or (a statement of more than a
-      // month of sparse days) the statement's last day.
-      const total = Math.floor((hi - lo) / day) + 1;
-      const perDay = chunk <= 31 * day;
-      for (let c = lo; c <= hi; c += chunk) {
-        const a = Math.max(c, start.getTime());
-        const b = Math.min(c + chunk, end.getTime());
-        await conn.run(
-          `INSERT INTO ${table} ${compileTiles(view, compileEvents(view, shape, timing, '', { startMs: a, endMs: b }), { order: false })}`,
-        );
-        const last = Math.min(c + chunk - day, lo + (total - 1) * day);
-        for (let d = perDay ? c : last; d <= last; d += day)
-          options.onProgress?.({ phase: 'tiling', day: new Date(d).toISOString().slice(0, 10), done: (d - lo) / day + 1, total });
-      }
+    for (let c = lo; !empty && c <= hi; c += chunk) {
+      await conn.run(`INSERT INTO ${table} ${compileTiles(view, eventsOf(c), { order: false })}`);
+      report(c);
     }
-    const keys = view.entityColumns.map((_, i) => `__frec_k${i}`);
-    // Pruning needs a window over each entity's tiles (a second sort, ~40% of streaming them out); it
-    // can drop nothing when every event's tile is within the longest window of the newest tile.
-    const tileOf = (ms: unknown): number => Math.floor(Number(ms) / plan.tileMs) * plan.tileMs;
-    const prunable = range?.lo !== null && range?.lo !== undefined && tileOf(range.lo) < tileOf(range.hi) - plan.maxWindowMs;
     const qualify = prunable ? ` QUALIFY __frec_tile >= max(__frec_tile) OVER (PARTITION BY ${keys.join(', ')}) - ${plan.maxWindowMs}` : '';
     const sql = `SELECT * FROM ${table}${qualify} ORDER BY ${[...keys, '__frec_tile'].join(', ')}`;
     yield* streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true, readOnly: true });
