@@ -94,9 +94,7 @@ export interface OfflineStore {
   appendRows(source: FileSourceSpec, view: FeatureViewSpec, rows: ReadonlyArray<Record<string, unknown>>): Promise<void>;
   /**
    * Aggregation views: the tiles of the events with time in [start, end), per entity, pruned to
-   * what a read at or after the entity's newest event reaches. Needed to materialize them. The
-   * states are for encoding or merging into another state, not to be mutated: their arrays may be
-   * typed arrays (a min or max with no value then NaN rather than null).
+   * what a read at or after the entity's newest event reaches. Needed to materialize them.
    */
   pullTiles?(
     view: FeatureViewSpec,

@@ -71,11 +71,11 @@ export async function checkEventTimes(conn: DuckDBConnection, view: FeatureViewS
  */
 const CHUNK_EVENTS = 1_000_000;
 
-/** Days per tiling statement: as many whole days as hold about CHUNK_EVENTS events (at least 1). */
-function chunkDays(lo: number, hi: number, events: number, dayMs: number): number {
+/** Days per tiling statement: as many whole days as hold about `perChunk` events (at least 1). */
+function chunkDays(lo: number, hi: number, events: number, dayMs: number, perChunk: number): number {
   const days = Math.ceil((hi - lo + 1) / dayMs);
   if (events <= 0) return 1;
-  return Math.max(1, Math.min(days, Math.floor((CHUNK_EVENTS * days) / events)));
+  return Math.max(1, Math.min(days, Math.floor((perChunk * days) / events)));
 }
 
 /**
@@ -89,7 +89,7 @@ export async function* pullTiles(
   shape: EventShape,
   start: Date,
   end: Date,
-  options: { batchSize?: number; onProgress?: (p: TileProgress) => void; table: string },
+  options: { batchSize?: number; onProgress?: (p: TileProgress) => void; table: string; chunkEvents?: number },
 ): AsyncGenerator<TileBatch> {
   const plan = planTiles(view);
   const timing = fileTiming(view, shape);
@@ -108,7 +108,7 @@ export async function* pullTiles(
   // Chunks are whole days of whole tiles, so no tile spans two chunks.
   const day = Math.max(1, Math.round(DAY_MS / plan.tileMs)) * plan.tileMs;
   const hi = Number(range?.hi);
-  const chunk = empty ? day : day * chunkDays(Number(range.lo), hi, Number(range.n), day);
+  const chunk = empty ? day : day * chunkDays(Number(range.lo), hi, Number(range.n), day, options.chunkEvents ?? CHUNK_EVENTS);
   const lo = empty ? 0 : Math.floor(Number(range.lo) / day) * day;
   // Progress counts days: each day of a statement once it is done, or (a statement of more than a
   // month of sparse days) the statement's last day.
@@ -125,7 +125,7 @@ export async function* pullTiles(
     // (writing and re-reading the tiles cost ~10% of the backfill).
     let reported = false;
     const sql = compileTiles(view, eventsOf(lo), { prune: prunable, order: true });
-    for await (const batch of streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true, readOnly: true })) {
+    for await (const batch of streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true })) {
       if (!reported) report(lo);
       reported = true;
       yield batch;
@@ -143,7 +143,7 @@ export async function* pullTiles(
     }
     const qualify = prunable ? ` QUALIFY __frec_tile >= max(__frec_tile) OVER (PARTITION BY ${keys.join(', ')}) - ${plan.maxWindowMs}` : '';
     const sql = `SELECT * FROM ${table}${qualify} ORDER BY ${[...keys, '__frec_tile'].join(', ')}`;
-    yield* streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true, readOnly: true });
+    yield* streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true });
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${table}`);
   }

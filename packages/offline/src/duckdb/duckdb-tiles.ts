@@ -1,4 +1,4 @@
-import { JSDuckDBValueConverter, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
+import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
 import { DefinitionError, ErrorCode, type FeatureViewSpec } from '@frec/core';
 import {
   didYouMean,
@@ -262,140 +262,6 @@ function pushTile(plan: TilePlan, st: TileState, cols: unknown[][], r: number, b
   });
 }
 
-/** Slot kinds whose tiles are numbers only: their states can be typed arrays over the result's own vectors. */
-const NUMERIC_KINDS = new Set<SlotSpec['kind']>(['count', 'sum', 'min', 'max']);
-
-/** A fixed-width key column's data as 32-bit words (per: words a value), to compare rows without converting them; null otherwise. */
-function keyWords(chunk: DuckDBDataChunk, column: number): { words: Int32Array; per: number; valid: (r: number) => boolean } | null {
-  const v = chunk.getColumnVector(column) as unknown as { items?: unknown; validity?: { itemValid(r: number): boolean } };
-  const items = v.items;
-  if (!ArrayBuffer.isView(items) || items instanceof DataView || !v.validity) return null;
-  const bytes = (items as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-  if (bytes !== 4 && bytes !== 8) return null;
-  const validity = v.validity;
-  return {
-    words: new Int32Array(items.buffer, items.byteOffset, (items.byteLength / 4) | 0),
-    per: bytes / 4,
-    valid: (r) => validity.itemValid(r),
-  };
-}
-
-/**
- * streamTileStates for views whose slots are all numeric (count, sum, min, max) and whose keys are
- * fixed-width (integers), as the backfill reads them: each column is copied a chunk at a time into
- * the batch's Float64Arrays and an entity's state is views of them, so per tile there is only a key
- * comparison of raw words and no allocation; a key is converted once per entity. The states are
- * read-only, and a min or max with no value is NaN, not null. Null when the keys are not fixed-width
- * (the caller then takes the general path).
- */
-async function* streamNumericTileStates(
-  conn: DuckDBConnection,
-  view: FeatureViewSpec,
-  tilesSql: string,
-  batchSize: number,
-  prune: boolean,
-): AsyncGenerator<TileBatch> {
-  const plan = planTiles(view);
-  const nk = view.entityColumns.length;
-  const width = tileColumns(view).length - nk;
-  const result = await conn.stream(tilesSql);
-  let cap = 1 << 16;
-  let buf = Array.from({ length: width }, () => new Float64Array(cap));
-  let used = 0;
-  let from = 0;
-  let batch: TileBatch = { keys: [], states: [] };
-  let open = false;
-  const close = (): void => {
-    const t = buf[0]!;
-    const m = buf[1]!;
-    let maxT = -Infinity;
-    for (let i = from; i < used; i++) if (m[i]! > maxT) maxT = m[i]!;
-    let a = from;
-    if (prune) {
-      const lo = Math.floor(maxT / plan.tileMs) * plan.tileMs - plan.maxWindowMs;
-      while (a < used && t[a]! < lo) a++;
-    }
-    const st: TileState = { t: t.subarray(a, used) as unknown as number[], s: [], maxT };
-    let c = 2;
-    const part = (): number[] => buf[c++]!.subarray(a, used) as unknown as number[];
-    for (const spec of plan.slots)
-      st.s.push(spec.kind === 'count' ? { c: part() } : spec.kind === 'sum' ? { c: part(), s: part() } : { c: part(), m: part() });
-    batch.states.push(st);
-    from = used;
-  };
-  // The previous row's key words and validity, carried across chunks.
-  const prev = Array.from({ length: nk }, () => ({ words: new Int32Array(2), ok: false }));
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    const rows = chunk.rowCount;
-    const words = view.entityColumns.map((_, i) => keyWords(chunk, i));
-    if (words.some((w) => w === null)) throw new TypeError('streamNumericTileStates needs fixed-width keys');
-    const cols: Float64Array[] = [];
-    for (let i = 0; i < width; i++) {
-      const d = doublesOf(chunk, nk + i);
-      cols.push(d instanceof Float64Array ? d : Float64Array.from(d));
-    }
-    let run = 0;
-    const copy = (r: number): void => {
-      const n = r - run;
-      if (n <= 0) return;
-      if (used + n > cap) {
-        // The entity being read moves to larger buffers; the states already made keep theirs.
-        const keep = used - from;
-        cap = Math.max(cap, 2 * (keep + n));
-        buf = buf.map((old) => {
-          const grown = new Float64Array(cap);
-          grown.set(old.subarray(from, used));
-          return grown;
-        });
-        used = keep;
-        from = 0;
-      }
-      for (let i = 0; i < width; i++) buf[i]!.set(cols[i]!.subarray(run, r), used);
-      used += n;
-      run = r;
-    };
-    for (let r = 0; r < rows; r++) {
-      let same = open;
-      for (let i = 0; i < nk && same; i++) {
-        const w = words[i]!;
-        const ok = w.valid(r);
-        if (r === 0) {
-          const p = prev[i]!;
-          if (ok !== p.ok) same = false;
-          else if (ok) for (let k = 0; k < w.per; k++) if (w.words[k] !== p.words[k]) same = false;
-        } else {
-          if (ok !== w.valid(r - 1)) same = false;
-          else if (ok) for (let k = 0; k < w.per; k++) if (w.words[r * w.per + k] !== w.words[(r - 1) * w.per + k]) same = false;
-        }
-      }
-      if (same) continue;
-      copy(r);
-      if (open) close();
-      if (batch.keys.length >= batchSize) {
-        yield batch;
-        batch = { keys: [], states: [] };
-        buf = Array.from({ length: width }, () => new Float64Array(cap));
-        used = 0;
-        from = 0;
-      }
-      const key: Array<string | number> = [];
-      for (let i = 0; i < nk; i++) key.push(keyValue((chunk.getColumnVector(i) as unknown as { getItem(r: number): unknown }).getItem(r)));
-      batch.keys.push(key);
-      open = true;
-    }
-    copy(rows);
-    for (let i = 0; i < nk; i++) {
-      const w = words[i]!;
-      prev[i]!.ok = w.valid(rows - 1);
-      prev[i]!.words = w.words.slice((rows - 1) * w.per, rows * w.per);
-    }
-  }
-  if (open) close();
-  if (batch.keys.length > 0) yield batch;
-}
-
 /**
  * Streams a tiles statement (ordered by entity, tile) as entity states, about `batchSize` entities a
  * batch; an entity is never split over two batches.
@@ -405,18 +271,10 @@ export async function* streamTileStates(
   view: FeatureViewSpec,
   tilesSql: string,
   batchSize: number,
-  options: { prune?: boolean; readOnly?: boolean } = {},
+  options: { prune?: boolean } = {},
 ): AsyncGenerator<TileBatch> {
   const plan = planTiles(view);
   const nk = view.entityColumns.length;
-  if (
-    options.readOnly &&
-    plan.slots.every((s) => NUMERIC_KINDS.has(s.kind)) &&
-    view.entityColumns.every((k) => k.dtype === 'int64' || k.dtype === 'int32')
-  ) {
-    yield* streamNumericTileStates(conn, view, tilesSql, batchSize, options.prune === true);
-    return;
-  }
   const result = await conn.stream(tilesSql);
   const numeric = tileColumns(view).map((c) => /^__frec_(tile|maxt|a\d+_[csm])$/.test(c));
   let batch: TileBatch = { keys: [], states: [] };
