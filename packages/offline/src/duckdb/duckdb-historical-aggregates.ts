@@ -37,6 +37,9 @@ import { foldNumeric, numericFoldApplies, readUnion, rowsPerRangeNow, type Numer
  * each query point a sequence number (`__frec_q`, -1 on events) assigned in DuckDB, so no key is
  * converted per row and the sort runs on integers; the values come back keyed by `__frec_q` and
  * DuckDB joins the keys back on.
+ *
+ * When every requested feature is a count, sum, mean, min or max, the union is not sorted by DuckDB:
+ * the numeric fold (duckdb-historical-numeric.ts) orders it in JS and gives the same values.
  */
 export async function historicalAggregates(
   conn: DuckDBConnection,
@@ -112,7 +115,8 @@ export async function historicalAggregates(
     await foldNumericRanges(conn, plan, view, {
       events: `SELECT b.__frec_e, ev.__frec_t, -1 AS __frec_q${inputCols.map((c, i) => `, ${c.sql} AS ${names[i]}`).join('')}
         FROM (${events}) ev JOIN (${bounds}) b ON ${keyList.map((k) => `ev.${k} = b.${k}`).join(' AND ')} AND ev.__frec_t <= b.__frec_hi AND ev.__frec_t >= b.__frec_lo`,
-      points: `SELECT __frec_e, __frec_t, __frec_q${names.map((n) => `, NULL AS ${n}`).join('')} FROM ${q}`,
+      // An entity row without a time matches nothing in the end; a number here keeps the fold's ordering well defined.
+      points: `SELECT __frec_e, coalesce(__frec_t, 0) AS __frec_t, __frec_q${names.map((n) => `, NULL AS ${n}`).join('')} FROM ${q}`,
       inputs: names.length,
       count: `SELECT count(*) AS n FROM ${shape.from}`,
       nq,
