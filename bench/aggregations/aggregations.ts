@@ -112,6 +112,24 @@ async function openStore(online: string): Promise<FeatureStore> {
   return store;
 }
 
+/** With FREC_BENCH_PROFILE=file, a CPU profile (.cpuprofile) of the timed span only, by the inspector. */
+async function profiled<T>(fn: () => Promise<T>): Promise<T> {
+  const file = process.env.FREC_BENCH_PROFILE;
+  if (!file) return fn();
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -184,7 +202,7 @@ async function runVariant(v: string): Promise<void> {
     const store = await openStore('backfill');
     const t1 = performance.now();
     const c1 = process.cpuUsage();
-    const r = await store.materialize(new Date(0), new Date(END), { views: ['user_agg'] });
+    const r = await profiled(() => store.materialize(new Date(0), new Date(END), { views: ['user_agg'] }));
     const c2 = process.cpuUsage(c1);
     extra = { entities: r.rows, timedMs: performance.now() - t1, cpuMs: (c2.user + c2.system) / 1000 };
     await store.close();
@@ -195,7 +213,7 @@ async function runVariant(v: string): Promise<void> {
     await store.materializeIncremental(new Date(END - DAY), { views: ['user_agg'] });
     const t1 = performance.now();
     const c1 = process.cpuUsage();
-    const r = await store.materializeIncremental(new Date(END), { views: ['user_agg'] });
+    const r = await profiled(() => store.materializeIncremental(new Date(END), { views: ['user_agg'] }));
     const c2 = process.cpuUsage(c1);
     extra = { entities: r.views[0]!.rows, timedMs: performance.now() - t1, cpuMs: (c2.user + c2.system) / 1000 };
     await store.close();
