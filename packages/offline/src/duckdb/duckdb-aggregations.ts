@@ -120,19 +120,6 @@ export async function* pullTiles(
   };
   const eventsOf = (c: number): string =>
     compileEvents(view, shape, timing, '', { startMs: Math.max(c, start.getTime()), endMs: Math.min(c + chunk, end.getTime()) });
-  if (!empty && lo + chunk > hi) {
-    // One statement covers the range: tiled, pruned and ordered as it streams, with no table between
-    // (writing and re-reading the tiles cost ~10% of the backfill).
-    let reported = false;
-    const sql = compileTiles(view, eventsOf(lo), { prune: prunable, order: true });
-    for await (const batch of streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true })) {
-      if (!reported) report(lo);
-      reported = true;
-      yield batch;
-    }
-    if (!reported) report(lo);
-    return;
-  }
   const table = ident(options.table);
   const first = compileTiles(view, compileEvents(view, shape, timing, 'false'), { order: false });
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${first}`);
