@@ -120,6 +120,20 @@ export async function* pullTiles(
   };
   const eventsOf = (c: number): string =>
     compileEvents(view, shape, timing, '', { startMs: Math.max(c, start.getTime()), endMs: Math.min(c + chunk, end.getTime()) });
+  if (!empty && lo + chunk > hi) {
+    // One statement covers the range: tiled, pruned and ordered as it streams, with no table written
+    // and read back. As fast as by the table, but the table's copy of the tiles is not held: peak RSS
+    // 345-362 MB against 425-434 MB at 1/10 scale (docs/profiles/aggregation-backfill.md).
+    let reported = false;
+    const sql = compileTiles(view, eventsOf(lo), { prune: prunable, order: true });
+    for await (const batch of streamTileStates(conn, view, sql, options.batchSize ?? 10_000, { prune: true })) {
+      if (!reported) report(lo);
+      reported = true;
+      yield batch;
+    }
+    if (!reported) report(lo);
+    return;
+  }
   const table = ident(options.table);
   const first = compileTiles(view, compileEvents(view, shape, timing, 'false'), { order: false });
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${first}`);
