@@ -394,8 +394,8 @@ export class StreamWorker {
       }
       if (rows) for (const [t, values] of rows) offlineRows.push(this.offlineRow(plan, g.key, t, values));
       if (changed) {
-        // A snapshot: later batches keep folding into c.state while this save waits its turn.
-        saves.push({ key: k, json: JSON.stringify(c.state), expected: c.version });
+        // Serialized once written online (below), off the path to freshness.
+        saves.push({ key: k, json: '', expected: c.version });
         c.version++;
         c.inflight++;
         cache.set(k, c);
@@ -412,6 +412,9 @@ export class StreamWorker {
       this.release(cache, saves, touched, true);
       throw err;
     }
+    // A snapshot: later batches keep folding into these states while this save waits its turn. Nothing
+    // folds during the online write (the read loop awaits startBatch), so it is the state this batch left.
+    for (let i = 0; i < saves.length; i++) saves[i]!.json = JSON.stringify(touched[i]!.state);
     const appendable: PendingRows = { rows: offlineRows };
     if (offlineRows.length > 0) this.pendingRowsOf(lane).push(appendable);
     const tail = async (): Promise<BatchStats> => {
