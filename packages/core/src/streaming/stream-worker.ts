@@ -99,7 +99,7 @@ interface CachedState {
 }
 
 /**
- * Saved states kept in memory per lane between batches (the state load was a round trip and a JSON
+ * Saved states a worker keeps in memory between batches, over all its lanes (the state load was a round trip and a JSON
  * parse per entity per batch; docs/profiles/stream-worker.md); the bound caps the heap they take.
  */
 const STATE_CACHE_MAX = 20_000;
@@ -701,7 +701,7 @@ export class StreamWorker {
   /**
    * After a batch's saves: on a failure drops every entry (later batches saw unsaved state);
    * otherwise keeps the saved states for the next batches, the least recently saved dropped beyond
-   * STATE_CACHE_MAX per lane.
+   * the lane's share of STATE_CACHE_MAX.
    */
   private release(cache: Map<string, CachedState>, saves: ReadonlyArray<{ key: string }>, touched: CachedState[], failed: boolean): void {
     if (failed) {
@@ -717,9 +717,11 @@ export class StreamWorker {
         cache.set(s.key, c);
       }
     });
-    if (cache.size <= STATE_CACHE_MAX) return;
+    // The bound is the worker's, shared by its lanes (partitions).
+    const max = Math.max(1000, Math.floor(STATE_CACHE_MAX / Math.max(1, this.caches.size)));
+    if (cache.size <= max) return;
     for (const [k, c] of cache) {
-      if (cache.size <= STATE_CACHE_MAX) break;
+      if (cache.size <= max) break;
       if (c.inflight <= 0) cache.delete(k);
     }
   }
