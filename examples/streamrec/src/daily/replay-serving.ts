@@ -28,8 +28,9 @@ export interface ReplayServingOptions {
   concurrency?: number;
   /**
    * A test hook: the candidate of this day passes the offline gate as trained, and fails in the
-   * serving process ('throw': every score call throws; 'slow': every score call waits past the
-   * canary's p95 budget). The canary must roll it back.
+   * serving process ('throw': every score call throws; 'slow': every score call waits 1.5 times
+   * the total budget, past the ranking budget, so each candidate request's ranking times out and
+   * production ranks it). The canary must roll it back.
    */
   injectBadModel?: { day: string; mode: 'throw' | 'slow' };
 }
