@@ -1,4 +1,4 @@
-import { FeatureStore } from '@frec/core';
+import { FeatureStore, FrecError } from '@frec/core';
 import type { ModelRegistry } from '@frec/model-registry';
 import { DEFAULT_STAGE_BUDGETS, type StageBudgets } from '@frec/model-serving/resilience';
 import type { CanaryController } from '@frec/model-serving/canary';
@@ -269,4 +269,38 @@ export function failingAtServing(real: Ranker, mode: 'throw' | 'slow', ms: numbe
     },
     close: () => real.close(),
   };
+}
+
+/** An injected bad model needs a day with a canary: one of the replayed days after the first, under `rollout: 'canary'`. */
+export function checkInjectDay(injectDay: string | undefined, rollout: 'canary' | 'now', days: readonly string[]): void {
+  if (injectDay !== undefined && rollout === 'now')
+    throw new FrecError('INVALID_REQUEST', `--inject-bad-model-day ${injectDay} needs the canary: --rollout now promotes in the job.`, {
+      hint: 'Leave out --rollout now (the default is canary).',
+      where: { option: '--inject-bad-model-day' },
+    });
+  if (injectDay !== undefined && !days.slice(1).includes(injectDay))
+    throw new FrecError(
+      'INVALID_REQUEST',
+      `--inject-bad-model-day ${injectDay} is not a canary day of the replay (${days.slice(1).join(', ')}).`,
+      {
+        hint: 'Pass one of the replayed days after the first (the first is promoted at once: no production to canary against).',
+        where: { option: '--inject-bad-model-day' },
+      },
+    );
+}
+
+/** The per-day serving table of the replay's report (markdown lines; none before a production pair exists). */
+export function servingTable(serving: readonly ServedDay[]): string[] {
+  if (serving.length === 0) return [];
+  return [
+    '',
+    "Serving, per day: StreamRec's recommender HTTP server on the day's data with production's pair; registrySync starts the canary of the ranker the day's job noted; the next day's users (active on it, with a history) ask once each over HTTP, then background rounds (every user of the day's data once) until the canary promotes or rolls back. Shares: the canary's steps seen; answers not OK: not HTTP 200 with 20 items.",
+    '',
+    '| day | production | candidate | canary | shares | next-day requests | background requests | on candidate arm | not OK | below FULL | serving wall (s) | reason |',
+    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|',
+    ...serving.map(
+      (s) =>
+        `| ${s.day} | ${s.production} | ${s.candidate !== undefined ? `ranker@${s.candidate}` : '-'} | ${s.canary} | ${s.shares.map((x) => `${x * 100}%`).join(' -> ') || '-'} | ${s.nextDayRequests} | ${s.backgroundRequests} | ${s.candidateArm} | ${s.notOk} | ${s.degraded} | ${s.seconds} | ${s.reason ?? ''} |`,
+    ),
+  ];
 }

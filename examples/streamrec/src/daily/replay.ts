@@ -1,6 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FrecError } from '@frec/core';
 import { openModelRegistry, type ModelRegistry } from '@frec/model-registry';
 import { pairedBootstrap, type EvalResult } from '../eval/evaluate.js';
 import { ndcgAtK, recallAtK } from '../eval/metrics.js';
@@ -12,7 +11,7 @@ import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
 import { runDailyJob, type DailyJobReport } from './daily-job.js';
 import { coldStartCases, ratingLines, sessionCases, withExtraRatings, type SessionCase } from './replay-extra.js';
 import { ReplayStream } from './replay-stream.js';
-import { activeNextDay, serveNextDay, type ReplayServingOptions, type ServedDay } from './replay-serving.js';
+import { activeNextDay, checkInjectDay, serveNextDay, servingTable, type ReplayServingOptions, type ServedDay } from './replay-serving.js';
 import { repoOnlineUserFeatures } from '../serve/online-user-features.js';
 
 /** Options of the replay experiment. */
@@ -150,16 +149,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   // Replay day d is evaluated on the next calendar day with events.
   const days = replayWindow(full, allDays, options.days, options.minRequests ?? 0, options.maxDays ?? options.days);
   const firstMs = Date.parse(`${days[0]}T00:00:00Z`);
-  const injectDay = options.serving?.injectBadModel?.day;
-  if (injectDay !== undefined && !days.slice(1).includes(injectDay))
-    throw new FrecError(
-      'INVALID_REQUEST',
-      `--inject-bad-model-day ${injectDay} is not a canary day of the replay (${days.slice(1).join(', ')}).`,
-      {
-        hint: 'Pass one of the replayed days after the first (the first is promoted at once: no production to canary against).',
-        where: { option: '--inject-bad-model-day' },
-      },
-    );
+  checkInjectDay(options.serving?.injectBadModel?.day, options.rollout ?? 'canary', days);
   const source = sampleSource(options.inputDir, path.join(options.outDir, 'source'), full, firstMs - 14 * DAY, options.sampleUsers, seed);
   const snapAll = readMovieLens(source);
   log(
@@ -687,21 +677,6 @@ export function isoWeek(ms: number): string {
   return `${year}-W${String(1 + Math.round((thursday - week1Thursday) / (7 * DAY))).padStart(2, '0')}`;
 }
 
-function servingMarkdown(serving: ReplayReport['serving']): string[] {
-  if (serving.length === 0) return [];
-  return [
-    '',
-    "Serving, per day: StreamRec's recommender HTTP server on the day's data with production's pair; registrySync starts the canary of the ranker the day's job noted; the next day's users (active on it, with a history) ask once each over HTTP, then background rounds (every user of the day's data once) until the canary promotes or rolls back. Shares: the canary's steps seen; answers not OK: not HTTP 200 with 20 items.",
-    '',
-    '| day | production | candidate | canary | shares | next-day requests | background requests | on candidate arm | not OK | below FULL | serving wall (s) | reason |',
-    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|',
-    ...serving.map(
-      (s) =>
-        `| ${s.day} | ${s.production} | ${s.candidate !== undefined ? `ranker@${s.candidate}` : '-'} | ${s.canary} | ${s.shares.map((x) => `${x * 100}%`).join(' -> ') || '-'} | ${s.nextDayRequests} | ${s.backgroundRequests} | ${s.candidateArm} | ${s.notOk} | ${s.degraded} | ${s.seconds} | ${s.reason ?? ''} |`,
-    ),
-  ];
-}
-
 function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): string {
   const f = (x: number) => x.toFixed(4);
   const lines = [
@@ -757,7 +732,7 @@ function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): s
       const s = r.stream[i]!;
       return `| ${d.day} | ${s.published} | ${s.workerApplied} | ${s.appended} | ${s.sessionPublished} | ${s.sliceEvents} (${s.sliceEventsOnDay}) | ${s.sourceEvents} | ${d.outcome} | ${d.promotions} | ${d.refusals} | ${d.rollbacks} | ${d.seconds} |`;
     }),
-    ...servingMarkdown(r.serving),
+    ...servingTable(r.serving),
   ];
   return `${lines.join('\n')}\n`;
 }
