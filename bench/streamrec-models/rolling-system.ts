@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { readInteractions } from '../../examples/streamrec/src/data/interactions.js';
 import { loadMovieLens } from '../../examples/streamrec/src/data/movielens-loader.js';
 import type { EvalResult } from '../../examples/streamrec/src/eval/evaluate.js';
-import { formatRolling, rollingOrigins, summarizeRolling } from '../../examples/streamrec/src/eval/rolling-origin.js';
+import { formatRolling, pooledRolling, rollingOrigins, summarizeRolling } from '../../examples/streamrec/src/eval/rolling-origin.js';
 import { runPipeline } from '../../examples/streamrec/src/pipeline/run-pipeline.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -95,11 +95,19 @@ try {
     return { model: m, perOrigin: rs.map((r) => ({ ndcg20: r.ndcg20, users: r.users })), ...summarizeRolling(rs) };
   });
   console.log(formatRolling(summaries, used));
-  console.log('\nTwo-stage minus each model, mean over origins (95% interval, users resampled within each origin):');
+  const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
+  console.log('\nPooled over origins (every origin\'s users one sample, 2000 resamples, 95% intervals):');
+  for (const m of models) {
+    const p = pooledRolling(byModel(m));
+    console.log(`  ${m.padEnd(22)} ${p.mean.toFixed(4)} (${p.lo.toFixed(4)} .. ${p.hi.toFixed(4)}), ${p.users} user-origins`);
+  }
+  console.log('\nTwo-stage minus each model: mean over origins (users resampled within each origin) | pooled over origins:');
   for (const m of models.filter((x) => x !== TWO_STAGE)) {
     const d = summarizeRolling(byModel(TWO_STAGE), { paired: byModel(m) });
+    const p = pooledRolling(byModel(TWO_STAGE), { paired: byModel(m) });
     console.log(
-      `  ${TWO_STAGE} vs ${m.padEnd(22)} ${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} (${d.lo.toFixed(4)} .. ${d.hi.toFixed(4)})`,
+      `  ${TWO_STAGE} vs ${m.padEnd(22)} ${signed(d.mean)} (${d.lo.toFixed(4)} .. ${d.hi.toFixed(4)}) | ` +
+        `${signed(p.mean)} (${p.lo.toFixed(4)} .. ${p.hi.toFixed(4)})`,
     );
   }
 } finally {
