@@ -116,7 +116,7 @@ try {
   });
   console.log(formatRolling(summaries, used));
   const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
-  console.log('\nPooled over origins (every origin\'s users one sample, 2000 resamples, 95% intervals):');
+  console.log("\nPooled over origins (every origin's users one sample, 2000 resamples, 95% intervals):");
   for (const m of models) {
     const p = pooledRolling(byModel(m));
     console.log(`  ${m.padEnd(22)} ${p.mean.toFixed(4)} (${p.lo.toFixed(4)} .. ${p.hi.toFixed(4)}), ${p.users} user-origins`);

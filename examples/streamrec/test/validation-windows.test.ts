@@ -130,8 +130,10 @@ describe('several validation windows before the global cutoff', () => {
     expect(tuning.validationUsers).toBe(requests);
     recent.grid.forEach((value, k) => {
       const pooled =
-        windows.reduce((a, w) => a + evaluate('x', w, seenItems(data, w), recent.prepare(data, w.train, 1)(value)).ndcg20 * w.test.size, 0) /
-        requests;
+        windows.reduce(
+          (a, w) => a + evaluate('x', w, seenItems(data, w), recent.prepare(data, w.train, 1)(value)).ndcg20 * w.test.size,
+          0,
+        ) / requests;
       expect(tuning.grid[k]!.ndcg).toBeCloseTo(pooled, 10);
     });
     // A fake baseline good in the first window only at value 1, in the three later ones at value 2: the pool picks 2.
@@ -193,7 +195,7 @@ describe('the recent-share popularity prior', () => {
     const requests = Array.from({ length: 60 }, (_, r) => ({
       user: r % 30,
       key: requestKey(r % 30, r < 30 ? 0 : 1),
-      vector: s.userFeaturesByUser.slice((r % 30) * 4, (r % 30 + 1) * 4),
+      vector: s.userFeaturesByUser.slice((r % 30) * 4, ((r % 30) + 1) * 4),
       recent: Int32Array.from(pick(r % 3)),
       exclude: new Set(pick(4)),
     }));

@@ -137,6 +137,7 @@ export function tuneAndEvaluate(
 /** A tuning as one log line. */
 export function describeBaselineTuning(t: BaselineTuning): string {
   const grid = t.grid.map((g) => `${g.value}:${g.ndcg.toFixed(4)}`).join(' ');
-  const where = t.windows > 1 ? `${t.validationUsers} validation requests in ${t.windows} windows` : `${t.validationUsers} validation users`;
+  const where =
+    t.windows > 1 ? `${t.validationUsers} validation requests in ${t.windows} windows` : `${t.validationUsers} validation users`;
   return `${t.model} ${t.param} ${t.chosen} on ${where} (NDCG@20 ${grid})`;
 }

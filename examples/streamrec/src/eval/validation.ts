@@ -123,7 +123,8 @@ export function validationSlice(
     let i = 0;
     starts.forEach((start, k) => {
       const end = starts[k + 1] ?? Number.POSITIVE_INFINITY;
-      while (i < positions.length && data.timeMs[split.train[positions[i]!]!]! < start) seenBefore.add(data.item[split.train[positions[i++]!]!]!);
+      while (i < positions.length && data.timeMs[split.train[positions[i]!]!]! < start)
+        seenBefore.add(data.item[split.train[positions[i++]!]!]!);
       const inWindow: number[] = [];
       while (i < positions.length && data.timeMs[split.train[positions[i]!]!]! < end) inWindow.push(positions[i++]!);
       const hadHistory = seenBefore.size > 0;

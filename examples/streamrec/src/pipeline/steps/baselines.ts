@@ -69,7 +69,9 @@ export const baselinesStep: Step<BaselinesConfig, { data: Interactions; split: S
       const validation = innerSplit(data, split.split);
       // The split's validation windows, when its holdout is several (the system's own are chosen on them too).
       const starts = split.windowStartsMs && split.windowStartsMs.length > 1 ? split.windowStartsMs : undefined;
-      const windows = starts?.map((t, k) => windowSplit(data, split.split.train, t, starts[k + 1] ?? Number.POSITIVE_INFINITY, split.split));
+      const windows = starts?.map((t, k) =>
+        windowSplit(data, split.split.train, t, starts[k + 1] ?? Number.POSITIVE_INFINITY, split.split),
+      );
       return TUNED_BASELINES.map((b) => {
         const v = b.pooledWindows && windows ? windows : validation;
         const { result, tuning } = tuneAndEvaluate(b, data, split.split, split.seen, ctx.seed, v);

@@ -139,7 +139,13 @@ export function tuneHistoryQuery(options: {
   points.forEach(({ weight, decay, beta, gamma }, k) => {
     const v = sums[k]! / Math.max(1, requests.length);
     const share = prior && options.priorShare !== undefined && options.priorShare !== 1 ? { popularityShare: options.priorShare } : {};
-    grid.push({ weight, decay, ...(prior ? { popularityWeight: beta, ...share } : {}), ...(cooc ? { coOccurrenceWeight: gamma } : {}), ndcg: v });
+    grid.push({
+      weight,
+      decay,
+      ...(prior ? { popularityWeight: beta, ...share } : {}),
+      ...(cooc ? { coOccurrenceWeight: gamma } : {}),
+      ndcg: v,
+    });
     if (v > bestV + 1e-12) {
       best = { weight, decay };
       popularityWeight = beta;
