@@ -73,6 +73,8 @@ export interface TileState {
   applied?: number;
   late?: number;
   ids?: string[];
+  /** Stream path: the created time of the entity's newest online row, so the next one's is later (ADR 0031). */
+  createdMs?: number;
 }
 
 /** The hidden column holding an aggregation view's tiles in the online store. */

@@ -41,6 +41,11 @@ export interface AggregateState {
    * one at or before it. Absent in states saved before it existed.
    */
   times?: number[];
+  /**
+   * The created time of this entity's newest rows: the next rows' is later, so a correction wins over
+   * what it corrects even when written by a worker whose clock is behind (ADR 0031). Absent in older states.
+   */
+  createdMs?: number;
 }
 
 /** Allowed lateness of a stream source that declares none: 5 minutes (ADR 0031). */

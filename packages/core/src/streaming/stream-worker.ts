@@ -56,6 +56,8 @@ export interface StreamWorkerOptions {
   onPartitions?: (view: string, owned: readonly number[]) => void;
   /** Called for an error that does not stop the worker (a store hiccup; the batch is replayed). */
   onError?: (err: unknown, view: string) => void;
+  /** The wall clock rows' created times start from (default Date.now); tests inject one that is behind another worker's. */
+  clock?: () => number;
 }
 
 /** What one processed batch did. */
@@ -361,7 +363,7 @@ export class StreamWorker {
     const offlineRows: Array<Record<string, unknown>> = [];
     const onlineRows: OnlineWriteRow[] = [];
     const touched: CachedState[] = [];
-    const now = Date.now();
+    const now = this.batchCreated();
     let applied = 0;
     let replayed = 0;
     for (const k of keys) {
@@ -386,7 +388,8 @@ export class StreamWorker {
         changed = true;
         if (rows) for (const t of rowTimesSince(plan, c.state, e.timeMs)) rows.set(t, featuresAt(plan, c.state, t));
       }
-      if (rows) for (const [t, values] of rows) offlineRows.push(this.offlineRow(plan, g.key, t, values));
+      const created = changed ? this.createdFor(now, c.state) : (c.state.createdMs ?? now);
+      if (rows) for (const [t, values] of rows) offlineRows.push(this.offlineRow(plan, g.key, t, values, created));
       if (changed) {
         // A snapshot: later batches keep folding into c.state while this save waits its turn.
         saves.push({ key: k, json: JSON.stringify(c.state), expected: c.version });
@@ -397,7 +400,7 @@ export class StreamWorker {
       }
       // Written even for a pure replay: it repairs a crash that fell after the write and before the save.
       if (c.state.maxTimeMs !== null)
-        onlineRows.push({ key: g.key, values: featuresOf(plan, c.state), eventTimeMs: c.state.maxTimeMs, createdTimeMs: now });
+        onlineRows.push({ key: g.key, values: featuresOf(plan, c.state), eventTimeMs: c.state.maxTimeMs, createdTimeMs: created });
     }
     const newest = Math.max(...onlineRows.map((r) => r.eventTimeMs));
     try {
@@ -499,18 +502,21 @@ export class StreamWorker {
     const saves: Array<{ key: string; json: string; expected: number }> = [];
     const touched: CachedState[] = [];
     const onlineRows: OnlineWriteRow[] = [];
-    const now = Date.now();
+    const now = this.batchCreated();
     for (const k of keys) {
       const c = entries.get(k)!;
       const st = states.get(k)!;
+      let created = st.createdMs ?? now;
       if (fold.changed.has(k)) {
+        created = st.createdMs = Math.max(now, (st.createdMs ?? 0) + 1);
+        this.lastCreatedMs = Math.max(this.lastCreatedMs, created);
         saves.push({ key: k, json: JSON.stringify(st), expected: c.version });
         c.version++;
         c.inflight++;
         cache.set(k, c);
         touched.push(c);
       }
-      if (st.maxT !== null) onlineRows.push(tiledOnlineRow(view, groups.get(k)!.key, st, now));
+      if (st.maxT !== null) onlineRows.push(tiledOnlineRow(view, groups.get(k)!.key, st, created));
     }
     const newest = Math.max(...onlineRows.map((r) => r.eventTimeMs));
     try {
@@ -673,6 +679,7 @@ export class StreamWorker {
     key: ReadonlyArray<string | number>,
     timeMs: number,
     values: Record<string, FeatureValue>,
+    createdMs: number,
   ): Record<string, unknown> {
     const view = plan.view;
     // featuresAt returns a fresh object per call: it becomes the row instead of being copied into one.
@@ -680,12 +687,28 @@ export class StreamWorker {
     view.entityColumns.forEach((c, i) => (row[c.name] = key[i]));
     const ts = view.source.type === 'stream' ? view.source.batchSource.timestampField : 'event_timestamp';
     row[ts] = new Date(timeMs);
-    // A rewritten row must win over the row it corrects: created times grow with apply order.
     const created = createdColumnOf(view);
-    if (created) {
-      this.lastCreatedMs = Math.max(Date.now(), this.lastCreatedMs + 1);
-      row[created] = new Date(this.lastCreatedMs);
-    }
+    if (created) row[created] = new Date(createdMs);
     return row;
+  }
+
+  /**
+   * One created time per batch, later than this worker's previous batch: a batch holds at most one row per
+   * entity and time, so rows need no time of their own, and the clock does not run ahead of the wall.
+   */
+  private batchCreated(): number {
+    this.lastCreatedMs = Math.max((this.options.clock ?? Date.now)(), this.lastCreatedMs + 1);
+    return this.lastCreatedMs;
+  }
+
+  /**
+   * An entity's created time in this batch: later than the one its saved state records too, so a rewritten
+   * row wins over the row it corrects whichever worker (and clock) wrote that one (ADR 0031).
+   */
+  private createdFor(batchMs: number, state: AggregateState): number {
+    const created = Math.max(batchMs, (state.createdMs ?? 0) + 1);
+    state.createdMs = created;
+    this.lastCreatedMs = Math.max(this.lastCreatedMs, created);
+    return created;
   }
 }
