@@ -38,7 +38,8 @@ mkdirSync(values.out, { recursive: true });
 const users = new Set<string>();
 let rows = 0;
 for (const f of ['ratings.csv', 'tags.csv']) {
-  const lines = readFileSync(path.join(values.input, f), 'utf8').split('\n');
+  // The release's files end lines with CRLF: split on either, write LF throughout (DuckDB's sniffer rejects a mix).
+  const lines = readFileSync(path.join(values.input, f), 'utf8').split(/\r?\n/);
   const out = [lines[0]!];
   for (const l of lines.slice(1)) {
     if (l.length === 0) continue;
