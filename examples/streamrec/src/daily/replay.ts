@@ -11,6 +11,7 @@ import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
 import { runDailyJob, type DailyJobReport } from './daily-job.js';
 import { coldStartCases, ratingLines, sessionCases, withExtraRatings, type SessionCase } from './replay-extra.js';
 import { ReplayStream } from './replay-stream.js';
+import { activeNextDay, checkInjectDay, serveNextDay, servingTable, type ReplayServingOptions, type ServedDay } from './replay-serving.js';
 import { repoOnlineUserFeatures } from '../serve/online-user-features.js';
 
 /** Options of the replay experiment. */
@@ -45,6 +46,16 @@ export interface ReplayOptions {
   redisUrl?: string;
   /** Names the run's topic and Redis keys (default: streamrec-replay-<pid>-<time>). */
   runId?: string;
+  /**
+   * How a candidate the gate passed goes live: 'canary' (default) notes it, and the day's serving
+   * process runs its canary on the next day's requests; 'now' promotes it in the job. The first
+   * day, with no production pair to fall back on, is promoted at once either way.
+   */
+  rollout?: 'canary' | 'now';
+  /** The serving process's canary, budgets, traffic and fault injection (replay-serving.ts). */
+  serving?: ReplayServingOptions;
+  /** The gate's NDCG@20 / Recall@20 tolerance (default the daily job's paired tolerance); tests that need a candidate to pass widen it. */
+  metricTolerance?: number;
   log?: (line: string) => void;
 }
 
@@ -96,8 +107,21 @@ export interface ReplayReport {
   coldStart: Array<{ k: number; users: number; system: string; ndcg20: number; recall20: number }>;
   /** Daily against each popularity baseline per k, paired over the same users. */
   coldStartDiffs: Array<{ k: number; b: string; diff: number; lo: number; hi: number }>;
-  loop: { promotions: number; refusals: number; rollbacks: number; failed: number; noEvents: number };
+  /** From the ranker's registry history, as the job and the serving process wrote it; canary figures from the serving days. */
+  loop: {
+    promotions: number;
+    /** Of the promotions, those the serving process's canary made. */
+    canaryPromotions: number;
+    refusals: number;
+    rollbacks: number;
+    failed: number;
+    noEvents: number;
+    canaries: number;
+    unsettled: number;
+  };
   dayOutcomes: Array<{ day: string; outcome: string; seconds: number; promotions: number; refusals: number; rollbacks: number }>;
+  /** Each day's serving process (none before a production pair exists). */
+  serving: ServedDay[];
   stream: StreamCounts[];
   catalogSize: number;
   markdown: string;
@@ -125,6 +149,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   // Replay day d is evaluated on the next calendar day with events.
   const days = replayWindow(full, allDays, options.days, options.minRequests ?? 0, options.maxDays ?? options.days);
   const firstMs = Date.parse(`${days[0]}T00:00:00Z`);
+  checkInjectDay(options.serving?.injectBadModel?.day, options.rollout ?? 'canary', days);
   const source = sampleSource(options.inputDir, path.join(options.outDir, 'source'), full, firstMs - 14 * DAY, options.sampleUsers, seed);
   const snapAll = readMovieLens(source);
   log(
@@ -163,6 +188,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     source,
   );
   const streamCounts: StreamCounts[] = [];
+  const serving: ReplayReport['serving'] = [];
   try {
     for (const [i, day] of days.entries()) {
       const endMs = Date.parse(`${day}T00:00:00Z`) + DAY;
@@ -173,7 +199,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       const moved = await stream.stream(batch);
       const t0 = performance.now();
       const histBefore = await registry.history('ranker');
+      const production = await lastGoodPair(registry);
       const report: DailyJobReport = await runDailyJob({
+        rollout: production && options.rollout !== 'now' ? 'canary' : 'now',
         day,
         inputDir: liveDir,
         repoPath: repo,
@@ -181,12 +209,33 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
         workDir,
         seed,
         minHoldoutEvents: options.minHoldoutEvents ?? 100,
+        ...(options.metricTolerance !== undefined ? { metricTolerance: options.metricTolerance } : {}),
         ...(options.steps ? { steps: options.steps } : {}),
         // Latency is not what the replay measures, and the machine is shared: the budget is loose.
         gateLatencyBudgetMs: 10_000,
         log: (l) => (/ (done in|failed|gate |shadow gate)/.test(l) ? log(l) : undefined),
       });
       const seconds = Math.round((performance.now() - t0) / 100) / 10;
+      const next = allDays[allDays.indexOf(day) + 1]!;
+      // Production after the job: the pair the canary falls back on (on the first day, the one the job just promoted).
+      const serve = await lastGoodPair(registry);
+      if (serve) {
+        const outcome = report.outcome;
+        const s = await serveNextDay({
+          day,
+          registry,
+          registryDir,
+          repoPath: repo,
+          dataDir: path.join(workDir, 'days', day),
+          indexDir: path.join(options.outDir, 'ann', `${serve.twoTower}`),
+          production: serve,
+          ...(outcome?.kind === 'canary' ? { candidate: { twoTower: outcome.versions.two_tower!, ranker: outcome.versions.ranker! } } : {}),
+          nextDayUsers: activeNextDay(snapAll.histories, day, next),
+          options: options.serving ?? {},
+          log,
+        });
+        serving.push(s);
+      }
       const delta = (await registry.history('ranker')).slice(histBefore.length);
       dayOutcomes.push({
         day,
@@ -212,7 +261,6 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       streamCounts.push(counts);
       // Streaming session features: the next day's first half of each session through the stream worker, asked before and after.
       if (good && sessions[i]!.length > 0) {
-        const next = allDays[allDays.indexOf(day) + 1]!;
         const prefix = sessionPrefixes(timeline, sessions[i]!, Date.parse(`${next}T00:00:00Z`));
         const sessionOf = new Map(sessions[i]!.map((s) => [s.user, s]));
         const ask = async (into: Ranked): Promise<void> => {
@@ -436,10 +484,13 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const hist = await registry.history('ranker');
   const loop = {
     promotions: hist.filter((h) => h.event === 'promoted').length,
+    canaryPromotions: hist.filter((h) => h.event === 'promoted' && h.reason?.startsWith('canary promoted')).length,
     refusals: hist.filter((h) => h.event === 'refused').length,
     rollbacks: hist.filter((h) => h.event === 'rolled_back').length,
     failed: dayOutcomes.filter((d) => d.outcome === 'failed').length,
     noEvents: dayOutcomes.filter((d) => d.outcome === 'no-events').length,
+    canaries: serving.filter((s) => s.candidate !== undefined).length,
+    unsettled: serving.filter((s) => s.canary === 'unsettled').length,
   };
   const rows = systems.map((s) => ({ system: s, ndcg20: results.get(s)!.ndcg20, recall20: results.get(s)!.recall20 }));
   const report: Omit<ReplayReport, 'markdown'> = {
@@ -468,6 +519,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     coldStartDiffs,
     loop,
     dayOutcomes,
+    serving,
     stream: streamCounts,
     catalogSize,
   };
@@ -664,7 +716,7 @@ function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): s
     '|---:|---|---:|---|',
     ...r.coldStartDiffs.map((c) => `| ${c.k} | daily vs ${c.b} | ${c.diff >= 0 ? '+' : ''}${f(c.diff)} | ${f(c.lo)} .. ${f(c.hi)} |`),
     '',
-    `The loop: ${r.loop.promotions} promotions, ${r.loop.refusals} gate refusals, ${r.loop.rollbacks} rollbacks, ${r.loop.failed} failed days, ${r.loop.noEvents} days without events.`,
+    `The loop (the ranker's registry history): ${r.loop.promotions} promotions (${r.loop.canaryPromotions} of them by the serving process's canary), ${r.loop.refusals} gate refusals, ${r.loop.rollbacks} rollbacks, ${r.loop.failed} failed days, ${r.loop.noEvents} days without events; ${r.loop.canaries} canaries started, ${r.loop.unsettled} unsettled when the day's traffic ended.`,
     '',
     `Catalogue coverage per ISO week of the next days: distinct items listed (share of the ${r.catalogSize}-item catalogue); at most requests x 20.`,
     '',
@@ -680,6 +732,7 @@ function replayMarkdown(r: Omit<ReplayReport, 'markdown'>, systems: string[]): s
       const s = r.stream[i]!;
       return `| ${d.day} | ${s.published} | ${s.workerApplied} | ${s.appended} | ${s.sessionPublished} | ${s.sliceEvents} (${s.sliceEventsOnDay}) | ${s.sourceEvents} | ${d.outcome} | ${d.promotions} | ${d.refusals} | ${d.rollbacks} | ${d.seconds} |`;
     }),
+    ...servingTable(r.serving),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -18,6 +18,8 @@ describe('the replay experiment', () => {
       days: 3,
       sampleUsers: 4,
       steps: TEST_STEPS,
+      // Canary decisions by errors, not by this machine's load.
+      serving: { latencyScale: 50 },
       log: () => {},
     });
     expect(r.days).toEqual(['2018-09-20', '2018-09-22', '2018-09-23']);
@@ -30,9 +32,11 @@ describe('the replay experiment', () => {
     }
     // Three days, one weekly boundary: weekly and never serve the first day's model throughout.
     expect(r.rows[1]).toEqual({ ...r.rows[2], system: 'weekly' });
-    expect(r.loop.promotions + r.loop.refusals).toBe(
-      r.dayOutcomes.filter((d) => d.outcome === 'promoted' || d.outcome === 'refused').length,
+    // Each day that trained ends in one decision: promoted (the first day, or its canary), refused by the gate, rolled back or left running by its canary.
+    expect(r.loop.promotions + r.loop.refusals + r.loop.rollbacks + r.loop.unsettled).toBe(
+      r.dayOutcomes.filter((d) => d.outcome === 'promoted' || d.outcome === 'refused' || d.outcome === 'canary').length,
     );
+    expect(r.loop.canaries).toBe(r.dayOutcomes.filter((d) => d.outcome === 'canary').length);
     for (const c of r.comparisons) expect(c.lo).toBeLessThanOrEqual(c.hi);
     expect(r.markdown).toContain('| system | next-day NDCG@20 | next-day Recall@20 |');
     expect(r.coverage.length).toBeGreaterThan(0);

@@ -275,16 +275,23 @@ function prepare(store: FeatureStore, data: RegistryData, req: OnlineFeaturesReq
   return { req, input, n, plan, keyCols, vks, recent };
 }
 
+/**
+ * The feature list of a tiles read, one array for every read: online stores cache their decode plan
+ * by the list's identity (the SQLite and Redis ColumnReader), and a fresh array per read made each
+ * read build two plans (ADR 0098, third addendum).
+ */
+const TILES_FEATURES: readonly string[] = [TILES_COLUMN];
+
 function readRequests(plan: RequestPlan, vks: ViewKeys[], recent: boolean[]): OnlineColumnarRequest[] {
   const reqs = plan.views.map((vp, i) =>
     // An aggregation view's row is its tiles, merged below at the request time.
     vp.view.tiling
-      ? { view: tileStorageSpec(vp.view), keys: vks[i]!.keys, features: [TILES_COLUMN] }
+      ? { view: tileStorageSpec(vp.view), keys: vks[i]!.keys, features: TILES_FEATURES }
       : { view: vp.view, keys: vks[i]!.keys, features: vp.read },
   );
   // Then the recent rows of each aggregation view that has live ones (recent-row.ts), in the same call: one round trip.
   plan.views.forEach((vp, i) => {
-    if (recent[i]) reqs.push({ view: recentStorageSpec(vp.view), keys: vks[i]!.keys, features: [TILES_COLUMN] });
+    if (recent[i]) reqs.push({ view: recentStorageSpec(vp.view), keys: vks[i]!.keys, features: TILES_FEATURES });
   });
   return reqs;
 }

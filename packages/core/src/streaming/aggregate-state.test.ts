@@ -222,6 +222,47 @@ describe('aggregate fold', () => {
     expect(wasApplied(s, `${200 + RECENT_IDS}-0`)).toBe(false);
   });
 
+  it('remembers and forgets IDs as the unsorted scan did, for shuffled deliveries and states saved in apply order', () => {
+    // The definition before the IDs were kept sorted: a set of at most RECENT_IDS, the smallest forgotten.
+    const oldApplied = (ids: readonly string[], id: string): boolean => {
+      if (ids.includes(id)) return true;
+      if (ids.length < RECENT_IDS) return false;
+      let min = ids[0]!;
+      for (const x of ids) if (compareIds(x, min) < 0) min = x;
+      return compareIds(id, min) < 0;
+    };
+    const oldRemember = (ids: string[], id: string): void => {
+      ids.push(id);
+      if (ids.length <= RECENT_IDS) return;
+      let min = 0;
+      for (let i = 1; i < ids.length; i++) if (compareIds(ids[i]!, ids[min]!) < 0) min = i;
+      ids.splice(min, 1);
+    };
+    const r = rng(41);
+    for (let round = 0; round < 8; round++) {
+      let s = emptyState();
+      const model: string[] = [];
+      const t = Date.UTC(2024, 0, 1);
+      for (let i = 0; i < 300; i++) {
+        // Mostly new IDs, some redeliveries from the recent past, some from long ago; ms and seq both vary.
+        const base = r() < 0.8 ? 1000 + i * 3 : 1000 + Math.floor(r() * (i + 1) * 3) - (r() < 0.3 ? 500 : 0);
+        const id = `${base}-${Math.floor(r() * 3)}`;
+        const applied = wasApplied(s, id);
+        expect(applied, `${round}/${i} ${id}`).toBe(oldApplied(model, id));
+        if (!applied) {
+          applyEvent(plan, s, { timeMs: t + i, values: { item_id: i, dwell: 1 } }, id);
+          oldRemember(model, id);
+        }
+        expect([...s.recentIds].sort(compareIds)).toEqual([...model].sort(compareIds));
+        // A store round trip, at times with the IDs in apply order as older states hold them.
+        if (r() < 0.1) {
+          s = JSON.parse(JSON.stringify(s)) as typeof s;
+          if (r() < 0.5) s.recentIds = [...model];
+        }
+      }
+    }
+  });
+
   it('breaks time ties by value, whatever the arrival order, and remembers applied IDs', () => {
     const s = emptyState();
     const t = Date.UTC(2024, 0, 1);

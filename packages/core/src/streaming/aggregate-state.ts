@@ -34,7 +34,7 @@ export interface AggregateState {
   window: Array<Array<number | null>>;
   /** Sessions as [startMs, lastMs, events], newest first, at most MAX_SESSIONS. */
   sessions: Array<[number, number, number]>;
-  /** Stream IDs of recently applied events, for idempotent replays (newest last). */
+  /** Stream IDs of recently applied events, for idempotent replays (ascending ID order; older states: apply order). */
   recentIds: string[];
   /**
    * Event times applied, ascending, one per event: every one after T - lateness plus the newest
@@ -179,11 +179,28 @@ export function compareIds(a: string, b: string): number {
  */
 export function wasApplied(state: AggregateState, id: string): boolean {
   const ids = state.recentIds;
-  if (ids.includes(id)) return true;
-  if (ids.length < RECENT_IDS) return false;
-  let min = ids[0]!;
-  for (const x of ids) if (compareIds(x, min) < 0) min = x;
-  return compareIds(id, min) < 0;
+  if (ids.length < RECENT_IDS) return ids.includes(id);
+  const sorted = idsSorted(ids);
+  // The usual event is newer than every remembered ID: two comparisons instead of a scan.
+  if (compareIds(id, sorted[sorted.length - 1]!) > 0) return false;
+  return compareIds(id, sorted[0]!) < 0 || sorted.includes(id);
+}
+
+/**
+ * ID arrays known to be in ascending ID order. applyEvent keeps them so (a sorted insert, the
+ * smallest first to forget), so the smallest and largest remembered IDs are at the ends; the scan
+ * for the smallest took 128 comparisons per event for an entity whose memory is full
+ * (docs/profiles/stream-worker.md). A state parsed from the store gets a new array, sorted once
+ * on first use (states saved before this kept apply order; the set is what counts).
+ */
+const sortedIdArrays = new WeakSet<string[]>();
+
+function idsSorted(ids: string[]): string[] {
+  if (!sortedIdArrays.has(ids)) {
+    ids.sort(compareIds);
+    sortedIdArrays.add(ids);
+  }
+  return ids;
 }
 
 function toNumber(v: unknown): number | null {
@@ -251,15 +268,15 @@ export function applyEvent(plan: AggregationPlan, state: AggregateState, event: 
   while (old + 1 < times.length && times[old + 1]! <= horizon) old++;
   if (old > 0) times.splice(0, old);
   if (id !== undefined) {
-    state.recentIds.push(id);
+    const ids = idsSorted(state.recentIds);
+    let at = ids.length;
+    while (at > 0 && compareIds(ids[at - 1]!, id) > 0) at--;
+    if (at === ids.length) ids.push(id);
+    else ids.splice(at, 0, id);
     // Forget the smallest ID, not the oldest applied: with out-of-order redelivery (a dead member's
     // events claimed late) the apply order is not the ID order, and "older than every remembered ID
     // counts as applied" holds only if every applied ID above the smallest is still remembered.
-    if (state.recentIds.length > RECENT_IDS) {
-      let min = 0;
-      for (let i = 1; i < state.recentIds.length; i++) if (compareIds(state.recentIds[i]!, state.recentIds[min]!) < 0) min = i;
-      state.recentIds.splice(min, 1);
-    }
+    if (ids.length > RECENT_IDS) ids.shift();
   }
   for (const a of plan.aggregations) {
     if (a.kind !== 'last_n') continue;

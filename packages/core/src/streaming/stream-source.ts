@@ -59,6 +59,12 @@ export interface ViewProgress {
  */
 export interface AggregateStateStore {
   load(view: string, keys: readonly string[]): Promise<Array<VersionedState | null>>;
+  /**
+   * Optional: `load` for a caller that already holds a version of each state. Per key, `undefined`
+   * when the stored version still equals `known[i]` (the state itself is not sent or parsed), else
+   * what `load` returns. A worker that keeps states between batches checks them this way.
+   */
+  loadChanged?(view: string, keys: readonly string[], known: readonly number[]): Promise<Array<VersionedState | null | undefined>>;
   /** Saves each state (serialized with JSON.stringify) if its stored version still equals `expected` (0: absent); returns which were saved. */
   save(view: string, entries: ReadonlyArray<{ key: string; json: string; expected: number }>): Promise<boolean[]>;
   recordProgress(view: string, newestEventMs: number): Promise<void>;

@@ -87,7 +87,7 @@ export interface WorkerTotals {
   late?: number;
 }
 
-/** A state whose save is still running: later batches continue from it instead of the store. */
+/** A state this worker folded: later batches continue from it instead of the store (see `statesOf`). */
 interface CachedState {
   state: AggregateState;
   /** The version the store holds once every queued save of this entity succeeds. */
@@ -99,6 +99,12 @@ interface CachedState {
    */
   broken?: boolean;
 }
+
+/**
+ * Saved states a worker keeps in memory between batches, over all its lanes (the state load was a round trip and a JSON
+ * parse per entity per batch; docs/profiles/stream-worker.md); the bound caps the heap they take.
+ */
+const STATE_CACHE_MAX = 20_000;
 
 /** One batch's offline rows and, once a tail has taken them into an append, that append. */
 interface PendingRows {
@@ -267,6 +273,8 @@ export class StreamWorker {
     });
     this.subs.push(sub);
     const lane = partition === undefined ? view.name : `${view.name}\u0000${partition}`;
+    // A partition owned again may have been another worker's meanwhile: nothing kept from before is trusted.
+    this.caches.get(lane)?.clear();
     const plan = planAggregations(view);
     const batchSize = this.options.batchSize ?? 2000;
     const claimIdleMs = this.options.claimIdleMs ?? 30_000;
@@ -353,9 +361,7 @@ export class StreamWorker {
     let cache = this.caches.get(lane);
     if (!cache) this.caches.set(lane, (cache = new Map()));
     const keys = [...byKey.keys()];
-    // Taken before the load: an earlier batch's save may finish meanwhile and drop its entry, which stays valid.
-    const { cached, missing } = this.splitCached(cache, keys);
-    const loaded = await this.states.load(view.name, missing);
+    const { cached, missing, loaded } = await this.statesOf(view, cache, keys, partition !== undefined);
     const fromStore = new Map<string, VersionedState | null | undefined>();
     for (let i = 0; i < missing.length; i++) fromStore.set(missing[i]!, loaded[i]);
     const writeOffline = (this.options.writeOffline ?? view.offline) && view.source.type === 'stream';
@@ -391,8 +397,8 @@ export class StreamWorker {
       const created = changed ? this.createdFor(now, c.state) : (c.state.createdMs ?? now);
       if (rows) for (const [t, values] of rows) offlineRows.push(this.offlineRow(plan, g.key, t, values, created));
       if (changed) {
-        // A snapshot: later batches keep folding into c.state while this save waits its turn.
-        saves.push({ key: k, json: JSON.stringify(c.state), expected: c.version });
+        // Serialized once written online (below), off the path to freshness.
+        saves.push({ key: k, json: '', expected: c.version });
         c.version++;
         c.inflight++;
         cache.set(k, c);
@@ -409,6 +415,9 @@ export class StreamWorker {
       this.release(cache, saves, touched, true);
       throw err;
     }
+    // A snapshot: later batches keep folding into these states while this save waits its turn. Nothing
+    // folds during the online write (the read loop awaits startBatch), so it is the state this batch left.
+    for (let i = 0; i < saves.length; i++) saves[i]!.json = JSON.stringify(touched[i]!.state);
     const appendable: PendingRows = { rows: offlineRows };
     if (offlineRows.length > 0) this.pendingRowsOf(lane).push(appendable);
     const tail = async (): Promise<BatchStats> => {
@@ -467,8 +476,7 @@ export class StreamWorker {
     let cache = this.caches.get(lane);
     if (!cache) this.caches.set(lane, (cache = new Map()));
     const keys = [...groups.keys()];
-    const { cached, missing } = this.splitCached(cache, keys);
-    const loaded = await this.states.load(view.name, missing);
+    const { cached, missing, loaded } = await this.statesOf(view, cache, keys, partition !== undefined);
     const online = await this.store.onlineStore();
     const unknown = missing.filter((_, i) => !loaded[i]);
     const seeds = new Map<string, TileState>();
@@ -645,24 +653,62 @@ export class StreamWorker {
     // A lost race leaves that entity's messages pending: they are claimed and folded again from the winner's state.
     const ackIds = dead.map((d) => d.m.id);
     for (const k of batch.keys) if (!lost.has(k)) for (const id of batch.idsOf(k)) ackIds.push(id);
-    if (Number.isFinite(batch.newest)) await this.states.recordProgress(view.name, batch.newest);
-    await sub.ack(ackIds);
+    // Sent together, one round trip instead of two: the progress mark is bookkeeping for freshness(), which no replay depends on.
+    await Promise.all([Number.isFinite(batch.newest) ? this.states.recordProgress(view.name, batch.newest) : undefined, sub.ack(ackIds)]);
     return lost;
   }
 
-  /** The batch's keys whose state a save still in flight holds, and the rest, which the store has. */
-  private splitCached(cache: Map<string, CachedState>, keys: readonly string[]): { cached: Map<string, CachedState>; missing: string[] } {
+  /**
+   * The states a batch folds on: `cached` from this worker's memory, the rest (`missing`) as the
+   * store returned them (`loaded`, same order). A state whose save is still in flight is this
+   * worker's newest by construction. A state kept from an earlier, saved batch is trusted as it is on
+   * a partition this worker holds the lease of (`owned`: nobody else writes it; a lost lease or a
+   * race still fails the compare-and-set, which clears the cache); on a shared lane its version is
+   * checked in the same round trip that loads the others, so an unchanged state is neither sent
+   * nor parsed again. Taken before the load: an earlier batch's save may finish meanwhile, and
+   * the entry stays valid.
+   */
+  private async statesOf(
+    view: FeatureViewSpec,
+    cache: Map<string, CachedState>,
+    keys: readonly string[],
+    owned: boolean,
+  ): Promise<{ cached: Map<string, CachedState>; missing: string[]; loaded: Array<VersionedState | null> }> {
     const cached = new Map<string, CachedState>();
     const missing: string[] = [];
+    const kept: string[] = [];
     for (const k of keys) {
       const c = cache.get(k);
-      if (c) cached.set(k, c);
-      else missing.push(k);
+      if (!c) missing.push(k);
+      else if (c.inflight > 0 || owned) cached.set(k, c);
+      else kept.push(k);
     }
-    return { cached, missing };
+    if (kept.length > 0 && !this.states.loadChanged) missing.push(...kept.splice(0));
+    if (kept.length === 0) return { cached, missing, loaded: await this.states.load(view.name, missing) };
+    const ask = missing.concat(kept);
+    const known = ask.map((k, i) => (i < missing.length ? -1 : cache.get(k)!.version));
+    const res = await this.states.loadChanged!(view.name, ask, known);
+    const loaded: Array<VersionedState | null> = [];
+    for (let i = 0; i < missing.length; i++) loaded.push(res[i] ?? null);
+    for (let i = missing.length; i < ask.length; i++) {
+      const k = ask[i]!;
+      const r = res[i];
+      if (r === undefined) cached.set(k, cache.get(k)!);
+      else {
+        // Another worker saved it since: fold on the store's state, not on the kept one.
+        cache.delete(k);
+        missing.push(k);
+        loaded.push(r);
+      }
+    }
+    return { cached, missing, loaded };
   }
 
-  /** Drops cache entries with no save left in flight; on a failure, every entry (later batches saw unsaved state). */
+  /**
+   * After a batch's saves: on a failure drops every entry (later batches saw unsaved state);
+   * otherwise keeps the saved states for the next batches, the least recently saved dropped beyond
+   * the lane's share of STATE_CACHE_MAX.
+   */
   private release(cache: Map<string, CachedState>, saves: ReadonlyArray<{ key: string }>, touched: CachedState[], failed: boolean): void {
     if (failed) {
       cache.clear();
@@ -670,8 +716,20 @@ export class StreamWorker {
     }
     saves.forEach((s, i) => {
       const c = touched[i]!;
-      if (--c.inflight <= 0 && cache.get(s.key) === c) cache.delete(s.key);
+      c.inflight--;
+      if (cache.get(s.key) === c) {
+        // Re-inserted: Map order is then least recently saved first.
+        cache.delete(s.key);
+        cache.set(s.key, c);
+      }
     });
+    // The bound is the worker's, shared by its lanes (partitions).
+    const max = Math.max(1000, Math.floor(STATE_CACHE_MAX / Math.max(1, this.caches.size)));
+    if (cache.size <= max) return;
+    for (const [k, c] of cache) {
+      if (cache.size <= max) break;
+      if (c.inflight <= 0) cache.delete(k);
+    }
   }
 
   private offlineRow(

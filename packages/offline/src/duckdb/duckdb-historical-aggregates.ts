@@ -7,13 +7,24 @@ import {
   type DuckDBType,
 } from '@duckdb/node-api';
 import { ErrorCode, FrecError, type FeatureViewSpec } from '@frec/core';
-import { emptyTiles, evaluateFeature, foldEvent, planTiles, pruneTiles, type FeatureValue, type TileState } from '@frec/core/spi';
+import {
+  emptyTiles,
+  evaluateFeature,
+  foldEvent,
+  planTiles,
+  pruneTiles,
+  type FeatureValue,
+  type TileFeature,
+  type TilePlan,
+  type TileState,
+} from '@frec/core/spi';
 import { asDeclared, asUtcTimestamp, duckdbTypeOf } from '../duckdb-types.js';
 import { ident } from '../sql.js';
 import { checkEventTimes, NUMERIC_SLOTS, toDuck } from './duckdb-aggregations.js';
 import { duckTypeOfValueType } from './duckdb-arrow.js';
 import { doublesOf, queryRows } from './duckdb-connection.js';
 import { compileEvents, fileTiming, type EventShape } from './duckdb-tiles.js';
+import { foldNumeric, numericFoldApplies, readUnion, rowsPerRangeNow, type NumericFoldPlan } from './duckdb-historical-numeric.js';
 
 /**
  * Historical values of an aggregation view (docs/aggregations.md, ADR 0098): one row per distinct
@@ -26,6 +37,9 @@ import { compileEvents, fileTiming, type EventShape } from './duckdb-tiles.js';
  * each query point a sequence number (`__frec_q`, -1 on events) assigned in DuckDB, so no key is
  * converted per row and the sort runs on integers; the values come back keyed by `__frec_q` and
  * DuckDB joins the keys back on.
+ *
+ * When every requested feature is a count, sum, mean, min or max, the union is not sorted by DuckDB:
+ * the numeric fold (duckdb-historical-numeric.ts) orders it in JS and gives the same values.
  */
 export async function historicalAggregates(
   conn: DuckDBConnection,
@@ -48,7 +62,7 @@ export async function historicalAggregates(
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE ${q} AS SELECT *, dense_rank() OVER (ORDER BY ${keyList.join(', ')}) - 1 AS __frec_e,
        row_number() OVER (ORDER BY ${[...keyList, '__frec_t'].join(', ')}) - 1 AS __frec_q
-     FROM (SELECT DISTINCT ${entityKeys.join(', ')}, epoch_ms(${et}) AS __frec_t FROM ${entity.from})`,
+     FROM (SELECT DISTINCT ${entityKeys.join(', ')}, epoch_ms(${et}) AS __frec_t FROM ${entity.from}) ORDER BY __frec_q`,
   );
   const [count] = await queryRows(conn, `SELECT count(*) AS n FROM ${q}`);
   const nq = Number(count?.n ?? 0);
@@ -60,9 +74,15 @@ export async function historicalAggregates(
   // The fold's inputs, one column per distinct (conversion, column, filter): slots reading the same
   // column share it (sum and max of rating), and a count of all rows needs none (its input is 1).
   // Numeric inputs travel as DOUBLE (a count's as 1.0 when present, NaN when absent), read without converting.
+  const feats = features.map((n) => plan.features[plan.byName.get(n)!]!);
+  const out = feats.map((f) => outputColumn(view, f.dtype, nq));
+  const numeric = numericFoldApplies(feats);
+  // The numeric fold reads only the requested features' slots; the general one folds every slot.
+  const used = numeric ? [...new Set(feats.map((f) => f.slot))] : plan.slots.map((_, j) => j);
   const inputCols: Array<{ sql: string; numeric: boolean }> = [];
   const byKey = new Map<string, number>();
-  const inputOf = plan.slots.map((spec, j) => {
+  const inputOf = used.map((j) => {
+    const spec = plan.slots[j]!;
     const cls = !NUMERIC_SLOTS.has(spec.kind) ? 'raw' : spec.kind === 'count' ? 'present' : 'num';
     if (cls === 'present' && !spec.column && !spec.filter) return -1;
     const key = `${cls}\u0000${spec.column ?? ''}\u0000${spec.filter ?? ''}`;
@@ -91,8 +111,40 @@ export async function historicalAggregates(
     `  SELECT __frec_e, __frec_t, __frec_q, 0 AS __frec_rn${names.map((n) => `, NULL AS ${n}`).join('')} FROM ${q}`,
     `) ORDER BY __frec_e, __frec_t, __frec_q, __frec_rn`,
   ].join('\n');
-  const feats = features.map((n) => plan.features[plan.byName.get(n)!]!);
-  const out = feats.map((f) => outputColumn(view, f.dtype, nq));
+  if (numeric) {
+    await foldNumericRanges(conn, plan, view, {
+      events: `SELECT b.__frec_e, ev.__frec_t, -1 AS __frec_q${inputCols.map((c, i) => `, ${c.sql} AS ${names[i]}`).join('')}
+        FROM (${events}) ev JOIN (${bounds}) b ON ${keyList.map((k) => `ev.${k} = b.${k}`).join(' AND ')} AND ev.__frec_t <= b.__frec_hi AND ev.__frec_t >= b.__frec_lo`,
+      // An entity row without a time matches nothing in the end; a number here keeps the fold's ordering well defined.
+      points: `SELECT __frec_e, coalesce(__frec_t, 0) AS __frec_t, __frec_q${names.map((n) => `, NULL AS ${n}`).join('')} FROM ${q}`,
+      inputs: names.length,
+      count: `SELECT count(*) AS n FROM ${shape.from}`,
+      nq,
+      feats,
+      fold: {
+        slots: used.map((j, u) => ({ kind: plan.slots[j]!.kind as 'count' | 'sum' | 'min' | 'max', input: inputOf[u]! })),
+        slotOf: feats.map((f) => used.indexOf(f.slot)),
+      },
+      out,
+    });
+  } else {
+    await foldGeneral(conn, plan, view, sql, inputCols, inputOf, feats, out, nq);
+  }
+  await writeBack(conn, view, table, q, o, feats, out, nq);
+}
+
+/** The general fold: DuckDB orders every entity's events and query points, the rows stream out and fold with the online code. */
+async function foldGeneral(
+  conn: DuckDBConnection,
+  plan: TilePlan,
+  view: FeatureViewSpec,
+  sql: string,
+  inputCols: ReadonlyArray<{ numeric: boolean }>,
+  inputOf: readonly number[],
+  feats: readonly TileFeature[],
+  out: readonly OutputColumn[],
+  nq: number,
+): Promise<void> {
   const result = await conn.stream(sql);
   let curE = -1;
   let st: TileState = emptyTiles(plan);
@@ -148,15 +200,78 @@ export async function historicalAggregates(
     next.catch(() => undefined);
   }
   if (seen !== nq) throw internal(view, `${seen} of ${nq} query points were evaluated`);
+}
+
+/**
+ * The numeric fold (duckdb-historical-numeric.ts) over the union of events and query points, an entity
+ * range at a time when the events are many, so the rows held in JS stay bounded.
+ */
+async function foldNumericRanges(
+  conn: DuckDBConnection,
+  plan: TilePlan,
+  view: FeatureViewSpec,
+  u: {
+    events: string;
+    points: string;
+    inputs: number;
+    count: string;
+    nq: number;
+    feats: readonly TileFeature[];
+    fold: NumericFoldPlan;
+    out: readonly OutputColumn[];
+  },
+): Promise<void> {
+  if (u.nq === 0) return;
+  const [ev] = await queryRows(conn, u.count);
+  const [ent] = await queryRows(conn, `SELECT max(__frec_e) + 1 AS n FROM (${u.points})`);
+  const ne = Number(ent?.n ?? 0);
+  const ranges = Math.max(1, Math.ceil((Number(ev?.n ?? 0) + u.nq) / rowsPerRangeNow()));
+  const width = Math.ceil(ne / ranges);
+  const set = (k: number, qid: number, v: FeatureValue): void => u.out[k]!.set(qid, v);
+  // In place where no coercion applies: counts, sums and means are numbers as computed, a float extreme too.
+  const direct = u.feats.map((f, k) =>
+    (f.fn === 'min' || f.fn === 'max') && f.element !== 'float64' && f.element !== 'float32' ? undefined : u.out[k]!.direct,
+  );
+  let seen = 0;
+  for (let lo = 0; lo < ne; lo += width) {
+    const where = ranges === 1 ? '' : ` WHERE __frec_e >= ${lo} AND __frec_e < ${lo + width}`;
+    const cast = `__frec_e::DOUBLE, __frec_t::DOUBLE, __frec_q::DOUBLE${Array.from({ length: u.inputs }, (_, i) => `, __frec_i${i}::DOUBLE`).join('')}`;
+    // No ORDER BY: the fold orders the rows itself (the sort was DuckDB's costliest step here).
+    const sql = `SELECT ${cast} FROM (${u.events} UNION ALL ${u.points})${where}`;
+    const rows = readUnion(await conn.run(sql), u.inputs);
+    seen += foldNumeric(plan, u.fold, u.feats, rows, set, direct);
+  }
+  if (seen !== u.nq) throw internal(view, `${seen} of ${u.nq} query points were evaluated`);
+}
+
+/** The values, keyed by query point, back into DuckDB and joined to the keys: `table`. */
+async function writeBack(
+  conn: DuckDBConnection,
+  view: FeatureViewSpec,
+  table: string,
+  q: string,
+  o: string,
+  feats: readonly TileFeature[],
+  out: readonly OutputColumn[],
+  nq: number,
+): Promise<void> {
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE ${o} (${['__frec_q DOUBLE', ...feats.map((_, i) => `__frec_v${i} ${out[i]!.type.toString()}`)].join(', ')})`,
   );
   await appendOutput(conn, table + '_o', out, nq);
   const values = feats.map((f, i) => `${out[i]!.select(`o.__frec_v${i}`, f.dtype)} AS ${ident(f.name)}`);
+  // Both tables hold the points in __frec_q order (the points' table was created ORDER BY it, the
+  // values were appended in it) when DuckDB keeps insertion order: then a positional join, which
+  // costs about half the hash join; checked row by row first, so a setting that reorders falls back.
+  const [pos] = await queryRows(
+    conn,
+    `SELECT count(*) AS n FROM ${q} q POSITIONAL JOIN ${o} o WHERE o.__frec_q IS DISTINCT FROM q.__frec_q::DOUBLE`,
+  );
+  const join = Number(pos?.n ?? 1) === 0 ? `${q} q POSITIONAL JOIN ${o} o` : `${q} q JOIN ${o} o ON o.__frec_q = q.__frec_q::DOUBLE`;
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE ${ident(table)} AS SELECT ${view.entityColumns.map((k, i) => `q.__frec_k${i} AS ${ident(k.name)}`).join(', ')},
        q.__frec_t AS __frec_ts_ms${values.length ? `, ${values.join(', ')}` : ''}
-     FROM ${q} q JOIN ${o} o ON o.__frec_q = q.__frec_q::DOUBLE`,
+     FROM ${join}`,
   );
   await conn.run(`DROP TABLE IF EXISTS ${q}`);
   await conn.run(`DROP TABLE IF EXISTS ${o}`);
@@ -177,6 +292,8 @@ interface OutputColumn {
   /** The appended column as the feature's declared type. */
   select(expr: string, dtype: string): string;
   fill(chunk: DuckDBDataChunk, column: number, start: number, n: number): void;
+  /** A numeric column's values and null mask (1: null), for a fold that writes them in place. */
+  direct?: { x: Float64Array; nulls: Uint8Array };
 }
 
 const NUMERIC_TYPES = new Set(['int32', 'int64', 'float32', 'float64']);
@@ -198,6 +315,7 @@ function outputColumn(view: FeatureViewSpec, dtype: FeatureViewSpec['features'][
   const nulls = new Uint8Array(n).fill(1);
   return {
     type: DOUBLE,
+    direct: { x, nulls },
     set: (i, v) => {
       if (v === null) return;
       if (typeof v !== 'number') throw internal(view, `a ${dtype} feature's value ${String(v)} is not a number`);

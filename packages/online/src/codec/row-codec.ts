@@ -223,6 +223,19 @@ export function decodePlanOf(schema: RowSchema, features: readonly string[]): De
   return { fixed: Int32Array.from(fixed), targets, numeric };
 }
 
+/**
+ * A bytes value copied out of the row (the caller owns it, and it keeps no pooled or reply buffer
+ * alive). A short one by a loop: \`new Uint8Array(b.subarray(..))\` makes a Buffer view first, which
+ * cost more than the copy (an aggregation view's read decodes two such values, ADR 0098).
+ */
+function copyBytes(b: Buffer, from: number, end: number): Uint8Array {
+  const n = end - from;
+  const out = new Uint8Array(n);
+  if (n > 1024) out.set(new Uint8Array(b.buffer, b.byteOffset + from, n));
+  else for (let i = 0; i < n; i++) out[i] = b[from + i]!;
+  return out;
+}
+
 // Reads (or skips, when `keep` is false) one variable-length value; returns the value and moves cursor.at.
 function readVar(code: number, b: Buffer, cursor: { at: number }, keep: boolean): FeatureValue {
   let at = cursor.at;
@@ -232,7 +245,7 @@ function readVar(code: number, b: Buffer, cursor: { at: number }, keep: boolean)
     if (end > b.length) throw new RangeError('a string or bytes value runs past the end of the row');
     cursor.at = end;
     if (!keep) return null;
-    return code === 5 ? b.toString('utf8', at + 4, end) : new Uint8Array(b.subarray(at + 4, end));
+    return code === 5 ? b.toString('utf8', at + 4, end) : copyBytes(b, at + 4, end);
   }
   const len = b.readUInt32LE(at);
   const hasNull = b[at + 4] === 1;

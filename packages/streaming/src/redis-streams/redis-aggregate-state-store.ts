@@ -32,9 +32,37 @@ end
 return res
 `;
 
+/**
+ * LOAD_LUA for a caller holding versions (ARGV, one per key; -1: none): a key whose stored version
+ * equals the held one returns its version and 0 instead of the state JSON.
+ */
+const LOAD_CHANGED_LUA = `
+local res = {}
+for i = 1, #KEYS do
+  local v = redis.call('HGET', KEYS[i], 'v')
+  res[2 * i - 1] = v
+  if v and tonumber(v) == tonumber(ARGV[i]) then
+    res[2 * i] = 0
+  else
+    res[2 * i] = redis.call('HGET', KEYS[i], 's')
+  end
+end
+return res
+`;
+
+/** Moves a view's newest-event mark forward only, like the online rows themselves, and stamps the update. */
+const PROGRESS_LUA = `
+local cur = tonumber(redis.call('HGET', KEYS[1], 'newest') or '-1')
+if tonumber(ARGV[1]) > cur then redis.call('HSET', KEYS[1], 'newest', ARGV[1]) end
+redis.call('HSET', KEYS[1], 'updated', ARGV[2])
+return 1
+`;
+
 type CasRedis = Redis & {
+  frecStateProgress(numKeys: number, key: string, newest: number, now: number): Promise<number>;
   frecStateCas(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
   frecStateLoad(numKeys: number, ...keys: string[]): Promise<Array<string | null>>;
+  frecStateLoadChanged(numKeys: number, ...args: Array<string | number>): Promise<Array<string | number | null>>;
 };
 
 /** Keys per script call: keeps one call short so Redis is never stalled. */
@@ -49,6 +77,9 @@ export class RedisAggregateStateStore implements AggregateStateStore {
   ) {
     if (!(client as unknown as Partial<CasRedis>).frecStateCas) client.defineCommand('frecStateCas', { lua: CAS_LUA });
     if (!(client as unknown as Partial<CasRedis>).frecStateLoad) client.defineCommand('frecStateLoad', { lua: LOAD_LUA });
+    if (!(client as unknown as Partial<CasRedis>).frecStateProgress) client.defineCommand('frecStateProgress', { lua: PROGRESS_LUA });
+    if (!(client as unknown as Partial<CasRedis>).frecStateLoadChanged)
+      client.defineCommand('frecStateLoadChanged', { lua: LOAD_CHANGED_LUA });
   }
 
   private key(view: string, entity: string): string {
@@ -80,6 +111,28 @@ export class RedisAggregateStateStore implements AggregateStateStore {
     return out;
   }
 
+  async loadChanged(view: string, keys: readonly string[], known: readonly number[]): Promise<Array<VersionedState | null | undefined>> {
+    if (keys.length === 0) return [];
+    const c = this.client as CasRedis;
+    const parts: Array<Promise<Array<string | number | null>>> = [];
+    for (let s = 0; s < keys.length; s += CAS_BATCH) {
+      const end = Math.min(keys.length, s + CAS_BATCH);
+      const args: Array<string | number> = [];
+      for (let i = s; i < end; i++) args.push(this.key(view, keys[i]!));
+      for (let i = s; i < end; i++) args.push(known[i] ?? -1);
+      parts.push(c.frecStateLoadChanged(end - s, ...args));
+    }
+    const out: Array<VersionedState | null | undefined> = [];
+    for (const flat of await Promise.all(parts)) {
+      for (let i = 0; i < flat.length; i += 2) {
+        const v = flat[i];
+        const s = flat[i + 1];
+        out.push(s === 0 ? undefined : v && typeof s === 'string' ? { version: Number(v), state: JSON.parse(s) as AggregateState } : null);
+      }
+    }
+    return out;
+  }
+
   async save(view: string, entries: ReadonlyArray<{ key: string; json: string; expected: number }>): Promise<boolean[]> {
     const c = this.client as CasRedis;
     const pipe = c.pipeline() as unknown as {
@@ -102,14 +155,7 @@ export class RedisAggregateStateStore implements AggregateStateStore {
 
   async recordProgress(view: string, newestEventMs: number): Promise<void> {
     const key = this.progressKey(view);
-    // Only ever moves forward, like the online rows themselves.
-    await this.client.eval(
-      "local cur = tonumber(redis.call('HGET', KEYS[1], 'newest') or '-1') if tonumber(ARGV[1]) > cur then redis.call('HSET', KEYS[1], 'newest', ARGV[1]) end redis.call('HSET', KEYS[1], 'updated', ARGV[2]) return 1",
-      1,
-      key,
-      newestEventMs,
-      Date.now(),
-    );
+    await (this.client as CasRedis).frecStateProgress(1, key, newestEventMs, Date.now());
   }
 
   async progress(view: string): Promise<ViewProgress> {

@@ -204,6 +204,17 @@ describe.each(BROKER_KITS.map((k) => [k.type, k] as const))('broker conformance:
     ).toEqual(saved.map(() => true));
     const loadedMany = await other.load(view, many);
     expect(loadedMany.map((x) => x?.state.applied ?? null)).toEqual(many.map((_, i) => (i % 3 === 0 ? i : null)));
+    // A store that checks held versions (optional): unchanged -> undefined, changed or unheld -> the state, absent -> null.
+    if (other.loadChanged) {
+      const known = many.map((_, i) => (i % 3 === 0 ? (i % 2 === 0 ? 1 : 7) : i % 5 === 0 ? 1 : -1));
+      const changed = await other.loadChanged(view, many, known);
+      expect(changed).toHaveLength(many.length);
+      many.forEach((_, i) => {
+        if (i % 3 !== 0) expect(changed[i], `m${i}`).toBeNull();
+        else if (i % 2 === 0) expect(changed[i], `m${i}`).toBeUndefined();
+        else expect(changed[i], `m${i}`).toEqual({ version: 1, state: expect.objectContaining({ applied: i }) });
+      });
+    }
     await one.recordProgress(view, 2000);
     await other.recordProgress(view, 1000);
     expect((await one.progress(view)).newestEventMs, 'progress only moves forward').toBe(2000);
