@@ -9,8 +9,10 @@
  * each other model.
  *
  *   nice -n 5 npx tsx bench/streamrec-models/rolling-system.ts [--input <movielens folder>] [--origins 4] [--window 0.05] [--only 0,1]
+ *     [--dump <folder>]   also write each origin's results (per-user NDCG@20 included) to <folder>/origin-<k>.json
+ *     [--from <folder>]   run nothing: print the tables of the origins dumped there (origins run in separate processes)
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { readInteractions } from '../../examples/streamrec/src/data/interactions.js';
 import { loadMovieLens } from '../../examples/streamrec/src/data/movielens-loader.js';
 import type { EvalResult } from '../../examples/streamrec/src/eval/evaluate.js';
-import { formatRolling, rollingOrigins, summarizeRolling } from '../../examples/streamrec/src/eval/rolling-origin.js';
+import { formatRolling, pooledRolling, rollingOrigins, summarizeRolling } from '../../examples/streamrec/src/eval/rolling-origin.js';
 import { runPipeline } from '../../examples/streamrec/src/pipeline/run-pipeline.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,8 +31,15 @@ const { values } = parseArgs({
     window: { type: 'string', default: '0.05' },
     only: { type: 'string', default: '' },
     seed: { type: 'string', default: '42' },
+    dump: { type: 'string', default: '' },
+    from: { type: 'string', default: '' },
   },
 });
+
+interface Dumped {
+  index: number;
+  results: Array<Omit<EvalResult, 'perUserNdcg20'> & { perUserNdcg20: number[] }>;
+}
 const TWO_STAGE = 'two_tower+dcn_v2';
 
 /** Copies a MovieLens folder keeping only ratings and tags before `endMs` (movies and links whole). */
@@ -50,10 +59,16 @@ try {
   await loadMovieLens({ inputDir: values.input!, outDir: path.join(scratch, 'all') });
   const data = await readInteractions(path.join(scratch, 'all'));
   const origins = rollingOrigins(data, { origins: Number(values.origins), window: Number(values.window) });
-  const only = values.only ? values.only.split(',').map(Number) : origins.map((o) => o.index);
-  const runs: EvalResult[][] = [];
+  const dumped: Dumped[] = values.from
+    ? readdirSync(values.from)
+        .filter((f) => /^origin-\d+\.json$/.test(f))
+        .map((f) => JSON.parse(readFileSync(path.join(values.from!, f), 'utf8')) as Dumped)
+        .sort((a, b) => a.index - b.index)
+    : [];
+  const only = values.from ? dumped.map((d) => d.index) : values.only ? values.only.split(',').map(Number) : origins.map((o) => o.index);
+  const runs: EvalResult[][] = dumped.map((d) => d.results.map((r) => ({ ...r, perUserNdcg20: Float64Array.from(r.perUserNdcg20) })));
   const used = origins.filter((o) => only.includes(o.index));
-  for (const o of used) {
+  for (const o of values.from ? [] : used) {
     const folder = path.join(scratch, `origin-${o.index}`);
     cutFolder(values.input!, folder, o.endMs);
     // The events before the window's end; the cutoff is the first event at or after o.cutoffMs.
@@ -82,6 +97,11 @@ try {
     });
     const cpu = process.cpuUsage(cpu0);
     runs.push(res.results);
+    if (values.dump) {
+      mkdirSync(values.dump, { recursive: true });
+      const results = res.results.map((r) => ({ ...r, perUserNdcg20: Array.from(r.perUserNdcg20 ?? []) }));
+      writeFileSync(path.join(values.dump, `origin-${o.index}.json`), JSON.stringify({ index: o.index, results } satisfies Dumped));
+    }
     console.error(
       `origin ${o.index + 1}/${origins.length}: ${res.results[0]?.users ?? 0} users, ${((performance.now() - t0) / 1000).toFixed(0)} s wall, ` +
         `${((cpu.user + cpu.system) / 1e6).toFixed(0)} s CPU (main thread process)`,
@@ -95,11 +115,19 @@ try {
     return { model: m, perOrigin: rs.map((r) => ({ ndcg20: r.ndcg20, users: r.users })), ...summarizeRolling(rs) };
   });
   console.log(formatRolling(summaries, used));
-  console.log('\nTwo-stage minus each model, mean over origins (95% interval, users resampled within each origin):');
+  const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
+  console.log("\nPooled over origins (every origin's users one sample, 2000 resamples, 95% intervals):");
+  for (const m of models) {
+    const p = pooledRolling(byModel(m));
+    console.log(`  ${m.padEnd(22)} ${p.mean.toFixed(4)} (${p.lo.toFixed(4)} .. ${p.hi.toFixed(4)}), ${p.users} user-origins`);
+  }
+  console.log('\nTwo-stage minus each model: mean over origins (users resampled within each origin) | pooled over origins:');
   for (const m of models.filter((x) => x !== TWO_STAGE)) {
     const d = summarizeRolling(byModel(TWO_STAGE), { paired: byModel(m) });
+    const p = pooledRolling(byModel(TWO_STAGE), { paired: byModel(m) });
     console.log(
-      `  ${TWO_STAGE} vs ${m.padEnd(22)} ${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} (${d.lo.toFixed(4)} .. ${d.hi.toFixed(4)})`,
+      `  ${TWO_STAGE} vs ${m.padEnd(22)} ${signed(d.mean)} (${d.lo.toFixed(4)} .. ${d.hi.toFixed(4)}) | ` +
+        `${signed(p.mean)} (${p.lo.toFixed(4)} .. ${p.hi.toFixed(4)})`,
     );
   }
 } finally {

@@ -15,6 +15,10 @@ export const DAILY_STEP_CONFIGS: DeepPartial<StepConfigs> = {
   trainRetrieval: { members: 1, tower: { epochs: 3 } },
   rankerSet: { positives: 4000 },
   trainRanker: { dcn: { epochs: 2 } },
+  // The day's held-out slice is one window; the tuning record (tuning-record.ts) keeps the prior's
+  // weight but not a recent share, so a reused pair must count every event as it was chosen on.
+  split: { validationWindows: 1 },
+  tuneQuery: { popularityShares: [1] },
 };
 
 /**

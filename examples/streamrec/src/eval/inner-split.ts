@@ -55,10 +55,38 @@ export function innerSplit(data: Interactions, split: Split, perUserFraction = 0
  * as the outer test period holds (at least 5% of training, at most half).
  */
 export function innerCutoffMs(data: Interactions, split: Split): number {
+  return innerWindowStartsMs(data, split, 1)[0]!;
+}
+
+/**
+ * The global split's validation windows: `count` consecutive windows before the outer cutoff, each
+ * holding as many training events as innerCutoffMs's one window (the outer test period's size, at
+ * least 5% of training), the last ending at the end of training. Fewer when `count` of them would
+ * hold more than half of training (at least one). Their start times, earliest first, distinct.
+ * One window on latest-small holds ~20 validation users; the blend and the prior are chosen on
+ * all the windows' requests pooled, so the rule sees 3-4x the users without tuning to one period.
+ */
+export function innerWindowStartsMs(data: Interactions, split: Split, count: number): number[] {
   const train = split.train;
   const outerTest = Math.max(0, data.n - train.length);
-  const nVal = Math.max(Math.ceil(train.length * 0.05), Math.min(outerTest, Math.floor(train.length / 2)));
-  return data.timeMs[train[train.length - nVal]!]!;
+  const nVal = Math.max(1, Math.ceil(train.length * 0.05), Math.min(outerTest, Math.floor(train.length / 2)));
+  const k = Math.max(1, Math.min(Math.floor(count), Math.floor(train.length / 2 / nVal)));
+  const starts: number[] = [];
+  for (let i = k; i >= 1; i--) {
+    const t = data.timeMs[train[Math.max(0, train.length - i * nVal)]!]!;
+    if (starts.length === 0 || t > starts[starts.length - 1]!) starts.push(t);
+  }
+  return starts;
+}
+
+/**
+ * The global split's validation windows as splits: window k trains on every training event before
+ * its start and tests on [start_k, start_k+1) (the last on the rest of training), each asked at its
+ * own start as the outer test is. A baseline's value is chosen on their users pooled.
+ */
+export function innerWindowSplits(data: Interactions, split: Split, count: number): Split[] {
+  const starts = innerWindowStartsMs(data, split, count);
+  return starts.map((s, k) => windowSplit(data, split.train, s, starts[k + 1] ?? Number.POSITIVE_INFINITY, split));
 }
 
 /**

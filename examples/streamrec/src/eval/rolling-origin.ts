@@ -52,6 +52,37 @@ export interface RollingSummary {
 }
 
 /**
+ * Pooled over origins: every origin's users (a user in several origins counts once per origin) as
+ * one sample, its mean NDCG@20 (each user counts the same, not each cutoff) and a 95% interval from
+ * resampling that pool; `paired` gives the difference a - b. With ~20 users per cutoff, the pool is
+ * what has the users to separate two models.
+ */
+export function pooledRolling(
+  runs: ReadonlyArray<EvalResult>,
+  options: { paired?: ReadonlyArray<EvalResult>; iterations?: number; seed?: number } = {},
+): { mean: number; lo: number; hi: number; users: number } {
+  const pool: number[] = [];
+  runs.forEach((r, k) => {
+    const x = r.perUserNdcg20 ?? new Float64Array(0);
+    const y = options.paired?.[k]?.perUserNdcg20;
+    if (options.paired && (!y || y.length !== x.length)) throw new Error(`pooledRolling: origin ${k} has no paired per-user figures`);
+    x.forEach((v, i) => pool.push(y ? v - y[i]! : v));
+  });
+  const iters = options.iterations ?? 2000;
+  const rand = mulberry32(options.seed ?? 7);
+  const n = pool.length;
+  const mean = n ? pool.reduce((a, b) => a + b, 0) / n : 0;
+  const draws = new Float64Array(iters);
+  for (let it = 0; it < iters; it++) {
+    let t = 0;
+    for (let i = 0; i < n; i++) t += pool[Math.floor(rand() * n)]!;
+    draws[it] = n ? t / n : 0;
+  }
+  draws.sort();
+  return { mean, lo: draws[Math.floor(0.025 * iters)]!, hi: draws[Math.min(iters - 1, Math.floor(0.975 * iters))]!, users: n };
+}
+
+/**
  * Mean NDCG@20 over origins with a 95% interval from a stratified bootstrap: users resampled within
  * each origin, the origins' means averaged. `paired` (same origins, same users) gives the interval
  * of the difference a - b instead.

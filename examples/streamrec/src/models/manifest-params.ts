@@ -24,6 +24,8 @@ export const twoTowerManifestParamsSchema = z
     recentDecay: weight,
     /** Weight of the popularity prior (ADR 0077); item_bias.f32 holds it at that weight. */
     popularityWeight: weight,
+    /** Share of the most recent training events the prior counts; absent: all of them. */
+    popularityShare: z.number().finite().positive().max(1).optional(),
     /** The co-occurrence term (ADR 0078): its weight, and how serving builds its table; absent: no term. */
     coOccurrenceWeight: weight.optional(),
     coOccurrenceWindow: whole.optional(),
@@ -101,6 +103,7 @@ export function twoTowerManifestParams(
   terms: {
     history: HistoryQueryParams;
     popularityWeight: number;
+    popularityShare?: number;
     coOccurrence?: { weight: number } & Required<CoOccurrenceOptions>;
   },
 ): TwoTowerManifestParams {
@@ -114,6 +117,7 @@ export function twoTowerManifestParams(
     recentWeight: terms.history.weight,
     recentDecay: terms.history.decay,
     popularityWeight: terms.popularityWeight,
+    ...(terms.popularityShare !== undefined && terms.popularityShare !== 1 ? { popularityShare: terms.popularityShare } : {}),
     ...(cooc ? { coOccurrenceWeight: cooc.weight, coOccurrenceWindow: cooc.window, coOccurrenceNeighbours: cooc.neighbours } : {}),
   });
 }

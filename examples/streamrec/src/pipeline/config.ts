@@ -8,6 +8,7 @@ import type { IdMaps } from '../models/warm-start.js';
 import {
   CO_OCCURRENCE_WEIGHT_GRID,
   DEFAULT_CO_OCCURRENCE,
+  POPULARITY_SHARE_GRID,
   POPULARITY_WEIGHT_GRID,
   RECENT_DECAY_GRID,
   RECENT_WEIGHT_GRID,
@@ -27,6 +28,14 @@ export interface SplitConfig {
    * 2026-12-02). The per-user split always holds out per user.
    */
   globalHoldout: 'window' | 'per-user';
+  /**
+   * With the window holdout: how many consecutive windows of the test period's size before the
+   * cutoff validate (innerWindowStartsMs; fewer if they would hold more than half of training).
+   * The tuned tower trains before the first; the query, the prior, the blend and recent
+   * popularity's window are chosen on every window's requests pooled. 1: the single window of
+   * ADR 0052's third addendum.
+   */
+  validationWindows?: number;
 }
 
 /** Settings of the baselines step. */
@@ -62,6 +71,8 @@ export interface TuneQueryConfig {
   recentWeights: readonly number[];
   recentDecays: readonly number[];
   popularityWeights: readonly number[];
+  /** Shares of the most recent training events the prior may count, each tried at the chosen recent-items query (1: all events). */
+  popularityShares?: readonly number[];
   coOccurrenceWeights: readonly number[];
   coOccurrence: Required<CoOccurrenceOptions>;
   /**
@@ -75,6 +86,8 @@ export interface TuneQueryConfig {
 export interface FixedQuery {
   history: HistoryQueryParams;
   popularityWeight: number;
+  /** Share of recent training events the prior counts; absent: all of them. */
+  popularityShare?: number;
   coOccurrenceWeight: number;
 }
 
@@ -129,7 +142,7 @@ export interface StepConfigs {
 
 /** Every step's defaults: the settings the pipeline runs with unless told otherwise. */
 export const DEFAULT_STEP_CONFIGS: StepConfigs = {
-  split: { globalTestFraction: undefined, globalHoldout: 'window' },
+  split: { globalTestFraction: undefined, globalHoldout: 'window', validationWindows: 4 },
   baselines: { bpr: {}, classical: true },
   trainRetrieval: {
     tower: {},
@@ -144,6 +157,7 @@ export const DEFAULT_STEP_CONFIGS: StepConfigs = {
     recentWeights: RECENT_WEIGHT_GRID,
     recentDecays: RECENT_DECAY_GRID,
     popularityWeights: POPULARITY_WEIGHT_GRID,
+    popularityShares: POPULARITY_SHARE_GRID,
     coOccurrenceWeights: CO_OCCURRENCE_WEIGHT_GRID,
     coOccurrence: DEFAULT_CO_OCCURRENCE,
   },

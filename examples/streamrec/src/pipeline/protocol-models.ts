@@ -26,6 +26,8 @@ export interface ProtocolModels {
   history: HistoryQueryParams;
   /** Weight of the popularity prior in the retrieval score, tuned with `history` (ADR 0077); 0: none. */
   popularityWeight: number;
+  /** Share of the most recent training events the prior counts (1: all). */
+  popularityShare: number;
   /** What retrieval adds to each item's dot product: the prior at `popularityWeight`; absent at weight 0. */
   itemBias?: Float32Array;
   /** The co-occurrence term of the two-stage retrieval score and how its table was built (ADR 0078). */
@@ -54,6 +56,7 @@ export function protocolModels(parts: {
     signalHalfLivesMs: rankerSet.timeline.halfLives,
     history: query.history,
     popularityWeight: query.popularityWeight,
+    popularityShare: query.popularityShare,
     ...(served.itemBias ? { itemBias: served.itemBias } : {}),
     coOccurrence: { ...served.coOccurrence, ...query.coOccurrenceOptions },
   };

@@ -6,8 +6,25 @@
  * logit units (a weight of 1 adds log(1 + c_i) to the trained logit q . v / T).
  */
 
-/** Prior weights tried on the held-out users, jointly with the recent-items query (ADR 0077). */
-export const POPULARITY_WEIGHT_GRID = [0, 0.25, 0.5, 0.75, 1, 1.5] as const;
+/**
+ * Prior weights tried on the held-out users, jointly with the recent-items query (ADR 0077). The
+ * top reaches past 1.5 (chosen at the grid's end on the global split's window): at 10 the prior
+ * outweighs the tower wherever counts differ, i.e. the retrieval order is (recent) popularity's
+ * with the tower breaking ties, so validation can choose popularity when that is what it prefers.
+ */
+export const POPULARITY_WEIGHT_GRID = [0, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10] as const;
+
+/**
+ * Shares of the most recent training events the prior may count (1: all of them, tried first so
+ * ties keep the all-time prior): the popularity that matters under a global time split is recent.
+ */
+export const POPULARITY_SHARE_GRID = [1, 0.5, 0.2, 0.1, 0.05, 0.025] as const;
+
+/** The last `share` of time-ordered `events` (at least one when there are any): what a recent prior counts. */
+export function lastShare(events: Int32Array, share: number): Int32Array {
+  if (share >= 1 || events.length === 0) return events;
+  return events.subarray(Math.min(events.length - 1, Math.floor(events.length * (1 - share))));
+}
 
 /** T * log(1 + count) per item: the prior at weight 1. */
 export function popularityPrior(counts: ArrayLike<number>, temperature: number): Float32Array {

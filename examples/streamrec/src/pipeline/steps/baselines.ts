@@ -1,7 +1,7 @@
 import { bprScores, trainBpr } from '../../baselines/bpr-mf.js';
 import { allTimePopularity, recentPopularity } from '../../baselines/popularity.js';
 import { describeBaselineTuning, TUNED_BASELINES, tuneAndEvaluate } from '../../baselines/tuned-baselines.js';
-import { innerSplit } from '../../eval/inner-split.js';
+import { innerSplit, windowSplit } from '../../eval/inner-split.js';
 import type { Interactions } from '../../data/interactions.js';
 import { evaluate, rankByScores, type EvalResult, type RankFn } from '../../eval/evaluate.js';
 import type { BaselinesConfig } from '../config.js';
@@ -67,8 +67,14 @@ export const baselinesStep: Step<BaselinesConfig, { data: Interactions; split: S
     if (!config.classical) return fixed;
     const tuned = await ctx.time('classical-baselines', () => {
       const validation = innerSplit(data, split.split);
+      // The split's validation windows, when its holdout is several (the system's own are chosen on them too).
+      const starts = split.windowStartsMs && split.windowStartsMs.length > 1 ? split.windowStartsMs : undefined;
+      const windows = starts?.map((t, k) =>
+        windowSplit(data, split.split.train, t, starts[k + 1] ?? Number.POSITIVE_INFINITY, split.split),
+      );
       return TUNED_BASELINES.map((b) => {
-        const { result, tuning } = tuneAndEvaluate(b, data, split.split, split.seen, ctx.seed, validation);
+        const v = b.pooledWindows && windows ? windows : validation;
+        const { result, tuning } = tuneAndEvaluate(b, data, split.split, split.seen, ctx.seed, v);
         ctx.log(`  ${ctx.protocol}: ${describeBaselineTuning(tuning)}`);
         return result;
       });

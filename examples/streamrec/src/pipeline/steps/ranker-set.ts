@@ -8,7 +8,7 @@ import type { RankerSetConfig } from '../config.js';
 import type { Step } from '../step.js';
 import { validationSlice, type ValidationSlice } from '../../eval/validation.js';
 import { OfflineCandidates, sampleRankerExamples } from '../two-stage/index.js';
-import type { SplitData } from './split.js';
+import { windowOptions, type SplitData } from './split.js';
 import type { QueryTuning } from './tune-query.js';
 
 /** The ranker's training set and the candidate sources it was drawn from (the blend and the evaluation rank theirs too). */
@@ -73,6 +73,7 @@ export const rankerSetStep: Step<
         recentItems: s.towerSet.recentItems,
         history: query.history,
         ...(query.itemBias ? { itemBias: query.itemBias } : {}),
+        ...(query.itemBiasByWindow ? { itemBiasAt: query.biasAt } : {}),
         coOccurrence: query.coOccurrence,
       });
       if (!examples.some((x) => x.label === 1)) {
@@ -100,6 +101,7 @@ export const rankerSetStep: Step<
           maxUsers: Number.POSITIVE_INFINITY,
           seed: ctx.seed,
           ...(s.askAtMs !== undefined ? { askAtMs: s.askAtMs } : {}),
+          ...windowOptions(s),
         })
       : s.validation;
     return { data: set.rows, sources, timeline, rowUser: set.rowUser, folds: crossFit ? config.blendFolds : 1, blendUsers };

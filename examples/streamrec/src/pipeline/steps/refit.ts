@@ -1,7 +1,7 @@
 import { allTimePopularity } from '../../baselines/popularity.js';
 import type { Interactions } from '../../data/interactions.js';
 import type { TowerEnsemble } from '../../models/index.js';
-import { buildCoOccurrence, popularityPrior, retrievalBias } from '../../retrieval/index.js';
+import { buildCoOccurrence, lastShare, popularityPrior, retrievalBias } from '../../retrieval/index.js';
 import type { NoConfig, Step } from '../step.js';
 import { embedCatalog, type CoOccurrenceTerm } from '../two-stage/index.js';
 import type { SplitData } from './split.js';
@@ -34,7 +34,10 @@ export const refitStep: Step<
       const { train } = s.split;
       const itemBias =
         query.popularityWeight !== 0
-          ? retrievalBias(popularityPrior(allTimePopularity(data, train), tower.members[0]!.config.temperature), query.popularityWeight)
+          ? retrievalBias(
+              popularityPrior(allTimePopularity(data, lastShare(train, query.popularityShare)), tower.members[0]!.config.temperature),
+              query.popularityWeight,
+            )
           : undefined;
       const table = buildCoOccurrence(data.user, data.item, train, data.itemIds.length, query.coOccurrenceOptions);
       return { tower, itemEmbeddings: embedCatalog(tower, s.catalog), itemBias, coOccurrence: { table, weight: query.coOccurrenceWeight } };

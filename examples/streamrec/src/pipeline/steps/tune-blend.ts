@@ -62,7 +62,9 @@ export const tuneBlendStep: Step<
       const rule = tuned.best === 0 ? '' : `; best ${tuned.best}: ${gain}`;
       const grid = tuned.grid.map((g) => `${g.weight}:${g.ndcg.toFixed(4)}`).join(' ');
       const how = folds > 1 ? `${folds}-fold cross-fitted, ` : '';
-      ctx.log(`  ${ctx.protocol}: blend weight ${tuned.weight} on ${requests.length} validation users (${how}NDCG@20 ${grid}${rule})`);
+      const users = new Set(requests.map((q) => q.user)).size;
+      const who = users === requests.length ? `${users} validation users` : `${requests.length} validation requests of ${users} users`;
+      ctx.log(`  ${ctx.protocol}: blend weight ${tuned.weight} on ${who} (${how}NDCG@20 ${grid}${rule})`);
       return tuned;
     });
 
@@ -77,11 +79,11 @@ export const tuneBlendStep: Step<
         sources: rankerSet.sources,
         timeline: rankerSet.timeline,
         history: query.history,
-        requests,
+        requests: query.itemBiasByWindow ? requests.map((q) => ({ ...q, itemBias: query.biasAt(q.atMs)! })) : requests,
         ...(query.itemBias ? { itemBias: query.itemBias } : {}),
         coOccurrence: query.coOccurrence,
-        userVecs: new Map(requests.map((q) => [q.user, q.vector])),
-        recent: new Map(requests.map((q) => [q.user, q.recent])),
+        userVecs: new Map(requests.map((q) => [q.key, q.vector])),
+        recent: new Map(requests.map((q) => [q.key, q.recent])),
       });
     }
   },

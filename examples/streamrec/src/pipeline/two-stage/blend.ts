@@ -1,5 +1,6 @@
 import type { RankFn } from '../../eval/evaluate.js';
 import { ndcgAtK } from '../../eval/metrics.js';
+import { userOfKey } from '../../eval/validation.js';
 import type { ScoredRequest } from './score-two-stage.js';
 
 const zscore = (v: Float32Array, f: (x: number) => number = (x) => x): Float64Array => {
@@ -58,6 +59,30 @@ export interface BlendTuneResult {
 }
 
 /**
+ * The mean of paired per-request gains and its standard error with requests clustered by user: a
+ * user asking in several validation windows is one draw, not several (their gains are averaged
+ * first), so pooling windows does not shrink the error by counting a user twice. One request per
+ * user: the plain standard error of the mean.
+ */
+export function clusteredGain(users: readonly number[], diff: readonly number[]): { gain: number; gainSe: number } {
+  const n = diff.length;
+  const gain = diff.reduce((a, b) => a + b, 0) / Math.max(1, n);
+  const sums = new Map<number, { s: number; c: number }>();
+  users.forEach((u, i) => {
+    const t = sums.get(u) ?? { s: 0, c: 0 };
+    t.s += diff[i]!;
+    t.c += 1;
+    sums.set(u, t);
+  });
+  const g = sums.size;
+  if (g < 2) return { gain, gainSe: Number.POSITIVE_INFINITY };
+  // Cluster-robust variance of the request mean: sum over users of (their gains - count x mean)^2.
+  let v = 0;
+  for (const { s, c } of sums.values()) v += (s - c * gain) * (s - c * gain);
+  return { gain, gainSe: Math.sqrt((v * g) / (g - 1)) / n };
+}
+
+/**
  * Picks the blend weight on validation requests (held-out events of the training period, never the
  * test set): the weight with the best mean NDCG@20 only if its mean gain over weight 0 (retrieval
  * alone) is more than one standard error of the users' paired gains, else 0: on ~130 validation
@@ -85,10 +110,9 @@ export function tuneBlend(
   }
   const base = perUser.get(0);
   if (!base || best === 0) return { weight: best, best, gain: 0, gainSe: 0, grid };
-  const n = scored.length;
-  const diff = Array.from(perUser.get(best)!, (v, i) => v - base[i]!);
-  const gain = diff.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(diff.reduce((a, d) => a + (d - gain) * (d - gain), 0) / (n - 1)) : Number.POSITIVE_INFINITY;
-  const gainSe = sd / Math.sqrt(n);
+  const { gain, gainSe } = clusteredGain(
+    scored.map((r) => userOfKey(r.user)),
+    Array.from(perUser.get(best)!, (v, i) => v - base[i]!),
+  );
   return { weight: gain > gainSe ? best : 0, best, gain, gainSe, grid };
 }

@@ -7,4 +7,4 @@ export { embedCatalog, twoTowerRank, type CoOccurrenceTerm } from './retrieval-s
 export { sampleRankerExamples } from './ranker-examples.js';
 export { gridLabel, tuneHistoryQuery, tuneRetrievalQuery, type QueryGridPoint, type QueryTuneResult } from './query-tuning.js';
 export { scoreTwoStage, type ScoredRequest } from './score-two-stage.js';
-export { BLEND_GRID, blendRank, tuneBlend, type BlendGridPoint, type BlendTuneResult } from './blend.js';
+export { BLEND_GRID, blendRank, clusteredGain, tuneBlend, type BlendGridPoint, type BlendTuneResult } from './blend.js';

@@ -1,5 +1,6 @@
 import { ndcgAtK, topK } from '../../eval/metrics.js';
 import { allowedItems, type ItemExclusion } from '../../eval/catalog-at.js';
+import { windowOfKey } from '../../eval/validation.js';
 import { ensembleDim, ensembleUserForward, type TowerEnsemble } from '../../models/index.js';
 import { scoreAll } from '../../nn/matvec.js';
 import {
@@ -20,6 +21,8 @@ export interface QueryGridPoint {
   decay: number;
   /** Weight of the popularity prior; absent when the pass tried no prior. */
   popularityWeight?: number;
+  /** Share of recent training events the prior counts; absent: all of them (1). */
+  popularityShare?: number;
   /** Weight of the co-occurrence term; absent when the pass tried no co-occurrence. */
   coOccurrenceWeight?: number;
   ndcg: number;
@@ -29,13 +32,16 @@ export interface QueryGridPoint {
 export interface QueryTuneResult {
   best: HistoryQueryParams;
   popularityWeight: number;
+  /** Share of the most recent training events the chosen prior counts (1: all of them; POPULARITY_SHARE_GRID). */
+  popularityShare: number;
   coOccurrenceWeight: number;
   grid: QueryGridPoint[];
 }
 
 /** A grid point as the pipeline logs it, e.g. 'w2/d0.5/p0.75/c0.4' (no 'p' or 'c' part for a term the pass left out). */
 export function gridLabel(p: QueryGridPoint): string {
-  const prior = p.popularityWeight === undefined ? '' : `/p${p.popularityWeight}`;
+  const share = p.popularityShare === undefined || p.popularityShare === 1 ? '' : `s${p.popularityShare}`;
+  const prior = p.popularityWeight === undefined ? '' : `/p${p.popularityWeight}${share}`;
   const cooc = p.coOccurrenceWeight === undefined ? '' : `/c${p.coOccurrenceWeight}`;
   return `w${p.weight}/d${p.decay}${prior}${cooc}`;
 }
@@ -48,12 +54,18 @@ export function gridLabel(p: QueryGridPoint): string {
 export function tuneHistoryQuery(options: {
   tower: TowerEnsemble;
   itemEmbeddings: Float32Array;
-  requests: ReadonlyArray<{ user: number; vector: Float32Array; recent: Int32Array; exclude: ItemExclusion }>;
+  /** Requests keyed by `key` in `relevant` (default: the user); a key's window (windowOfKey) picks its prior. */
+  requests: ReadonlyArray<{ user: number; key?: number; vector: Float32Array; recent: Int32Array; exclude: ItemExclusion }>;
   relevant: ReadonlyMap<number, ReadonlySet<number>>;
   weights?: readonly number[];
   decays?: readonly number[];
-  /** Per-item popularity prior at weight 1 (popularityPrior); absent: no prior, weight 0. */
-  prior?: Float32Array;
+  /**
+   * Per-item popularity prior at weight 1 (popularityPrior); absent: no prior, weight 0. One per
+   * validation window (indexed by the request key's window), each counted before its window starts.
+   */
+  prior?: Float32Array | readonly Float32Array[];
+  /** Recorded on the grid points: the share of recent training events `prior` counts. */
+  priorShare?: number;
   priorWeights?: readonly number[];
   /** Item-to-item co-occurrence with the recent items (coOccurrenceScores), tried at `coOccurrenceWeights`. */
   coOccurrence?: DenseCoOccurrence;
@@ -94,12 +106,14 @@ export function tuneHistoryQuery(options: {
     const m = allowed.length;
     scoreAll(itemEmbeddings, dim, ensembleUserForward(tower, Int32Array.of(q.user), q.vector), 0, full);
     for (let a = 0; a < m; a++) base[a] = full[allowed[a]!]!;
-    if (prior) for (let a = 0; a < m; a++) priorScores[a] = prior[allowed[a]!]!;
+    const key = q.key ?? q.user;
+    const pr = prior instanceof Float32Array ? prior : prior?.[Math.min(prior.length - 1, windowOfKey(key))];
+    if (pr) for (let a = 0; a < m; a++) priorScores[a] = pr[allowed[a]!]!;
     if (cooc) {
       coOccurrenceScores(cooc, q.recent, coocFull);
       for (let a = 0; a < m; a++) coocScores[a] = coocFull[allowed[a]!]!;
     }
-    const relevant = options.relevant.get(q.user) ?? none;
+    const relevant = options.relevant.get(key) ?? none;
     const packed = scores.subarray(0, m);
     let decayDone = Number.NaN;
     points.forEach(({ weight, decay, beta, gamma }, k) => {
@@ -124,7 +138,14 @@ export function tuneHistoryQuery(options: {
     bestV = -1;
   points.forEach(({ weight, decay, beta, gamma }, k) => {
     const v = sums[k]! / Math.max(1, requests.length);
-    grid.push({ weight, decay, ...(prior ? { popularityWeight: beta } : {}), ...(cooc ? { coOccurrenceWeight: gamma } : {}), ndcg: v });
+    const share = prior && options.priorShare !== undefined && options.priorShare !== 1 ? { popularityShare: options.priorShare } : {};
+    grid.push({
+      weight,
+      decay,
+      ...(prior ? { popularityWeight: beta, ...share } : {}),
+      ...(cooc ? { coOccurrenceWeight: gamma } : {}),
+      ndcg: v,
+    });
     if (v > bestV + 1e-12) {
       best = { weight, decay };
       popularityWeight = beta;
@@ -132,30 +153,54 @@ export function tuneHistoryQuery(options: {
       bestV = v;
     }
   });
-  return { best, popularityWeight, coOccurrenceWeight, grid };
+  return { best, popularityWeight, popularityShare: prior ? (options.priorShare ?? 1) : 1, coOccurrenceWeight, grid };
 }
 
 /**
- * The retrieval query in two passes (ADR 0077): the recent-items grid without the prior, then every
+ * The retrieval query in passes (ADR 0077): the recent-items grid without the prior, then every
  * recent-items weight x prior weight at the decay the first pass chose (a sixth of the joint grid's
- * rankings; at seed 42 it picks what the joint grid picks under both protocols), then, given a
- * co-occurrence table, its weights at the query chosen so far (ADR 0078). The grid holds every pass's points.
+ * rankings; at seed 42 it picks what the joint grid picks under both protocols), then, given
+ * `recentPriors` (the prior counting only the most recent share of training events), each share's
+ * prior weights at the recent-items query chosen so far, the best of all kept (ties to the
+ * all-events prior, tried first), then, given a co-occurrence table, its weights at the query
+ * chosen so far (ADR 0078). The grid holds every pass's points.
  */
-export function tuneRetrievalQuery(options: Parameters<typeof tuneHistoryQuery>[0]): QueryTuneResult {
-  const { prior, priorWeights, coOccurrence, coOccurrenceWeights, ...rest } = options;
+export function tuneRetrievalQuery(
+  options: Parameters<typeof tuneHistoryQuery>[0] & {
+    recentPriors?: ReadonlyArray<{ share: number; prior: Float32Array | readonly Float32Array[] }>;
+  },
+): QueryTuneResult {
+  const { prior, priorWeights, coOccurrence, coOccurrenceWeights, recentPriors, priorShare: _share, ...rest } = options;
   const first = tuneHistoryQuery(rest);
   if (!prior && !coOccurrence) return first;
   // Weight 0 at the chosen decay is the first pass's weight-0 point, so the second pass can only do better.
-  const second = prior
+  const second0 = prior
     ? tuneHistoryQuery({ ...rest, prior, ...(priorWeights ? { priorWeights } : {}), decays: [first.best.decay] })
     : first;
-  const before = second === first ? first.grid : [...first.grid, ...second.grid];
+  let second = second0;
+  let before = second0 === first ? first.grid : [...first.grid, ...second0.grid];
+  const bestOf = (r: QueryTuneResult): number => Math.max(...r.grid.map((g) => g.ndcg));
+  if (prior)
+    for (const { share, prior: p } of recentPriors ?? []) {
+      if (share === 1) continue;
+      const r = tuneHistoryQuery({
+        ...rest,
+        decays: [second0.best.decay],
+        weights: [second0.best.weight],
+        prior: p,
+        priorShare: share,
+        ...(priorWeights ? { priorWeights } : {}),
+      });
+      before = [...before, ...r.grid];
+      if (bestOf(r) > bestOf(second) + 1e-12) second = r;
+    }
   if (!coOccurrence) return { ...second, grid: before };
+  const chosenPrior = second.popularityShare === 1 ? prior : recentPriors?.find((x) => x.share === second.popularityShare)?.prior;
   const third = tuneHistoryQuery({
     ...rest,
     decays: [second.best.decay],
     weights: [second.best.weight],
-    ...(prior ? { prior, priorWeights: [second.popularityWeight] } : {}),
+    ...(chosenPrior ? { prior: chosenPrior, priorShare: second.popularityShare, priorWeights: [second.popularityWeight] } : {}),
     coOccurrence,
     ...(coOccurrenceWeights ? { coOccurrenceWeights } : {}),
   });

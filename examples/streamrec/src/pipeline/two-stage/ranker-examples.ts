@@ -34,6 +34,8 @@ export function sampleRankerExamples(options: {
   history?: HistoryQueryParams;
   /** Per-item retrieval bias (popularity prior, ADR 0077), part of the retrieval score. */
   itemBias?: Float32Array;
+  /** The bias of an example asked at `atMs` (the prior as of its validation window), over `itemBias`. */
+  itemBiasAt?: (atMs: number) => Float32Array | undefined;
   /** Co-occurrence with the recent items, part of the retrieval score and a candidate source (ADR 0078). */
   coOccurrence?: CoOccurrenceTerm;
 }): RankerExample[] {
@@ -76,7 +78,8 @@ export function sampleRankerExamples(options: {
       atMs = data.timeMs[e]! - options.lookupOffsetMs;
     const recent = options.recentItems?.[j] ?? none;
     historyQuery(userEmb, i * dim, dim, itemEmbeddings, recent, options.history?.weight ?? 0, query, options.history?.decay);
-    requestScores(itemEmbeddings, dim, query, options.itemBias, recent, cooc, buf);
+    const bias = options.itemBiasAt ? options.itemBiasAt(atMs) : options.itemBias;
+    requestScores(itemEmbeddings, dim, query, bias, recent, cooc, buf);
     const seen = everSeen.get(u)!;
     const pos = data.item[e]!;
     // The positive is itself a training item: let the sources see it, like any item unseen at atMs.

@@ -11,6 +11,7 @@ import { requestScores, retrievalScore, scoreBuffers, type CoOccurrenceTerm } fr
 
 /** One request's candidates with the ranker's and the two-tower's scores, aligned. */
 export interface ScoredRequest {
+  /** The request's key (its `key`, else its user): what rankings and relevant sets are looked up by. */
   user: number;
   items: Int32Array;
   ranker: Float32Array;
@@ -30,8 +31,10 @@ export async function scoreTwoStage(options: {
   ranker: DcnParams;
   itemEmbeddings: Float32Array;
   genresOf: ItemGenreLookup;
+  /** User vectors (and `recent`) by request key: `key` when a request has one, else its user. */
   userVecs: ReadonlyMap<number, Float32Array>;
-  requests: ReadonlyArray<{ user: number; atMs: number; exclude: ItemExclusion }>;
+  /** `itemBias`, when given, is that request's prior (its validation window's) over options.itemBias. */
+  requests: ReadonlyArray<{ user: number; key?: number; atMs: number; exclude: ItemExclusion; itemBias?: Float32Array }>;
   sources: OfflineCandidates;
   /** The training events' item timeline the request signals are read from (RankerSet.timeline). */
   timeline: ItemTimeline;
@@ -57,10 +60,11 @@ export async function scoreTwoStage(options: {
   const examples: RankerExample[] = [];
   const out: ScoredRequest[] = [];
   for (const q of options.requests) {
-    const emb = ensembleUserForward(tower, Int32Array.of(q.user), options.userVecs.get(q.user)!);
-    const recent = options.recent?.get(q.user) ?? none;
+    const key = q.key ?? q.user;
+    const emb = ensembleUserForward(tower, Int32Array.of(q.user), options.userVecs.get(key)!);
+    const recent = options.recent?.get(key) ?? none;
     historyQuery(emb, 0, dim, itemEmbeddings, recent, options.history?.weight ?? 0, query, options.history?.decay);
-    requestScores(itemEmbeddings, dim, query, options.itemBias, recent, cooc, buf);
+    requestScores(itemEmbeddings, dim, query, q.itemBias ?? options.itemBias, recent, cooc, buf);
     const items = options.sources.candidates(buf.tower, q.atMs, q.exclude, cooc ? buf.cooc : undefined);
     const retrieval = Float32Array.from(items, (it) => retrievalScore(buf, cooc, it));
     for (let i = 0; i < items.length; i++)
@@ -72,7 +76,7 @@ export async function scoreTwoStage(options: {
         retrievalScore: retrieval[i]!,
         coOccurrence: cooc ? buf.cooc[items[i]!]! : 0,
       });
-    out.push({ user: q.user, items, ranker: new Float32Array(0), retrieval });
+    out.push({ user: key, items, ranker: new Float32Array(0), retrieval });
   }
   if (options.scoreRanker === false) {
     for (const r of out) r.ranker = new Float32Array(r.items.length);
