@@ -24,17 +24,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
-import {
-  aggregationFeatureView,
-  buildRepoContents,
-  entity,
-  featureView,
-  field,
-  fileSource,
-  FeatureStore,
-  loadRepoConfig,
-  type RepoContents,
-} from '@frec/core';
+import { FeatureStore, loadRepoConfig, type RepoContents } from '@frec/core';
+import { benchViews, FEATURES, WINDOWS } from './bench-views.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,30 +38,9 @@ const END = START + 30 * DAY;
 const scale = Number(arg('scale', '0.1'));
 const S = { events: Math.round(10_000_000 * scale), entities: Math.round(100_000 * scale), entityRows: Math.round(1_000_000 * scale) };
 const root = arg('root', path.join(os.tmpdir(), `frec-bench-agg-${scale}`));
-const WINDOWS = ['1d', '7d', '30d'] as const;
-
 function definitions(): RepoContents {
-  const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
-  const events = fileSource({ name: 'events', path: 'data/events/*.parquet', timestampField: 'ts' });
-  const agg = aggregationFeatureView({
-    name: 'user_agg',
-    entities: [user],
-    source: events,
-    tileSize: '1h',
-    aggregations: [
-      { function: 'count', windows: WINDOWS },
-      { column: 'rating', function: 'sum', windows: WINDOWS },
-      { column: 'rating', function: 'mean', windows: WINDOWS },
-      { column: 'rating', function: 'max', windows: WINDOWS },
-    ],
-  });
-  const names = agg.featureNames;
-  const pre = fileSource({ name: 'precomputed', path: 'data/precomputed/*.parquet', timestampField: 'ts' });
-  const plain = featureView({ name: 'user_pre', entities: [user], source: pre, schema: names.map((n) => field(n, 'float64')) });
-  return buildRepoContents([user, events, agg, pre, plain].map((object) => ({ object })));
+  return benchViews().contents;
 }
-
-const FEATURES = ['count', 'rating_sum', 'rating_mean', 'rating_max'].flatMap((p) => WINDOWS.map((w) => `${p}_${w}`));
 
 async function generate(): Promise<void> {
   if (existsSync(path.join(root, 'data', 'done'))) return;

@@ -9,18 +9,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  FeatureStore,
-  loadRepoConfig,
-  buildRepoContents,
-  aggregationFeatureView,
-  entity,
-  featureView,
-  field,
-  fileSource,
-} from '@frec/core';
+import { FeatureStore, loadRepoConfig } from '@frec/core';
 import { planTiles, evaluateFeatureOver, tileStorageSpec, recentStorageSpec, TILES_COLUMN } from '@frec/core/spi';
 import { readTileRows } from '../../packages/core/src/aggregations/recent-row.js';
+import { benchViews, FEATURES } from './bench-views.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,25 +20,7 @@ function arg(name: string, dflt: string): string {
 }
 const root = arg('root', path.join(os.tmpdir(), 'frec-bench-agg-0.1'));
 const END = Date.UTC(2026, 0, 1) + 30 * 86_400_000;
-const WINDOWS = ['1d', '7d', '30d'] as const;
-const FEATURES = ['count', 'rating_sum', 'rating_mean', 'rating_max'].flatMap((p) => WINDOWS.map((w) => `${p}_${w}`));
-const user = entity({ name: 'user', joinKey: 'user_id', valueType: 'int64' });
-const events = fileSource({ name: 'events', path: 'data/events/*.parquet', timestampField: 'ts' });
-const agg = aggregationFeatureView({
-  name: 'user_agg',
-  entities: [user],
-  source: events,
-  tileSize: '1h',
-  aggregations: [
-    { function: 'count', windows: WINDOWS },
-    { column: 'rating', function: 'sum', windows: WINDOWS },
-    { column: 'rating', function: 'mean', windows: WINDOWS },
-    { column: 'rating', function: 'max', windows: WINDOWS },
-  ],
-});
-const pre = fileSource({ name: 'precomputed', path: 'data/precomputed/*.parquet', timestampField: 'ts' });
-const plain = featureView({ name: 'user_pre', entities: [user], source: pre, schema: agg.featureNames.map((n) => field(n, 'float64')) });
-const contents = buildRepoContents([user, events, agg, pre, plain].map((object) => ({ object })));
+const { agg, contents } = benchViews();
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const N = Number(arg('n', '20000'));

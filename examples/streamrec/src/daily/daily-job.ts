@@ -6,6 +6,7 @@ import { FeatureStore, FrecError } from '@frec/core';
 import { openModelRegistry, type ModelManifest, type ModelRegistry } from '@frec/model-registry';
 import type { Ranker } from '@frec/model-serving/ranking';
 import type { DeepPartial, StepConfigs } from '../pipeline/config.js';
+import { featureServiceExists } from '../rollout/feature-service-exists.js';
 import { gateRegisteredCandidate, type GateRegisteredOptions, type RankerLoader } from '../rollout/index.js';
 import { loadRanker } from '../serve/load-models.js';
 import { readMovieLens } from '../serve/movielens-snapshot.js';
@@ -389,17 +390,7 @@ async function gateDay(
   versions: Record<string, number>,
   say: (l: string) => void,
 ): Promise<DayOutcome> {
-  const exists = async (svc: string): Promise<boolean> => {
-    const fs = await FeatureStore.open({ repoPath: options.repoPath });
-    try {
-      await fs.registry.getFeatureService(svc);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await fs.close();
-    }
-  };
+  const exists = featureServiceExists(options.repoPath);
   const heldOut = await sameSliceComparison(options, registry, slice, versions, say);
   const streamrec = await buildStreamRec({
     dataDir: slice.dir,

@@ -1,9 +1,10 @@
-import { FeatureStore, FrecError } from '@frec/core';
+import { FrecError } from '@frec/core';
 import type { ModelRegistry } from '@frec/model-registry';
 import { DEFAULT_STAGE_BUDGETS, type StageBudgets } from '@frec/model-serving/resilience';
 import type { CanaryController } from '@frec/model-serving/canary';
 import type { Ranker } from '@frec/model-serving/ranking';
 import type { RecommendResponse } from '../recommender/types.js';
+import { featureServiceExists } from '../rollout/feature-service-exists.js';
 import { registrySync, type RankerLoader } from '../rollout/index.js';
 import { loadProductionModels, loadRanker } from '../serve/load-models.js';
 import { startRecommender } from '../serve/start-recommender.js';
@@ -241,20 +242,6 @@ export function activeNextDay(histories: ReadonlyMap<number, { timesMs: number[]
     .filter(([, h]) => h.timesMs.some((t) => t < endMs) && h.timesMs.some((t) => t >= nextStart && t < nextStart + 86_400_000))
     .map(([u]) => u)
     .sort((a, b) => a - b);
-}
-
-function featureServiceExists(repoPath: string): (svc: string) => Promise<boolean> {
-  return async (svc) => {
-    const fs = await FeatureStore.open({ repoPath });
-    try {
-      await fs.registry.getFeatureService(svc);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await fs.close();
-    }
-  };
 }
 
 /** The injected serving fault: a ranker that throws, or answers only after `ms`, on every call. */
