@@ -1,4 +1,6 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '@frec/online/testing';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DailyJobOptions } from '../../src/daily/index.js';
@@ -93,4 +95,13 @@ export function clusteredSource(dir: string, seed = 11): string {
   const movies = Array.from({ length: clusters * perCluster }, (_, i) => `${i + 1},Item ${i + 1} (2000),Drama`);
   writeFileSync(path.join(dir, 'movies.csv'), `movieId,title,genres\n${movies.join('\n')}\n`);
   return dir;
+}
+
+/** Drops what a replay test run left: its Redis stream, dead letters and keys under its prefix, and its folder. */
+export async function cleanUpReplay(redisUrl: string, runId: string, root: string): Promise<void> {
+  const r = new Redis(redisUrl);
+  await r.unlink(`${runId}:interactions`, `${runId}:interactions:dead`);
+  await deleteKeysWithPrefix(r, `${runId}:`);
+  r.disconnect();
+  rmSync(root, { recursive: true, force: true });
 }

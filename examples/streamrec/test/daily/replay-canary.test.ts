@@ -1,26 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openModelRegistry } from '@frec/model-registry';
-import { deleteKeysWithPrefix } from '@frec/online/testing';
 import { runReplay } from '../../src/daily/replay.js';
-import { dailySource, TEST_STEPS } from './daily-fixture.js';
+import { cleanUpReplay, dailySource, TEST_STEPS } from './daily-fixture.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const root = mkdtempSync(path.join(tmpdir(), 'streamrec-replay-canary-'));
 const runId = `frec-test-replay-canary-${randomUUID().slice(0, 8)}`;
 
-afterAll(async () => {
-  const r = new Redis(REDIS_URL);
-  await r.unlink(`${runId}:interactions`, `${runId}:interactions:dead`);
-  await deleteKeysWithPrefix(r, `${runId}:`);
-  r.disconnect();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => cleanUpReplay(REDIS_URL, runId, root));
 
 describe("the replay's canary through the recommender HTTP server", () => {
   it('promotes a sound candidate step by step, rolls back one that fails at serving time, and production keeps serving', async () => {

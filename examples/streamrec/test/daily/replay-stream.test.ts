@@ -1,28 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FeatureStore } from '@frec/core';
-import { deleteKeysWithPrefix } from '@frec/online/testing';
 import { writeDaySlice } from '../../src/daily/day-slice.js';
 import { ReplayStream } from '../../src/daily/replay-stream.js';
-import { dailySource } from './daily-fixture.js';
+import { cleanUpReplay, dailySource } from './daily-fixture.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TEMPLATE = fileURLToPath(new URL('../../feature_repo', import.meta.url));
 const root = mkdtempSync(path.join(tmpdir(), 'streamrec-replay-stream-'));
 const runId = `frec-test-replay-${randomUUID().slice(0, 8)}`;
 
-afterAll(async () => {
-  const r = new Redis(REDIS_URL);
-  await r.unlink(`${runId}:interactions`, `${runId}:interactions:dead`);
-  await deleteKeysWithPrefix(r, `${runId}:`);
-  r.disconnect();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => cleanUpReplay(REDIS_URL, runId, root));
 
 const ms = (l: string) => Number(l.slice(l.lastIndexOf(',') + 1)) * 1000;
 

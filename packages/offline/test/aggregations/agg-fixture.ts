@@ -184,3 +184,9 @@ export async function aggRepo(contents: RepoContents, options: { online?: string
     },
   };
 }
+
+/** Waits for a condition by polls, not by machine speed: generous for a loaded machine. */
+export async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 6000 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
+}

@@ -3,15 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { createStreamBroker, StreamWorker } from '@frec/core';
 import { planTiles } from '@frec/core/spi';
 
-import { aggRepo, agrees, BASE, definitions, generateEvents, HOUR, reference, type Ev } from './agg-fixture.js';
+import { aggRepo, agrees, BASE, definitions, generateEvents, HOUR, reference, until, type Ev } from './agg-fixture.js';
 
 const NATS_URL = process.env.FREC_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  // Bounded by polls, not by machine speed: generous for a loaded machine.
-  for (let i = 0; i < 6000 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
 
 function published(e: Ev): Record<string, string> {
   const f: Record<string, string> = { user_id: String(e.user_id), ts: String(e.ts), item_id: e.item_id };

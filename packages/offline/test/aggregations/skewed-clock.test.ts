@@ -2,14 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createStreamBroker, StreamWorker } from '@frec/core';
 
-import { aggRepo, BASE, definitions, HOUR } from './agg-fixture.js';
+import { aggRepo, BASE, definitions, HOUR, until } from './agg-fixture.js';
 
 const NATS_URL = process.env.FREC_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 6000 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
 
 // An aggregation view's online row carries the entity's newest event time: a tie at that time written by
 // a worker whose clock is behind the previous one's must still replace the row (the online store keeps
