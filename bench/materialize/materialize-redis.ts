@@ -41,12 +41,30 @@ const redis = new Redis(URL);
 let peakRss = 0;
 // The JS heap's share of the peak: RSS minus it is mostly DuckDB (and Buffers outside the heap).
 let peakHeap = 0;
+// Where the peak goes: heapUsed (live JS plus garbage not yet collected) and Buffers outside the heap.
+const peaks = { heapUsed: 0, external: 0, arrayBuffers: 0 };
 const sampler = setInterval(() => {
   const m = process.memoryUsage();
   peakRss = Math.max(peakRss, m.rss);
   peakHeap = Math.max(peakHeap, m.heapTotal);
+  peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed);
+  peaks.external = Math.max(peaks.external, m.external);
+  peaks.arrayBuffers = Math.max(peaks.arrayBuffers, m.arrayBuffers);
 }, 100);
+const resetPeaks = (): void => {
+  const m = process.memoryUsage();
+  peakRss = m.rss;
+  peakHeap = m.heapTotal;
+  Object.assign(peaks, { heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
+};
+const peakLine = (): string =>
+  `heapUsed ${mb(peaks.heapUsed)} MB, external ${mb(peaks.external)} MB, arrayBuffers ${mb(peaks.arrayBuffers)} MB (peaks)`;
 const mb = (b: number) => (b / 1048576).toFixed(0);
+
+function batchOptions(): { batchSize?: number; writesInFlight?: number } {
+  const [b, w] = (process.env.FREC_BENCH_BATCH ?? '').split(',').map(Number);
+  return { ...(b ? { batchSize: b } : {}), ...(w ? { writesInFlight: w } : {}) };
+}
 
 /** CPU seconds of this process (Node + DuckDB threads) and of the Redis server, for comparisons on a loaded machine. */
 async function cpuNow(): Promise<{ proc: number; redis: number }> {
@@ -117,13 +135,14 @@ try {
   const end = new Date(now + 3_600_000);
 
   // 1. frec materialize, end to end.
-  peakRss = process.memoryUsage().rss;
-  peakHeap = process.memoryUsage().heapTotal;
+  resetPeaks();
   const rssBefore = peakRss;
   const cpuMat0 = await cpuNow();
   let lastLine = 0;
   const res: MaterializeResult = await store.materialize(start, end, {
     views: ['v_big'],
+    // FREC_BENCH_BATCH=rows,inFlight: the pipeline's batch size and writes in flight, for A/B runs.
+    ...batchOptions(),
     onProgress: (p) => {
       if (p.phase !== 'batch' || Date.now() - lastLine < 10_000) return;
       lastLine = Date.now();
@@ -132,10 +151,11 @@ try {
   });
   const mat = res.views[0]!;
   const matPeak = peakRss;
+  const matPeaks = peakLine();
   const matHeap = peakHeap;
   const matCpu = await cpuSince(cpuMat0);
   console.log(
-    `frec materialize: ${mat.rows} rows in ${mat.seconds.toFixed(1)}s = ${Math.round(mat.rowsPerSecond)} rows/s (peak RSS ${mb(matPeak)} MB, of which JS heap ${mb(matHeap)} MB; ${mb(rssBefore)} MB before)`,
+    `frec materialize: ${mat.rows} rows in ${mat.seconds.toFixed(1)}s = ${Math.round(mat.rowsPerSecond)} rows/s (peak RSS ${mb(matPeak)} MB, of which JS heap ${mb(matHeap)} MB; ${mb(rssBefore)} MB before; ${matPeaks})`,
   );
 
   if (FREC_ONLY) {

@@ -134,7 +134,7 @@ export function registerMaterializeCommands(program: Command): void {
     .argument('<end>', "end time (ISO 8601, epoch ms or 'now')")
     .option('--views <names>', 'comma-separated views (default: every online view)')
     .option('--parallelism <n>', 'views materialized at once (default 2)')
-    .option('--batch-size <n>', 'rows per pulled batch (default 20000)')
+    .option('--batch-size <n>', 'rows per pulled batch (default 2000)')
     .option('--force', 'rewrite a window already materialized from unchanged source files')
     .option('--progress-every <s>', 'seconds between plain progress lines when not on a terminal (default 2)')
     .action(async (start: string, end: string, opts: MaterializeCliOptions, cmd: Command) => {
@@ -150,7 +150,7 @@ export function registerMaterializeCommands(program: Command): void {
     .argument('<end>', "end time (ISO 8601, epoch ms or 'now')")
     .option('--views <names>', 'comma-separated views (default: every online view)')
     .option('--parallelism <n>', 'views materialized at once (default 2)')
-    .option('--batch-size <n>', 'rows per pulled batch (default 20000)')
+    .option('--batch-size <n>', 'rows per pulled batch (default 2000)')
     .option('--progress-every <s>', 'seconds between plain progress lines when not on a terminal (default 2)')
     .action(async (end: string, opts: MaterializeCliOptions, cmd: Command) => {
       const g = globalsOf(cmd);
